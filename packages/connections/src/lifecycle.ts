@@ -83,9 +83,7 @@ export class ClientLifecycle<T> {
   }
 
   /** Whether `client` was closed here (a rebuild, `close()`), as opposed to by its user. */
-  closedHere(client: T): boolean {
-    return this.#closer.closedHere(client);
-  }
+  readonly closedHere = (client: T): boolean => this.#closer.closedHere(client);
 
   /** Closes `client` in the background, bounded by `closeTimeoutMs`. */
   readonly closeClient = (client: T): void => this.#closer.close(client);
@@ -221,7 +219,8 @@ export class ClientLifecycle<T> {
       return this.#lease(fresh.client, hadClient ? 'reconnected' : 'new', idleMs);
     }
     if (this.spec.isReady && !this.spec.isReady(entry.client)) {
-      // The client already knows its socket is gone: no ping needed to decide.
+      // The client knows its socket is gone: no ping needed. Rebuilt at once, not left to reconnect itself: for
+      // ioredis the same one socket and handshake, without its retry delay (review-thaw-dead-socket-rebuild test).
       this.discard(entry);
       this.stats.reconnects++;
       const fresh = await this.connect(true).wait(signal);
