@@ -66,6 +66,7 @@ export class UnansweredPings<E> {
    */
   begin(entry: E, graceMs: () => number): PingBudget {
     if (this.#episode !== undefined && this.#episode.entry !== entry) this.#episode = undefined;
+    if (this.#answered !== undefined && this.#answered.entry !== entry) this.#answered = undefined;
     const episode = this.#episode;
     const seq = ++this.#seq;
     const sentAt = Date.now();
