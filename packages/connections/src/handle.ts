@@ -14,7 +14,6 @@ import { ClientLifecycle } from './lifecycle.js';
 import { CLOSED_ERROR, CUT_OFF, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
 import { hold, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
-import type { GraceAnchor } from './unanswered.js';
 import { validateSpec } from './validate.js';
 import { Waiting } from './waiting.js';
 
@@ -92,27 +91,20 @@ export interface HandleExtras<T> {
    * How much longer than `pingTimeoutMs` (ms) a ping sent now may legitimately take: the ping waits
    * behind other callers' blocking commands on the same connection (Redis: a BLPOP with a timeout):
    * what is left of their timeouts from when they were written, not the whole of them. A failed
-   * check then comes later, not instead of a live client's rebuild. Without it, 0.
+   * check then comes later, not instead of a live client's rebuild. Counted once per unanswered
+   * episode (checks that deadlines cut off, one after another): from the first cut-off ping it
+   * applied to, so later checks cannot move it later (see `UnansweredPings`). Without it, 0.
    */
   pingGraceMs?: ((client: T) => number) | undefined;
-  /**
-   * Where `pingGraceMs` is counted from while pings stay unanswered across checks (deadlines cut
-   * each one off): `'commands'` when it is what is left of commands already written (an absolute
-   * end: Redis's blocking commands); `'episode'` when it is a wait counted from the ping itself
-   * (Mongo's monitor pacing), so the first cut-off ping of the episode it applied to sets it and
-   * later checks keep that bound.
-   * @default 'episode'
-   */
-  pingGraceAnchor?: GraceAnchor | undefined;
 }
 
 /** `defineClient` with the factory's name in configuration errors (for the typed factories), and their `extras`. */
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: HandleExtras<T> = {}): ClientHandle<T> {
-  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck, pingGraceMs, pingGraceAnchor } = extras;
+  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck, pingGraceMs } = extras;
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
-  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held), pingGraceMs, pingGraceAnchor);
+  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held), pingGraceMs);
   const isConnErr = spec.isConnectionError ?? isConnectionError;
   const notSent = spec.wasNotSent ?? wasNotSent;
   // Commands racing their signals; one cut off by its signal leaves its client suspect: it may hang on a dead socket.

@@ -6,19 +6,15 @@
  */
 // currentContext and createLogger come from the root entry until @steadyfn/handler/internal exports them.
 import { createLogger, currentContext, type Logger } from '@steadyfn/handler/internal';
-import { ConfigurationError, SteadyError } from '@steadyfn/handler/internal';
-import { sleep, withTimeout } from '@steadyfn/handler/internal';
-import { BUDGET_DEFAULTS, judgeBudget, shedError } from './budget.js';
-import { ConnectionUnavailableError } from './errors.js';
-import { Flight, bounded } from './flight.js';
+import { sleep } from '@steadyfn/handler/internal';
+import { BUDGET_DEFAULTS } from './budget.js';
+import { Closer } from './closer.js';
+import { Flight } from './flight.js';
+import { newClient } from './new-client.js';
 import type { AcquireState, ClientSpec, ClientStats, Lease } from './spec.js';
-import { UnansweredPings, type GraceAnchor } from './unanswered.js';
 import { Suspicion } from './suspicion.js';
+import { ThawCheck } from './thaw-check.js';
 import type { HandleSettings } from './validate.js';
-
-class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
-}
 
 interface Entry<T> {
   client: T;
@@ -37,13 +33,12 @@ export class ClientLifecycle<T> {
   #checking: Flight<Lease<T>> | undefined;
   /** Set once a budget reading reached warnRatio: reconnects then wait a random while. */
   #nearLimit = false;
-  readonly #closing = new Set<Promise<unknown>>();
+  readonly #closer: Closer<T>;
   readonly #now: () => number;
   /** Whether a connect of this lifecycle succeeded since it was created or last closed: the next connect is then a rebuild. */
   #hadClient = false;
-
-  /** Pings of the cached client left unanswered by checks that deadlines cut off. */
-  readonly #unanswered: UnansweredPings<Entry<T>>;
+  /** The ping of the thaw check, and its account of pings left unanswered by checks that deadlines cut off. */
+  readonly #check: ThawCheck<T, Entry<T>>;
 
   /** Whether the idle clock is `Date.now` (no `spec.now`): a caller that has just read it may pass the time in. */
   readonly wallClock: boolean;
@@ -54,21 +49,17 @@ export class ClientLifecycle<T> {
    *   `closeAll()` holds the handle only then.
    * @param pingGraceMs - How much longer than `pingTimeoutMs` a ping sent now may take (in ms:
    *   it waits behind other callers' blocking commands, or for the driver's own pacing); read as
-   *   each ping is sent. @default 0
-   * @param graceAnchor - Where that grace is counted from while pings stay unanswered across
-   *   checks: `'episode'` — from the first ping of the episode that was cut off (the bound it
-   *   gave is kept: a later check cannot move it later); `'commands'` — from when the blocking
-   *   commands it waits behind were written (an absolute end, which later checks may move later
-   *   to the end of commands written since). @default 'episode'
+   *   each ping is sent, and counted once per unanswered episode, from its first cut-off ping (a
+   *   later check cannot move it later; see `UnansweredPings`). @default 0
    */
   constructor(
     private readonly spec: ClientSpec<T>,
     private readonly settings: HandleSettings,
     private readonly onHeld: (held: boolean) => void = () => undefined,
-    private readonly pingGraceMs?: (client: T) => number,
-    graceAnchor: GraceAnchor = 'episode',
+    pingGraceMs?: (client: T) => number,
   ) {
-    this.#unanswered = new UnansweredPings(settings.pingTimeoutMs, graceAnchor);
+    this.#check = new ThawCheck(settings.name, settings.pingTimeoutMs, spec.ping?.bind(spec), pingGraceMs, this.stats);
+    this.#closer = new Closer(spec.close?.bind(spec), settings.name, settings.closeTimeoutMs);
     this.#now = spec.now ?? Date.now;
     this.wallClock = spec.now === undefined;
   }
@@ -91,71 +82,16 @@ export class ClientLifecycle<T> {
     this.#suspicion.raise(stillStuck);
   }
 
-  /** Clients this lifecycle closed (or began to): not the function's doing. */
-  readonly #closedHere = new WeakSet<object>();
-
   /** Whether `client` was closed here (a rebuild, `close()`), as opposed to by its user. */
-  closedHere(client: T): boolean {
-    return typeof client === 'object' && client !== null && this.#closedHere.has(client);
-  }
+  readonly closedHere = (client: T): boolean => this.#closer.closedHere(client);
 
   /** Closes `client` in the background, bounded by `closeTimeoutMs`. */
-  readonly closeClient = (client: T): void => {
-    const close = this.spec.close;
-    if (!close) return;
-    if (typeof client === 'object' && client !== null) this.#closedHere.add(client);
-    const { name, closeTimeoutMs } = this.settings;
-    const closed = withTimeout(
-      Promise.resolve().then(() => close(client)),
-      closeTimeoutMs,
-      () => new TimeoutError(`closing ${name} timed out`),
-    ).catch(() => undefined);
-    this.#closing.add(closed);
-    void closed.then(() => this.#closing.delete(closed));
-  };
+  readonly closeClient = (client: T): void => this.#closer.close(client);
 
   /** Forgets `entry` (if it is still the cached one) and closes it in the background. */
   discard(entry: Entry<T>): void {
     if (this.current === entry) this.current = undefined;
     this.closeClient(entry.client);
-  }
-
-  async #create(signal: AbortSignal): Promise<T> {
-    const { name, connectTimeoutMs } = this.settings;
-    try {
-      return await bounded((s) => this.spec.create({ signal: s }), connectTimeoutMs, () => new TimeoutError(`connecting ${name} timed out after ${connectTimeoutMs} ms`), signal, this.closeClient);
-    } catch (err) {
-      this.stats.connectFailures++;
-      // Every waiter gave up: nobody reads this error.
-      if (signal.aborted && err === signal.reason) throw err;
-      if (err instanceof ConfigurationError) {
-        // A missing driver, a bundle that cannot load it, a bad URI: say what, on every failed use. Our own message, no values.
-        this.log().error('connections: client cannot be created', { client: name, code: err.code, reason: err.message });
-        throw err;
-      }
-      // The user's own typed terminal errors stay as they are; anything else is a connect failure.
-      if (err instanceof SteadyError && !err.retryable) throw err;
-      throw new ConnectionUnavailableError(name, err);
-    }
-  }
-
-  /** Reads the connection budget of a new client; closes it and throws when shedding. */
-  async #checkBudget(client: T, signal: AbortSignal): Promise<void> {
-    const { name, budget, pingTimeoutMs } = this.settings;
-    const readBudget = this.spec.readBudget;
-    if (!budget || !readBudget) return;
-    const verdict = await judgeBudget(name, budget, () => readBudget(client), pingTimeoutMs, signal, () => this.log()).catch((err: unknown) => {
-      this.closeClient(client);
-      throw err;
-    });
-    if (!verdict) return;
-    this.stats.budget = verdict.reading;
-    this.#nearLimit = verdict.nearLimit;
-    if (verdict.shed) {
-      this.stats.connectFailures++;
-      this.closeClient(client);
-      throw shedError(name, budget, verdict.reading);
-    }
   }
 
   /** A connect under way that can still be joined (not aborted: every waiter of it gave up). */
@@ -181,8 +117,10 @@ export class ClientLifecycle<T> {
         await sleep(Math.random() * (this.settings.budget?.backoffMs ?? BUDGET_DEFAULTS.backoffMs), signal);
         if (signal.aborted) throw signal.reason;
       }
-      const client = await this.#create(signal);
-      await this.#checkBudget(client, signal);
+      const client = await newClient(
+        { spec: this.spec, settings: this.settings, stats: this.stats, log: () => this.log(), closeClient: this.closeClient, noteNearLimit: (near) => void (this.#nearLimit = near) },
+        signal,
+      );
       if (signal.aborted) {
         // Given up meanwhile, and maybe replaced by a newer connect: this client is nobody's.
         this.closeClient(client);
@@ -218,36 +156,11 @@ export class ClientLifecycle<T> {
   #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
     const joinable = this.#joinableCheck;
     if (joinable) return joinable;
-    const { name, pingTimeoutMs } = this.settings;
-    const ping = this.spec.ping;
     const flight = new Flight<Lease<T>>(async (signal) => {
-      const budget = this.#unanswered.begin(entry, () => (ping ? (this.pingGraceMs?.(entry.client) ?? 0) : 0));
-      const { sentAt, leftMs: left } = budget;
-      if (ping && left > 0) {
-        this.stats.pings++;
-        const answer = Promise.resolve().then(() => ping(entry.client));
-        // An answer, even after its waiters left, clears the time unanswered.
-        answer.then(
-          () => this.#unanswered.answered(entry, sentAt),
-          () => undefined,
-        );
-        try {
-          await bounded(() => answer, left, () => new TimeoutError(`${name} ping timed out after ${pingTimeoutMs} ms`), signal);
-          this.#suspicion.clear();
-          return this.#lease(entry.client, 'revalidated', idleMs);
-        } catch (err) {
-          // Cut off by the deadline: no verdict on the client, so it is checked again next time, from the time it has waited.
-          if (signal.aborted && err === signal.reason) {
-            this.#unanswered.cutOff(entry, budget);
-            throw err;
-          }
-          this.stats.pingFailures++;
-        }
-      } else if (ping) {
-        // Pings unanswered for pingTimeoutMs in all, across deadlines: a failed check.
-        this.stats.pingFailures++;
+      if (await this.#check.passes(entry, signal)) {
+        this.#suspicion.clear();
+        return this.#lease(entry.client, 'revalidated', idleMs);
       }
-      this.#unanswered.end(entry);
       this.discard(entry);
       this.stats.reconnects++;
       const fresh = await this.connect(true).wait(signal);
@@ -306,7 +219,8 @@ export class ClientLifecycle<T> {
       return this.#lease(fresh.client, hadClient ? 'reconnected' : 'new', idleMs);
     }
     if (this.spec.isReady && !this.spec.isReady(entry.client)) {
-      // The client already knows its socket is gone: no ping needed to decide.
+      // The client knows its socket is gone: no ping needed. Rebuilt at once, not left to reconnect itself: for
+      // ioredis the same one socket and handshake, without its retry delay (review-thaw-dead-socket-rebuild test).
       this.discard(entry);
       this.stats.reconnects++;
       const fresh = await this.connect(true).wait(signal);
@@ -325,7 +239,7 @@ export class ClientLifecycle<T> {
     this.#hadClient = false;
     this.#suspicion.clear();
     this.#release();
-    await Promise.all([...this.#closing]);
+    await this.#closer.settled();
   }
 
   /** Lets the registry go of the handle once it has no client and no connect under way. */

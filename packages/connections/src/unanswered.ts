@@ -1,73 +1,117 @@
 /**
  * The thaw check's account of pings left unanswered across checks that deadlines cut off (an
- * episode, per client): a cut-off ping gives no verdict, but its time unanswered counts, so the
- * next check waits only what is left of `pingTimeoutMs` since the episode began — or since the
- * grace its pings were given ended (`pingGraceMs`), when that is later. Deadlines shorter than
- * `pingTimeoutMs` therefore cannot keep a dead client for good.
+ * episode, per client). A cut-off ping gives no verdict, but the time it waited unanswered
+ * counts, so deadlines shorter than `pingTimeoutMs` cannot keep a dead client for good: once the
+ * checks of one episode have waited `pingTimeoutMs` in all past the episode's grace
+ * (`pingGraceMs`), the next check fails.
+ *
+ * Only time a check spent waiting counts, not the time between checks: between invocations the
+ * instance may be frozen, and an answer that reached the socket meanwhile is read only after the
+ * thaw, so that time says nothing about the server (before, it counted, and a check cut off just
+ * before a freeze made the first check after it fail: a needless rebuild).
+ *
+ * The grace is the episode's: read at its first cut-off ping and kept. Were it read again at each
+ * check it would move later with each one — Mongo's monitor wait counts from the ping; a Redis
+ * command written after the episode's first ping queues behind that ping, so it cannot delay its
+ * answer — and deadlines shorter than `pingTimeoutMs` plus the grace would keep a dead client for
+ * good. A later check's own ping may wait behind more (Redis commands written since): when an
+ * earlier ping of the episode is answered, the episode is over (the connection answers) and that
+ * ping is bound by its own grace instead (see `revived`).
+ *
+ * Times are `Date.now()` epoch ms (the server's timeouts and Redis' write times are wall-clock).
  */
 
-/**
- * Where a ping grace is counted from: `'episode'` — from the first cut-off ping it applied to
- * (the driver's own pacing: Mongo's wait for its monitor); `'commands'` — from when the blocking
- * commands the ping waits behind were written (Redis's BLPOP: an absolute end).
- */
-export type GraceAnchor = 'episode' | 'commands';
-
-/** A ping about to be sent (times in epoch ms). */
+/** A ping about to be sent. */
 export interface PingBudget {
+  /** This ping's number: the pings of one account are numbered in the order they are sent. */
+  seq: number;
   sentAt: number;
-  /** When the episode's first unanswered ping was sent (`sentAt` for the first). */
-  since: number;
-  /** Until when the ping may legitimately stay unanswered before `pingTimeoutMs` counts; 0: no grace. */
+  /** The number of the episode's first cut-off ping (`seq` when this ping may begin one). */
+  firstSeq: number;
+  /** Until when the episode's pings may stay unanswered before their time counts; 0: no grace. */
   blockedUntil: number;
+  /** The same from this ping's own grace (read as it is sent): its bound once the episode is revived. */
+  ownBlockedUntil: number;
+  /** Time (ms) the episode's checks already waited unanswered past its grace. */
+  countedMs: number;
   /** How long (ms) this ping may take; ≤ 0: the episode's pings were unanswered long enough — a failed check. */
   leftMs: number;
 }
 
+interface Episode<E> {
+  entry: E;
+  firstSeq: number;
+  blockedUntil: number;
+  countedMs: number;
+}
+
+/** Time (ms) of `[from, to]` past `blockedUntil`. */
+function pastGrace(from: number, to: number, blockedUntil: number): number {
+  return Math.max(0, to - Math.max(from, blockedUntil));
+}
+
 /** The unanswered episode of one lifecycle's cached client (`E`: its entry, compared by identity). */
 export class UnansweredPings<E> {
-  /** Cleared when any ping of that entry is answered, when it fails the check, or when another entry is checked. */
-  #episode: { entry: E; since: number; blockedUntil: number } | undefined;
+  /** Cleared when a ping of that entry sent since it began is answered, when it fails the check, or when another entry is checked. */
+  #episode: Episode<E> | undefined;
+  #seq = 0;
+  /** The last ping answered (its entry and number). */
+  #answered: { entry: E; seq: number } | undefined;
 
-  constructor(
-    private readonly pingTimeoutMs: number,
-    private readonly graceAnchor: GraceAnchor,
-  ) {}
+  constructor(private readonly pingTimeoutMs: number) {}
 
   /**
-   * The budget of a ping of `entry` sent now. `graceMs` reads the ping's grace (ms from now), only
-   * when it may change the bound. An episode of another entry is forgotten.
+   * The budget of a ping of `entry` sent now. `graceMs` reads the ping's grace (ms from now). An
+   * episode of another entry is forgotten.
    */
   begin(entry: E, graceMs: () => number): PingBudget {
-    if (this.#episode?.entry !== entry) this.#episode = undefined;
+    if (this.#episode !== undefined && this.#episode.entry !== entry) this.#episode = undefined;
+    if (this.#answered !== undefined && this.#answered.entry !== entry) this.#answered = undefined;
+    const episode = this.#episode;
+    const seq = ++this.#seq;
     const sentAt = Date.now();
-    const since = this.#episode?.since ?? sentAt;
-    const blockedUntil = this.#blockedUntil(sentAt, graceMs);
-    return { sentAt, since, blockedUntil, leftMs: Math.max(since, blockedUntil) + this.pingTimeoutMs - sentAt };
+    const grace = graceMs();
+    const ownBlockedUntil = grace > 0 ? sentAt + grace : 0;
+    // A grace that first applies at a later check of the episode is counted from that check, once.
+    const blockedUntil = episode !== undefined && episode.blockedUntil > 0 ? episode.blockedUntil : ownBlockedUntil;
+    const countedMs = episode?.countedMs ?? 0;
+    const leftMs = Math.max(sentAt, blockedUntil) + this.pingTimeoutMs - countedMs - sentAt;
+    return { seq, sentAt, firstSeq: episode?.firstSeq ?? seq, blockedUntil, ownBlockedUntil, countedMs, leftMs };
+  }
+
+  /** The ping of `entry` numbered `seq` was answered (even after its waiters left): its episode is over. */
+  answered(entry: E, seq: number): void {
+    if (this.#answered?.entry !== entry || this.#answered.seq < seq) this.#answered = { entry, seq };
+    if (this.#episode?.entry === entry && this.#episode.firstSeq <= seq) this.#episode = undefined;
   }
 
   /**
-   * A grace counted from its episode keeps the bound the first cut-off ping it applied to gave:
-   * were it counted again from each check, every check would push the bound later and deadlines
-   * shorter than `pingTimeoutMs` plus the grace would keep a dead client for good. One counted
-   * from other callers' blocking commands is an absolute end already: a later check moves it
-   * later only to the end of commands written since.
+   * Whether, since `budget`'s ping was sent, an earlier ping of the episode it counted from was
+   * answered: the connection answers, so that episode's bound no longer applies to this ping.
    */
-  #blockedUntil(sentAt: number, graceMs: () => number): number {
-    const previous = this.#episode?.blockedUntil;
-    if (previous !== undefined && previous > 0 && this.graceAnchor === 'episode') return previous;
-    const grace = graceMs();
-    return Math.max(previous ?? 0, grace > 0 ? sentAt + grace : 0);
+  revived(entry: E, budget: PingBudget): boolean {
+    const last = this.#answered;
+    return last !== undefined && last.entry === entry && last.seq >= budget.firstSeq && last.seq < budget.seq;
   }
 
-  /** The ping of `entry` sent at `sentAt` was answered (even after its waiters left): the time unanswered is cleared. */
-  answered(entry: E, sentAt: number): void {
-    if (this.#episode?.entry === entry && this.#episode.since <= sentAt) this.#episode = undefined;
+  /** What is left (ms) of the bound `budget`'s ping has from its own grace alone. */
+  ownLeftMs(budget: PingBudget): number {
+    return Math.max(budget.sentAt, budget.ownBlockedUntil) + this.pingTimeoutMs - Date.now();
   }
 
-  /** The ping with `budget` was cut off by a deadline, unanswered: the next check of `entry` counts from its episode. */
-  cutOff(entry: E, { since, blockedUntil }: PingBudget): void {
-    this.#episode = { entry, since, blockedUntil };
+  /**
+   * The ping with `budget` was cut off by a deadline, unanswered: the next check of `entry` counts
+   * from its episode, plus the time this one waited. An episode revived meanwhile is not brought
+   * back: the time unanswered counts from this ping (a new episode, with its own grace); a ping
+   * answered meanwhile leaves no episode.
+   */
+  cutOff(entry: E, budget: PingBudget): void {
+    const last = this.#answered;
+    if (last !== undefined && last.entry === entry && last.seq >= budget.seq) return;
+    const at = Date.now();
+    this.#episode = this.revived(entry, budget)
+      ? { entry, firstSeq: budget.seq, blockedUntil: budget.ownBlockedUntil, countedMs: pastGrace(budget.sentAt, at, budget.ownBlockedUntil) }
+      : { entry, firstSeq: budget.firstSeq, blockedUntil: budget.blockedUntil, countedMs: budget.countedMs + pastGrace(budget.sentAt, at, budget.blockedUntil) };
   }
 
   /** `entry` got a verdict (a failed check): its episode is over. */

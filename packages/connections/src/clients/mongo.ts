@@ -306,7 +306,6 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       // sent: that wait is not the server's, so a healthy client is revalidated, not rebuilt (a TLS + auth handshake).
       // Counted from the first ping that waited (the episode's): a check per short invocation must not restart it.
       pingGraceMs: ({ client }) => monitorWaitMs(client),
-      pingGraceAnchor: 'episode',
     },
   );
 }

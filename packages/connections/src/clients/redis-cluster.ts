@@ -161,7 +161,7 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
     },
     'redisCluster',
     // At a cut-off, checked only when a node connection's oldest command in flight is non-blocking and still unanswered at the next use.
-    { stuck: clusterStuckAtCutOff, pingGraceMs: clusterBlockedForMs, pingGraceAnchor: 'commands' },
+    { stuck: clusterStuckAtCutOff, pingGraceMs: clusterBlockedForMs },
   );
   return Object.assign(handle, {
     contextValue: (client: Cluster) => (view ??= commandView(handle, client)),

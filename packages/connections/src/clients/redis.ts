@@ -228,7 +228,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
       readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
     },
     'redis',
-    { stuck: stuckAtCutOff, pingGraceMs: (client) => blockedForMs(client), pingGraceAnchor: 'commands' },
+    { stuck: stuckAtCutOff, pingGraceMs: (client) => blockedForMs(client) },
   );
   return Object.assign(handle, {
     contextValue: (client: Redis) => (view ??= commandView(handle, client)),
