@@ -15,7 +15,7 @@
  *               `partitionTtlMs`) from the partition list
  */
 import { randomUUID } from 'node:crypto';
-import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOption, raceSignal, throwIfAborted } from '@steadyfn/handler/internal';
 import { runLuaScript } from '@steadyfn/lease';
 import type { AggregateRef, QuarantineEntry, RelayLease, RelayStore, SettleItem } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
@@ -158,13 +158,15 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
 
   const begin = redisBegin(prefix, run);
 
-  const partitions = async (client: RedisLike): Promise<string[]> => {
+  /** The partition list, a page (SSCAN) at a time; with `signal`, given up between and during pages (its reason thrown). */
+  const partitions = async (client: RedisLike, signal?: AbortSignal): Promise<string[]> => {
     const out: string[] = [];
     let cursor = '0';
     do {
-      const [next, members] = (await client.call('SSCAN', partitionsKey(prefix), cursor, 'COUNT', 1000).catch(async (error: unknown) => {
+      const page = client.call('SSCAN', partitionsKey(prefix), cursor, 'COUNT', 1000).catch(async (error: unknown) => {
         throw await ownKeysChecked(client, error, [['partition list', partitionsKey(prefix), 'set']]);
-      })) as [string, string[]];
+      });
+      const [next, members] = (await raceSignal(page, signal)) as [string, string[]];
       cursor = next;
       out.push(...members);
     } while (cursor !== '0' && out.length < 100_000);
@@ -273,16 +275,17 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
       return reply === 1 ? 'redriven' : reply === 0 ? 'not-quarantined' : reply === 2 ? 'quarantine-changed' : 'unknown';
     },
     refIssue: ({ where }) => (/[{}]/.test(where) ? { field: 'where', expected: 'a partition of this outbox: a hash tag, without { or }' } : undefined),
-    async listQuarantined({ limit, onUnreadable }) {
-      const client = await getClient();
+    async listQuarantined({ limit, onUnreadable, signal }) {
+      // Aborted: nothing more is asked (each command checks first, one in flight is given up), its reason thrown.
+      throwIfAborted(signal);
+      const client = await raceSignal(getClient(), signal);
       const out: QuarantineEntry[] = [];
-      for (const tag of await partitions(client)) {
+      for (const tag of await partitions(client, signal)) {
         const key = partitionKeys(prefix, tag).quarantine;
-        const all = flatPairs(
-          await client.call('HGETALL', key).catch(async (error: unknown) => {
-            throw await ownKeysChecked(client, error, [['quarantine hash', key, 'hash']]);
-          }),
-        );
+        const hash = client.call('HGETALL', key).catch(async (error: unknown) => {
+          throw await ownKeysChecked(client, error, [['quarantine hash', key, 'hash']]);
+        });
+        const all = flatPairs(await raceSignal(hash, signal));
         for (let i = 0; i + 1 < all.length && out.length < limit; i += 2) {
           const entry = quarantineRecord(all[i + 1]!);
           if (entry) out.push({ where: tag, aggregate: all[i]!, quarantinedAt: entry.at, fromSeq: entry.fromSeq, reason: entry.reason });
