@@ -37,12 +37,13 @@ const CLAIM_CHECK_KEYS = keysOf<ClaimCheckOptions>({ s3: true, bucket: true, pre
  *
  * @param options.s3 - An `S3Client` from `@aws-sdk/client-s3` (cached by `@steadyfn/connections` or your own).
  * @param options.bucket - Where objects are stored; required by `sqsSender()`.
- * @param options.prefix - Key prefix (key = prefix + message id). @default 'claims/'
+ * @param options.prefix - Key prefix (key = prefix + message id; prefix + the id's SHA-256 in hex
+ *   when that would pass S3's 1024-byte key limit), at most 960 bytes (UTF-8). @default 'claims/'
  * @param options.thresholdBytes - Store every message larger than this. @default the queue's `MaximumMessageSize`
  * @returns A claim check (its `commands` load `@aws-sdk/client-s3` on first use).
  * @throws {ConfigurationError} `CONFIG_INVALID` naming the option: options that are not an object
  *   (field `options`), an unknown key, an `s3` that is not an S3 client (an `SQSClient`), a bucket
- *   S3 does not accept, a `prefix` that is not a string, a `thresholdBytes` out of 0–1 MiB.
+ *   S3 does not accept, a `prefix` that is not a string or is over 960 bytes, a `thresholdBytes` out of 0–1 MiB.
  * @example
  * import { S3Client } from '@aws-sdk/client-s3';
  * import { sqsSender } from '@steadyfn/outbox/sqs';

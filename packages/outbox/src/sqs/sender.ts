@@ -6,7 +6,7 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import pLimit from 'p-limit';
-import { checkClaimCheckFields, CLAIM_CHECK_ATTRIBUTE, claimCheckFromSubpath, isClaimCheckReader, pointerBody, storeClaimCheck, type ClaimCheck } from './claim-check.js';
+import { checkClaimCheckFields, CLAIM_CHECK_ATTRIBUTE, claimCheckFromSubpath, claimCheckKey, isClaimCheckReader, pointerBody, storeClaimCheck, type ClaimCheck } from './claim-check.js';
 import { classifyCallError, errorCode } from './classify.js';
 import { blockGroup, deliverBatches, type Blocked, type RetrySettings } from './deliver.js';
 import { SendFailureCode, SqsQueueAttributesError, SqsSendInputError } from './errors.js';
@@ -204,14 +204,14 @@ interface ClaimRun {
 async function storeClaims(ready: Prepared[], run: ClaimRun, signal: AbortSignal | undefined): Promise<void> {
   const limit = pLimit(run.concurrency);
   const claims = ready.filter((p) => p.claimBody !== undefined);
-  const outcomes = await Promise.all(claims.map((p) => limit(() => storeClaimCheck(run.claimCheck, run.prefix + p.id, p.claimBody!, signal))));
+  const outcomes = await Promise.all(claims.map((p) => limit(() => storeClaimCheck(run.claimCheck, claimCheckKey(run.prefix, p.id), p.claimBody!, signal))));
   const failedIds = new Set<Prepared>();
   claims.forEach((p, i) => {
     const outcome = outcomes[i]!;
     if (!outcome.ok) {
       failedIds.add(p);
       const code = outcome.conflict ? SendFailureCode.claimCheckConflict : SendFailureCode.claimCheckFailed;
-      const message = outcome.conflict ? `claim-check object ${run.prefix + p.id} exists with different content` : `storing the claim-check object failed (${outcome.code})`;
+      const message = outcome.conflict ? `claim-check object ${claimCheckKey(run.prefix, p.id)} exists with different content` : `storing the claim-check object failed (${outcome.code})`;
       return run.early(p.id, p.index, p.group, { code, senderFault: outcome.conflict, retryable: outcome.retryable, judged: outcome.conflict, message });
     }
     p.body = pointerBody(outcome.pointer);
