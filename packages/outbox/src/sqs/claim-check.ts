@@ -267,7 +267,7 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
     try {
       value = JSON.parse(value);
     } catch {
-      throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer body is not JSON');
+      throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer body is not JSON', 'pointer');
     }
   }
   const p = value as Partial<Record<keyof ClaimCheckPointer | 'claimCheck', unknown>> | null;
@@ -275,7 +275,7 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
     typeof p !== 'object' || p === null || p.claimCheck !== 1 || typeof p.bucket !== 'string' || typeof p.key !== 'string' ||
     typeof p.size !== 'number' || !Number.isSafeInteger(p.size) || p.size < 0 || typeof p.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(p.sha256)
   ) {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)');
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)', 'pointer');
   }
   return { bucket: p.bucket, key: p.key, size: p.size, sha256: p.sha256 };
 }
@@ -289,8 +289,8 @@ export function missingClaimCheck(owner: string, field: string, wanted: string):
   return new ClaimCheckError(
     'OUTBOX_SQS_CLAIM_CHECK_INVALID',
     `${owner}(): option "${field}" is required for a claim-checked message (attribute ${CLAIM_CHECK_ATTRIBUTE}): ${wanted}`,
-    undefined,
-    { field },
+    'reader',
+    { logFields: { field } },
   );
 }
 
@@ -314,14 +314,14 @@ export async function readClaimChecked(message: ReceivedMessage, reader: ClaimCh
     const object = await reader.s3.send(new GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }), signal === undefined ? undefined : { abortSignal: signal });
     stored = await object.Body!.transformToByteArray();
   } catch (error) {
-    if (httpStatus(error) === 404) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISSING', `claim check: object ${pointer.key} is missing`, error);
+    if (httpStatus(error) === 404) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISSING', `claim check: object ${pointer.key} is missing`, 'object', { cause: error });
     throw error;
   }
   if (stored.length !== pointer.size) {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} has ${stored.length} bytes, the pointer says ${pointer.size}`);
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} has ${stored.length} bytes, the pointer says ${pointer.size}`, 'object');
   }
   if (sha256Hex(stored) !== pointer.sha256) {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} does not match the pointer's SHA-256`);
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} does not match the pointer's SHA-256`, 'object');
   }
   return Buffer.from(stored).toString('utf8');
 }
