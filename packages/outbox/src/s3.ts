@@ -37,12 +37,13 @@ const CLAIM_CHECK_KEYS = keysOf<ClaimCheckOptions>({ s3: true, bucket: true, pre
  *
  * @param options.s3 - An `S3Client` from `@aws-sdk/client-s3` (cached by `@steadyfn/connections` or your own).
  * @param options.bucket - Where objects are stored; required by `sqsSender()`.
- * @param options.prefix - Key prefix (key = prefix + message id). @default 'claims/'
+ * @param options.prefix - Key prefix (key = prefix + message id; prefix + the id's SHA-256 in hex
+ *   when that would pass S3's 1024-byte key limit), at most 960 bytes (UTF-8). @default 'claims/'
  * @param options.thresholdBytes - Store every message larger than this. @default the queue's `MaximumMessageSize`
  * @returns A claim check (its `commands` load `@aws-sdk/client-s3` on first use).
  * @throws {ConfigurationError} `CONFIG_INVALID` naming the option: options that are not an object
  *   (field `options`), an unknown key, an `s3` that is not an S3 client (an `SQSClient`), a bucket
- *   S3 does not accept, a `prefix` that is not a string, a `thresholdBytes` out of 0–1 MiB.
+ *   S3 does not accept, a `prefix` that is not a string or is over 960 bytes, a `thresholdBytes` out of 0–1 MiB.
  * @example
  * import { S3Client } from '@aws-sdk/client-s3';
  * import { sqsSender } from '@steadyfn/outbox/sqs';
@@ -94,8 +95,9 @@ const RESOLVE_KEYS = keysOf<{ s3?: S3Sender; signal?: AbortSignal }>({ s3: true,
  * @param options.s3 - Client for the claim-check bucket; needed only for claim-check messages.
  * @returns The body as the producer passed it to `send()`.
  * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` when the object's size or SHA-256
- *   differ from the pointer's, `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone,
- *   `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer or a missing `s3` client.
+ *   differ from the pointer's, `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone (`kind: 'object'`,
+ *   status 500), `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer (`kind: 'pointer'`, 400)
+ *   or a missing `s3` client (`kind: 'reader'`, 500, logged with `field: 's3'`).
  * @throws {ConfigurationError} `CONFIG_INVALID` when `options` is not an object (field `options`), `s3` is a client of
  *   another AWS service (an `SQSClient`), or for an unknown option key.
  * @example

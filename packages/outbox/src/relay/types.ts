@@ -214,6 +214,9 @@ export interface RelayStore {
    * An entry the store cannot read (Redis: a quarantine hash field that is not the relay's
    * JSON record; MongoDB: a state document whose `q` is not the relay's sub-document) is left
    * out and told to `onUnreadable`, the others listed (it does not count toward `limit`).
+   * With `signal`: once it aborts, nothing more is read — checked before each command (Redis: each
+   * partition-list page and quarantine hash) or document (MongoDB), a read in flight given up —
+   * and the call rejects with the signal's reason (`ctx.signal`'s: `DeadlineExceededError`, `DEADLINE_EXCEEDED`).
    *
    * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409), Redis, when a
    *   partition's quarantine hash (or the partition list) holds another type: the message names

@@ -53,12 +53,18 @@ describe.each(sqsServers())('claim check with SQS on $name and S3 on moto', ({ n
     const [message] = await receiveAll(client, queueUrl, 1);
     const put = (bytes: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: pointer.key, Body: bytes }));
     await put(body.replace('tamper', 'tampor'));
-    await expect(resolveClaimCheck(message!, { s3 })).rejects.toMatchObject({ name: 'ClaimCheckError', code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH', retryable: false });
+    await expect(resolveClaimCheck(message!, { s3 })).rejects.toMatchObject({ name: 'ClaimCheckError', code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH', kind: 'object', status: 500, retryable: false });
     await put(body.slice(1));
-    await expect(resolveClaimCheck(message!, { s3 })).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' });
+    await expect(resolveClaimCheck(message!, { s3 })).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH', kind: 'object', status: 500 });
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: pointer.key }));
-    await expect(resolveClaimCheck(message!, { s3 })).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_MISSING' });
-    await expect(resolveClaimCheck(message!)).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_INVALID' });
+    await expect(resolveClaimCheck(message!, { s3 })).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_MISSING', kind: 'object', status: 500 });
+    // Without a reader: the deployment's fault (500), logged naming the option, not a malformed pointer.
+    await expect(resolveClaimCheck(message!)).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_INVALID', kind: 'reader', status: 500, logFields: { field: 's3' } });
+    // A malformed pointer: the message's own fault (400), whoever reads it.
+    for (const reader of [{ s3 }, undefined]) {
+      await expect(resolveClaimCheck({ ...message!, Body: 'not a pointer' }, reader)).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_INVALID', kind: 'pointer', status: 400 });
+      await expect(resolveClaimCheck({ ...message!, Body: '{"claimCheck":2}' }, reader)).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_INVALID', kind: 'pointer', status: 400 });
+    }
   });
 
   it('a retry adopts the identical object it stored before (If-None-Match: *), a different existing object is a conflict', async () => {

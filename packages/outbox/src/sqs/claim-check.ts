@@ -12,6 +12,24 @@ import { errorCode, httpStatus } from './classify.js';
 import { awsClientOption, ConfigurationError, intOption, invalidOption, s3BucketOption, serviceIdOf } from '@steadyfn/handler/internal';
 import { SERVICE_MAX_MESSAGE_BYTES } from './limits.js';
 
+/** S3's longest object key, in bytes of its UTF-8 encoding (S3 user guide, "Naming objects"). */
+export const S3_MAX_KEY_BYTES = 1024;
+/** Bytes of a SHA-256 in lowercase hex: what stands for a message id too long for the key. */
+const HASHED_ID_BYTES = 64;
+/** The longest claim-check `prefix`, in UTF-8 bytes: what leaves room in an S3 key for a hashed message id. */
+export const MAX_CLAIM_CHECK_PREFIX_BYTES = S3_MAX_KEY_BYTES - HASHED_ID_BYTES;
+
+/**
+ * The S3 key of message `id`'s claim-check object: `prefix + id`, or, when that is over S3's
+ * 1024-byte limit, `prefix` + the id's SHA-256 (lowercase hex) — never over the limit for a
+ * prefix of at most {@link MAX_CLAIM_CHECK_PREFIX_BYTES} bytes (checked at options time). The
+ * same id always gives the same key, so a retry finds (and adopts) the object it stored.
+ */
+export function claimCheckKey(prefix: string, id: string): string {
+  const key = prefix + id;
+  return Buffer.byteLength(key, 'utf8') <= S3_MAX_KEY_BYTES ? key : prefix + sha256Hex(Buffer.from(id, 'utf8'));
+}
+
 /** Message attribute that marks a claim-check pointer body; its value is the pointer format version. */
 export const CLAIM_CHECK_ATTRIBUTE = 'steadyfn.claimCheck';
 /** Message attribute that marks a base64-encoded body (a body with characters SQS refuses). */
@@ -68,6 +86,9 @@ export interface ClaimCheckOptions {
    * leading `/` or a `//` is kept, not normalised (`/claims//` and `claims/` name different
    * objects), and the pointer names the key as written. Some other SDKs (the AWS SDK for Go v1)
    * strip such slashes: with consumers outside `@steadyfn/outbox`, prefer a prefix without them.
+   * S3 keys are at most 1024 bytes (UTF-8): when prefix + id would be longer, the key is prefix +
+   * the id's SHA-256 (64 lowercase hex digits), the same for every retry. A prefix over 960 bytes
+   * (UTF-8) leaves no room for that and is refused (`CONFIG_INVALID`, field `prefix`).
    * @default 'claims/'
    */
   prefix?: string;
@@ -143,16 +164,28 @@ function describeClaimCheck(got: unknown, use: string): string {
   return 'an object with s3 but without commands (a plain { s3, ... }, not made by s3ClaimCheck)';
 }
 
+/** What a claim-check `prefix` must be (the refusal's "expected"). */
+const PREFIX_EXPECTED = `a string of at most ${MAX_CLAIM_CHECK_PREFIX_BYTES} bytes (UTF-8)`;
+
 /**
  * Checks a claim check's fields (`s3`, `bucket` unless `bucket` is optional, `prefix`,
  * `thresholdBytes`), naming each as `<at><field>`: `s3ClaimCheck()` checks its options with `at`
  * `''`, `sqsSender()` its `claimCheck` with `'claimCheck.'`.
- * @throws {ConfigurationError} `CONFIG_INVALID` naming the field.
+ * @throws {ConfigurationError} `CONFIG_INVALID` naming the field (a `prefix` over
+ *   {@link MAX_CLAIM_CHECK_PREFIX_BYTES} bytes included).
  */
 export function checkClaimCheckFields(owner: string, at: string, claim: Partial<ClaimCheckOptions>, bucketOptional: boolean): void {
   awsClientOption(owner, `${at}s3`, claim.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
   if (!bucketOptional || claim.bucket !== undefined) s3BucketOption(owner, `${at}bucket`, claim.bucket, { accessPoints: true });
-  if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(owner, `${at}prefix`, 'a string', claim.prefix);
+  if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(owner, `${at}prefix`, PREFIX_EXPECTED, claim.prefix);
+  const prefixBytes = typeof claim.prefix === 'string' ? Buffer.byteLength(claim.prefix, 'utf8') : 0;
+  if (prefixBytes > MAX_CLAIM_CHECK_PREFIX_BYTES) {
+    // The value is not quoted: a key prefix may carry a tenant or path the log should not.
+    throw new ConfigurationError(
+      `${owner}(): option "${at}prefix" must be ${PREFIX_EXPECTED}; got a string of ${prefixBytes} bytes (S3 keys are at most ${S3_MAX_KEY_BYTES} bytes, and the key is the prefix + the message id or its ${HASHED_ID_BYTES}-character SHA-256)`,
+      { field: `${at}prefix`, expected: PREFIX_EXPECTED },
+    );
+  }
   intOption(owner, `${at}thresholdBytes`, claim.thresholdBytes, 0, 0, SERVICE_MAX_MESSAGE_BYTES);
 }
 
@@ -234,7 +267,7 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
     try {
       value = JSON.parse(value);
     } catch {
-      throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer body is not JSON');
+      throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer body is not JSON', 'pointer');
     }
   }
   const p = value as Partial<Record<keyof ClaimCheckPointer | 'claimCheck', unknown>> | null;
@@ -242,7 +275,7 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
     typeof p !== 'object' || p === null || p.claimCheck !== 1 || typeof p.bucket !== 'string' || typeof p.key !== 'string' ||
     typeof p.size !== 'number' || !Number.isSafeInteger(p.size) || p.size < 0 || typeof p.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(p.sha256)
   ) {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)');
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)', 'pointer');
   }
   return { bucket: p.bucket, key: p.key, size: p.size, sha256: p.sha256 };
 }
@@ -256,8 +289,8 @@ export function missingClaimCheck(owner: string, field: string, wanted: string):
   return new ClaimCheckError(
     'OUTBOX_SQS_CLAIM_CHECK_INVALID',
     `${owner}(): option "${field}" is required for a claim-checked message (attribute ${CLAIM_CHECK_ATTRIBUTE}): ${wanted}`,
-    undefined,
-    { field },
+    'reader',
+    { logFields: { field } },
   );
 }
 
@@ -281,14 +314,14 @@ export async function readClaimChecked(message: ReceivedMessage, reader: ClaimCh
     const object = await reader.s3.send(new GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }), signal === undefined ? undefined : { abortSignal: signal });
     stored = await object.Body!.transformToByteArray();
   } catch (error) {
-    if (httpStatus(error) === 404) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISSING', `claim check: object ${pointer.key} is missing`, error);
+    if (httpStatus(error) === 404) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISSING', `claim check: object ${pointer.key} is missing`, 'object', { cause: error });
     throw error;
   }
   if (stored.length !== pointer.size) {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} has ${stored.length} bytes, the pointer says ${pointer.size}`);
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} has ${stored.length} bytes, the pointer says ${pointer.size}`, 'object');
   }
   if (sha256Hex(stored) !== pointer.sha256) {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} does not match the pointer's SHA-256`);
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} does not match the pointer's SHA-256`, 'object');
   }
   return Buffer.from(stored).toString('utf8');
 }

@@ -76,25 +76,48 @@ export class WatchdogUnavailableError extends SteadyError {
 }
 
 /**
+ * What a claim-check failure is about, which sets its status (whose fault it is):
+ * - `pointer`: the message's pointer body is malformed — the message's own fault: 400, so
+ *   `terminalErrors: 'ack'` drops it, as a body that is no outbox event;
+ * - `reader`: a claim-checked message reached a reader given no claim check (no S3 client) —
+ *   the deployment's fault: 500;
+ * - `object`: the object is missing, or its size or SHA-256 differ from the pointer's — the
+ *   bucket's: 500.
+ * A 500 is kept for the dead-letter queue under every `terminalErrors` setting.
+ */
+export type ClaimCheckFailureKind = 'pointer' | 'reader' | 'object';
+
+/** The status of each {@link ClaimCheckFailureKind}. */
+const STATUS_OF_KIND: Readonly<Record<ClaimCheckFailureKind, 400 | 500>> = { pointer: 400, reader: 500, object: 500 };
+
+/**
  * A claim-check object does not match its pointer: the size or SHA-256 differ, the object is
- * gone, or the pointer is malformed. Terminal: the same message fails the same way again. Status
- * 400 for a malformed pointer (the message's own fault: acknowledged under `terminalErrors: 'ack'`),
- * 500 otherwise — a reader given no `claimCheck`, a missing object, a size or hash mismatch — which
+ * gone, or the pointer is malformed. Terminal: the same message fails the same way again. Its
+ * status follows its {@link ClaimCheckError.kind}: 400 for a malformed pointer (`pointer`: the
+ * message's own fault, acknowledged under `terminalErrors: 'ack'`), 500 otherwise — a reader
+ * given no `claimCheck` (`reader`), a missing object, a size or hash mismatch (`object`) — which
  * every setting keeps for the dead-letter queue.
  */
 export class ClaimCheckError extends SteadyError {
   override readonly name = 'ClaimCheckError';
-  /** `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` (size or hash), `OUTBOX_SQS_CLAIM_CHECK_MISSING` (no object), `OUTBOX_SQS_CLAIM_CHECK_INVALID` (pointer). */
+  /** What the failure is about: `pointer` (status 400), `reader` or `object` (500). See {@link ClaimCheckFailureKind}. */
+  readonly kind: ClaimCheckFailureKind;
   /**
-   * @param logFields - Logged with the failure (a queue consumer's log shows the code, not the
-   *   message): `{ field: 's3' }` when the reader was given no S3 client for a claim-checked message.
+   * @param code - `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` (size or hash), `OUTBOX_SQS_CLAIM_CHECK_MISSING`
+   *   (no object), `OUTBOX_SQS_CLAIM_CHECK_INVALID` (a malformed pointer, or no reader).
+   * @param kind - What it is about; sets the status (`pointer` 400, `reader` and `object` 500).
+   * @param options.logFields - Logged with the failure (a queue consumer's log shows the code, not
+   *   the message): `{ field: 's3' }` or `{ field: 'claimCheck' }` naming the reader's option when
+   *   it was given no claim check.
    */
-  constructor(code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID', message: string, cause?: unknown, logFields?: Record<string, string>) {
-    // A malformed pointer is the message's own fault (400: `terminalErrors: 'ack'` drops it, as
-    // a body that is no outbox event); a reader without `claimCheck` (logged with its `field`), a
-    // missing object or one that does not match are the deployment's or the bucket's (500: kept
-    // for the dead-letter queue under every setting).
-    const status = code === 'OUTBOX_SQS_CLAIM_CHECK_INVALID' && logFields?.field === undefined ? 400 : 500;
-    super(code, message, { status, retryable: false, expose: false, ...(cause === undefined ? {} : { cause }), ...(logFields === undefined ? {} : { logFields }) });
+  constructor(
+    code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID',
+    message: string,
+    kind: ClaimCheckFailureKind,
+    options: { cause?: unknown; logFields?: Record<string, string> } = {},
+  ) {
+    const { cause, logFields } = options;
+    super(code, message, { status: STATUS_OF_KIND[kind], retryable: false, expose: false, ...(cause === undefined ? {} : { cause }), ...(logFields === undefined ? {} : { logFields }) });
+    this.kind = kind;
   }
 }

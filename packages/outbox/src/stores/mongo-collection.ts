@@ -289,13 +289,14 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       return 'redriven';
     },
     refIssue: ({ where }) => (where === name ? undefined : { field: 'where', expected: `"${name}", the outbox collection of this outbox` }),
-    async listQuarantined({ limit, onUnreadable }) {
+    async listQuarantined({ limit, onUnreadable, signal }) {
       const col = await state();
       return readQuarantines(
         col,
         limit,
         (aggregate, q) => ({ where: name, aggregate, quarantinedAt: q.at.getTime(), fromSeq: q.fromSeq, reason: q.reason }),
         (aggregate, idNotString) => onUnreadable?.({ where: name, aggregate, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `${unreadableQuarantineReason(aggregate, col.collectionName, aggregate, idNotString)}: left out of the listing` }),
+        signal,
       );
     },
     async cleanup({ limit, olderThanMs }) {

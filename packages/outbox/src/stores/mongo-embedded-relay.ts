@@ -266,7 +266,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
         : !aggregate.startsWith(`${aggregateType}/`)
           ? { field: 'aggregate', expected: `an aggregate of type "${aggregateType}" (the documents of "${collectionName}")` }
           : undefined,
-    async listQuarantined({ limit, onUnreadable }) {
+    async listQuarantined({ limit, onUnreadable, signal }) {
       const col = await side();
       return readQuarantines(
         col,
@@ -276,6 +276,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
           const aggregate = aggregateKey(aggregateType, id);
           onUnreadable?.({ where: collectionName, aggregate, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `${unreadableQuarantineReason(aggregate, col.collectionName, id, idNotString)}: left out of the listing` });
         },
+        signal,
       );
     },
   };

@@ -4,7 +4,7 @@
  * outbox's document fields.
  */
 import { createHash } from 'node:crypto';
-import { checkedGetter, clientOption } from '@steadyfn/handler/internal';
+import { checkedGetter, clientOption, raceSignal, throwIfAborted } from '@steadyfn/handler/internal';
 
 /** A collection, as the outbox uses it. */
 export interface CollectionLike {
@@ -143,14 +143,28 @@ function idText(id: unknown): string {
  * is passed to `onUnreadable` instead (`idNotString` saying which) and does not count (as the
  * Redis store's listing does). One cursor, not pages from the last `_id` read: a `$gt` on an
  * `_id` matches only `_id`s of its BSON type, so pages skipped every document of another type.
+ * @throws `signal`'s reason once it aborts: before the first read, between documents, or during a read.
  */
-export async function readQuarantines<T>(col: CollectionLike, limit: number, toEntry: (id: string, q: StoredQuarantine) => T, onUnreadable: (id: string, idNotString: boolean) => void): Promise<T[]> {
+export async function readQuarantines<T>(
+  col: CollectionLike,
+  limit: number,
+  toEntry: (id: string, q: StoredQuarantine) => T,
+  onUnreadable: (id: string, idNotString: boolean) => void,
+  signal?: AbortSignal,
+): Promise<T[]> {
   const out: T[] = [];
   // As the Redis store's listing: a limit below 1 lists nothing (the loop below checks after an entry).
   if (!(limit >= 1)) return out;
-  const cursor = col.find({ q: { $exists: true } }).sort({ _id: 1 }).batchSize(limit);
+  throwIfAborted(signal);
+  const cursor = col.find({ q: { $exists: true } }).sort({ _id: 1 }).batchSize(limit) as QuarantineCursor;
+  let aborted = false;
   try {
-    for await (const doc of cursor as AsyncIterable<{ _id: unknown; q?: unknown }>) {
+    for (;;) {
+      // Aborted: checked before each document (a batch already read included) and raced during a
+      // batch's read, so nothing more is read and the signal's reason is thrown.
+      throwIfAborted(signal);
+      const doc = await raceSignal(cursor.next(), signal, () => (aborted = true));
+      if (doc === null) break;
       const q = storedQuarantine(doc.q);
       if (typeof doc._id !== 'string') onUnreadable(idText(doc._id), true);
       else if (q) out.push(toEntry(doc._id, q));
@@ -158,7 +172,15 @@ export async function readQuarantines<T>(col: CollectionLike, limit: number, toE
       if (out.length >= limit) break;
     }
   } finally {
-    await cursor.close();
+    // Aborted during a read: the cursor is closed without waiting (the read may still be in flight on it).
+    if (aborted) void cursor.close().catch(() => undefined);
+    else await cursor.close();
   }
   return out;
+}
+
+/** The driver cursor `readQuarantines` reads: documents one at a time (`null` after the last). */
+interface QuarantineCursor {
+  next(): Promise<{ _id: unknown; q?: unknown } | null>;
+  close(): Promise<void>;
 }
