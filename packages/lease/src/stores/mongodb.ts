@@ -27,7 +27,7 @@ import { purgeBoundsOf, purgeInBatches } from './mongodb-purge.js';
 import { ACT_MARGIN_MS, grantMemory, MIN_RETAIN_MS, SEND_WINDOW_MS, SUPERSEDED_GRACE_MS, YOUNG_MS } from './mongodb-timing.js';
 import type { MongoCallOptions, MongoLeaseStore, MongoLeaseStoreOptions } from './mongodb-types.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
-import { topReader } from './mongodb-read.js';
+import { checkRefused, topReader } from './mongodb-read.js';
 import { typedCall, typedOperations } from './store-unavailable.js';
 import { insertAll, sweep } from './mongodb-write.js';
 import { giveBack } from './give-back.js';
@@ -197,11 +197,16 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
     const results = new Array<ClaimResult | undefined>(requests.length);
     const lastFence = new Array<number>(requests.length).fill(0);
     let pending = requests.map((_, i) => i);
+    // The generation each request's last insert was refused for as a duplicate.
+    const refused = new Map<number, number>();
     for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
       const readAt = performance.now();
       const readNow = clock.now();
       // A top found by `_id` settles a claim when it is live (report it) or young (build on it).
       const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, walkRule(probed, readNow, (top) => live(top, readNow) !== undefined || young(top, readNow)));
+      // A refused `_id` the read does not show: a racer's, or another program's document (throws).
+      const unseen = pending.filter((i) => (refused.get(i) ?? 0) > (found.get(requests[i]!.key)!.top?.g ?? 0));
+      if (unseen.length > 0) await checkRefused(col, unseen.map((i) => ({ key: requests[i]!.key, g: refused.get(i)! })), options);
       const now = clock.now();
       const next: number[] = [];
       const purge: string[] = [];
@@ -241,7 +246,10 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
         // Refused as duplicates: another's generation, nothing to give back.
         taken.splice(taken.length - sent.length, sent.length, ...sent.filter((_, j) => inserted[j]));
         attempts.forEach((a, j) => {
-          if (!inserted[j]) return next.push(a.index);
+          if (!inserted[j]) {
+            refused.set(a.index, a.doc.g);
+            return next.push(a.index);
+          }
           // For the holder, the lease ends leaseMs after it sent the claim: never later than the store's end.
           results[a.index] = { claimed: true, fence: a.doc.g, expiresAt: sentAtLocal + requests[a.index]!.leaseMs };
           grants.add(a.doc, sentAt);

@@ -342,13 +342,18 @@ export function redisLeaseStoreOf(owner: string, options: RedisLeaseStoreOptions
       // A slot's call failed (its master down, its reply lost): the others' claims, and its own if it ran, are given back.
       return claimFailed(c, checked, error, unsent, signal);
     }
-    if (replies.some(([tag]) => Number(tag) < 0)) {
-      // A key another program wrote: the script that met it wrote nothing; what the other
-      // slots' scripts (a cluster) claimed is given back, so the refused batch holds no key.
+    try {
+      // A key another program wrote: the script that met it wrote nothing (tag -1: the script
+      // refuses before any write). A reply this side cannot read although the script took it for
+      // a record cannot happen while `RECORD_FRAGMENT` and `parseValue` agree; if it did, the
+      // batch's other keys were written. Either way what the call holds is given back, so a
+      // refused batch holds no key.
+      if (replies.some(([tag]) => Number(tag) < 0)) throw new LeaseRecordUnreadableError();
+      return replies.map((reply, i) => claimReply(reply, checked[i]!, now));
+    } catch (error) {
       await giveBackClaims(checked, c);
-      throw new LeaseRecordUnreadableError();
+      throw error;
     }
-    return replies.map((reply, i) => claimReply(reply, checked[i]!, now));
   };
 
   const settled = (reply: unknown): boolean => Number(reply) === 1;
