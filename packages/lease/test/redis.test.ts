@@ -31,7 +31,8 @@ describe('redis lease store', () => {
     expect(pttl).toBeLessThanOrEqual(7_000);
     expect(await backend.redis!.get(backend.prefix + key)).toBe(`h|${(claim as { fence: number }).fence}|5000|o|`);
     await store.settle({ key, owner: 'o', fence: (claim as { fence: number }).fence });
-    expect(await backend.redis!.get(backend.prefix + key)).toBe('f|2|5000||');
+    // The release keeps who released it (so a release sent again is recognised as this owner's).
+    expect(await backend.redis!.get(backend.prefix + key)).toBe('f|2|5000|o|');
     expect(await backend.redis!.pttl(backend.prefix + key)).toBeLessThanOrEqual(5_000);
     // Without retention, a release deletes the key.
     const none = redisLeaseStore({ client: backend.redis as never, prefix: backend.prefix, retainMs: 0 });

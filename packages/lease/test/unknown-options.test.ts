@@ -37,7 +37,7 @@ describe('lease store factories: unknown option keys', () => {
     expectOptionRefused(() => redisLeaseStore({ client: redis, retain: 1000 } as never), 'redisLeaseStore', 'retain', ['"retainMs"', 'client, prefix, retainMs']);
     expectOptionRefused(() => redisLeaseStore({ client: redis, prefx: 'l:' } as never), 'redisLeaseStore', 'prefx');
     const all: Required<RedisLeaseStoreOptions> = { client: redis, prefix: 'l:', retainMs: 1000 };
-    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('redis.ts'), 'RedisLeaseStoreOptions'));
+    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('redis-types.ts'), 'RedisLeaseStoreOptions'));
     expect(() => redisLeaseStore({ ...all, typo: undefined } as never)).not.toThrow();
   });
 

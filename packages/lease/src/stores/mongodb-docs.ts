@@ -76,7 +76,12 @@ export function writeErrorsOf(error: unknown): Array<{ index: number; code: numb
   return out;
 }
 
-function isDocument(value: unknown): value is LeaseDocument {
+/**
+ * A generation this store wrote: the fields of `LeaseDocument`, under the `_id` its key and
+ * generation make (`docId`) — a document under `<key>#<g>` that is not generation g of key is
+ * another program's, as is one whose fields do not hold.
+ */
+export function isDocument(value: unknown): value is LeaseDocument {
   const doc = value as Partial<LeaseDocument> | null;
   return (
     typeof doc === 'object' &&
@@ -84,6 +89,7 @@ function isDocument(value: unknown): value is LeaseDocument {
     typeof doc.k === 'string' &&
     typeof doc.g === 'number' &&
     Number.isSafeInteger(doc.g) &&
+    doc._id === docId(doc.k, doc.g) &&
     (doc.s === 'h' || doc.s === 'd' || doc.s === 'f') &&
     doc.e instanceof Date &&
     doc.p instanceof Date &&

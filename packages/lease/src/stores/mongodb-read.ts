@@ -14,7 +14,8 @@
  *   - otherwise (start missing, an old dead top, a long walk): one query for all such keys.
  */
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
-import { byKey, docId, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
+import { LeaseRecordUnreadableError } from '../errors.js';
+import { byKey, docId, isDocument, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 
 /** What a read found for one key. */
 export interface Located {
@@ -49,6 +50,27 @@ export interface TopReader {
   note(key: string, g: number): void;
 }
 
+/** The document under `_id` `id`, whatever it holds. */
+async function point(col: MongoLeaseCollection, id: string, options: ReadOptions | undefined): Promise<LeaseDocument | undefined> {
+  const found = await abortable(col.find({ _id: id }, options?.session ? { session: options.session, limit: 1 } : { limit: 1 }).toArray(), options?.signal);
+  return found[0] as LeaseDocument | undefined;
+}
+
+/**
+ * Checks `_id`s an insert was refused for as duplicates (`<key>#<g>`, each `refused` entry)
+ * although a read of the key since found no generation g: normally a racer's generation the read
+ * missed, or one deleted since; but a document there that is not generation g of the key (no
+ * `k`, another key's, another shape) is another program's, which no read of the key ever finds
+ * and no insert gets past — claims would answer "held by nobody" for good.
+ * @throws LeaseRecordUnreadableError (`collection`) for such a document.
+ */
+export async function checkRefused(col: MongoLeaseCollection, refused: Array<{ key: string; g: number }>, options: ReadOptions | undefined): Promise<void> {
+  const found = await Promise.all(refused.map((r) => point(col, docId(r.key, r.g), options)));
+  found.forEach((doc, i) => {
+    if (doc !== undefined && !(isDocument(doc) && doc.k === refused[i]!.key)) throw new LeaseRecordUnreadableError('collection');
+  });
+}
+
 export function topReader(): TopReader {
   const hints = new Map<string, number>();
 
@@ -57,11 +79,6 @@ export function topReader(): TopReader {
     hints.delete(key);
     if (hints.size >= MAX_HINTS) hints.delete(hints.keys().next().value!);
     hints.set(key, g);
-  };
-
-  const point = async (col: MongoLeaseCollection, id: string, options: ReadOptions | undefined): Promise<LeaseDocument | undefined> => {
-    const found = await abortable(col.find({ _id: id }, options?.session ? { session: options.session, limit: 1 } : { limit: 1 }).toArray(), options?.signal);
-    return found[0] as LeaseDocument | undefined;
   };
 
   /**

@@ -13,7 +13,9 @@
  *
  * The timing rules that keep an insert from winning a generation that existed before (so
  * exactly one attempt ever holds generation n of a key), and the grant memory a settle without
- * a read uses: `mongodb-timing.ts`. The options and the store's shape: `mongodb-types.ts`.
+ * a read uses: `mongodb-timing.ts`. The options and the store's shape: `mongodb-types.ts`. The
+ * claim rounds: `mongodb-claim.ts`; the settle and renewal rounds: `mongodb-change.ts`; what
+ * they share with the store: `mongodb-context.ts`.
  */
 import { checkedGetter, checkKnownKeys, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { LeaseStoreUnsupportedError } from '../errors.js';
@@ -21,10 +23,13 @@ import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/inter
 import type { ClaimRequest, ClaimResult, LeaseRecord, RenewRequest, RenewResult, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle, withDataLimit } from '../validate.js';
 import { serverClock } from './mongodb-clock.js';
-import { nextGeneration, recordOf, settledAs, successor, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
+import { nextGeneration, recordOf, settledAs, successor, type LeaseDocument, type MongoLeaseCollection } from './mongodb-docs.js';
+import { changeBatch } from './mongodb-change.js';
+import { claimRounds } from './mongodb-claim.js';
+import type { Attempt, Below, Change, StoreContext } from './mongodb-context.js';
 import { ensureLeaseIndexes } from './mongodb-indexes.js';
 import { purgeBoundsOf, purgeInBatches } from './mongodb-purge.js';
-import { ACT_MARGIN_MS, grantMemory, MIN_RETAIN_MS, SEND_WINDOW_MS, SUPERSEDED_GRACE_MS, YOUNG_MS } from './mongodb-timing.js';
+import { ACT_MARGIN_MS, grantMemory, MIN_RETAIN_MS, SUPERSEDED_GRACE_MS, YOUNG_MS } from './mongodb-timing.js';
 import type { MongoCallOptions, MongoLeaseStore, MongoLeaseStoreOptions } from './mongodb-types.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
 import { topReader } from './mongodb-read.js';
@@ -32,40 +37,9 @@ import { typedCall, typedOperations } from './store-unavailable.js';
 import { insertAll, sweep } from './mongodb-write.js';
 import { giveBack } from './give-back.js';
 
-/** One generation a call tries to write, for request `index`, and what it read of the key. */
-interface Attempt {
-  index: number;
-  doc: LeaseDocument;
-  seen: LeaseDocument[];
-}
-
-/** A request that changes a generation its caller holds (a settle, a renewal). */
-interface Change {
-  key: string;
-  owner: string;
-  fence: number;
-}
-
-/** The generation a change builds on: its number, purge base and data. */
-interface Below {
-  g: number;
-  p: number;
-  d?: string;
-}
-
-/** A generation a change wrote, and when it was sent (`performance.now()` and `Date.now()`). */
-interface Written {
-  doc: LeaseDocument;
-  sentAt: number;
-  sentAtLocal: number;
-}
-
 export type { MongoLeaseCollection, MongoLeaseSession } from './mongodb-docs.js';
 export type { MongoCallOptions, MongoLeaseStore, MongoLeaseStoreOptions, MongoProbeResult } from './mongodb-types.js';
 export { DELIVERY_MS, FAST_SETTLE_MS, MIN_RETAIN_MS, SEND_WINDOW_MS, SUPERSEDED_GRACE_MS } from './mongodb-timing.js';
-
-/** Read-and-insert rounds before a contended key is reported as held. */
-const MAX_ROUNDS = 4;
 
 /**
  * The most data a record's document holds: a document is at most 16 MiB of BSON
@@ -135,8 +109,6 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
     return { col, probed };
   };
 
-  const withSession = (session: MongoLeaseSession | undefined): Record<string, unknown> => (session ? { session } : {});
-
   const reader = topReader();
   const byId = (probed: ProbeResult): boolean => reads === 'by-id' || (reads === 'auto' && probed.ferretdb);
   /** How a walk may settle a key (see mongodb-read.ts), or false to read by query. */
@@ -167,8 +139,7 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
     return inserted;
   };
 
-  /** What a claim reports when it cannot decide yet: held, by nobody known, for a moment. */
-  const undecided = (fence: number): ClaimResult => ({ claimed: false, record: { state: 'held', fence, owner: '', expiresAt: Date.now() + 1000 } });
+  const ctx: StoreContext = { retainMs, clock, reader, grants, ready, walkRule, write, live, young, actionable, purgeable };
 
   /**
    * Claims each request (`claim` is a batch of one). A call that throws holds no key, as the
@@ -183,138 +154,12 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
     if (requests.length === 0) return [];
     const taken: Change[] = [];
     try {
-      return await claimRounds(requests, taken, options);
+      return await claimRounds(ctx, requests, taken, options);
     } catch (error) {
       // Best effort and bounded (give-back.ts), without the caller's signal (it may be what ended the call).
       if (taken.length > 0 && !options?.session?.inTransaction()) await giveBack((signal) => typedCall('mongodb', undefined, () => settleBatch(taken, { signal })));
       throw error;
     }
-  };
-
-  /** The rounds of `claimBatch`; `taken` collects every generation sent and not refused as a duplicate. */
-  const claimRounds = async (requests: ClaimRequest[], taken: Change[], options: MongoCallOptions | undefined): Promise<ClaimResult[]> => {
-    const { col, probed } = await ready(options?.signal);
-    const results = new Array<ClaimResult | undefined>(requests.length);
-    const lastFence = new Array<number>(requests.length).fill(0);
-    let pending = requests.map((_, i) => i);
-    for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
-      const readAt = performance.now();
-      const readNow = clock.now();
-      // A top found by `_id` settles a claim when it is live (report it) or young (build on it).
-      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, walkRule(probed, readNow, (top) => live(top, readNow) !== undefined || young(top, readNow)));
-      const now = clock.now();
-      const next: number[] = [];
-      const purge: string[] = [];
-      const attempts: Attempt[] = [];
-      for (const index of pending) {
-        const r = requests[index]!;
-        const { top, seen } = found.get(r.key)!;
-        lastFence[index] = top?.g ?? 0;
-        const record = live(top, now);
-        if (record) {
-          results[index] = { claimed: false, record };
-        } else if (!actionable(top, now)) {
-          if (purgeable(top!, now)) {
-            purge.push(r.key);
-            next.push(index);
-          } else results[index] = undecided(top!.g);
-        } else {
-          // The lease ends no sooner than leaseMs by the server's true clock, whatever our estimate's error.
-          const end = now + clock.uncertaintyMs() + r.leaseMs;
-          const fields = r.data === undefined ? { s: 'h' as const, o: r.owner } : { s: 'h' as const, o: r.owner, d: r.data };
-          attempts.push({ index, doc: nextGeneration(r.key, top?.g ?? 0, top?.p.getTime() ?? 0, fields, end, now), seen });
-        }
-      }
-      if (purge.length > 0) {
-        // Whole records past their retention: what the TTL index would delete.
-        await abortable(col.deleteMany({ k: { $in: purge }, p: { $lt: new Date(now - clock.uncertaintyMs() - retainMs) } }, withSession(options?.session)), options?.signal);
-      }
-      if (attempts.length > 0 && performance.now() - readAt > SEND_WINDOW_MS) {
-        // The read is too old to build on: read again.
-        next.push(...attempts.map((a) => a.index));
-      } else if (attempts.length > 0) {
-        const sentAt = performance.now();
-        const sentAtLocal = Date.now();
-        const sent = attempts.map((a) => ({ key: a.doc.k, owner: a.doc.o!, fence: a.doc.g }));
-        taken.push(...sent);
-        const inserted = await write(col, probed, attempts, now, options);
-        // Refused as duplicates: another's generation, nothing to give back.
-        taken.splice(taken.length - sent.length, sent.length, ...sent.filter((_, j) => inserted[j]));
-        attempts.forEach((a, j) => {
-          if (!inserted[j]) return next.push(a.index);
-          // For the holder, the lease ends leaseMs after it sent the claim: never later than the store's end.
-          results[a.index] = { claimed: true, fence: a.doc.g, expiresAt: sentAtLocal + requests[a.index]!.leaseMs };
-          grants.add(a.doc, sentAt);
-        });
-      }
-      pending = next;
-    }
-    for (const index of pending) results[index] = undecided(lastFence[index]!);
-    return results as ClaimResult[];
-  };
-
-  /**
-   * Writes generation n + 1 of each key whose top generation is still `fence` = n, held by
-   * `owner` (a settle or a renewal), in one insert, without a read, when this store made
-   * generation n itself less than FAST_SETTLE_MS ago: it wrote generation n (immutable) for
-   * this owner, so only whether n + 1 exists is in question, and no generation n + 1 written
-   * since can have been deleted yet. Otherwise it reads the key first (by `_id` from
-   * generation n when that is young). Resolves, per request, to the generation written and
-   * when it was sent, `true` when the key's top generation already is n + 1 as `applied` judges
-   * it (this very change, its earlier send landed and its reply was lost), or undefined.
-   */
-  const changeBatch = async <R extends Change>(
-    requests: R[],
-    next: (r: R, below: Below, serverNow: number) => LeaseDocument,
-    options: MongoCallOptions | undefined,
-    applied?: (r: R, top: LeaseDocument) => boolean,
-  ): Promise<Array<Written | true | undefined>> => {
-    if (requests.length === 0) return [];
-    const { col, probed } = await ready(options?.signal);
-    const results: Array<Written | true | undefined> = requests.map(() => undefined);
-    const writeAll = async (attempts: Attempt[], now: number): Promise<void> => {
-      const sentAt = performance.now();
-      const sentAtLocal = Date.now();
-      (await write(col, probed, attempts, now, options)).forEach((ok, j) => {
-        if (ok) results[attempts[j]!.index] = { doc: attempts[j]!.doc, sentAt, sentAtLocal };
-      });
-    };
-    const fast: Attempt[] = [];
-    let pending: number[] = [];
-    const now0 = clock.now();
-    requests.forEach((r, index) => {
-      const grant = grants.take(r.key, r.owner, r.fence);
-      if (grant) fast.push({ index, doc: next(r, { g: r.fence, p: grant.p, ...(grant.d === undefined ? {} : { d: grant.d }) }, now0), seen: [] });
-      else pending.push(index);
-    });
-    if (fast.length > 0) await writeAll(fast, now0);
-    // A second round only when the first read got too old before the insert could be sent.
-    for (let round = 0; round < 2 && pending.length > 0; round++) {
-      const readAt = performance.now();
-      const readNow = clock.now();
-      const starts = new Map(pending.map((i) => [requests[i]!.key, requests[i]!.fence]));
-      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, walkRule(probed, readNow, (top) => young(top, readNow)), starts);
-      const now = clock.now();
-      const attempts: Attempt[] = [];
-      for (const index of pending) {
-        const r = requests[index]!;
-        const { top, seen } = found.get(r.key)!;
-        if (top && applied && top.g === r.fence + 1 && applied(r, top)) {
-          results[index] = true;
-          continue;
-        }
-        // Still ours: the top generation is the caller's, held by its owner, and not about to be purged.
-        if (!top || top.g !== r.fence || top.s !== 'h' || top.o !== r.owner || !actionable(top, now)) continue;
-        attempts.push({ index, doc: next(r, { g: top.g, p: top.p.getTime(), ...(top.d === undefined ? {} : { d: top.d }) }, now), seen });
-      }
-      if (attempts.length > 0 && performance.now() - readAt > SEND_WINDOW_MS) {
-        pending = attempts.map((a) => a.index);
-        continue;
-      }
-      if (attempts.length > 0) await writeAll(attempts, now);
-      pending = [];
-    }
-    return results;
   };
 
   /**
@@ -326,7 +171,7 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
    * `SETTLE` / `SETTLE_ONE` answer a resend. Nothing is written then.
    */
   const settleBatch = async (requests: SettleRequest[], options: MongoCallOptions | undefined): Promise<boolean[]> =>
-    (await changeBatch(requests, (r, below, now) => successor(r, below.g, below.p, now), options, settledAs)).map((written) => written !== undefined);
+    (await changeBatch(ctx, requests, (r, below, now) => successor(r, below.g, below.p, now), options, settledAs)).map((written) => written !== undefined);
 
   /** The generation a renewal writes: held by the same owner with the same data, for leaseMs from now (erring long, as a claim). */
   const renewal = (r: RenewRequest, below: Below, serverNow: number): LeaseDocument =>
@@ -348,7 +193,7 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
     },
     async renew(request, callOptions): Promise<RenewResult> {
       const r = checkRenew(request);
-      const written = (await changeBatch([r], renewal, callOptions))[0];
+      const written = (await changeBatch(ctx, [r], renewal, callOptions))[0];
       if (written === undefined || written === true) return { renewed: false };
       grants.add(written.doc, written.sentAt);
       // For the holder, the lease ends leaseMs after it sent the renewal: never later than the store's end.

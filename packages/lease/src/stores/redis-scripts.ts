@@ -1,12 +1,18 @@
 /**
  * The Redis store's Lua, and the value it keeps per key:
  *
- *   <state>|<generation>|<retainMs>|<owner or end>|<payload>
+ *   <state>|<generation>|<retainMs>|<owner>|<payload>
  *
- * state `h` held (with its owner), `d` done (with when it ends, the server's epoch ms), `f`
- * released; payload `=<data>` or empty. The key's TTL is the lease (or keep time) plus
- * `retainMs`, so a record is live while `PTTL > retainMs` — judged by the server's clock — and
- * its generation is remembered for `retainMs` after it stops being live.
+ * state `h` held, `d` done, `f` released; owner: the holder (`h`), or the holder that settled it
+ * (`d`, `f`: so a settle sent again is recognised as this owner's, `SETTLED_FRAGMENT`); payload
+ * `=<data>` or empty. The key's TTL is the lease (or keep time) plus `retainMs`, so a record is
+ * live while `PTTL > retainMs` — judged by the server's clock — and its generation is
+ * remembered for `retainMs` after it stops being live.
+ *
+ * What counts as a record is defined once per language and the two agree exactly (fuzzed
+ * against a real Redis, `test/redis-record-shape.fuzz.test.ts`): `RECORD_FRAGMENT` in Lua, used
+ * by every script before it writes anything, and `parseValue` here. Anything else under the
+ * prefix is another program's: refused, left alone.
  */
 import { luaScript as script } from './redis-eval.js';
 
@@ -20,6 +26,30 @@ import { luaScript as script } from './redis-eval.js';
  */
 const LAST_FENCE = '999999999999999';
 
+/**
+ * The largest fence a record may hold at all: room above `LAST_FENCE` for renewals and the
+ * settle, and below 2^53 - 57, so Lua's numbers and ioredis's integer replies still count it.
+ */
+export const MAX_RECORD_FENCE = 9_000_000_000_000_000;
+
+/** The Lua function that recognises a record; see `RECORD_FRAGMENT`. */
+export const RECORD_FUNCTION = 'steadyfn_lease_record';
+
+/**
+ * Defines `steadyfn_lease_record(value)`: for a value this store writes, its state, fence,
+ * retainMs and owner (as text) and its payload (`''` or `=<data>`); nil for anything else — not
+ * a string (a missing key, another type's error), not `<h|d|f>|<digits>|<digits>|<no |>|<payload>`,
+ * a payload not starting with `=`, or a fence past `MAX_RECORD_FENCE`. The same rule as
+ * `parseValue`.
+ */
+export const RECORD_FRAGMENT = `local function ${RECORD_FUNCTION}(value)
+  if type(value) ~= 'string' then return nil end
+  local s, f, r, o, rest = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|(.*)$')
+  if not s or tonumber(f) > ${MAX_RECORD_FENCE} or (rest ~= '' and string.byte(rest, 1) ~= 61) then return nil end
+  return s, f, r, o, rest
+end
+`;
+
 /** The Lua function a settle runs; see `RedisLeaseStore.settleFragment`. */
 export const SETTLE_FUNCTION = 'steadyfn_lease_settle';
 
@@ -27,32 +57,26 @@ export const SETTLE_FUNCTION = 'steadyfn_lease_settle';
 export const HOLDS_FUNCTION = 'steadyfn_lease_holds';
 
 /**
- * Defines `steadyfn_lease_holds(key, owner, fence)`: 1 if `owner` holds generation `fence` of
- * the key (a settle now would succeed), else 0; writes nothing. And
- * `steadyfn_lease_settle(key, owner, fence, mode, data, keepMs)`: 1 if it settled, 0 if the key
- * is not held by `owner` at generation `fence` (nothing is written then). mode `d`: done with
- * `data`, kept `keepMs`; mode `r`: released.
+ * Defines `steadyfn_lease_record` (`RECORD_FRAGMENT`), `steadyfn_lease_holds(key, owner,
+ * fence)`: 1 if `owner` holds generation `fence` of the key (a settle now would succeed), else
+ * 0; writes nothing. And `steadyfn_lease_settle(key, owner, fence, mode, data, keepMs)`: 1 if it
+ * settled, 0 if the key is not held by `owner` at generation `fence` (nothing is written then).
+ * mode `d`: done with `data`, kept `keepMs`; mode `r`: released. Both keep the settling owner.
  */
-export const SETTLE_FRAGMENT = `local function ${HOLDS_FUNCTION}(key, owner, fence)
-  local value = redis.pcall('GET', key)
-  if type(value) ~= 'string' then return 0 end
-  local s, f, r, o = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|')
+export const SETTLE_FRAGMENT = `${RECORD_FRAGMENT}local function ${HOLDS_FUNCTION}(key, owner, fence)
+  local s, f, r, o = ${RECORD_FUNCTION}(redis.pcall('GET', key))
   if s ~= 'h' or f ~= fence or o ~= owner then return 0 end
   return 1
 end
 local function ${SETTLE_FUNCTION}(key, owner, fence, mode, data, keepMs)
-  local value = redis.pcall('GET', key)
-  if type(value) ~= 'string' then return 0 end
-  local s, f, r, o = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|')
+  local s, f, r, o = ${RECORD_FUNCTION}(redis.pcall('GET', key))
   if s ~= 'h' or f ~= fence or o ~= owner then return 0 end
   local retain = tonumber(r)
   local nextFence = string.format('%d', tonumber(f) + 1)
   if mode == 'd' then
-    local t = redis.call('TIME')
-    local ends = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(keepMs))
-    redis.call('SET', key, 'd|' .. nextFence .. '|' .. r .. '|' .. ends .. '|=' .. data, 'PX', string.format('%d', tonumber(keepMs) + retain))
+    redis.call('SET', key, 'd|' .. nextFence .. '|' .. r .. '|' .. o .. '|=' .. data, 'PX', string.format('%d', tonumber(keepMs) + retain))
   elseif retain > 0 then
-    redis.call('SET', key, 'f|' .. nextFence .. '|' .. r .. '||', 'PX', r)
+    redis.call('SET', key, 'f|' .. nextFence .. '|' .. r .. '|' .. o .. '|', 'PX', r)
   else
     redis.call('DEL', key)
   end
@@ -66,15 +90,12 @@ end
  * did not write (another value, a fence past `LAST_FENCE`, or another type: left alone) — and
  * then nothing is written for any key of the call, the others answering {-2}.
  */
-export const CLAIM = script(`local values, states, fences, retains = {}, {}, {}, {}
+export const CLAIM = script(`${RECORD_FRAGMENT}local values, states, fences, retains = {}, {}, {}, {}
 local foreign = false
 for i = 1, #KEYS do
   local value = redis.pcall('GET', KEYS[i])
-  if type(value) == 'table' then
-    foreign = true
-    states[i] = '!'
-  elseif value then
-    local s, f, r = string.match(value, '^([hdf])|(%d+)|(%d+)|')
+  if value then
+    local s, f, r = ${RECORD_FUNCTION}(value)
     if not s or tonumber(f) > ${LAST_FENCE} then
       foreign = true
       states[i] = '!'
@@ -120,11 +141,10 @@ return out`);
  * script) but ioredis's reply decoder costs more for it (4–9 % more client CPU a call, measured
  * on 2026-12-01).
  */
-export const CLAIM_ONE = script(`local value = redis.pcall('GET', KEYS[1])
+export const CLAIM_ONE = script(`${RECORD_FRAGMENT}local value = redis.pcall('GET', KEYS[1])
 local fence = 0
 if value then
-  if type(value) ~= 'string' then return -1 end
-  local s, f, r = string.match(value, '^([hdf])|(%d+)|(%d+)|')
+  local s, f, r = ${RECORD_FUNCTION}(value)
   if not s or tonumber(f) > ${LAST_FENCE} then return -1 end
   if s ~= 'f' then
     local ttl = redis.call('PTTL', KEYS[1])
@@ -140,21 +160,20 @@ return fence + 1`);
  * The store's own settles only (`SETTLE`, `SETTLE_ONE`; not `SETTLE_FRAGMENT`, which a caller's
  * script includes and whose other writes must not run twice): `steadyfn_lease_settle_once`
  * settles as `steadyfn_lease_settle` does, and when that refuses, answers 1 (writing nothing)
- * if the key already is what this settle makes of it — generation fence + 1, done with `data`
- * (mode `d`) or released (mode `r`). Only the holder of generation `fence` writes generation
- * fence + 1 done or released (a takeover makes fence + 1 held; a settle after a takeover, fence
- * + 2): this settle's own first run, whose reply was lost and which ioredis sent again after
- * reconnecting (`autoResendUnfulfilledCommands`, on by default). A done or released value keeps
- * no owner, so this holds while fences increase (`retainMs` > 0); a release with `retainMs` 0
- * deletes the key and leaves nothing to recognise (answered 0).
+ * if the key already is what this settle makes of it — generation fence + 1, settled by this
+ * `owner`, done with `data` (mode `d`) or released (mode `r`): this settle's own first run,
+ * whose reply was lost and which ioredis sent again after reconnecting
+ * (`autoResendUnfulfilledCommands`, on by default). The owner is checked as well as the fence:
+ * fences identify a generation only while the server remembers them — after a restart without
+ * persistence another owner can hold, and settle, generation `fence` too, and its done record
+ * is not this settle's. A release with `retainMs` 0 deletes the key and leaves nothing to
+ * recognise (answered 0).
  */
 const SETTLED_FRAGMENT = `local function steadyfn_lease_settle_once(key, owner, fence, mode, data, keepMs)
   if ${SETTLE_FUNCTION}(key, owner, fence, mode, data, keepMs) == 1 then return 1 end
-  local value = redis.pcall('GET', key)
-  if type(value) ~= 'string' then return 0 end
-  local s, f = string.match(value, '^([hdf])|(%d+)|')
-  if not f or f ~= string.format('%d', tonumber(fence) + 1) then return 0 end
-  if mode == 'd' and s == 'd' and string.match(value, '^d|%d+|%d+|%d*|=(.*)$') == data then return 1 end
+  local s, f, r, o, rest = ${RECORD_FUNCTION}(redis.pcall('GET', key))
+  if not s or o ~= owner or f ~= string.format('%d', tonumber(fence) + 1) then return 0 end
+  if mode == 'd' and s == 'd' and rest == '=' .. data then return 1 end
   if mode == 'r' and s == 'f' then return 1 end
   return 0
 end
@@ -185,13 +204,10 @@ export const SETTLE_ONE = script(`${SETTLE_FRAGMENT}${SETTLED_FRAGMENT}return st
 export const GIVE_BACK = script(`${SETTLE_FRAGMENT}local out = {}
 for i = 1, #KEYS do
   local b = (i - 1) * 2
-  local value = redis.pcall('GET', KEYS[i])
+  local s, f, r, o, rest = ${RECORD_FUNCTION}(redis.pcall('GET', KEYS[i]))
   out[i] = 0
-  if type(value) == 'string' then
-    local f, rest = string.match(value, '^h|(%d+)|%d+|(.*)$')
-    if f and tonumber(f) <= ${LAST_FENCE} and rest == ARGV[b + 1] .. '|' .. ARGV[b + 2] then
-      out[i] = ${SETTLE_FUNCTION}(KEYS[i], ARGV[b + 1], f, 'r', '', '0')
-    end
+  if s == 'h' and tonumber(f) <= ${LAST_FENCE} and o == ARGV[b + 1] and rest == ARGV[b + 2] then
+    out[i] = ${SETTLE_FUNCTION}(KEYS[i], ARGV[b + 1], f, 'r', '', '0')
   end
 end
 return out`);
@@ -201,9 +217,7 @@ return out`);
  * `fence`, it becomes generation fence + 1, held by the same owner with the same payload, for
  * leaseMs (plus its retainMs). Reply: {1, new fence} or {0}.
  */
-export const RENEW = script(`local value = redis.pcall('GET', KEYS[1])
-if type(value) ~= 'string' then return {0} end
-local s, f, r, o, rest = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|(.*)$')
+export const RENEW = script(`${RECORD_FRAGMENT}local s, f, r, o, rest = ${RECORD_FUNCTION}(redis.pcall('GET', KEYS[1]))
 if s ~= 'h' or f ~= ARGV[2] or o ~= ARGV[1] then return {0} end
 local nextFence = string.format('%d', tonumber(f) + 1)
 redis.call('SET', KEYS[1], 'h|' .. nextFence .. '|' .. r .. '|' .. o .. '|' .. rest, 'PX', string.format('%d', tonumber(ARGV[3]) + tonumber(r)))
@@ -220,29 +234,23 @@ export interface StoredValue {
   state: 'h' | 'd' | 'f';
   fence: number;
   retainMs: number;
-  /** The holder's owner token (`h`); when the record ends, in the server's epoch ms (`d`); empty (`f`). */
+  /** The holder's owner token (`h`), or the holder's that settled it (`d`, `f`). */
   owner: string;
   data: string | undefined;
 }
 
-const DIGITS = /^\d+$/;
+/** `RECORD_FRAGMENT`'s pattern: `\d` is ASCII digits as Lua's `%d`, `[\s\S]` any character as Lua's `.`. */
+const RECORD = /^([hdf])\|(\d+)\|(\d+)\|([^|]*)\|((?:=[\s\S]*)?)$/;
 
-/** Parses a value this store wrote; `undefined` for anything else (a fence past `Number.MAX_SAFE_INTEGER` included). */
+/**
+ * Parses a value this store wrote; `undefined` for anything else. Recognises exactly what
+ * `RECORD_FRAGMENT` recognises (a fence past `MAX_RECORD_FENCE` is another program's).
+ */
 export function parseValue(value: string): StoredValue | undefined {
-  const state = value[0];
-  if ((state !== 'h' && state !== 'd' && state !== 'f') || value[1] !== '|') return undefined;
-  const a = value.indexOf('|', 2);
-  const b = a < 0 ? -1 : value.indexOf('|', a + 1);
-  const c = b < 0 ? -1 : value.indexOf('|', b + 1);
-  if (c < 0) return undefined;
-  const fence = value.slice(2, a);
-  const retain = value.slice(a + 1, b);
-  if (!DIGITS.test(fence) || !DIGITS.test(retain) || !Number.isSafeInteger(Number(fence))) return undefined;
-  return {
-    state,
-    fence: Number(fence),
-    retainMs: Number(retain),
-    owner: value.slice(b + 1, c),
-    data: value.charCodeAt(c + 1) === 61 /* = */ ? value.slice(c + 2) : undefined,
-  };
+  const m = RECORD.exec(value);
+  if (!m) return undefined;
+  const fence = Number(m[2]);
+  if (fence > MAX_RECORD_FENCE) return undefined;
+  const payload = m[5]!;
+  return { state: m[1] as StoredValue['state'], fence, retainMs: Number(m[3]), owner: m[4]!, data: payload === '' ? undefined : payload.slice(1) };
 }

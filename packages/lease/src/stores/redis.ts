@@ -1,7 +1,8 @@
 /**
  * The lease store on Redis and Redis Cluster (ioredis). One key per lease, one Lua call per
- * operation — per batch on a single server, per slot on a cluster. Values: see
- * `redis-scripts.ts`.
+ * operation — per batch on a single server, per slot on a cluster (`redis-batch.ts`). Values and
+ * scripts: `redis-scripts.ts`; reading their replies: `redis-replies.ts`; the public shapes:
+ * `redis-types.ts`.
  *
  *   claim / claimMany    Lua: GET + PTTL, SET … PX lease+retain when absent, released or expired
  *                        (claim: its own one-key script, EVALSHA straight from the request, no
@@ -11,113 +12,20 @@
  *   renew                Lua: GET, compare state, generation and owner, SET (held, next generation)
  *   get                  Lua: GET + PTTL
  */
-import { clusterSlot } from './redis-slot.js';
-import { checkedGetter, checkKnownKeys, clientOption, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
+import { checkedGetter, checkKnownKeys, clientOption, invalidOption, keysOf, msOption, raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
-import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
-import { runLuaScript, sendLuaScript, type LuaScript } from './redis-eval.js';
-import { redisStoreError } from './redis-unavailable.js';
-import { giveBack } from './give-back.js';
-import { watchDropped, watchSend } from './redis-unsent.js';
-import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
+import type { CallOptions, ClaimRequest, ClaimResult, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
-import { CLAIM, CLAIM_ONE, GIVE_BACK, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE, parseValue } from './redis-scripts.js';
+import { giveBack } from './give-back.js';
+import { runBatch } from './redis-batch.js';
+import { runLuaScript, sendLuaScript, type LuaScript } from './redis-eval.js';
+import { claimOneReply, claimReply, recordOf } from './redis-replies.js';
+import { CLAIM, CLAIM_ONE, GIVE_BACK, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE } from './redis-scripts.js';
+import type { RedisLeaseClient, RedisLeaseStore, RedisLeaseStoreOptions, RedisSettleCall } from './redis-types.js';
+import { redisStoreError } from './redis-unavailable.js';
+import { watchDropped, watchSend } from './redis-unsent.js';
 
-/**
- * The client the store calls: an ioredis `Redis` or `Cluster` satisfies it. Structural, so
- * the package's types import no driver. Every operation is a Lua script (`EVALSHA`, and `EVAL`
- * once per script per server, when it answers `NOSCRIPT`).
- */
-export interface RedisLeaseClient {
-  readonly isCluster: boolean;
-  /** ioredis's options: a `keyPrefix` there is prepended to every key sent, so it decides a key's cluster slot too. */
-  readonly options?: { readonly keyPrefix?: string | Uint8Array | undefined };
-  /**
-   * ioredis' connection state (`ready`, `reconnecting`, `end`, …) and its `ready` event: with
-   * them, a claim sent while the client was not connected, and failed by ioredis before it became
-   * ready, is known never to have been written, so no give-back is sent for it.
-   */
-  readonly status?: string;
-  on?(event: 'ready', listener: () => void): unknown;
-  evalsha(...args: any[]): Promise<unknown>;
-  eval(...args: any[]): Promise<unknown>;
-}
-
-/** Options of `redisLeaseStore`. */
-export interface RedisLeaseStoreOptions {
-  /** An ioredis `Redis` or `Cluster`, or a function returning one (e.g. a cached connection getter). */
-  client: RedisLeaseClient | (() => RedisLeaseClient | Promise<RedisLeaseClient>);
-  /**
-   * Prepended to every key. On a cluster, a hash tag in the key (`{order-42}:lease`) or in the
-   * prefix decides the slot, as Redis documents.
-   * @default 'lease:'
-   */
-  prefix?: string;
-  /**
-   * How long a record stays after its lease or keep time ends, so its generation (the fence)
-   * is remembered and a late settle is judged against it; after that the key is gone and the
-   * next claim starts again at fence 1. Whole milliseconds ≥ 0. Keep it longer than any holder
-   * may outlive its lease: with `0`, a takeover after the lease ran out (and a claim after a
-   * release) gets fence 1 again, the same fence the stale holder has — fencing tokens then do
-   * not increase, so use `0` only where nothing is fenced.
-   * @default 3_600_000 (1 hour)
-   */
-  retainMs?: number;
-}
-
-/** The layout a Lua script of the caller's follows to settle inside its own atomic write. */
-export interface RedisSettleFragment {
-  /**
-   * Lua source defining `local function steadyfn_lease_settle(key, owner, fence, mode, data,
-   * keepMs)`; it returns 1 after settling, 0 (having written nothing) when `owner` no longer
-   * holds generation `fence`. It also defines `steadyfn_lease_holds(key, owner, fence)`: 1 when
-   * that settle would succeed, 0 otherwise, writing nothing — so a script that settles several
-   * leases (or checks other things) can check everything before it writes anything. Put it at
-   * the top of your script (after a `#!lua` shebang line, if any).
-   */
-  source: string;
-  /** `'steadyfn_lease_settle'`. */
-  name: string;
-  /** `'steadyfn_lease_holds'`: the check, with the first three arguments of the settle. */
-  check: string;
-  /** What to pass, in order: see `RedisLeaseStore.settleCall`. */
-  args: ReadonlyArray<'key' | 'owner' | 'fence' | 'mode' | 'data' | 'keepMs'>;
-}
-
-/** The key and arguments for one `steadyfn_lease_settle` call. */
-export interface RedisSettleCall {
-  /** The Redis key (prefix included): pass it in KEYS so a cluster routes the script to its slot. */
-  key: string;
-  /** `[owner, fence, mode, data, keepMs]` as strings: pass them in ARGV. */
-  args: [owner: string, fence: string, mode: 'd' | 'r', data: string, keepMs: string];
-}
-
-/** A lease store on Redis, with the pieces another script needs to settle atomically. */
-export interface RedisLeaseStore extends LeaseStore {
-  /**
-   * The settle as a Lua fragment another script can include (e.g. an outbox write). Unlike the
-   * store's own `settle`, `steadyfn_lease_settle` answers 0 to a resend of a settle it applied
-   * (the script's other writes must not run twice): read the key to tell.
-   */
-  readonly settleFragment: RedisSettleFragment;
-  /**
-   * The KEYS entry and ARGV for settling `request` inside your own script.
-   * @throws LeaseRequestError for a malformed request.
-   * @example
-   * ```ts
-   * const call = store.settleCall({ key: 'relay', owner, fence, data: 'sent', keepMs: 60_000 });
-   * await redis.eval(
-   *   `${store.settleFragment.source}
-   *   if steadyfn_lease_settle(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) == 0 then return 0 end
-   *   redis.call('XADD', KEYS[2], '*', 'event', ARGV[6])
-   *   return 1`,
-   *   2, call.key, '{relay}:stream', ...call.args, 'payload');
-   * ```
-   */
-  settleCall(request: SettleRequest): RedisSettleCall;
-  /** The Redis key a lease key is stored under (the prefix added). */
-  redisKey(key: string): string;
-}
+export type { RedisLeaseClient, RedisLeaseStore, RedisLeaseStoreOptions, RedisSettleCall, RedisSettleFragment } from './redis-types.js';
 
 /**
  * A lease store on Redis ≥ 6.2 or Redis Cluster through ioredis.
@@ -202,89 +110,6 @@ export function redisLeaseStoreOf(owner: string, options: RedisLeaseStoreOptions
   const runSource = (c: RedisLeaseClient, s: LuaScript, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> =>
     abortable(c.eval(s.source, keys.length, ...keys, ...args), signal).catch((error: unknown) => Promise.reject(redisStoreError(error)));
 
-  /**
-   * One call on a single server; one call per slot on a cluster (a script touches one slot), sent
-   * together. When a slot's call fails, the others are still waited for before the first failure
-   * is thrown: a batch claim that fails on one master gives back what it claimed on the others
-   * (`giveBackClaims`) only once they have answered.
-   */
-  const runBatch = async <T>(
-    c: RedisLeaseClient,
-    s: LuaScript,
-    keys: string[],
-    args: string[][],
-    read: (reply: unknown, index: number) => T,
-    signal: AbortSignal | undefined,
-    send: typeof run = run,
-  ): Promise<T[]> => {
-    if (keys.length === 0) return [];
-    const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => (await send(c, s, callKeys, callArgs, signal)) as unknown[];
-    if (!c.isCluster) {
-      const replies = await call(keys, args.flat());
-      return keys.map((_, i) => read(replies[i], i));
-    }
-    const bySlot = new Map<number, number[]>();
-    // ioredis sends `keyPrefix + key` (Cluster: its own keyPrefix, or redisOptions.keyPrefix, which it copies there).
-    const keyPrefix = c.options?.keyPrefix;
-    const sent = keyPrefix === undefined || keyPrefix.length === 0 ? '' : typeof keyPrefix === 'string' ? keyPrefix : Buffer.from(keyPrefix).toString();
-    keys.forEach((key, i) => {
-      const slot = clusterSlot(sent + key);
-      const group = bySlot.get(slot);
-      if (group) group.push(i);
-      else bySlot.set(slot, [i]);
-    });
-    const out = new Array<T>(keys.length);
-    const calls = await Promise.allSettled(
-      [...bySlot.values()].map(async (indexes) => {
-        const replies = await call(indexes.map((i) => keys[i]!), indexes.flatMap((i) => args[i]!));
-        indexes.forEach((index, j) => {
-          out[index] = read(replies[j], index);
-        });
-      }),
-    );
-    const failed = calls.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-    if (failed) throw failed.reason;
-    return out;
-  };
-
-  const recordOf = (value: string, pttl: number, now: number): LeaseRecord | undefined => {
-    const parsed = parseValue(value);
-    if (!parsed) throw new LeaseRecordUnreadableError();
-    if (parsed.state === 'f' || pttl <= parsed.retainMs) return undefined;
-    const expiresAt = now + pttl - parsed.retainMs;
-    if (parsed.state === 'd') return { state: 'done', fence: parsed.fence, expiresAt, data: parsed.data ?? '' };
-    const held: LeaseRecord = { state: 'held', fence: parsed.fence, owner: parsed.owner, expiresAt };
-    if (parsed.data !== undefined) held.data = parsed.data;
-    return held;
-  };
-
-  /**
-   * What a live record the claim script found answers `r` — the one judgment of `claim` and
-   * `claimMany` alike. Held by `r.owner` with `r.data`: this claim's own first run, whose reply
-   * was lost and which ioredis sent again after reconnecting (`autoResendUnfulfilledCommands`,
-   * on by default), so claimed — with the generation that run made (no new fence) and the lease
-   * it set, as the key's TTL and the record's own `retainMs` tell (not extended). Owner tokens
-   * are one per claim attempt (`ClaimRequest.owner`), so nobody else's claim reads so; the same
-   * owner with other data is another attempt reusing its token, refused like any holder.
-   */
-  const answerLive = (r: ClaimRequest, record: LeaseRecord): ClaimResult =>
-    record.state === 'held' && record.owner === r.owner && record.data === r.data
-      ? { claimed: true, fence: record.fence, expiresAt: record.expiresAt }
-      : { claimed: false, record };
-
-  const claimReply = (reply: unknown, r: ClaimRequest, now: number): ClaimResult => {
-    // Integers read with Number(): ioredis's `stringNumbers` option hands them over as strings.
-    const [t, a, b] = reply as [unknown, unknown, unknown];
-    const tag = Number(t);
-    if (tag === 1) return { claimed: true, fence: Number(a), expiresAt: now + Number(b) - retainMs };
-    if (tag === 0) {
-      const record = recordOf(String(a), Number(b), now);
-      // The script found it live; the reply is read a moment later.
-      if (record) return answerLive(r, record);
-    }
-    throw new LeaseRecordUnreadableError();
-  };
-
   /** A claim's payload argument: `=<data>`, or empty. */
   const payload = (r: ClaimRequest): string => (r.data === undefined ? '' : `=${r.data}`);
 
@@ -337,18 +162,24 @@ export function redisLeaseStoreOf(owner: string, options: RedisLeaseStoreOptions
         checked.map((r) => [r.owner, String(r.leaseMs), payload(r), retainArg, String(r.leaseMs + retainMs)]),
         (reply) => reply as [unknown, unknown, unknown],
         signal,
+        run,
       );
     } catch (error) {
       // A slot's call failed (its master down, its reply lost): the others' claims, and its own if it ran, are given back.
       return claimFailed(c, checked, error, unsent, signal);
     }
-    if (replies.some(([tag]) => Number(tag) < 0)) {
-      // A key another program wrote: the script that met it wrote nothing; what the other
-      // slots' scripts (a cluster) claimed is given back, so the refused batch holds no key.
+    try {
+      // A key another program wrote: the script that met it wrote nothing (tag -1: the script
+      // refuses before any write). A reply this side cannot read although the script took it for
+      // a record cannot happen while `RECORD_FRAGMENT` and `parseValue` agree; if it did, the
+      // batch's other keys were written. Either way what the call holds is given back, so a
+      // refused batch holds no key.
+      if (replies.some(([tag]) => Number(tag) < 0)) throw new LeaseRecordUnreadableError();
+      return replies.map((reply, i) => claimReply(reply, checked[i]!, now, retainMs));
+    } catch (error) {
       await giveBackClaims(checked, c);
-      throw new LeaseRecordUnreadableError();
+      throw error;
     }
-    return replies.map((reply, i) => claimReply(reply, checked[i]!, now));
   };
 
   const settled = (reply: unknown): boolean => Number(reply) === 1;
@@ -360,25 +191,7 @@ export function redisLeaseStoreOf(owner: string, options: RedisLeaseStoreOptions
     const signal = callOptions?.signal;
     if (checked.length === 0) return [];
     const c = await clientFor(signal);
-    return runBatch(c, SETTLE, checked.map((r) => redisKey(r.key)), checked.map(settleArgs), settled, signal);
-  };
-
-  /** A single claim's reply (see `CLAIM_ONE`): the fence, `<pttl>:<value>` for a live record, or -1. */
-  const claimOneReply = (reply: unknown, r: ClaimRequest, now: number): ClaimResult => {
-    // An integer reply is a number, or a string of digits with ioredis's `stringNumbers`
-    // option; a live record's reply always holds a ':'.
-    const colon = typeof reply === 'string' ? reply.indexOf(':') : -1;
-    if (colon < 0) {
-      const fence = typeof reply === 'number' || typeof reply === 'string' ? Number(reply) : Number.NaN;
-      // Another program's key (-1): the script wrote nothing.
-      if (fence >= 1) return { claimed: true, fence, expiresAt: now + r.leaseMs };
-    } else {
-      // The script found it live; the reply is read a moment later.
-      const text = reply as string;
-      const record = colon > 0 ? recordOf(text.slice(colon + 1), Number(text.slice(0, colon)), now) : undefined;
-      if (record) return answerLive(r, record);
-    }
-    throw new LeaseRecordUnreadableError();
+    return runBatch(c, SETTLE, checked.map((r) => redisKey(r.key)), checked.map(settleArgs), settled, signal, run);
   };
 
   /**
