@@ -6,6 +6,7 @@ import { BackupChangedError, BackupCorruptedError, BackupError, BackupIncomplete
 import { sha256 } from '../format/content-hash.js';
 import { parseManifest, type Manifest, type ManifestPart } from '../format/manifest.js';
 import { gunzipLines } from '../format/ndjson.js';
+import { resolveSegmentKeys } from '../format/segment-keys.js';
 import { getObject, headObject, isPreconditionFailed, listKeys, type PageGate, type ReadPin, type S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
 
@@ -20,7 +21,10 @@ export async function listBackupIds(loc: S3Location, signal?: AbortSignal, gate?
 }
 
 /**
- * Reads and checks a manifest (format version, self-checksum, shape).
+ * Reads and checks a manifest (format version, self-checksum, shape, segment keys inside the
+ * backup), with each segment key resolved under `<prefix>/backups/<backupId>/` of `loc`: a
+ * backup copied to another prefix is read, verified and pruned there, never at the prefix it
+ * was written under (format/segment-keys.ts).
  *
  * @throws {BackupNotFoundError} no manifest for this id
  * @throws {BackupCorruptedError} a tampered or damaged manifest
@@ -32,7 +36,7 @@ export async function loadManifest(loc: S3Location, backupId: string, signal?: A
   if (!found) throw new BackupNotFoundError(`backup ${backupId} has no manifest (it does not exist, or was never committed)`, [{ key, message: 'manifest missing' }]);
   const manifest = parseManifest(found.body.toString('utf8'), key);
   if (manifest.backupId !== backupId) throw new BackupCorruptedError(`manifest at ${key} names backup ${manifest.backupId}`, [{ key, message: 'backup id mismatch' }]);
-  return manifest;
+  return resolveSegmentKeys(manifest, keys.backup(loc, backupId));
 }
 
 /** The newest backup with a manifest; undefined when none. */
