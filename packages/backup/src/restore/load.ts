@@ -9,6 +9,7 @@ import { gunzipLines } from '../format/ndjson.js';
 import { resolveSegmentKeys } from '../format/segment-keys.js';
 import { getObject, headObject, isPreconditionFailed, listKeys, type PageGate, type ReadPin, type S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
+import { refuseLatestOfMixedJobs } from './latest-jobs.js';
 
 /** Backup ids under the target, oldest first (a backup without a manifest is listed too: check `loadManifest`). */
 export async function listBackupIds(loc: S3Location, signal?: AbortSignal): Promise<string[]>;
@@ -82,6 +83,7 @@ async function latestUnreadable(loc: S3Location, ids: string[], index: number, j
  * learn its job); undefined when none.
  *
  * @throws {BackupCorruptedError | UnsupportedFormatError} the chosen manifest (or a newer one read for its job) is damaged; the message names the newest older backup whose manifest loads
+ * @throws {ConfigurationError} without `job`, when an older backup under the prefix is of another job (field `backup.job`; latest-jobs.ts)
  */
 export async function latestManifest(loc: S3Location, job: string | undefined, signal?: AbortSignal): Promise<Manifest | undefined> {
   const ids = await listBackupIds(loc, signal);
@@ -96,6 +98,7 @@ export async function latestManifest(loc: S3Location, job: string | undefined, s
       if (unreadable(error)) throw await latestUnreadable(loc, ids, i, job, error, signal);
       throw error;
     }
+    if (job === undefined) await refuseLatestOfMixedJobs(loc, ids, i, manifest, loadManifest, signal);
     if (job === undefined || manifest.job === job) return manifest;
   }
   return undefined;
