@@ -28,7 +28,7 @@ const body: ManifestBody = {
       contentHash: 'a'.repeat(64),
       encoding: 'ejson',
       indexes: [{ name: 's_1', key: { s: 1 }, options: { unique: true } }],
-      segments: [{ key: 'k', bytes: 10, sha256: 'b'.repeat(64), records: 2, rawBytes: 20, firstKey: '1', lastKey: '2', parts: [{ number: 1, offset: 0, bytes: 10, sha256: 'c'.repeat(64), crc32: 'AAAAAA==', records: 2, rawBytes: 20, firstKey: '1', lastKey: '2' }] }],
+      segments: [{ key: 'shop/backups/019ad0c1-0000-7000-8000-000000000000/data/orders/00000.ndjson.gz', bytes: 10, sha256: 'b'.repeat(64), records: 2, rawBytes: 20, firstKey: '1', lastKey: '2', parts: [{ number: 1, offset: 0, bytes: 10, sha256: 'c'.repeat(64), crc32: 'AAAAAA==', records: 2, rawBytes: 20, firstKey: '1', lastKey: '2' }] }],
     },
   ],
   warnings: [],

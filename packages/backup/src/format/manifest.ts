@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { BackupCorruptedError, UnsupportedFormatError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import { sha256 } from './content-hash.js';
+import { checkSegmentKeys } from './segment-keys.js';
 
 /** The manifest format this version writes and reads. */
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -29,6 +30,11 @@ const partSchema = z.object({
 });
 
 const segmentSchema = z.object({
+  /**
+   * The segment's key as written (`<prefix>/backups/<id>/data/<dataset>/<n>.ndjson.gz`). Readers
+   * take the part after `backups/<id>/` and resolve it under the folder the manifest was read
+   * from (`loadManifest`; format/segment-keys.ts); a key outside its backup is refused.
+   */
   key: z.string().min(1),
   bytes: z.number().int().min(0),
   /** SHA-256 over the concatenated binary SHA-256 digests of the parts, in order (resumable: no hash state to carry). */
@@ -120,7 +126,11 @@ export function serializeManifest(body: ManifestBody): string {
  * Parses and checks a manifest: JSON, format version, self-checksum, then shape.
  *
  * @throws {UnsupportedFormatError} another `formatVersion`
- * @throws {BackupCorruptedError} not JSON, a self-checksum mismatch (tampered or damaged), or a shape error
+ * Segment keys are checked to name segments of this backup (`data/<dataset>/<file>` under
+ * `backups/<backupId>/`) but returned as written; `loadManifest` resolves them under the folder
+ * the manifest was read from.
+ *
+ * @throws {BackupCorruptedError} not JSON, a self-checksum mismatch (tampered or damaged), a shape error, or a segment key outside its backup (the problem names the field)
  */
 export function parseManifest(text: string, key: string): Manifest {
   let raw: unknown;
@@ -146,6 +156,7 @@ export function parseManifest(text: string, key: string): Manifest {
     const first = parsed.error.issues[0];
     throw new BackupCorruptedError('manifest has an invalid shape', [{ key, message: `${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}` }]);
   }
+  checkSegmentKeys(parsed.data, key);
   return { ...parsed.data, selfChecksum: { algorithm: 'sha256', value: actual } };
 }
 

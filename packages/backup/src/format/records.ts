@@ -12,6 +12,17 @@ import { decodeBytes, elementDigest } from '../sources/redis-values.js';
 const encodedBytes = z.union([z.string(), z.object({ $b64: z.base64() }).strict()]);
 const TYPED = ['string', 'hash', 'set', 'zset', 'list', 'stream'] as const;
 
+const entryId = z.string().regex(/^\d+-\d+$/);
+/** A stream's consumer group in the last chunk of its typed export (sources/redis-stream-groups.ts). */
+const streamGroupSchema = z
+  .object({
+    n: encodedBytes,
+    id: entryId,
+    r: z.number().int().min(0).nullable(),
+    c: z.array(z.object({ n: encodedBytes, p: z.array(z.tuple([entryId, z.number().int().min(0), z.number().int().min(0)])) }).strict()),
+  })
+  .strict();
+
 /** A Redis record as written by the Redis source (one NDJSON line of a keyspace segment). */
 export const redisRecordSchema = z.union([
   z
@@ -35,6 +46,8 @@ export const redisRecordSchema = z.union([
       c: z.number().int().min(0),
       /** The elements of this chunk. */
       v: z.array(z.array(encodedBytes).min(1).max(2)),
+      /** A stream's consumer groups, on its last chunk (not part of the content digest). */
+      g: z.array(streamGroupSchema).optional(),
     })
     .strict(),
 ]);

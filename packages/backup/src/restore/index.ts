@@ -105,8 +105,9 @@ export interface RestoreReport {
    * (`unsupportedMetadata: 'skip'`), and a target that was not empty (`ifTargetNotEmpty: 'merge'`) — per restored MongoDB
    * collection that already held documents (estimated count), or a Redis database without
    * `keyPrefix` that held keys — whose other documents or keys the restore kept (it merges; it
-   * never deletes), and an earlier restore into the target that did not finish (its
-   * partial-restore marker was there).
+   * never deletes), an earlier restore into the target that did not finish (its
+   * partial-restore marker was there), and a backup within `spoolBytes` read twice because the
+   * temporary file could not be made or written (no path named).
    */
   warnings: string[];
 }
@@ -134,6 +135,22 @@ export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSi
   }
   return { loc, manifest };
 }
+
+/**
+ * Refuses a MongoDB backup for a Redis target and the reverse (the targets' `prepare` checks it
+ * too; here it comes before the non-empty check, whose refusal would hide it).
+ *
+ * @throws {RestoreUnsupportedError} the backup's source kind is not the target's
+ */
+export function refuseOtherKind(manifest: Manifest, target: RestoreTarget): void {
+  if (manifest.source.kind === target.kind) return;
+  const name = { mongodb: 'MongoDB', redis: 'Redis' }[target.kind] ?? String(target.kind);
+  throw new RestoreUnsupportedError(`backup ${manifest.backupId} is a ${manifest.source.kind} backup; this target is ${name}; nothing was written`);
+}
+
+/** The warning when the spool cannot be used: no path (the temporary directory may name a user). */
+const NO_SPOOL =
+  "the restore's temporary file (in the OS temporary directory) could not be created or written, so the backup was read twice (reads: 2), each read pinned to the checked objects; make the temporary directory writable with room for the backup (spoolBytes) to read it once";
 
 /**
  * Checks the whole backup against the target, then writes it. Shared by `restore`, drills and
@@ -168,6 +185,8 @@ export async function restoreManifest(
     // Without a spool (too large, or the disk refused it), the data is read again: it must find the
     // objects that were checked, and a change during the check is refused here, before any write.
     const spooled = spool !== undefined && !spool.failed;
+    // Meant to spool (within spoolBytes) but the disk refused: said, not silent.
+    const spoolWarnings = size <= spoolBytes && !spooled ? [NO_SPOOL] : [];
     if (!spooled) await checkPinsHold(loc, manifest, checked.pins, signal);
     const read: PartReader = spooled
       ? async (segment, part) => checkPartBody(segment, part, (await spool.get(segment.key, part.number)) ?? Buffer.alloc(0))
@@ -224,7 +243,7 @@ export async function restoreManifest(
       reads: spooled ? 1 : 2,
       checkMs: applyStarted - checkStarted,
       applyMs: Date.now() - applyStarted,
-      warnings: [...manifest.warnings, ...warnings, ...lockWarnings],
+      warnings: [...manifest.warnings, ...warnings, ...lockWarnings, ...spoolWarnings],
     };
   } finally {
     await spool?.close();
@@ -252,7 +271,7 @@ export async function restoreManifest(
  * @throws {BackupCorruptedError} a tampered manifest, a corrupted part, a count or content-hash mismatch
  * @throws {BackupIncompleteError} a missing segment
  * @throws {UnsupportedFormatError} an unknown manifest format version
- * @throws {RestoreUnsupportedError} records or metadata the target cannot store (nothing written)
+ * @throws {RestoreUnsupportedError} a backup of the other kind (MongoDB for Redis or the reverse: checked before the non-empty check), or records or metadata the target cannot store (nothing written)
  * @throws {IndexConflictError} a MongoDB target's existing indexes clash with the backup's (nothing written)
  * @throws {IndexBuildError} a unique index of the backup cannot be built on the restored data, or (the target already has it) still refuses a document of the backup written again after the collection's last batch, or refuses more than 1,000 documents (16 MiB) of a collection (thrown at once): the target already held other documents with the same unique value (not retryable; the data, or part of it, was written)
  * @throws {RestoreApplyError} a write to the target failed after the checks passed (retryable: the restore is idempotent)
@@ -261,7 +280,7 @@ export async function restoreManifest(
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (nothing was written; retryable)
  * @throws {RestoreTargetNotEmptyError} the target already holds data where the restore writes and `ifTargetNotEmpty` is not `'merge'` (checked before the backup's data is read, and again once the target's lock is held, before the first write — another restore may have filled it in between; nothing was written)
  * @throws {FencedError} this restore lost the target lock (paused past `lockMs`, or its renewals failed for `lockMs`): it stopped before its next write batch (the batch in flight settles), or before completing (its marker stays)
- * @throws {ConfigurationError} an invalid option (also `ifTargetNotEmpty: 'refuse'`, the default, for a custom target without `heldData`)
+ * @throws {ConfigurationError} an invalid option (also `ifTargetNotEmpty: 'refuse'`, the default, for a custom target without `heldData`; `id: 'latest'` without `backup.job` on a prefix holding backups of more than one job)
  */
 export async function restore(options: RestoreOptions, ctx: RunContext = {}): Promise<RestoreReport> {
   if (options === null || typeof options !== 'object') invalidOption('restore', 'options', 'an object { backup, target }', options);
@@ -276,6 +295,8 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
         // Fail fast while another restore holds the target, once the options are valid and before
         // the backup is read (the claim before the first write decides).
         const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal, () => lock.checkFree(ctx.signal));
+        // A backup of the other kind is refused first: whether the target holds data does not matter then.
+        refuseOtherKind(manifest, options.target);
         await refuseNotEmptyNowAndLocked(lock, options.target, manifest.datasets.map((d) => d.name), ifTargetNotEmpty, `backup ${manifest.backupId}`, ctx.signal);
         return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes, undefined, lock);
       },

@@ -6,8 +6,10 @@ import { BackupChangedError, BackupCorruptedError, BackupError, BackupIncomplete
 import { sha256 } from '../format/content-hash.js';
 import { parseManifest, type Manifest, type ManifestPart } from '../format/manifest.js';
 import { gunzipLines } from '../format/ndjson.js';
+import { resolveSegmentKeys } from '../format/segment-keys.js';
 import { getObject, headObject, isPreconditionFailed, listKeys, type PageGate, type ReadPin, type S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
+import { refuseLatestOfMixedJobs } from './latest-jobs.js';
 
 /** Backup ids under the target, oldest first (a backup without a manifest is listed too: check `loadManifest`). */
 export async function listBackupIds(loc: S3Location, signal?: AbortSignal): Promise<string[]>;
@@ -20,7 +22,10 @@ export async function listBackupIds(loc: S3Location, signal?: AbortSignal, gate?
 }
 
 /**
- * Reads and checks a manifest (format version, self-checksum, shape).
+ * Reads and checks a manifest (format version, self-checksum, shape, segment keys inside the
+ * backup), with each segment key resolved under `<prefix>/backups/<backupId>/` of `loc`: a
+ * backup copied to another prefix is read, verified and pruned there, never at the prefix it
+ * was written under (format/segment-keys.ts).
  *
  * @throws {BackupNotFoundError} no manifest for this id
  * @throws {BackupCorruptedError} a tampered or damaged manifest
@@ -32,7 +37,7 @@ export async function loadManifest(loc: S3Location, backupId: string, signal?: A
   if (!found) throw new BackupNotFoundError(`backup ${backupId} has no manifest (it does not exist, or was never committed)`, [{ key, message: 'manifest missing' }]);
   const manifest = parseManifest(found.body.toString('utf8'), key);
   if (manifest.backupId !== backupId) throw new BackupCorruptedError(`manifest at ${key} names backup ${manifest.backupId}`, [{ key, message: 'backup id mismatch' }]);
-  return manifest;
+  return resolveSegmentKeys(manifest, keys.backup(loc, backupId));
 }
 
 /** The newest backup with a manifest; undefined when none. */
@@ -78,6 +83,7 @@ async function latestUnreadable(loc: S3Location, ids: string[], index: number, j
  * learn its job); undefined when none.
  *
  * @throws {BackupCorruptedError | UnsupportedFormatError} the chosen manifest (or a newer one read for its job) is damaged; the message names the newest older backup whose manifest loads
+ * @throws {ConfigurationError} without `job`, when an older backup under the prefix is of another job (field `backup.job`; latest-jobs.ts)
  */
 export async function latestManifest(loc: S3Location, job: string | undefined, signal?: AbortSignal): Promise<Manifest | undefined> {
   const ids = await listBackupIds(loc, signal);
@@ -92,6 +98,7 @@ export async function latestManifest(loc: S3Location, job: string | undefined, s
       if (unreadable(error)) throw await latestUnreadable(loc, ids, i, job, error, signal);
       throw error;
     }
+    if (job === undefined) await refuseLatestOfMixedJobs(loc, ids, i, manifest, loadManifest, signal);
     if (job === undefined || manifest.job === job) return manifest;
   }
   return undefined;

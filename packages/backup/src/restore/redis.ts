@@ -16,6 +16,7 @@ import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnde
 import type { RestoreTarget, ScratchMarker } from './targets.js';
 import { isBookkeepingKey, redisLockPlace, redisRestoreKeys } from './lock-places.js';
 import { anyKeyUnder, databaseKeys } from './redis-held.js';
+import { streamGroupCommands } from './redis-stream-groups.js';
 
 /** The key patterns (under the prefix) a restore of `manifest` writes: its datasets' `SCAN` patterns. */
 function patternsOf(manifest: Manifest): string[] {
@@ -116,6 +117,10 @@ function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buf
     // A stream whose entries were all deleted or trimmed is still a key: one entry added and
     // trimmed away in the same command leaves it empty (its last id is not in the backup).
     out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'steadyfn', '']);
+  }
+  if (record.g !== undefined) {
+    if (type !== 'stream') throw new TypeError(`a ${type} record carries consumer groups`);
+    out.push(...streamGroupCommands(key, record.g));
   }
   if (record.ttl > 0) out.push(['PEXPIREAT', key, record.ttl]);
   return out;

@@ -3,10 +3,13 @@
  * (or bytes of a string), so a big key never passes through one `DUMP`. Each chunk is one
  * NDJSON record `{ k, t, ttl, c, v }`; chunk 0 tells the restore to replace the key. A chunk
  * also carries the position to resume after it (the inner SCAN cursor, an offset, a stream id).
+ * The last chunk of a stream carries its consumer groups (`g`, redis-stream-groups.ts): `XADD`
+ * alone would restore the entries without them.
  */
 import { elementDigest, encodeBytes } from './redis-values.js';
 import { ContentHash } from '../format/content-hash.js';
 import type { RedisLike } from './redis.js';
+import { readStreamGroups } from './redis-stream-groups.js';
 
 /** Size thresholds and chunk sizes of the typed export. */
 export interface TypedExportLimits {
@@ -125,7 +128,9 @@ export async function* exportTyped(
     const digest = new ContentHash();
     for (const element of elements) digest.add(elementDigest(type, key.subarray(strip), ...element));
     const v = elements.map((element) => element.map((part) => (typeof part === 'string' ? part : encodeBytes(part))));
-    const line = JSON.stringify({ k, t: type, ttl: expiresAt, c: chunk, v });
+    // Read after the last entries: a group's last-delivered-id is never past the entries written.
+    const groups = done && type === 'stream' ? await readStreamGroups(node, key, limits.chunkElements) : [];
+    const line = JSON.stringify({ k, t: type, ttl: expiresAt, c: chunk, v, ...(groups.length > 0 ? { g: groups } : {}) });
     yield { line, digest: digest.toBytes(), chunk, position: next, last: done };
     if (done) return;
     position = next;
