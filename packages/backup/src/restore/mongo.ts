@@ -124,6 +124,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
           reserved.map((d) => ({ key: d.name, message: `restores into ${rename(d.name)}` })),
         );
       }
+      // Fails fast here; checked again under the restore's lock (`checkLocked`), where no other restore can add an index.
       await checkIndexes(manifest, signal);
       const warnings: string[] = [];
       // A restore merges into what is there: say which restored collections were not empty
@@ -153,6 +154,8 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       }
       return { warnings };
     },
+
+    checkLocked: (manifest, signal) => checkIndexes(manifest, signal),
 
     skips(dataset) {
       return bookkeeping(dataset);

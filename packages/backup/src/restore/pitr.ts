@@ -14,7 +14,7 @@ import type { IndexedObject } from '../stream/objects.js';
 import { zonedIsoMs } from '../format/zoned-time.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
-import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
+import { DEFAULT_SPOOL_BYTES, restoreIdentity, restoreManifest, type RestoreReport } from './index.js';
 import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
 import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
 import { parseDocument } from '../format/records.js';
@@ -188,7 +188,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
   const { report, applied } = await withRestoreLock(options.target, lockMs, async (lock) => {
-    await refuseNotEmptyNowAndLocked(lock, options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, `backup ${snapshot.backupId} and stream ${stream}`, signal);
+    await refuseNotEmptyNowAndLocked(lock, options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, restoreIdentity(snapshot), `backup ${snapshot.backupId} and stream ${stream}`, signal);
     const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
     lock.checkHeld();
     const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(signal))), { until: at, ...(signal ? { signal } : {}) });

@@ -154,7 +154,7 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   // Of a document's changes only the last is applied: no earlier state is written (see pitr.ts).
   // The target's lock (lock.ts) is held from before the first write to the end.
   const applied = await withRestoreLock(options.target, lockMs, async (lock) => {
-    await refuseNotEmptyNowAndLocked(lock, options.target, [...new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))))], ifTargetNotEmpty, `stream ${stream}`, ctx.signal);
+    await refuseNotEmptyNowAndLocked(lock, options.target, [...new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))))], ifTargetNotEmpty, { backupId: `stream ${stream}` }, `stream ${stream}`, ctx.signal);
     const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
     if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
     const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(ctx.signal))), {
