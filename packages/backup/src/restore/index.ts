@@ -269,6 +269,7 @@ export async function restoreManifest(
  * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (nothing was written; retryable)
  * @throws {RestoreTargetNotEmptyError} the target already holds data where the restore writes and `ifTargetNotEmpty` is not `'merge'` (checked before the backup's data is read, and again once the target's lock is held, before the first write — another restore may have filled it in between; nothing was written)
+ * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)
  * @throws {FencedError} this restore lost the target lock (paused past `lockMs`, or its renewals failed for `lockMs`): it stopped before its next write batch (the batch in flight settles), or before completing (its marker stays)
  * @throws {ConfigurationError} an invalid option (also `ifTargetNotEmpty: 'refuse'`, the default, for a custom target without `heldData`)
  */

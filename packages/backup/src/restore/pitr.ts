@@ -144,6 +144,7 @@ async function verifiedOrDamaged(loc: S3Location, backupId: string, damaged: Dam
  * @throws {BackupCorruptedError} a snapshot part or stream object fails its checksum
  * @throws {RestoreUnsupportedError} a snapshot record or a streamed change the target cannot store (nothing written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (taken as `restore()` takes it, held through the replay; nothing was written)
+ * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)
  */
 export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx: RunContext = {}): Promise<PointInTimeReport> {
   return withStorageErrors('pointInTimeRestore: reading the backups', () => restoreAt(options, ctx), ctx.signal);

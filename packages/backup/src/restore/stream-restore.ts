@@ -95,6 +95,7 @@ export interface RestoreStreamReport {
  * @throws {TimelineGapError} the timeline broke before `until`, or the stream has no such timeline
  * @throws {PitrTargetError} `until` (on the current timeline) is past the last streamed change the stream covers (`coveredUntil` of its checkpoint; nothing was written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (taken before the first change is applied, as `restore()` takes it; nothing was written). Its partial-restore marker names the backup `stream <name>`; an earlier unfinished restore's marker is logged as a warning to `ctx.log`
+ * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<RestoreStreamReport> {
   return withStorageErrors('restoreStream: reading the stream', () => replayStream(options, ctx), ctx.signal);
