@@ -304,7 +304,7 @@ export class RestoreTargetRefusedError extends BackupError {
 
 /**
  * Another restore holds the target's restore lock (the same MongoDB database, or the same Redis
- * database and `keyPrefix`): this restore wrote nothing. Names the backup the other restore
+ * database, whatever the `keyPrefix` of either: key prefixes can overlap): this restore wrote nothing. Names the backup the other restore
  * writes and until when its lock runs (it is renewed while that restore writes; a killed
  * restore's lock runs out by itself). Code `RESTORE_TARGET_BUSY`; retryable once it ends.
  */
@@ -327,7 +327,8 @@ export class RestoreTargetBusyError extends BackupError {
  * the restore was not told to merge (`ifTargetNotEmpty: 'merge'`): nothing was written.
  * `problems` name each collection (with its estimated document count) or the key prefix;
  * `field` is the option that allows it. Not refused: a target holding only what an earlier
- * restore that did not finish wrote (its partial-restore marker is there). Code
+ * restore of the same backup that did not finish wrote (its partial-restore marker is there;
+ * another backup's is `RestoreTargetPartialError`). Code
  * `RESTORE_TARGET_NOT_EMPTY`; not retryable as is.
  */
 export class RestoreTargetNotEmptyError extends BackupError {
@@ -336,6 +337,28 @@ export class RestoreTargetNotEmptyError extends BackupError {
   readonly field = 'ifTargetNotEmpty';
   constructor(message: string, problems: ReadonlyArray<BackupProblem>) {
     super('RESTORE_TARGET_NOT_EMPTY', message, { problems });
+  }
+}
+
+/**
+ * The restore target holds what an earlier restore of **another** backup (or stream) wrote and
+ * did not finish — its partial-restore marker names a different backup id or manifest checksum
+ * (`partial`) — and the restore was not told to merge (`ifTargetNotEmpty: 'merge'`): writing
+ * this backup over it would leave a mix of the two. Nothing was written. Clear the target (empty
+ * what the earlier restore wrote and remove its marker: MongoDB, drop the collection
+ * `steadyfn_restore_marker`; Redis, delete the key `steadyfn:restore-marker:<keyPrefix>`),
+ * restore that earlier backup again to complete it, or pass `ifTargetNotEmpty: 'merge'`.
+ * `field` is the option that allows it. Code `RESTORE_TARGET_PARTIAL`; not retryable as is.
+ */
+export class RestoreTargetPartialError extends BackupError {
+  override readonly name = 'RestoreTargetPartialError';
+  /** The option that lets a restore merge into a target holding another restore's partial data. */
+  readonly field = 'ifTargetNotEmpty';
+  /** The unfinished restore's marker: its backup id (or `stream <name>`), manifest checksum when it has one, and start time. */
+  readonly partial: { backupId: string; startedAt: string; manifestSha256?: string };
+  constructor(message: string, partial: { backupId: string; startedAt: string; manifestSha256?: string }, problems: ReadonlyArray<BackupProblem>) {
+    super('RESTORE_TARGET_PARTIAL', message, { problems });
+    this.partial = partial;
   }
 }
 

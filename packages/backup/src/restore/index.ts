@@ -16,7 +16,7 @@ import { toLocation, type S3Target } from '../target.js';
 import { checkData, datasetLines } from './check-data.js';
 import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, type PartReader } from './load.js';
 import { PartSpool } from './spool.js';
-import type { RestoreTarget } from './targets.js';
+import type { RestoreIdentity, RestoreTarget } from './targets.js';
 import { lockMsOption, withRestoreLock, type TargetLock } from './lock.js';
 import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
 
@@ -112,6 +112,11 @@ export interface RestoreReport {
   warnings: string[];
 }
 
+/** Which restore a restore of `manifest` is, as its partial-restore marker names it: the backup id and the manifest's self-checksum. */
+export function restoreIdentity(manifest: Manifest): RestoreIdentity {
+  return { backupId: manifest.backupId, manifestSha256: manifest.selfChecksum.value };
+}
+
 /** Resolves the storage location (probed) and the backup id; `beforeRead` runs once the options are valid and the storage probed, before the manifest is read. */
 export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSignal, beforeRead?: () => Promise<void>): Promise<{ loc: S3Location; manifest: Manifest }> {
   if (ref === null || typeof ref !== 'object') invalidOption(owner, 'backup', 'an object { storage, id }', ref);
@@ -191,7 +196,11 @@ export async function restoreManifest(
     const read: PartReader = spooled
       ? async (segment, part) => checkPartBody(segment, part, (await spool.get(segment.key, part.number)) ?? Buffer.alloc(0))
       : (segment, part) => fetchPart(loc, segment, part, signal, checked.pins.get(segment.key));
-    const lockWarnings = (await lock?.take(manifest.backupId, signal)) ?? [];
+    // The target's own checks again where no other restore can write (MongoDB: its indexes).
+    const checkLocked = target.checkLocked?.bind(target);
+    if (checkLocked && lock) lock.whenTaken((locked) => checkLocked(manifest, locked));
+    else if (checkLocked) await beforeWriting(`restore of backup ${manifest.backupId}: checking the target`, () => checkLocked(manifest, signal), signal);
+    const lockWarnings = (await lock?.take(restoreIdentity(manifest), signal)) ?? [];
     const applyStarted = Date.now();
     // Writes stop before their next batch once the lock is lost, not only between records handed over.
     const writing = lock ? lock.writeSignal(signal) : signal;
@@ -279,6 +288,7 @@ export async function restoreManifest(
  * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (nothing was written; retryable)
  * @throws {RestoreTargetNotEmptyError} the target already holds data where the restore writes and `ifTargetNotEmpty` is not `'merge'` (checked before the backup's data is read, and again once the target's lock is held, before the first write — another restore may have filled it in between; nothing was written)
+ * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)
  * @throws {FencedError} this restore lost the target lock (paused past `lockMs`, or its renewals failed for `lockMs`): it stopped before its next write batch (the batch in flight settles), or before completing (its marker stays)
  * @throws {ConfigurationError} an invalid option (also `ifTargetNotEmpty: 'refuse'`, the default, for a custom target without `heldData`; `id: 'latest'` without `backup.job` on a prefix holding backups of more than one job)
  */
@@ -297,7 +307,7 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
         const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal, () => lock.checkFree(ctx.signal));
         // A backup of the other kind is refused first: whether the target holds data does not matter then.
         refuseOtherKind(manifest, options.target);
-        await refuseNotEmptyNowAndLocked(lock, options.target, manifest.datasets.map((d) => d.name), ifTargetNotEmpty, `backup ${manifest.backupId}`, ctx.signal);
+        await refuseNotEmptyNowAndLocked(lock, options.target, manifest.datasets.map((d) => d.name), ifTargetNotEmpty, restoreIdentity(manifest), `backup ${manifest.backupId}`, ctx.signal);
         return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes, undefined, lock);
       },
       ctx.signal,

@@ -8,15 +8,18 @@
  * - Redis (`redisLockPlace`, per `keyPrefix`): the lock a `redisLeaseStore` lease under the key
  *   `steadyfn:restore-lock:<keyPrefix>`; the marker the key `steadyfn:restore-marker:<keyPrefix>`.
  *   Both lie outside the prefix (`~` in front when the prefix would start them), so a dataset's
- *   pattern under a non-empty prefix never matches them.
+ *   pattern under a non-empty prefix never matches them. Prefixes overlap (`''` holds every key,
+ *   `a` holds `ab`'s), so a lock also excludes every held lock of an overlapping prefix: each
+ *   restore adds its prefix to the set `steadyfn:restore-lock-prefixes:` before it claims, and
+ *   once it holds its own lock reads every listed prefix's lock (`heldOverlapping`).
  */
-import { mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseCollection, type RedisLeaseClient } from '@steadyfn/lease';
+import { mongoLeaseStore, redisLeaseStore, type LeaseRecord, type LeaseStore, type MongoLeaseCollection, type RedisLeaseClient } from '@steadyfn/lease';
 import { RestoreTargetBusyError } from '../errors.js';
 import type { MongoDbLike } from '../sources/mongo.js';
 import type { RedisLike } from '../sources/redis.js';
 import { dropCollection } from './mongo-scratch.js';
 import { isScratchMarkerKey } from './redis-scratch.js';
-import type { RestoreLockPlace, RestoreMarker } from './targets.js';
+import type { RestoreIdentity, RestoreLockPlace, RestoreMarker } from './targets.js';
 
 /** The MongoDB collections of the lock and the marker: never a restored collection. */
 export const RESTORE_LOCK_COLLECTION = 'steadyfn_restore_lock';
@@ -35,9 +38,9 @@ export function redisRestoreKeys(prefix: string): { lock: string; marker: string
   return { lock: outsidePrefix('steadyfn:restore-lock:', prefix), marker: outsidePrefix('steadyfn:restore-marker:', prefix) };
 }
 
-/** Whether a Redis key (as backed up) is a restore lock or marker of some target. */
+/** Whether a Redis key (as backed up) is a restore lock or marker of some target, or the database's list of restore-lock prefixes (`REDIS_LOCK_PREFIXES_KEY`). */
 export function isRestoreLockKey(key: Buffer): boolean {
-  return /^~?steadyfn:restore-(?:lock|marker):/.test(key.toString('latin1'));
+  return /^~?steadyfn:restore-(?:lock|marker|lock-prefixes):/.test(key.toString('latin1'));
 }
 
 /**
@@ -51,8 +54,18 @@ export function isBookkeepingKey(key: Buffer): boolean {
 
 /** The marker `found` (a MongoDB document, a parsed Redis value) holds; undefined when it is none. */
 export function markerOf(found: unknown): RestoreMarker | undefined {
-  const { backupId, startedAt } = (found ?? {}) as Record<string, unknown>;
-  return typeof backupId === 'string' && typeof startedAt === 'string' ? { backupId, startedAt } : undefined;
+  const { backupId, startedAt, manifestSha256 } = (found ?? {}) as Record<string, unknown>;
+  if (typeof backupId !== 'string' || typeof startedAt !== 'string') return undefined;
+  return { backupId, startedAt, ...(typeof manifestSha256 === 'string' ? { manifestSha256 } : {}) };
+}
+
+/**
+ * Whether `marker` is of the restore `restoring`: the same backup id, and the same manifest
+ * checksum when both say one (a marker of an earlier version has none: the id decides).
+ */
+export function sameRestore(marker: RestoreIdentity, restoring: RestoreIdentity): boolean {
+  if (marker.backupId !== restoring.backupId) return false;
+  return marker.manifestSha256 === undefined || restoring.manifestSha256 === undefined || marker.manifestSha256 === restoring.manifestSha256;
 }
 
 /** A MongoDB target's lock place (its database). */
@@ -62,6 +75,7 @@ export function mongoLockPlace(db: () => Promise<MongoDbLike>): RestoreLockPlace
   const store = (): LeaseStore => (leases ??= mongoLeaseStore({ collection: async () => (await db()).collection(RESTORE_LOCK_COLLECTION) as MongoLeaseCollection }));
   return {
     key: LOCK_KEY,
+    markerWhere: `the collection ${RESTORE_MARKER_COLLECTION}`,
     leases: async () => store(),
     async readLock(signal) {
       // No collection, no lock: the store's first call would create it (its probe inserts).
@@ -72,7 +86,7 @@ export function mongoLockPlace(db: () => Promise<MongoDbLike>): RestoreLockPlace
     // either the live lock (refused) or no collection (it claims generation 1 anew).
     removeLock: async (signal) => dropCollection(await db(), RESTORE_LOCK_COLLECTION, signal),
     readMarker: async () => markerOf(await (await markers()).findOne({ _id: MARKER_ID })),
-    writeMarker: async (marker) => void (await (await markers()).replaceOne({ _id: MARKER_ID }, { _id: MARKER_ID, ...marker }, { upsert: true })),
+    writeMarker: async (marker) => void (await (await markers()).replaceOne({ _id: MARKER_ID }, { _id: MARKER_ID, ...markerOf(marker)! }, { upsert: true })),
     // Only this restore's marker (no transactions on FerretDB: a filtered delete, then the
     // collection dropped when empty, so a completed restore leaves only the lock's collection).
     async clearMarker(marker, signal) {
@@ -85,17 +99,43 @@ export function mongoLockPlace(db: () => Promise<MongoDbLike>): RestoreLockPlace
 
 const CLEAR_MARKER_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 /** A marker as stored: the same JSON for the same marker (the Redis compare-and-delete compares it). */
-export const markerJson = (marker: RestoreMarker): string => JSON.stringify({ backupId: marker.backupId, startedAt: marker.startedAt });
+export const markerJson = (marker: RestoreMarker): string => JSON.stringify(markerOf(marker)!);
 
-/** A Redis target's lock place (its database, per `keyPrefix`). */
+/**
+ * The set of every `keyPrefix` a restore into the database locked (one key: Cluster-safe). Never
+ * shrinks — a prefix removed when its restore ends could be one another restore just claimed — so
+ * it holds every prefix ever restored into (each read once per restore: `heldOverlapping`).
+ */
+export const REDIS_LOCK_PREFIXES_KEY = 'steadyfn:restore-lock-prefixes:';
+
+/** Whether restores into prefixes `a` and `b` can write the same key: one starts with the other. */
+export function prefixesOverlap(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+/** A Redis target's lock place (its database, per `keyPrefix`; excluding overlapping prefixes' locks too). */
 export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string): RestoreLockPlace {
   const keys = redisRestoreKeys(prefix);
   let leases: LeaseStore | undefined;
   return {
     key: keys.lock,
+    markerWhere: `the key ${keys.marker}`,
     async leases() {
       leases ??= redisLeaseStore({ client: async () => (await client()) as unknown as RedisLeaseClient, prefix: '' });
       return leases;
+    },
+    // Listed before the claim, read after it: of two overlapping restores claiming at once, the
+    // later reader finds the other's prefix listed and its lock held (both may; both refuse).
+    announce: async () => void (await (await client()).call('SADD', REDIS_LOCK_PREFIXES_KEY, prefix)),
+    async heldOverlapping(signal): Promise<LeaseRecord | undefined> {
+      const listed = (await (await client()).call('SMEMBERS', REDIS_LOCK_PREFIXES_KEY)) as unknown;
+      const store = await this.leases();
+      for (const other of Array.isArray(listed) ? listed.map(String) : []) {
+        if (other === prefix || !prefixesOverlap(other, prefix)) continue;
+        const record = await store.get(redisRestoreKeys(other).lock, signal ? { signal } : {});
+        if (record?.state === 'held') return record;
+      }
+      return undefined;
     },
     async readLock(signal) {
       return (await this.leases()).get(keys.lock, signal ? { signal } : {});

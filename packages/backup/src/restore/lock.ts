@@ -4,7 +4,8 @@
  *
  * - the lock: a `@steadyfn/lease` lease (MongoDB: `mongoLeaseStore` on the collection
  *   `steadyfn_restore_lock`; Redis: `redisLeaseStore`, the key
- *   `steadyfn:restore-lock:<keyPrefix>`), taken after the backup was checked and before the first
+ *   `steadyfn:restore-lock:<keyPrefix>`, which also excludes the held lock of any overlapping
+ *   prefix: `announce` / `heldOverlapping`), taken after the backup was checked and before the first
  *   write, renewed every third of `lockMs` while the restore writes, released when it ends
  *   (completed or failed). A killed restore's lock runs out after `lockMs`. On MongoDB a
  *   restore that ends while safely holding the lock drops the lock's collection instead of
@@ -14,7 +15,9 @@
  *   `steadyfn:restore-marker:<keyPrefix>`): written once the lock is held, before the first
  *   write, and removed only when a restore completes (after a fresh renewal confirmed its lock,
  *   and only if the marker is still its own) — so a killed or failed restore leaves it, and the
- *   next restore reports it and replaces it with its own. A renewal that fails is retried until
+ *   next restore reports it and replaces it with its own. It names the backup (id and manifest
+ *   checksum): a restore of another backup into a target holding one is refused unless told to
+ *   merge (not-empty.ts, `RestoreTargetPartialError`). A renewal that fails is retried until
  *   the lock may have run out; then the restore counts it as lost (`FencedError`).
  *
  * Where each target keeps them: lock-places.ts; `restoreStatus` reads them (restore-status.ts).
@@ -22,7 +25,7 @@
 import { RestoreApplyError, FencedError, beforeWriting, describeError, targetUnreachable } from '../errors.js';
 import { MAX_LEASE_MS, holdLease, type JobLease } from '../job-lease.js';
 import { busy, markerJson } from './lock-places.js';
-import type { RestoreLockPlace, RestoreMarker, RestoreTarget } from './targets.js';
+import type { RestoreIdentity, RestoreLockPlace, RestoreMarker, RestoreTarget } from './targets.js';
 import { intOption } from '@steadyfn/handler/internal';
 // The lease's MongoDB store's own timing assumptions (not copies): `DELIVERY_MS`, the longest
 // delivery of a request it assumes, and `FAST_SETTLE_MS`, how long after its last grant a holder
@@ -77,7 +80,8 @@ export class TargetLock {
    * Has `take` run `check` once the lock is held, before the marker is written: a check whose
    * answer another restore could change until then (whether the target is empty,
    * `refuseNotEmpty`) is decided where no other restore can write. A `check` that throws ends
-   * the lock (nothing written) and `take` rethrows it. Not run for a target without a lock place.
+   * the lock (nothing written) and `take` rethrows it. For a target without a lock place,
+   * `take` runs them right away (no lock is taken).
    */
   whenTaken(check: (signal?: AbortSignal) => Promise<void>): void {
     this.onTaken.push(check);
@@ -86,32 +90,45 @@ export class TargetLock {
   /**
    * Takes the lock, runs the `whenTaken` checks and writes the marker (nothing else is written
    * before). Resolves to the warnings of an earlier restore that did not finish.
-   * @throws {RestoreTargetBusyError} another restore holds the target
-   * @throws what a `whenTaken` check throws (`RestoreTargetNotEmptyError`), the lock ended
+   * @param restoring the restore's backup id (or `stream <name>`), with the manifest's self-checksum when there is one: written into the marker
+   * @throws {RestoreTargetBusyError} another restore holds the target, or an overlapping one (a Redis prefix inside or around this one)
+   * @throws what a `whenTaken` check throws (`RestoreTargetNotEmptyError`, `RestoreTargetPartialError`, `IndexConflictError`), the lock ended
    */
-  async take(backupId: string, signal?: AbortSignal): Promise<string[]> {
+  async take(restoring: string | RestoreIdentity, signal?: AbortSignal): Promise<string[]> {
     const place = this.place;
-    if (!place || this.held) return [];
+    if (this.held) return [];
+    if (!place) {
+      for (const check of this.onTaken) await check(signal);
+      return [];
+    }
+    const { backupId, manifestSha256 } = typeof restoring === 'string' ? { backupId: restoring, manifestSha256: undefined } : restoring;
     const startedAt = new Date().toISOString();
+    const marker: RestoreMarker = { backupId, startedAt, ...(manifestSha256 === undefined ? {} : { manifestSha256 }) };
     // A refused or failed claim (no insert rights, NOPERM) is the target's error, typed as such.
     this.held = await beforeWriting(
       'restore: locking the target',
-      async () => holdLease(await place.leases(), { key: place.key, label: 'the restore target', leaseMs: this.lockMs, data: markerJson({ backupId, startedAt }) }, signal, (record) => busy(record), true),
+      async () => {
+        await place.announce?.(signal);
+        return holdLease(await place.leases(), { key: place.key, label: 'the restore target', leaseMs: this.lockMs, data: markerJson({ backupId, startedAt }) }, signal, (record) => busy(record), true);
+      },
       signal,
     );
-    this.marker = { backupId, startedAt };
+    this.marker = marker;
     this.claimed = { fence: this.held.fence(), at: performance.now() };
     // A write batch in flight when the lock is lost settles; none starts after (`writeSignal`).
     // The backstop of the check each write signal makes when a target asks it before a batch.
     this.watch = setInterval(() => this.watchHeld(), Math.min(1000, Math.max(50, Math.floor(this.lockMs / 20))));
     this.watch.unref?.();
     try {
+      // Held: a restore into an overlapping scope (a Redis prefix inside or around this one) excludes this one too.
+      const overlapping = await beforeWriting('restore: reading overlapping locks', async () => place.heldOverlapping?.(signal), signal);
+      if (overlapping) throw busy(overlapping);
       for (const check of this.onTaken) await check(signal);
       return await beforeWriting(
         'restore: marking the target',
         async () => {
           const earlier = await place.readMarker(signal);
-          await place.writeMarker({ backupId, startedAt }, signal);
+          await place.writeMarker(marker, signal);
           return earlier ? [`the previous restore into this target (backup ${earlier.backupId}, started ${earlier.startedAt}) did not finish: the target held part of it before this restore`] : [];
         },
         signal,
@@ -123,15 +140,18 @@ export class TargetLock {
   }
 
   /**
-   * Fails fast, before the backup is read, when another restore holds the target now (a cheap
-   * read; the claim in `take` still decides).
-   * @throws {RestoreTargetBusyError} another restore holds the target
+   * Fails fast, before the backup is read, when another restore holds the target now, or an
+   * overlapping one (a cheap read; the claim in `take` still decides).
+   * @throws {RestoreTargetBusyError} another restore holds the target or an overlapping one
    * @throws {RestoreTargetUnavailableError | RestoreTargetRefusedError} the lock could not be read
    */
   async checkFree(signal?: AbortSignal): Promise<void> {
     const place = this.place;
     if (!place) return;
-    const record = await beforeWriting('restore: reading the target lock', () => place.readLock(signal), signal);
+    const record = await beforeWriting('restore: reading the target lock', async () => {
+      const own = await place.readLock(signal);
+      return own?.state === 'held' ? own : await place.heldOverlapping?.(signal);
+    }, signal);
     if (record?.state === 'held') throw busy(record);
   }
 

@@ -7,13 +7,14 @@
  */
 import { EJSON } from 'bson';
 import { checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
-import { IndexBuildError, IndexConflictError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
+import { IndexBuildError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
 import { ferretdbProblem, parseDocument } from '../format/records.js';
 import { RAW_DOCUMENTS, mongoEngine, toEjson, type MongoDbLike } from '../sources/mongo.js';
 import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
-import { FERRETDB_UNKEPT_OPTIONS, fromListed, indexConflicts, type IndexDefinition } from './mongo-indexes.js';
-import type { ManifestDataset } from '../format/manifest.js';
+import { FERRETDB_UNKEPT_OPTIONS } from './mongo-indexes.js';
+import { mongoTargetReads } from './mongo-reads.js';
+import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION, mongoLockPlace } from './lock-places.js';
 import { duplicateKeyBuild, noneRefused, writeBatch, writeRefused } from './mongo-writes.js';
 import { SCRATCH_MARKER_COLLECTION, clearScratch, dropCollection, readScratchMarker, writeScratchMarker } from './mongo-scratch.js';
@@ -59,43 +60,8 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
   // drill's scratch it would replace that drill's own marker; into a database, name it a scratch.
   const bookkeeping = (dataset: ManifestDataset): boolean => dataset.name === SCRATCH_MARKER_COLLECTION;
 
-  async function collectionFor(name: string): Promise<any> {
-    return (await resolveClient(options.db)).collection(rename(name));
-  }
-
-  /** The target collection's indexes (none when it does not exist). */
-  async function existingIndexes(name: string, signal?: AbortSignal): Promise<IndexDefinition[]> {
-    const db = await resolveClient(options.db);
-    const found = await db.listCollections({ name: rename(name) }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray();
-    if (found.length === 0) return [];
-    return ((await (await collectionFor(name)).indexes(signal ? { signal } : {})) as Array<Record<string, unknown>>).map(fromListed);
-  }
-
-  /**
-   * What the target collection of backed-up collection `name` holds, said as `<n> document(s)`;
-   * undefined when it holds none or does not exist. Whether it is empty is exact (one indexed
-   * `findOne` of an `_id`); the count is the estimate (collection metadata, no scan), which can
-   * be wrong (after an unclean shutdown, on a sharded cluster): `at least 1` when it says 0.
-   */
-  async function heldDocuments(name: string, signal?: AbortSignal): Promise<string | undefined> {
-    const db = await resolveClient(options.db);
-    const withSignal = signal ? { signal } : {};
-    if ((await db.listCollections({ name: rename(name) }, { nameOnly: true, ...withSignal }).toArray()).length === 0) return undefined;
-    const collection = await collectionFor(name);
-    if ((await collection.findOne({}, { projection: { _id: 1 }, ...withSignal })) === null) return undefined;
-    const estimated = Number(await collection.estimatedDocumentCount(withSignal));
-    return `${estimated > 0 ? estimated : 'at least 1'} document(s)`;
-  }
-
-  /** @throws {IndexConflictError} the target's indexes clash with the backup's (checked before anything is written) */
-  async function checkIndexes(manifest: Parameters<RestoreTarget['prepare']>[0], signal?: AbortSignal): Promise<void> {
-    const problems: Array<{ key: string; message: string }> = [];
-    for (const dataset of manifest.datasets) {
-      const conflicts = indexConflicts(await existingIndexes(dataset.name, signal), dataset.indexes ?? [], ferret ? FERRETDB_UNKEPT_OPTIONS : []);
-      for (const c of conflicts) problems.push({ key: rename(dataset.name), message: c.message });
-    }
-    if (problems.length > 0) throw new IndexConflictError(`the target's indexes clash with backup ${manifest.backupId}'s; nothing was written`, problems);
-  }
+  const { collectionFor, existingIndexes, heldDocuments, checkIndexes: checkIndexesOn } = mongoTargetReads(options.db, rename);
+  const checkIndexes = (manifest: Manifest, signal?: AbortSignal): Promise<void> => checkIndexesOn(manifest, ferret, signal);
 
   return {
     kind: 'mongodb',
@@ -124,6 +90,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
           reserved.map((d) => ({ key: d.name, message: `restores into ${rename(d.name)}` })),
         );
       }
+      // Fails fast here; checked again under the restore's lock (`checkLocked`), where no other restore can add an index.
       await checkIndexes(manifest, signal);
       const warnings: string[] = [];
       // A restore merges into what is there: say which restored collections were not empty
@@ -153,6 +120,8 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       }
       return { warnings };
     },
+
+    checkLocked: (manifest, signal) => checkIndexes(manifest, signal),
 
     skips(dataset) {
       return bookkeeping(dataset);

@@ -2,13 +2,15 @@
  * A restore into a target that already holds data: refused by default (`ifTargetNotEmpty:
  * 'refuse'`, `RestoreTargetNotEmptyError`, before anything is written), merged when asked
  * (`'merge'`: records the backup has replace the target's by `_id` or key; the others stay, with
- * a warning). A target holding only what an earlier restore that did not finish wrote (its
- * partial-restore marker is there) is not refused: restoring again is how such a restore is
- * completed.
+ * a warning). A target holding only what an earlier restore of the same backup that did not
+ * finish wrote (its partial-restore marker is there) is not refused: restoring again is how such
+ * a restore is completed. A target whose marker names another backup is refused
+ * (`RestoreTargetPartialError`) unless told to merge: the two backups would mix.
  */
 import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
-import { RestoreTargetNotEmptyError, beforeWriting } from '../errors.js';
-import type { RestoreTarget } from './targets.js';
+import { RestoreTargetNotEmptyError, RestoreTargetPartialError, beforeWriting } from '../errors.js';
+import { sameRestore } from './lock-places.js';
+import type { RestoreIdentity, RestoreMarker, RestoreTarget } from './targets.js';
 import type { TargetLock } from './lock.js';
 
 /** What a restore does with a target that already holds data: see `RestoreOptions.ifTargetNotEmpty`. */
@@ -33,21 +35,30 @@ function cannotSay(owner: string, value: unknown): never {
 }
 
 /**
- * Refuses a target holding data where a restore of `names` (backed-up collection names; a
- * Redis target looks at its prefix or database) would write, unless `mode` is `'merge'` or an
- * earlier restore's partial-restore marker is there. Writes nothing.
+ * Refuses, unless `mode` is `'merge'`, a target holding an unfinished restore of another backup
+ * (its partial-restore marker names another backup id or manifest checksum), or holding data
+ * where a restore of `names` (backed-up collection names; a Redis target looks at its prefix or
+ * database) would write — except when the marker there is of this very backup (`restoring`):
+ * restoring it again completes it. Writes nothing.
+ * @param restoring this restore's backup id (or `stream <name>`) and manifest checksum, compared with the marker's
  * @param what the restore, named in the error (`backup <id>`, `stream <name>`)
+ * @throws {RestoreTargetPartialError} the marker is another backup's and `mode` is `'refuse'` (whatever the data)
  * @throws {RestoreTargetNotEmptyError} the target holds data and `mode` is `'refuse'`
  * @throws {ConfigurationError} `mode` is `'refuse'` and the target has no `heldData`
  */
-export async function refuseNotEmpty(target: RestoreTarget, names: string[], mode: IfTargetNotEmpty, what: string, signal?: AbortSignal): Promise<void> {
+export async function refuseNotEmpty(target: RestoreTarget, names: string[], mode: IfTargetNotEmpty, restoring: RestoreIdentity, what: string, signal?: AbortSignal): Promise<void> {
   if (mode === 'merge') return;
   // Checked with the options already (`ifTargetNotEmptyOption`); never merged into unchecked.
   if (typeof target.heldData !== 'function') cannotSay('restore', 'refuse');
-  const held = await beforeWriting('restore: reading what the target holds', async () => {
-    const found = await target.heldData!(names, signal);
-    return found.length > 0 && (await target.lock?.readMarker(signal)) ? [] : found;
+  const { held, marker } = await beforeWriting('restore: reading what the target holds', async () => {
+    // The marker first: another backup's is refused even where this restore's names hold nothing
+    // (the earlier restore may have written other collections; completing this one would remove
+    // the only sign of them).
+    const marker = await target.lock?.readMarker(signal);
+    if (marker && !sameRestore(marker, restoring)) return { held: [], marker };
+    return { held: marker ? [] : await target.heldData!(names, signal), marker: undefined };
   }, signal);
+  if (marker) throw partial(target, marker, what);
   if (held.length === 0) return;
   throw new RestoreTargetNotEmptyError(
     `the restore target is not empty: ${held.map((h) => `${h.where} holds ${h.count}`).join('; ')}. A restore of ${what} into it would merge with that data (records the backup has replaced, the others kept); nothing was written. Restore into an empty target, empty it first, or pass ifTargetNotEmpty: 'merge' to merge`,
@@ -63,7 +74,17 @@ export async function refuseNotEmpty(target: RestoreTarget, names: string[], mod
  * @throws {RestoreTargetNotEmptyError} the target holds data and `mode` is `'refuse'` (now, or from `lock.take`)
  * @throws {ConfigurationError} `mode` is `'refuse'` and the target has no `heldData`
  */
-export async function refuseNotEmptyNowAndLocked(lock: TargetLock, target: RestoreTarget, names: string[], mode: IfTargetNotEmpty, what: string, signal?: AbortSignal): Promise<void> {
-  await refuseNotEmpty(target, names, mode, what, signal);
-  if (mode === 'refuse') lock.whenTaken((locked) => refuseNotEmpty(target, names, mode, what, locked));
+export async function refuseNotEmptyNowAndLocked(lock: TargetLock, target: RestoreTarget, names: string[], mode: IfTargetNotEmpty, restoring: RestoreIdentity, what: string, signal?: AbortSignal): Promise<void> {
+  await refuseNotEmpty(target, names, mode, restoring, what, signal);
+  if (mode === 'refuse') lock.whenTaken((locked) => refuseNotEmpty(target, names, mode, restoring, what, locked));
+}
+
+/** The `RestoreTargetPartialError` of a target whose marker (`marker`) is another restore's than `what`. */
+function partial(target: RestoreTarget, marker: RestoreMarker, what: string): RestoreTargetPartialError {
+  const where = target.lock?.markerWhere ?? 'its partial-restore marker';
+  return new RestoreTargetPartialError(
+    `the restore target holds part of an earlier restore of backup ${marker.backupId} (started ${marker.startedAt}) that did not finish; a restore of ${what} into it would mix the two, so nothing was written. Restore backup ${marker.backupId} again to complete it, or clear the target (empty what that restore wrote, then remove ${where}), or pass ifTargetNotEmpty: 'merge' to merge into it`,
+    marker,
+    [{ key: marker.backupId, message: `unfinished restore started ${marker.startedAt}; expected none or one of ${what} (ifTargetNotEmpty: 'refuse')` }],
+  );
 }

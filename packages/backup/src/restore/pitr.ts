@@ -14,7 +14,7 @@ import type { IndexedObject } from '../stream/objects.js';
 import { zonedIsoMs } from '../format/zoned-time.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
-import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
+import { DEFAULT_SPOOL_BYTES, restoreIdentity, restoreManifest, type RestoreReport } from './index.js';
 import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
 import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
 import { parseDocument } from '../format/records.js';
@@ -144,6 +144,7 @@ async function verifiedOrDamaged(loc: S3Location, backupId: string, damaged: Dam
  * @throws {BackupCorruptedError} a snapshot part or stream object fails its checksum
  * @throws {RestoreUnsupportedError} a snapshot record or a streamed change the target cannot store (nothing written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (taken as `restore()` takes it, held through the replay; nothing was written)
+ * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)
  */
 export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx: RunContext = {}): Promise<PointInTimeReport> {
   return withStorageErrors('pointInTimeRestore: reading the backups', () => restoreAt(options, ctx), ctx.signal);
@@ -188,7 +189,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
   const { report, applied } = await withRestoreLock(options.target, lockMs, async (lock) => {
-    await refuseNotEmptyNowAndLocked(lock, options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, `backup ${snapshot.backupId} and stream ${stream}`, signal);
+    await refuseNotEmptyNowAndLocked(lock, options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, restoreIdentity(snapshot), `backup ${snapshot.backupId} and stream ${stream}`, signal);
     const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
     lock.checkHeld();
     const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(signal))), { until: at, ...(signal ? { signal } : {}) });

@@ -55,8 +55,12 @@ export async function readRedisScratchMarker(client: RedisLike, prefix: string):
   return { drillId, backupId, storage, startedAt, collections: collections as string[] };
 }
 
-/** Unlinks every key under `prefix` matching `patterns`, on every master node. */
-export async function unlinkUnder(client: RedisLike, prefix: string, patterns: string[], signal?: AbortSignal): Promise<void> {
+/**
+ * Unlinks every key under `prefix` matching `patterns`, on every master node, but those `keep`
+ * says to leave (steadyfn's bookkeeping: the database's restore lock may lie under a prefix, and
+ * unlinking it while another restore holds it would let a third take it).
+ */
+export async function unlinkUnder(client: RedisLike, prefix: string, patterns: string[], signal?: AbortSignal, keep?: (key: Buffer) => boolean): Promise<void> {
   const nodes = typeof client.nodes === 'function' ? client.nodes('master') : [client];
   for (const pattern of patterns) {
     for (const node of nodes) {
@@ -65,14 +69,14 @@ export async function unlinkUnder(client: RedisLike, prefix: string, patterns: s
         signal?.throwIfAborted();
         const [next, keys] = (await node.callBuffer('SCAN', cursor, 'MATCH', underPrefix(prefix, pattern), 'COUNT', 500)) as [Buffer, Buffer[]];
         cursor = next.toString();
-        for (const key of keys) await node.callBuffer('UNLINK', key);
+        for (const key of keys) if (!keep?.(key)) await node.callBuffer('UNLINK', key);
       } while (cursor !== '0');
     }
   }
 }
 
-/** Removes the keys the marker lists (patterns under the prefix), then the marker. */
-export async function clearRedisScratch(client: RedisLike, prefix: string, marker: ScratchMarker, signal?: AbortSignal): Promise<void> {
-  await unlinkUnder(client, prefix, marker.collections, signal);
+/** Removes the keys the marker lists (patterns under the prefix; not those `keep` says to leave, as `unlinkUnder`), then the marker. */
+export async function clearRedisScratch(client: RedisLike, prefix: string, marker: ScratchMarker, signal?: AbortSignal, keep?: (key: Buffer) => boolean): Promise<void> {
+  await unlinkUnder(client, prefix, marker.collections, signal, keep);
   await client.call('DEL', scratchMarkerKey(prefix));
 }

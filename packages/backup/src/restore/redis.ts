@@ -14,7 +14,7 @@ import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { Manifest } from '../format/manifest.js';
 import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnder, writeRedisScratchMarker } from './redis-scratch.js';
 import type { RestoreTarget, ScratchMarker } from './targets.js';
-import { isBookkeepingKey, redisLockPlace, redisRestoreKeys } from './lock-places.js';
+import { REDIS_LOCK_PREFIXES_KEY, isBookkeepingKey, redisLockPlace, redisRestoreKeys } from './lock-places.js';
 import { anyKeyUnder, databaseKeys } from './redis-held.js';
 import { streamGroupCommands } from './redis-stream-groups.js';
 
@@ -142,7 +142,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
   const batchSize = intOption('redisTarget', 'batchSize', options.batchSize, 500, 1, 100_000);
   const prefixBytes = Buffer.from(prefix);
   const reserved = redisRestoreKeys(prefix);
-  const reservedKeys = [Buffer.from(reserved.lock), Buffer.from(reserved.marker)];
+  // The set of locked prefixes is the database's (it may lie under the prefix): never written either.
+  const reservedKeys = [Buffer.from(reserved.lock), Buffer.from(reserved.marker), Buffer.from(REDIS_LOCK_PREFIXES_KEY)];
 
   async function send(client: RedisLike, commands: Array<Array<string | Buffer | number>>): Promise<void> {
     try {
@@ -266,7 +267,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       if (prefix === '') return;
       const client = await resolveClient(options.client);
       // A key that fails to unlink is an error (the drill reports it; its marker stays, for the next drill).
-      await unlinkUnder(client, prefix, patternsOf(manifest), signal);
+      await unlinkUnder(client, prefix, patternsOf(manifest), signal, isBookkeepingKey);
       await client.call('DEL', scratchMarkerKey(prefix));
     },
 
@@ -279,7 +280,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
           scratchCollections: (manifest: Manifest) => patternsOf(manifest),
           markScratch: async (marker: ScratchMarker) => writeRedisScratchMarker(await resolveClient(options.client), prefix, marker),
           readScratchMarker: async () => readRedisScratchMarker(await resolveClient(options.client), prefix),
-          clearScratch: async (marker: ScratchMarker, signal?: AbortSignal) => clearRedisScratch(await resolveClient(options.client), prefix, marker, signal),
+          clearScratch: async (marker: ScratchMarker, signal?: AbortSignal) => clearRedisScratch(await resolveClient(options.client), prefix, marker, signal, isBookkeepingKey),
         }),
   };
 }

@@ -95,6 +95,7 @@ export interface RestoreStreamReport {
  * @throws {TimelineGapError} the timeline broke before `until`, or the stream has no such timeline
  * @throws {PitrTargetError} `until` (on the current timeline) is past the last streamed change the stream covers (`coveredUntil` of its checkpoint; nothing was written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (taken before the first change is applied, as `restore()` takes it; nothing was written). Its partial-restore marker names the backup `stream <name>`; an earlier unfinished restore's marker is logged as a warning to `ctx.log`
+ * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<RestoreStreamReport> {
   return withStorageErrors('restoreStream: reading the stream', () => replayStream(options, ctx), ctx.signal);
@@ -154,7 +155,7 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   // Of a document's changes only the last is applied: no earlier state is written (see pitr.ts).
   // The target's lock (lock.ts) is held from before the first write to the end.
   const applied = await withRestoreLock(options.target, lockMs, async (lock) => {
-    await refuseNotEmptyNowAndLocked(lock, options.target, [...new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))))], ifTargetNotEmpty, `stream ${stream}`, ctx.signal);
+    await refuseNotEmptyNowAndLocked(lock, options.target, [...new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))))], ifTargetNotEmpty, { backupId: `stream ${stream}` }, `stream ${stream}`, ctx.signal);
     const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
     if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
     const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(ctx.signal))), {

@@ -45,19 +45,38 @@ export interface RestoreMarker {
   backupId: string;
   /** ISO time the restore took the target's lock (just before its first write). */
   startedAt: string;
+  /**
+   * The restored manifest's self-checksum (SHA-256, hex): two backups that share an id (in two
+   * buckets) are told apart. Absent for `restoreStream()` and in markers of earlier versions.
+   */
+  manifestSha256?: string;
 }
+
+/** Which restore a marker is of: the backup id and, when known, the manifest's self-checksum. */
+export type RestoreIdentity = Pick<RestoreMarker, 'backupId' | 'manifestSha256'>;
 
 /**
  * Where a target keeps its restore lock and its partial-restore marker, in the target itself
  * (MongoDB: the collections `steadyfn_restore_lock` and `steadyfn_restore_marker`; Redis: the
- * keys `steadyfn:restore-lock:<keyPrefix>` and `steadyfn:restore-marker:<keyPrefix>`).
+ * keys `steadyfn:restore-lock:<keyPrefix>` and `steadyfn:restore-marker:<keyPrefix>`, and the
+ * set `steadyfn:restore-lock-prefixes:` through which overlapping prefixes exclude each other).
  */
 export interface RestoreLockPlace {
   /** The lease store holding the lock, and the lock's key in it. */
   leases(): Promise<LeaseStore>;
   readonly key: string;
+  /**
+   * Where other places' locks cover part of this one's scope (Redis: overlapping key prefixes of
+   * one database): called before each claim of this lock, so that `heldOverlapping` of such a
+   * place, read after its own claim, finds this one. Absent: no other place overlaps.
+   */
+  announce?(signal?: AbortSignal): Promise<void>;
+  /** A held lock of another place whose scope overlaps this one's (its live record), or undefined; read after this place's claim. */
+  heldOverlapping?(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
   /** The lock's live record (undefined: free), read without creating anything in the target. */
   readLock(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
+  /** Where the marker is, named in errors that ask the user to remove it (`the collection steadyfn_restore_marker`). */
+  readonly markerWhere?: string;
   /** The marker a restore left, or undefined (none, or not a marker's shape). */
   readMarker(signal?: AbortSignal): Promise<RestoreMarker | undefined>;
   /** Writes `marker` (replacing any earlier one); called only while the lock is held, before the first write. */
@@ -113,6 +132,13 @@ export interface RestoreTarget {
    * writes no further batch.
    */
   apply(dataset: ManifestDataset, lines: AsyncIterable<string>, signal?: AbortSignal): Promise<number>;
+  /**
+   * Checks the target again where no other restore can write: called once the restore's lock is
+   * held, before its marker and first write (MongoDB: the target's indexes against the
+   * backup's, `IndexConflictError`), or just before the first write when no lock is taken
+   * (drills). `prepare` may make the same check earlier to fail fast. Writes nothing.
+   */
+  checkLocked?(manifest: Manifest, signal?: AbortSignal): Promise<void>;
   /** Creates indexes (after data). */
   finish(dataset: ManifestDataset, signal?: AbortSignal): Promise<void>;
   /** Applies streamed changes in order (point-in-time restore; MongoDB targets only); `signal` as for `apply`. */
