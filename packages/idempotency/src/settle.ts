@@ -140,9 +140,12 @@ function lostLease(ctx: Context): void {
   ctx.log.warn('idempotency record was taken over or expired before this invocation finished', { code: 'IDEMPOTENCY_LEASE_LOST' });
 }
 
+/** How many records `explainRefused` reads back at once: a batch reaches 10,000 messages (see `CLAIMS_IN_FLIGHT`, batch.ts). */
+const READS_IN_FLIGHT = 16;
+
 /**
  * Why the store refused these settles, read back (`appliedBefore` of `@steadyfn/lease/internal`,
- * at most `READS_IN_FLIGHT` reads at once), and said once each: a settle applied before its answer
+ * at most `READS_IN_FLIGHT` reads at once), each kind said at most once per call: a settle applied before its answer
  * was lost says nothing; a record taken over or expired says `IDEMPOTENCY_LEASE_LOST`; a value
  * under the key that `@steadyfn/lease` did not write — which a settle refuses as not its own, and
  * the read back refuses for good — says `logStoreFailure` with the cause's code
@@ -168,9 +171,6 @@ export async function explainRefused(s: Settings, ctx: Context, refused: Readonl
   if (unreadable !== undefined) logStoreFailure(ctx, unreadable);
   if (lost) lostLease(ctx);
 }
-
-/** How many records `explainRefused` reads back at once: a batch reaches 10,000 messages (see `CLAIMS_IN_FLIGHT`, batch.ts). */
-const READS_IN_FLIGHT = 16;
 
 /** The background retries of a completion ran out with the lease. */
 function completionAbandoned(ctx: Context): void {

@@ -1,10 +1,10 @@
 /**
  * A value that `@steadyfn/lease` did not write, put under the record's key between the claim and
- * the completion (another program sharing the prefix): the store refuses the completion for good
- * (`LEASE_RECORD_UNREADABLE`). The effects happened, so the invocation still answers; the error
- * line says why the record was not completed — the cause's class and code — never the value.
- * Before, the refused completion was said as `IDEMPOTENCY_LEASE_LOST` ("taken over or expired"),
- * with no cause at all. On the real
+ * the completion (another program sharing the prefix): the store refuses the completion (not its
+ * record), and reading it back refuses it for good (`LEASE_RECORD_UNREADABLE`). The effects
+ * happened, so the invocation still answers; the error line says why the record was not
+ * completed — the cause's class and code — never the value. Before, the refused completion was
+ * said as `IDEMPOTENCY_LEASE_LOST` ("taken over or expired"), with no cause at all. On the real
  * Redis server, alone and in an SQS batch (one `completeMany`).
  */
 import { randomUUID } from 'node:crypto';
