@@ -11,7 +11,7 @@
 import { batchLanes, ordersBatches } from './batch-order.js';
 import { createContext, pluginStates, runAs, takeColdStart, trackConcurrently, type InvocationContext } from './context.js';
 import { Deadline, HookTimeoutError } from './deadline.js';
-import { ConfigurationError, SteadyError, toSteadyError } from './errors.js';
+import { SteadyError, toSteadyError } from './errors.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
 import { inputOf, isThenable, runExtend, runPipeline, type Prepared } from './pipeline.js';
 import type { Outcome } from './types.js';
@@ -159,14 +159,17 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
 /**
  * Whether a message that failed with `error` is acknowledged (`terminalErrors: 'ack'`) rather than
  * reported failed: only a terminal error that is the message's own (invalid input, a
- * `TerminalError`: a 4xx status). A `ConfigurationError` — a missing or wrong option, a driver not
- * installed, credentials the server refuses (`CONNECTION_AUTH_FAILED`) — is the deployment's, and
- * a terminal error with a 5xx status is the function's or its stores' (an idempotency record
- * another program wrote, `IDEMPOTENCY_RECORD_CORRUPT`; an invalid outbox event the function
- * added): every message meets it until the deployment is fixed, so it stays reported failed and
- * the queue keeps the message for its redrive policy (dead-letter queue) instead of dropping
- * every message it sees.
+ * `TerminalError`: a 4xx status). A terminal error with a 5xx status is the deployment's, the
+ * function's or its stores': a `ConfigurationError` — a missing or wrong option, a driver not
+ * installed, credentials the server refuses (`CONNECTION_AUTH_FAILED`), a record another program
+ * wrote (`LEASE_RECORD_UNREADABLE`) — is always status 500 (its constructor takes no status, and
+ * no subclass sets one); an idempotency record another program wrote
+ * (`IDEMPOTENCY_RECORD_CORRUPT`) or an invalid outbox event the function added is a 500 too.
+ * Every message meets it until the deployment is fixed, so it stays reported failed and the
+ * queue keeps the message for its redrive policy (dead-letter queue) instead of dropping every
+ * message it sees. Decided by `status` alone, not by class: an error of another copy of
+ * `@steadyfn/handler` (which `instanceof` may not know) is judged the same way.
  */
 export function acknowledgedFailure(def: Pick<Definition, 'terminalErrors'>, error: SteadyError): boolean {
-  return def.terminalErrors === 'ack' && !error.retryable && error.status < 500 && !(error instanceof ConfigurationError);
+  return def.terminalErrors === 'ack' && !error.retryable && error.status < 500;
 }

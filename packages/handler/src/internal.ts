@@ -21,6 +21,8 @@ export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.j
 export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType } from './internal/media-type.js';
 export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';
 export { scrubText, errorFacts } from './internal/scrub.js';
+// The store failures that pass through unchanged (the deadline's, a typed terminal refusal), by shape.
+export { passThroughStoreError } from './internal/store-error.js';
 export { connectionFailure, errorChain, errorName, wasNotSent, CONNECTION_FAILURES, MONGO_DRIVER_NETWORK_NAMES, type ConnectionFailure } from './internal/connection-errors.js';
 export { rejectDroppedWrites } from './internal/redis-dropped.js';
 export { nodeCrypto, randomUUID } from './internal/crypto.js';

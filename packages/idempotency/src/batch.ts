@@ -5,12 +5,13 @@
  * invocation alone is (claim.ts), and completed here with the others.
  */
 import type { Context } from '@steadyfn/handler';
+import pLimit from 'p-limit';
 import { isRecordUnreadable, leaseUntil, resolveInto, storeUnavailable } from './claim.js';
 import { resolveKeyEarly, type ResolvedKey } from './key.js';
 import { remember } from './local.js';
 import type { Settings } from './options.js';
 import { newOwner } from './owner.js';
-import { lostLease, logStoreFailure, settleLater, settleOne } from './settle.js';
+import { explainRefused, logStoreFailure, settleLater, settleOne } from './settle.js';
 import type { IdempotencyState } from './state.js';
 import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type ReleaseRequest } from './types.js';
 
@@ -90,21 +91,34 @@ export async function claimBatch(s: Settings, ctxs: ReadonlyArray<Context>, stat
 }
 
 /**
+ * How many of the one-by-one claims (`claimEach`) are in flight at once. A stream batch reaches
+ * 10,000 records: unbounded, that is 10,000 commands queued on one connection at once (each
+ * with its own timer and promise), the server's and client's buffers filled, and every claim
+ * past the first few waiting on the others. 16 keeps a pipeline's worth in flight (as the outbox
+ * relay's reads do) — one round trip per 16 messages — with little beyond what one claim holds.
+ */
+export const CLAIMS_IN_FLIGHT = 16;
+
+/**
  * The batch's claims one by one, after the batch call was refused for a record it could not
- * read (`refusal`): a fresh owner token per claim (a new attempt); a message whose own claim
- * fails keeps its error in `state.refused` (thrown by its `before`) and gets no result.
+ * read (`refusal`): a fresh owner token per claim (a new attempt), at most `CLAIMS_IN_FLIGHT` at
+ * once (p-limit), results in the claims' order; a message whose own claim fails keeps its error
+ * in `state.refused` (thrown by its `before`) and gets no result.
  */
 async function claimEach(s: Settings, claims: ReadonlyArray<{ state: IdempotencyState; request: ClaimRequest }>, refusal: unknown, signal: AbortSignal): Promise<Array<ClaimResult | undefined>> {
   if (claims.length === 1) {
     claims[0]!.state.refused = storeUnavailable(refusal, claims[0]!.request.key);
     return [undefined];
   }
+  const slot = pLimit(CLAIMS_IN_FLIGHT);
   const settled = await Promise.allSettled(
-    claims.map(({ state, request }) => {
-      const owner = newOwner();
-      state.owner = owner;
-      return s.store.claim({ ...request, owner }, { signal });
-    }),
+    claims.map(({ state, request }) =>
+      slot(() => {
+        const owner = newOwner();
+        state.owner = owner;
+        return s.store.claim({ ...request, owner }, { signal });
+      }),
+    ),
   );
   return settled.map((outcome, i) => {
     if (outcome.status === 'fulfilled') return outcome.value;
@@ -141,5 +155,6 @@ export async function settleBatch(s: Settings, ctxs: ReadonlyArray<Context>, sta
   items.forEach(({ state, request }, i) => {
     if (results[i] && isCompleteRequest(request)) remember(s, state.key!, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
   });
-  if (results.some((ok) => !ok)) lostLease(ctxs[0]!);
+  const refused = items.filter((_, i) => !results[i]).map(({ request }) => request);
+  if (refused.length > 0) await explainRefused(s, ctxs[0]!, refused);
 }

@@ -5,7 +5,7 @@
  * allocates per call beyond what the claim itself needs.
  */
 import type { Context, SteadyError } from '@steadyfn/handler';
-import { sleep } from '@steadyfn/handler/internal';
+import { passThroughStoreError, sleep } from '@steadyfn/handler/internal';
 import { leaseUntil as leaseUntilOf } from '@steadyfn/lease/internal';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyRecordCorruptError, IdempotencyStoreUnavailableError } from './errors.js';
 import { callerScope, fingerprintsOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
@@ -52,20 +52,13 @@ export function leaseUntil(s: Settings, ctx: Context, now: number): number {
  * refusing for good) as the terminal `IDEMPOTENCY_RECORD_CORRUPT` naming the store key — not a
  * retryable "could not be reached" that a queue redelivers until its DLQ; any other typed
  * terminal refusal (`LEASE_STORE_UNSUPPORTED`, a getter's `CONFIG_INVALID`) as it is, with its
- * own code, as the outbox inbox passes it; else `IDEMPOTENCY_STORE_UNAVAILABLE` (503, retryable).
+ * own code (`passThroughStoreError` of `@steadyfn/handler/internal`, which the outbox inbox uses
+ * too); else `IDEMPOTENCY_STORE_UNAVAILABLE` (503, retryable).
  */
 export function storeUnavailable(error: unknown, key?: string): SteadyError {
-  // A call cut off by the deadline is the deadline's error, not the store's.
-  if (error instanceof Error && error.name === 'DeadlineExceededError') return error as SteadyError;
   if (isRecordUnreadable(error)) return new IdempotencyRecordCorruptError(key, error);
-  if (isTypedTerminal(error)) return error;
-  return new IdempotencyStoreUnavailableError(error);
-}
-
-/** A typed refusal that no retry changes (a `SteadyError` by shape: another copy of the package may have made it). */
-function isTypedTerminal(error: unknown): error is SteadyError {
-  const e = error as { code?: unknown; retryable?: unknown; status?: unknown } | null;
-  return error instanceof Error && typeof e?.code === 'string' && e.retryable === false && typeof e.status === 'number';
+  // The deadline's error, or a typed terminal refusal: by shape, as the outbox inbox decides it.
+  return passThroughStoreError(error) ?? new IdempotencyStoreUnavailableError(error);
 }
 
 /** The lease store's terminal refusal of a record it did not write (by code: another copy of the package may have made it). */

@@ -5,6 +5,7 @@
  */
 import type { Context, SteadyError } from '@steadyfn/handler';
 import { errorFacts } from '@steadyfn/handler/internal';
+import pLimit from 'p-limit';
 import { appliedBefore, settleLater as retrySettle } from '@steadyfn/lease/internal';
 import type { PendingCompletion } from './join.js';
 import { remember } from './local.js';
@@ -100,7 +101,7 @@ export async function settle(s: Settings, ctx: Context, state: IdempotencyState,
   }
   try {
     const ok = isCompleteRequest(request) ? await s.store.complete(request) : await s.store.release(request);
-    if (!ok) lostLease(ctx);
+    if (!ok) await explainRefused(s, ctx, [request]);
     else if (isCompleteRequest(request)) remember(s, state.key!, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
   } catch (error) {
     logStoreFailure(ctx, error);
@@ -135,8 +136,40 @@ export function settleOne(s: Settings, request: CompleteRequest | ReleaseRequest
 }
 
 /** The store refused a settle: another invocation took the record over, or it expired. */
-export function lostLease(ctx: Context): void {
+function lostLease(ctx: Context): void {
   ctx.log.warn('idempotency record was taken over or expired before this invocation finished', { code: 'IDEMPOTENCY_LEASE_LOST' });
+}
+
+/** How many records `explainRefused` reads back at once: a batch reaches 10,000 messages (see `CLAIMS_IN_FLIGHT`, batch.ts). */
+const READS_IN_FLIGHT = 16;
+
+/**
+ * Why the store refused these settles, read back (`appliedBefore` of `@steadyfn/lease/internal`,
+ * at most `READS_IN_FLIGHT` reads at once), each kind said at most once per call: a settle applied before its answer
+ * was lost says nothing; a record taken over or expired says `IDEMPOTENCY_LEASE_LOST`; a value
+ * under the key that `@steadyfn/lease` did not write — which a settle refuses as not its own, and
+ * the read back refuses for good — says `logStoreFailure` with the cause's code
+ * (`LEASE_RECORD_UNREADABLE`), never the value. A read that fails for a while (an outage) tells
+ * nothing: the refusal is said as a lost lease, as before. Never throws.
+ */
+export async function explainRefused(s: Settings, ctx: Context, refused: ReadonlyArray<CompleteRequest | ReleaseRequest>): Promise<void> {
+  const slot = pLimit(READS_IN_FLIGHT);
+  let lost = false;
+  let unreadable: unknown;
+  await Promise.all(
+    refused.map((request) =>
+      slot(async () => {
+        try {
+          if (!(await appliedBefore((key) => s.store.get(key), request))) lost = true;
+        } catch (error) {
+          if ((error as { retryable?: unknown } | null)?.retryable === false) unreadable ??= error;
+          else lost = true;
+        }
+      }),
+    ),
+  );
+  if (unreadable !== undefined) logStoreFailure(ctx, unreadable);
+  if (lost) lostLease(ctx);
 }
 
 /** The background retries of a completion ran out with the lease. */
@@ -146,14 +179,19 @@ function completionAbandoned(ctx: Context): void {
   });
 }
 
-/** A settle's store call failed (logged, never thrown). */
+/**
+ * A settle's store call failed (logged, never thrown). The line carries the failure's class and
+ * its `code` (`cause`, `causeCode`: `LEASE_RECORD_UNREADABLE` for a value under the key that
+ * `@steadyfn/lease` did not write, `LEASE_STORE_UNAVAILABLE` for an outage), never its message
+ * or the value (`errorFacts` of `@steadyfn/handler/internal`).
+ */
 export function logStoreFailure(ctx: Context, error: unknown): void {
   // The function's effects happened; failing now would make the provider run them again.
   // A store error marked not retryable is not tried again: the line must not promise it.
   const retried = (error as { retryable?: unknown } | null)?.retryable !== false;
   ctx.log.error(retried ? 'idempotency record could not be completed; retried until its lease ends' : 'idempotency record could not be completed; the store refused it, not retried', {
     code: 'IDEMPOTENCY_STORE_UNAVAILABLE',
-    cause: error instanceof Error ? error.name : typeof error,
+    ...errorFacts(error),
   });
 }
 

@@ -13,133 +13,25 @@
  * and embedded modes use it as the request key of the invocation's atomic write (a retry after
  * a crash between the write and the inbox completion writes nothing again).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { functionStarted, type Context, type Plugin } from '@steadyfn/handler';
-import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, SteadyError, stringOption } from '@steadyfn/handler/internal';
-import { scopeOf, storeKey, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from '@steadyfn/idempotency';
-import { appliedBefore, leaseUntil as leaseUntilOf, MAX_DURATION_MS, purgeBoundsOf, settleLater as retrySettle, type LeaseSettings } from '@steadyfn/lease/internal';
+import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { scopeOf, storeKey } from '@steadyfn/idempotency';
+import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
-import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
+import { EventInProgressError, MessageInvalidError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, claimCheckFromSubpath, CONTENT_ENCODING_ATTRIBUTE, isClaimCheckReader, missingClaimCheck, readClaimChecked } from './sqs/claim-check.js';
-import type { ClaimCheckReader } from './sqs/claim-check.js';
-import { receiveLimitOf, type InboxQueue } from './inbox-redrive.js';
+import type { InboxContext, InboxOptions, InboxState } from './inbox-options.js';
+import { FINGERPRINT, markerFingerprint, markerTaken, restoreMarker, storeFailure } from './inbox-records.js';
+import { receiveLimitOf } from './inbox-redrive.js';
+import { completeEvent, releaseEvent, type InboxRecords } from './inbox-settle.js';
 
-/** Options of `inbox()`. */
-export interface InboxOptions {
-  /** An idempotency store (`redisStore`, `mongoStore`): where (consumer, event id) records live. */
-  store: IdempotencyStore;
-  /** This consumer's name: part of every key, so consumers sharing a store never collide. */
-  consumer: string;
-  /**
-   * How long a handled event is remembered, counted from its completion: at least the queue's
-   * retention plus its DLQ's. `leaseMs` bounds the handling before the completion, so the two
-   * cover different times and either may be the longer. @default 1209600000 (14 days)
-   */
-  retentionMs?: number;
-  /**
-   * Longest one event's handling may hold its key (a crashed consumer's key frees after it).
-   * Unset: the key is held until the invocation's deadline (the function's timeout), so a
-   * duplicate delivery of the event never takes it over while the handling still runs; 5 minutes
-   * when no deadline is known (`INBOX_LEASE_NO_DEADLINE`, warned once). A `leaseMs` shorter than
-   * the remaining time is kept, and warned once (`INBOX_LEASE_SHORT`): a duplicate delivered
-   * after it may run the effect alongside a handling still going (`allowShortLease: true` says
-   * the short lease is meant and silences it).
-   * @default the invocation's deadline
-   */
-  leaseMs?: number;
-  /**
-   * `true` says a `leaseMs` shorter than the invocations' deadline is meant — a handling known
-   * to finish well within it, whose key a crashed consumer should free quickly — and silences
-   * the `INBOX_LEASE_SHORT` warning. The lease is the same either way: a handling that outlasts
-   * `leaseMs` still loses its key. `true` without `leaseMs` is refused (`CONFIG_INVALID`): with
-   * no `leaseMs` there is no short lease to allow (to silence `INBOX_LEASE_NO_DEADLINE`, set
-   * `leaseMs`).
-   * @default false
-   * @example
-   * inbox({ store, consumer: 'shipping', leaseMs: 30_000, allowShortLease: true });
-   */
-  allowShortLease?: boolean;
-  /**
-   * An event whose predecessor (seq - 1) was not handled yet: `'retry'` (default) fails it
-   * (retryable `INBOX_SEQ_GAP`) so the queue delivers it again later; `'accept'` handles it now.
-   */
-  onGap?: 'retry' | 'accept';
-  /**
-   * With `onGap: 'retry'`, an event is handled anyway on its `maxGapRetries`-th delivery (the
-   * queue's receive count, `ctx.trigger.attempt`, reaching it: deliveries before it are retried;
-   * its predecessor is lost or outlived the retention); a warning is logged. Keep it at most the
-   * queue's redrive `maxReceiveCount`: SQS dead-letters a message after that many receives, so a
-   * larger value never gets to handle it — or give `queue`, and the inbox takes the event on the
-   * queue's last receive when that comes first. A trigger that gives no delivery count (a
-   * Pub/Sub subscription without a dead-letter policy, which then sends no `deliveryAttempt`; a
-   * direct call) cannot reach it: its gap is retried on every delivery until the predecessor is
-   * handled, warned once (`INBOX_GAP_UNCOUNTED`) — give the subscription a dead-letter policy,
-   * or use `onGap: 'accept'`. @default 10
-   */
-  maxGapRetries?: number;
-  /**
-   * The queue this consumer reads: `inboxQueue({ client: SQSClient, queueUrl })` from
-   * `@steadyfn/outbox/sqs` (a plain `{ client, queueUrl }`, the unreleased development form, is
-   * refused, `CONFIG_INVALID` naming that import: the root entry loads no SQS SDK). With it, a
-   * seq gap reads the queue's `RedrivePolicy` (`GetQueueAttributes`; needs `sqs:GetQueueAttributes`), kept for
-   * 60 s (`RECEIVE_LIMIT_MAX_AGE_MS`; a gap after that reads it again): when its
-   * `maxReceiveCount` is below `maxGapRetries`, the event is handled on receive `maxReceiveCount`
-   * instead of going to the DLQ unhandled — the policy read again first, so a raised count or a
-   * removed DLQ is not acted on stale — and the warning `inbox maxGapRetries is above the queue's
-   * maxReceiveCount` is logged once per count read. A policy that cannot be read is warned about
-   * and the last one read applies, else `maxGapRetries` as configured; no read is tried again for
-   * 10 s after (`RECEIVE_LIMIT_RETRY_AFTER_MS`). A read cut short by the invocation's own signal
-   * (its deadline) is not warned about. Default: not read.
-   */
-  queue?: InboxQueue;
-  /**
-   * Reads claim-checked bodies: `s3ClaimCheck({ s3 })` from `@steadyfn/outbox/s3`, with a client
-   * for the claim-check bucket. A message the relay's sender stored in S3 (attribute
-   * `steadyfn.claimCheck`) is fetched and verified against the pointer's size and SHA-256
-   * before the function runs; a base64-encoded body (`steadyfn.contentEncoding`) is decoded
-   * with or without it. (Before 0.1 this was `s3: S3Client`; that option is refused, naming this one.)
-   */
-  claimCheck?: ClaimCheckReader;
-  /** Reads the message body as the envelope's JSON yourself. Default: the validated input, claim checks resolved. */
-  read?: (ctx: Context) => unknown | Promise<unknown>;
-}
-
-/** What the inbox adds to `ctx`. */
-export interface InboxContext {
-  inbox: {
-    /** The event being handled. */
-    event: EventEnvelope;
-    /** The key (consumer, event id) this invocation holds; the outbox's atomic writes use it as their request key. */
-    key: string;
-    /** True when `seq - 1` of the aggregate was not handled yet and `onGap` let it through. */
-    gap: boolean;
-    /**
-     * True when this delivery was a duplicate the inbox answered without running the function
-     * (seen by later hooks, e.g. the outbox's metrics record).
-     */
-    duplicate: boolean;
-  };
-}
-
-/** The inbox's per-invocation state (the plugin's state slot). */
-export interface InboxState {
-  /** The event, once read (in a batch already by `batchOrder`, so `before` does not read it again). */
-  event?: EventEnvelope;
-  owner?: string;
-  eventKey?: string;
-  seqKey?: string;
-  /** When the claims of the event record and its seq marker end (ms since the epoch): a failed completion is retried until then. */
-  leaseUntil?: number;
-  gap: boolean;
-}
+export type { InboxContext, InboxOptions, InboxState } from './inbox-options.js';
+export { inboxCleanup, type InboxCleanupOptions } from './inbox-cleanup.js';
 
 const OWNER = 'inbox';
 /** Names in the lease warnings (`INBOX_LEASE_SHORT`, `INBOX_LEASE_NO_DEADLINE`). */
 const LEASE_NAMES = { label: 'inbox', code: 'INBOX' } as const;
-/** The event record's fingerprint (its key already names the event). Seq markers written by earlier versions carry it too (their event is unknown). */
-const FINGERPRINT = 'event';
-/** A seq marker's fingerprint: which event (id) holds or applied that seq of the aggregate. */
-const markerFingerprint = (event: EventEnvelope) => createHash('sha256').update(event.id).digest('base64url');
 
 /**
  * Creates the inbox plugin for a consumer function.
@@ -201,106 +93,8 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
 
-  /**
-   * A store call's failure as the invocation's error: an outage (the store's retryable
-   * `LEASE_STORE_UNAVAILABLE`, or anything not typed) is `OUTBOX_STORE_UNAVAILABLE` (503,
-   * retryable), its cause kept for the log; a store that answered for good — a typed error that
-   * is not retryable, as `LEASE_RECORD_UNREADABLE` for a record under the prefix that
-   * `@steadyfn/lease` did not write — passes unchanged: it was reached, a redelivery meets the same.
-   * A call the invocation's signal cut off at the deadline (the claims and reads of `before` are
-   * given `ctx.signal`, so a hung store call is abandoned when the deadline answers, and what a
-   * claim wrote is given back by the lease store) is the deadline's own error.
-   */
-  const unavailable = (error: unknown): Error =>
-    (error instanceof SteadyError && !error.retryable) || (error instanceof Error && error.name === 'DeadlineExceededError')
-      ? error
-      : new OutboxUnavailableError('inbox: the store could not be reached', error);
-
-  /**
-   * The error for a seq marker another holder has: the same event's earlier delivery (its lease
-   * still runs — killed, or its completion half done) or a pre-fingerprint marker still in
-   * progress: retryable, the redelivery after the lease resolves it. Another event id: the
-   * producer gave two events one seq — terminal.
-   */
-  const markerTaken = (event: EventEnvelope, agg: string, record: StoredRecord): Error => {
-    const legacy = record.fingerprint === FINGERPRINT || record.fingerprint === '';
-    if (record.fingerprint === markerFingerprint(event) || (legacy && record.status === 'in_progress')) {
-      return new EventInProgressError('inbox: this event is being handled by another delivery; retry');
-    }
-    return new SeqConflictError(`inbox: event ${event.seq} of ${agg} was already taken by another event with the same seq`, { aggregate: agg, seq: event.seq });
-  };
-
-  /**
-   * A duplicate of an applied event: its marker must be completed too, or the aggregate's next
-   * event would wait for it (`maxGapRetries`). A kill between the event record's completion and
-   * the marker's leaves it held until its lease ends, then absent: the redelivery completes it
-   * (expiring with the event record); while it is held, the delivery is retried.
-   */
-  const restoreMarker = async (event: EventEnvelope, agg: string, seqKey: string, expiresAt: number, leaseUntil: number, signal: AbortSignal): Promise<void> => {
-    const owner = randomUUID();
-    const fingerprint = markerFingerprint(event);
-    try {
-      const marker = await store.claim({ key: seqKey, owner, fingerprint, leaseUntil }, { signal });
-      if (marker.claimed) {
-        await store.complete({ key: seqKey, owner, fingerprint, result: '1', expiresAt });
-        return;
-      }
-      // Completed (by this event, or by another one with the same seq — a conflict, but this event is done): nothing to mend.
-      if (marker.record.status === 'completed') return;
-    } catch (error) {
-      throw unavailable(error);
-    }
-    throw new EventInProgressError(`inbox: event ${event.seq} of ${agg} was applied, its seq marker is still held; retry`);
-  };
-
-  const retryable = (error: unknown): boolean => (error as { retryable?: unknown } | null)?.retryable !== false;
-  const lostLease = (ctx: Context, event: EventEnvelope, release: boolean): void =>
-    ctx.log.warn(release ? 'inbox record was taken over before its release' : 'inbox record was taken over before completion', { consumer, eventId: event.id });
-
-  /**
-   * The completion (or release) of the event record and its seq marker whose store call
-   * failed, repeated in the background while their lease lasts (`settleLater` of
-   * `@steadyfn/lease/internal`: backing off 50 ms → 500 ms, stopping at a non-retryable error),
-   * without holding the answer: a store that restarts under the completion (a Redis that keeps
-   * its data, reached through a client that fails at once while disconnected) would otherwise
-   * leave the record to expire in progress, and the redelivery would run the function's effect
-   * again. Repeating is safe: the store settles only the owner's generation, so a settle
-   * applied before its answer was lost is refused the second time (and then read back).
-   */
-  const settleLater = async (ctx: Context, event: EventEnvelope, requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, until: number): Promise<void> => {
-    const settled = await retrySettle(async () => {
-      const results = await store.completeMany(requests);
-      const refused = requests.filter((_, i) => !results[i]);
-      // Refused: applied before its answer was lost (read back), or the record was taken over.
-      if (refused.length > 0 && !(await Promise.all(refused.map((r) => appliedBefore((key) => store.get(key), r)))).every(Boolean)) lostLease(ctx, event, !('result' in requests[0]!));
-    }, until);
-    // A release given up frees itself when the lease ends; a completion given up means the
-    // redelivery after the lease runs the effect again: said, so a second effect is explained.
-    if (!settled && 'result' in requests[0]!) {
-      ctx.log.error('inbox record could not be completed before its lease ended; a redelivery will run the effect again', { code: 'INBOX_COMPLETION_ABANDONED', consumer, eventId: event.id });
-    }
-  };
-
-  /**
-   * Frees the event record and its seq marker (the event was not handled: the function failed,
-   * or never ran), so the redelivery runs the function. A release that failed only delays the
-   * redelivery until the lease ends; it is retried likewise.
-   */
-  const release = async (ctx: Context, state: InboxState): Promise<void> => {
-    const event = state.event!;
-    const requests = [
-      { key: state.eventKey!, owner: state.owner! },
-      { key: state.seqKey!, owner: state.owner! },
-    ];
-    await store.completeMany(requests).catch((error: unknown) => {
-      ctx.log.warn(retryable(error) ? 'inbox record could not be released; retried until its lease ends' : 'inbox record could not be released; the store refused it, not retried', {
-        consumer,
-        eventId: event.id,
-        cause: error instanceof Error ? error.name : typeof error,
-      });
-      if (retryable(error)) void settleLater(ctx, event, requests, state.leaseUntil ?? 0).catch(() => undefined);
-    });
-  };
+  const records: InboxRecords = { store, consumer };
+  const release = (ctx: Context, state: InboxState): Promise<void> => releaseEvent(records, ctx, state);
 
   const readBody = async (ctx: Context): Promise<unknown> => {
     if (options.read) return options.read(ctx);
@@ -345,11 +139,11 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       try {
         claimed = await store.claim({ key: state.eventKey, owner: state.owner, fingerprint: FINGERPRINT, leaseUntil }, { signal: ctx.signal });
       } catch (error) {
-        throw unavailable(error);
+        throw storeFailure(error);
       }
       if (!claimed.claimed) {
         if (claimed.record.status === 'completed') {
-          await restoreMarker(event, agg, state.seqKey, claimed.record.expiresAt, leaseUntil, ctx.signal);
+          await restoreMarker(store, event, agg, state.seqKey, claimed.record.expiresAt, leaseUntil, ctx.signal);
           ctx.log.info('inbox duplicate', { consumer, eventId: event.id, aggregate: agg, seq: event.seq });
           ctx.inbox.duplicate = true;
           return { answer: { duplicate: true, eventId: event.id } };
@@ -362,7 +156,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
           previous = await store.get(seqKeyOf(agg, event.seq - 1), { signal: ctx.signal });
         } catch (error) {
           await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
-          throw unavailable(error);
+          throw storeFailure(error);
         }
         if (previous?.status !== 'completed') {
           const known = ctx.trigger.kind === 'queue' ? ctx.trigger.attempt : undefined;
@@ -388,7 +182,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
         marker = await store.claim({ key: state.seqKey, owner: state.owner, fingerprint: markerFingerprint(event), leaseUntil }, { signal: ctx.signal });
       } catch (error) {
         await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
-        throw unavailable(error);
+        throw storeFailure(error);
       }
       if (!marker.claimed) {
         if (marker.record.status === 'completed' && marker.record.fingerprint === markerFingerprint(event)) {
@@ -411,25 +205,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       // A later plugin answered in the function's place (its `before` or `wrap`): the event was
       // not handled, so it is released like a failure, and its redelivery runs the function.
       if (!functionStarted(ctx)) return release(ctx, state);
-      const expiresAt = Date.now() + retentionMs;
-      const requests = [
-        { key: state.eventKey!, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
-        { key: state.seqKey!, owner: state.owner, fingerprint: markerFingerprint(event), result: '1', expiresAt },
-      ];
-      let results: boolean[];
-      try {
-        results = await store.completeMany(requests);
-      } catch (error) {
-        // The effect happened: failing now would run it again. Completed in the background while the lease lasts.
-        ctx.log.error(retryable(error) ? 'inbox record could not be completed; retried until its lease ends' : 'inbox record could not be completed; the store refused it, not retried', {
-          consumer,
-          eventId: event.id,
-          cause: error instanceof Error ? error.name : typeof error,
-        });
-        if (retryable(error)) void settleLater(ctx, event, requests, state.leaseUntil ?? 0).catch(() => undefined);
-        return;
-      }
-      if (results.some((ok) => !ok)) lostLease(ctx, event, false);
+      await completeEvent(records, ctx, state, retentionMs);
     },
     async onError(ctx, _error, state) {
       if (!state.owner || !state.event) return;
@@ -437,55 +213,4 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       await release(ctx, state);
     },
   };
-}
-
-/** Options of `inboxCleanup`. */
-export interface InboxCleanupOptions {
-  /**
-   * The inbox's `mongoStore(...)`: its `purge()` deletes the records that ended more than its
-   * `retainMs` ago (what the TTL index does where the server has one).
-   */
-  store: { purge(options?: { signal?: AbortSignal; batchSize?: number; maxDeletes?: number }): Promise<{ deleted: number }> };
-  /** Aborts the sweep (pass `ctx.signal`): no further batch is deleted once it aborts. */
-  signal?: AbortSignal;
-  /**
-   * How many records one delete removes (the store reads that many expired `_id`s, then
-   * deletes them): no single write holds the server longer. Integer from 1 to 1,000.
-   * @default 500
-   * @example inboxCleanup({ store, batchSize: 100 })
-   */
-  batchSize?: number;
-  /**
-   * The most records one call deletes; the rest are left to the schedule's next run.
-   * Integer ≥ 1.
-   * @default 10_000
-   * @example inboxCleanup({ store, maxDeletes: 2_000, signal: ctx.signal })
-   */
-  maxDeletes?: number;
-}
-
-/**
- * The cleanup sweep for an inbox on a server without TTL indexes (FerretDB): run it from a
- * schedule. It is the store's own `purge()` — the records are `@steadyfn/lease` generations,
- * which only the lease store may judge purgeable. Servers with TTL indexes (MongoDB, after
- * `mongoStore(...).ensureIndexes()`) and Redis expire records themselves. Bounded: it deletes
- * `batchSize` records per delete and at most `maxDeletes` per call, so a backlog is worked
- * off over several runs of the schedule rather than by one long delete.
- *
- * @returns how many records were deleted (at most `maxDeletes`). Whether expired records are
- *   left (it stopped at `maxDeletes`) is what the store's own `purge()` answers as `more`: call
- *   `store.purge({ batchSize, maxDeletes, signal })` instead when the caller needs it.
- * @throws ConfigurationError when `store` is not a store with `purge()` (a `mongoStore`), for
- *   a `batchSize` or `maxDeletes` out of range, or for an unknown option key.
- */
-export async function inboxCleanup(options: InboxCleanupOptions): Promise<number> {
-  if (!isRecord(options)) invalidOption('inboxCleanup', 'options', 'an object { store }', options);
-  const store = options.store as unknown as Record<string, unknown> | undefined;
-  if (!isRecord(store) || typeof store.purge !== 'function') {
-    invalidOption('inboxCleanup', 'store', "the inbox's mongoStore(...) (its purge() deletes expired records)", options.store);
-  }
-  // After the store: the likeliest stray key is the old `collection`, which the store message explains.
-  checkKnownKeys('inboxCleanup', '', options, keysOf<InboxCleanupOptions>({ store: true, signal: true, batchSize: true, maxDeletes: true }));
-  const bounds = purgeBoundsOf('inboxCleanup', { batchSize: options.batchSize, maxDeletes: options.maxDeletes });
-  return (await options.store.purge({ ...bounds, ...(options.signal === undefined ? {} : { signal: options.signal }) })).deleted;
 }
