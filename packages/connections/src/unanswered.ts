@@ -18,13 +18,17 @@
  * earlier ping of the episode is answered, the episode is over (the connection answers) and that
  * ping is bound by its own grace instead (see `revived`).
  *
- * Times are `Date.now()` epoch ms (the server's timeouts and Redis' write times are wall-clock).
+ * Times are `performance.now()` ms (monotonic): each check's wait is measured on a clock that a
+ * wall-clock step cannot move (a step back would keep a dead socket for as long; a step forward
+ * would fail a healthy client's check). A grace is read as ms from now, so whatever wall clock its
+ * reader needs (the server's timeouts, Redis' write times) stays with the reader.
  */
 
 /** A ping about to be sent. */
 export interface PingBudget {
   /** This ping's number: the pings of one account are numbered in the order they are sent. */
   seq: number;
+  /** When it is sent (`performance.now()` ms). */
   sentAt: number;
   /** The number of the episode's first cut-off ping (`seq` when this ping may begin one). */
   firstSeq: number;
@@ -69,7 +73,7 @@ export class UnansweredPings<E> {
     if (this.#answered !== undefined && this.#answered.entry !== entry) this.#answered = undefined;
     const episode = this.#episode;
     const seq = ++this.#seq;
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     const grace = graceMs();
     const ownBlockedUntil = grace > 0 ? sentAt + grace : 0;
     // A grace that first applies at a later check of the episode is counted from that check, once.
@@ -96,7 +100,7 @@ export class UnansweredPings<E> {
 
   /** What is left (ms) of the bound `budget`'s ping has from its own grace alone. */
   ownLeftMs(budget: PingBudget): number {
-    return Math.max(budget.sentAt, budget.ownBlockedUntil) + this.pingTimeoutMs - Date.now();
+    return Math.max(budget.sentAt, budget.ownBlockedUntil) + this.pingTimeoutMs - performance.now();
   }
 
   /**
@@ -108,7 +112,7 @@ export class UnansweredPings<E> {
   cutOff(entry: E, budget: PingBudget): void {
     const last = this.#answered;
     if (last !== undefined && last.entry === entry && last.seq >= budget.seq) return;
-    const at = Date.now();
+    const at = performance.now();
     this.#episode = this.revived(entry, budget)
       ? { entry, firstSeq: budget.seq, blockedUntil: budget.ownBlockedUntil, countedMs: pastGrace(budget.sentAt, at, budget.ownBlockedUntil) }
       : { entry, firstSeq: budget.firstSeq, blockedUntil: budget.blockedUntil, countedMs: budget.countedMs + pastGrace(budget.sentAt, at, budget.blockedUntil) };
