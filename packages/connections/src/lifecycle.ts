@@ -55,8 +55,9 @@ export class ClientLifecycle<T> {
    *   `closeAll()` holds the handle only then.
    * @param pingGraceMs - How much longer than `pingTimeoutMs` a ping sent now may take (in ms:
    *   it waits behind other callers' blocking commands, or for the driver's own pacing); read as
-   *   each ping is sent, and counted once per unanswered episode, from its first cut-off ping (a
-   *   later check cannot move it later; see `UnansweredPings`). @default 0
+   *   each ping is sent. An unanswered episode keeps the bound of its first ping with a non-zero
+   *   grace — its first cut-off ping, or when that had none, the first later check's that has one
+   *   — and later checks cannot move it (see `UnansweredPings`). @default 0
    */
   constructor(
     private readonly spec: ClientSpec<T>,

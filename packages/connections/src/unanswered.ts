@@ -10,8 +10,10 @@
  * thaw, so that time says nothing about the server (before, it counted, and a check cut off just
  * before a freeze made the first check after it fail: a needless rebuild).
  *
- * The grace is the episode's: read at its first cut-off ping and kept. Were it read again at each
- * check it would move later with each one — Mongo's monitor wait counts from the ping; a Redis
+ * The grace is read as each ping is sent, but the episode's bound is fixed once: by its first
+ * cut-off ping's grace, or — when that had none — by the first non-zero grace of a later check's
+ * ping (counted from that ping), and kept after. Were it taken again at each check it would move
+ * later with each one — Mongo's monitor wait counts from the ping; a Redis
  * command written after the episode's first ping queues behind that ping, so it cannot delay its
  * answer — and deadlines shorter than `pingTimeoutMs` plus the grace would keep a dead client for
  * good. A later check's own ping may wait behind more (Redis commands written since): when an
