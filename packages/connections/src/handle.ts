@@ -91,9 +91,11 @@ export interface HandleExtras<T> {
    * How much longer than `pingTimeoutMs` (ms) a ping sent now may legitimately take: the ping waits
    * behind other callers' blocking commands on the same connection (Redis: a BLPOP with a timeout):
    * what is left of their timeouts from when they were written, not the whole of them. A failed
-   * check then comes later, not instead of a live client's rebuild. Counted once per unanswered
-   * episode (checks that deadlines cut off, one after another): from the first cut-off ping it
-   * applied to, so later checks cannot move it later (see `UnansweredPings`). Without it, 0.
+   * check then comes later, not instead of a live client's rebuild. Read as each ping is sent;
+   * counted once per unanswered episode (checks that deadlines cut off, one after another): from
+   * the episode's first ping whose grace is not 0 — its first cut-off ping, or a later check's
+   * when that one had none — so later checks cannot move it later (see `UnansweredPings`).
+   * Without it, 0.
    */
   pingGraceMs?: ((client: T) => number) | undefined;
 }

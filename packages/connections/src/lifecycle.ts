@@ -9,6 +9,7 @@ import { createLogger, currentContext, type Logger } from '@steadyfn/handler/int
 import { sleep } from '@steadyfn/handler/internal';
 import { BUDGET_DEFAULTS } from './budget.js';
 import { Closer } from './closer.js';
+import { ConnectionUnavailableError } from './errors.js';
 import { Flight } from './flight.js';
 import { newClient } from './new-client.js';
 import type { AcquireState, ClientSpec, ClientStats, Lease } from './spec.js';
@@ -31,6 +32,11 @@ export class ClientLifecycle<T> {
   readonly stats: ClientStats = { connects: 0, connectFailures: 0, pings: 0, pingFailures: 0, reconnects: 0, retries: 0, lastUsedAt: undefined, budget: undefined };
   #connecting: Flight<Entry<T>> | undefined;
   #checking: Flight<Lease<T>> | undefined;
+  /**
+   * Aborted by `close()` (then replaced): a thaw check under way stops at once — its ping gives
+   * no verdict, it opens no new client — and its waiters get `CONNECTION_UNAVAILABLE`.
+   */
+  #closing = new AbortController();
   /** Set once a budget reading reached warnRatio: reconnects then wait a random while. */
   #nearLimit = false;
   readonly #closer: Closer<T>;
@@ -49,8 +55,9 @@ export class ClientLifecycle<T> {
    *   `closeAll()` holds the handle only then.
    * @param pingGraceMs - How much longer than `pingTimeoutMs` a ping sent now may take (in ms:
    *   it waits behind other callers' blocking commands, or for the driver's own pacing); read as
-   *   each ping is sent, and counted once per unanswered episode, from its first cut-off ping (a
-   *   later check cannot move it later; see `UnansweredPings`). @default 0
+   *   each ping is sent. An unanswered episode keeps the bound of its first ping with a non-zero
+   *   grace — its first cut-off ping, or when that had none, the first later check's that has one
+   *   — and later checks cannot move it (see `UnansweredPings`). @default 0
    */
   constructor(
     private readonly spec: ClientSpec<T>,
@@ -156,7 +163,10 @@ export class ClientLifecycle<T> {
   #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
     const joinable = this.#joinableCheck;
     if (joinable) return joinable;
-    const flight = new Flight<Lease<T>>(async (signal) => {
+    const closing = this.#closing.signal;
+    const flight = new Flight<Lease<T>>(async (waiters) => {
+      // Its waiters all gave up, or close() was called: either way the check stops.
+      const signal = AbortSignal.any([waiters, closing]);
       if (await this.#check.passes(entry, signal)) {
         this.#suspicion.clear();
         return this.#lease(entry.client, 'revalidated', idleMs);
@@ -230,8 +240,17 @@ export class ClientLifecycle<T> {
     return this.#lease(entry.client, 'reused', idleMs);
   }
 
-  /** Closes the client (after a connect in flight) and forgets it; the next use creates a new one. */
+  /**
+   * Closes the client (after a connect in flight) and forgets it; the next use creates a new one.
+   * A thaw check under way is stopped first (its waiters get `CONNECTION_UNAVAILABLE` with
+   * `closedBy: 'connections'`; its ping, cut off, is no failed check) and waited for, so it
+   * leaves no new client open.
+   */
   async close(): Promise<void> {
+    const checking = this.#checking;
+    this.#closing.abort(new ConnectionUnavailableError(this.settings.name, undefined, 'connections'));
+    this.#closing = new AbortController();
+    if (checking) await checking.promise.catch(() => undefined);
     const pending = this.#connecting;
     if (pending) await pending.promise.then((entry) => this.discard(entry), () => undefined);
     if (this.current) this.discard(this.current);

@@ -96,7 +96,7 @@ export interface ClientSpec<T> {
    */
   idleThresholdMs?: number;
   /**
-   * The thaw-check ping fails after this many ms and the client is rebuilt (`redis()`/`redisCluster()`: plus the timeouts of other callers' blocking commands it queues behind). Also bounded by the invocation's deadline; across checks that deadlines cut off, it is the time those checks waited unanswered in all (not the time between them). At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
+   * The thaw-check ping fails after this many ms and the client is rebuilt (`redis()`/`redisCluster()`: plus what is left of the timeouts of other callers' blocking commands it queues behind; `mongo()`: plus the driver's monitor wait when none of its servers can take the ping now (all `Unknown`, or no primary)). Also bounded by the invocation's deadline; across checks that deadlines cut off, it is the time those checks waited unanswered in all (not the time between them). At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 1000
    */
   pingTimeoutMs?: number;

@@ -10,21 +10,27 @@
  * thaw, so that time says nothing about the server (before, it counted, and a check cut off just
  * before a freeze made the first check after it fail: a needless rebuild).
  *
- * The grace is the episode's: read at its first cut-off ping and kept. Were it read again at each
- * check it would move later with each one — Mongo's monitor wait counts from the ping; a Redis
+ * The grace is read as each ping is sent, but the episode's bound is fixed once: by its first
+ * cut-off ping's grace, or — when that had none — by the first non-zero grace of a later check's
+ * ping (counted from that ping), and kept after. Were it taken again at each check it would move
+ * later with each one — Mongo's monitor wait counts from the ping; a Redis
  * command written after the episode's first ping queues behind that ping, so it cannot delay its
  * answer — and deadlines shorter than `pingTimeoutMs` plus the grace would keep a dead client for
  * good. A later check's own ping may wait behind more (Redis commands written since): when an
  * earlier ping of the episode is answered, the episode is over (the connection answers) and that
  * ping is bound by its own grace instead (see `revived`).
  *
- * Times are `Date.now()` epoch ms (the server's timeouts and Redis' write times are wall-clock).
+ * Times are `performance.now()` ms (monotonic): each check's wait is measured on a clock that a
+ * wall-clock step cannot move (a step back would keep a dead socket for as long; a step forward
+ * would fail a healthy client's check). A grace is read as ms from now, so whatever wall clock its
+ * reader needs (the server's timeouts, Redis' write times) stays with the reader.
  */
 
 /** A ping about to be sent. */
 export interface PingBudget {
   /** This ping's number: the pings of one account are numbered in the order they are sent. */
   seq: number;
+  /** When it is sent (`performance.now()` ms). */
   sentAt: number;
   /** The number of the episode's first cut-off ping (`seq` when this ping may begin one). */
   firstSeq: number;
@@ -69,7 +75,7 @@ export class UnansweredPings<E> {
     if (this.#answered !== undefined && this.#answered.entry !== entry) this.#answered = undefined;
     const episode = this.#episode;
     const seq = ++this.#seq;
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     const grace = graceMs();
     const ownBlockedUntil = grace > 0 ? sentAt + grace : 0;
     // A grace that first applies at a later check of the episode is counted from that check, once.
@@ -96,7 +102,7 @@ export class UnansweredPings<E> {
 
   /** What is left (ms) of the bound `budget`'s ping has from its own grace alone. */
   ownLeftMs(budget: PingBudget): number {
-    return Math.max(budget.sentAt, budget.ownBlockedUntil) + this.pingTimeoutMs - Date.now();
+    return Math.max(budget.sentAt, budget.ownBlockedUntil) + this.pingTimeoutMs - performance.now();
   }
 
   /**
@@ -108,7 +114,7 @@ export class UnansweredPings<E> {
   cutOff(entry: E, budget: PingBudget): void {
     const last = this.#answered;
     if (last !== undefined && last.entry === entry && last.seq >= budget.seq) return;
-    const at = Date.now();
+    const at = performance.now();
     this.#episode = this.revived(entry, budget)
       ? { entry, firstSeq: budget.seq, blockedUntil: budget.ownBlockedUntil, countedMs: pastGrace(budget.sentAt, at, budget.ownBlockedUntil) }
       : { entry, firstSeq: budget.firstSeq, blockedUntil: budget.blockedUntil, countedMs: budget.countedMs + pastGrace(budget.sentAt, at, budget.blockedUntil) };

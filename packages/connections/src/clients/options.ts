@@ -23,7 +23,7 @@ export interface HandleOptions {
    */
   idleThresholdMs?: number | undefined;
   /**
-   * The thaw-check ping fails after this many ms (the client is rebuilt); also bounded by the deadline. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
+   * The thaw-check ping fails after this many ms (the client is rebuilt), plus its grace: `redis()`/`redisCluster()`, what is left of the timeouts of other callers' blocking commands it queues behind; `mongo()`, the driver's monitor wait when none of its servers can take the ping now (all `Unknown`, or no primary). Also bounded by the deadline; across checks that deadlines cut off, the time those checks waited unanswered adds up (not the time between them), and the check after them fails once that reaches this. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 1000
    */
   pingTimeoutMs?: number | undefined;
