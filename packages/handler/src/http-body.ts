@@ -71,7 +71,7 @@ export function codedBodyLost(): SteadyError {
 }
 
 /** One fatal decoder per encoding, reused: a decoder is not cheap to build (one per escape was 17× slower on a 1 MiB form). */
-const decoders = new Map<string, TextDecoder>();
+const decoders = new Map<string, InstanceType<typeof TextDecoder>>();
 
 /** `bytes` as text in `encoding`, strictly (U+FFFD never stands in), with a reused decoder; undefined when invalid. */
 function decodeReused(bytes: Uint8Array, encoding: string): string | undefined {
