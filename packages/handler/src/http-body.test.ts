@@ -74,3 +74,13 @@ describe('formFieldsIn: one byte sequence per name and value (review F1)', () =>
     expect(formFieldsIn('a=100%&b=%C3%A9', 'utf-8')).toEqual({ a: '100%', b: 'é' });
   });
 });
+
+describe('stillContentCoded: raw deflate (review F6)', () => {
+  it('a deflate body without a zlib header that inflates completely is still coded; text is not', async () => {
+    const { deflateRawSync } = await import('node:zlib');
+    expect(stillContentCoded('deflate', deflateRawSync(Buffer.from('café au lait, café au lait')))).toBe(true);
+    expect(stillContentCoded('deflate', Buffer.from('café au lait'))).toBe(false);
+    expect(stillContentCoded('deflate', Buffer.from('hi'))).toBe(false);
+    expect(stillContentCoded('deflate', Buffer.concat([deflateRawSync(Buffer.from('abc')), Buffer.from('trailing text')]))).toBe(false);
+  });
+});

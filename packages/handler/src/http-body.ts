@@ -4,6 +4,7 @@
  * percent-decoded in that charset, and whether a `Content-Encoding` still applies to the bytes.
  * `httpInput` (http.ts) decides what the function receives from these answers.
  */
+import { inflateRawSync } from 'node:zlib';
 import { httpError, MalformedEventError, type SteadyError } from './errors.js';
 import { parseMediaType } from './internal/media-type.js';
 import type { BodyMode } from './message.js';
@@ -220,7 +221,8 @@ export function contentCodings(contentEncoding: string | undefined): string[] {
  * Whether `bytes` are still coded by the codings a `Content-Encoding` value names (RFC 9110
  * §8.4; `identity` is no coding): decided by the coding applied last, the last one listed —
  * `gzip`/`x-gzip` by gzip's magic bytes (RFC 1952 §2.3.1), `deflate` by a zlib header (RFC 1950
- * §2.2), any other (`br`, `zstd`…) has no sure signature and counts as still coded. Bytes a
+ * §2.2) or, without one, a raw deflate stream that inflates completely (RFC 9110 §8.4.1.2: clients
+ * send raw deflate), any other (`br`, `zstd`…) has no sure signature and counts as still coded. Bytes a
  * gateway already decoded while leaving the header (API Gateway inflates gzip and deflate
  * request bodies when compression is on) lack the signature: false. No coding: false.
  */
@@ -230,6 +232,19 @@ export function stillContentCoded(contentEncoding: string | undefined, bytes: Ui
   if (outer === undefined) return false;
   const [a = -1, b = -1] = bytes;
   if (outer === 'gzip' || outer === 'x-gzip') return a === 0x1f && b === 0x8b;
-  if (outer === 'deflate') return (a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0;
+  if (outer === 'deflate') return ((a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0) || rawDeflateStream(bytes);
   return true;
+}
+
+/** Inflated at most this far to tell a raw deflate stream: past it the bytes are taken as coded. */
+const RAW_DEFLATE_PROBE = 64 * 1024 * 1024;
+
+/** Whether `bytes` are one whole raw deflate stream (RFC 1951): it inflates without error and uses every byte. */
+function rawDeflateStream(bytes: Uint8Array): boolean {
+  try {
+    const { engine } = inflateRawSync(bytes, { info: true, maxOutputLength: RAW_DEFLATE_PROBE }) as unknown as { engine: { bytesWritten: number } };
+    return engine.bytesWritten === bytes.length;
+  } catch (error) {
+    return error instanceof RangeError; // inflated past the probe: a stream, not text
+  }
 }
