@@ -52,3 +52,35 @@ describe('stillContentCoded', () => {
     expect(stillContentCoded('', gz)).toBe(false);
   });
 });
+
+describe('formFieldsIn: one byte sequence per name and value (review F1)', () => {
+  it('decodes a double-byte character whose second byte is an unescaped ASCII letter', () => {
+    expect(formFieldsIn('q=%83A', 'shift_jis')).toEqual({ q: 'ア' });
+    expect(formFieldsIn('q=%81A', 'gbk')).toEqual({ q: new TextDecoder('gbk').decode(Buffer.from([0x81, 0x41])) });
+    expect(formFieldsIn('q=%A4A', 'big5')).toEqual({ q: new TextDecoder('big5').decode(Buffer.from([0xa4, 0x41])) });
+    expect(formFieldsIn('%83A=%83A%83C', 'shift_jis')).toEqual({ 'ア': 'アイ' });
+  });
+
+  it('decodes ISO-2022-JP escape sequences mixed with ASCII letters', () => {
+    // ア in ISO-2022-JP: ESC $ B, 25 22, ESC ( B — a browser escapes all but the letter B.
+    expect(formFieldsIn('q=%1B%24B%25%22%1B%28B', 'iso-2022-jp')).toEqual({ q: 'ア' });
+  });
+
+  it('keeps a stray % and characters a provider already decoded; invalid bytes are still undefined', () => {
+    expect(formFieldsIn('a=100%&b=%zz%E9', 'windows-1252')).toEqual({ a: '100%', b: '%zzé' });
+    expect(formFieldsIn('a=caf%E9+é', 'windows-1252')).toEqual({ a: 'café é' });
+    expect(formFieldsIn('a=%83', 'shift_jis')).toBeUndefined();
+    expect(formFieldsIn('a=100%25&b=%C3', 'utf-8')).toBeUndefined();
+    expect(formFieldsIn('a=100%&b=%C3%A9', 'utf-8')).toEqual({ a: '100%', b: 'é' });
+  });
+});
+
+describe('stillContentCoded: raw deflate (review F6)', () => {
+  it('a deflate body without a zlib header that inflates completely is still coded; text is not', async () => {
+    const { deflateRawSync } = await import('node:zlib');
+    expect(stillContentCoded('deflate', deflateRawSync(Buffer.from('café au lait, café au lait')))).toBe(true);
+    expect(stillContentCoded('deflate', Buffer.from('café au lait'))).toBe(false);
+    expect(stillContentCoded('deflate', Buffer.from('hi'))).toBe(false);
+    expect(stillContentCoded('deflate', Buffer.concat([deflateRawSync(Buffer.from('abc')), Buffer.from('trailing text')]))).toBe(false);
+  });
+});

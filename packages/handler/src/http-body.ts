@@ -4,6 +4,7 @@
  * percent-decoded in that charset, and whether a `Content-Encoding` still applies to the bytes.
  * `httpInput` (http.ts) decides what the function receives from these answers.
  */
+import { inflateRawSync } from 'node:zlib';
 import { httpError, MalformedEventError, type SteadyError } from './errors.js';
 import { parseMediaType } from './internal/media-type.js';
 import type { BodyMode } from './message.js';
@@ -13,7 +14,7 @@ import { setOwn, getOwn } from './internal/record.js';
 export interface DeclaredCharset {
   /**
    * The encoding's WHATWG Encoding Standard name (`windows-1252` for the label `iso-8859-1`,
-   * `shift_jis`, `utf-8`), or undefined for a label the Encoding Standard does not know
+   * `shift_jis`, `utf-8`), or undefined for a label this Node.js's TextDecoder cannot decode
    * (`x-unknown`, or one of the labels it maps to `replacement`, such as `iso-2022-kr`).
    */
   encoding: string | undefined;
@@ -43,25 +44,77 @@ export function decodeStrict(bytes: Uint8Array, encoding: string): string | unde
   }
 }
 
-const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+/**
+ * The encoding a byte order mark at the start of `bytes` names and the mark's length
+ * (WHATWG Encoding Standard, "BOM sniff": `EF BB BF` UTF-8, `FE FF` UTF-16BE, `FF FE` UTF-16LE),
+ * or undefined without one.
+ */
+export function sniffBom(bytes: Uint8Array): { encoding: string; length: number } | undefined {
+  const [a, b, c] = bytes;
+  if (a === 0xef && b === 0xbb && c === 0xbf) return { encoding: 'utf-8', length: 3 };
+  if (a === 0xfe && b === 0xff) return { encoding: 'utf-16be', length: 2 };
+  if (a === 0xff && b === 0xfe) return { encoding: 'utf-16le', length: 2 };
+  return undefined;
+}
+
+/** The 415 for a charset Node's TextDecoder cannot decode. */
+function unknownCharset(): SteadyError {
+  return httpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body is in a charset this function cannot read', {
+    issues: [{ field: 'headers.content-type.charset', message: 'Unknown charset', expected: 'a charset this Node.js can decode with TextDecoder (utf-8, iso-8859-1, shift_jis…)' }],
+  });
+}
 
 /**
  * `bytes` as the text their declared `charset` names: undefined when no charset applies (none
- * declared, or UTF-8: the caller reads UTF-8), null under `'auto'` when they cannot be read in it
- * (not valid in it, or a charset the Encoding Standard does not know). Under `'text'` those are
- * thrown instead (the function asked for text): a 400 naming `body`, a 415 naming the charset.
+ * declared, or UTF-8 without a byte order mark of another encoding: the caller reads UTF-8),
+ * null under `'auto'` when they cannot be read in it (not valid in it, or a charset this
+ * Node.js's TextDecoder cannot decode). A byte order mark decides and is removed, as the
+ * WHATWG Encoding Standard's "decode" does (RFC 2781 §4.3: `charset=utf-16` with `FE FF` is
+ * big-endian): a UTF-16 mark whatever the label, a UTF-8 mark under a label other than UTF-8
+ * (under UTF-8 it stays, as the character U+FEFF, in the caller's text like any UTF-8 body's).
+ *
+ * @throws MalformedEventError (`MALFORMED_EVENT`, 400, field `body`) under `'text'` for bytes
+ *   not valid in the charset
+ * @throws SteadyError (`UNSUPPORTED_MEDIA_TYPE`, 415, field `headers.content-type.charset`)
+ *   under `'text'` for a charset this Node.js cannot decode
  */
 export function textInCharset(bytes: Buffer, charset: DeclaredCharset | undefined, mode: BodyMode): string | null | undefined {
-  if (charset === undefined || charset.encoding === 'utf-8') return undefined;
-  if (charset.encoding === undefined) {
+  if (charset === undefined) return undefined;
+  const bom = sniffBom(bytes);
+  const byBom = bom !== undefined && (bom.encoding !== 'utf-8' || charset.encoding !== 'utf-8');
+  const encoding = byBom ? bom.encoding : charset.encoding;
+  if (encoding === 'utf-8' && !byBom) return undefined;
+  if (encoding === undefined) {
     if (mode !== 'text') return null;
-    throw httpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body is in a charset this function cannot read', {
-      issues: [{ field: 'headers.content-type.charset', message: 'Unknown charset', expected: 'a charset the WHATWG Encoding Standard names (utf-8, iso-8859-1, shift_jis…)' }],
-    });
+    throw unknownCharset();
   }
-  const text = decodeStrict(bytes, charset.encoding);
+  const text = decodeStrict(byBom ? bytes.subarray(bom.length) : bytes, encoding);
   if (text !== undefined || mode !== 'text') return text ?? null;
-  throw new MalformedEventError('Request body is not text in the charset it declares', [{ field: 'body', message: `Invalid ${charset.encoding}`, expected: `${charset.encoding} text` }]);
+  throw new MalformedEventError('Request body is not text in the charset it declares', [{ field: 'body', message: `Invalid ${encoding}`, expected: `${encoding} text` }]);
+}
+
+/**
+ * Text in a declared charset other than UTF-8 that a provider already decoded as UTF-8 (U+FFFD
+ * stands where its bytes were): the bytes are lost, so it cannot be read in its charset (415,
+ * as for a charset this function cannot read).
+ */
+export function charsetBytesLost(): SteadyError {
+  return httpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body is in a charset other than UTF-8 that was read as UTF-8 before the function ran: its bytes were lost', {
+    issues: [{ field: 'headers.content-type.charset', message: 'Text bytes lost', expected: 'UTF-8 text, or a binary Content-Type (application/octet-stream) for text in another charset' }],
+  });
+}
+
+/**
+ * Whether a text a provider decoded as UTF-8 from a body under the codings `codings` names is
+ * likely still coded: a gzip or deflate stream read as UTF-8 holds control characters (gzip's
+ * first byte is 0x1F); a genuine U+FFFD in text a proxy already inflated has none. Codings with
+ * no such trace (`br`, `zstd`…) count as still coded.
+ */
+export function codingLikelyLeft(text: string, codings: readonly string[]): boolean {
+  const outer = codings[codings.length - 1];
+  if (outer === undefined) return false;
+  if (outer !== 'gzip' && outer !== 'x-gzip' && outer !== 'deflate') return true;
+  return /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text);
 }
 
 /** A coded body a provider read as UTF-8 text: its bytes are lost (RFC 9110 §15.5.16: 415 for a coding the server cannot take). */
@@ -72,20 +125,62 @@ export function codedBodyLost(): SteadyError {
   });
 }
 
+/** One fatal decoder per encoding, reused: a decoder is not cheap to build (one per escape was 17× slower on a 1 MiB form). */
+const decoders = new Map<string, InstanceType<typeof TextDecoder>>();
+
+/** `bytes` as text in `encoding`, strictly (U+FFFD never stands in), with a reused decoder; undefined when invalid. */
+function decodeReused(bytes: Uint8Array, encoding: string): string | undefined {
+  let decoder = decoders.get(encoding);
+  if (decoder === undefined) decoders.set(encoding, (decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true })));
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return undefined; // a fatal decode without `stream` leaves the decoder reset for the next call
+  }
+}
+
+const isHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+
 /**
- * Percent-decodes `text`: each run of `%XX` escapes is the bytes of text in `encoding`, decoded
- * strictly; other characters are kept, and a `%` not followed by two hex digits stays a `%`
- * (WHATWG URL Standard, "percent-decode"). Undefined when a run is not valid in `encoding`.
+ * Percent-decodes one form name or value (`+` already a space): its `%XX` escapes and the ASCII
+ * characters around them are ONE byte sequence, decoded once in `encoding` — in Shift_JIS, GBK,
+ * Big5 a character's second byte may be an unescaped ASCII letter (ア is `%83A`), and
+ * ISO-2022-JP's escape sequences mix both. A `%` not followed by two hex digits stays a `%`
+ * (WHATWG URL Standard, "percent-decode"). Characters beyond ASCII (a provider's text of raw
+ * bytes) are kept as they are. Undefined when the bytes are not valid in `encoding`.
  */
 function percentDecode(text: string, encoding: string): string | undefined {
   if (!text.includes('%')) return text;
-  let valid = true;
-  const out = text.replace(ESCAPE_RUN, (run) => {
-    const decoded = decodeStrict(Buffer.from(run.replaceAll('%', ''), 'hex'), encoding);
-    if (decoded === undefined) valid = false;
-    return decoded ?? '';
-  });
-  return valid ? out : undefined;
+  if (encoding === 'utf-8') {
+    try {
+      return decodeURIComponent(text); // native and strict: throws on invalid UTF-8 and on a stray `%`
+    } catch {
+      // a stray `%` (kept) or invalid UTF-8 (undefined): the byte path below decides
+    }
+  }
+  const bytes = new Uint8Array(text.length);
+  let length = 0;
+  let out = '';
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25 && i + 2 < text.length && isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2))) {
+      bytes[length++] = Number.parseInt(text.slice(i + 1, i + 3), 16);
+      i += 3;
+    } else if (c < 0x80) {
+      bytes[length++] = c;
+      i += 1;
+    } else {
+      const decoded = decodeReused(bytes.subarray(0, length), encoding);
+      if (decoded === undefined) return undefined;
+      let end = i + 1;
+      while (end < text.length && text.charCodeAt(end) >= 0x80) end += 1;
+      out += decoded + text.slice(i, end);
+      length = 0;
+      i = end;
+    }
+  }
+  const decoded = decodeReused(bytes.subarray(0, length), encoding);
+  return decoded === undefined ? undefined : out + decoded;
 }
 
 /**
@@ -126,7 +221,8 @@ export function contentCodings(contentEncoding: string | undefined): string[] {
  * Whether `bytes` are still coded by the codings a `Content-Encoding` value names (RFC 9110
  * §8.4; `identity` is no coding): decided by the coding applied last, the last one listed —
  * `gzip`/`x-gzip` by gzip's magic bytes (RFC 1952 §2.3.1), `deflate` by a zlib header (RFC 1950
- * §2.2), any other (`br`, `zstd`…) has no sure signature and counts as still coded. Bytes a
+ * §2.2) or, without one, a raw deflate stream that inflates completely (RFC 9110 §8.4.1.2: clients
+ * send raw deflate), any other (`br`, `zstd`…) has no sure signature and counts as still coded. Bytes a
  * gateway already decoded while leaving the header (API Gateway inflates gzip and deflate
  * request bodies when compression is on) lack the signature: false. No coding: false.
  */
@@ -136,6 +232,19 @@ export function stillContentCoded(contentEncoding: string | undefined, bytes: Ui
   if (outer === undefined) return false;
   const [a = -1, b = -1] = bytes;
   if (outer === 'gzip' || outer === 'x-gzip') return a === 0x1f && b === 0x8b;
-  if (outer === 'deflate') return (a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0;
+  if (outer === 'deflate') return ((a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0) || rawDeflateStream(bytes);
   return true;
+}
+
+/** Inflated at most this far to tell a raw deflate stream: past it the bytes are taken as coded. */
+const RAW_DEFLATE_PROBE = 64 * 1024 * 1024;
+
+/** Whether `bytes` are one whole raw deflate stream (RFC 1951): it inflates without error and uses every byte. */
+function rawDeflateStream(bytes: Uint8Array): boolean {
+  try {
+    const { engine } = inflateRawSync(bytes, { info: true, maxOutputLength: RAW_DEFLATE_PROBE }) as unknown as { engine: { bytesWritten: number } };
+    return engine.bytesWritten === bytes.length;
+  } catch (error) {
+    return error instanceof RangeError; // inflated past the probe: a stream, not text
+  }
 }

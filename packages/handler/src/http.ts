@@ -7,7 +7,7 @@ import { MalformedEventError } from './errors.js';
 import { decodeBase64Strict } from './internal/base64.js';
 import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, withoutBom, MAX_JSON_DEPTH } from './internal/json.js';
 import { hasSeveralMediaTypes, isTextualContentType } from './internal/media-type.js';
-import { codedBodyLost, contentCodings, declaredCharset, formFieldsIn, stillContentCoded, textInCharset } from './http-body.js';
+import { charsetBytesLost, codedBodyLost, codingLikelyLeft, contentCodings, declaredCharset, formFieldsIn, stillContentCoded, textInCharset } from './http-body.js';
 import { getOwn, setOwn } from './internal/record.js';
 import type { BodyMode } from './message.js';
 import type { HttpRequest } from './types.js';
@@ -128,18 +128,26 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
  * `Buffer`) of a binary one, and the query parameters when there is no body. Under `'auto'` a
  * body that cannot be read as text is its exact bytes whatever its type: one with a
  * `Content-Encoding` other than `identity`, one that is not valid in the charset it declares
- * (UTF-8 when it declares none), one in a charset the WHATWG Encoding Standard does not know,
- * and a form whose percent-decoded bytes are not valid in its charset. An unparseable JSON
- * body, or one that is not UTF-8 (RFC 8259 §8.1), is a typed 400; a leading byte order mark
- * before JSON is ignored. Under `'text'` a body not valid in its charset is a 400
- * `MALFORMED_EVENT` naming `body`, and one in an unknown charset a 415 `UNSUPPORTED_MEDIA_TYPE`
- * naming `headers.content-type.charset`.
+ * (UTF-8 when it declares none), one in a charset this Node.js cannot decode (TextDecoder),
+ * and a form whose percent-decoded bytes are not valid in its charset. A byte order mark
+ * decides the encoding and is removed (see `textInCharset`). An unparseable JSON body, or one
+ * that is not UTF-8 (RFC 8259 §8.1), is a typed 400; a leading byte order mark before JSON is
+ * ignored.
  *
  * `textDecoded`: the provider has already decoded the body to text (the OpenWhisk controller
- * reads every textual body as UTF-8), so `rawBytes` are that text's UTF-8 and a declared
+ * reads every textual body as UTF-8; Lambda's `isBase64Encoded: false` bodies from API Gateway,
+ * ALB and Function URLs are text), so `rawBytes` are that text's UTF-8 and a declared
  * `charset` is not applied to them again (a form's percent-escapes are still decoded in it).
- * Such a text holding U+FFFD under a `Content-Encoding` is a coded body whose bytes the
- * provider lost: a 415 `UNSUPPORTED_MEDIA_TYPE` naming `headers.content-encoding`, in any mode.
+ * Such a text holding U+FFFD has lost its bytes when they were coded or in another charset.
+ *
+ * @throws MalformedEventError (`MALFORMED_EVENT`, 400) under `'text'` for a body not valid in
+ *   its charset (field `body`), for JSON that does not parse or is not UTF-8, and for more than
+ *   one Content-Type (field `headers.content-type`)
+ * @throws SteadyError (`UNSUPPORTED_MEDIA_TYPE`, 415) under `'text'` for a charset this Node.js
+ *   cannot decode (field `headers.content-type.charset`); in any mode, for `textDecoded` text
+ *   holding U+FFFD under a declared charset other than UTF-8 (field
+ *   `headers.content-type.charset`, its bytes lost) or under a `Content-Encoding` likely not
+ *   undone (field `headers.content-encoding`)
  */
 export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDecoded = false): unknown {
   const body = request.rawBody;
@@ -150,10 +158,21 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
     if (mode === 'bytes' || mode === 'text' || mode === 'json') return mode === 'bytes' ? Buffer.alloc(0) : mode === 'text' ? '' : undefined;
     return fieldsOf(request.multiQuery, request.query);
   }
-  if (textDecoded && body.includes('\uFFFD') && contentCodings(request.headers['content-encoding']).length > 0) throw codedBodyLost();
   const type = (request.headers['content-type'] ?? '').toLowerCase();
   const semi = type.indexOf(';');
   const essence = (semi === -1 ? type : type.slice(0, semi)).trim();
+  const json = essence.includes('json');
+  // Text in a declared charset other than UTF-8 (RFC 9110 §8.3.2) is the text that charset names
+  // (JSON is UTF-8 only: RFC 8259 §8.1). Decoded only where a text is answered.
+  const charset = json ? undefined : declaredCharset(type);
+  if (textDecoded && body.includes('\uFFFD')) {
+    // U+FFFD in a text the provider decoded as UTF-8: where the bytes were coded or in another
+    // charset, they were lost. A genuine U+FFFD in UTF-8 text a proxy already inflated is kept.
+    const nonUtf8 = charset !== undefined && charset.encoding !== 'utf-8';
+    const codings = contentCodings(request.headers['content-encoding']);
+    if (codings.length > 0 && (nonUtf8 || codingLikelyLeft(body, codings))) throw codedBodyLost();
+    if (nonUtf8) throw charsetBytesLost();
+  }
   if (mode === 'bytes') return request.rawBytes ?? Buffer.from(body, 'utf8');
   // Content-Type is one value (RFC 9110 §8.3): with two (two lines, or one a provider joined with
   // `,`), what the body is depends on who reads which — a WAF or validator in front the first,
@@ -161,11 +180,7 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
   if ((request.multiHeaders?.['content-type']?.length ?? 0) > 1 || hasSeveralMediaTypes(type)) {
     throw new MalformedEventError('Request has more than one Content-Type', [{ field: 'headers.content-type', message: 'More than one media type', expected: 'one media type' }]);
   }
-  const json = essence.includes('json');
   const bytes = request.rawBytes;
-  // Text in a declared charset other than UTF-8 (RFC 9110 §8.3.2) is the text that charset names
-  // (JSON is UTF-8 only: RFC 8259 §8.1). Decoded only where a text is answered.
-  const charset = json ? undefined : declaredCharset(type);
   const inCharset = (): string | null | undefined => (bytes === undefined || textDecoded ? undefined : textInCharset(bytes, charset, mode));
   if (mode === 'text') return inCharset() ?? checkedText(request, body);
   if (mode === 'json' || json) return parseJsonBody(checkedText(request, body));

@@ -26,6 +26,6 @@ export function decodeCharset(bytes: Uint8Array, charset: string | undefined): s
     const decoder = new TextDecoder(charset, { ignoreBOM: true });
     return decoder.encoding === 'utf-8' ? undefined : decoder.decode(bytes);
   } catch {
-    return undefined; // a label the Encoding Standard does not know
+    return undefined; // a label this Node.js's TextDecoder cannot decode
   }
 }

@@ -128,7 +128,8 @@ export function httpInvocation(def: Definition, kind: HttpKind, event: Rec, cont
     trigger: { kind: 'http', source: kind, request, ...(websocket ? { websocket } : {}) },
     requestId: str(context.awsRequestId) ?? str(rc.requestId) ?? '',
     deliveryId: undefined,
-    payload: () => httpInput(request, def.body),
+    // Not base64: text API Gateway, the ALB or the Function URL already decoded (not bytes to decode again).
+    payload: () => httpInput(request, def.body, typeof event.body === 'string' && event.isBase64Encoded !== true),
     http: httpAnswer(kind, event),
   };
 }

@@ -114,6 +114,8 @@ describe('OpenWhisk adapter (fuzz)', () => {
       fc.asyncProperty(fc.string({ unit: 'grapheme', minLength: 1 }), fc.constantFrom(...textTypes), fc.boolean(), async (body, contentType, raw) => {
         const seen: Context[] = [];
         await handler(quiet, (_input, ctx) => void seen.push(ctx))(controllerParams({ method: 'POST', contentType, body }, raw));
+        // U+FFFD under a charset other than UTF-8 is text whose bytes the controller lost: a 415, the function does not run.
+        if (body.includes('\uFFFD') && /charset=(?!utf-8)/i.test(contentType)) return void expect(seen).toEqual([]);
         const ctx = seen[0]!;
         expect(ctx.trigger.kind === 'http' && ctx.trigger.request.rawBody).toBe(body);
       }),
