@@ -45,8 +45,8 @@ describe.each(S3_SERVERS)('two snapshot sources under one job name, on $name', (
 
       const resumed = await shopJob.run();
       expect(resumed).toMatchObject({ status: 'complete', resumed: true, records: 2, backupId: first.backupId });
-      await verifyBackup({ backup: { storage, id: first.backupId }, level: 'full' });
-      await restore({ backup: { storage, id: first.backupId }, target: mongoTarget({ db: restored }) });
+      await verifyBackup({ backup: { storage, id: first.backupId! }, level: 'full' });
+      await restore({ backup: { storage, id: first.backupId! }, target: mongoTarget({ db: restored }) });
       expect(await restored.collection('orders').find({}).sort({ _id: 1 }).toArray()).toEqual([{ _id: 1 }, { _id: 2 }]);
     } finally {
       await redis.del(pattern.replace('*', 'a'));
