@@ -39,6 +39,15 @@ describe('an unreachable Redis restore target', () => {
       const restored = await restore({ backup: { storage, id: backup.backupId! }, target: redisTarget({ client: client() }) }).catch((e: unknown) => e);
       expect(restored).toBeInstanceOf(RestoreTargetUnavailableError);
       expect(restored).toMatchObject({ code: 'RESTORE_TARGET_UNAVAILABLE' });
+
+      // A default ioredis client (reconnects forever, queues commands): bounded by connectTimeoutMs.
+      const patient = new Redis({ port: 1 });
+      clients.push(patient);
+      const started = Date.now();
+      const bounded = await restoreStatus(redisTarget({ client: patient, connectTimeoutMs: 1_000 })).catch((e: unknown) => e);
+      expect(bounded).toBeInstanceOf(RestoreTargetUnavailableError);
+      expect(String((bounded as Error).message)).toContain('ETIMEDOUT');
+      expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       for (const c of clients) c.disconnect();
       await Promise.all([db.dropDatabase(), s3.drop()]);
