@@ -72,11 +72,11 @@ test('snapshot throughput vs min(raw cursor drain, raw lib-storage Upload)', asy
   // Restore and drill of the same backup.
   const into = await freshDb('benchr');
   t = performance.now();
-  const restored = await restore({ backup: { storage: { client: s3.client, bucket: s3.bucket, prefix: 'bench' }, id: result.backupId }, target: mongoTarget({ db: into, batchSize: 5000 }) });
+  const restored = await restore({ backup: { storage: { client: s3.client, bucket: s3.bucket, prefix: 'bench' }, id: result.backupId! }, target: mongoTarget({ db: into, batchSize: 5000 }) });
   const restoreMs = performance.now() - t;
   const scratch = await freshDb('benchd');
   t = performance.now();
-  const drill = await verifyBackup({ backup: { storage: { client: s3.client, bucket: s3.bucket, prefix: 'bench' }, id: result.backupId }, level: 'drill', scratch: mongoTarget({ db: scratch, batchSize: 5000 }) });
+  const drill = await verifyBackup({ backup: { storage: { client: s3.client, bucket: s3.bucket, prefix: 'bench' }, id: result.backupId! }, level: 'drill', scratch: mongoTarget({ db: scratch, batchSize: 5000 }) });
   const drillMs = performance.now() - t;
   await Promise.all([into.dropDatabase(), scratch.dropDatabase()]);
   console.log(`[bench] restore of ${restored.records} docs: ${restoreMs.toFixed(0)} ms (${Math.round(restored.records / (restoreMs / 1000))} docs/s; check ${restored.checkMs} ms + apply ${restored.applyMs} ms); drill ${drillMs.toFixed(0)} ms (restore ${drill.drill!.restoreMs} ms, ${drill.drill!.recordsPerSecond} docs/s, then read back and compared)`);

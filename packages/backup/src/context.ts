@@ -51,11 +51,15 @@ export function remaining(ctx: RunContext | undefined): number {
  * Warns (on `ctx.log`) when a run starts with no more time than its reserve: it stops before its
  * first piece of work, and so does every run of a function whose timeout is not longer than
  * `reserveMs` (Lambda's default timeout, 3 s, is under every job's default reserve) — each one
- * "checkpointed" or "stopped by the deadline" having done nothing. Nothing else changes.
+ * "checkpointed" or "stopped by the deadline" having done nothing. The caller then returns at
+ * once, before any S3 request or source query (a snapshot used to probe S3, take its lease, write
+ * its checkpoint and open the source's cursor first: seconds, past a 3 s function's deadline).
  * @param what - The job, as the log names it (e.g. `snapshot job "orders"`).
+ * @returns `true` when the run has no time past its reserve (and must stop before any work)
  */
-export function warnUnderReserve(ctx: RunContext | undefined, reserveMs: number, what: string): void {
+export function warnUnderReserve(ctx: RunContext | undefined, reserveMs: number, what: string): boolean {
   const left = remaining(ctx);
-  if (left > reserveMs) return;
+  if (left > reserveMs) return false;
   logOf(ctx).warn(`${what}: the invocation has no time past reserveMs: it stops before any work; give the function a timeout longer than reserveMs (or a smaller reserveMs)`, { remainingMs: Math.max(0, Math.floor(left)), reserveMs });
+  return true;
 }

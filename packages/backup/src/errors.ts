@@ -5,6 +5,7 @@
  */
 // From the internal entry: the root entry would load every provider adapter.
 import { SteadyError, errorFacts } from '@steadyfn/handler/internal';
+import { LeaseStoreUnavailableError } from '@steadyfn/lease';
 import { statusOf } from './s3/client.js';
 import { summary } from './error-summary.js';
 
@@ -475,6 +476,13 @@ export function sourceErrorOf(error: unknown, what: string): SourceReadError | S
  * timeout, a closed connection) a `RestoreTargetUnavailableError`. Typed errors pass unchanged.
  */
 export function targetErrorOf(error: unknown, what: string): unknown {
+  // The restore lock is a lease in the target (@steadyfn/lease): an unreachable target reaches us
+  // as the lease store's LEASE_STORE_UNAVAILABLE, which backup does not export. It is the target's
+  // unavailability (what MongoDB gives), its driver error kept as the cause for logs.
+  if (error instanceof LeaseStoreUnavailableError) {
+    const inner = error.cause ?? error;
+    return new RestoreTargetUnavailableError(`${what}: the target could not be reached (${describeError(inner) || 'an error'}); nothing was written`, inner);
+  }
   if (error instanceof SteadyError) return error;
   const e = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown; hasErrorLabel?: (label: string) => boolean };
   const label = (name: string): boolean => typeof e.hasErrorLabel === 'function' && e.hasErrorLabel(name);

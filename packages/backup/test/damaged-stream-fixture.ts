@@ -54,7 +54,7 @@ export async function prunableStream(server: (typeof S3_SERVERS)[number], tag: s
     const firstId = await pastHoursBelowKeptSnapshot(redis, key, db, storage, job);
     const second = await job('a').run();
     expect(second.status).toBe('complete');
-    await verifyBackup({ backup: { storage, id: second.backupId }, level: 'full' });
+    await verifyBackup({ backup: { storage, id: second.backupId! }, level: 'full' });
     const streamObjects = () => listAll(s3.client, s3.bucket, 'r/streams/orders/t');
     const objects = await streamObjects();
     expect(objects.filter((k) => k.endsWith('/index.json')).length).toBeGreaterThanOrEqual(3);
@@ -69,7 +69,7 @@ export async function prunableStream(server: (typeof S3_SERVERS)[number], tag: s
       key,
       storage,
       firstId,
-      secondId: second.backupId,
+      secondId: second.backupId!,
       objects,
       policy: { storage, keepLast: 1, stream: 'orders', orphanGraceMs: 0 },
       put: async (at, body) => void (await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: at, Body: body }))),

@@ -546,7 +546,7 @@ describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (se
     try {
       const second = await snapshotBackup({ source: mongoSource({ db: secondClient.db(source.databaseName), batchSize: 200 }), target: storage, ...big }).run();
       expect(second).toMatchObject({ status: 'complete', backupId: first.backupId, resumed: true, records: BIG_DOCS });
-      await restore({ backup: { storage, id: first.backupId }, target: mongoTarget({ db: target }) });
+      await restore({ backup: { storage, id: first.backupId! }, target: mongoTarget({ db: target }) });
       expect(await dump(target)).toEqual(await dump(source));
     } finally {
       await secondClient.close();
@@ -562,13 +562,13 @@ describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (se
     expect((await checkpointOf(storage)).datasets[0]!.current!.parts.length).toBeGreaterThan(0);
     const target = await freshDb('incompletedst');
     try {
-      for (const id of [cut.backupId, 'latest']) {
+      for (const id of [cut.backupId!, 'latest']) {
         await expect(restore({ backup: { storage, id }, target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(BackupNotFoundError);
       }
-      await expect(verifyBackup({ backup: { storage, id: cut.backupId }, level: 'quick' })).rejects.toBeInstanceOf(VerificationFailedError);
+      await expect(verifyBackup({ backup: { storage, id: cut.backupId! }, level: 'quick' })).rejects.toBeInstanceOf(VerificationFailedError);
       const retention = await applyRetention({ storage, keepLast: 1, orphanGraceMs: 0 });
       expect([...retention.kept, ...retention.deleted]).toEqual([]);
-      expect(await openUploads(s3.client, s3.bucket)).toContainEqual(expect.objectContaining({ key: expect.stringContaining(cut.backupId) }));
+      expect(await openUploads(s3.client, s3.bucket)).toContainEqual(expect.objectContaining({ key: expect.stringContaining(cut.backupId!) }));
       const done = await job.run();
       expect(done).toMatchObject({ status: 'complete', backupId: cut.backupId, resumed: true });
       await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }) });
@@ -591,8 +591,8 @@ describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (se
       // The part's ETag no longer matches the checkpoint: the upload is dropped and its records read again.
       const resumed = await job.run();
       expect(resumed).toMatchObject({ status: 'complete', backupId: cut.backupId, resumed: true, records: BIG_DOCS });
-      await verifyBackup({ backup: { storage, id: cut.backupId }, level: 'full' });
-      await restore({ backup: { storage, id: cut.backupId }, target: mongoTarget({ db: target }) });
+      await verifyBackup({ backup: { storage, id: cut.backupId! }, level: 'full' });
+      await restore({ backup: { storage, id: cut.backupId! }, target: mongoTarget({ db: target }) });
       expect(await dump(target)).toEqual(await dump(source));
     } finally {
       await target.dropDatabase();

@@ -70,7 +70,7 @@ describe.each(S3_SERVERS)('point-in-time restore, drills and retention on $name'
     await streamEveryMinute.aws(tick(new Date().toISOString()), lambdaContext('s1'));
     const result = (await snapshotNightly.aws(tick(new Date().toISOString()), lambdaContext('n1'))) as SnapshotResult;
     expect(result.status).toBe('complete');
-    firstBackup = result.backupId;
+    firstBackup = result.backupId!;
     // A failure is thrown to the runtime (so the schedule's retry and alarm apply): a missing backup fails verification.
     await expect(verifyBackup({ backup: { storage: storage(), id: 'no-such-backup' } })).rejects.toBeInstanceOf(VerificationFailedError);
   });
@@ -144,8 +144,8 @@ describe.each(S3_SERVERS)('point-in-time restore, drills and retention on $name'
       await app.put(`r${i}`, { phase: 'r' });
       await streamEveryMinute.aws(tick(new Date().toISOString()), lambdaContext(`s-r${i}`));
       const r = (await snapshotNightly.aws(tick(new Date().toISOString()), lambdaContext(`n-r${i}`))) as SnapshotResult;
-      await verifyBackup({ backup: { storage: storage(), id: r.backupId }, level: 'full' });
-      ids.push(r.backupId);
+      await verifyBackup({ backup: { storage: storage(), id: r.backupId! }, level: 'full' });
+      ids.push(r.backupId!);
     }
     const unverified = ((await snapshotNightly.aws(tick(new Date().toISOString()), lambdaContext('n-u'))) as SnapshotResult).backupId;
     const now = Date.now();

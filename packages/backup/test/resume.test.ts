@@ -64,7 +64,7 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
 
       const second = await job.run({ requestId: 'second' });
       expect(second).toMatchObject({ status: 'complete', backupId: first.backupId, resumed: true, records: DOCS });
-      await restore({ backup: { storage, id: first.backupId }, target: mongoTarget({ db: target }) });
+      await restore({ backup: { storage, id: first.backupId! }, target: mongoTarget({ db: target }) });
       await sameData(source, target);
       expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
     } finally {

@@ -34,7 +34,7 @@ async function checkpointedRun(db: Db, storage: S3Target, job: string): Promise<
   // The first read is the start-of-run check against reserveMs (warnUnderReserve), the second the first collection's.
   const result = await snapshotBackup({ source: mongoSource({ db }), target: storage, job, leaseMs: 3_000 }).run({ remainingMs: () => (++reads > 2 ? 1 : 3_600_000) });
   if (result.status !== 'checkpointed') throw new Error('the run did not checkpoint');
-  return result.backupId;
+  return result.backupId!;
 }
 
 describe.each(S3_SERVERS)('retention retires abandoned checkpoints, on $name', (server) => {

@@ -31,7 +31,7 @@ describe.each(S3_SERVERS)('a snapshot runner whose clock is 10 minutes behind ($
       const skewed = await job.run();
       vi.useRealTimers();
       expect(skewed.status).toBe('complete');
-      const older = skewed.backupId;
+      const older = skewed.backupId!;
       await verifyBackup({ backup: { storage, id: older }, level: 'full' });
 
       const manifest = await readJson<{ end: { time: string } }>(s3.client, s3.bucket, `se/backups/${older}/manifest.json`);

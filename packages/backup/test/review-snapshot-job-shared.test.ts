@@ -31,7 +31,9 @@ describe.each(S3_SERVERS)('two snapshot sources under one job name, on $name', (
       await redis.set(pattern.replace('*', 'a'), '1');
       const shopJob = snapshotBackup({ source: mongoSource({ db: shop }), target: storage });
       // Checkpointed by its deadline before its first part: the next run of this job continues it.
-      const first = await shopJob.run({ remainingMs: () => 0 });
+      // Time at the start (a run with none stops before writing anything), none once it copies.
+      let asked = 0;
+      const first = await shopJob.run({ remainingMs: () => (asked++ === 0 ? 600_000 : 0) });
       expect(first.status).toBe('checkpointed');
       const before = await listAll(s3.client, s3.bucket);
 
@@ -45,8 +47,8 @@ describe.each(S3_SERVERS)('two snapshot sources under one job name, on $name', (
 
       const resumed = await shopJob.run();
       expect(resumed).toMatchObject({ status: 'complete', resumed: true, records: 2, backupId: first.backupId });
-      await verifyBackup({ backup: { storage, id: first.backupId }, level: 'full' });
-      await restore({ backup: { storage, id: first.backupId }, target: mongoTarget({ db: restored }) });
+      await verifyBackup({ backup: { storage, id: first.backupId! }, level: 'full' });
+      await restore({ backup: { storage, id: first.backupId! }, target: mongoTarget({ db: restored }) });
       expect(await restored.collection('orders').find({}).sort({ _id: 1 }).toArray()).toEqual([{ _id: 1 }, { _id: 2 }]);
     } finally {
       await redis.del(pattern.replace('*', 'a'));

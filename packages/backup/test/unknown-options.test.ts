@@ -124,8 +124,8 @@ describe('backup sources and targets: unknown option keys', () => {
   });
 
   it('redisTarget() refuses a misspelt key; accepts every documented option', () => {
-    expectOptionRefused(() => redisTarget({ client: redis, prefix: 'r:' } as never), 'redisTarget', 'prefix', ['client, keyPrefix, batchSize']);
-    const all: Required<RedisTargetOptions> = { client: redis, keyPrefix: 'r:', batchSize: 10 };
+    expectOptionRefused(() => redisTarget({ client: redis, prefix: 'r:' } as never), 'redisTarget', 'prefix', ['client, keyPrefix, batchSize, connectTimeoutMs']);
+    const all: Required<RedisTargetOptions> = { client: redis, keyPrefix: 'r:', batchSize: 10, connectTimeoutMs: 5_000 };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/redis.ts'), 'RedisTargetOptions'));
     expect(() => redisTarget(all)).not.toThrow();
   });

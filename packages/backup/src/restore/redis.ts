@@ -31,6 +31,49 @@ export interface RedisTargetOptions {
   keyPrefix?: string;
   /** Commands per pipeline (single server) or in flight (Cluster). @default 500 */
   batchSize?: number;
+  /**
+   * How long (ms) the restore's first request to the target (a `PING`, before the restore lock
+   * is read) may wait for an answer; past it `restore` and `restoreStatus` throw
+   * `RestoreTargetUnavailableError`. A default ioredis client retries a closed port forever and
+   * queues commands meanwhile: without this bound an unreachable target took over a minute to fail.
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
+}
+
+/** Thrown when the target's first `PING` gets no answer within `connectTimeoutMs` (a timeout: the target is unavailable). */
+class PingTimeoutError extends Error {
+  override readonly name = 'PingTimeoutError';
+  readonly code = 'ETIMEDOUT';
+}
+
+/**
+ * `client()` once the target has answered a `PING` within `timeoutMs` (checked once; a failed
+ * check is tried again on the next call).
+ */
+function reachable(client: () => Promise<RedisLike>, timeoutMs: number): () => Promise<RedisLike> {
+  let answered: Promise<RedisLike> | undefined;
+  return () => {
+    answered ??= (async () => {
+      const c = await client();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PingTimeoutError(`no answer to PING within connectTimeoutMs (${timeoutMs} ms)`)), timeoutMs);
+      });
+      const ping = c.call('PING');
+      ping.catch(() => undefined);
+      try {
+        await Promise.race([ping, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return c;
+    })().catch((error: unknown) => {
+      answered = undefined;
+      throw error;
+    });
+    return answered;
+  };
 }
 
 /** RDB version by Redis version (major.minor), for a target with no key to DUMP. */
@@ -134,12 +177,13 @@ function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buf
  * @throws {ConfigurationError} a missing client or an option out of range
  */
 export function redisTarget(options: RedisTargetOptions): RestoreTarget {
-  checkKnownKeys('redisTarget', '', options, keysOf<RedisTargetOptions>({ client: true, keyPrefix: true, batchSize: true }));
+  checkKnownKeys('redisTarget', '', options, keysOf<RedisTargetOptions>({ client: true, keyPrefix: true, batchSize: true, connectTimeoutMs: true }));
   if (options === null || typeof options !== 'object' || !options.client) invalidOption('redisTarget', 'client', 'an ioredis Redis or Cluster, or a function giving one', options?.client);
   // '' (the default, spelled out) is no prefix: keys are restored under their own names.
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') invalidOption('redisTarget', 'keyPrefix', "a string ('' for none)", options.keyPrefix);
   const prefix = options.keyPrefix ?? '';
   const batchSize = intOption('redisTarget', 'batchSize', options.batchSize, 500, 1, 100_000);
+  const connectTimeoutMs = intOption('redisTarget', 'connectTimeoutMs', options.connectTimeoutMs, 10_000, 1, 2 ** 31 - 1);
   const prefixBytes = Buffer.from(prefix);
   const reserved = redisRestoreKeys(prefix);
   // The set of locked prefixes is the database's (it may lie under the prefix): never written either.
@@ -271,7 +315,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       await client.call('DEL', scratchMarkerKey(prefix));
     },
 
-    lock: redisLockPlace(() => resolveClient(options.client), prefix),
+    // The lock is read first (restoreStatus, restore's checkFree): its first request is bounded.
+    lock: redisLockPlace(reachable(() => resolveClient(options.client), connectTimeoutMs), prefix),
 
     // The drill marker (redis-scratch.ts): kept only under a scratch prefix.
     ...(prefix === ''

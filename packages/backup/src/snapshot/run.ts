@@ -45,10 +45,12 @@ export type SnapshotResult =
     }
   | {
       status: 'checkpointed';
-      backupId: string;
+      /** The backup this run continued or started; absent when the run stopped before any work (no time past `reserveMs`: nothing read, not even the checkpoint). */
+      backupId?: string;
       reason: 'deadline' | 'signal';
       datasetsDone: number;
-      datasetsTotal: number;
+      /** The source's datasets; absent when the run stopped before any work (see `backupId`). */
+      datasetsTotal?: number;
       resumed: boolean;
       strayParts: number;
       durationMs: number;
@@ -138,7 +140,13 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
 async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promise<SnapshotResult> {
   const started = Date.now();
   const log = logOf(ctx);
-  warnUnderReserve(ctx, options.reserveMs, `snapshot job "${options.job}"`);
+  // No time past the reserve: stop before any work — no S3 request, no lease, no source query
+  // (probing S3, the lease, the checkpoint and the source's first batch took seconds, past a 3 s
+  // function's deadline, and a run cut off there held its lease for the next invocations).
+  if (warnUnderReserve(ctx, options.reserveMs, `snapshot job "${options.job}"`)) {
+    log.info('snapshot backup checkpointed', { job: options.job, reason: 'deadline', datasetsDone: 0 });
+    return { status: 'checkpointed', reason: 'deadline', datasetsDone: 0, resumed: false, strayParts: 0, durationMs: Date.now() - started };
+  }
   const signal = ctx.signal;
   const { client, capabilities } = await probeS3(options.loc, signal);
   const loc: S3Location = { ...options.loc, client };
@@ -307,7 +315,8 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
     }
     if (error instanceof FencedError) await lease.abandon();
     else await lease.release().catch(() => undefined);
-    log.error('snapshot backup failed', { job: options.job, backupId: state?.backupId, error: describeError(error) });
+    // Named as thrown: once the signal aborted, runSnapshot throws the signal's reason, not the interrupted call's error.
+    log.error('snapshot backup failed', { job: options.job, backupId: state?.backupId, error: describeError(aborted ? (signal.reason ?? error) : error) });
     if (error instanceof BackupError || error instanceof ConfigurationError || aborted) throw error;
     throw new StorageError(`snapshot job "${options.job}" failed (${describeError(error)}); the upload was aborted`, error);
   }
