@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { applyRetention, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type RetentionReport, type S3Target, type SnapshotResult } from '../src/index.js';
 import { outboxApp } from './outbox-fixture.js';
-import { closeMongo, deadlineIn, freshBucket, freshDb, listAll, pagedRetention, redisClient, S3_SERVERS, unique } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, pagedRetention, redisClient, S3_SERVERS, timeOnlyAtStart, unique } from './support.js';
 
 afterAll(closeMongo);
 
@@ -50,7 +50,7 @@ async function scenario(server: (typeof S3_SERVERS)[number], pass: boolean): Pro
     const objects = async () => (await listAll(s3.client, s3.bucket, `${prefix}/streams/orders/t`)).filter((k) => k.endsWith('.ndjson.gz')).length;
     const firstHour = await objects();
     // Job b reads its start mark now, and is checkpointed by the deadline.
-    expect(await job('b').run(deadlineIn(1))).toMatchObject({ status: 'checkpointed', reason: 'deadline', datasetsDone: 0 });
+    expect(await job('b').run(timeOnlyAtStart())).toMatchObject({ status: 'checkpointed', reason: 'deadline', datasetsDone: 0 });
     // Two hours back: changes b's point-in-time restore replays.
     lag = 2 * HOUR;
     for (let i = 0; i < 4; i++) await app.put(`y${i}`, { phase: 'y', pad: 'y'.repeat(300) });

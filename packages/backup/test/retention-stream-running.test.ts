@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { applyRetention, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type RetentionReport, type S3Target, type SnapshotResult } from '../src/index.js';
 import { outboxApp } from './outbox-fixture.js';
-import { closeMongo, deadlineIn, freshBucket, freshDb, listAll, pagedRetention, readJson, redisClient, S3_SERVERS, unique, type Sender } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, pagedRetention, readJson, redisClient, S3_SERVERS, timeOnlyAtStart, unique, type Sender } from './support.js';
 
 afterAll(closeMongo);
 
@@ -92,7 +92,7 @@ async function scenario(server: (typeof S3_SERVERS)[number], variant: Variant, p
     let running: Promise<SnapshotResult> | undefined;
     let b: string | undefined;
     if (variant === 'checkpointed') {
-      const first = await job('b').run(deadlineIn(1));
+      const first = await job('b').run(timeOnlyAtStart());
       expect(first).toMatchObject({ status: 'checkpointed', reason: 'deadline', datasetsDone: 0 });
     } else if (variant === 'paused before its checkpoint') {
       running = job('b', { ...storage, client: paused.client }).run();
