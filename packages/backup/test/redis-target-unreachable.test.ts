@@ -54,3 +54,31 @@ describe('an unreachable Redis restore target', () => {
     }
   }, 60_000);
 });
+
+describe('a Redis restore target given as a getter', () => {
+  it('uses the client the getter hands out now: a closed first client (a thaw rebuilt it) does not fail later restores', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const db = await freshDb('getter');
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: unique('getter') };
+    const url = process.env.REDIS_URL;
+    if (url === undefined) throw new Error('REDIS_URL is not set: start the services (test/services/services.sh)');
+    let current = new Redis(url);
+    const clients: Redis[] = [current];
+    const keyPrefix = `${unique('getter')}:`;
+    try {
+      await db.collection<{ _id: number }>('orders').insertOne({ _id: 1 });
+      const backup = await snapshotBackup({ source: mongoSource({ db }), target: storage }).run();
+      expect(backup.status).toBe('complete');
+      const target = redisTarget({ client: () => current, keyPrefix });
+      expect(await restoreStatus(target)).toMatchObject({ complete: true });
+      // The first client is closed and replaced, as a connections handle does after a thaw.
+      current.disconnect();
+      current = new Redis(url);
+      clients.push(current);
+      expect(await restoreStatus(target)).toMatchObject({ complete: true });
+    } finally {
+      for (const c of clients) c.disconnect();
+      await Promise.all([db.dropDatabase(), s3.drop()]);
+    }
+  }, 60_000);
+});

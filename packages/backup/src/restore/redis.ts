@@ -32,9 +32,10 @@ export interface RedisTargetOptions {
   /** Commands per pipeline (single server) or in flight (Cluster). @default 500 */
   batchSize?: number;
   /**
-   * How long (ms) the restore's first request to the target (a `PING`, before the restore lock
-   * is read) may wait for an answer; past it `restore` and `restoreStatus` throw
-   * `RestoreTargetUnavailableError`. A default ioredis client retries a closed port forever and
+   * How long (ms) the first request to each client the target gives (a `PING`, before the
+   * restore lock is read) may wait for an answer; past it `restore` and `restoreStatus` throw
+   * `RestoreTargetUnavailableError`. A client that answered once is not pinged again; a getter
+   * (`client: () => …`) is asked on every use, so a new client it hands out is checked in turn. A default ioredis client retries a closed port forever and
    * queues commands meanwhile: without this bound an unreachable target took over a minute to fail.
    * @default 10000
    */
@@ -48,31 +49,37 @@ class PingTimeoutError extends Error {
 }
 
 /**
- * `client()` once the target has answered a `PING` within `timeoutMs` (checked once; a failed
- * check is tried again on the next call).
+ * `client()` once that client has answered a `PING` within `timeoutMs`: the client is resolved on
+ * every use (a getter may hand out a new client after a thaw rebuilt it), and each client is
+ * checked once (a failed check is tried again on its next use).
  */
 function reachable(client: () => Promise<RedisLike>, timeoutMs: number): () => Promise<RedisLike> {
-  let answered: Promise<RedisLike> | undefined;
-  return () => {
-    answered ??= (async () => {
-      const c = await client();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new PingTimeoutError(`no answer to PING within connectTimeoutMs (${timeoutMs} ms)`)), timeoutMs);
-      });
-      const ping = c.call('PING');
-      ping.catch(() => undefined);
-      try {
-        await Promise.race([ping, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-      return c;
-    })().catch((error: unknown) => {
-      answered = undefined;
-      throw error;
+  const answered = new WeakMap<RedisLike, Promise<void>>();
+  const ping = async (c: RedisLike): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PingTimeoutError(`no answer to PING within connectTimeoutMs (${timeoutMs} ms)`)), timeoutMs);
     });
-    return answered;
+    const pong = c.call('PING');
+    pong.catch(() => undefined);
+    try {
+      await Promise.race([pong, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return async () => {
+    const c = await client();
+    let check = answered.get(c);
+    if (check === undefined) {
+      check = ping(c).catch((error: unknown) => {
+        answered.delete(c);
+        throw error;
+      });
+      answered.set(c, check);
+    }
+    await check;
+    return c;
   };
 }
 
