@@ -31,9 +31,10 @@ export interface BackupRef {
   id: string | 'latest';
   /**
    * The snapshot job (`snapshotBackup({ job })`) the backup must come from. With `'latest'`,
-   * the newest backup of that job — on a prefix shared by several jobs (a MongoDB and a Redis
-   * one), `'latest'` alone is the newest of any job. With an id, a backup of another job is
-   * refused (`BackupNotFoundError`).
+   * the newest backup of that job. On a prefix shared by several jobs (a MongoDB and a Redis
+   * one), `'latest'` without `job` is refused with `ConfigurationError` on `backup.job` (it would
+   * pick whichever job ran last); on a one-job prefix it is that job's newest. With an id, a
+   * backup of another job is refused (`BackupNotFoundError`).
    * @default any job
    * @example
    * await restore({ backup: { storage, id: 'latest', job: 'orders' }, target: mongoTarget({ db }) });
