@@ -83,7 +83,22 @@ describe.each(S3_SERVERS)('drills compare index definitions, on $name', (server)
     const found = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: manifestKey }));
     const { selfChecksum: _c, ...body } = parseManifest(await found.Body!.transformToString(), manifestKey);
     const ttlKey = manifestKey.replace(backupId, `${backupId}-ttl`);
-    const withTtl = { ...body, backupId: `${backupId}-ttl`, datasets: body.datasets.map((d) => ({ ...d, indexes: [...(d.indexes ?? []), { name: 'expire', key: { at: 1 }, options: { expireAfterSeconds: 3600 } }] })) };
+    // A backup of its own: its segments copied under its folder (a manifest naming another
+    // backup's segments is refused as corrupted).
+    const copied = async (key: string): Promise<string> => {
+      const to = key.replace(backupId, `${backupId}-ttl`);
+      const segment = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: to, Body: await segment.Body!.transformToByteArray() }));
+      return to;
+    };
+    const datasets = await Promise.all(
+      body.datasets.map(async (d) => ({
+        ...d,
+        segments: await Promise.all(d.segments.map(async (seg) => ({ ...seg, key: await copied(seg.key) }))),
+        indexes: [...(d.indexes ?? []), { name: 'expire', key: { at: 1 }, options: { expireAfterSeconds: 3600 } }],
+      })),
+    );
+    const withTtl = { ...body, backupId: `${backupId}-ttl`, datasets };
     await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: ttlKey, Body: serializeManifest(withTtl) }));
     const scratch = await freshDb('dixttl');
     const result = await drill(mongoTarget({ db: scratch, unsupportedMetadata: 'skip' }), `${backupId}-ttl`);
