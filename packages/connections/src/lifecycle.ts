@@ -118,7 +118,11 @@ export class ClientLifecycle<T> {
   connect(reconnect: boolean): Flight<Entry<T>> {
     const joinable = this.#joinableConnect;
     if (joinable) return joinable;
-    const flight = new Flight<Entry<T>>(async (signal) => {
+    const closing = this.#closing.signal;
+    const flight = new Flight<Entry<T>>(async (waiters) => {
+      // Its waiters all gave up, or close() was called: either way the connect stops, and a client
+      // it makes after that is closed, not handed to a waiter (close() would close it under them).
+      const signal = AbortSignal.any([waiters, closing]);
       if (reconnect && this.#nearLimit) {
         // Many instances reconnecting at once is how a connection storm starts: spread them.
         await sleep(Math.random() * (this.settings.budget?.backoffMs ?? BUDGET_DEFAULTS.backoffMs), signal);
@@ -241,10 +245,10 @@ export class ClientLifecycle<T> {
   }
 
   /**
-   * Closes the client (after a connect in flight) and forgets it; the next use creates a new one.
-   * A thaw check under way is stopped first (its waiters get `CONNECTION_UNAVAILABLE` with
-   * `closedBy: 'connections'`; its ping, cut off, is no failed check) and waited for, so it
-   * leaves no new client open.
+   * Closes the client and forgets it; the next use creates a new one. A thaw check or a connect
+   * under way is stopped first (its waiters get `CONNECTION_UNAVAILABLE` with `closedBy:
+   * 'connections'`; a ping cut off so is no failed check) and waited for, so it leaves no new
+   * client open and hands none out.
    */
   async close(): Promise<void> {
     const checking = this.#checking;
