@@ -168,9 +168,19 @@ export class ClientLifecycle<T> {
     const joinable = this.#joinableCheck;
     if (joinable) return joinable;
     const closing = this.#closing.signal;
+    // A check whose waiters all gave up (not joinable) may still be settling: its ping's cut-off
+    // is recorded a few microtasks after the abort. A check begun before that took its budget
+    // from the account without that ping's wait, and its own cut-off then overwrote the account
+    // with its own wait alone: the earlier ping's wait was lost, so deadlines a caller retried at
+    // once could keep a dead client past `pingTimeoutMs`. So this one waits for it first.
+    const previous = this.#checking;
     const flight = new Flight<Lease<T>>(async (waiters) => {
       // Its waiters all gave up, or close() was called: either way the check stops.
       const signal = AbortSignal.any([waiters, closing]);
+      if (previous !== undefined) {
+        await previous.promise.catch(() => undefined);
+        if (signal.aborted) throw signal.reason;
+      }
       if (await this.#check.passes(entry, signal)) {
         this.#suspicion.clear();
         return this.#lease(entry.client, 'revalidated', idleMs);

@@ -20,6 +20,11 @@
  * earlier ping of the episode is answered, the episode is over (the connection answers) and that
  * ping is bound by its own grace instead (see `revived`).
  *
+ * The checks of one account never overlap: a lifecycle begins a check only once the one before has
+ * settled (one whose waiters gave up records its cut-off a few microtasks after the abort; see
+ * `ClientLifecycle`'s `#revalidate`). Were two to overlap, each would take its budget from the
+ * same account and the later `cutOff` would overwrite the earlier one's time.
+ *
  * Times are `performance.now()` ms (monotonic): each check's wait is measured on a clock that a
  * wall-clock step cannot move (a step back would keep a dead socket for as long; a step forward
  * would fail a healthy client's check). A grace is read as ms from now, so whatever wall clock its
