@@ -15,6 +15,7 @@ import { newClient } from './new-client.js';
 import type { AcquireState, ClientSpec, ClientStats, Lease } from './spec.js';
 import { Suspicion } from './suspicion.js';
 import { ThawCheck } from './thaw-check.js';
+import type { GraceClock } from './unanswered.js';
 import type { HandleSettings } from './validate.js';
 
 interface Entry<T> {
@@ -58,14 +59,18 @@ export class ClientLifecycle<T> {
    *   each ping is sent. An unanswered episode keeps the bound of its first ping with a non-zero
    *   grace — its first cut-off ping, or when that had none, the first later check's that has one
    *   — and later checks cannot move it (see `UnansweredPings`). @default 0
+   * @param pingGraceClock - The clock that grace runs out on: `elapsed` for a wait the server
+   *   keeps (Redis' blocking timeouts), `waited` for pacing the client keeps, which a freeze stops
+   *   too (MongoDB's monitor); see `GraceClock`. @default 'elapsed'
    */
   constructor(
     private readonly spec: ClientSpec<T>,
     private readonly settings: HandleSettings,
     private readonly onHeld: (held: boolean) => void = () => undefined,
     pingGraceMs?: (client: T) => number,
+    pingGraceClock?: GraceClock,
   ) {
-    this.#check = new ThawCheck(settings.name, settings.pingTimeoutMs, spec.ping?.bind(spec), pingGraceMs, this.stats);
+    this.#check = new ThawCheck(settings.name, settings.pingTimeoutMs, spec.ping?.bind(spec), pingGraceMs, this.stats, pingGraceClock);
     this.#closer = new Closer(spec.close?.bind(spec), settings.name, settings.closeTimeoutMs);
     this.#now = spec.now ?? Date.now;
     this.wallClock = spec.now === undefined;
