@@ -16,6 +16,7 @@ import { hold, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
 import { validateSpec } from './validate.js';
 import { Waiting } from './waiting.js';
+import type { GraceClock } from './unanswered.js';
 
 export type { AcquireState, BudgetOptions, BudgetReading, ClientHandle, ClientSpec, ClientStats, CreateContext, Lease, RunOptions, WaitOptions } from './spec.js';
 
@@ -98,15 +99,23 @@ export interface HandleExtras<T> {
    * Without it, 0.
    */
   pingGraceMs?: ((client: T) => number) | undefined;
+  /**
+   * The clock `pingGraceMs` runs out on: `elapsed` when the wait is the server's (a BLPOP's
+   * timeout runs while the instance is frozen), `waited` when it is the client's own pacing
+   * (MongoDB's monitor, frozen with the instance: only time the checks spent waiting counts, so a
+   * freeze between checks does not use it up). See `GraceClock`.
+   * @default 'elapsed'
+   */
+  pingGraceClock?: GraceClock | undefined;
 }
 
 /** `defineClient` with the factory's name in configuration errors (for the typed factories), and their `extras`. */
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: HandleExtras<T> = {}): ClientHandle<T> {
-  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck, pingGraceMs } = extras;
+  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck, pingGraceMs, pingGraceClock } = extras;
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
-  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held), pingGraceMs);
+  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held), pingGraceMs, pingGraceClock);
   const isConnErr = spec.isConnectionError ?? isConnectionError;
   const notSent = spec.wasNotSent ?? wasNotSent;
   // Commands racing their signals; one cut off by its signal leaves its client suspect: it may hang on a dead socket.

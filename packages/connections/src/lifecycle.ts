@@ -15,6 +15,7 @@ import { newClient } from './new-client.js';
 import type { AcquireState, ClientSpec, ClientStats, Lease } from './spec.js';
 import { Suspicion } from './suspicion.js';
 import { ThawCheck } from './thaw-check.js';
+import type { GraceClock } from './unanswered.js';
 import type { HandleSettings } from './validate.js';
 
 interface Entry<T> {
@@ -58,14 +59,18 @@ export class ClientLifecycle<T> {
    *   each ping is sent. An unanswered episode keeps the bound of its first ping with a non-zero
    *   grace — its first cut-off ping, or when that had none, the first later check's that has one
    *   — and later checks cannot move it (see `UnansweredPings`). @default 0
+   * @param pingGraceClock - The clock that grace runs out on: `elapsed` for a wait the server
+   *   keeps (Redis' blocking timeouts), `waited` for pacing the client keeps, which a freeze stops
+   *   too (MongoDB's monitor); see `GraceClock`. @default 'elapsed'
    */
   constructor(
     private readonly spec: ClientSpec<T>,
     private readonly settings: HandleSettings,
     private readonly onHeld: (held: boolean) => void = () => undefined,
     pingGraceMs?: (client: T) => number,
+    pingGraceClock?: GraceClock,
   ) {
-    this.#check = new ThawCheck(settings.name, settings.pingTimeoutMs, spec.ping?.bind(spec), pingGraceMs, this.stats);
+    this.#check = new ThawCheck(settings.name, settings.pingTimeoutMs, spec.ping?.bind(spec), pingGraceMs, this.stats, pingGraceClock);
     this.#closer = new Closer(spec.close?.bind(spec), settings.name, settings.closeTimeoutMs);
     this.#now = spec.now ?? Date.now;
     this.wallClock = spec.now === undefined;
@@ -118,7 +123,11 @@ export class ClientLifecycle<T> {
   connect(reconnect: boolean): Flight<Entry<T>> {
     const joinable = this.#joinableConnect;
     if (joinable) return joinable;
-    const flight = new Flight<Entry<T>>(async (signal) => {
+    const closing = this.#closing.signal;
+    const flight = new Flight<Entry<T>>(async (waiters) => {
+      // Its waiters all gave up, or close() was called: either way the connect stops, and a client
+      // it makes after that is closed, not handed to a waiter (close() would close it under them).
+      const signal = AbortSignal.any([waiters, closing]);
       if (reconnect && this.#nearLimit) {
         // Many instances reconnecting at once is how a connection storm starts: spread them.
         await sleep(Math.random() * (this.settings.budget?.backoffMs ?? BUDGET_DEFAULTS.backoffMs), signal);
@@ -164,9 +173,19 @@ export class ClientLifecycle<T> {
     const joinable = this.#joinableCheck;
     if (joinable) return joinable;
     const closing = this.#closing.signal;
+    // A check whose waiters all gave up (not joinable) may still be settling: its ping's cut-off
+    // is recorded a few microtasks after the abort. A check begun before that took its budget
+    // from the account without that ping's wait, and its own cut-off then overwrote the account
+    // with its own wait alone: the earlier ping's wait was lost, so deadlines a caller retried at
+    // once could keep a dead client past `pingTimeoutMs`. So this one waits for it first.
+    const previous = this.#checking;
     const flight = new Flight<Lease<T>>(async (waiters) => {
       // Its waiters all gave up, or close() was called: either way the check stops.
       const signal = AbortSignal.any([waiters, closing]);
+      if (previous !== undefined) {
+        await previous.promise.catch(() => undefined);
+        if (signal.aborted) throw signal.reason;
+      }
       if (await this.#check.passes(entry, signal)) {
         this.#suspicion.clear();
         return this.#lease(entry.client, 'revalidated', idleMs);
@@ -241,10 +260,10 @@ export class ClientLifecycle<T> {
   }
 
   /**
-   * Closes the client (after a connect in flight) and forgets it; the next use creates a new one.
-   * A thaw check under way is stopped first (its waiters get `CONNECTION_UNAVAILABLE` with
-   * `closedBy: 'connections'`; its ping, cut off, is no failed check) and waited for, so it
-   * leaves no new client open.
+   * Closes the client and forgets it; the next use creates a new one. A thaw check or a connect
+   * under way is stopped first (its waiters get `CONNECTION_UNAVAILABLE` with `closedBy:
+   * 'connections'`; a ping cut off so is no failed check) and waited for, so it leaves no new
+   * client open and hands none out.
    */
   async close(): Promise<void> {
     const checking = this.#checking;

@@ -5,7 +5,7 @@
  */
 import { bounded } from './flight.js';
 import type { ClientStats } from './spec.js';
-import { UnansweredPings, type PingBudget } from './unanswered.js';
+import { UnansweredPings, type GraceClock, type PingBudget } from './unanswered.js';
 
 class PingTimeoutError extends Error {
   override readonly name = 'TimeoutError';
@@ -19,6 +19,7 @@ export class ThawCheck<T, E extends { client: T }> {
    * @param ping - The spec's ping; without it every check fails (the client is rebuilt).
    * @param pingGraceMs - How much longer than `pingTimeoutMs` (ms) a ping sent now may take; read
    *   as each ping is sent, applied once per unanswered episode (see `UnansweredPings`). @default 0
+   * @param graceClock - The clock that grace runs out on (see `GraceClock`). @default 'elapsed'
    */
   constructor(
     private readonly name: string,
@@ -26,8 +27,9 @@ export class ThawCheck<T, E extends { client: T }> {
     private readonly ping: ((client: T) => Promise<unknown>) | undefined,
     private readonly pingGraceMs: ((client: T) => number) | undefined,
     private readonly stats: ClientStats,
+    graceClock?: GraceClock,
   ) {
-    this.#unanswered = new UnansweredPings(pingTimeoutMs);
+    this.#unanswered = new UnansweredPings(pingTimeoutMs, graceClock);
   }
 
   /**

@@ -54,3 +54,40 @@ describe('UnansweredPings under a wall-clock step', () => {
     expect(left).toBeLessThanOrEqual(1_200);
   });
 });
+
+describe('the grace clock', () => {
+  const entry = { client: 'c' };
+
+  it("a freeze between two checks does not use up a `waited` grace (the driver's pacing stops with the instance); it does an `elapsed` one (the server's timeouts run on)", () => {
+    for (const [clock, expected] of [
+      ['waited', 1_000 - 200 + 1_000],
+      ['elapsed', 1_000],
+    ] as const) {
+      let t = 5_000;
+      const pings = new UnansweredPings<typeof entry>(1_000, clock, () => t);
+      const first = pings.begin(entry, () => 1_000);
+      expect(first.leftMs).toBe(2_000);
+      t += 200;
+      pings.cutOff(entry, first);
+      t += 600_000; // frozen for 10 min between the checks
+      const next = pings.begin(entry, () => 1_000);
+      expect([clock, next.leftMs]).toEqual([clock, expected]);
+    }
+  });
+
+  it('on the `waited` clock, time waited past the grace counts as on the other, and a later grace does not move the bound', () => {
+    let t = 0;
+    const pings = new UnansweredPings<typeof entry>(1_000, 'waited', () => t);
+    const first = pings.begin(entry, () => 1_000);
+    t += 1_300; // 300 ms past the grace
+    pings.cutOff(entry, first);
+    t += 60_000;
+    const second = pings.begin(entry, () => 5_000);
+    expect(second.countedMs).toBe(300);
+    expect(second.leftMs).toBe(700);
+    t += 700;
+    expect(pings.ownLeftMs(second)).toBe(5_000 + 1_000 - 700);
+    pings.cutOff(entry, second);
+    expect(pings.begin(entry, () => 1_000).leftMs).toBe(0); // 1 000 ms past the grace in all: a failed check
+  });
+});

@@ -20,21 +20,42 @@
  * earlier ping of the episode is answered, the episode is over (the connection answers) and that
  * ping is bound by its own grace instead (see `revived`).
  *
+ * The checks of one account never overlap: a lifecycle begins a check only once the one before has
+ * settled (one whose waiters gave up records its cut-off a few microtasks after the abort; see
+ * `ClientLifecycle`'s `#revalidate`). Were two to overlap, each would take its budget from the
+ * same account and the later `cutOff` would overwrite the earlier one's time.
+ *
  * Times are `performance.now()` ms (monotonic): each check's wait is measured on a clock that a
  * wall-clock step cannot move (a step back would keep a dead socket for as long; a step forward
  * would fail a healthy client's check). A grace is read as ms from now, so whatever wall clock its
  * reader needs (the server's timeouts, Redis' write times) stays with the reader.
+ *
+ * Which clock runs a grace out (`GraceClock`) depends on what it waits for. A Redis ping waits
+ * behind blocking commands whose timeouts run on the server, frozen instance or not: `elapsed`,
+ * the monotonic clock itself. A MongoDB ping waits for the driver's own monitor, whose timers a
+ * freeze stops with the rest of the instance: `waited`, a clock that runs only while the
+ * episode's checks wait (like the time counted against `pingTimeoutMs`). On `elapsed`, a freeze
+ * between two checks used that grace up, and the ping after the thaw, waiting for the monitor
+ * as before, timed out: a needless rebuild.
  */
+
+/**
+ * The clock a ping's grace runs on: `elapsed` (monotonic time, frozen or not: timeouts the server
+ * keeps) or `waited` (only time the episode's checks spent waiting: pacing the client keeps).
+ */
+export type GraceClock = 'elapsed' | 'waited';
 
 /** A ping about to be sent. */
 export interface PingBudget {
   /** This ping's number: the pings of one account are numbered in the order they are sent. */
   seq: number;
-  /** When it is sent (`performance.now()` ms). */
+  /** When it is sent, on the grace clock (ms): `performance.now()`, or the episode's time waited so far (`waited`). */
   sentAt: number;
+  /** When it is sent (`performance.now()` ms). */
+  sentMono: number;
   /** The number of the episode's first cut-off ping (`seq` when this ping may begin one). */
   firstSeq: number;
-  /** Until when the episode's pings may stay unanswered before their time counts; 0: no grace. */
+  /** Until when (grace clock) the episode's pings may stay unanswered before their time counts; 0: no grace. */
   blockedUntil: number;
   /** The same from this ping's own grace (read as it is sent): its bound once the episode is revived. */
   ownBlockedUntil: number;
@@ -49,6 +70,8 @@ interface Episode<E> {
   firstSeq: number;
   blockedUntil: number;
   countedMs: number;
+  /** The grace clock when its last ping was cut off: where a `waited` clock goes on from. */
+  clockAt: number;
 }
 
 /** Time (ms) of `[from, to]` past `blockedUntil`. */
@@ -64,7 +87,20 @@ export class UnansweredPings<E> {
   /** The last ping answered (its entry and number). */
   #answered: { entry: E; seq: number } | undefined;
 
-  constructor(private readonly pingTimeoutMs: number) {}
+  /**
+   * @param graceClock - The clock graces run out on (see `GraceClock`). @default 'elapsed'
+   * @param now - The monotonic clock, in ms (tests move it). @default performance.now
+   */
+  constructor(
+    private readonly pingTimeoutMs: number,
+    private readonly graceClock: GraceClock = 'elapsed',
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** The grace clock now, for the ping with `budget` (its time since it was sent, on from its `sentAt`). */
+  #clock(budget: PingBudget): number {
+    return budget.sentAt + (this.now() - budget.sentMono);
+  }
 
   /**
    * The budget of a ping of `entry` sent now. `graceMs` reads the ping's grace (ms from now). An
@@ -75,14 +111,15 @@ export class UnansweredPings<E> {
     if (this.#answered !== undefined && this.#answered.entry !== entry) this.#answered = undefined;
     const episode = this.#episode;
     const seq = ++this.#seq;
-    const sentAt = performance.now();
+    const sentMono = this.now();
+    const sentAt = this.graceClock === 'waited' ? (episode?.clockAt ?? 0) : sentMono;
     const grace = graceMs();
     const ownBlockedUntil = grace > 0 ? sentAt + grace : 0;
     // A grace that first applies at a later check of the episode is counted from that check, once.
     const blockedUntil = episode !== undefined && episode.blockedUntil > 0 ? episode.blockedUntil : ownBlockedUntil;
     const countedMs = episode?.countedMs ?? 0;
     const leftMs = Math.max(sentAt, blockedUntil) + this.pingTimeoutMs - countedMs - sentAt;
-    return { seq, sentAt, firstSeq: episode?.firstSeq ?? seq, blockedUntil, ownBlockedUntil, countedMs, leftMs };
+    return { seq, sentAt, sentMono, firstSeq: episode?.firstSeq ?? seq, blockedUntil, ownBlockedUntil, countedMs, leftMs };
   }
 
   /** The ping of `entry` numbered `seq` was answered (even after its waiters left): its episode is over. */
@@ -102,7 +139,7 @@ export class UnansweredPings<E> {
 
   /** What is left (ms) of the bound `budget`'s ping has from its own grace alone. */
   ownLeftMs(budget: PingBudget): number {
-    return Math.max(budget.sentAt, budget.ownBlockedUntil) + this.pingTimeoutMs - performance.now();
+    return Math.max(budget.sentAt, budget.ownBlockedUntil) + this.pingTimeoutMs - this.#clock(budget);
   }
 
   /**
@@ -114,10 +151,10 @@ export class UnansweredPings<E> {
   cutOff(entry: E, budget: PingBudget): void {
     const last = this.#answered;
     if (last !== undefined && last.entry === entry && last.seq >= budget.seq) return;
-    const at = performance.now();
+    const at = this.#clock(budget);
     this.#episode = this.revived(entry, budget)
-      ? { entry, firstSeq: budget.seq, blockedUntil: budget.ownBlockedUntil, countedMs: pastGrace(budget.sentAt, at, budget.ownBlockedUntil) }
-      : { entry, firstSeq: budget.firstSeq, blockedUntil: budget.blockedUntil, countedMs: budget.countedMs + pastGrace(budget.sentAt, at, budget.blockedUntil) };
+      ? { entry, firstSeq: budget.seq, blockedUntil: budget.ownBlockedUntil, countedMs: pastGrace(budget.sentAt, at, budget.ownBlockedUntil), clockAt: at }
+      : { entry, firstSeq: budget.firstSeq, blockedUntil: budget.blockedUntil, countedMs: budget.countedMs + pastGrace(budget.sentAt, at, budget.blockedUntil), clockAt: at };
   }
 
   /** `entry` got a verdict (a failed check): its episode is over. */

@@ -8,33 +8,17 @@
  * A redis-server this file starts; `CLIENT PAUSE` holds the check's PING unanswered.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { closeAll } from '../src/index.js';
 import { redis } from '../src/redis.js';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
+import { useOwnRedisServer } from '../../../test/support/own-redis-server.js';
 
-let server: OwnServer & { url: string };
-let admin: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-});
-
-afterEach(async () => {
-  await closeAll();
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.dispose();
-});
+const own = useOwnRedisServer({ afterEachTest: closeAll });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function connectionsNamed(name: string): Promise<number> {
-  const list = (await admin.client('LIST')) as string;
+  const list = (await own.admin.client('LIST')) as string;
   return list.split('\n').filter((line) => line.includes(`name=${name} `)).length;
 }
 
@@ -44,11 +28,11 @@ it.each([
 ])('%s while a thaw check waits: the waiting acquire rejects as closed, no failed check, no connection left', async (_, close) => {
   let clock = 0;
   const name = `close-check-${randomUUID().slice(0, 6)}`;
-  const handle = redis({ url: server.url, name, pingTimeoutMs: 3_000, idleThresholdMs: 1_000, options: { connectionName: name }, now: () => clock });
+  const handle = redis({ url: own.url, name, pingTimeoutMs: 3_000, idleThresholdMs: 1_000, options: { connectionName: name }, now: () => clock });
   await handle.get({ signal: AbortSignal.timeout(10_000) });
   expect(await connectionsNamed(name)).toBe(1);
   clock += 2_000;
-  await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+  await own.admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
   const acquired = handle.acquire({ signal: AbortSignal.timeout(5_000) });
   acquired.catch(() => undefined);
   await sleep(100);

@@ -21,52 +21,36 @@
  * behind a fault proxy.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { closeAll } from '../src/index.js';
 import { redis } from '../src/redis.js';
 import { MongoClient } from 'mongodb';
 import { mongo } from '../src/mongodb.js';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
+import { useOwnRedisServer } from '../../../test/support/own-redis-server.js';
 import { eventually } from '../../../test/support/wait.js';
 import { startProxy } from './support/proxy.js';
 
-let server: OwnServer & { url: string };
-let admin: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-});
-
-afterEach(async () => {
-  await closeAll();
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.dispose();
-});
+const own = useOwnRedisServer({ afterEachTest: closeAll });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function connectionsReceived(): Promise<number> {
-  return Number(/^total_connections_received:(\d+)/m.exec(await admin.info('stats'))?.[1]);
+  return Number(/^total_connections_received:(\d+)/m.exec(await own.admin.info('stats'))?.[1]);
 }
 
 async function pingCalls(): Promise<number> {
-  return Number(/^cmdstat_ping:calls=(\d+)/m.exec(await admin.info('commandstats'))?.[1] ?? 0);
+  return Number(/^cmdstat_ping:calls=(\d+)/m.exec(await own.admin.info('commandstats'))?.[1] ?? 0);
 }
 
 it('a connection the server dropped during a 30 s idle: one new connection, no PING, the old client not reconnecting too', async () => {
   let clock = 0;
   const name = `thaw-killed-${randomUUID().slice(0, 6)}`;
-  const handle = redis({ url: server.url, name, idleThresholdMs: 10_000, options: { connectionName: name }, now: () => clock });
+  const handle = redis({ url: own.url, name, idleThresholdMs: 10_000, options: { connectionName: name }, now: () => clock });
   const old = await handle.get({ signal: AbortSignal.timeout(10_000) });
-  const list = (await admin.client('LIST')) as string;
+  const list = (await own.admin.client('LIST')) as string;
   const id = list.split('\n').find((line) => line.includes(`name=${name}`))?.match(/(?:^|\s)id=(\d+)/)?.[1];
   expect(id).toBeDefined();
-  await admin.client('KILL', 'ID', id!);
+  await own.admin.client('KILL', 'ID', id!);
   await eventually(() => old.status !== 'ready', 5_000, 10);
   clock += 30_000;
   const received = await connectionsReceived();

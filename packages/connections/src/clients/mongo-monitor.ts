@@ -7,7 +7,9 @@
  * fails and the next one, on a new connection, comes another `minHeartbeatFrequencyMS` later:
  * on a healthy server the ping is answered up to twice that after it was sent (measured on
  * mongodb 7.9 behind a fault proxy: 980 ms for a check that had just run, 511 ms otherwise,
- * with loopback handshakes). That wait is the driver's pacing, not the server's silence.
+ * with loopback handshakes). That wait is the driver's pacing, not the server's silence — and
+ * its timers stop with a frozen instance, so the grace runs out only while checks wait (the
+ * `waited` grace clock, see `GraceClock` in unanswered.ts), not across a freeze between them.
  */
 import type { MongoClient } from 'mongodb';
 

@@ -306,6 +306,8 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       // sent: that wait is not the server's, so a healthy client is revalidated, not rebuilt (a TLS + auth handshake).
       // Counted from the first ping that waited (the episode's): a check per short invocation must not restart it.
       pingGraceMs: ({ client }) => monitorWaitMs(client),
+      // The monitor's timers stop with a frozen instance: a freeze between two checks must not use that wait up.
+      pingGraceClock: 'waited',
     },
   );
 }

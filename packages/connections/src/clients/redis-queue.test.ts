@@ -4,7 +4,7 @@
  */
 import { afterEach, expect, it, vi } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
-import { blockedForMs, clusterBlockedForMs, isBlocking, noteBlockingWrites, pingedNodes } from './redis-queue.js';
+import { BLOCKING_REPLY_MARGIN_MS, blockedForMs, clusterBlockedForMs, isBlocking, noteBlockingWrites, pingedNodes, stuckAtCutOff } from './redis-queue.js';
 
 const queued = (name: string, ...args: unknown[]) => ({ command: { name, args } });
 
@@ -80,4 +80,28 @@ it("a Cluster's thaw check pings the masters and every connected replica (scaleR
   const cluster = { nodes: (role = 'all') => (role === 'master' ? [master] : role === 'slave' ? [reading, idle] : all) } as unknown as Cluster;
   expect(pingedNodes(cluster)).toEqual([master, reading]);
   expect(clusterBlockedForMs(cluster)).toBe(2_000);
+});
+
+it('at a cut-off, a blocking head is suspect only once its own timeout plus the margin has passed, and while it is still the head', () => {
+  vi.useFakeTimers({ now: 1_000_000 });
+  const { client, send, items } = writingClient();
+  send('blpop', 'a', 2);
+  send('get', 'k');
+  const test = stuckAtCutOff(client);
+  expect(test).not.toBe(false);
+  const stuck = test as () => boolean;
+  vi.setSystemTime(1_000_000 + 2_000 + BLOCKING_REPLY_MARGIN_MS - 1);
+  expect(stuck()).toBe(false); // a live server may still be about to answer it
+  vi.setSystemTime(1_000_000 + 2_000 + BLOCKING_REPLY_MARGIN_MS);
+  expect(stuck()).toBe(true);
+  items.shift(); // answered
+  expect(stuck()).toBe(false);
+  // One that may block for ever: its silence says nothing, no test at all.
+  items.length = 0;
+  send('blpop', 'a', 0);
+  expect(stuckAtCutOff(client)).toBe(false);
+  items.length = 0;
+  expect(stuckAtCutOff(client)).toBe(false);
+  send('get', 'k');
+  expect((stuckAtCutOff(client) as () => boolean)()).toBe(true);
 });

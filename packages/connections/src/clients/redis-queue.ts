@@ -96,18 +96,33 @@ export function isBlocking(item: QueuedCommand | undefined): boolean {
 }
 
 /**
+ * How long (ms) past its own timeout a blocking command at the head of the queue may still go
+ * unanswered on a live connection: the server checks blocked clients' timeouts in its cron (10
+ * times a second at the default `hz`), and the reply still has to cross the network.
+ */
+export const BLOCKING_REPLY_MARGIN_MS = 1_000;
+
+/**
  * At a cut-off (a watched signal aborted, an invocation's deadline): false when nothing written
  * can be hung on a dead socket — nothing in flight, or the oldest command in flight is a blocking
- * one (anything after it waits for it anyway: silence says nothing) — else a test for the next
- * use: whether that same non-blocking command is still unanswered, with no reply since. Another
- * shape of client (not ioredis' queue): always suspect, as before.
+ * one that may block for ever (timeout 0, or one that cannot be read): anything after it waits
+ * for it anyway, so silence says nothing — else a test for the next use: whether that same
+ * command is still unanswered, with no reply since. A blocking command with a timeout counts only
+ * once that timeout (from when it was written, see `noteBlockingWrites`) plus
+ * `BLOCKING_REPLY_MARGIN_MS` has passed: by then a live server has answered it (before, a BLPOP
+ * left unanswered long past its timeout by a dead socket was never suspected). Another shape of
+ * client (not ioredis' queue): always suspect, as before.
  */
 export function stuckAtCutOff(client: Redis): false | (() => boolean) {
   const queue = queueOf(client);
   if (queue === undefined) return () => true;
   const head = queue.peekFront();
-  if (head === undefined || isBlocking(head)) return false;
-  return () => queue.peekFront() === head;
+  if (head === undefined) return false;
+  if (!isBlocking(head)) return () => queue.peekFront() === head;
+  const bound = blockingBoundMs(head);
+  if (bound === undefined) return false;
+  const overdueAt = (writtenAt.get(head.command!) ?? Date.now()) + bound + BLOCKING_REPLY_MARGIN_MS;
+  return () => queue.peekFront() === head && Date.now() >= overdueAt;
 }
 
 /**
