@@ -32,6 +32,14 @@ const LAST_FENCE = '999999999999999';
  */
 export const MAX_RECORD_FENCE = 9_000_000_000_000_000;
 
+/**
+ * How far (ms) the end a done value of the old shape holds may lie from the end its key's TTL
+ * tells (`UNOWNED_FRAGMENT`): the two were set by one script, so they part by its run time
+ * (the script's time snapshot against `TIME`), or, on a replica promoted since, by the
+ * replication delay (Redis before 7 replicates `PX`, not the absolute `PXAT`).
+ */
+const OLD_END_SLACK_MS = 1_000;
+
 /** The Lua function that recognises a record; see `RECORD_FRAGMENT`. */
 export const RECORD_FUNCTION = 'steadyfn_lease_record';
 
@@ -157,6 +165,26 @@ redis.call('SET', KEYS[1], 'h|' .. nextFence .. '|' .. ARGV[4] .. '|' .. ARGV[1]
 return fence + 1`);
 
 /**
+ * Defines `steadyfn_lease_unowned(key, s, r, o)`: true when the settled value `s`/`r`/`o` just
+ * read from `key` was written before settled values kept their owner, so names none — a
+ * release `f|<g>|<r>||` (this store never writes an empty owner since: owners are at least one
+ * character), or a done value `d|<g>|<r>|<end>|=<data>` whose owner field held when it ends,
+ * the server's epoch ms. That end is told apart from an owner token of digits by the key's
+ * TTL, set in the same script to the keep time plus `r`: `TIME + PTTL - r` is that end (to the
+ * millisecond; within `OLD_END_SLACK_MS` — a script's run, a replica's clock) whenever it is read.
+ */
+const UNOWNED_FRAGMENT = `local function steadyfn_lease_unowned(key, s, r, o)
+  if s == 'f' then return o == '' end
+  if s ~= 'd' or not string.match(o, '^%d+$') then return false end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then return false end
+  local t = redis.call('TIME')
+  local ends = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl - tonumber(r)
+  return math.abs(ends - tonumber(o)) <= ${OLD_END_SLACK_MS}
+end
+`;
+
+/**
  * The store's own settles only (`SETTLE`, `SETTLE_ONE`; not `SETTLE_FRAGMENT`, which a caller's
  * script includes and whose other writes must not run twice): `steadyfn_lease_settle_once`
  * settles as `steadyfn_lease_settle` does, and when that refuses, answers 1 (writing nothing)
@@ -166,13 +194,15 @@ return fence + 1`);
  * (`autoResendUnfulfilledCommands`, on by default). The owner is checked as well as the fence:
  * fences identify a generation only while the server remembers them — after a restart without
  * persistence another owner can hold, and settle, generation `fence` too, and its done record
- * is not this settle's. A release with `retainMs` 0 deletes the key and leaves nothing to
- * recognise (answered 0).
+ * is not this settle's. A value settled before settled values kept their owner
+ * (`UNOWNED_FRAGMENT`) names none: it is judged by generation and data alone, as it was then.
+ * A release with `retainMs` 0 deletes the key and leaves nothing to recognise (answered 0).
  */
-const SETTLED_FRAGMENT = `local function steadyfn_lease_settle_once(key, owner, fence, mode, data, keepMs)
+const SETTLED_FRAGMENT = `${UNOWNED_FRAGMENT}local function steadyfn_lease_settle_once(key, owner, fence, mode, data, keepMs)
   if ${SETTLE_FUNCTION}(key, owner, fence, mode, data, keepMs) == 1 then return 1 end
   local s, f, r, o, rest = ${RECORD_FUNCTION}(redis.pcall('GET', key))
-  if not s or o ~= owner or f ~= string.format('%d', tonumber(fence) + 1) then return 0 end
+  if not s or f ~= string.format('%d', tonumber(fence) + 1) then return 0 end
+  if o ~= owner and not steadyfn_lease_unowned(key, s, r, o) then return 0 end
   if mode == 'd' and s == 'd' and rest == '=' .. data then return 1 end
   if mode == 'r' and s == 'f' then return 1 end
   return 0
