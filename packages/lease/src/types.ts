@@ -144,8 +144,9 @@ export interface LeaseStore<Options extends CallOptions = CallOptions> {
    * settled or released it since; a lease that ran out without a takeover can still be
    * settled). `true` if it did — also for a settle sent again after its first send was applied
    * and its reply lost: a key that already is generation `fence + 1`, done with this `data` (or
-   * released, without), answers `true` and nothing is written (Redis: while `retainMs` > 0;
-   * on MongoDB-wire and S3 stores, by the same `owner`).
+   * released, without), settled by the same `owner`, answers `true` and nothing is written
+   * (Redis: while `retainMs` > 0; a Redis value settled before settled values kept their owner
+   * is judged by generation and `data` alone).
    * @throws LeaseRequestError for a malformed request; `LeaseStoreUnavailableError` when the
    *   store cannot be reached — the settle may have been applied: send it again, or `get` the key.
    */

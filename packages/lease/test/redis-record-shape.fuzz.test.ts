@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { LeaseRecordUnreadableError } from '../src/index.js';
-import { MAX_RECORD_FENCE, RECORD_FRAGMENT, RECORD_FUNCTION, parseValue } from '../src/stores/redis-scripts.js';
+import { MAX_RECORD_FENCE, RECORD_FRAGMENT, RECORD_FUNCTION, parseValue } from '../src/stores/redis-record.js';
 import { token, useBackend } from './support/backends.js';
 
 /** Returns, per ARGV value, the Lua recogniser's fields, or 0 for "not a record". */

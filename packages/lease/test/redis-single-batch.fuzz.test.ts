@@ -25,7 +25,8 @@ import { requireService } from '../../../test/services/env.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { LeaseRecordUnreadableError, redisLeaseStore, type ClaimRequest, type RedisLeaseStore, type SettleRequest } from '../src/index.js';
-import { CLAIM, CLAIM_ONE, SETTLE, SETTLE_ONE } from '../src/stores/redis-scripts.js';
+import { CLAIM, CLAIM_ONE } from '../src/stores/redis-scripts.js';
+import { SETTLE, SETTLE_ONE } from '../src/stores/redis-settle-scripts.js';
 
 /** Times taken from two calls a moment apart (Date.now() in the store, PTTL on the server) may differ by this much. */
 const SLACK_MS = 2_000;

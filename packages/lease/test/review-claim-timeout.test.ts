@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { LeaseStoreUnavailableError, redisLeaseStore, type ClaimRequest } from '../src/index.js';
-import { GIVE_BACK } from '../src/stores/redis-scripts.js';
+import { GIVE_BACK } from '../src/stores/redis-settle-scripts.js';
 import { clusterSlot } from '../src/stores/redis-slot.js';
 import { startRedis, startRedisCluster } from '../../../test/support/servers.js';
 import { proxiedRedis } from './support/proxied-redis.js';

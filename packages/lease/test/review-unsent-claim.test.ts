@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { LeaseStoreUnavailableError, redisLeaseStore, type ClaimRequest } from '../src/index.js';
-import { GIVE_BACK } from '../src/stores/redis-scripts.js';
+import { GIVE_BACK } from '../src/stores/redis-settle-scripts.js';
 import { freePort, startRedis } from '../../../test/support/servers.js';
 import { proxiedRedis } from './support/proxied-redis.js';
 import { failure } from './support/operations.js';

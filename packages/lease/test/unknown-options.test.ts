@@ -55,7 +55,7 @@ describe('lease store factories: unknown option keys', () => {
     const sqsLike = { send: async () => ({}), config: { serviceId: 'SQS' } };
     expectOptionRefused(() => s3LeaseStore({ client: sqsLike as never, bucket: 'leases' }), 's3LeaseStore', 'client', ['got a client for SQS']);
     const all: Required<S3LeaseStoreOptions> = { client: s3, bucket: 'leases', prefix: 'l/' };
-    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('s3.ts'), 'S3LeaseStoreOptions'));
+    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('s3-types.ts'), 'S3LeaseStoreOptions'));
     expect(() => s3LeaseStore(all)).not.toThrow();
   });
 

@@ -5,6 +5,7 @@
  */
 import type { Attempt, Below, Change, StoreContext, Written } from './mongodb-context.js';
 import type { LeaseDocument } from './mongodb-docs.js';
+import { checkRefused } from './mongodb-read.js';
 import { SEND_WINDOW_MS } from './mongodb-timing.js';
 import type { MongoCallOptions } from './mongodb-types.js';
 
@@ -17,6 +18,9 @@ import type { MongoCallOptions } from './mongodb-types.js';
  * generation n when that is young). Resolves, per request, to the generation written and
  * when it was sent, `true` when the key's top generation already is n + 1 as `applied` judges
  * it (this very change, its earlier send landed and its reply was lost), or undefined.
+ * @throws LeaseRecordUnreadableError (`collection`) when the `_id` of generation n + 1 is taken
+ *   by a document that is not that generation of the key (another program's: no read of the key
+ *   finds it, and no insert gets past it) — after every insert of the batch has been answered.
  */
 export async function changeBatch<R extends Change>(
   ctx: StoreContext,
@@ -32,9 +36,15 @@ export async function changeBatch<R extends Change>(
   const writeAll = async (attempts: Attempt[], now: number): Promise<void> => {
     const sentAt = performance.now();
     const sentAtLocal = Date.now();
+    const refused: Array<{ key: string; g: number }> = [];
     (await write(col, probed, attempts, now, options)).forEach((ok, j) => {
-      if (ok) results[attempts[j]!.index] = { doc: attempts[j]!.doc, sentAt, sentAtLocal };
+      const { doc, index } = attempts[j]!;
+      if (ok) results[index] = { doc, sentAt, sentAtLocal };
+      else refused.push({ key: doc.k, g: doc.g });
     });
+    // A refused `_id` is normally a racer's generation n + 1 (a takeover: answered "not held");
+    // one that is not generation n + 1 of the key is another program's, and a terminal fault.
+    if (refused.length > 0) await checkRefused(col, refused, options);
   };
   const fast: Attempt[] = [];
   let pending: number[] = [];

@@ -51,7 +51,9 @@ export interface MongoProbeResult extends ProbeResult {
  *   or reset socket, a `MongoBulkWriteError` wrapped around one; the driver's error is the
  *   `cause`). A `claim` or `claimMany` that throws holds no key: it first releases what its owner
  *   holds of what it claimed or sent (what it cannot reach ends with its lease). Other errors
- *   pass through unchanged.
+ *   pass through unchanged. `LeaseRecordUnreadableError` (`collection`) from a claim, settle or
+ *   renewal that meets a document the store did not write, its key's next generation `_id`
+ *   (`<key>#<g>`) taken by one included.
  */
 export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
   /**

@@ -1,10 +1,10 @@
 /**
  * Reading the Redis lease scripts' replies: a stored value as a `LeaseRecord`, and what a claim
- * that found a live record answers (see `redis-scripts.ts` for the replies' shapes).
+ * that found a live record answers (see `redis-scripts.ts` for the replies' shapes, `redis-record.ts` for the values').
  */
 import { LeaseRecordUnreadableError } from '../errors.js';
 import type { ClaimRequest, ClaimResult, LeaseRecord } from '../types.js';
-import { parseValue } from './redis-scripts.js';
+import { parseValue } from './redis-record.js';
 
 /** The live record `value` is, its key's TTL `pttl` read at `now`; undefined when released or ended. */
 export function recordOf(value: string, pttl: number, now: number): LeaseRecord | undefined {

@@ -1,8 +1,9 @@
 /**
  * The lease store on Redis and Redis Cluster (ioredis). One key per lease, one Lua call per
- * operation — per batch on a single server, per slot on a cluster (`redis-batch.ts`). Values and
- * scripts: `redis-scripts.ts`; reading their replies: `redis-replies.ts`; the public shapes:
- * `redis-types.ts`.
+ * operation — per batch on a single server, per slot on a cluster (`redis-batch.ts`). Values:
+ * `redis-record.ts`; scripts: `redis-scripts.ts` (claim, renew, read) and
+ * `redis-settle-scripts.ts` (settle, give-back); reading their replies: `redis-replies.ts`; the
+ * public shapes: `redis-types.ts`.
  *
  *   claim / claimMany    Lua: GET + PTTL, SET … PX lease+retain when absent, released or expired
  *                        (claim: its own one-key script, EVALSHA straight from the request, no
@@ -20,7 +21,8 @@ import { giveBack } from './give-back.js';
 import { runBatch } from './redis-batch.js';
 import { runLuaScript, sendLuaScript, type LuaScript } from './redis-eval.js';
 import { claimOneReply, claimReply, recordOf } from './redis-replies.js';
-import { CLAIM, CLAIM_ONE, GIVE_BACK, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE } from './redis-scripts.js';
+import { CLAIM, CLAIM_ONE, READ, RENEW } from './redis-scripts.js';
+import { GIVE_BACK, HOLDS_FUNCTION, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE } from './redis-settle-scripts.js';
 import type { RedisLeaseClient, RedisLeaseStore, RedisLeaseStoreOptions, RedisSettleCall } from './redis-types.js';
 import { redisStoreError } from './redis-unavailable.js';
 import { watchDropped, watchSend } from './redis-unsent.js';

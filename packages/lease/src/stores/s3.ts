@@ -24,99 +24,25 @@
  * The object stays after it stops being live, so fences keep growing for as long as it exists.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
-import { awsClientOption, checkKnownKeys, invalidOption, keysOf, randomUUID, s3BucketOption, sleep } from '@steadyfn/handler/internal';
-import { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnsupportedError } from '../errors.js';
-import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewResult, SettleRequest } from '../types.js';
+import { awsClientOption, checkKnownKeys, invalidOption, keysOf, s3BucketOption, sleep } from '@steadyfn/handler/internal';
+import { LeaseRequestError } from '../errors.js';
+import type { ClaimRequest, ClaimResult, LeaseRecord, RenewResult } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
-import { deleteObject, putConditional, putObject, readObject, statusOf, type S3LeaseClient } from './s3-client.js';
+import { putConditional, readObject } from './s3-client.js';
 import { DATE_RESOLUTION_MS, serverClock } from './s3-clock.js';
+import { probeOnce } from './s3-probe.js';
+import { parseLease, recordOf, released, settledAs, type StoredLease } from './s3-record.js';
+import type { S3LeaseStore, S3LeaseStoreOptions } from './s3-types.js';
 import { typedCall, typedOperations } from './store-unavailable.js';
 import { giveBack } from './give-back.js';
 
-export type { S3LeaseClient } from './s3-client.js';
-
-/** Options of `s3LeaseStore`. */
-export interface S3LeaseStoreOptions {
-  /** An `S3Client` from `@aws-sdk/client-s3` (an optional peer dependency of this package), or anything with its `send`. */
-  client: S3LeaseClient;
-  /**
-   * An S3 bucket name under S3's current rule (3-63 characters of a-z 0-9 . -, starting and
-   * ending with a letter or digit, no `..`, not an IP address; directory buckets and access point
-   * aliases are such names), or an access point ARN: `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`,
-   * or an S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
-   * partition `aws`, `aws-cn` or `aws-us-gov`. Anything else is refused by `s3LeaseStore()` (`CONFIG_INVALID`,
-   * field `bucket`) — legacy us-east-1 names from before March 2018 with capitals or `_`
-   * included, and a Multi-Region Access Point (`arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`):
-   * it routes to the nearest of several asynchronously replicated buckets, so the conditional
-   * writes a claim relies on are checked in one region only and two holders could take one lease.
-   * Through an access point the conditional writes go too; the first use's probe refuses a
-   * target that ignores them.
-   */
-  bucket: string;
-  /**
-   * Prepended to every key to make the object key (the store adds no `/`).
-   * @default 'lease/'
-   */
-  prefix?: string;
-}
-
-/** A lease store on S3. */
-export interface S3LeaseStore extends LeaseStore {
-  /**
-   * Checks once (runs by itself before the first call) that the server honours conditional
-   * writes: `If-None-Match: *` on an existing key and `If-Match` with another ETag must both be
-   * refused. Writes and deletes one object under `<prefix>.probe/`.
-   * @throws LeaseStoreUnsupportedError when it does not: no lease could keep two holders apart.
-   */
-  probe(options?: CallOptions): Promise<{ conditionalWrites: true }>;
-  /** The object key a lease key is stored under (the prefix added). */
-  objectKey(key: string): string;
-}
-
-/** A lease as stored in its object. Times are epoch ms on S3's clock. */
-interface StoredLease {
-  v: 1;
-  /** `h` held, `d` done, `f` released (free). */
-  s: 'h' | 'd' | 'f';
-  /** The generation (the fence). */
-  g: number;
-  /** The holder (`h`), who settled (`d`), or empty. */
-  o: string;
-  /** When the lease or keep time ends (S3's clock). */
-  e: number;
-  d?: string;
-}
-
-function parse(text: string): StoredLease {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new LeaseRecordUnreadableError();
-  }
-  const r = value as Partial<StoredLease> | null;
-  const ok =
-    r !== null &&
-    typeof r === 'object' &&
-    r.v === 1 &&
-    (r.s === 'h' || r.s === 'd' || r.s === 'f') &&
-    Number.isSafeInteger(r.g) &&
-    r.g! >= 1 &&
-    typeof r.o === 'string' &&
-    Number.isFinite(r.e) &&
-    (r.d === undefined || typeof r.d === 'string');
-  if (!ok) throw new LeaseRecordUnreadableError();
-  return r as StoredLease;
-}
+export type { S3LeaseClient, S3LeaseStore, S3LeaseStoreOptions } from './s3-types.js';
 
 /** S3's limit on an object key, in bytes of UTF-8. https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html */
 const MAX_OBJECT_KEY_BYTES = 1024;
 
 /** Rounds of read + conditional write before a contended key is reported as held (claim) or not changed. */
 const MAX_ROUNDS = 4;
-
-/** The probe of each client, bucket and prefix, run once per process. */
-const probes = new WeakMap<object, Map<string, Promise<{ conditionalWrites: true }>>>();
 
 /**
  * A lease store on S3 or an S3-compatible server with conditional writes.
@@ -158,55 +84,19 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
     return request;
   };
 
-  const probe = (signal: AbortSignal | undefined): Promise<{ conditionalWrites: true }> => {
-    let byTarget = probes.get(client);
-    if (!byTarget) probes.set(client, (byTarget = new Map()));
-    const id = `${bucket}\u0000${prefix}`;
-    let found = byTarget.get(id);
-    if (!found) {
-      found = runProbe(client, bucket, `${prefix}.probe/${randomUUID()}`, signal);
-      byTarget.set(id, found);
-      // A refusal stands; anything else (the server was down) is tried again next call.
-      found.catch((error: unknown) => {
-        if (!(error instanceof LeaseStoreUnsupportedError)) byTarget.delete(id);
-      });
-    }
-    return found;
-  };
+  const probe = (signal: AbortSignal | undefined): Promise<{ conditionalWrites: true }> => probeOnce(client, bucket, prefix, signal);
 
   /** The record, its ETag, S3's "now" (at most 1 s behind) and when the read was sent (local). */
   const read = async (key: string, signal: AbortSignal | undefined): Promise<{ text: string | undefined; record: StoredLease | undefined; etag: string | undefined; now: number; sentAt: number }> => {
     await probe(signal);
     const found = await readObject(client, bucket, objectKey(key), signal);
-    return { text: found.text, record: found.text === undefined ? undefined : parse(found.text), etag: found.etag, now: clock.nowOf(found.clock), sentAt: found.clock.sentAt };
+    return { text: found.text, record: found.text === undefined ? undefined : parseLease(found.text), etag: found.etag, now: clock.nowOf(found.clock), sentAt: found.clock.sentAt };
   };
 
-  const live = (record: StoredLease | undefined, now: number): LeaseRecord | undefined => {
-    if (!record || record.s === 'f' || record.e <= now) return undefined;
-    const expiresAt = clock.toLocal(record.e);
-    if (record.s === 'd') return { state: 'done', fence: record.g, expiresAt, data: record.d ?? '' };
-    return { state: 'held', fence: record.g, owner: record.o, expiresAt, ...(record.d === undefined ? {} : { data: record.d }) };
-  };
+  const live = (record: StoredLease | undefined, now: number): LeaseRecord | undefined => recordOf(record, now, clock.toLocal);
 
   /** A 409 means another conditional write was in progress: give it a moment. */
   const backoff = (round: number, signal: AbortSignal | undefined): Promise<void> => sleep(25 * 2 ** round + Math.random() * 25, signal);
-
-  /**
-   * A released record, the generation after `g`, naming who released it (`owner`): what a
-   * holder's release writes, and a failed claim's give-back. The owner lets a release sent
-   * again be recognised (`settledAs`); a released record is never live, so nobody reads it as held.
-   */
-  const released = (g: number, owner: string, now: number): StoredLease => ({ v: 1, s: 'f', g: g + 1, o: owner, e: now });
-
-  /**
-   * Whether `record` is what settle `r` writes: generation `fence + 1`, by `r.owner`, done with
-   * its `data` (or released without). Only the holder of generation `fence` writes that (a
-   * takeover writes `fence + 1` held; objects stay, so fences do not repeat): this settle's own
-   * earlier send, whose answer was lost — the caller sending it again after an error, or the
-   * rest of a `settleMany` one of whose keys threw.
-   */
-  const settledAs = (r: SettleRequest, record: StoredLease): boolean =>
-    record.g === r.fence + 1 && record.o === r.owner && (r.data === undefined ? record.s === 'f' && record.d === undefined : record.s === 'd' && record.d === r.data);
 
   /**
    * One claim; every body it hands to a PUT is added to `sent` first (a PUT that throws, or is
@@ -350,35 +240,4 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
     probe: (callOptions) => typedCall('s3', callOptions?.signal, () => store.probe(callOptions)),
     objectKey,
   };
-}
-
-/** True when `write` is refused with 412 (or another 4xx a server uses for an unsupported condition). */
-async function refused(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return false;
-  } catch (error) {
-    const status = statusOf(error);
-    if (status !== undefined && status >= 400 && status < 500) return true;
-    throw error;
-  }
-}
-
-/** What a server must do for the lease store: conditional writes, as AWS S3 has done since 2024. */
-const CONDITIONAL_WRITES = 'an S3 server with conditional writes (If-None-Match: * and If-Match refused on a mismatch with 412)';
-
-async function runProbe(client: S3LeaseClient, bucket: string, key: string, signal: AbortSignal | undefined): Promise<{ conditionalWrites: true }> {
-  try {
-    const etag = await putObject(client, bucket, key, '{}', signal, { ifNoneMatch: '*' });
-    if (!(await refused(() => putObject(client, bucket, key, '{}', signal, { ifNoneMatch: '*' })))) {
-      throw new LeaseStoreUnsupportedError('if-none-match', 'the S3 server overwrote an existing object despite If-None-Match: * (no conditional writes)', CONDITIONAL_WRITES);
-    }
-    if (!(await refused(() => putObject(client, bucket, key, '{}', signal, { ifMatch: '"00000000000000000000000000000000"' })))) {
-      throw new LeaseStoreUnsupportedError('if-match', 'the S3 server overwrote an object whose ETag differs from If-Match (no conditional writes)', CONDITIONAL_WRITES);
-    }
-    await putObject(client, bucket, key, '{}', signal, { ifMatch: etag });
-    return { conditionalWrites: true };
-  } finally {
-    await deleteObject(client, bucket, key, undefined).catch(() => undefined);
-  }
 }

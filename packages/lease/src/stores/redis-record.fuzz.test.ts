@@ -1,7 +1,7 @@
 /** The Redis value codec: any stored text parses or is refused, never throws; our values round-trip. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseValue } from './redis-scripts.js';
+import { parseValue } from './redis-record.js';
 
 describe('Redis lease values, fuzzed', () => {
   it('parse anything without throwing', () => {
