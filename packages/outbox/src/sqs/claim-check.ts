@@ -291,13 +291,14 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
 }
 
 /**
- * A claim-checked message read without a claim check: names the reader's own option (`field`:
- * `s3` for `resolveClaimCheck`, `claimCheck` for the inbox) and logs it, so the failure is not
- * taken for a malformed pointer.
+ * A claim-checked message read without a claim check: `OUTBOX_SQS_CLAIM_CHECK_NO_READER`, its own
+ * code (the deployment is to be fixed and the dead-letter queue redriven — a malformed pointer,
+ * `OUTBOX_SQS_CLAIM_CHECK_INVALID`, is the message's own fault), naming the reader's own option
+ * (`field`: `s3` for `resolveClaimCheck`, `claimCheck` for the inbox) in the message and the log.
  */
 export function missingClaimCheck(owner: string, field: string, wanted: string): ClaimCheckError {
   return new ClaimCheckError(
-    'OUTBOX_SQS_CLAIM_CHECK_INVALID',
+    'OUTBOX_SQS_CLAIM_CHECK_NO_READER',
     `${owner}(): option "${field}" is required for a claim-checked message (attribute ${CLAIM_CHECK_ATTRIBUTE}): ${wanted}`,
     'reader',
     { logFields: { field } },
