@@ -46,9 +46,10 @@ function settleFailed(to: InboxRecords, ctx: Context, event: EventEnvelope, rele
  * on a retry (`retried`), one applied before its answer was lost says nothing; records taken over
  * or expired say "taken over" — on a first call always, even when read back completed: every
  * invocation completes an event's records with the same fingerprint and result, so one completed
- * by another invocation that took the lease over reads as this one's; a value under the key that `@steadyfn/lease` did not write — which a settle
- * refuses as not its own and the read back refuses for good (`retryable: false`) — says
- * `settleFailed` with its cause code, not "taken over" (nobody holds it). A read back that
+ * by another invocation that took the lease over reads as this one's. A value under the key
+ * that `@steadyfn/lease` did not write — which a settle refuses as not its own and the read back
+ * refuses for good (`retryable: false`) — says `settleFailed` with its cause code, not "taken
+ * over" (nobody holds it). A read back that
  * fails for a while (an outage) tells nothing: said as taken over, as before. Never throws.
  */
 async function explainRefused(to: InboxRecords, ctx: Context, event: EventEnvelope, refused: ReadonlyArray<CompleteRequest | ReleaseRequest>, retried: boolean): Promise<void> {
