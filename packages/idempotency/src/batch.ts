@@ -11,7 +11,8 @@ import { resolveKeyEarly, type ResolvedKey } from './key.js';
 import { remember } from './local.js';
 import type { Settings } from './options.js';
 import { newOwner } from './owner.js';
-import { explainRefused, logStoreFailure, settleLater, settleOne } from './settle.js';
+import { explainRefused, settleLater, settleOne } from './settle.js';
+import { logStoreFailure } from './settle-log.js';
 import type { IdempotencyState } from './state.js';
 import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type ReleaseRequest } from './types.js';
 
@@ -148,7 +149,7 @@ export async function settleBatch(s: Settings, ctxs: ReadonlyArray<Context>, sta
     // As for one message: the effects happened, so the records are settled in the background
     // while their leases last; else they expire in progress and a redelivery runs again.
     if ((error as { retryable?: unknown } | null)?.retryable !== false) {
-      for (const { state, request } of items) void settleLater(s, ctxs[states.indexOf(state)] ?? ctxs[0]!, request, state.leaseUntil ?? 0).catch(() => undefined);
+      for (const { state, request } of items) void settleLater(s, ctxs[states.indexOf(state)] ?? ctxs[0]!, request, state.leaseUntil ?? 0, error).catch(() => undefined);
     }
     return;
   }

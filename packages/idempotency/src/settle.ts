@@ -9,6 +9,7 @@ import pLimit from 'p-limit';
 import { appliedBefore, settleLater as retrySettle } from '@steadyfn/lease/internal';
 import type { PendingCompletion } from './join.js';
 import { remember } from './local.js';
+import { completionAbandoned, logStoreFailure, lostLease } from './settle-log.js';
 import type { Settings } from './options.js';
 import { decodeStored, encodeStored, replay, replayTooLarge, resultStored, type StoredResult } from './record.js';
 import type { IdempotencyState } from './state.js';
@@ -105,7 +106,7 @@ export async function settle(s: Settings, ctx: Context, state: IdempotencyState,
     else if (isCompleteRequest(request)) remember(s, state.key!, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
   } catch (error) {
     logStoreFailure(ctx, error);
-    if ((error as { retryable?: unknown } | null)?.retryable !== false) void settleLater(s, ctx, request, state.leaseUntil ?? 0).catch(() => undefined);
+    if ((error as { retryable?: unknown } | null)?.retryable !== false) void settleLater(s, ctx, request, state.leaseUntil ?? 0, error).catch(() => undefined);
   }
 }
 
@@ -116,28 +117,32 @@ export async function settle(s: Settings, ctx: Context, state: IdempotencyState,
  * that restarts under a completion — a Redis that keeps its data, reached through a client
  * that fails at once while disconnected (the `@steadyfn/connections` profile) — would
  * otherwise leave the record to expire, and the retry would run the function's effects again.
+ * Given up, a completion is said at error (`IDEMPOTENCY_COMPLETION_ABANDONED`) with the last
+ * failure's `cause` and `causeCode` (`failure`, the first call's, when no try ran).
  * Repeating is safe: the store settles only the owner's generation, so a completion applied
  * before its answer was lost is refused the second time (and then read back).
  */
-export async function settleLater(s: Settings, ctx: Context, request: CompleteRequest | ReleaseRequest, until: number): Promise<void> {
+export async function settleLater(s: Settings, ctx: Context, request: CompleteRequest | ReleaseRequest, until: number, failure: unknown): Promise<void> {
+  // The failure the abandon line names: the last try's, or the first call's if none ran.
+  let last = failure;
   const settled = await retrySettle(async () => {
-    const ok = isCompleteRequest(request) ? await s.store.complete(request) : await s.store.release(request);
-    if (ok && isCompleteRequest(request)) remember(s, request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
-    if (!ok && !(await appliedBefore((key) => s.store.get(key), request))) lostLease(ctx);
+    try {
+      const ok = isCompleteRequest(request) ? await s.store.complete(request) : await s.store.release(request);
+      if (ok && isCompleteRequest(request)) remember(s, request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+      if (!ok && !(await appliedBefore((key) => s.store.get(key), request))) lostLease(ctx);
+    } catch (error) {
+      last = error;
+      throw error;
+    }
   }, until);
   // A release given up costs nothing (the record frees itself when the lease ends); a
   // completion given up means a retry after the lease runs the function's effects again.
-  if (!settled && isCompleteRequest(request)) completionAbandoned(ctx);
+  if (!settled && isCompleteRequest(request)) completionAbandoned(ctx, last);
 }
 
 /** One completion (or release), as `completeMany` settles several. */
 export function settleOne(s: Settings, request: CompleteRequest | ReleaseRequest): Promise<boolean> {
   return isCompleteRequest(request) ? s.store.complete(request) : s.store.release(request);
-}
-
-/** The store refused a settle: another invocation took the record over, or it expired. */
-function lostLease(ctx: Context): void {
-  ctx.log.warn('idempotency record was taken over or expired before this invocation finished', { code: 'IDEMPOTENCY_LEASE_LOST' });
 }
 
 /** How many records `explainRefused` reads back at once: a batch reaches 10,000 messages (see `CLAIMS_IN_FLIGHT`, batch.ts). */
@@ -170,29 +175,6 @@ export async function explainRefused(s: Settings, ctx: Context, refused: Readonl
   );
   if (unreadable !== undefined) logStoreFailure(ctx, unreadable);
   if (lost) lostLease(ctx);
-}
-
-/** The background retries of a completion ran out with the lease. */
-function completionAbandoned(ctx: Context): void {
-  ctx.log.error('idempotency record could not be completed before its lease ended; a retry will run the function again', {
-    code: 'IDEMPOTENCY_COMPLETION_ABANDONED',
-  });
-}
-
-/**
- * A settle's store call failed (logged, never thrown). The line carries the failure's class and
- * its `code` (`cause`, `causeCode`: `LEASE_RECORD_UNREADABLE` for a value under the key that
- * `@steadyfn/lease` did not write, `LEASE_STORE_UNAVAILABLE` for an outage), never its message
- * or the value (`errorFacts` of `@steadyfn/handler/internal`).
- */
-export function logStoreFailure(ctx: Context, error: unknown): void {
-  // The function's effects happened; failing now would make the provider run them again.
-  // A store error marked not retryable is not tried again: the line must not promise it.
-  const retried = (error as { retryable?: unknown } | null)?.retryable !== false;
-  ctx.log.error(retried ? 'idempotency record could not be completed; retried until its lease ends' : 'idempotency record could not be completed; the store refused it, not retried', {
-    code: 'IDEMPOTENCY_STORE_UNAVAILABLE',
-    ...errorFacts(error),
-  });
 }
 
 /** `Joiner.completion` (state.ts): the pending completion `pendingCompletion(ctx, result)` hands to another write. */

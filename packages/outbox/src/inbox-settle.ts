@@ -5,6 +5,7 @@
  * lease lasts, repeated in the background.
  */
 import type { Context } from '@steadyfn/handler';
+import { errorFacts } from '@steadyfn/handler/internal';
 import type { CompleteRequest, IdempotencyStore, ReleaseRequest } from '@steadyfn/idempotency';
 import { appliedBefore, settleLater as retrySettle } from '@steadyfn/lease/internal';
 import type { EventEnvelope } from './envelope.js';
@@ -25,6 +26,49 @@ const lostLease = (to: InboxRecords, ctx: Context, event: EventEnvelope, release
   ctx.log.warn(release ? 'inbox record was taken over before its release' : 'inbox record was taken over before completion', { consumer: to.consumer, eventId: event.id });
 
 /**
+ * A settle's store call failed, or the store refused it and reading it back failed for good:
+ * the line says so with the failure's `cause` and `causeCode` (`errorFacts` of
+ * `@steadyfn/handler/internal`: `LEASE_STORE_UNAVAILABLE` for an outage,
+ * `LEASE_RECORD_UNREADABLE` for a value under the key that `@steadyfn/lease` did not write),
+ * never its message or a stored value.
+ */
+function settleFailed(to: InboxRecords, ctx: Context, event: EventEnvelope, release: boolean, error: unknown): void {
+  const what = release ? 'inbox record could not be released' : 'inbox record could not be completed';
+  const line = `${what}; ${retryable(error) ? 'retried until its lease ends' : 'the store refused it, not retried'}`;
+  const fields = { consumer: to.consumer, eventId: event.id, ...errorFacts(error) };
+  // A release that failed only delays the redelivery until the lease ends.
+  if (release) ctx.log.warn(line, fields);
+  else ctx.log.error(line, fields);
+}
+
+/**
+ * Why the store refused these settles, read back (`appliedBefore` of `@steadyfn/lease/internal`):
+ * on a retry (`retried`), one applied before its answer was lost says nothing; records taken over
+ * or expired say "taken over" — on a first call always, even when read back completed: every
+ * invocation completes an event's records with the same fingerprint and result, so one completed
+ * by another invocation that took the lease over reads as this one's. A value under the key
+ * that `@steadyfn/lease` did not write — which a settle refuses as not its own and the read back
+ * refuses for good (`retryable: false`) — says `settleFailed` with its cause code, not "taken
+ * over" (nobody holds it). A read back that
+ * fails for a while (an outage) tells nothing: said as taken over, as before. Never throws.
+ */
+async function explainRefused(to: InboxRecords, ctx: Context, event: EventEnvelope, refused: ReadonlyArray<CompleteRequest | ReleaseRequest>, retried: boolean): Promise<void> {
+  const release = !('result' in refused[0]!);
+  let lost = false;
+  let unreadable: unknown;
+  for (const request of refused) {
+    try {
+      if (!(await appliedBefore((key) => to.store.get(key), request)) || !retried) lost = true;
+    } catch (error) {
+      if (retryable(error)) lost = true;
+      else unreadable ??= error;
+    }
+  }
+  if (unreadable !== undefined) settleFailed(to, ctx, event, release, unreadable);
+  if (lost) lostLease(to, ctx, event, release);
+}
+
+/**
  * The completion (or release) of the event record and its seq marker whose store call
  * failed, repeated in the background while their lease lasts (`settleLater` of
  * `@steadyfn/lease/internal`: backing off 50 ms → 500 ms, stopping at a non-retryable error),
@@ -34,18 +78,24 @@ const lostLease = (to: InboxRecords, ctx: Context, event: EventEnvelope, release
  * again. Repeating is safe: the store settles only the owner's generation, so a settle
  * applied before its answer was lost is refused the second time (and then read back).
  */
-async function settleLater(to: InboxRecords, ctx: Context, event: EventEnvelope, requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, until: number): Promise<void> {
-  const { store, consumer } = to;
+async function settleLater(to: InboxRecords, ctx: Context, event: EventEnvelope, requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, until: number, failure: unknown): Promise<void> {
+  // The failure the abandon line names: the last try's, or the first call's if none ran.
+  let last = failure;
   const settled = await retrySettle(async () => {
-    const results = await store.completeMany(requests);
+    let results: boolean[];
+    try {
+      results = await to.store.completeMany(requests);
+    } catch (error) {
+      last = error;
+      throw error;
+    }
     const refused = requests.filter((_, i) => !results[i]);
-    // Refused: applied before its answer was lost (read back), or the record was taken over.
-    if (refused.length > 0 && !(await Promise.all(refused.map((r) => appliedBefore((key) => store.get(key), r)))).every(Boolean)) lostLease(to, ctx, event, !('result' in requests[0]!));
+    if (refused.length > 0) await explainRefused(to, ctx, event, refused, true);
   }, until);
   // A release given up frees itself when the lease ends; a completion given up means the
   // redelivery after the lease runs the effect again: said, so a second effect is explained.
   if (!settled && 'result' in requests[0]!) {
-    ctx.log.error('inbox record could not be completed before its lease ended; a redelivery will run the effect again', { code: 'INBOX_COMPLETION_ABANDONED', consumer, eventId: event.id });
+    ctx.log.error('inbox record could not be completed before its lease ended; a redelivery will run the effect again', { code: 'INBOX_COMPLETION_ABANDONED', consumer: to.consumer, eventId: event.id, ...errorFacts(last) });
   }
 }
 
@@ -60,14 +110,16 @@ export async function releaseEvent(to: InboxRecords, ctx: Context, state: InboxS
     { key: state.eventKey!, owner: state.owner! },
     { key: state.seqKey!, owner: state.owner! },
   ];
-  await to.store.completeMany(requests).catch((error: unknown) => {
-    ctx.log.warn(retryable(error) ? 'inbox record could not be released; retried until its lease ends' : 'inbox record could not be released; the store refused it, not retried', {
-      consumer: to.consumer,
-      eventId: event.id,
-      cause: error instanceof Error ? error.name : typeof error,
-    });
-    if (retryable(error)) void settleLater(to, ctx, event, requests, state.leaseUntil ?? 0).catch(() => undefined);
-  });
+  let results: boolean[];
+  try {
+    results = await to.store.completeMany(requests);
+  } catch (error) {
+    settleFailed(to, ctx, event, true, error);
+    if (retryable(error)) void settleLater(to, ctx, event, requests, state.leaseUntil ?? 0, error).catch(() => undefined);
+    return;
+  }
+  const refused = requests.filter((_, i) => !results[i]);
+  if (refused.length > 0) await explainRefused(to, ctx, event, refused, false);
 }
 
 /**
@@ -86,13 +138,10 @@ export async function completeEvent(to: InboxRecords, ctx: Context, state: Inbox
   try {
     results = await to.store.completeMany(requests);
   } catch (error) {
-    ctx.log.error(retryable(error) ? 'inbox record could not be completed; retried until its lease ends' : 'inbox record could not be completed; the store refused it, not retried', {
-      consumer: to.consumer,
-      eventId: event.id,
-      cause: error instanceof Error ? error.name : typeof error,
-    });
-    if (retryable(error)) void settleLater(to, ctx, event, requests, state.leaseUntil ?? 0).catch(() => undefined);
+    settleFailed(to, ctx, event, false, error);
+    if (retryable(error)) void settleLater(to, ctx, event, requests, state.leaseUntil ?? 0, error).catch(() => undefined);
     return;
   }
-  if (results.some((ok) => !ok)) lostLease(to, ctx, event, false);
+  const refused = requests.filter((_, i) => !results[i]);
+  if (refused.length > 0) await explainRefused(to, ctx, event, refused, false);
 }

@@ -81,7 +81,9 @@ describe('inbox with claim-checked events (moto SQS + S3)', () => {
     const consume = handler({ use: [inbox({ store: memoryStore(), consumer: 'no-s3' })], logSink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }, async () => undefined);
     const result = (await consume.aws({ Records: [record] }, { awsRequestId: randomUUID(), functionName: 'reader', getRemainingTimeInMillis: () => 30_000 })) as { batchItemFailures: unknown[] };
     expect(result.batchItemFailures).toHaveLength(1);
-    expect(lines.find((l) => l.code === 'OUTBOX_SQS_CLAIM_CHECK_INVALID')).toMatchObject({ field: 'claimCheck' });
+    // Its own code: the deployment is to be fixed (not a malformed pointer, OUTBOX_SQS_CLAIM_CHECK_INVALID).
+    expect(lines.find((l) => l.code === 'OUTBOX_SQS_CLAIM_CHECK_NO_READER')).toMatchObject({ field: 'claimCheck' });
+    expect(lines.some((l) => l.code === 'OUTBOX_SQS_CLAIM_CHECK_INVALID')).toBe(false);
   });
 
   it("under terminalErrors 'ack': a malformed pointer (the message's own fault) is acknowledged; a reader without claimCheck (the deployment's) is kept", async () => {

@@ -96,8 +96,9 @@ const RESOLVE_KEYS = keysOf<{ s3?: S3Sender; signal?: AbortSignal }>({ s3: true,
  * @returns The body as the producer passed it to `send()`.
  * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` when the object's size or SHA-256
  *   differ from the pointer's, `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone (`kind: 'object'`,
- *   status 500), `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer (`kind: 'pointer'`, 400)
- *   or a missing `s3` client (`kind: 'reader'`, 500, logged with `field: 's3'`).
+ *   status 500), `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer (`kind: 'pointer'`, 400),
+ *   `OUTBOX_SQS_CLAIM_CHECK_NO_READER` for a missing `s3` client (`kind: 'reader'`, 500, logged
+ *   with `field: 's3'`: the deployment's fault, not the message's).
  * @throws {ConfigurationError} `CONFIG_INVALID` when `options` is not an object (field `options`), `s3` is a client of
  *   another AWS service (an `SQSClient`), or for an unknown option key.
  * @example

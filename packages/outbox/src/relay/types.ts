@@ -217,10 +217,12 @@ export interface RelayStore {
    * With `signal`: once it aborts, nothing more is read — checked before each command (Redis: each
    * partition-list page and quarantine hash) or document (MongoDB), a read in flight given up —
    * and the call rejects with the signal's reason (`ctx.signal`'s: `DeadlineExceededError`, `DEADLINE_EXCEEDED`).
+   * Redis: once `limit` entries are listed, each remaining partition costs one `TYPE` (for the
+   * 409 below), not an `HGETALL` of a hash it will not list; an unreadable entry there is not told.
    *
    * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409), Redis, when a
-   *   partition's quarantine hash (or the partition list) holds another type: the message names
-   *   its role, name and type, never what it holds.
+   *   partition's quarantine hash (or the partition list) holds another type, past `limit` too:
+   *   the message names its role, name and type, never what it holds.
    */
   listQuarantined(options: { limit: number; onUnreadable?: (entry: UnreadableQuarantine) => void } & StoreCallOptions): Promise<QuarantineEntry[]>;
   /**

@@ -59,7 +59,7 @@ describe.each(sqsServers())('claim check with SQS on $name and S3 on moto', ({ n
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: pointer.key }));
     await expect(resolveClaimCheck(message!, { s3 })).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_MISSING', kind: 'object', status: 500 });
     // Without a reader: the deployment's fault (500), logged naming the option, not a malformed pointer.
-    await expect(resolveClaimCheck(message!)).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_INVALID', kind: 'reader', status: 500, logFields: { field: 's3' } });
+    await expect(resolveClaimCheck(message!)).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_NO_READER', kind: 'reader', status: 500, logFields: { field: 's3' } });
     // A malformed pointer: the message's own fault (400), whoever reads it.
     for (const reader of [{ s3 }, undefined]) {
       await expect(resolveClaimCheck({ ...message!, Body: 'not a pointer' }, reader)).rejects.toMatchObject({ code: 'OUTBOX_SQS_CLAIM_CHECK_INVALID', kind: 'pointer', status: 400 });

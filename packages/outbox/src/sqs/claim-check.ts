@@ -11,6 +11,7 @@ import { ClaimCheckError } from './errors.js';
 import { errorCode, httpStatus } from './classify.js';
 import { awsClientOption, ConfigurationError, intOption, invalidOption, s3BucketOption, serviceIdOf } from '@steadyfn/handler/internal';
 import { SERVICE_MAX_MESSAGE_BYTES } from './limits.js';
+import { hasLoneSurrogate } from './chars.js';
 
 /** S3's longest object key, in bytes of its UTF-8 encoding (S3 user guide, "Naming objects"). */
 export const S3_MAX_KEY_BYTES = 1024;
@@ -88,7 +89,8 @@ export interface ClaimCheckOptions {
    * strip such slashes: with consumers outside `@steadyfn/outbox`, prefer a prefix without them.
    * S3 keys are at most 1024 bytes (UTF-8): when prefix + id would be longer, the key is prefix +
    * the id's SHA-256 (64 lowercase hex digits), the same for every retry. A prefix over 960 bytes
-   * (UTF-8) leaves no room for that and is refused (`CONFIG_INVALID`, field `prefix`).
+   * (UTF-8) leaves no room for that and is refused (`CONFIG_INVALID`, field `prefix`), as is
+   * one holding a lone surrogate (no UTF-8 encoding, so no S3 key).
    * @default 'claims/'
    */
   prefix?: string;
@@ -166,18 +168,26 @@ function describeClaimCheck(got: unknown, use: string): string {
 
 /** What a claim-check `prefix` must be (the refusal's "expected"). */
 const PREFIX_EXPECTED = `a string of at most ${MAX_CLAIM_CHECK_PREFIX_BYTES} bytes (UTF-8)`;
+/** What a claim-check `prefix` holding a lone surrogate must be instead (the refusal's "expected"). */
+const PREFIX_WELL_FORMED = 'a well-formed string: no lone surrogate (S3 object keys are UTF-8)';
 
 /**
  * Checks a claim check's fields (`s3`, `bucket` unless `bucket` is optional, `prefix`,
  * `thresholdBytes`), naming each as `<at><field>`: `s3ClaimCheck()` checks its options with `at`
  * `''`, `sqsSender()` its `claimCheck` with `'claimCheck.'`.
  * @throws {ConfigurationError} `CONFIG_INVALID` naming the field (a `prefix` over
- *   {@link MAX_CLAIM_CHECK_PREFIX_BYTES} bytes included).
+ *   {@link MAX_CLAIM_CHECK_PREFIX_BYTES} bytes included, and one holding a lone surrogate,
+ *   U+D800–U+DFFF unpaired: it has no UTF-8 encoding, and an S3 key is UTF-8 — the SDK would
+ *   send U+FFFD in its place, so the object would land under another key than the pointer names).
  */
 export function checkClaimCheckFields(owner: string, at: string, claim: Partial<ClaimCheckOptions>, bucketOptional: boolean): void {
   awsClientOption(owner, `${at}s3`, claim.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
   if (!bucketOptional || claim.bucket !== undefined) s3BucketOption(owner, `${at}bucket`, claim.bucket, { accessPoints: true });
   if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(owner, `${at}prefix`, PREFIX_EXPECTED, claim.prefix);
+  if (typeof claim.prefix === 'string' && hasLoneSurrogate(claim.prefix)) {
+    // Not quoted either, nor the position: only that it is there.
+    throw new ConfigurationError(`${owner}(): option "${at}prefix" must be ${PREFIX_WELL_FORMED}; got a string holding one`, { field: `${at}prefix`, expected: PREFIX_WELL_FORMED });
+  }
   const prefixBytes = typeof claim.prefix === 'string' ? Buffer.byteLength(claim.prefix, 'utf8') : 0;
   if (prefixBytes > MAX_CLAIM_CHECK_PREFIX_BYTES) {
     // The value is not quoted: a key prefix may carry a tenant or path the log should not.
@@ -281,13 +291,14 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
 }
 
 /**
- * A claim-checked message read without a claim check: names the reader's own option (`field`:
- * `s3` for `resolveClaimCheck`, `claimCheck` for the inbox) and logs it, so the failure is not
- * taken for a malformed pointer.
+ * A claim-checked message read without a claim check: `OUTBOX_SQS_CLAIM_CHECK_NO_READER`, its own
+ * code (the deployment is to be fixed and the dead-letter queue redriven — a malformed pointer,
+ * `OUTBOX_SQS_CLAIM_CHECK_INVALID`, is the message's own fault), naming the reader's own option
+ * (`field`: `s3` for `resolveClaimCheck`, `claimCheck` for the inbox) in the message and the log.
  */
 export function missingClaimCheck(owner: string, field: string, wanted: string): ClaimCheckError {
   return new ClaimCheckError(
-    'OUTBOX_SQS_CLAIM_CHECK_INVALID',
+    'OUTBOX_SQS_CLAIM_CHECK_NO_READER',
     `${owner}(): option "${field}" is required for a claim-checked message (attribute ${CLAIM_CHECK_ATTRIBUTE}): ${wanted}`,
     'reader',
     { logFields: { field } },

@@ -80,7 +80,8 @@ export class WatchdogUnavailableError extends SteadyError {
  * - `pointer`: the message's pointer body is malformed — the message's own fault: 400, so
  *   `terminalErrors: 'ack'` drops it, as a body that is no outbox event;
  * - `reader`: a claim-checked message reached a reader given no claim check (no S3 client) —
- *   the deployment's fault: 500;
+ *   the deployment's fault: 500, code `OUTBOX_SQS_CLAIM_CHECK_NO_READER` (fix the deployment, then
+ *   redrive the dead-letter queue: the message itself is sound);
  * - `object`: the object is missing, or its size or SHA-256 differ from the pointer's — the
  *   bucket's: 500.
  * A 500 is kept for the dead-letter queue under every `terminalErrors` setting.
@@ -104,14 +105,15 @@ export class ClaimCheckError extends SteadyError {
   readonly kind: ClaimCheckFailureKind;
   /**
    * @param code - `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` (size or hash), `OUTBOX_SQS_CLAIM_CHECK_MISSING`
-   *   (no object), `OUTBOX_SQS_CLAIM_CHECK_INVALID` (a malformed pointer, or no reader).
+   *   (no object), `OUTBOX_SQS_CLAIM_CHECK_INVALID` (a malformed pointer), `OUTBOX_SQS_CLAIM_CHECK_NO_READER`
+   *   (no claim check given to the reader: its own code, as the fix is the deployment's, not the message's).
    * @param kind - What it is about; sets the status (`pointer` 400, `reader` and `object` 500).
    * @param options.logFields - Logged with the failure (a queue consumer's log shows the code, not
    *   the message): `{ field: 's3' }` or `{ field: 'claimCheck' }` naming the reader's option when
    *   it was given no claim check.
    */
   constructor(
-    code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID',
+    code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID' | 'OUTBOX_SQS_CLAIM_CHECK_NO_READER',
     message: string,
     kind: ClaimCheckFailureKind,
     options: { cause?: unknown; logFields?: Record<string, string> } = {},

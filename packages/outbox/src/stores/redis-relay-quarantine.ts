@@ -4,13 +4,14 @@
  *
  *   quarantine       HSET the record (the QUARANTINE script)
  *   redrive          HDEL it and reset the aggregate's counters, only while it is the one named
- *   listQuarantined  HGETALL each listed partition's hash
+ *   listQuarantined  HGETALL each listed partition's hash until `limit` entries are listed, then
+ *                    only TYPE each remaining one (a hash of another type still refuses the call)
  */
 import { raceSignal, throwIfAborted } from '@steadyfn/handler/internal';
 import { QuarantineUnreadableError } from '../errors.js';
 import type { QuarantineEntry, RelayStore } from '../relay/types.js';
 import { flatPairs, type RedisLike } from './redis-client.js';
-import { partitionKeys } from './redis-keys.js';
+import { ownKeyTypeError, partitionKeys } from './redis-keys.js';
 import type { RunScript } from './redis-relay-begin.js';
 import { listPartitions, ownKeysChecked } from './redis-relay-calls.js';
 import { QUARANTINE, REDRIVE } from './redis-relay-scripts.js';
@@ -25,6 +26,16 @@ function quarantineRecord(raw: string): { fromSeq: number; reason: string; at: n
   }
   const { fromSeq, reason, at } = (entry ?? {}) as Record<string, unknown>;
   return typeof entry === 'object' && Number.isSafeInteger(fromSeq) && typeof reason === 'string' && Number.isSafeInteger(at) ? { fromSeq: fromSeq as number, reason, at: at as number } : undefined;
+}
+
+/**
+ * One TYPE of a quarantine hash past the listing's `limit`.
+ * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409) when it holds another type,
+ *   as `HGETALL`'s WRONGTYPE would be (`ownKeyTypeError`: role, name, type, never what it holds).
+ */
+async function quarantineTypeChecked(client: RedisLike, key: string): Promise<void> {
+  const found = String(await client.call('TYPE', key));
+  if (found !== 'hash' && found !== 'none') throw ownKeyTypeError('quarantine hash', key, found, 'hash', 'nothing was relayed');
 }
 
 /** The quarantine calls of the Redis relay store under `prefix`, through `getClient` and `run`. */
@@ -47,6 +58,12 @@ export function redisQuarantines(prefix: string, getClient: () => Promise<RedisL
       const out: QuarantineEntry[] = [];
       for (const tag of await listPartitions(client, prefix, signal)) {
         const key = partitionKeys(prefix, tag).quarantine;
+        if (out.length >= limit) {
+          // Listed in full: a partition past the limit is only checked to be a hash (or none),
+          // so one of another type still refuses the call, without reading a hash it won't list.
+          await raceSignal(quarantineTypeChecked(client, key), signal);
+          continue;
+        }
         const hash = client.call('HGETALL', key).catch(async (error: unknown) => {
           throw await ownKeysChecked(client, error, [['quarantine hash', key, 'hash']]);
         });

@@ -1,0 +1,58 @@
+/**
+ * The log lines of the settle path (settle.ts, batch.ts): each carries a stable `code` and, for
+ * a store failure, the failure's class and code — never its message or a stored value.
+ */
+import type { Context } from '@steadyfn/handler';
+import { errorFacts } from '@steadyfn/handler/internal';
+
+/**
+ * `causeCode` of a store failure whose thrown value carries no `code` (a custom store's plain
+ * `Error`, a driver error rethrown as it is): the field is always there, so a log query on it
+ * never misses a line.
+ */
+export const UNKNOWN_CAUSE_CODE = 'UNKNOWN';
+
+/**
+ * What a store failure's log line says of it: `cause` (its class name, or `typeof` for a
+ * non-`Error`) and `causeCode` — its `code` (`LEASE_STORE_UNAVAILABLE` for an outage,
+ * `LEASE_RECORD_UNREADABLE` for a value under the key that `@steadyfn/lease` did not write,
+ * a driver's code) or {@link UNKNOWN_CAUSE_CODE} — through `errorFacts` of
+ * `@steadyfn/handler/internal`. Never throws.
+ */
+export function storeFailureFacts(error: unknown): { cause: string; causeCode: string | number } {
+  const facts = errorFacts(error);
+  return { cause: facts.cause, causeCode: facts.causeCode ?? UNKNOWN_CAUSE_CODE };
+}
+
+/** The store refused a settle: another invocation took the record over, or it expired. */
+export function lostLease(ctx: Context): void {
+  ctx.log.warn('idempotency record was taken over or expired before this invocation finished', { code: 'IDEMPOTENCY_LEASE_LOST' });
+}
+
+/**
+ * The background retries of a completion ended without it (the lease ran out, or the store
+ * refused it for good): `IDEMPOTENCY_COMPLETION_ABANDONED` with the last failure's
+ * {@link storeFailureFacts}.
+ */
+export function completionAbandoned(ctx: Context, lastError: unknown): void {
+  ctx.log.error('idempotency record could not be completed before its lease ended; a retry will run the function again', {
+    code: 'IDEMPOTENCY_COMPLETION_ABANDONED',
+    ...storeFailureFacts(lastError),
+  });
+}
+
+/**
+ * A settle's store call failed (logged, never thrown). The line keeps the code
+ * `IDEMPOTENCY_STORE_UNAVAILABLE` whatever the failure (existing log queries match it) — an
+ * outage, or a store reached that answered what it cannot settle — and always carries
+ * `cause` and `causeCode` ({@link storeFailureFacts}), which tell those apart.
+ */
+export function logStoreFailure(ctx: Context, error: unknown): void {
+  // The function's effects happened; failing now would make the provider run them again.
+  // A store error marked not retryable is not tried again: the line must not promise it.
+  const retried = (error as { retryable?: unknown } | null)?.retryable !== false;
+  ctx.log.error(retried ? 'idempotency record could not be completed; retried until its lease ends' : 'idempotency record could not be completed; the store refused it, not retried', {
+    code: 'IDEMPOTENCY_STORE_UNAVAILABLE',
+    ...storeFailureFacts(error),
+  });
+}
