@@ -4,7 +4,7 @@
  * was sent). `httpInput` (http.ts) decides what the function receives from these answers.
  */
 import { httpError, MalformedEventError, type SteadyError } from './errors.js';
-import { parseMediaType } from './internal/media-type.js';
+import { parseMediaType, repeatedCharsets } from './internal/media-type.js';
 import type { BodyMode } from './message.js';
 
 /** The charset a `Content-Type` declares. */
@@ -52,6 +52,21 @@ export function sniffBom(bytes: Uint8Array): { encoding: string; length: number 
   if (a === 0xfe && b === 0xff) return { encoding: 'utf-16be', length: 2 };
   if (a === 0xff && b === 0xfe) return { encoding: 'utf-16le', length: 2 };
   return undefined;
+}
+
+/**
+ * Refuses a `Content-Type` whose `charset` is given more than once with different values
+ * (`text/plain; charset=utf-8; charset=latin1`): readers in front of the function may take
+ * either (see `repeatedCharsets` for why), so the body's text is ambiguous. The label is not
+ * echoed.
+ *
+ * @throws SteadyError (`UNSUPPORTED_MEDIA_TYPE`, 415, field `headers.content-type.charset`)
+ */
+export function checkOneCharset(contentType: string): void {
+  if (repeatedCharsets(contentType) === undefined) return;
+  throw httpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body declares more than one charset', {
+    issues: [{ field: 'headers.content-type.charset', message: 'More than one charset', expected: 'one charset parameter' }],
+  });
 }
 
 /** The 415 for a charset Node's TextDecoder cannot decode. */

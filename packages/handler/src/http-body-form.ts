@@ -62,21 +62,57 @@ function percentDecode(text: string, encoding: string): string | undefined {
   return decoded === undefined ? undefined : out + decoded;
 }
 
+/** The name of the field an HTML form fills with its submission's encoding (HTML, "constructing the entry list"). */
+const CHARSET_FIELD = '_charset_';
+
+/**
+ * The encoding (WHATWG Encoding Standard name) the `_charset_` fields of a form's pairs name:
+ * HTML fills a hidden input named `_charset_` with the encoding it submits the form in (the
+ * page's: `windows-1252`, `Shift_JIS`), the one sign of it a form without a `charset`
+ * parameter carries. Undefined without such a field, for a label TextDecoder cannot decode,
+ * and when two such fields name different encodings (ambiguous: read as UTF-8, as without one).
+ */
+function charsetFieldEncoding(pairs: readonly string[]): string | undefined {
+  let found: string | undefined;
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const rawName = eq === -1 ? pair : pair.slice(0, eq);
+    // The name as sent (a browser never escapes `_`), or escaped: the urlencoded parser's `_charset_` either way.
+    if (rawName !== CHARSET_FIELD && !(rawName.includes('%') && percentDecode(rawName, 'utf-8') === CHARSET_FIELD)) continue;
+    const label = eq === -1 ? undefined : percentDecode(pair.slice(eq + 1).replaceAll('+', ' '), 'utf-8');
+    let encoding: string | undefined;
+    try {
+      encoding = label === undefined ? undefined : new TextDecoder(label).encoding;
+    } catch {
+      encoding = undefined; // a label TextDecoder cannot decode, or one of those it maps to `replacement`
+    }
+    if (encoding === undefined || (found !== undefined && found !== encoding)) return undefined;
+    found = encoding;
+  }
+  return found;
+}
+
 /**
  * The fields of an `application/x-www-form-urlencoded` body, its text already read (`a=1&a=2&b=x+y`
  * → `{ a: ['1', '2'], b: 'x y' }`: a repeated name keeps every value, as an array), parsed as
  * the WHATWG URL Standard's urlencoded parser does — split on `&`, then the first `=`, `+` is a
  * space — except that percent-decoded bytes are text in the form's charset `encoding` (as a
  * browser encodes a form in its page's charset, and as body-parser's `charset` and servlet
- * containers read it: `name=Jos%E9` under `charset=ISO-8859-1` is `José`), UTF-8 when it
- * names none. UTF-16, which no browser sends a form in (the Encoding Standard's "output
- * encoding"), percent-decodes as UTF-8. Undefined when an escaped byte sequence is not valid in
- * that charset (`%E9` alone under UTF-8): never U+FFFD in place of what was sent.
+ * containers read it: `name=Jos%E9` under `charset=ISO-8859-1` is `José`). Without an
+ * `encoding` (the body's `Content-Type` names no charset), the one a `_charset_` field names
+ * (`_charset_=Shift_JIS&q=%93%FA%96%7B` is `{ _charset_: 'Shift_JIS', q: '日本' }`: HTML's form
+ * submission encodes in the page's encoding and fills that field with its name, while the WHATWG
+ * URL Standard's parser reads UTF-8 only), else UTF-8. UTF-16, which no browser sends a form in
+ * (the Encoding Standard's "output encoding"), percent-decodes as UTF-8. Undefined when an
+ * escaped byte sequence is not valid in that charset (`%E9` alone under UTF-8): never U+FFFD in
+ * place of what was sent.
  */
-export function formFieldsIn(text: string, encoding = 'utf-8'): Record<string, string | string[]> | undefined {
-  const bytesIn = encoding === 'utf-16le' || encoding === 'utf-16be' ? 'utf-8' : encoding;
+export function formFieldsIn(text: string, encoding?: string): Record<string, string | string[]> | undefined {
+  const pairs = text.split('&');
+  const named = encoding ?? charsetFieldEncoding(pairs) ?? 'utf-8';
+  const bytesIn = named === 'utf-16le' || named === 'utf-16be' ? 'utf-8' : named;
   const all: Record<string, string[]> = {};
-  for (const pair of text.split('&')) {
+  for (const pair of pairs) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const name = percentDecode((eq === -1 ? pair : pair.slice(0, eq)).replaceAll('+', ' '), bytesIn);

@@ -5,6 +5,6 @@
  * applies to the bytes (http-body-coding.ts). `httpInput` (http.ts) decides what the function
  * receives from these answers.
  */
-export { charsetBytesLost, declaredCharset, decodeStrict, sniffBom, textInCharset, type DeclaredCharset } from './http-body-charset.js';
+export { charsetBytesLost, checkOneCharset, declaredCharset, decodeStrict, sniffBom, textInCharset, type DeclaredCharset } from './http-body-charset.js';
 export { formFieldsIn } from './http-body-form.js';
 export { codedBodyLost, codingLikelyLeft, contentCodings, stillContentCoded } from './http-body-coding.js';
