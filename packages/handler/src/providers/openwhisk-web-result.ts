@@ -15,7 +15,8 @@ export interface OpenWhiskWebResult {
   headers: Record<string, string | string[]>;
   /**
    * Text for textual media types (bytes the function returned are decoded with the type's
-   * `charset`, UTF-8 by default: the controller sends this text as UTF-8, labelled so);
+   * `charset`, UTF-8 by default: the controller sends this text as UTF-8, labelled so; bytes
+   * not valid in it are answered `INVALID_HTTP_RESULT` instead, see `webBodyUnsendable`);
    * base64 for binary ones (the controller decodes it); a parsed JSON value for JSON media
    * types. Absent for an empty body.
    */
