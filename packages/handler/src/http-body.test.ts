@@ -84,3 +84,14 @@ describe('stillContentCoded: raw deflate (review F6)', () => {
     expect(stillContentCoded('deflate', Buffer.concat([deflateRawSync(Buffer.from('abc')), Buffer.from('trailing text')]))).toBe(false);
   });
 });
+
+describe('formFieldsIn: the encoding a _charset_ field names, without a charset', () => {
+  it('reads the other fields in it, strictly; an escaped name counts; a given encoding wins', () => {
+    expect(formFieldsIn('_charset_=windows-1252&a=%E9')).toEqual({ _charset_: 'windows-1252', a: 'é' });
+    expect(formFieldsIn('%5Fcharset%5F=Shift%5FJIS&a=%83A')).toEqual({ _charset_: 'Shift_JIS', a: 'ア' });
+    expect(formFieldsIn('_charset_=shift_jis&a=%83')).toBeUndefined();
+    expect(formFieldsIn('_charset_=windows-1252&a=%C3%A9', 'utf-8')).toEqual({ _charset_: 'windows-1252', a: 'é' });
+    expect(formFieldsIn('_charset_&a=%C3%A9')).toEqual({ _charset_: '', a: 'é' });
+    expect(formFieldsIn('_charset_=utf-16le&a=%C3%A9')).toEqual({ _charset_: 'utf-16le', a: 'é' });
+  });
+});

@@ -7,7 +7,7 @@ import { MalformedEventError } from './errors.js';
 import { decodeBase64Strict } from './internal/base64.js';
 import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, withoutBom, MAX_JSON_DEPTH } from './internal/json.js';
 import { hasSeveralMediaTypes, isTextualContentType } from './internal/media-type.js';
-import { charsetBytesLost, codedBodyLost, codingLikelyLeft, contentCodings, declaredCharset, formFieldsIn, stillContentCoded, textInCharset } from './http-body.js';
+import { charsetBytesLost, checkOneCharset, codedBodyLost, codingLikelyLeft, contentCodings, declaredCharset, formFieldsIn, stillContentCoded, textInCharset } from './http-body.js';
 import { getOwn, setOwn } from './internal/record.js';
 import type { BodyMode } from './message.js';
 import type { HttpRequest } from './types.js';
@@ -144,7 +144,8 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
  *   its charset (field `body`), for JSON that does not parse or is not UTF-8, and for more than
  *   one Content-Type (field `headers.content-type`)
  * @throws SteadyError (`UNSUPPORTED_MEDIA_TYPE`, 415) under `'text'` for a charset this Node.js
- *   cannot decode (field `headers.content-type.charset`); in any mode, for `textDecoded` text
+ *   cannot decode (field `headers.content-type.charset`); in any mode but `'bytes'`, for a
+ *   `charset` given more than once with different values (same field); in any mode, for `textDecoded` text
  *   holding U+FFFD under a declared charset other than UTF-8 (field
  *   `headers.content-type.charset`, its bytes lost) or under a `Content-Encoding` likely not
  *   undone (field `headers.content-encoding`)
@@ -180,6 +181,7 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
   if ((request.multiHeaders?.['content-type']?.length ?? 0) > 1 || hasSeveralMediaTypes(type)) {
     throw new MalformedEventError('Request has more than one Content-Type', [{ field: 'headers.content-type', message: 'More than one media type', expected: 'one media type' }]);
   }
+  checkOneCharset(type); // a charset given twice, differently, is as ambiguous: 415
   const bytes = request.rawBytes;
   const inCharset = (): string | null | undefined => (bytes === undefined || textDecoded ? undefined : textInCharset(bytes, charset, mode));
   if (mode === 'text') return inCharset() ?? checkedText(request, body);

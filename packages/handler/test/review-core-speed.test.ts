@@ -169,18 +169,27 @@ describe('ctx.signal, read here or there', () => {
 describe('the shared deadline watch under many invocations', () => {
   it('invocations with deadlines in shuffled order each abort at their own bound, never before it, with DEADLINE_EXCEEDED; none is lost', async () => {
     const offsets = [240, 60, 180, 20, 300, 120, 40, 260, 100, 200, 80, 160];
+    // Every bound is `base` plus its offset out: a function starts only before its bound (less the
+    // margin), and one that never starts is DEADLINE_EXCEEDED with no abort to see. With the
+    // offsets alone, the nearest bound left 10 ms for the calls before it, which a loaded machine
+    // took; the bounds keep their shuffled order and 20 ms spacing.
+    const base = 1_000;
     const aborts: Array<{ i: number; early: boolean }> = [];
     const main = handler({ deadlineMarginMs: 10, logSink: () => undefined }, async (input, ctx) => {
       const { i, answerAt } = input as { i: number; answerAt: number };
+      const seen = () => aborts.push({ i, early: Date.now() < answerAt });
+      // Already aborted when first read (a pause past the bound after the start check): an
+      // abort listener added now would never run, and the test would hang instead of failing.
+      if (ctx.signal.aborted) return void seen();
       await new Promise<void>((resolve) =>
         ctx.signal.addEventListener('abort', () => {
-          aborts.push({ i, early: Date.now() < answerAt });
+          seen();
           resolve();
         }),
       );
       return 'late';
     });
-    const start = Date.now();
+    const start = Date.now() + base;
     const results = await Promise.all(offsets.map((ms, i) => outcome(main.invoke({ i, answerAt: start + ms - 10 }, { deadline: start + ms }))));
     expect(results.every((r) => r.ok === false && r.code === 'DEADLINE_EXCEEDED')).toBe(true);
     expect(aborts.map((a) => a.i).sort((a, b) => a - b)).toEqual(offsets.map((_, i) => i));

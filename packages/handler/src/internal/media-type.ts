@@ -15,7 +15,11 @@ export interface MediaType {
   essence: string;
   /** Whether a `charset=` parameter is present (any value). */
   charset: boolean;
-  /** The `charset` parameter's value, unquoted (`Shift_JIS`, `utf-8`); undefined without one. */
+  /**
+   * The `charset` parameter's value, unquoted (`Shift_JIS`, `utf-8`); undefined without one. The
+   * first of a repeated `charset` (WHATWG MIME Sniffing); a request body whose charset is
+   * repeated with different values is refused before it is read (see `repeatedCharsets`).
+   */
   charsetName?: string;
   /**
    * Every parameter other than `charset`, by lower-cased name, values unquoted (the first of a
@@ -111,4 +115,47 @@ export function hasSeveralMediaTypes(value: string | undefined): boolean {
     else if (c === ',' && !quoted) return true;
   }
   return false;
+}
+
+/**
+ * The values of a `Content-Type`'s `charset` parameter when it is given more than once with
+ * values that differ (compared case-insensitively, as charset names are: RFC 9110 §8.3.2),
+ * unquoted and in order; undefined when it is given at most once, or repeated with one value.
+ *
+ * Why a request body under one is refused rather than read in the first value: RFC 9110 §8.3.1
+ * defines a media type's parameters without saying which of a repeated name counts, and RFC 6838
+ * §4.3 makes naming a parameter more than once an error. Parsers disagree: the WHATWG MIME
+ * Sniffing "parse a MIME type" algorithm and jshttp's `content-type` keep the first, a parser
+ * that fills a map as it reads keeps the last. A WAF or validator in front of the function may
+ * thus read the body in one charset and this package in another — the same ambiguity as two
+ * Content-Type headers, refused the same way (`httpInput`). A response's own Content-Type is
+ * the function's and is read with the first value, as WHATWG says.
+ *
+ * @example
+ * repeatedCharsets('text/plain; charset=utf-8; charset=latin1'); // ['utf-8', 'latin1']
+ * repeatedCharsets('text/plain; charset=utf-8; charset="UTF-8"'); // undefined
+ * repeatedCharsets('text/plain; note="charset=a;charset=b"; charset=utf-8'); // undefined
+ */
+export function repeatedCharsets(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const lower = value.toLowerCase();
+  const first = lower.indexOf('charset');
+  if (first === -1 || lower.indexOf('charset', first + 1) === -1) return undefined; // the common case: no scan
+  const values: string[] = [];
+  // Parameters split on `;` outside quoted values; each read by the same parser as the whole.
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i <= value.length; i++) {
+    const c = value[i];
+    if (quoted && c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+    else if ((c === ';' && !quoted) || i === value.length) {
+      if (start > 0) {
+        const charset = parseContentType(`x/x;${value.slice(start, i)}`).parameters.charset;
+        if (charset !== undefined) values.push(charset.trim());
+      }
+      start = i + 1;
+    }
+  }
+  return new Set(values.map((v) => v.toLowerCase())).size > 1 ? values : undefined;
 }

@@ -1,7 +1,8 @@
 /**
  * Apache OpenWhisk web actions: the request the controller hands over as `__ow_*` params, read
- * into an `HttpRequest` (raw and non-raw), and the response rendered as the web action result
- * the controller sends (`statusCode`, `headers`, `body`; 5xx under `error`). The activation
+ * into an `HttpRequest` (raw and non-raw), and what the controller can send: the statuses it
+ * knows, the result size it takes, 5xx results under `error` (the result's own shape is
+ * providers/openwhisk-web-result.ts). The activation
  * entry (`invokeOpenWhisk`, providers/openwhisk.ts) dispatches here.
  */
 import { MalformedEventError } from '../errors.js';
@@ -11,25 +12,13 @@ import { isOpenWhiskBinaryMedia, isOpenWhiskJsonMedia as isJsonFamily, isOpenWhi
 import { setOwn, str, type Rec } from '../internal/record.js';
 import type { Definition, HttpAnswer, Invocation } from '../invoke.js';
 import type { Logger } from '../logger.js';
-import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, sentResponse, type HttpResponse } from '../response.js';
+import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, type HttpResponse } from '../response.js';
 import { OPENWHISK_RESULT_LIMIT_BYTES } from '../internal/limits.js';
-import { decodeCharset } from '../internal/text.js';
+import { toOpenWhiskWebResult, webBodyUnsendable } from './openwhisk-web-result.js';
 import { valueTooDeep, MAX_JSON_DEPTH } from '../internal/json.js';
 import type { HttpRequest } from '../types.js';
 
-/** What a web action returns to the OpenWhisk controller (`.http` extension). */
-export interface OpenWhiskWebResult {
-  statusCode: number;
-  /** A list sends the header once per value (the controller's `headersFromJson`); `set-cookie` is always one line per cookie. */
-  headers: Record<string, string | string[]>;
-  /**
-   * Text for textual media types (bytes the function returned are decoded with the type's
-   * `charset`, UTF-8 by default: the controller sends this text as UTF-8, labelled so);
-   * base64 for binary ones (the controller decodes it); a parsed JSON value for JSON media
-   * types. Absent for an empty body.
-   */
-  body?: unknown;
-}
+export { toOpenWhiskWebResult, type OpenWhiskWebResult } from './openwhisk-web-result.js';
 
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
 
@@ -118,67 +107,6 @@ export function webInvocation(params: Rec, activationId: string, def: Definition
   };
 }
 
-function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return typeof v === 'string' ? v : v[0];
-  return undefined;
-}
-
-/** Headers for the controller: repeated ones as lists, and every cookie its own `set-cookie` line. */
-function webHeaders(res: HttpResponse): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(res.headers)) setOwn(headers, name, typeof value === 'string' ? value : [...value]);
-  if (res.cookies.length > 0) headers['set-cookie'] = res.cookies.length === 1 ? res.cookies[0]! : [...res.cookies];
-  return headers;
-}
-
-export function toOpenWhiskWebResult(rendered: HttpResponse, method?: string): OpenWhiskWebResult {
-  // A body with 204/304 makes the controller fail the response (akka-http: 500); 205 has none
-  // either, nor does any answer to HEAD.
-  const res = sentResponse(rendered, method);
-  const result: OpenWhiskWebResult = { statusCode: res.status, headers: webHeaders(res) };
-  if (res.body === '') return result;
-  const mediaType = parseMediaType(headerValue(res.headers, 'content-type'));
-  if (mediaType === undefined) {
-    // The controller assumes text/html for a string body without a content type.
-    result.body = res.isBase64 ? Buffer.from(res.body, 'base64').toString('utf8') : res.body;
-    return result;
-  }
-  if (isJsonFamily(mediaType)) {
-    if (res.isBase64) {
-      result.body = res.body;
-      return result;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(res.body);
-    } catch {
-      value = undefined;
-    }
-    // The controller re-serialises a JSON value: only hand it one that serialises back to the
-    // same text (big integers, `1e400` or extra spaces would change); otherwise exact bytes.
-    const asValue = ((typeof value === 'object' && value !== null) || typeof value === 'number' || typeof value === 'boolean') && JSON.stringify(value) === res.body;
-    result.body = asValue ? value : Buffer.from(res.body, 'utf8').toString('base64');
-    return result;
-  }
-  if (isOpenWhiskBinaryMedia(mediaType)) {
-    result.body = res.isBase64 ? res.body : Buffer.from(res.body, 'utf8').toString('base64');
-  } else {
-    result.body = res.isBase64 ? textOf(Buffer.from(res.body, 'base64'), mediaType.charsetName) : res.body;
-  }
-  return result;
-}
-
-/**
- * Bytes under a textual type as the text they stand for in the declared `charset`. The
- * controller takes only a string there and sends it as UTF-8, labelled `charset=UTF-8`
- * (`interpretHttpResponse`: akka-http's `MediaType.parse` drops the charset, and
- * `ContentType(mediaType, () => UTF-8)` sets its own), so the client gets the same text in
- * UTF-8. UTF-8 without a charset or with one Node does not know.
- */
-function textOf(bytes: Buffer, charset: string | undefined): string {
-  return decodeCharset(bytes, charset) ?? bytes.toString('utf8');
-}
-
 /**
  * The statuses (200–599) in akka-http's `StatusCodes` registry, the only ones the controller
  * can send: for any other it answers the client 400 "did not produce a valid response".
@@ -205,7 +133,7 @@ export function resultLimit(def: Definition): number {
  */
 function openWhiskHttp(limit: number, method: string): HttpAnswer {
   return {
-    unsendable: (res) => (isOpenWhiskStatus(res.status) ? undefined : 'status'),
+    unsendable: (res) => (isOpenWhiskStatus(res.status) ? webBodyUnsendable(res, method) : 'status'),
     tooLarge: (res) => (jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(sentWebResult(res, method)), limit)),
   };
 }
@@ -222,6 +150,10 @@ export function webResult(res: HttpResponse, log: Logger, method: string | undef
     // An error whose status the controller refuses (e.g. 499): the documented 500 instead.
     log.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: 'status' });
     res = renderError(new InvalidHttpResultError('status'));
+  } else if (webBodyUnsendable(res, method) !== undefined) {
+    // A result that did not pass `unsendable` (a plugin's replacement): the same 500, never mangled text.
+    log.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: 'body' });
+    res = renderError(new InvalidHttpResultError('body'));
   }
   return sentWebResult(res, method);
 }

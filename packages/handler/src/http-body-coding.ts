@@ -1,0 +1,64 @@
+/**
+ * Whether a `Content-Encoding` still applies to a request body's bytes, and the 415 for a coded
+ * body a provider already read as text.
+ */
+import { inflateRawSync } from 'node:zlib';
+import { httpError, type SteadyError } from './errors.js';
+
+/**
+ * Whether a text a provider decoded as UTF-8 from a body under the codings `codings` names is
+ * likely still coded: a gzip or deflate stream read as UTF-8 holds control characters (gzip's
+ * first byte is 0x1F); a genuine U+FFFD in text a proxy already inflated has none. Codings with
+ * no such trace (`br`, `zstd`…) count as still coded.
+ */
+export function codingLikelyLeft(text: string, codings: readonly string[]): boolean {
+  const outer = codings[codings.length - 1];
+  if (outer === undefined) return false;
+  if (outer !== 'gzip' && outer !== 'x-gzip' && outer !== 'deflate') return true;
+  return /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text);
+}
+
+/** A coded body a provider read as UTF-8 text: its bytes are lost (RFC 9110 §15.5.16: 415 for a coding the server cannot take). */
+export function codedBodyLost(): SteadyError {
+  return httpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body has a Content-Encoding under a textual type: its bytes were read as text before the function ran', {
+    headers: { 'accept-encoding': 'identity' },
+    issues: [{ field: 'headers.content-encoding', message: 'Coded text body', expected: 'no Content-Encoding, or a binary Content-Type (application/octet-stream) for a coded body' }],
+  });
+}
+
+/** The codings a `Content-Encoding` value lists, lower-cased, `identity` left out (`'deflate, gzip'` → `['deflate', 'gzip']`). */
+export function contentCodings(contentEncoding: string | undefined): string[] {
+  return (contentEncoding ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+}
+
+/**
+ * Whether `bytes` are still coded by the codings a `Content-Encoding` value names (RFC 9110
+ * §8.4; `identity` is no coding): decided by the coding applied last, the last one listed —
+ * `gzip`/`x-gzip` by gzip's magic bytes (RFC 1952 §2.3.1), `deflate` by a zlib header (RFC 1950
+ * §2.2) or, without one, a raw deflate stream that inflates completely (RFC 9110 §8.4.1.2: clients
+ * send raw deflate), any other (`br`, `zstd`…) has no sure signature and counts as still coded. Bytes a
+ * gateway already decoded while leaving the header (API Gateway inflates gzip and deflate
+ * request bodies when compression is on) lack the signature: false. No coding: false.
+ */
+export function stillContentCoded(contentEncoding: string | undefined, bytes: Uint8Array): boolean {
+  const codings = contentCodings(contentEncoding);
+  const outer = codings[codings.length - 1];
+  if (outer === undefined) return false;
+  const [a = -1, b = -1] = bytes;
+  if (outer === 'gzip' || outer === 'x-gzip') return a === 0x1f && b === 0x8b;
+  if (outer === 'deflate') return ((a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0) || rawDeflateStream(bytes);
+  return true;
+}
+
+/** Inflated at most this far to tell a raw deflate stream: past it the bytes are taken as coded. */
+const RAW_DEFLATE_PROBE = 64 * 1024 * 1024;
+
+/** Whether `bytes` are one whole raw deflate stream (RFC 1951): it inflates without error and uses every byte. */
+function rawDeflateStream(bytes: Uint8Array): boolean {
+  try {
+    const { engine } = inflateRawSync(bytes, { info: true, maxOutputLength: RAW_DEFLATE_PROBE }) as unknown as { engine: { bytesWritten: number } };
+    return engine.bytesWritten === bytes.length;
+  } catch (error) {
+    return error instanceof RangeError; // inflated past the probe: a stream, not text
+  }
+}
