@@ -52,8 +52,10 @@ export function remaining(ctx: RunContext | undefined): number {
  * first piece of work, and so does every run of a function whose timeout is not longer than
  * `reserveMs` (Lambda's default timeout, 3 s, is under every job's default reserve) — each one
  * "checkpointed" or "stopped by the deadline" having done nothing. The caller then returns at
- * once, before any S3 request or source query (a snapshot used to probe S3, take its lease, write
- * its checkpoint and open the source's cursor first: seconds, past a 3 s function's deadline).
+ * once, before any S3 request or source query: a snapshot returns `checkpointed` without a
+ * `backupId`, a stream `stoppedEarly` without a `timeline`, retention `stoppedBy: 'deadline'`
+ * (each used to probe S3 and take its lease first — a snapshot also wrote its checkpoint and
+ * opened the source's cursor, a stream pulled: seconds, past a 3 s function's deadline).
  * @param what - The job, as the log names it (e.g. `snapshot job "orders"`).
  * @returns `true` when the run has no time past its reserve (and must stop before any work)
  */

@@ -56,7 +56,9 @@ export interface RetentionReport {
   /**
    * Why the run stopped before it finished — `deadline` (`ctx.remainingMs()` ran low),
    * `signal` (`ctx.signal` aborted), `orphanBatchSize` — or undefined when it finished.
-   * Run retention again: it continues where this run stopped.
+   * Run retention again: it continues where this run stopped. A run with no time past
+   * `reserveMs` at its start stops before any S3 request (no lease taken, nothing listed):
+   * `deadline`, with `left.listings: ['backups/']` and every other field empty (nothing read).
    */
   stoppedBy?: StopReason;
   /**
@@ -110,6 +112,19 @@ export interface RetentionReport {
 /** A report with nothing decided yet, which the run's steps fill. */
 export function emptyReport(dryRun: boolean): RetentionReport {
   return { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, streamPruneLeftAlone: [], damaged: [], otherPolicies: [], uncommitted: [], orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
+}
+
+/**
+ * The report of a run with no time past `reserveMs` at its start: it stopped before any S3
+ * request (no lease, no listing), so nothing is known of what is left — `stoppedBy: 'deadline'`
+ * and `left.listings: ['backups/']` (nothing under it was read), everything else empty.
+ */
+export function noTimeReport(dryRun: boolean, ctx: RunContext): RetentionReport {
+  const report = emptyReport(dryRun);
+  report.stoppedBy = 'deadline';
+  report.left.listings = ['backups/'];
+  logOf(ctx).info('retention applied', { dryRun, kept: 0, deleted: 0, stoppedBy: report.stoppedBy, left: report.left });
+  return report;
 }
 
 /** Nothing cleaned under backups/ (yet). */

@@ -62,7 +62,7 @@ import { continuePass, type StreamMark } from './retention-pass-run.js';
 import { readStreamHolds } from './retention-holds.js';
 import type { RetainOptions } from './retention-policy.js';
 import { pruneStream } from './retention-prune.js';
-import { emptyReport, finishReport, noted, type RetentionReport } from './retention-report.js';
+import { emptyReport, finishReport, noTimeReport, noted, type RetentionReport } from './retention-report.js';
 import { noteDamaged } from './retention-damaged.js';
 import { retainWhole } from './retention-whole.js';
 
@@ -142,6 +142,8 @@ export interface RetentionOptions {
    * start (a backup's are started together, so no backup is left half-deleted by the
    * deadline). The run then returns with `stoppedBy: 'deadline'` and counts of what is left.
    * At least 1,000 (less is refused with `ConfigurationError`: the run's last writes need it).
+   * A run that starts with no more time than this sends no S3 request (no lease, no listing)
+   * and returns `stoppedBy: 'deadline'`, `left.listings: ['backups/']`, warning on `ctx.log`.
    * @default 5000
    */
   reserveMs?: number;
@@ -203,7 +205,9 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   const reserveMs = msOption('applyRetention', 'reserveMs', options.reserveMs, 5_000, MIN_RESERVE_MS);
   const leaseMs = msOption('applyRetention', 'leaseMs', options.leaseMs, 300_000, 1000);
   if (options.now !== undefined && typeof options.now !== 'function') invalidOption('applyRetention', 'now', 'a function returning epoch ms', options.now);
-  warnUnderReserve(ctx, reserveMs, 'retention');
+  // No time past the reserve: stop before any work — no S3 probe, no lease, no listing (those
+  // took seconds, past a 3 s function's deadline, and a run cut off there held the lease).
+  if (warnUnderReserve(ctx, reserveMs, 'retention')) return noTimeReport(dryRun, ctx);
   const signal = ctx.signal;
   const { client, capabilities } = await probeS3(given, signal);
   const loc = { ...given, client };

@@ -9,7 +9,7 @@
 import { AbortMultipartUploadCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyRetention, mongoSource, snapshotBackup, verifyBackup } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, listAll, S3_SERVERS, verifiedBackups } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, S3_SERVERS, timeOnlyAtStart, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
@@ -43,8 +43,9 @@ describe.each(S3_SERVERS)('retention under a deadline, on $name', (server) => {
       };
       const options = { storage: { ...storage, client: counting }, keepLast: 1, now: later, reserveMs: 3_000 };
 
-      // Less time left than the reserve: not even the listing of backups/ starts (it is named as left).
-      const none = await applyRetention(options, { remainingMs: () => 1_000 });
+      // Time at the start (a run with none stops before any S3 request), then less than the
+      // reserve: not even the listing of backups/ starts (it is named as left).
+      const none = await applyRetention(options, timeOnlyAtStart());
       expect(none).toMatchObject({ stoppedBy: 'deadline', deleted: [], kept: [], uncommitted: [], left: { backups: 0, orphanIds: 0, listings: ['retention/backups-pass/all/', 'backups/'] } }); // the other policies' passes are not listed either
       expect(none.orphans).toMatchObject({ objects: 0, idsLeft: 0 });
       expect(deletes).toBe(0);

@@ -9,13 +9,14 @@
  * the next run with time reports and removes it.
  *
  * Another policy's pass object written by the test, `abandonedCheckpointMs: 0` (so it counts as
- * abandoned at once), and a clock (`remainingMs`) under the 5 s reserve from the start. On both
+ * abandoned at once), and a clock (`remainingMs`) under the 5 s reserve once past the start
+ * (`timeOnlyAtStart`: a run with no time at its start sends no request at all). On both
  * S3 servers (moto, gofakes3).
  */
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { applyRetention, type S3Target } from '../src/index.js';
-import { countingRequests, freshBucket, listAll, S3_SERVERS } from './support.js';
+import { countingRequests, freshBucket, listAll, S3_SERVERS, timeOnlyAtStart } from './support.js';
 
 const FOLDER = 'r/retention/backups-pass/all/';
 const OTHER = `${FOLDER}keepLast=30&keepMs=0&pitrWindowMs=0.json`;
@@ -29,7 +30,7 @@ describe.each(S3_SERVERS)("retention's look at other policies' passes, the clock
       const deletes = countingRequests(s3.client, DeleteObjectCommand, /^r\/retention\/backups-pass\//);
       const policy = { storage: { ...storage, client: deletes.client }, keepLast: 7, abandonedCheckpointMs: 0 };
 
-      const cut = await applyRetention(policy, { remainingMs: () => 1_000 });
+      const cut = await applyRetention(policy, timeOnlyAtStart());
       expect(cut.stoppedBy).toBe('deadline');
       // Before: the folder was listed and the stale object deleted with 1 s left of a 5 s reserve.
       expect(deletes.state.count).toBe(0);

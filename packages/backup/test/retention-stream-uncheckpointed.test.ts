@@ -14,7 +14,7 @@ import { applyRetention, redisStreamSource, streamBackup } from '../src/index.js
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
 import { keys } from '../src/target.js';
 import { outboxApp } from './outbox-fixture.js';
-import { freshBucket, leaseRunsOut, listAll, pausedSink, redisClient, S3_SERVERS, unique } from './support.js';
+import { freshBucket, leaseRunsOut, listAll, pausedSink, redisClient, S3_SERVERS, timeOnlyAtStart, unique } from './support.js';
 
 const later = () => Date.now() + 86_400_000 + 3_600_000; // the default grace (24 h) has passed
 
@@ -56,8 +56,8 @@ describe.each(S3_SERVERS)('retention sweeps streams that never checkpointed, on 
       expect(young.streamOrphans).toMatchObject({ objects: 0, indexes: 0, withinGrace: 1, leftAlone: [{ stream: name, reason: 'never checkpointed, written within the grace period' }] });
       // A dry run plans the sweep and deletes nothing.
       expect((await applyRetention({ storage, now: later, dryRun: true })).streamOrphans).toMatchObject({ objects: 1, indexes: pauseAfter === 'index' ? 1 : 0, neverCheckpointed: [name] });
-      // Under the deadline's reserve: not started, counted as left.
-      const late = await applyRetention({ storage, now: later, reserveMs: 3_000 }, { remainingMs: () => 1_000 });
+      // Under the deadline's reserve once started: the sweep not started, counted as left.
+      const late = await applyRetention({ storage, now: later, reserveMs: 3_000 }, timeOnlyAtStart());
       expect(late).toMatchObject({ stoppedBy: 'deadline', streamOrphans: { objects: 0, streamsLeft: 1 } });
       expect(await listAll(s3.client, s3.bucket, folder)).toEqual(expect.arrayContaining(written));
 

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '@steadyfn/handler';
 import { mongoSource, redisSource, restore, mongoTarget, snapshotBackup, verifyBackup } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, unique } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, timeOnlyAtStart, unique } from './support.js';
 
 afterAll(closeMongo);
 
@@ -31,9 +31,7 @@ describe.each(S3_SERVERS)('two snapshot sources under one job name, on $name', (
       await redis.set(pattern.replace('*', 'a'), '1');
       const shopJob = snapshotBackup({ source: mongoSource({ db: shop }), target: storage });
       // Checkpointed by its deadline before its first part: the next run of this job continues it.
-      // Time at the start (a run with none stops before writing anything), none once it copies.
-      let asked = 0;
-      const first = await shopJob.run({ remainingMs: () => (asked++ === 0 ? 600_000 : 0) });
+      const first = await shopJob.run(timeOnlyAtStart());
       expect(first.status).toBe('checkpointed');
       const before = await listAll(s3.client, s3.bucket);
 

@@ -157,9 +157,10 @@ export function deadlineIn(ms: number, requestId?: string): RunContext {
 
 /**
  * Time at a run's start, none once it works: a snapshot checkpoints at its start (its start mark
- * taken) and stops before its first part — a job left running. A run with no time past its
- * `reserveMs` at the start stops before any work and writes nothing, so a tiny `deadlineIn` no
- * longer makes one.
+ * taken) and stops before its first part — a job left running; retention takes its lease and
+ * stops at its first deadline check (a listing's page, a read, a delete). A run of any job with
+ * no time past its `reserveMs` at the start stops before any S3 request, so a tiny `deadlineIn`
+ * (or a constant `remainingMs` under the reserve) no longer makes one.
  */
 export function timeOnlyAtStart(requestId?: string): RunContext {
   let asked = 0;

@@ -32,7 +32,9 @@ export interface StreamBackupOptions {
    * Time kept free before the deadline to write what was pulled (ms, at least 1,000: less is
    * refused with `ConfigurationError`; with `0` a run whose `remainingMs()` stops at 0, as the
    * handler's does, never stopped pulling). The function's timeout must be longer: a run that
-   * starts with no more time pulls nothing and warns on `ctx.log`. @default 5000
+   * starts with no more time does nothing — no S3 request, no lease, no pull — returns
+   * `stoppedEarly`, `reason: 'deadline'`, without `timeline`, and warns on `ctx.log`.
+   * @default 5000
    */
   reserveMs?: number;
   /**

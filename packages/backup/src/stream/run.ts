@@ -15,23 +15,11 @@ import type { S3Location } from '../s3/client.js';
 import { probeS3, type S3Capabilities } from '../s3/probe.js';
 import { keys } from '../target.js';
 import { dropRepeats, writeStreamObject } from './objects.js';
-import type { StreamRecord, StreamSource } from './types.js';
+import type { StreamRecord, StreamResult, StreamSource } from './types.js';
 import { parseStreamCheckpoint, serializeStreamCheckpoint, streamCheckpointSchema, type StreamCheckpoint } from './checkpoint.js';
 
 export type { StreamCheckpoint } from './checkpoint.js';
-
-/** The result of one invocation. */
-export interface StreamResult {
-  name: string;
-  objects: number;
-  records: number;
-  timeline: number;
-  /** The timeline broke in this invocation (a gap): take a new snapshot. */
-  timelineBroken: boolean;
-  snapshotRequired: boolean;
-  /** The invocation stopped before the source was drained (deadline). */
-  stoppedEarly: boolean;
-}
+export type { StreamResult } from './types.js';
 
 /** Validated options the run needs. */
 export interface StreamRunOptions {
@@ -136,7 +124,13 @@ async function breakTimeline(open: OpenStream, options: StreamRunOptions, reason
 /** Drains the source into objects until it is empty or the deadline nears. */
 export async function runStream(options: StreamRunOptions, ctx: RunContext = {}): Promise<StreamResult> {
   const log = logOf(ctx);
-  warnUnderReserve(ctx, options.reserveMs, `stream "${options.name}"`);
+  // No time past the reserve: stop before any work — no S3 probe, no lease, no checkpoint read,
+  // no pull (those took seconds, past a 3 s function's deadline, and a run cut off there held
+  // the stream's lease for the next invocations).
+  if (warnUnderReserve(ctx, options.reserveMs, `stream "${options.name}"`)) {
+    log.info('stream backup', { name: options.name, objects: 0, records: 0, reason: 'deadline' });
+    return { name: options.name, objects: 0, records: 0, timelineBroken: false, snapshotRequired: false, stoppedEarly: true, reason: 'deadline' };
+  }
   const open = await openStream(options, ctx);
   const { state } = open;
   // When the stream last ran, for the source's gap checks (SQS retention); once a gap broke the
@@ -165,6 +159,7 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
       if (lost) throw lost;
       if (ctx.signal?.aborted || remaining(ctx) < options.reserveMs) {
         result.stoppedEarly = true;
+        result.reason = ctx.signal?.aborted ? 'signal' : 'deadline';
         // What was pulled is written in the reserve: dropped, it would be pulled again next time
         // and, from a source that never goes quiet, never archived.
         if (buffer.length > 0 && !ctx.signal?.aborted) await commit();

@@ -73,3 +73,35 @@ export interface StreamSource {
    */
   ack?(records: StreamRecord[], signal?: AbortSignal, log?: LogLike): Promise<void>;
 }
+
+/**
+ * The result of one invocation. A run with no time past `reserveMs` at its start stops before
+ * any work — no S3 request, no lease, no source call — and returns `stoppedEarly: true`,
+ * `reason: 'deadline'`, nothing written and no `timeline` (it read no checkpoint).
+ */
+export interface StreamResult {
+  /** The stream's name. */
+  name: string;
+  /** Objects written by this invocation. */
+  objects: number;
+  /** Records written (in those objects) by this invocation. */
+  records: number;
+  /**
+   * The stream's current timeline at the end of the invocation (a gap starts the next one).
+   * Undefined when the run stopped before reading the stream's checkpoint (no time past
+   * `reserveMs` at its start): which timeline the stream is on was not read.
+   */
+  timeline?: number;
+  /** The timeline broke in this invocation (a gap): take a new snapshot. */
+  timelineBroken: boolean;
+  /** A new snapshot is needed before point-in-time restore can reach past this run's gap (as `timelineBroken`). */
+  snapshotRequired: boolean;
+  /** The invocation stopped before the source was drained (`reason` says why). */
+  stoppedEarly: boolean;
+  /**
+   * Why it stopped early (set with `stoppedEarly`): `deadline` — `ctx.remainingMs()` fell
+   * under `reserveMs` (at the start: nothing was done, see above); `signal` — `ctx.signal`
+   * aborted between two pulls.
+   */
+  reason?: 'deadline' | 'signal';
+}
