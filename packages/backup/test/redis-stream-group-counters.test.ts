@@ -114,6 +114,37 @@ describe('typed stream groups: counters, PEL chunks, old backups', () => {
     }
   }, 240_000);
 
+  it('a snapshot resumed among a stream\'s group records gives the groups again; restored, the last given wins', async () => {
+    const p = unique('sgg');
+    const to = unique('sggr');
+    const key = `${p}:stream`;
+    try {
+      for (let i = 1; i <= 600; i++) await redis.xadd(key, `${i}-0`, 'i', String(i));
+      await redis.xgroup('CREATE', key, 'workers', '0');
+      await redis.xreadgroup('GROUP', 'workers', 'c1', 'COUNT', 500, 'STREAMS', key, '>');
+      const limits = { bigKeyBytes: 1, bigKeyElements: 1, chunkElements: 200, chunkBytes: 2048 };
+      const first: Array<{ line: string; position: string; chunk: number }> = [];
+      for await (const chunk of exportTyped(redis as never, Buffer.from(key), 'stream', -1, limits)) first.push(chunk);
+      const cut = first.findIndex((c) => c.line.includes('"gp":')) + 1; // stopped after a pending-entries record
+      expect(cut).toBeGreaterThan(0);
+      expect(first.length).toBeGreaterThan(cut + 1);
+      // Meanwhile the group moved on: 100 more delivered, 50 acknowledged.
+      await redis.xreadgroup('GROUP', 'workers', 'c2', 'COUNT', 100, 'STREAMS', key, '>');
+      await redis.xack(key, 'workers', ...Array.from({ length: 50 }, (_, i) => `${i + 1}-0`));
+      const resumed: string[] = [];
+      const at = first[cut - 1]!;
+      for await (const chunk of exportTyped(redis as never, Buffer.from(key), 'stream', -1, limits, { position: at.position, chunk: at.chunk })) resumed.push(chunk.line);
+      expect(JSON.parse(resumed[0]!)).toMatchObject({ c: at.chunk + 1, v: [] });
+      await applyLines(redis, `${to}:`, [...first.slice(0, cut).map((c) => c.line), ...resumed]);
+      const restored = `${to}:${key}`;
+      expect((await groupsOf(redis, restored)).map(pick)).toEqual((await groupsOf(redis, key)).map(pick));
+      const pendingOf = async (k: string) => ((await redis.xpending(k, 'workers', '-', '+', 1000)) as Array<[string, string, number, number]>).map(([id, who, , n]) => [id, who, n]);
+      expect(await pendingOf(restored)).toEqual(await pendingOf(key));
+    } finally {
+      await redis.del(key, `${to}:${key}`);
+    }
+  });
+
   it('restores a backup the previous export code wrote (groups on the last chunk, no counters) as before', async () => {
     const to = unique('sgo');
     const key = `${to}:sg-old-fixture:orders`;
