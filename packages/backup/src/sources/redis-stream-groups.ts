@@ -108,11 +108,17 @@ export interface GroupPiece {
 
 const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 
+/** The most bytes one pending entry takes as JSON: two 20-digit id parts, a 16-digit idle time, a 20-digit count, quotes, commas, brackets. */
+const PENDING_MAX_BYTES = 90;
+
 /**
- * `groups` cut into pieces of about `budget` bytes of JSON each (`first` for the first piece,
+ * `groups` cut into pieces of at most `budget` bytes of JSON each (`first` for the first piece,
  * which shares its line with the last entries): each group's header (name, ids, consumers) in
- * the piece where it starts, its pending entries in order after it. A piece holds at least one
- * header or pending entry, so one bigger than the budget still goes out. Empty for no groups.
+ * the piece where it starts, its pending entries in order after it. A piece holds at most
+ * `budget / 90` pending entries (any entry fits in 90 bytes), so the cut depends on how many
+ * entries there are, not on their idle times: a drill's read-back of the restored stream cuts
+ * it into as many records as the backup did. A piece also ends early should bytes run out
+ * (long consumer names), and holds at least one header or pending entry. Empty for no groups.
  */
 export function splitGroups(groups: StreamGroup[], first: number, budget: number): GroupPiece[] {
   // `{"g":[],"gp":[]}`: a piece's own JSON around its groups.
@@ -121,18 +127,24 @@ export function splitGroups(groups: StreamGroup[], first: number, budget: number
   let piece: GroupPiece = { g: [], gp: [] };
   let size = EMPTY;
   let room = first;
-  /** Whether `bytes` more fit in this piece; if not, a new piece is begun (a piece holds at least one thing). */
-  const fits = (bytes: number): boolean => {
-    if (size + bytes <= room || (piece.g.length === 0 && piece.gp.length === 0)) return true;
+  let entries = 0;
+  /** Whether `bytes` (`entry`: a pending entry) more fit in this piece; if not, a new piece is begun (a piece holds at least one thing). */
+  const fits = (bytes: number, entry: boolean): boolean => {
+    const full = size + bytes > room || (entry && entries >= Math.floor(room / PENDING_MAX_BYTES));
+    if (!full || (piece.g.length === 0 && piece.gp.length === 0)) {
+      if (entry) entries++;
+      return true;
+    }
     pieces.push(piece);
     piece = { g: [], gp: [] };
     size = EMPTY;
     room = budget;
+    entries = entry ? 1 : 0;
     return false;
   };
   for (const group of groups) {
     const header: StreamGroup = { ...group, c: group.c.map((c) => ({ n: c.n, p: [] })) };
-    fits(jsonBytes(header) + 1);
+    fits(jsonBytes(header) + 1, false);
     piece.g.push(header);
     size += jsonBytes(header) + 1;
     // Where this group's entries go in the current piece: its header's consumers, or a `gp` holder.
@@ -143,7 +155,7 @@ export function splitGroups(groups: StreamGroup[], first: number, budget: number
       for (const entry of consumer.p) {
         const bytes = jsonBytes(entry) + 1;
         // At most a new `gp` holder and a consumer holder come with the entry.
-        if (!fits(bytes + more + holderBytes)) {
+        if (!fits(bytes + more + holderBytes, true)) {
           const holder: StreamGroupPending = { n: group.n, c: [] };
           piece.gp.push(holder);
           holders = holder.c;

@@ -168,10 +168,12 @@ async function* streamTail(
   const s = await readStreamCounters(node, key);
   const line = (c: number, entries: string, piece: object): string => `${JSON.stringify({ ...head, c })
     .slice(0, -1)},"v":${entries || '[]'},${JSON.stringify(piece).slice(1)}`;
-  const base = line(chunk, v, { s });
+  // The room left for groups does not depend on the counters (a restore into Redis 6 has no
+  // entries-added): a read-back of the restored stream is cut as the backup was. 160 bytes hold any `s`.
+  const base = line(chunk, v, {});
   // A piece's line also holds the record's own fields (`{"k":…,"c":…,"v":[],}`).
   const own = Buffer.byteLength(line(chunk, '', {}));
-  const pieces = splitGroups(groups, limits.chunkBytes - Buffer.byteLength(base), limits.chunkBytes - own - 16);
+  const pieces = splitGroups(groups, limits.chunkBytes - Buffer.byteLength(base) - 160, limits.chunkBytes - own - 16);
   const fields = (i: number) => ({ ...(pieces[i]?.g.length ? { g: pieces[i]!.g } : {}), ...(pieces[i]?.gp.length ? { gp: pieces[i]!.gp } : {}) });
   const empty = new ContentHash().toBytes();
   for (let i = 0; i < Math.max(1, pieces.length); i++) {
