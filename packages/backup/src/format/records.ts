@@ -22,6 +22,10 @@ const streamGroupSchema = z
     c: z.array(z.object({ n: encodedBytes, p: z.array(z.tuple([entryId, z.number().int().min(0), z.number().int().min(0)])) }).strict()),
   })
   .strict();
+/** More pending entries of a group an earlier record of the stream created (its PEL cut at `chunkBytes`). */
+const streamGroupPendingSchema = streamGroupSchema.pick({ n: true, c: true }).strict();
+/** A stream's counters from `XINFO STREAM`: last-generated-id, entries-added and max-deleted-entry-id (both `null` before Redis 7.0). */
+const streamCountersSchema = z.object({ id: entryId, a: z.number().int().min(0).nullable(), d: entryId.nullable() }).strict();
 
 /** A Redis record as written by the Redis source (one NDJSON line of a keyspace segment). */
 export const redisRecordSchema = z.union([
@@ -48,6 +52,10 @@ export const redisRecordSchema = z.union([
       v: z.array(z.array(encodedBytes).min(1).max(2)),
       /** A stream's consumer groups, on its last chunk (not part of the content digest). */
       g: z.array(streamGroupSchema).optional(),
+      /** More pending entries of groups an earlier chunk created (not part of the content digest). */
+      gp: z.array(streamGroupPendingSchema).optional(),
+      /** A stream's counters, on its last entries chunk (not part of the content digest; absent in older backups). */
+      s: streamCountersSchema.optional(),
     })
     .strict(),
 ]);

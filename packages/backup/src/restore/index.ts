@@ -253,7 +253,7 @@ export async function restoreManifest(
       reads: spooled ? 1 : 2,
       checkMs: applyStarted - checkStarted,
       applyMs: Date.now() - applyStarted,
-      warnings: [...manifest.warnings, ...warnings, ...lockWarnings, ...spoolWarnings],
+      warnings: [...manifest.warnings, ...warnings, ...(target.checkWarnings?.() ?? []), ...lockWarnings, ...spoolWarnings],
     };
   } finally {
     await spool?.close();

@@ -16,7 +16,7 @@ import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnde
 import type { RestoreTarget, ScratchMarker } from './targets.js';
 import { REDIS_LOCK_PREFIXES_KEY, isBookkeepingKey, redisLockPlace, redisRestoreKeys } from './lock-places.js';
 import { anyKeyUnder, databaseKeys } from './redis-held.js';
-import { streamGroupCommands } from './redis-stream-groups.js';
+import { StreamGroupLosses, streamGroupCommands, streamGroupSupport, targetRedisVersion, type StreamGroupSupport } from './redis-stream-groups.js';
 
 /** The key patterns (under the prefix) a restore of `manifest` writes: its datasets' `SCAN` patterns. */
 function patternsOf(manifest: Manifest): string[] {
@@ -119,7 +119,7 @@ const ARITY: Record<Exclude<RedisRecord['t'], 'dump'>, number> = { string: 2, ha
  * The commands that write `record` under `key`.
  * @throws {TypeError} a record whose elements do not fit its type (checked before anything is written)
  */
-function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buffer | number>> {
+function commandsFor(record: RedisRecord, key: Buffer, support: StreamGroupSupport): Array<Array<string | Buffer | number>> {
   if (record.t === 'dump') {
     const ttl = record.ttl > 0 ? record.ttl : 0;
     return [['RESTORE', key, ttl, Buffer.from(record.v, 'base64'), 'REPLACE', ...(ttl > 0 ? ['ABSTTL'] : [])]];
@@ -168,9 +168,9 @@ function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buf
     // trimmed away in the same command leaves it empty (its last id is not in the backup).
     out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'steadyfn', '']);
   }
-  if (record.g !== undefined) {
+  if (record.g !== undefined || record.gp !== undefined || record.s !== undefined) {
     if (type !== 'stream') throw new TypeError(`a ${type} record carries consumer groups`);
-    out.push(...streamGroupCommands(key, record.g));
+    out.push(...streamGroupCommands(key, record, support));
   }
   if (record.ttl > 0) out.push(['PEXPIREAT', key, record.ttl]);
   return out;
@@ -195,6 +195,9 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
   const reserved = redisRestoreKeys(prefix);
   // The set of locked prefixes is the database's (it may lie under the prefix): never written either.
   const reservedKeys = [Buffer.from(reserved.lock), Buffer.from(reserved.marker), Buffer.from(REDIS_LOCK_PREFIXES_KEY)];
+  // What the target's Redis version takes of a typed stream's groups (read by `prepare`), and what the check found it cannot.
+  let support = streamGroupSupport(undefined);
+  let losses = new StreamGroupLosses(support);
 
   async function send(client: RedisLike, commands: Array<Array<string | Buffer | number>>): Promise<void> {
     try {
@@ -230,6 +233,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
           );
         }
       }
+      support = streamGroupSupport(await targetRedisVersion(client));
+      losses = new StreamGroupLosses(support);
       // A restore merges into what is there: say so when the target held data. Counted only
       // without a prefix (DBSIZE per master); under a prefix the keys are not counted.
       const warnings: string[] = [];
@@ -260,9 +265,15 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       // Everything apply will do with the record, without doing it: a record that does not
       // turn into commands is refused now, before anything is written.
       const record = parseRedisRecord(line);
-      commandsFor(record, Buffer.alloc(0));
+      if (record.t !== 'dump') {
+        const problem = losses.check(record, decodeBytes(record.k));
+        if (problem !== undefined) return problem;
+      }
+      commandsFor(record, Buffer.alloc(0), support);
       return undefined;
     },
+
+    checkWarnings: () => losses.warnings(),
 
     async apply(_dataset, lines, signal) {
       const client = await resolveClient(options.client);
@@ -277,7 +288,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
         // a database a restore or drill once wrote may hold one), and the target's own, are never
         // written: the record is counted, not written.
         if (isBookkeepingKey(name) || reservedKeys.some((r) => r.equals(key))) continue;
-        batch.push(...commandsFor(record, key));
+        batch.push(...commandsFor(record, key, support));
         if (batch.length >= batchSize) {
           // Stops between pipelines once the signal aborts (the restore is idempotent: run it again).
           signal?.throwIfAborted();

@@ -117,6 +117,8 @@ export interface RestoreTarget {
   heldData?(names: string[], signal?: AbortSignal): Promise<Array<{ where: string; count: string }>>;
   /** Why this record cannot be stored here, or undefined. Called for every record before anything is written. */
   check(dataset: ManifestDataset, line: string): string | undefined;
+  /** What the checks found the target will store only in part (a Redis target's stream groups on an older server), once every record was checked: added to the restore's warnings. */
+  checkWarnings?(): string[];
   /**
    * Whether `apply` counts this record but never writes it: steadyfn's own bookkeeping that a
    * backup made by an earlier version may hold (Redis restore locks and markers, drill markers;

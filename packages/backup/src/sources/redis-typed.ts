@@ -3,13 +3,14 @@
  * (or bytes of a string), so a big key never passes through one `DUMP`. Each chunk is one
  * NDJSON record `{ k, t, ttl, c, v }`; chunk 0 tells the restore to replace the key. A chunk
  * also carries the position to resume after it (the inner SCAN cursor, an offset, a stream id).
- * The last chunk of a stream carries its consumer groups (`g`, redis-stream-groups.ts): `XADD`
- * alone would restore the entries without them.
+ * The last chunk of a stream carries its counters (`s`) and consumer groups (`g`, and when the
+ * groups' pending entries pass `chunkBytes`, records of their own after it: `gp`;
+ * redis-stream-groups.ts): `XADD` alone would restore the entries without them.
  */
 import { elementDigest, encodeBytes } from './redis-values.js';
 import { ContentHash } from '../format/content-hash.js';
 import type { RedisLike } from './redis.js';
-import { readStreamGroups } from './redis-stream-groups.js';
+import { readStreamCounters, readStreamGroups, splitGroups } from './redis-stream-groups.js';
 
 /** Size thresholds and chunk sizes of the typed export. */
 export interface TypedExportLimits {
@@ -123,17 +124,60 @@ export async function* exportTyped(
   let position = start?.position ?? '0';
   let chunk = start ? start.chunk + 1 : 0;
   const k = encodeBytes(key);
+  // Cut short among a stream's group records: all its groups again, on records of their own
+  // (the restore recreates a group from scratch, so one given twice ends as read last).
+  if (type === 'stream' && position === GROUPS_POSITION) {
+    yield* streamTail(node, key, limits, { k, t: type, ttl: expiresAt }, chunk, '');
+    return;
+  }
   for (;;) {
     const { elements, next, done } = await read(position);
     const digest = new ContentHash();
     for (const element of elements) digest.add(elementDigest(type, key.subarray(strip), ...element));
     const v = elements.map((element) => element.map((part) => (typeof part === 'string' ? part : encodeBytes(part))));
-    // Read after the last entries: a group's last-delivered-id is never past the entries written.
-    const groups = done && type === 'stream' ? await readStreamGroups(node, key, limits.chunkElements) : [];
-    const line = JSON.stringify({ k, t: type, ttl: expiresAt, c: chunk, v, ...(groups.length > 0 ? { g: groups } : {}) });
+    if (done && type === 'stream') {
+      yield* streamTail(node, key, limits, { k, t: type, ttl: expiresAt }, chunk, JSON.stringify(v), digest.toBytes());
+      return;
+    }
+    const line = JSON.stringify({ k, t: type, ttl: expiresAt, c: chunk, v });
     yield { line, digest: digest.toBytes(), chunk, position: next, last: done };
     if (done) return;
     position = next;
     chunk++;
+  }
+}
+
+/** The position of a stream's chunks after its entries: its group records. */
+const GROUPS_POSITION = 'g';
+
+/**
+ * A stream's last chunk (its last entries `v`, JSON; `''` for none after a resume), with its
+ * counters and the first piece of its groups, then a record per further piece (no entries).
+ */
+async function* streamTail(
+  node: RedisLike,
+  key: Buffer,
+  limits: TypedExportLimits,
+  head: { k: unknown; t: string; ttl: number },
+  chunk: number,
+  v: string,
+  digest: Uint8Array = new ContentHash().toBytes(),
+): AsyncGenerator<TypedChunk> {
+  // Read after the last entries: a group's last-delivered-id is never past the entries written.
+  const groups = await readStreamGroups(node, key, limits.chunkElements);
+  const s = await readStreamCounters(node, key);
+  const line = (c: number, entries: string, piece: object): string => `${JSON.stringify({ ...head, c })
+    .slice(0, -1)},"v":${entries || '[]'},${JSON.stringify(piece).slice(1)}`;
+  // The room left for groups does not depend on the counters (a restore into Redis 6 has no
+  // entries-added): a read-back of the restored stream is cut as the backup was. 160 bytes hold any `s`.
+  const base = line(chunk, v, {});
+  // A piece's line also holds the record's own fields (`{"k":…,"c":…,"v":[],}`).
+  const own = Buffer.byteLength(line(chunk, '', {}));
+  const pieces = splitGroups(groups, limits.chunkBytes - Buffer.byteLength(base) - 160, limits.chunkBytes - own - 16);
+  const fields = (i: number) => ({ ...(pieces[i]?.g.length ? { g: pieces[i]!.g } : {}), ...(pieces[i]?.gp.length ? { gp: pieces[i]!.gp } : {}) });
+  const empty = new ContentHash().toBytes();
+  for (let i = 0; i < Math.max(1, pieces.length); i++) {
+    const last = i >= pieces.length - 1;
+    yield { line: line(chunk + i, i === 0 ? v : '', i === 0 ? { s, ...fields(i) } : fields(i)), digest: i === 0 ? digest : empty, chunk: chunk + i, position: GROUPS_POSITION, last };
   }
 }
