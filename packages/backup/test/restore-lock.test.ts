@@ -194,7 +194,7 @@ describe('restore target lock, Redis (own server)', () => {
       await redis.flushdb();
       const failing = gatedClient(s3.client, 2, true);
       await expect(restore({ backup: { storage: { ...storage, client: failing.client }, id: done.backupId }, target: redisTarget({ client: redis }), spoolBytes: 0 })).rejects.toBeInstanceOf(StorageError);
-      expect(await restoreStatus(redisTarget({ client: redis }))).toEqual({ complete: false, incomplete: { backupId: done.backupId, startedAt: expect.any(String), manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+      expect(await restoreStatus(redisTarget({ client: redis }))).toEqual({ complete: false, incomplete: { backupId: done.backupId, startedAt: expect.any(String), manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/), kind: 'snapshot' } });
       expect(await redis.exists('steadyfn:restore-marker:')).toBe(1);
 
       // The database now holds only the marker (and the lock's record): a backup of it skips them.
