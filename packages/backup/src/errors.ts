@@ -304,8 +304,10 @@ export class RestoreTargetRefusedError extends BackupError {
 }
 
 /**
- * Another restore holds the target's restore lock (the same MongoDB database, or the same Redis
- * database, whatever the `keyPrefix` of either: key prefixes can overlap): this restore wrote nothing. Names the backup the other restore
+ * Another restore holds the target's restore lock (the same MongoDB database; in one Redis
+ * database, the same `keyPrefix` or an overlapping one — one starts with the other, `''`
+ * overlaps every prefix; disjoint prefixes restore at once): this restore wrote nothing.
+ * `restoreStatus` reports such a lock as `locked`. Names the backup the other restore
  * writes and until when its lock runs (it is renewed while that restore writes; a killed
  * restore's lock runs out by itself). Code `RESTORE_TARGET_BUSY`; retryable once it ends.
  */

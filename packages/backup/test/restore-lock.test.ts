@@ -5,23 +5,16 @@
  * (`spoolBytes: 0`: the first read is the check, the second the write) until the test lets it go.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { RestoreApplyError, RestoreTargetBusyError, StorageError, mongoSource, mongoTarget, redisSource, redisTarget, restore, restoreStatus, snapshotBackup } from '../src/index.js';
 import { mongoLeaseStore } from '@steadyfn/lease';
 import { loadManifest } from '../src/restore/load.js';
-import { startRedis } from '../../../test/support/servers.js';
-import { closeMongo, freshBucket, freshDb, gatedClient, S3_SERVERS, type Sender } from './support.js';
+import { closeMongo, freshBucket, freshDb, gatedClient, S3_SERVERS } from './support.js';
+import { mongoBackupOf, redisBackupOf, withOwnRedis, type OwnRedisRestore } from './support-restore.js';
 
 afterAll(closeMongo);
 
-async function backupOf(source: Db, storage: { client: Sender; bucket: string; prefix: string }, value: string): Promise<string> {
-  await source.collection('orders').deleteMany({});
-  await source.collection<{ _id: number; v: string }>('orders').insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i, v: `${value}${i}` })));
-  const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage as never }).run();
-  if (done.status !== 'complete') throw new Error('backup did not complete');
-  return done.backupId;
-}
+const backupOf = (source: Db, storage: OwnRedisRestore['storage'], value: string): Promise<string> => mongoBackupOf(source, storage, value, 50);
 
 describe('restore target lock, MongoDB (FerretDB)', () => {
   it('a second restore into a locked target is refused (RESTORE_TARGET_BUSY, naming the backup and until when); the data is the first backup’s', async () => {
@@ -179,15 +172,10 @@ describe('restore target lock, MongoDB (FerretDB)', () => {
 
 describe('restore target lock, Redis (own server)', () => {
   it('locks per keyPrefix; a failed restore’s marker is reported, not counted as data, and cleared by the next', async () => {
-    const s3 = await freshBucket(S3_SERVERS[0]!);
-    const server = await startRedis();
-    const redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
-    try {
-      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'rl' };
+    await withOwnRedis('rl', async ({ s3, redis, storage }) => {
       await redis.set('k:1', 'a1');
       await redis.hset('k:2', 'f', 'a2');
-      const done = await snapshotBackup({ source: redisSource({ client: redis, pattern: 'k:*' }), target: storage }).run();
-      if (done.status !== 'complete') throw new Error('backup did not complete');
+      const done = { backupId: await redisBackupOf(redis, storage) };
 
       // Held in its apply under prefix 'one:': another restore there is refused, one under 'two:' runs.
       const gate = gatedClient(s3.client, 2);
@@ -206,7 +194,7 @@ describe('restore target lock, Redis (own server)', () => {
       await redis.flushdb();
       const failing = gatedClient(s3.client, 2, true);
       await expect(restore({ backup: { storage: { ...storage, client: failing.client }, id: done.backupId }, target: redisTarget({ client: redis }), spoolBytes: 0 })).rejects.toBeInstanceOf(StorageError);
-      expect(await restoreStatus(redisTarget({ client: redis }))).toEqual({ complete: false, incomplete: { backupId: done.backupId, startedAt: expect.any(String), manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+      expect(await restoreStatus(redisTarget({ client: redis }))).toEqual({ complete: false, incomplete: { backupId: done.backupId, startedAt: expect.any(String), manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/), kind: 'snapshot' } });
       expect(await redis.exists('steadyfn:restore-marker:')).toBe(1);
 
       // The database now holds only the marker (and the lock's record): a backup of it skips them.
@@ -232,10 +220,6 @@ describe('restore target lock, Redis (own server)', () => {
       expect(await redis.get('w:k:3')).toBe('a3');
       expect(await redis.exists('w:steadyfn:restore-marker:')).toBe(0);
       expect(await redis.exists('w:steadyfn:drill-marker:scratch:')).toBe(0);
-    } finally {
-      redis.disconnect();
-      await server.stop();
-      await s3.drop();
-    }
+    });
   }, 120_000);
 });

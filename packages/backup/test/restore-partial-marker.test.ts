@@ -6,21 +6,14 @@
  * still completes it. Before, any marker let B through, into A's half-written data.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
-import { RestoreApplyError, RestoreTargetPartialError, StorageError, mongoSource, mongoTarget, redisSource, redisTarget, restore, restoreStatus, snapshotBackup } from '../src/index.js';
-import { startRedis } from '../../../test/support/servers.js';
-import { closeMongo, freshBucket, freshDb, gatedClient, S3_SERVERS, type Sender } from './support.js';
+import { RestoreApplyError, RestoreTargetPartialError, StorageError, mongoTarget, redisTarget, restore, restoreStatus } from '../src/index.js';
+import { closeMongo, freshBucket, freshDb, gatedClient, S3_SERVERS } from './support.js';
+import { mongoBackupOf, redisBackupOf, withOwnRedis, type OwnRedisRestore } from './support-restore.js';
 
 afterAll(closeMongo);
 
-async function backupOf(source: Db, storage: { client: Sender; bucket: string; prefix: string }, value: string): Promise<string> {
-  await source.collection('orders').deleteMany({});
-  await source.collection<{ _id: number; v: string }>('orders').insertMany(Array.from({ length: 30 }, (_, i) => ({ _id: i, v: `${value}${i}` })));
-  const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage as never }).run();
-  if (done.status !== 'complete') throw new Error('backup did not complete');
-  return done.backupId;
-}
+const backupOf = (source: Db, storage: OwnRedisRestore['storage'], value: string): Promise<string> => mongoBackupOf(source, storage, value, 30);
 
 /** `db` whose `orders` writes fail from the `failFrom`-th bulk write on while `failing()`. */
 function failingWrites(db: Db, failing: () => boolean, failFrom: number): Db {
@@ -98,16 +91,10 @@ describe('partial-restore marker of another backup, MongoDB (FerretDB)', () => {
 
 describe('partial-restore marker of another backup, Redis (own server)', () => {
   it('refuses a restore of another backup into a prefix another backup’s failed restore marked; the same backup resumes', async () => {
-    const s3 = await freshBucket(S3_SERVERS[0]!);
-    const server = await startRedis();
-    const redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
-    try {
-      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'ptr' };
+    await withOwnRedis('ptr', async ({ s3, redis, storage }) => {
       const backup = async (value: string): Promise<string> => {
         await redis.set('k:1', value);
-        const done = await snapshotBackup({ source: redisSource({ client: redis, pattern: 'k:*' }), target: storage }).run();
-        if (done.status !== 'complete') throw new Error('backup did not complete');
-        return done.backupId;
+        return redisBackupOf(redis, storage);
       };
       const a = await backup('a');
       const b = await backup('b');
@@ -125,10 +112,6 @@ describe('partial-restore marker of another backup, Redis (own server)', () => {
       expect((await restore({ backup: { storage, id: a }, target: redisTarget({ client: redis, keyPrefix: 'r:' }) })).records).toBe(1);
       expect(await redis.get('r:k:1')).toBe('a');
       expect(await restoreStatus(redisTarget({ client: redis, keyPrefix: 'r:' }))).toEqual({ complete: true });
-    } finally {
-      redis.disconnect();
-      await server.stop();
-      await s3.drop();
-    }
+    });
   }, 120_000);
 });

@@ -113,9 +113,9 @@ export interface RestoreReport {
   warnings: string[];
 }
 
-/** Which restore a restore of `manifest` is, as its partial-restore marker names it: the backup id and the manifest's self-checksum. */
+/** Which restore a `restore()` of `manifest` is, as its partial-restore marker names it: the backup id, the manifest's self-checksum, kind `'snapshot'`. */
 export function restoreIdentity(manifest: Manifest): RestoreIdentity {
-  return { backupId: manifest.backupId, manifestSha256: manifest.selfChecksum.value };
+  return { backupId: manifest.backupId, manifestSha256: manifest.selfChecksum.value, kind: 'snapshot' };
 }
 
 /** Resolves the storage location (probed) and the backup id; `beforeRead` runs once the options are valid and the storage probed, before the manifest is read. */
@@ -174,6 +174,8 @@ export async function restoreManifest(
   skip?: (dataset: ManifestDataset, line: string) => boolean,
   /** The target's lock (`restore`, point-in-time restores): taken after the checks, before the first write; the caller ends it. Drills take none. */
   lock?: TargetLock,
+  /** Which restore the lock's marker names (a point-in-time restore's says its stream and time). @default restoreIdentity(manifest) */
+  identity: RestoreIdentity = restoreIdentity(manifest),
 ): Promise<RestoreReport> {
   const checkStarted = Date.now();
   const { warnings } = await beforeWriting(`restore of backup ${manifest.backupId}: preparing the target`, () => target.prepare(manifest, signal), signal);
@@ -201,7 +203,7 @@ export async function restoreManifest(
     const checkLocked = target.checkLocked?.bind(target);
     if (checkLocked && lock) lock.whenTaken((locked) => checkLocked(manifest, locked));
     else if (checkLocked) await beforeWriting(`restore of backup ${manifest.backupId}: checking the target`, () => checkLocked(manifest, signal), signal);
-    const lockWarnings = (await lock?.take(restoreIdentity(manifest), signal)) ?? [];
+    const lockWarnings = (await lock?.take(identity, signal)) ?? [];
     const applyStarted = Date.now();
     // Writes stop before their next batch once the lock is lost, not only between records handed over.
     const writing = lock ? lock.writeSignal(signal) : signal;

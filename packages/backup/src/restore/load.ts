@@ -80,7 +80,8 @@ async function latestUnreadable(loc: S3Location, ids: string[], index: number, j
 
 /**
  * The manifest of the newest backup (of `job`, when given: each newer manifest is read to
- * learn its job); undefined when none.
+ * learn its job); undefined when none. Without `job`, every older manifest is read too until one
+ * of another job is met (`refuseLatestOfMixedJobs`): on a one-job prefix, all of them.
  *
  * @throws {BackupCorruptedError | UnsupportedFormatError} the chosen manifest (or a newer one read for its job) is damaged; the message names the newest older backup whose manifest loads
  * @throws {ConfigurationError} without `job`, when an older backup under the prefix is of another job (field `backup.job`; latest-jobs.ts)
@@ -88,7 +89,9 @@ async function latestUnreadable(loc: S3Location, ids: string[], index: number, j
 export async function latestManifest(loc: S3Location, job: string | undefined, signal?: AbortSignal): Promise<Manifest | undefined> {
   const ids = await listBackupIds(loc, signal);
   for (let i = ids.length - 1; i >= 0; i--) {
-    // Without a job, a HEAD finds the newest committed backup; only that manifest is read.
+    // Without a job, a HEAD finds the newest committed backup and its manifest is read — then,
+    // to refuse a multi-job prefix, every older manifest until one of another job
+    // (refuseLatestOfMixedJobs: one GET per older backup on a one-job prefix).
     if (job === undefined && !(await headObject(loc, keys.manifest(loc, ids[i]!), signal))) continue;
     let manifest: Manifest | undefined;
     try {

@@ -19,7 +19,7 @@ import type { MongoDbLike } from '../sources/mongo.js';
 import type { RedisLike } from '../sources/redis.js';
 import { dropCollection } from './mongo-scratch.js';
 import { isScratchMarkerKey } from './redis-scratch.js';
-import type { RestoreIdentity, RestoreLockPlace, RestoreMarker } from './targets.js';
+import type { RestoreIdentity, RestoreKind, RestoreLockPlace, RestoreMarker } from './targets.js';
 
 /** The MongoDB collections of the lock and the marker: never a restored collection. */
 export const RESTORE_LOCK_COLLECTION = 'steadyfn_restore_lock';
@@ -52,20 +52,42 @@ export function isBookkeepingKey(key: Buffer): boolean {
   return isRestoreLockKey(key) || isScratchMarkerKey(key);
 }
 
+const KINDS: ReadonlySet<string> = new Set<RestoreKind>(['snapshot', 'point-in-time', 'stream']);
+
 /** The marker `found` (a MongoDB document, a parsed Redis value) holds; undefined when it is none. */
 export function markerOf(found: unknown): RestoreMarker | undefined {
-  const { backupId, startedAt, manifestSha256 } = (found ?? {}) as Record<string, unknown>;
+  const { backupId, startedAt, manifestSha256, kind, stream, timeline, until } = (found ?? {}) as Record<string, unknown>;
   if (typeof backupId !== 'string' || typeof startedAt !== 'string') return undefined;
-  return { backupId, startedAt, ...(typeof manifestSha256 === 'string' ? { manifestSha256 } : {}) };
+  return {
+    backupId,
+    startedAt,
+    ...(typeof manifestSha256 === 'string' ? { manifestSha256 } : {}),
+    ...(typeof kind === 'string' && KINDS.has(kind) ? { kind: kind as RestoreKind } : {}),
+    ...(typeof stream === 'string' ? { stream } : {}),
+    ...(typeof timeline === 'number' ? { timeline } : {}),
+    ...(typeof until === 'string' ? { until } : {}),
+  };
 }
 
 /**
- * Whether `marker` is of the restore `restoring`: the same backup id, and the same manifest
- * checksum when both say one (a marker of an earlier version has none: the id decides).
+ * Whether `marker` is of the restore `restoring`: the same backup id, kind of restore (a marker
+ * of an earlier version has none: `'snapshot'`), stream, timeline and `until` — a point-in-time
+ * restore left unfinished is not completed by a `restore()` of its snapshot, nor by one to
+ * another time —, and the same manifest checksum when both say one (a marker of an earlier
+ * version has none: the id decides).
  */
 export function sameRestore(marker: RestoreIdentity, restoring: RestoreIdentity): boolean {
   if (marker.backupId !== restoring.backupId) return false;
+  if ((marker.kind ?? 'snapshot') !== (restoring.kind ?? 'snapshot')) return false;
+  if (marker.stream !== restoring.stream || marker.timeline !== restoring.timeline || marker.until !== restoring.until) return false;
   return marker.manifestSha256 === undefined || restoring.manifestSha256 === undefined || marker.manifestSha256 === restoring.manifestSha256;
+}
+
+/** The restore a marker or identity names, for messages: `backup <id>`, with the point in time or the stream replayed. */
+export function describeRestore(restore: RestoreIdentity): string {
+  if (restore.kind === 'point-in-time') return `backup ${restore.backupId} to ${restore.until} from stream ${restore.stream}`;
+  if (restore.kind === 'stream') return `${restore.backupId} timeline ${restore.timeline}${restore.until === undefined ? '' : ` up to ${restore.until}`}`;
+  return `backup ${restore.backupId}`;
 }
 
 /** A MongoDB target's lock place (its database). */
@@ -113,42 +135,64 @@ export function prefixesOverlap(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
 }
 
-/** A Redis target's lock place (its database, per `keyPrefix`; excluding overlapping prefixes' locks too). */
-export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string): RestoreLockPlace {
+/**
+ * The other listed prefixes (`REDIS_LOCK_PREFIXES_KEY`) overlapping `prefix` — the one place the
+ * overlap is decided, for both the locks (`heldOverlapping`) and the markers (`overlappingMarkers`).
+ */
+async function overlappingPrefixes(client: RedisLike, prefix: string): Promise<string[]> {
+  const listed = (await client.call('SMEMBERS', REDIS_LOCK_PREFIXES_KEY)) as unknown;
+  return (Array.isArray(listed) ? listed.map(String) : []).filter((other) => other !== prefix && prefixesOverlap(other, prefix));
+}
+
+/** The marker stored under the Redis key `key`; undefined when none (or not a marker's shape). */
+async function readRedisMarker(client: RedisLike, key: string): Promise<RestoreMarker | undefined> {
+  const raw = await client.call('GET', key);
+  if (typeof raw !== 'string') return undefined;
+  try {
+    return markerOf(JSON.parse(raw));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A Redis target's lock place (its database, per `keyPrefix`; excluding overlapping prefixes' locks too).
+ * @param reach checks the client answers (a bounded `PING`), before each `readLock` — the first
+ * request of every restore call and of `restoreStatus` — so each call is bounded, not only the first
+ */
+export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string, reach?: (client: RedisLike) => Promise<void>): RestoreLockPlace {
   const keys = redisRestoreKeys(prefix);
   let leases: LeaseStore | undefined;
+  const store = (): LeaseStore => (leases ??= redisLeaseStore({ client: async () => (await client()) as unknown as RedisLeaseClient, prefix: '' }));
   return {
     key: keys.lock,
     markerWhere: `the key ${keys.marker}`,
-    async leases() {
-      leases ??= redisLeaseStore({ client: async () => (await client()) as unknown as RedisLeaseClient, prefix: '' });
-      return leases;
-    },
+    leases: async () => store(),
     // Listed before the claim, read after it: of two overlapping restores claiming at once, the
     // later reader finds the other's prefix listed and its lock held (both may; both refuse).
     announce: async () => void (await (await client()).call('SADD', REDIS_LOCK_PREFIXES_KEY, prefix)),
     async heldOverlapping(signal): Promise<LeaseRecord | undefined> {
-      const listed = (await (await client()).call('SMEMBERS', REDIS_LOCK_PREFIXES_KEY)) as unknown;
-      const store = await this.leases();
-      for (const other of Array.isArray(listed) ? listed.map(String) : []) {
-        if (other === prefix || !prefixesOverlap(other, prefix)) continue;
-        const record = await store.get(redisRestoreKeys(other).lock, signal ? { signal } : {});
+      for (const other of await overlappingPrefixes(await client(), prefix)) {
+        const record = await store().get(redisRestoreKeys(other).lock, signal ? { signal } : {});
         if (record?.state === 'held') return record;
       }
       return undefined;
     },
-    async readLock(signal) {
-      return (await this.leases()).get(keys.lock, signal ? { signal } : {});
-    },
-    async readMarker() {
-      const raw = await (await client()).call('GET', keys.marker);
-      if (typeof raw !== 'string') return undefined;
-      try {
-        return markerOf(JSON.parse(raw));
-      } catch {
-        return undefined;
+    async overlappingMarkers() {
+      const c = await client();
+      const found: Array<{ marker: RestoreMarker; where: string }> = [];
+      for (const other of await overlappingPrefixes(c, prefix)) {
+        const key = redisRestoreKeys(other).marker;
+        const marker = await readRedisMarker(c, key);
+        if (marker) found.push({ marker, where: `the key ${key}` });
       }
+      return found;
     },
+    async readLock(signal) {
+      if (reach) await reach(await client());
+      return store().get(keys.lock, signal ? { signal } : {});
+    },
+    readMarker: async () => readRedisMarker(await client(), keys.marker),
     writeMarker: async (marker) => void (await (await client()).call('SET', keys.marker, markerJson(marker))),
     // Compare-and-delete in one script on one key (Cluster-safe): only this restore's marker.
     clearMarker: async (marker) => void (await (await client()).call('EVAL', CLEAR_MARKER_SCRIPT, 1, keys.marker, markerJson(marker))),

@@ -24,7 +24,7 @@
  */
 import { RestoreApplyError, FencedError, beforeWriting, describeError, targetUnreachable } from '../errors.js';
 import { MAX_LEASE_MS, holdLease, type JobLease } from '../job-lease.js';
-import { busy, markerJson } from './lock-places.js';
+import { busy, describeRestore, markerJson, markerOf } from './lock-places.js';
 import type { RestoreIdentity, RestoreLockPlace, RestoreMarker, RestoreTarget } from './targets.js';
 import { intOption } from '@steadyfn/handler/internal';
 // The lease's MongoDB store's own timing assumptions (not copies): `DELIVERY_MS`, the longest
@@ -90,7 +90,7 @@ export class TargetLock {
   /**
    * Takes the lock, runs the `whenTaken` checks and writes the marker (nothing else is written
    * before). Resolves to the warnings of an earlier restore that did not finish.
-   * @param restoring the restore's backup id (or `stream <name>`), with the manifest's self-checksum when there is one: written into the marker
+   * @param restoring which restore (`RestoreIdentity`: backup id or `stream <name>`, manifest self-checksum, kind, stream, timeline, `until`), or a bare backup id: written into the marker
    * @throws {RestoreTargetBusyError} another restore holds the target, or an overlapping one (a Redis prefix inside or around this one)
    * @throws what a `whenTaken` check throws (`RestoreTargetNotEmptyError`, `RestoreTargetPartialError`, `IndexConflictError`), the lock ended
    */
@@ -101,9 +101,10 @@ export class TargetLock {
       for (const check of this.onTaken) await check(signal);
       return [];
     }
-    const { backupId, manifestSha256 } = typeof restoring === 'string' ? { backupId: restoring, manifestSha256: undefined } : restoring;
+    const identity: RestoreIdentity = typeof restoring === 'string' ? { backupId: restoring } : restoring;
+    const { backupId } = identity;
     const startedAt = new Date().toISOString();
-    const marker: RestoreMarker = { backupId, startedAt, ...(manifestSha256 === undefined ? {} : { manifestSha256 }) };
+    const marker: RestoreMarker = markerOf({ ...identity, startedAt })!;
     // A refused or failed claim (no insert rights, NOPERM) is the target's error, typed as such.
     this.held = await beforeWriting(
       'restore: locking the target',
@@ -129,7 +130,7 @@ export class TargetLock {
         async () => {
           const earlier = await place.readMarker(signal);
           await place.writeMarker(marker, signal);
-          return earlier ? [`the previous restore into this target (backup ${earlier.backupId}, started ${earlier.startedAt}) did not finish: the target held part of it before this restore`] : [];
+          return earlier ? [`the previous restore into this target (${describeRestore(earlier)}, started ${earlier.startedAt}) did not finish: the target held part of it before this restore`] : [];
         },
         signal,
       );

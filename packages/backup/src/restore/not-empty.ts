@@ -9,7 +9,7 @@
  */
 import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
 import { RestoreTargetNotEmptyError, RestoreTargetPartialError, beforeWriting } from '../errors.js';
-import { sameRestore } from './lock-places.js';
+import { describeRestore, sameRestore } from './lock-places.js';
 import type { RestoreIdentity, RestoreMarker, RestoreTarget } from './targets.js';
 import type { TargetLock } from './lock.js';
 
@@ -35,14 +35,16 @@ function cannotSay(owner: string, value: unknown): never {
 }
 
 /**
- * Refuses, unless `mode` is `'merge'`, a target holding an unfinished restore of another backup
- * (its partial-restore marker names another backup id or manifest checksum), or holding data
+ * Refuses, unless `mode` is `'merge'`, a target holding an unfinished other restore (its
+ * partial-restore marker names another backup id, manifest checksum, kind of restore, stream
+ * position or target time; `sameRestore`), or an unfinished restore into an overlapping scope
+ * (a Redis prefix inside or around this one: `overlappingMarkers`, whichever restore), or holding data
  * where a restore of `names` (backed-up collection names; a Redis target looks at its prefix or
  * database) would write — except when the marker there is of this very backup (`restoring`):
  * restoring it again completes it. Writes nothing.
- * @param restoring this restore's backup id (or `stream <name>`) and manifest checksum, compared with the marker's
+ * @param restoring which restore this is (`RestoreIdentity`), compared with the marker's
  * @param what the restore, named in the error (`backup <id>`, `stream <name>`)
- * @throws {RestoreTargetPartialError} the marker is another backup's and `mode` is `'refuse'` (whatever the data)
+ * @throws {RestoreTargetPartialError} the marker is another restore's, or an overlapping scope holds one, and `mode` is `'refuse'` (whatever the data)
  * @throws {RestoreTargetNotEmptyError} the target holds data and `mode` is `'refuse'`
  * @throws {ConfigurationError} `mode` is `'refuse'` and the target has no `heldData`
  */
@@ -50,15 +52,19 @@ export async function refuseNotEmpty(target: RestoreTarget, names: string[], mod
   if (mode === 'merge') return;
   // Checked with the options already (`ifTargetNotEmptyOption`); never merged into unchecked.
   if (typeof target.heldData !== 'function') cannotSay('restore', 'refuse');
-  const { held, marker } = await beforeWriting('restore: reading what the target holds', async () => {
-    // The marker first: another backup's is refused even where this restore's names hold nothing
+  const { held, marker, where } = await beforeWriting('restore: reading what the target holds', async () => {
+    // The marker first: another restore's is refused even where this restore's names hold nothing
     // (the earlier restore may have written other collections; completing this one would remove
     // the only sign of them).
     const marker = await target.lock?.readMarker(signal);
-    if (marker && !sameRestore(marker, restoring)) return { held: [], marker };
-    return { held: marker ? [] : await target.heldData!(names, signal), marker: undefined };
+    if (marker && !sameRestore(marker, restoring)) return { held: [], marker, where: undefined };
+    // An unfinished restore into an overlapping scope (a Redis prefix inside or around this one)
+    // left data where this one writes, whichever backup it was of: this restore does not complete it.
+    const other = (await target.lock?.overlappingMarkers?.(signal))?.[0];
+    if (other) return { held: [], marker: other.marker, where: other.where };
+    return { held: marker ? [] : await target.heldData!(names, signal), marker: undefined, where: undefined };
   }, signal);
-  if (marker) throw partial(target, marker, what);
+  if (marker) throw partial(target, marker, what, where);
   if (held.length === 0) return;
   throw new RestoreTargetNotEmptyError(
     `the restore target is not empty: ${held.map((h) => `${h.where} holds ${h.count}`).join('; ')}. A restore of ${what} into it would merge with that data (records the backup has replaced, the others kept); nothing was written. Restore into an empty target, empty it first, or pass ifTargetNotEmpty: 'merge' to merge`,
@@ -79,12 +85,17 @@ export async function refuseNotEmptyNowAndLocked(lock: TargetLock, target: Resto
   if (mode === 'refuse') lock.whenTaken((locked) => refuseNotEmpty(target, names, mode, restoring, what, locked));
 }
 
-/** The `RestoreTargetPartialError` of a target whose marker (`marker`) is another restore's than `what`. */
-function partial(target: RestoreTarget, marker: RestoreMarker, what: string): RestoreTargetPartialError {
-  const where = target.lock?.markerWhere ?? 'its partial-restore marker';
+/**
+ * The `RestoreTargetPartialError` of a target whose marker (`marker`) is another restore's than
+ * `what`; `overlapping` names where the marker of an overlapping scope is (its own when absent).
+ */
+function partial(target: RestoreTarget, marker: RestoreMarker, what: string, overlapping?: string): RestoreTargetPartialError {
+  const where = overlapping ?? target.lock?.markerWhere ?? 'its partial-restore marker';
+  const earlier = describeRestore(marker);
+  const scope = overlapping === undefined ? '' : ` into an overlapping keyPrefix (its marker is ${overlapping})`;
   return new RestoreTargetPartialError(
-    `the restore target holds part of an earlier restore of backup ${marker.backupId} (started ${marker.startedAt}) that did not finish; a restore of ${what} into it would mix the two, so nothing was written. Restore backup ${marker.backupId} again to complete it, or clear the target (empty what that restore wrote, then remove ${where}), or pass ifTargetNotEmpty: 'merge' to merge into it`,
+    `the restore target holds part of an earlier restore of ${earlier}${scope} (started ${marker.startedAt}) that did not finish; a restore of ${what} into it would mix the two, so nothing was written. Repeat that restore${overlapping === undefined ? '' : ' into its own keyPrefix'} to complete it, or clear the target (empty what that restore wrote, then remove ${where}), or pass ifTargetNotEmpty: 'merge' to merge into it`,
     marker,
-    [{ key: marker.backupId, message: `unfinished restore started ${marker.startedAt}; expected none or one of ${what} (ifTargetNotEmpty: 'refuse')` }],
+    [{ key: marker.backupId, message: `unfinished restore${scope} started ${marker.startedAt}; expected none or one of ${what} (ifTargetNotEmpty: 'refuse')` }],
   );
 }

@@ -5,15 +5,15 @@
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { streamNameOption } from '../stream/name.js';
-import { BackupCorruptedError, BackupError, PitrTargetError, UnsupportedFormatError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
+import { PitrTargetError, RestoreUnsupportedError, beforeWriting, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
-import type { Manifest, ManifestDataset } from '../format/manifest.js';
+import type { ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
 import type { IndexedObject } from '../stream/objects.js';
 import { zonedIsoMs } from '../format/zoned-time.js';
-import { keys, toLocation, type S3Target } from '../target.js';
-import { listBackupIds, loadManifest } from './load.js';
+import { toLocation, type S3Target } from '../target.js';
+import { pickSnapshot } from './pitr-snapshot.js';
 import { DEFAULT_SPOOL_BYTES, restoreIdentity, restoreManifest, type RestoreReport } from './index.js';
 import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
 import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
@@ -21,8 +21,8 @@ import { parseDocument } from '../format/records.js';
 import { toEjson } from '../sources/mongo.js';
 import type { StreamRecord } from '../stream/types.js';
 import { assertCovered, assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
-import type { ChangeToApply, RestoreTarget } from './targets.js';
-import { readVerification } from '../verify/record.js';
+import type { ChangeToApply, RestoreIdentity, RestoreTarget } from './targets.js';
+import { describeRestore } from './lock-places.js';
 import { aggregateOrder, replacesKept, type AggregateOrder } from './change-order.js';
 
 /** Options of `pointInTimeRestore()`. */
@@ -38,7 +38,12 @@ export interface PointInTimeRestoreOptions {
   at: Date | string | number;
   /** A MongoDB target (`mongoTarget(...)`): changes are applied as upserts and deletes by `_id`. */
   target: RestoreTarget;
-  /** Only snapshots of this job are candidates. @default any job */
+  /**
+   * Only snapshots of this job are candidates. Without it, the snapshots marked with `stream`
+   * must all be of one job: where several jobs' are, the restore is refused with
+   * `ConfigurationError` on `job` naming them (as `restore()` refuses `'latest'` without
+   * `backup.job`). @default the one job whose snapshots are marked with `stream`
+   */
   job?: string;
   /** Use snapshots that no `verifyBackup` has passed yet. @default false (verified only) */
   allowUnverified?: boolean;
@@ -84,60 +89,13 @@ export function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at
   return ms;
 }
 
-/** A manifest or verification record that could not be read as one (its key under the bucket, the error's code). */
-interface DamagedRecord {
-  key: string;
-  code: string;
-}
-
-/**
- * The newest snapshot with a stream mark on `stream` whose end is at or before `at`, and the
- * keys of the damaged manifests and verification records passed over on the way (a damaged
- * manifest is no candidate; a snapshot with a damaged verification record counts as not
- * verified, as retention holds it but never takes it as the point-in-time base).
- */
-async function pickSnapshot(loc: S3Location, stream: string, at: number, options: { job?: string; verifiedOnly: boolean }, signal?: AbortSignal): Promise<{ manifest: Manifest | undefined; damaged: DamagedRecord[] }> {
-  const damaged: DamagedRecord[] = [];
-  const ids = await listBackupIds(loc, signal);
-  for (let i = ids.length - 1; i >= 0; i--) {
-    const manifest = await loadManifest(loc, ids[i]!, signal).catch((error: unknown) => {
-      // Missing, damaged or of an unknown format: not a candidate (the last two reported, like a
-      // damaged verification record). An S3 failure is not an answer.
-      if (!signal?.aborted && (error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError)) damaged.push({ key: keys.manifest(loc, ids[i]!), code: error.code });
-      if (error instanceof BackupError) return undefined;
-      if (signal?.aborted) throw signal.reason ?? error;
-      throw new StorageError(`reading the manifest of backup ${ids[i]!} failed (${describeError(error)})`, error);
-    });
-    if (!manifest || manifest.start.stream?.name !== stream || manifest.end.stream?.name !== stream) continue;
-    if (options.job !== undefined && manifest.job !== options.job) continue;
-    if (Date.parse(manifest.end.time) > at) continue;
-    if (options.verifiedOnly && !(await verifiedOrDamaged(loc, manifest.backupId, damaged, signal))) continue;
-    return { manifest, damaged };
-  }
-  return { manifest: undefined, damaged };
-}
-
-/**
- * Whether a passed `full` or `drill` verification is recorded for the backup. A damaged record
- * (not JSON, another shape or format) leaves that unknown: not verified, its key added to
- * `damaged`. A failed read (`StorageError`) or an aborted one still throws.
- */
-async function verifiedOrDamaged(loc: S3Location, backupId: string, damaged: DamagedRecord[], signal?: AbortSignal): Promise<boolean> {
-  try {
-    return (await readVerification(loc, backupId, signal))?.ok === true;
-  } catch (error) {
-    if (signal?.aborted || !(error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError)) throw error;
-    damaged.push({ key: keys.verification(loc, backupId), code: error.code });
-    return false;
-  }
-}
-
 /**
  * Restores the state as of `at`.
  *
  * @example
  * await pointInTimeRestore({ storage, stream: 'orders', at: '2026-11-30T10:15:00Z', target: mongoTarget({ db: scratch }) });
  * @throws {PitrTargetError} no verified snapshot ended before `at`, or `at` is past what the stream covers
+ * @throws {ConfigurationError} an invalid option; without `job`, snapshots of more than one job marked with `stream` (field `job`, naming them)
  * @throws {StorageError} S3 failed a read (retryable; nothing was written before the checks passed)
  * @throws {TimelineGapError} the stream's timeline broke between the snapshot and `at`
  * @throws {BackupIncompleteError} a stream object is missing
@@ -188,9 +146,11 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
+  // The marker names this exact restore: a restore() of the snapshot, or one to another time, does not complete it.
+  const identity: RestoreIdentity = { ...restoreIdentity(snapshot), kind: 'point-in-time', stream, until: new Date(at).toISOString() };
   const { report, applied } = await withRestoreLock(options.target, lockMs, async (lock) => {
-    await refuseNotEmptyNowAndLocked(lock, options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, restoreIdentity(snapshot), `backup ${snapshot.backupId} and stream ${stream}`, signal);
-    const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
+    await refuseNotEmptyNowAndLocked(lock, options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, identity, describeRestore(identity), signal);
+    const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock, identity);
     lock.checkHeld();
     const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(signal))), { until: at, ...(signal ? { signal } : {}) });
     lock.checkHeld();

@@ -32,55 +32,42 @@ export interface RedisTargetOptions {
   /** Commands per pipeline (single server) or in flight (Cluster). @default 500 */
   batchSize?: number;
   /**
-   * How long (ms) the first request to each client the target gives (a `PING`, before the
-   * restore lock is read) may wait for an answer; past it `restore` and `restoreStatus` throw
-   * `RestoreTargetUnavailableError`. A client that answered once is not pinged again; a getter
-   * (`client: () => …`) is asked on every use, so a new client it hands out is checked in turn. A default ioredis client retries a closed port forever and
-   * queues commands meanwhile: without this bound an unreachable target took over a minute to fail.
+   * How long (ms) the first request of every restore call (`restore`, `pointInTimeRestore`,
+   * `restoreStream`, `restoreStatus`: a `PING`, before the restore lock is read) may wait for an
+   * answer; past it the call throws `RestoreTargetUnavailableError`. Asked on every call, not
+   * once per client, so a warm function that keeps one target meets a later outage bounded too;
+   * a getter (`client: () => …`) is asked on every use, so a new client it hands out is the one
+   * pinged. A default ioredis client retries a closed port forever and queues commands
+   * meanwhile: without this bound an unreachable target took over a minute to fail.
    * @default 10000
    */
   connectTimeoutMs?: number;
 }
 
-/** Thrown when the target's first `PING` gets no answer within `connectTimeoutMs` (a timeout: the target is unavailable). */
+/** Thrown when a restore call's first `PING` gets no answer within `connectTimeoutMs` (a timeout: the target is unavailable). */
 class PingTimeoutError extends Error {
   override readonly name = 'PingTimeoutError';
   readonly code = 'ETIMEDOUT';
 }
 
 /**
- * `client()` once that client has answered a `PING` within `timeoutMs`: the client is resolved on
- * every use (a getter may hand out a new client after a thaw rebuilt it), and each client is
- * checked once (a failed check is tried again on its next use).
+ * Resolves once `c` answers a `PING` within `timeoutMs`; rejects with `PingTimeoutError` past
+ * it (or with the client's own error). Asked before the first request of every restore call
+ * (`redisLockPlace`'s `readLock`), not once per client: a warm function keeping one client and
+ * one target meets a later outage bounded too. One round trip per call.
  */
-function reachable(client: () => Promise<RedisLike>, timeoutMs: number): () => Promise<RedisLike> {
-  const answered = new WeakMap<RedisLike, Promise<void>>();
-  const ping = async (c: RedisLike): Promise<void> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PingTimeoutError(`no answer to PING within connectTimeoutMs (${timeoutMs} ms)`)), timeoutMs);
-    });
-    const pong = c.call('PING');
-    pong.catch(() => undefined);
-    try {
-      await Promise.race([pong, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  return async () => {
-    const c = await client();
-    let check = answered.get(c);
-    if (check === undefined) {
-      check = ping(c).catch((error: unknown) => {
-        answered.delete(c);
-        throw error;
-      });
-      answered.set(c, check);
-    }
-    await check;
-    return c;
-  };
+async function pingWithin(c: RedisLike, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PingTimeoutError(`no answer to PING within connectTimeoutMs (${timeoutMs} ms)`)), timeoutMs);
+  });
+  const pong = c.call('PING');
+  pong.catch(() => undefined);
+  try {
+    await Promise.race([pong, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** RDB version by Redis version (major.minor), for a target with no key to DUMP. */
@@ -333,8 +320,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       await client.call('DEL', scratchMarkerKey(prefix));
     },
 
-    // The lock is read first (restoreStatus, restore's checkFree): its first request is bounded.
-    lock: redisLockPlace(reachable(() => resolveClient(options.client), connectTimeoutMs), prefix),
+    // The lock is read first by every call (restoreStatus, the restores' checkFree): a bounded PING before it.
+    lock: redisLockPlace(() => resolveClient(options.client), prefix, (c) => pingWithin(c, connectTimeoutMs)),
 
     // The drill marker (redis-scratch.ts): kept only under a scratch prefix.
     ...(prefix === ''

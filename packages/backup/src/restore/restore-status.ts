@@ -5,6 +5,7 @@
 import { invalidOption } from '@steadyfn/handler/internal';
 import { beforeWriting } from '../errors.js';
 import { busy } from './lock-places.js';
+import type { LeaseRecord } from '@steadyfn/lease';
 import type { RestoreMarker, RestoreTarget } from './targets.js';
 
 /** What `restoreStatus()` found in a target. */
@@ -13,7 +14,12 @@ export interface RestoreStatus {
   complete: boolean;
   /** The restore that started writing and has not completed (it is running, failed or was killed). */
   incomplete?: RestoreMarker;
-  /** The restore holding the target's lock now, and until when (ISO; renewed while it writes). */
+  /**
+   * The restore holding the target's lock now, and until when (ISO; renewed while it writes) —
+   * or, when the target's own lock is free, one holding the lock of an overlapping scope (a
+   * Redis `keyPrefix` inside or around this one), which writes where this target would and
+   * refuses a restore into it (`RestoreTargetBusyError`).
+   */
   locked?: { backupId?: string; until: string };
 }
 
@@ -37,11 +43,17 @@ export async function restoreStatus(target: RestoreTarget, ctx: { signal?: Abort
   return beforeWriting(
     'restoreStatus: reading the target',
     async () => {
-      const first = await place.readLock(ctx.signal);
+      // The target's own lock, else a held lock of an overlapping scope (a Redis prefix inside or
+      // around this one): a restore there writes keys here too, and refuses a restore here.
+      const readLock = async (): Promise<LeaseRecord | undefined> => {
+        const own = await place.readLock(ctx.signal);
+        return own?.state === 'held' ? own : ((await place.heldOverlapping?.(ctx.signal)) ?? own);
+      };
+      const first = await readLock();
       const incomplete = await place.readMarker(ctx.signal);
       // Read again after the marker: a restore that took the lock and wrote its marker in
       // between is reported as running, not as died.
-      const record = first?.state === 'held' || !incomplete ? first : await place.readLock(ctx.signal);
+      const record = first?.state === 'held' || !incomplete ? first : await readLock();
       let locked: RestoreStatus['locked'];
       if (record?.state === 'held') {
         const held = busy(record);

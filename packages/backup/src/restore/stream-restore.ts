@@ -16,7 +16,8 @@ import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
 import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
 import { assertCovered, assertNoGap, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import { checkChanges, lastChanges, toTime } from './pitr.js';
-import type { RestoreTarget } from './targets.js';
+import type { RestoreIdentity, RestoreTarget } from './targets.js';
+import { describeRestore } from './lock-places.js';
 
 /** Options of `restoreStream()`. */
 export interface RestoreStreamOptions {
@@ -154,9 +155,11 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
   // Of a document's changes only the last is applied: no earlier state is written (see pitr.ts).
   // The target's lock (lock.ts) is held from before the first write to the end.
+  // The marker names this exact replay (timeline, until): a replay to another point does not complete it.
+  const identity: RestoreIdentity = { backupId: `stream ${stream}`, kind: 'stream', stream, timeline, ...(until === undefined ? {} : { until: new Date(until).toISOString() }) };
   const applied = await withRestoreLock(options.target, lockMs, async (lock) => {
-    await refuseNotEmptyNowAndLocked(lock, options.target, [...new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))))], ifTargetNotEmpty, { backupId: `stream ${stream}` }, `stream ${stream}`, ctx.signal);
-    const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
+    await refuseNotEmptyNowAndLocked(lock, options.target, [...new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))))], ifTargetNotEmpty, identity, describeRestore(identity), ctx.signal);
+    const lockWarnings = await lock.take(identity, ctx.signal);
     if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
     const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(ctx.signal))), {
       ...(until === undefined ? {} : { until }),

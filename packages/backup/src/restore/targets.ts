@@ -41,7 +41,7 @@ export interface ScratchMarker {
  * failed restore.
  */
 export interface RestoreMarker {
-  /** The restored backup's id (`restore()`, `restorePointInTime()`), or `stream <name>` for `restoreStream()`. */
+  /** The restored backup's id (`restore()`, `pointInTimeRestore()`: the snapshot's), or `stream <name>` for `restoreStream()`. */
   backupId: string;
   /** ISO time the restore took the target's lock (just before its first write). */
   startedAt: string;
@@ -50,10 +50,29 @@ export interface RestoreMarker {
    * buckets) are told apart. Absent for `restoreStream()` and in markers of earlier versions.
    */
   manifestSha256?: string;
+  /**
+   * Which restore of the backup wrote the marker: `'snapshot'` (`restore()`), `'point-in-time'`
+   * (`pointInTimeRestore()`: the snapshot, then the stream up to `until`) or `'stream'`
+   * (`restoreStream()`). Absent in markers of earlier versions (read as `'snapshot'`). Only the
+   * same restore — same kind, backup, stream, timeline and `until` — counts as completing it.
+   */
+  kind?: RestoreKind;
+  /** `'point-in-time'`: the stream replayed after the snapshot; `'stream'`: the stream replayed. */
+  stream?: string;
+  /** `'stream'`: the timeline replayed. */
+  timeline?: number;
+  /** Where the replay stops (ISO): `pointInTimeRestore`'s `at`, `restoreStream`'s `until` (absent: to the stream's end). */
+  until?: string;
 }
 
-/** Which restore a marker is of: the backup id and, when known, the manifest's self-checksum. */
-export type RestoreIdentity = Pick<RestoreMarker, 'backupId' | 'manifestSha256'>;
+/** The kinds of restore a partial-restore marker names (`RestoreMarker.kind`). */
+export type RestoreKind = 'snapshot' | 'point-in-time' | 'stream';
+
+/**
+ * Which restore a marker is of: the backup id, the manifest's self-checksum when known, and the
+ * kind of restore with where it replays to (`RestoreMarker`).
+ */
+export type RestoreIdentity = Pick<RestoreMarker, 'backupId' | 'manifestSha256' | 'kind' | 'stream' | 'timeline' | 'until'>;
 
 /**
  * Where a target keeps its restore lock and its partial-restore marker, in the target itself
@@ -73,6 +92,13 @@ export interface RestoreLockPlace {
   announce?(signal?: AbortSignal): Promise<void>;
   /** A held lock of another place whose scope overlaps this one's (its live record), or undefined; read after this place's claim. */
   heldOverlapping?(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
+  /**
+   * The partial-restore markers of other places whose scope overlaps this one's (Redis: the
+   * listed prefixes inside or around this `keyPrefix`), each with where it is (`markerWhere`):
+   * a restore that did not finish there left part of its data where this one writes. Absent:
+   * no other place overlaps.
+   */
+  overlappingMarkers?(signal?: AbortSignal): Promise<Array<{ marker: RestoreMarker; where: string }>>;
   /** The lock's live record (undefined: free), read without creating anything in the target. */
   readLock(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
   /** Where the marker is, named in errors that ask the user to remove it (`the collection steadyfn_restore_marker`). */
