@@ -4,7 +4,7 @@
  * the synchronous path (no promise, no log line); connects, checks, rebuilds and retries
  * are logged once per invocation.
  */
-import type { Context, Plugin } from '@steadyfn/handler';
+import { recoveredFrom, type Context, type Plugin } from '@steadyfn/handler';
 import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, extendingAt, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
 import { CLOSED_ERROR, CUT_OFF, REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
@@ -114,6 +114,11 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
     return members as Added;
   }
 
+  /** Each handle checks its client before the next use: the invocation was cut off by its deadline. */
+  function cutOffAll(uses: Uses): void {
+    for (let i = 0; i < list.length; i++) list[i]![CUT_OFF]?.(uses.leases[i]!.client);
+  }
+
   function opened(ctx: Context, leases: ReadonlyArray<Lease<unknown>>): Added {
     openUses(ctx, new Uses(keys, names, leases));
     return membersFor(leases);
@@ -155,7 +160,7 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
       if (error.code === 'DEADLINE_EXCEEDED') {
         // Cut off by the deadline, maybe inside a driver call of its own on a silently dead socket
         // (ctx.mongo within the idle threshold): each client is checked before its next use.
-        for (let i = 0; i < list.length; i++) list[i]![CUT_OFF]?.(uses.leases[i]!.client);
+        cutOffAll(uses);
         return;
       }
       if (error.code !== 'INTERNAL') return;
@@ -172,8 +177,11 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
     finally(ctx) {
       // The idle clock starts when the invocation ends, not when it began.
       for (const handle of list) handle.touch();
-      if (level === false) return;
       const uses = usesOf(ctx);
+      // A later plugin's onError recovered from the deadline (a fallback answer): this plugin's
+      // onError did not run, but the function was cut off all the same.
+      if (uses && recoveredFrom(ctx)?.code === 'DEADLINE_EXCEEDED') cutOffAll(uses);
+      if (level === false) return;
       if (!uses || (!logReused && !uses.notable())) return;
       ctx.log[level]('connections', { clients: uses.toJSON() });
     },

@@ -15,6 +15,7 @@ import { extendContext } from './extend.js';
 import { toFieldIssues } from './internal/issues.js';
 import { causeFacts } from './internal/scrub.js';
 import type { Definition, HttpAnswer, Invocation } from './invoke.js';
+import { markRecovered } from './recovered.js';
 import { InvalidHttpResultError, isHttpResponse, passedSizeCheck, renderResult, type HttpResponse } from './response.js';
 import type { Context, EarlyAnswer, InputSchema, Outcome, Plugin } from './types.js';
 
@@ -163,9 +164,10 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
   const plugins = def.use;
   let states: unknown[] = [];
   // How far into the onion we got: plugins [0, entered) get onError/finally,
-  // plugins [0, passedBefore) get `after`.
+  // plugins [0, min(passedBefore, afterFrom)) still get `after` (those from afterFrom on started theirs).
   let entered = prepared ? prepared.entered : 0;
   let passedBefore = 0;
+  let afterFrom = plugins.length;
   let outcome: Outcome;
   try {
     states = pluginStates(ctx);
@@ -220,6 +222,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
     for (let i = passedBefore - 1; i >= 0; i--) {
       const plugin = plugins[i]!;
       if (!plugin.after) continue;
+      afterFrom = i;
       // Started even past the deadline (it records what the function did, e.g. completes an
       // idempotency record); the answer does not wait for it then.
       const returned = plugin.after(ctx, value, states[i]);
@@ -228,7 +231,8 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
     }
     outcome = { ok: true, value };
   } catch (thrown) {
-    outcome = await recover(def, ctx, inv, deadline, states, entered, toSteadyError(thrown), prepared?.notRun !== true);
+    const recoverable = prepared?.notRun !== true;
+    outcome = await recover(def, ctx, inv, deadline, states, entered, Math.min(passedBefore, afterFrom), toSteadyError(thrown), recoverable);
   }
   // Sync `finally` hooks (or none) leave nothing to await: no turn of the microtask queue.
   const finishing = runFinally(def, ctx, deadline, states, entered, outcome);
@@ -241,9 +245,14 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
 }
 
 /**
- * `onError` in reverse; the first `{ answer }` recovers, unless the message may not be
- * (`recoverable` false: a message an ordered batch did not run), where every hook still runs and
- * neither an answer nor a thrown replacement changes its `NOT_PROCESSED`. Each is cut off at the cleanup bound.
+ * `onError` in reverse, from the innermost plugin entered. The first `{ answer }` (from plugin
+ * `i`) recovers, and the answer flows outward, onion-style, through the `after` of plugins
+ * `i-1 … 0` that passed their `before` (`afterUpTo`) and have not run it: they see, and may
+ * replace, the recovered answer, with `recoveredFrom(ctx)` naming the error. An `after` that
+ * throws there fails the invocation again: `onError` runs for it and the plugins before it (which
+ * may recover again). Not for a message that may not recover (`recoverable` false: one an ordered
+ * batch did not run), where every hook still runs and neither an answer nor a thrown replacement
+ * changes its `NOT_PROCESSED`. Every hook here is cut off at the cleanup bound.
  */
 async function recover(
   def: Definition,
@@ -252,9 +261,59 @@ async function recover(
   deadline: Deadline,
   states: unknown[],
   entered: number,
+  afterUpTo: number,
   error: SteadyError,
   recoverable: boolean,
 ): Promise<Outcome> {
+  for (;;) {
+    const { outcome, at } = await runOnError(def, ctx, inv, deadline, states, entered, error, recoverable);
+    if (!outcome.ok) return outcome;
+    markRecovered(ctx, error);
+    const failed = await aftersOfRecovered(def, ctx, inv, deadline, states, Math.min(at, afterUpTo), outcome);
+    if (failed === undefined) return outcome;
+    // `after` of plugin `failed.at` threw: it and the plugins before it get `onError` (never `after` again).
+    entered = failed.at + 1;
+    afterUpTo = failed.at;
+    error = failed.error;
+  }
+}
+
+/**
+ * The `after` hooks of plugins `[0, upTo)` in reverse, for an answer an `onError` recovered
+ * with (`outcome.value`, replaced in place when one answers). Each is cut off at the cleanup
+ * bound (the deadline may have been what failed); one cut off is logged and its answer not awaited.
+ */
+async function aftersOfRecovered(def: Definition, ctx: Context, inv: Invocation, deadline: Deadline, states: unknown[], upTo: number, outcome: { ok: true; value: unknown }): Promise<{ at: number; error: SteadyError } | undefined> {
+  for (let i = upTo - 1; i >= 0; i--) {
+    const plugin = def.use[i]!;
+    if (!plugin.after) continue;
+    try {
+      const returned = plugin.after(ctx, outcome.value, states[i]);
+      const replaced = isThenable(returned) ? await deadline.raceCleanup(Promise.resolve(returned)) : returned;
+      if (isAnswer(replaced)) outcome.value = answerOf(inv, replaced.answer);
+    } catch (hookError) {
+      if (hookError instanceof HookTimeoutError) hookTimedOut(ctx, plugin, 'after');
+      else return { at: i, error: toSteadyError(hookError) };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `onError` of plugins `[0, entered)` in reverse; stops at the first `{ answer }` when
+ * `recoverable` (`at`: that plugin's index). A throw replaces the outcome's error (the hooks
+ * before it still receive `error`).
+ */
+async function runOnError(
+  def: Definition,
+  ctx: Context,
+  inv: Invocation,
+  deadline: Deadline,
+  states: unknown[],
+  entered: number,
+  error: SteadyError,
+  recoverable: boolean,
+): Promise<{ outcome: Outcome; at: number }> {
   let outcome: Outcome = { ok: false, error };
   for (let i = entered - 1; i >= 0; i--) {
     const plugin = def.use[i]!;
@@ -262,10 +321,7 @@ async function recover(
     try {
       const result = plugin.onError(ctx, error, states[i]);
       const recovered = isThenable(result) ? await deadline.raceCleanup(Promise.resolve(result)) : result;
-      if (isAnswer(recovered) && recoverable) {
-        outcome = { ok: true, value: answerOf(inv, recovered.answer) };
-        break;
-      }
+      if (isAnswer(recovered) && recoverable) return { outcome: { ok: true, value: answerOf(inv, recovered.answer) }, at: i };
     } catch (hookError) {
       if (hookError instanceof HookTimeoutError) hookTimedOut(ctx, plugin, 'onError');
       else {
@@ -284,7 +340,7 @@ async function recover(
       }
     }
   }
-  return outcome;
+  return { outcome, at: -1 };
 }
 
 /**

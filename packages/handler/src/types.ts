@@ -620,6 +620,9 @@ export type Next = () => Promise<unknown>;
  *   extend (in order) → validation → before (in order) → wrap (outermost first) → function
  *   → render (HTTP) → wrap unwinds → after (reverse) → onError (reverse) → finally (reverse)
  *
+ * An `onError` that recovers sends its answer out through the `after` of the plugins before
+ * it (see `onError`).
+ *
  * Every hook up to and including `after` runs under the invocation's deadline: nothing new
  * starts once `deadline − deadlineMarginMs` has passed, and a hook still running then is
  * abandoned and the invocation answers `DEADLINE_EXCEEDED`. `onError`, `finally` and
@@ -650,12 +653,29 @@ export interface Plugin<Added extends object = {}, State = undefined> {
    * resolves to, or another value to replace it. Not calling `next` answers without the function.
    */
   wrap?(ctx: Context<Added>, next: Next, state: State): Promise<unknown>;
-  /** After the function succeeded (with the rendered response for HTTP); return `{ answer }` to replace its result. */
+  /**
+   * After the function succeeded (with the rendered response for HTTP), or with the answer an
+   * inner plugin's `onError` recovered with (`recoveredFrom(ctx)` then names the error); return
+   * `{ answer }` to replace the result.
+   */
   after?(ctx: Context<Added>, result: unknown, state: State): void | EarlyAnswer | Promise<void | EarlyAnswer>;
   /**
-   * After the function (or a hook) failed; return `{ answer }` to recover — except for a
-   * message an ordered batch did not run (`NOT_PROCESSED`), whose answer is ignored so the queue
-   * redelivers it.
+   * After the function (or a hook) failed, innermost plugin first; return `{ answer }` to recover
+   * — except for a message an ordered batch did not run (`NOT_PROCESSED`), whose answer is
+   * ignored so the queue redelivers it.
+   *
+   * Onion (Hono/Koa) semantics: once this plugin recovers, the plugins before it in `use` get no
+   * `onError`; the answer flows outward through their `after` instead (as an early answer from
+   * `before` does), so they see it and may decorate or replace it (CORS headers), and
+   * `recoveredFrom(ctx)` tells them it is a recovery, not the function's result (idempotency
+   * releases its record then, rather than storing it). An `after` that throws there fails the
+   * invocation again: `onError` runs for its plugin and those before it. Every plugin's `finally`
+   * runs with the final outcome. Each of these hooks is cut off at the cleanup bound.
+   *
+   * middy differs: its `onError` middlewares all run in reverse until one returns a value (or
+   * sets `request.earlyResponse`), which ends the chain — outer middlewares then get neither
+   * `onError` nor `after` (middyjs/middy#671); one that only sets `request.response` lets the rest
+   * run as error handlers. Under middy, `toMiddy()` gives steadyfn plugins the semantics above.
    */
   onError?(ctx: Context<Added>, error: SteadyError, state: State): void | EarlyAnswer | Promise<void | EarlyAnswer>;
   /** Always, last; cannot change the outcome. A throw here is logged, not raised. */

@@ -18,14 +18,14 @@
  *   claim.ts    key, claim, replay, wait           local.ts  the local cache of completed records
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
  */
-import { functionStarted, type Context, type Plugin } from '@steadyfn/handler';
+import { functionStarted, recoveredFrom, type Context, type Plugin } from '@steadyfn/handler';
 import { answerExisting, claimOrAnswer, resolveInto } from './claim.js';
 import { claimBatch, settleBatch } from './batch.js';
 import { IdempotencyKeyMissingError } from './errors.js';
 import { JOIN, isRequestAlreadyApplied, type Joinable } from './join.js';
 import { resolveKey, runsWithoutKey } from './key.js';
 import { fromLocal } from './local.js';
-import { settingsOf, type IdempotencyOptions } from './options.js';
+import { settingsOf, type IdempotencyOptions, type Settings } from './options.js';
 import { decodeStored, encodeStored, errorStored, replay, replayTooLarge, resultStored } from './record.js';
 import { completionOf, firstAnswer, settle, shouldCache } from './settle.js';
 import type { IdempotencyState, Joiner } from './state.js';
@@ -75,6 +75,13 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     async after(ctx, result, state) {
       // A joined write completed the record with this result: the answer is still the stored form.
       if (!state.owner || (state.settled && !state.joined)) return;
+      const recovered = recoveredFrom(ctx);
+      if (recovered !== undefined) {
+        // An inner plugin's onError answered for a failure (a fallback): not the function's result,
+        // never stored. Released, so a retry runs the function, unless it may still be running.
+        if (!state.settled) await settleUnfinished(s, ctx, state, recovered.code === 'DEADLINE_EXCEEDED');
+        return;
+      }
       if (!functionStarted(ctx)) {
         // A later plugin answered in the function's place (its `before` or `wrap`): not the
         // function's result, so not stored; released, a retry gets what that plugin answers then.
@@ -134,8 +141,29 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       await settle(s, ctx, state, cache ? errorStored(error) : undefined);
     },
 
+    // Defence in depth: a record this invocation still holds unsettled here means its after and
+    // onError were both skipped (middy's own onError chain ending early, another plugin's bug).
+    // Settled now rather than held until its lease ends, every retry a 409 meanwhile. A batch's
+    // unsettled records are released by afterBatch. Not async: the common case returns no promise.
+    finally(ctx, outcome, state) {
+      if (!state.owner || state.settled || state.batch) return undefined;
+      ctx.log.warn('idempotency record was neither completed nor released by after or onError; settled in finally', { code: 'IDEMPOTENCY_SETTLED_LATE', ok: outcome.ok });
+      // Past the deadline (ctx.signal aborted) the function may still be running, whatever the outcome says.
+      return settleUnfinished(s, ctx, state, (!outcome.ok && outcome.error.code === 'DEADLINE_EXCEEDED') || ctx.signal.aborted);
+    },
+
     afterBatch: (ctxs, _outcomes, states) => settleBatch(s, ctxs, states),
   };
+}
+
+/**
+ * A record whose invocation answered with something other than the function's result: left to
+ * its lease when the function may still be running (`cutOff`: it was cut off at the deadline,
+ * and a call that ignores ctx.signal goes on; see `onError`), else released so a retry runs it.
+ */
+function settleUnfinished(s: Settings, ctx: Context, state: IdempotencyState, cutOff: boolean): Promise<void> | void {
+  if (cutOff && functionStarted(ctx)) return leaveToLease(state);
+  return settle(s, ctx, state, undefined);
 }
 
 /** Settles nothing for this record, now or in `afterBatch`: it is freed when its lease ends. */

@@ -14,7 +14,7 @@
  * a crash between the write and the inbox completion writes nothing again).
  */
 import { randomUUID } from 'node:crypto';
-import { functionStarted, type Context, type Plugin } from '@steadyfn/handler';
+import { functionStarted, recoveredFrom, type Context, type Plugin } from '@steadyfn/handler';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey } from '@steadyfn/idempotency';
 import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';
@@ -94,7 +94,12 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
 
   const records: InboxRecords = { store, consumer };
-  const release = (ctx: Context, state: InboxState): Promise<void> => releaseEvent(records, ctx, state);
+  // `owner` is cleared once the claims are settled (the requests read it synchronously): nothing settles them twice.
+  const release = (ctx: Context, state: InboxState): Promise<void> => {
+    const releasing = releaseEvent(records, ctx, state);
+    delete state.owner;
+    return releasing;
+  };
 
   const readBody = async (ctx: Context): Promise<unknown> => {
     if (options.read) return options.read(ctx);
@@ -202,15 +207,26 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     async after(ctx, _result, state) {
       const event = state.event;
       if (!state.owner || !event) return;
-      // A later plugin answered in the function's place (its `before` or `wrap`): the event was
-      // not handled, so it is released like a failure, and its redelivery runs the function.
-      if (!functionStarted(ctx)) return release(ctx, state);
-      await completeEvent(records, ctx, state, retentionMs);
+      // A later plugin answered in the function's place (its `before` or `wrap`), or recovered
+      // from its failure (an `onError` fallback): the event was not handled, so it is released
+      // like a failure, and its redelivery runs the function.
+      if (!functionStarted(ctx) || recoveredFrom(ctx) !== undefined) return release(ctx, state);
+      const completing = completeEvent(records, ctx, state, retentionMs);
+      delete state.owner;
+      await completing;
     },
     async onError(ctx, _error, state) {
       if (!state.owner || !state.event) return;
       // Failed, or never ran (a later plugin's `before` threw): either way released for the redelivery.
       await release(ctx, state);
+    },
+    // Defence in depth: claims still held here had their after and onError skipped (middy's own
+    // onError chain ending early, another plugin's bug): released now rather than at the lease's
+    // end. Not async: the common case returns no promise.
+    finally(ctx, _outcome, state) {
+      if (!state.owner || !state.event) return undefined;
+      ctx.log.warn('inbox claim was neither completed nor released by after or onError; released in finally', { consumer, eventId: state.event.id, code: 'INBOX_RELEASED_LATE' });
+      return release(ctx, state);
     },
   };
 }

@@ -7,20 +7,23 @@
  *                    and every `finally` run first, as in `handler()`)
  *   middy after    → `after` (its `{ answer }` replaces `request.response`); the outermost
  *                    steadyfn middleware then runs every `finally`
- *   middy onError  → `onError` (its `{ answer }` recovers: middy's early return); the
- *                    outermost steadyfn middleware then runs every `finally`
+ *   middy onError  → `onError` (its `{ answer }` recovers: the `after`s of the steadyfn
+ *                    plugins before it run with the answer, then every `finally`, as in
+ *                    `handler()`; then middy's early return); else the outermost steadyfn
+ *                    middleware runs every `finally`
  *   `wrap`         → run around the handler by `steadyHandler(fn)` (middy has no around
  *                    hook); without it the request fails with `MIDDY_WRAP_NOT_RUN`
  *
  * Errors are thrown as middy expects; a steadyfn error keeps its class and `code`.
  */
 import { setFunctionStarted, type InvocationContext } from '../context.js';
-import { ConfigurationError, toSteadyError } from '../errors.js';
+import { ConfigurationError, toSteadyError, type SteadyError } from '../errors.js';
 import { defineHandler, type HandlerOptions } from '../define.js';
 import { HookTimeoutError } from '../deadline.js';
 import { extendContext } from '../extend.js';
 import { checkKnownKeys, keysOf } from '../internal/option-keys.js';
 import { hookTimedOut } from '../pipeline.js';
+import { markRecovered } from '../recovered.js';
 import type { Plugin } from '../types.js';
 import {
   finish,
@@ -64,6 +67,37 @@ function notKnown(ctx: InvocationContext): undefined {
 function answerEarly(request: MiddyRequestLike, value: unknown): unknown {
   request.earlyResponse = value;
   return value;
+}
+
+/**
+ * `entry`'s `onError` recovered from `error` with `value`: as in `handler()`, the answer flows
+ * outward through the `after` of the steadyfn plugins before it (each cut off at the cleanup
+ * bound, `recoveredFrom(ctx)` naming the error), then every `finally` runs and the answer is
+ * middy's early return — middy would run none of their hooks (its onError chain ends at a
+ * returned value; an early return skips every `after`). An `after` that throws there fails the
+ * request with its error (every `finally` still runs): thrown on to middy.
+ */
+async function recoverOutward(steady: SteadyRequest, request: MiddyRequestLike, entry: Entry, error: SteadyError, value: unknown): Promise<unknown> {
+  markRecovered(steady.ctx, error);
+  let response = value;
+  for (let i = steady.entries.indexOf(entry) - 1; i >= 0; i--) {
+    const outer = steady.entries[i]!;
+    if (!outer.plugin.after || outer.afterDone) continue;
+    outer.afterDone = true;
+    try {
+      const replaced = await inContext(steady, () => settle(steady, outer.plugin.after!(steady.ctx, response, outer.state), true));
+      if (isAnswer(replaced)) response = toMiddyResponse(steady, replaced.answer);
+    } catch (hookError) {
+      if (hookError instanceof HookTimeoutError) {
+        hookTimedOut(steady.ctx, outer.plugin, 'after');
+        continue;
+      }
+      await finish(steady, { ok: false, error: toSteadyError(hookError) });
+      throw hookError;
+    }
+  }
+  await finish(steady, { ok: true, value: response });
+  return answerEarly(request, response);
 }
 
 /**
@@ -154,11 +188,7 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       if (plugin.onError) {
         try {
           const recovered = await inContext(steady, () => settle(steady, plugin.onError!(steady.ctx, error, entry.state), true));
-          if (isAnswer(recovered)) {
-            const value = toMiddyResponse(steady, recovered.answer);
-            await finish(steady, { ok: true, value });
-            return answerEarly(request, value);
-          }
+          if (isAnswer(recovered)) return await recoverOutward(steady, request, entry, error, toMiddyResponse(steady, recovered.answer));
         } catch (hookError) {
           // A throw here replaces the error, as in handler(); thrown on by middy at the end.
           if (hookError instanceof HookTimeoutError) hookTimedOut(steady.ctx, plugin, 'onError');
