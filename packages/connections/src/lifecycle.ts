@@ -2,7 +2,8 @@
  * The life of one cached client: created on first use (one connect shared by concurrent
  * callers), reused while it needs no check, pinged after idling past a threshold or after a
  * connection error, rebuilt when it fails, closed in the background when dropped. Every wait
- * is a `Flight` that each caller leaves when its own signal aborts.
+ * is a `Flight` that each caller leaves when its own signal aborts. The thaw check itself is
+ * `Revalidation` (revalidation.ts).
  */
 // currentContext and createLogger come from the root entry until @steadyfn/handler/internal exports them.
 import { createLogger, currentContext, type Logger } from '@steadyfn/handler/internal';
@@ -12,15 +13,12 @@ import { Closer } from './closer.js';
 import { ConnectionUnavailableError } from './errors.js';
 import { Flight } from './flight.js';
 import { newClient } from './new-client.js';
+import { Revalidation, type Entry } from './revalidation.js';
 import type { AcquireState, ClientSpec, ClientStats, Lease } from './spec.js';
 import { Suspicion } from './suspicion.js';
 import { ThawCheck } from './thaw-check.js';
 import type { GraceClock } from './unanswered.js';
 import type { HandleSettings } from './validate.js';
-
-interface Entry<T> {
-  client: T;
-}
 
 let fallbackLogger: Logger | undefined;
 
@@ -32,7 +30,6 @@ export class ClientLifecycle<T> {
   readonly #suspicion = new Suspicion();
   readonly stats: ClientStats = { connects: 0, connectFailures: 0, pings: 0, pingFailures: 0, reconnects: 0, retries: 0, lastUsedAt: undefined, budget: undefined };
   #connecting: Flight<Entry<T>> | undefined;
-  #checking: Flight<Lease<T>> | undefined;
   /**
    * Aborted by `close()` (then replaced): a thaw check under way stops at once — its ping gives
    * no verdict, it opens no new client — and its waiters get `CONNECTION_UNAVAILABLE`.
@@ -44,8 +41,8 @@ export class ClientLifecycle<T> {
   readonly #now: () => number;
   /** Whether a connect of this lifecycle succeeded since it was created or last closed: the next connect is then a rebuild. */
   #hadClient = false;
-  /** The ping of the thaw check, and its account of pings left unanswered by checks that deadlines cut off. */
-  readonly #check: ThawCheck<T, Entry<T>>;
+  /** The thaw check under way, if any: its ping, and its account of pings left unanswered by checks that deadlines cut off. */
+  readonly #revalidation: Revalidation<T>;
 
   /** Whether the idle clock is `Date.now` (no `spec.now`): a caller that has just read it may pass the time in. */
   readonly wallClock: boolean;
@@ -70,7 +67,13 @@ export class ClientLifecycle<T> {
     pingGraceMs?: (client: T) => number,
     pingGraceClock?: GraceClock,
   ) {
-    this.#check = new ThawCheck(settings.name, settings.pingTimeoutMs, spec.ping?.bind(spec), pingGraceMs, this.stats, pingGraceClock);
+    const check = new ThawCheck<T, Entry<T>>(settings.name, settings.pingTimeoutMs, spec.ping?.bind(spec), pingGraceMs, this.stats, pingGraceClock);
+    this.#revalidation = new Revalidation(check, this.#suspicion, {
+      stats: this.stats,
+      discard: (entry) => this.discard(entry),
+      connect: (reconnect) => this.connect(reconnect),
+      lease: (client, state, idleMs) => this.#lease(client, state, idleMs),
+    });
     this.#closer = new Closer(spec.close?.bind(spec), settings.name, settings.closeTimeoutMs);
     this.#now = spec.now ?? Date.now;
     this.wallClock = spec.now === undefined;
@@ -109,11 +112,6 @@ export class ClientLifecycle<T> {
   /** A connect under way that can still be joined (not aborted: every waiter of it gave up). */
   get #joinableConnect(): Flight<Entry<T>> | undefined {
     return this.#connecting?.aborted ? undefined : this.#connecting;
-  }
-
-  /** A thaw check under way that can still be joined (not aborted). */
-  get #joinableCheck(): Flight<Lease<T>> | undefined {
-    return this.#checking?.aborted ? undefined : this.#checking;
   }
 
   /**
@@ -166,44 +164,6 @@ export class ClientLifecycle<T> {
   }
 
   /**
-   * Pings `entry`; on failure builds a new client. Concurrent callers share one check. A ping cut
-   * off by a deadline gives no verdict, but its time unanswered counts (see `UnansweredPings`).
-   */
-  #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
-    const joinable = this.#joinableCheck;
-    if (joinable) return joinable;
-    const closing = this.#closing.signal;
-    // A check whose waiters all gave up (not joinable) may still be settling: its ping's cut-off
-    // is recorded a few microtasks after the abort. A check begun before that took its budget
-    // from the account without that ping's wait, and its own cut-off then overwrote the account
-    // with its own wait alone: the earlier ping's wait was lost, so deadlines a caller retried at
-    // once could keep a dead client past `pingTimeoutMs`. So this one waits for it first.
-    const previous = this.#checking;
-    const flight = new Flight<Lease<T>>(async (waiters) => {
-      // Its waiters all gave up, or close() was called: either way the check stops.
-      const signal = AbortSignal.any([waiters, closing]);
-      if (previous !== undefined) {
-        await previous.promise.catch(() => undefined);
-        if (signal.aborted) throw signal.reason;
-      }
-      if (await this.#check.passes(entry, signal)) {
-        this.#suspicion.clear();
-        return this.#lease(entry.client, 'revalidated', idleMs);
-      }
-      this.discard(entry);
-      this.stats.reconnects++;
-      const fresh = await this.connect(true).wait(signal);
-      return this.#lease(fresh.client, 'reconnected', idleMs);
-    });
-    this.#checking = flight;
-    const clear = (): void => {
-      if (this.#checking === flight) this.#checking = undefined;
-    };
-    flight.promise.then(clear, clear);
-    return flight;
-  }
-
-  /**
    * The cached client when it needs no check and no connect: the warm path, without a promise.
    *
    * @param at - `Date.now()` just read by the caller (used only when the idle clock is `Date.now`).
@@ -225,7 +185,7 @@ export class ClientLifecycle<T> {
   reusable(at?: number): T | undefined {
     const entry = this.current;
     const { spec } = this;
-    if (!entry || this.#suspicion.holds() || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
+    if (!entry || this.#suspicion.holds() || this.#revalidation.underWay || (spec.isReady && !spec.isReady(entry.client))) return undefined;
     if (at === undefined) at = this.#now();
     if (spec.ping && this.lastUsedAt !== undefined && at - this.lastUsedAt > this.settings.idleThresholdMs) return undefined;
     this.lastUsedAt = at;
@@ -235,7 +195,7 @@ export class ClientLifecycle<T> {
   /** A connected, checked client, waiting at most until `signal` aborts. */
   async obtain(signal: AbortSignal | undefined): Promise<Lease<T>> {
     if (signal?.aborted) throw signal.reason;
-    const checking = this.#joinableCheck;
+    const checking = this.#revalidation.joinable;
     if (checking) return checking.wait(signal);
     const entry = this.current;
     const idleMs = this.lastUsedAt === undefined ? undefined : this.#now() - this.lastUsedAt;
@@ -255,7 +215,7 @@ export class ClientLifecycle<T> {
       const fresh = await this.connect(true).wait(signal);
       return this.#lease(fresh.client, 'reconnected', idleMs);
     }
-    if (this.#suspicion.holds() || (this.spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs)) return this.#revalidate(entry, idleMs).wait(signal);
+    if (this.#suspicion.holds() || (this.spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs)) return this.#revalidation.start(entry, idleMs, this.#closing.signal).wait(signal);
     return this.#lease(entry.client, 'reused', idleMs);
   }
 
@@ -266,7 +226,7 @@ export class ClientLifecycle<T> {
    * client open and hands none out.
    */
   async close(): Promise<void> {
-    const checking = this.#checking;
+    const checking = this.#revalidation.underWay;
     this.#closing.abort(new ConnectionUnavailableError(this.settings.name, undefined, 'connections'));
     this.#closing = new AbortController();
     if (checking) await checking.promise.catch(() => undefined);

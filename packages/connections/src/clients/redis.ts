@@ -11,6 +11,7 @@ import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/interna
 import { commandView } from '../view.js';
 import { failDroppedReplies } from './redis-replies.js';
 import { authRefused } from './auth-refused.js';
+import { endReconnecting } from './redis-end.js';
 import { blockedForMs, noteBlockingWrites, stuckAtCutOff } from './redis-queue.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkRedisDatabase, checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
@@ -72,26 +73,9 @@ export async function closeRedis(client: { status: string; quit(): Promise<unkno
   } else if (closing && client.status !== 'end') {
     await Promise.race([new Promise<void>((resolve) => client.once('end', resolve)), delay(QUIT_WAIT_MS)]);
   }
-  const reconnecting = client.status === 'reconnecting';
+  const status = client.status;
   client.disconnect();
-  if (reconnecting) endReconnecting(client);
-}
-
-/**
- * Ends a single-node ioredis client that `disconnect()` left `reconnecting`: between two attempts
- * its socket is already closed, so `disconnect()` stops the retry timer but no 'close' event
- * comes to end it (ioredis 5 and 6) — it stayed `reconnecting` for good, and a command queued
- * offline meanwhile was never settled. This does what ioredis' own close handler does for a
- * client closed on purpose: status `end` (and its 'end' event), queued commands rejected with
- * "Connection is closed.". Uses ioredis' internal `setStatus`/`flushQueue`, only when both are
- * there. A Cluster is not touched: its own `disconnect()` moves it out of `reconnecting`.
- */
-function endReconnecting(client: object): void {
-  const internal = client as { status?: unknown; manuallyClosing?: unknown; setStatus?: unknown; flushQueue?: unknown };
-  if (internal.status !== 'reconnecting' || typeof internal.setStatus !== 'function' || typeof internal.flushQueue !== 'function') return;
-  internal.manuallyClosing = false;
-  (internal.setStatus as (status: string) => void).call(client, 'end');
-  (internal.flushQueue as (err: Error) => void).call(client, new Error('Connection is closed.'));
+  endReconnecting(client, status);
 }
 
 function delay(ms: number): Promise<void> {
