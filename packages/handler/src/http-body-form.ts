@@ -66,30 +66,50 @@ function percentDecode(text: string, encoding: string): string | undefined {
 const CHARSET_FIELD = '_charset_';
 
 /**
- * The encoding (WHATWG Encoding Standard name) the `_charset_` fields of a form's pairs name:
- * HTML fills a hidden input named `_charset_` with the encoding it submits the form in (the
- * page's: `windows-1252`, `Shift_JIS`), the one sign of it a form without a `charset`
- * parameter carries. Undefined without such a field, for a label TextDecoder cannot decode,
- * and when two such fields name different encodings (ambiguous: read as UTF-8, as without one).
+ * Whether a raw (still escaped) field name is `_charset_`, ASCII case-insensitively as HTML
+ * matches it (a form may name its hidden input `_CHARSET_`: whatwg/html#5914), sent as it is
+ * (a browser never escapes `_`) or escaped.
+ */
+function isCharsetField(rawName: string): boolean {
+  const name = rawName.includes('%') ? percentDecode(rawName, 'utf-8') : rawName;
+  // ASCII only: toLowerCase() would also fold non-ASCII letters (U+212A KELVIN SIGN is `k`).
+  return name !== undefined && name.length === CHARSET_FIELD.length && name.replace(/[A-Z]/g, (c) => c.toLowerCase()) === CHARSET_FIELD;
+}
+
+/**
+ * Encodings a `_charset_` field may NOT choose: the body, not the client's `Content-Type`, names
+ * it, so anything in front of the function (a WAF, a proxy's logs) reads the form as UTF-8 and
+ * must see the same ASCII the function gets. ISO-2022-JP is stateful — its escape sequences
+ * (`ESC ( B`) decode to nothing, so `<scr%1B%28Bipt>` that a WAF reads as harmless becomes
+ * `<script>`; UTF-16 is not ASCII-compatible. Every other encoding TextDecoder knows (UTF-8, the
+ * single-byte ones, Shift_JIS, EUC-JP, EUC-KR, GBK, gb18030, Big5) decodes ASCII bytes as that
+ * ASCII and, strictly, never makes ASCII out of other bytes. (`replacement` and UTF-7 have no
+ * TextDecoder.)
+ */
+const NOT_FROM_CHARSET_FIELD = new Set(['iso-2022-jp', 'utf-16be', 'utf-16le']);
+
+/**
+ * The encoding (WHATWG Encoding Standard name) the first `_charset_` field of a form's pairs
+ * names: HTML fills a hidden input named `_charset_` with the encoding it submits the form in
+ * (the page's: `windows-1252`, `Shift_JIS`), the one sign of it a form without a `charset`
+ * parameter carries. As HTML's legacy urlencoded decoding, the first such field whose value is a
+ * label of an encoding decides and later ones are ignored; a label TextDecoder cannot decode or
+ * one `NOT_FROM_CHARSET_FIELD` names counts as none. Undefined without such a field (UTF-8).
  */
 function charsetFieldEncoding(pairs: readonly string[]): string | undefined {
-  let found: string | undefined;
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    const rawName = eq === -1 ? pair : pair.slice(0, eq);
-    // The name as sent (a browser never escapes `_`), or escaped: the urlencoded parser's `_charset_` either way.
-    if (rawName !== CHARSET_FIELD && !(rawName.includes('%') && percentDecode(rawName, 'utf-8') === CHARSET_FIELD)) continue;
-    const label = eq === -1 ? undefined : percentDecode(pair.slice(eq + 1).replaceAll('+', ' '), 'utf-8');
+    if (eq === -1 || !isCharsetField(pair.slice(0, eq))) continue;
+    const label = percentDecode(pair.slice(eq + 1).replaceAll('+', ' '), 'utf-8');
     let encoding: string | undefined;
     try {
       encoding = label === undefined ? undefined : new TextDecoder(label).encoding;
     } catch {
       encoding = undefined; // a label TextDecoder cannot decode, or one of those it maps to `replacement`
     }
-    if (encoding === undefined || (found !== undefined && found !== encoding)) return undefined;
-    found = encoding;
+    if (encoding !== undefined && !NOT_FROM_CHARSET_FIELD.has(encoding)) return encoding;
   }
-  return found;
+  return undefined;
 }
 
 /**
@@ -102,7 +122,9 @@ function charsetFieldEncoding(pairs: readonly string[]): string | undefined {
  * `encoding` (the body's `Content-Type` names no charset), the one a `_charset_` field names
  * (`_charset_=Shift_JIS&q=%93%FA%96%7B` is `{ _charset_: 'Shift_JIS', q: '日本' }`: HTML's form
  * submission encodes in the page's encoding and fills that field with its name, while the WHATWG
- * URL Standard's parser reads UTF-8 only), else UTF-8. UTF-16, which no browser sends a form in
+ * URL Standard's parser reads UTF-8 only; the field's name matched ASCII case-insensitively, the
+ * first one deciding; ISO-2022-JP and UTF-16 never taken from it, see `NOT_FROM_CHARSET_FIELD`),
+ * else UTF-8. UTF-16, which no browser sends a form in
  * (the Encoding Standard's "output encoding"), percent-decodes as UTF-8. Undefined when an
  * escaped byte sequence is not valid in that charset (`%E9` alone under UTF-8): never U+FFFD in
  * place of what was sent.

@@ -675,7 +675,9 @@ export interface Plugin<Added extends object = {}, State = undefined> {
    * middy differs: its `onError` middlewares all run in reverse until one returns a value (or
    * sets `request.earlyResponse`), which ends the chain — outer middlewares then get neither
    * `onError` nor `after` (middyjs/middy#671); one that only sets `request.response` lets the rest
-   * run as error handlers. Under middy, `toMiddy()` gives steadyfn plugins the semantics above.
+   * run as error handlers. Under middy, `toMiddy()` gives steadyfn plugins the semantics above,
+   * an `after` that throws on a recovered answer included (middy/recover.ts); a failure no
+   * steadyfn `onError` recovers from goes on down middy's own `onError` chain.
    */
   onError?(ctx: Context<Added>, error: SteadyError, state: State): void | EarlyAnswer | Promise<void | EarlyAnswer>;
   /** Always, last; cannot change the outcome. A throw here is logged, not raised. */

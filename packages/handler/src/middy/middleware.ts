@@ -8,22 +8,20 @@
  *   middy after    → `after` (its `{ answer }` replaces `request.response`); the outermost
  *                    steadyfn middleware then runs every `finally`
  *   middy onError  → `onError` (its `{ answer }` recovers: the `after`s of the steadyfn
- *                    plugins before it run with the answer, then every `finally`, as in
- *                    `handler()`; then middy's early return); else the outermost steadyfn
- *                    middleware runs every `finally`
+ *                    plugins before it run with the answer — one that throws gets `onError`
+ *                    for its plugin and those before it — then every `finally`, as in
+ *                    `handler()`; then middy's early return, see recover.ts); else the
+ *                    outermost steadyfn middleware runs every `finally`
  *   `wrap`         → run around the handler by `steadyHandler(fn)` (middy has no around
  *                    hook); without it the request fails with `MIDDY_WRAP_NOT_RUN`
  *
  * Errors are thrown as middy expects; a steadyfn error keeps its class and `code`.
  */
 import { setFunctionStarted, type InvocationContext } from '../context.js';
-import { ConfigurationError, toSteadyError, type SteadyError } from '../errors.js';
+import { ConfigurationError, toSteadyError } from '../errors.js';
 import { defineHandler, type HandlerOptions } from '../define.js';
-import { HookTimeoutError } from '../deadline.js';
 import { extendContext } from '../extend.js';
 import { checkKnownKeys, keysOf } from '../internal/option-keys.js';
-import { hookTimedOut } from '../pipeline.js';
-import { markRecovered } from '../recovered.js';
 import type { Plugin } from '../types.js';
 import {
   finish,
@@ -38,6 +36,7 @@ import {
   type MiddyRequestLike,
   type SteadyRequest,
 } from './request.js';
+import { onErrorOf, recoverOutward } from './recover.js';
 
 /**
  * Options of `toMiddy()`, the same as `handler()`'s for what they name. The first steadyfn
@@ -67,37 +66,6 @@ function notKnown(ctx: InvocationContext): undefined {
 function answerEarly(request: MiddyRequestLike, value: unknown): unknown {
   request.earlyResponse = value;
   return value;
-}
-
-/**
- * `entry`'s `onError` recovered from `error` with `value`: as in `handler()`, the answer flows
- * outward through the `after` of the steadyfn plugins before it (each cut off at the cleanup
- * bound, `recoveredFrom(ctx)` naming the error), then every `finally` runs and the answer is
- * middy's early return — middy would run none of their hooks (its onError chain ends at a
- * returned value; an early return skips every `after`). An `after` that throws there fails the
- * request with its error (every `finally` still runs): thrown on to middy.
- */
-async function recoverOutward(steady: SteadyRequest, request: MiddyRequestLike, entry: Entry, error: SteadyError, value: unknown): Promise<unknown> {
-  markRecovered(steady.ctx, error);
-  let response = value;
-  for (let i = steady.entries.indexOf(entry) - 1; i >= 0; i--) {
-    const outer = steady.entries[i]!;
-    if (!outer.plugin.after || outer.afterDone) continue;
-    outer.afterDone = true;
-    try {
-      const replaced = await inContext(steady, () => settle(steady, outer.plugin.after!(steady.ctx, response, outer.state), true));
-      if (isAnswer(replaced)) response = toMiddyResponse(steady, replaced.answer);
-    } catch (hookError) {
-      if (hookError instanceof HookTimeoutError) {
-        hookTimedOut(steady.ctx, outer.plugin, 'after');
-        continue;
-      }
-      await finish(steady, { ok: false, error: toSteadyError(hookError) });
-      throw hookError;
-    }
-  }
-  await finish(steady, { ok: true, value: response });
-  return answerEarly(request, response);
 }
 
 /**
@@ -185,16 +153,17 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       if (!found) return undefined;
       const { steady, entry } = found;
       const error = toSteadyError(request.error);
-      if (plugin.onError) {
-        try {
-          const recovered = await inContext(steady, () => settle(steady, plugin.onError!(steady.ctx, error, entry.state), true));
-          if (isAnswer(recovered)) return await recoverOutward(steady, request, entry, error, toMiddyResponse(steady, recovered.answer));
-        } catch (hookError) {
-          // A throw here replaces the error, as in handler(); thrown on by middy at the end.
-          if (hookError instanceof HookTimeoutError) hookTimedOut(steady.ctx, plugin, 'onError');
-          else request.error = hookError;
-        }
+      const got = await onErrorOf(steady, entry, error);
+      if (got !== undefined && 'answer' in got) {
+        const end = await recoverOutward(steady, entry, error, got.answer);
+        if (end.ok) return answerEarly(request, end.value);
+        // Failed again after the recovery, every steadyfn onError and finally already run (the
+        // outer steadyfn middlewares then find the request done): middy's chain goes on with it.
+        request.error = end.thrown;
+        return undefined;
       }
+      // A throw here replaces the error, as in handler(); thrown on by middy at the end.
+      if (got !== undefined) request.error = got.replaced;
       if (steady.entries[0] === entry) await finish(steady, { ok: false, error: toSteadyError(request.error) });
       return undefined;
     },

@@ -2,7 +2,7 @@
  * Apache OpenWhisk web actions: a rendered response as the web action result the controller
  * sends (`statusCode`, `headers`, `body`), and which bodies it cannot send as they are.
  */
-import { declaredCharset, decodeStrict } from '../http-body.js';
+import { declaredCharset, decodeStrict, sniffBom } from '../http-body.js';
 import { parseMediaType } from '../internal/media-type.js';
 import { setOwn } from '../internal/record.js';
 import { sentResponse, type HttpResponse } from '../response.js';
@@ -82,15 +82,20 @@ export function toOpenWhiskWebResult(rendered: HttpResponse, method?: string): O
 /**
  * The text the bytes of a response (`isBase64`) stand for under a textual type or none, strictly
  * in its declared `charset` (UTF-8 without one or with one Node does not know); undefined when
- * they are not valid in it. The controller takes only a string there and sends it as UTF-8,
- * labelled `charset=UTF-8` (`interpretHttpResponse`: akka-http's `MediaType.parse` drops the
- * charset, and `ContentType(mediaType, () => UTF-8)` sets its own), so the client gets the same
- * text in UTF-8.
+ * they are not valid in it. Under a declared charset a byte order mark decides and is removed,
+ * the rule request bodies follow (`textInCharset`; WHATWG Encoding Standard "decode", RFC 2781
+ * §4.3): a UTF-16 mark whatever the label (`charset=utf-16` with `FE FF 00 68 00 69` is `hi`), a
+ * UTF-8 mark under a label other than UTF-8 (under UTF-8 it stays, as U+FEFF). The controller
+ * takes only a string there and sends it as UTF-8, labelled `charset=UTF-8`
+ * (`interpretHttpResponse`: akka-http's `MediaType.parse` drops the charset, and
+ * `ContentType(mediaType, () => UTF-8)` sets its own), so the client gets the same text in UTF-8.
  */
 function textOf(res: HttpResponse): string | undefined {
   const bytes = Buffer.from(res.body, 'base64');
-  const encoding = declaredCharset(headerValue(res.headers, 'content-type') ?? '')?.encoding ?? 'utf-8';
-  return decodeStrict(bytes, encoding);
+  const charset = declaredCharset(headerValue(res.headers, 'content-type') ?? '');
+  const bom = charset === undefined ? undefined : sniffBom(bytes);
+  if (bom !== undefined && (bom.encoding !== 'utf-8' || charset?.encoding !== 'utf-8')) return decodeStrict(bytes.subarray(bom.length), bom.encoding);
+  return decodeStrict(bytes, charset?.encoding ?? 'utf-8');
 }
 
 /**
