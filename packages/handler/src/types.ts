@@ -672,6 +672,11 @@ export interface Plugin<Added extends object = {}, State = undefined> {
    * invocation again: `onError` runs for its plugin and those before it. Every plugin's `finally`
    * runs with the final outcome. Each of these hooks is cut off at the cleanup bound.
    *
+   * A throw replaces the error the invocation ends with (logged with both codes); the plugins
+   * before it still receive the original `error` here, so an outer plugin keeps seeing, say,
+   * that the function was cut off. Under `toMiddy()` they receive the new one (middy passes its
+   * `request.error` on).
+   *
    * middy differs: its `onError` middlewares all run in reverse until one returns a value (or
    * sets `request.earlyResponse`), which ends the chain — outer middlewares then get neither
    * `onError` nor `after` (middyjs/middy#671); one that only sets `request.response` lets the rest
