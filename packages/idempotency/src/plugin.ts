@@ -76,6 +76,14 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       // A joined write completed the record with this result: the answer is still the stored form.
       if (!state.owner || (state.settled && !state.joined)) return;
       const recovered = recoveredFrom(ctx);
+      if (isRequestAlreadyApplied(recovered)) {
+        // Not a failure: an earlier attempt applied the request and recorded its answer. As in
+        // onError (which an inner catch-all onError kept from running): completed with that
+        // answer, which replaces the inner plugin's rendering of the error, so this caller and
+        // every retry get the first attempt's answer and the function is not run again.
+        if (!state.settled) await settle(s, ctx, state, recovered.answer);
+        return { answer: replay(decodeStored(recovered.answer)) };
+      }
       if (recovered !== undefined) {
         // An inner plugin's onError answered for a failure (a fallback): not the function's result,
         // never stored. Released, so a retry runs the function, unless it may still be running.
