@@ -85,8 +85,8 @@ export function heldIdempotencyKey(ctx: Context): string | undefined {
 /**
  * `IDEMPOTENCY_REQUEST_APPLIED`: a joined write found that an earlier attempt of this request
  * already applied it, and recorded `answer`. Thrown by that write; the `idempotency()` plugin's
- * `onError` completes the record with `answer` and replays it, so the retry answers what the
- * first attempt answered — a caller never sees this error. Should it escape (no idempotency
+ * `onError` (or its `after`, when a later plugin's `onError` recovered from this error) completes
+ * the record with `answer` and replays it, so the retry answers what the first attempt answered — a caller never sees this error. Should it escape (no idempotency
  * plugin in `use`), it is a terminal 409.
  */
 export class RequestAlreadyAppliedError extends SteadyError {

@@ -150,7 +150,9 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     },
 
     // Defence in depth: a record this invocation still holds unsettled here means its after and
-    // onError were both skipped (middy's own onError chain ending early, another plugin's bug).
+    // onError were both skipped (under toMiddy(), an outer steadyfn after that threw on a recovered
+    // answer; another plugin's bug). A plain middy onError that recovers inside the toMiddy() ones
+    // ends middy's chain with no steadyfn hook run, this one included (handler README).
     // Settled now rather than held until its lease ends, every retry a 409 meanwhile. A batch's
     // unsettled records are released by afterBatch. Not async: the common case returns no promise.
     finally(ctx, outcome, state) {

@@ -220,9 +220,11 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       // Failed, or never ran (a later plugin's `before` threw): either way released for the redelivery.
       await release(ctx, state);
     },
-    // Defence in depth: claims still held here had their after and onError skipped (middy's own
-    // onError chain ending early, another plugin's bug): released now rather than at the lease's
-    // end. Not async: the common case returns no promise.
+    // Defence in depth: claims still held here had their after and onError skipped (under
+    // toMiddy(), an outer steadyfn after that threw on a recovered answer; another plugin's bug):
+    // released now rather than at the lease's end. A plain middy onError that recovers inside the
+    // toMiddy() ones ends middy's chain with no steadyfn hook run, this one included (README).
+    // Not async: the common case returns no promise.
     finally(ctx, _outcome, state) {
       if (!state.owner || !state.event) return undefined;
       ctx.log.warn('inbox claim was neither completed nor released by after or onError; released in finally', { consumer, eventId: state.event.id, code: 'INBOX_RELEASED_LATE' });
