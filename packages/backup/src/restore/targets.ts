@@ -53,8 +53,10 @@ export interface RestoreMarker {
   /**
    * Which restore of the backup wrote the marker: `'snapshot'` (`restore()`), `'point-in-time'`
    * (`pointInTimeRestore()`: the snapshot, then the stream up to `until`) or `'stream'`
-   * (`restoreStream()`). Absent in markers of earlier versions (read as `'snapshot'`). Only the
-   * same restore — same kind, backup, stream, timeline and `until` — counts as completing it.
+   * (`restoreStream()`). Only the same restore — same kind, backup, stream, timeline and `until` —
+   * counts as completing it. Absent in markers of earlier versions (legacy markers, `sameRestore`
+   * in lock-places.ts): `stream <name>` is read as `'stream'` of any timeline and `until`, any
+   * other id as a `restore()` or `pointInTimeRestore()` of that snapshot (either completes it).
    */
   kind?: RestoreKind;
   /** `'point-in-time'`: the stream replayed after the snapshot; `'stream'`: the stream replayed. */
