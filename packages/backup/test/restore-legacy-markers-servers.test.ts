@@ -32,7 +32,7 @@ describe('legacy partial-restore markers (no kind) on real servers', () => {
       // What an unfinished restoreStream of the earlier version left: part of its data, and its marker as it wrote it.
       const legacy = (stream: string) => JSON.parse(`{"backupId":"stream ${stream}","startedAt":"${STARTED}"}`) as object;
       const markers = target.collection<{ _id: string }>(RESTORE_MARKER_COLLECTION);
-      await target.collection<{ _id: string }>('orders').insertOne({ _id: 'o0', partial: true });
+      await target.collection<{ _id: string; partial: boolean }>('orders').insertOne({ _id: 'o0', partial: true });
       // Another stream's: this replay is refused over it, the legacy restore named by its id.
       await markers.insertOne({ _id: 'restore', ...legacy('payments') });
       const other = await restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }) }).catch((e: unknown) => e);
