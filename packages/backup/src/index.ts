@@ -26,7 +26,7 @@ export { mongoTarget } from './restore/mongo.js';
 export type { MongoTargetOptions } from './restore/mongo.js';
 export { redisTarget } from './restore/redis.js';
 export type { RedisTargetOptions } from './restore/redis.js';
-export type { RestoreTarget, ChangeToApply, ScratchMarker, RestoreMarker, RestoreIdentity, RestoreKind, RestoreLockPlace } from './restore/targets.js';
+export type { RestoreTarget, PreparedRestore, ChangeToApply, ScratchMarker, RestoreMarker, RestoreIdentity, RestoreKind, RestoreLockPlace } from './restore/targets.js';
 export { restoreStatus } from './restore/restore-status.js';
 export type { RestoreStatus } from './restore/restore-status.js';
 export type { IfTargetNotEmpty } from './restore/not-empty.js';

@@ -178,12 +178,13 @@ export async function restoreManifest(
   identity: RestoreIdentity = restoreIdentity(manifest),
 ): Promise<RestoreReport> {
   const checkStarted = Date.now();
-  const { warnings } = await beforeWriting(`restore of backup ${manifest.backupId}: preparing the target`, () => target.prepare(manifest, signal), signal);
+  // `call`: this call's state in the target, handed back to its checks and writes (another call may prepare the same target object meanwhile).
+  const { warnings, call } = await beforeWriting(`restore of backup ${manifest.backupId}: preparing the target`, () => target.prepare(manifest, signal), signal);
   const size = manifest.datasets.reduce((s, d) => s + d.segments.reduce((t, g) => t + g.bytes, 0), 0);
   const spool = size <= spoolBytes ? await PartSpool.open() : undefined;
   try {
     const checked = await checkData(loc, manifest, {
-      check: (dataset, line) => target.check(dataset, line),
+      check: (dataset, line) => target.check(dataset, line, call),
       ...(spool ? { keep: (key: string, part: number, body: Buffer) => spool.put(key, part, body) } : {}),
       ...(signal ? { signal } : {}),
     });
@@ -224,7 +225,7 @@ export async function restoreManifest(
         signal?.throwIfAborted();
         lock?.checkHeld();
         skipped = 0;
-        const records = await target.apply(dataset, counted(dataset, datasetLines(loc, dataset, signal, read)), writing);
+        const records = await target.apply(dataset, counted(dataset, datasetLines(loc, dataset, signal, read)), writing, call);
         await target.finish(dataset, writing);
         datasets.push({ name: dataset.name, records: records + skipped });
       }
@@ -255,7 +256,7 @@ export async function restoreManifest(
       reads: spooled ? 1 : 2,
       checkMs: applyStarted - checkStarted,
       applyMs: Date.now() - applyStarted,
-      warnings: [...manifest.warnings, ...warnings, ...(target.checkWarnings?.() ?? []), ...lockWarnings, ...spoolWarnings],
+      warnings: [...manifest.warnings, ...warnings, ...(target.checkWarnings?.(call) ?? []), ...lockWarnings, ...spoolWarnings],
     };
   } finally {
     await spool?.close();

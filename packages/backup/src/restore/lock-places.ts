@@ -70,21 +70,48 @@ export function markerOf(found: unknown): RestoreMarker | undefined {
 }
 
 /**
- * Whether `marker` is of the restore `restoring`: the same backup id, kind of restore (a marker
- * of an earlier version has none: `'snapshot'`), stream, timeline and `until` — a point-in-time
- * restore left unfinished is not completed by a `restore()` of its snapshot, nor by one to
- * another time —, and the same manifest checksum when both say one (a marker of an earlier
- * version has none: the id decides).
+ * The kind of restore a marker or identity names. A marker written before markers said their
+ * kind (a legacy marker) has none: `restoreStream()` wrote `{ backupId: 'stream <name>',
+ * startedAt }` (read as `'stream'`), `restore()` and `pointInTimeRestore()` wrote
+ * `{ backupId: <snapshot>, startedAt, manifestSha256 }` (undefined: either). An identity of a
+ * restore at hand without one is a `restore()` (`'snapshot'`).
+ */
+export function legacyKind(marker: RestoreIdentity): RestoreKind | undefined {
+  if (marker.kind !== undefined) return marker.kind;
+  return marker.backupId.startsWith('stream ') ? 'stream' : undefined;
+}
+
+/**
+ * Whether `marker` is of the restore `restoring`: the same backup id, kind of restore, stream,
+ * timeline and `until` — a point-in-time restore left unfinished is not completed by a
+ * `restore()` of its snapshot, nor by one to another time —, and the same manifest checksum when
+ * both say one (a marker of an earlier version has none: the id decides).
+ *
+ * A legacy marker (no `kind`: written before the upgrade) says less, so what it does not say is
+ * not held against the restore at hand: one of `restoreStream()` (`stream <name>`) matches a
+ * `restoreStream()` of that stream whatever its timeline and `until`; any other matches a
+ * `restore()` or a `pointInTimeRestore()` of that snapshot (same id and checksum) whatever its
+ * stream and time — it cannot tell which of the two wrote it. So a `restore()` of the snapshot
+ * completes (and clears) a legacy marker a `pointInTimeRestore()` left, as before the upgrade:
+ * the target then holds the snapshot, with whatever of the replay's changes were written.
  */
 export function sameRestore(marker: RestoreIdentity, restoring: RestoreIdentity): boolean {
   if (marker.backupId !== restoring.backupId) return false;
-  if ((marker.kind ?? 'snapshot') !== (restoring.kind ?? 'snapshot')) return false;
-  if (marker.stream !== restoring.stream || marker.timeline !== restoring.timeline || marker.until !== restoring.until) return false;
+  const kind = restoring.kind ?? 'snapshot';
+  if (marker.kind === undefined) {
+    const legacy = legacyKind(marker);
+    if (legacy === 'stream' ? kind !== 'stream' : kind === 'stream') return false;
+  } else {
+    if (marker.kind !== kind) return false;
+    if (marker.stream !== restoring.stream || marker.timeline !== restoring.timeline || marker.until !== restoring.until) return false;
+  }
   return marker.manifestSha256 === undefined || restoring.manifestSha256 === undefined || marker.manifestSha256 === restoring.manifestSha256;
 }
 
 /** The restore a marker or identity names, for messages: `backup <id>`, with the point in time or the stream replayed. */
 export function describeRestore(restore: RestoreIdentity): string {
+  // A legacy marker of restoreStream() names no timeline: its id (`stream <name>`) says it all.
+  if (restore.kind === undefined && legacyKind(restore) === 'stream') return restore.backupId;
   if (restore.kind === 'point-in-time') return `backup ${restore.backupId} to ${restore.until} from stream ${restore.stream}`;
   if (restore.kind === 'stream') return `${restore.backupId} timeline ${restore.timeline}${restore.until === undefined ? '' : ` up to ${restore.until}`}`;
   return `backup ${restore.backupId}`;

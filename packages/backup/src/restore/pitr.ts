@@ -136,8 +136,8 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // Check the whole chain of stream objects before writing anything, each changed document
   // against the target too (FerretDB's limits), as the snapshot's records are.
   const objects = await timelineObjects(loc, checkpoint, mark.timeline, mark.seq, signal);
-  await beforeWriting(`point-in-time restore: preparing the target`, () => options.target.prepare(snapshot, signal), signal);
-  const last = await checkChanges(loc, objects, options.target, at, signal);
+  const { call } = await beforeWriting(`point-in-time restore: preparing the target`, () => options.target.prepare(snapshot, signal), signal);
+  const last = await checkChanges(loc, objects, options.target, at, signal, call);
 
   // Every document is written once, in its state at `at`: a snapshot document a change replaces
   // is left to that change, and of a document's changes only the last is applied. No earlier
@@ -167,9 +167,10 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
  * each document's last change (`<namespace>\u0000<_id as canonical EJSON>` → event id): the
  * last to arrive, except that of one aggregate's outbox events the highest `seq` is the last
  * (one that arrived after a higher `seq` — an unordered queue — is an older image).
+ * @param call the token the target's `prepare` returned for this restore call (`PreparedRestore.call`)
  * @throws {RestoreUnsupportedError} a change the target cannot store (up to 20 listed)
  */
-export async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<Map<string, string>> {
+export async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined, call?: object): Promise<Map<string, string>> {
   const unsupported: BackupProblem[] = [];
   let unsupportedCount = 0;
   const lastOf = new Map<string, { id: string; order: AggregateOrder | undefined }>();
@@ -191,7 +192,7 @@ export async function checkChanges(loc: S3Location, objects: IndexedObject[], ta
         if (change.op !== 'upsert' || change.doc === undefined) continue;
         let problem: string | undefined;
         try {
-          problem = target.check({ name: change.namespace, kind: 'mongodb-collection' } as ManifestDataset, change.doc);
+          problem = target.check({ name: change.namespace, kind: 'mongodb-collection' } as ManifestDataset, change.doc, call);
         } catch (error) {
           problem = `cannot be decoded (${(error as Error).name})`;
         }

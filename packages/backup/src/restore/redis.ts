@@ -16,7 +16,7 @@ import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnde
 import type { RestoreTarget, ScratchMarker } from './targets.js';
 import { REDIS_LOCK_PREFIXES_KEY, isBookkeepingKey, redisLockPlace, redisRestoreKeys } from './lock-places.js';
 import { anyKeyUnder, databaseKeys } from './redis-held.js';
-import { StreamGroupLosses, streamGroupCommands, streamGroupSupport, targetRedisVersion, type StreamGroupSupport } from './redis-stream-groups.js';
+import { StreamGroupLosses, streamGroupCommands, streamGroupSupport, targetRedisVersion, type RedisVersion, type StreamGroupSupport } from './redis-stream-groups.js';
 
 /** The key patterns (under the prefix) a restore of `manifest` writes: its datasets' `SCAN` patterns. */
 function patternsOf(manifest: Manifest): string[] {
@@ -164,6 +164,21 @@ function commandsFor(record: RedisRecord, key: Buffer, support: StreamGroupSuppo
 }
 
 /**
+ * What one restore call into a Redis target read and noted (kept per call: `PreparedRestore.call`):
+ * what the target's Redis version takes of a typed stream's groups, and what the checks found it cannot.
+ */
+interface RedisRestoreCall {
+  support: StreamGroupSupport;
+  losses: StreamGroupLosses;
+}
+
+/** A call's state for a target of Redis `version` (undefined: not read yet, taken as a current server). */
+function restoreCall(version: RedisVersion | undefined): RedisRestoreCall {
+  const support = streamGroupSupport(version);
+  return { support, losses: new StreamGroupLosses(support) };
+}
+
+/**
  * A Redis (or Redis Cluster) restore target.
  *
  * @example
@@ -182,9 +197,12 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
   const reserved = redisRestoreKeys(prefix);
   // The set of locked prefixes is the database's (it may lie under the prefix): never written either.
   const reservedKeys = [Buffer.from(reserved.lock), Buffer.from(reserved.marker), Buffer.from(REDIS_LOCK_PREFIXES_KEY)];
-  // What the target's Redis version takes of a typed stream's groups (read by `prepare`), and what the check found it cannot.
-  let support = streamGroupSupport(undefined);
-  let losses = new StreamGroupLosses(support);
+  // Per restore call (`prepare` runs before the restore lock: a second call on this object, even
+  // one refused later as busy, must not reset the first's): each call's state under its token.
+  const calls = new WeakMap<object, RedisRestoreCall>();
+  // For a caller driving the target by hand without the token (one call at a time): the latest prepared.
+  let latest = restoreCall(undefined);
+  const stateOf = (call: object | undefined): RedisRestoreCall => (call === undefined ? undefined : calls.get(call)) ?? latest;
 
   async function send(client: RedisLike, commands: Array<Array<string | Buffer | number>>): Promise<void> {
     try {
@@ -220,8 +238,10 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
           );
         }
       }
-      support = streamGroupSupport(await targetRedisVersion(client));
-      losses = new StreamGroupLosses(support);
+      const state = restoreCall(await targetRedisVersion(client));
+      const call = {};
+      calls.set(call, state);
+      latest = state;
       // A restore merges into what is there: say so when the target held data. Counted only
       // without a prefix (DBSIZE per master); under a prefix the keys are not counted.
       const warnings: string[] = [];
@@ -230,7 +250,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
         // Only expired keys (not removed yet) are no data: as `heldData`.
         if (keys > 0 && (await anyKeyUnder(client, '', signal))) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
       }
-      return { warnings };
+      return { warnings, call };
     },
 
     async heldData(_names, signal) {
@@ -248,9 +268,10 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       return isBookkeepingKey(decodeBytes(parseRedisRecord(line).k));
     },
 
-    check(_dataset, line) {
+    check(_dataset, line, call) {
       // Everything apply will do with the record, without doing it: a record that does not
       // turn into commands is refused now, before anything is written.
+      const { support, losses } = stateOf(call);
       const record = parseRedisRecord(line);
       if (record.t !== 'dump') {
         const problem = losses.check(record, decodeBytes(record.k));
@@ -260,9 +281,10 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       return undefined;
     },
 
-    checkWarnings: () => losses.warnings(),
+    checkWarnings: (call) => stateOf(call).losses.warnings(),
 
-    async apply(_dataset, lines, signal) {
+    async apply(_dataset, lines, signal, call) {
+      const { support } = stateOf(call);
       const client = await resolveClient(options.client);
       let batch: Array<Array<string | Buffer | number>> = [];
       let applied = 0;

@@ -151,8 +151,8 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   }
   const objects = await timelineObjects(loc, checkpoint, timeline, 0, ctx.signal);
   // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
-  await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
-  const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
+  const { call } = await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
+  const last = await checkChanges(loc, objects, options.target, until, ctx.signal, call);
   // Of a document's changes only the last is applied: no earlier state is written (see pitr.ts).
   // The target's lock (lock.ts) is held from before the first write to the end.
   // The marker names this exact replay (timeline, until): a replay to another point does not complete it.

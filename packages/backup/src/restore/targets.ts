@@ -53,8 +53,10 @@ export interface RestoreMarker {
   /**
    * Which restore of the backup wrote the marker: `'snapshot'` (`restore()`), `'point-in-time'`
    * (`pointInTimeRestore()`: the snapshot, then the stream up to `until`) or `'stream'`
-   * (`restoreStream()`). Absent in markers of earlier versions (read as `'snapshot'`). Only the
-   * same restore — same kind, backup, stream, timeline and `until` — counts as completing it.
+   * (`restoreStream()`). Only the same restore — same kind, backup, stream, timeline and `until` —
+   * counts as completing it. Absent in markers of earlier versions (legacy markers, `sameRestore`
+   * in lock-places.ts): `stream <name>` is read as `'stream'` of any timeline and `until`, any
+   * other id as a `restore()` or `pointInTimeRestore()` of that snapshot (either completes it).
    */
   kind?: RestoreKind;
   /** `'point-in-time'`: the stream replayed after the snapshot; `'stream'`: the stream replayed. */
@@ -123,11 +125,32 @@ export interface RestoreLockPlace {
   removeLock?(signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * What a target's `prepare` found for one restore call: the warnings, and the call's own state
+ * in the target when it keeps any.
+ */
+export interface PreparedRestore {
+  warnings: string[];
+  /**
+   * This restore call's state in the target (an opaque token; Redis: what the target's version
+   * takes of stream groups, and what the checks noted it cannot): handed back to `check`,
+   * `checkWarnings` and `apply` of the same call, so that another call preparing the same target
+   * object meanwhile — even one refused later as busy — changes nothing of this call's. Absent:
+   * the target keeps no per-call state.
+   */
+  call?: object;
+}
+
 /** A restore target. Build one with `mongoTarget()` or `redisTarget()`. */
 export interface RestoreTarget {
   readonly kind: 'mongodb' | 'redis';
-  /** Reads what the target supports; throws `RestoreUnsupportedError` when the backup cannot go there. Writes nothing. Warns of a target that is not empty (the restore merges into it). */
-  prepare(manifest: Manifest, signal?: AbortSignal): Promise<{ warnings: string[] }>;
+  /**
+   * Reads what the target supports; throws `RestoreUnsupportedError` when the backup cannot go
+   * there. Writes nothing. Warns of a target that is not empty (the restore merges into it).
+   * Called once per restore call, before the restore lock is taken: what it reads for the call
+   * is kept under `PreparedRestore.call`, not in the target object (two calls may prepare it at once).
+   */
+  prepare(manifest: Manifest, signal?: AbortSignal): Promise<PreparedRestore>;
   /**
    * Where the target already holds data a restore of the backed-up collections `names` would
    * merge with (MongoDB: each such collection holding documents — found exactly, `count`
@@ -141,10 +164,18 @@ export interface RestoreTarget {
    * restore into it anyway. `mongoTarget` and `redisTarget` have it.
    */
   heldData?(names: string[], signal?: AbortSignal): Promise<Array<{ where: string; count: string }>>;
-  /** Why this record cannot be stored here, or undefined. Called for every record before anything is written. */
-  check(dataset: ManifestDataset, line: string): string | undefined;
-  /** What the checks found the target will store only in part (a Redis target's stream groups on an older server), once every record was checked: added to the restore's warnings. */
-  checkWarnings?(): string[];
+  /**
+   * Why this record cannot be stored here, or undefined. Called for every record before anything
+   * is written. `call`: the token this call's `prepare` returned (`PreparedRestore.call`); without
+   * it, the state of the target's latest `prepare` (one caller at a time only).
+   */
+  check(dataset: ManifestDataset, line: string, call?: object): string | undefined;
+  /**
+   * What the checks of the call `call` (as for `check`) found the target will store only in part
+   * (a Redis target's stream groups on an older server), once every record was checked: added to
+   * the restore's warnings.
+   */
+  checkWarnings?(call?: object): string[];
   /**
    * Whether `apply` counts this record but never writes it: steadyfn's own bookkeeping that a
    * backup made by an earlier version may hold (Redis restore locks and markers, drill markers;
@@ -157,9 +188,9 @@ export interface RestoreTarget {
    * no further batch and rejects with its reason (the batch in flight settles first): call
    * `signal.throwIfAborted()` (or read `signal.aborted`) right before each batch — that is also
    * where a restore's target lock is checked, so a restore that lost it (paused past `lockMs`)
-   * writes no further batch.
+   * writes no further batch. `call`: as for `check`.
    */
-  apply(dataset: ManifestDataset, lines: AsyncIterable<string>, signal?: AbortSignal): Promise<number>;
+  apply(dataset: ManifestDataset, lines: AsyncIterable<string>, signal?: AbortSignal, call?: object): Promise<number>;
   /**
    * Checks the target again where no other restore can write: called once the restore's lock is
    * held, before its marker and first write (MongoDB: the target's indexes against the

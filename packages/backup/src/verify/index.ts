@@ -164,10 +164,10 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
   const expected = new Map(manifest.datasets.map((d) => [d.name, new LiveTally(d.kind)]));
   const tallying: RestoreTarget = {
     ...scratch,
-    check: (dataset, line) => {
+    check: (dataset, line, call) => {
       // A record the target never writes (steadyfn's bookkeeping in an older backup) is not expected back.
       if (!scratch.skips?.(dataset, line)) expected.get(dataset.name)?.add(line);
-      return scratch.check(dataset, line);
+      return scratch.check(dataset, line, call);
     },
   };
   const datasets: DrillReport['datasets'] = [];
