@@ -64,7 +64,7 @@ describe('use: [inbox, fallback] where fallback.onError recovers', () => {
 });
 
 describe('under middy: an outer after that throws on the recovered answer', () => {
-  it('leaves the inbox only its finally, which releases the claims (INBOX_RELEASED_LATE)', async () => {
+  it("fails the request again: the inbox's onError releases the claims (as under handler()), so its finally backstop has nothing left", async () => {
     const store = redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` });
     const lines: Array<Record<string, unknown>> = [];
     const effects: string[] = [];
@@ -92,7 +92,8 @@ describe('under middy: an outer after that throws on the recovered answer', () =
     // Released: the redelivery runs the effect (held claims: rejected as INBOX_IN_PROGRESS).
     await expect(main({ Records: [sqsRecord(body, { attempt: 2 })] }, lambdaContext() as never)).resolves.toEqual({ ok: true });
     expect(effects).toEqual([id]);
-    // Said once, for the first request (the second completed the claims in its after).
-    expect(lines.filter((l) => l.code === 'INBOX_RELEASED_LATE')).toEqual([expect.objectContaining({ eventId: id })]);
+    // toMiddy() runs onError for the plugin whose after threw and those before it (middy/recover.ts),
+    // so the inbox released in onError: nothing was left for the finally backstop to release late.
+    expect(lines.filter((l) => l.code === 'INBOX_RELEASED_LATE')).toEqual([]);
   });
 });
