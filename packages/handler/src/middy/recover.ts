@@ -6,7 +6,7 @@
  */
 import { toSteadyError, type SteadyError } from '../errors.js';
 import { HookTimeoutError } from '../deadline.js';
-import { hookTimedOut } from '../pipeline.js';
+import { hookTimedOut } from '../pipeline-recover.js';
 import { markRecovered } from '../recovered.js';
 import { finish, inContext, isAnswer, settle, toMiddyResponse, type Entry, type SteadyRequest } from './request.js';
 

@@ -6,7 +6,9 @@
  * entry (`invokeOpenWhisk`, providers/openwhisk.ts) dispatches here.
  */
 import { MalformedEventError } from '../errors.js';
-import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
+import { decodeBody, httpInput, type RequestBody } from '../http.js';
+import { forwardedClient, headerLists, joinHeaderLists } from '../http-headers.js';
+import { parseQueryString } from '../http-query.js';
 import { parseMediaType } from '../internal/media-type.js';
 import { isOpenWhiskBinaryMedia, isOpenWhiskJsonMedia as isJsonFamily, isOpenWhiskLegacyJson } from './openwhisk-media.js';
 import { setOwn, str, type Rec } from '../internal/record.js';
