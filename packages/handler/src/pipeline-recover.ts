@@ -15,7 +15,8 @@ import type { Context, Outcome, Plugin } from './types.js';
  * `onError` in reverse, from the innermost plugin entered. The first `{ answer }` (from plugin
  * `i`) recovers, and the answer flows outward, onion-style, through the `after` of plugins
  * `i-1 … 0` that passed their `before` (`afterUpTo`) and have not run it: they see, and may
- * replace, the recovered answer, with `recoveredFrom(ctx)` naming the error. An `after` that
+ * replace, the recovered answer, with `recoveredFrom(ctx)` naming the error that `onError`
+ * received (an inner `onError`'s replacement when one threw). An `after` that
  * throws there fails the invocation again: `onError` runs for it and the plugins before it (which
  * may recover again). Not for a message that may not recover (`recoverable` false: one an ordered
  * batch did not run), where every hook still runs and neither an answer nor a thrown replacement
@@ -33,9 +34,9 @@ export async function recover(
   recoverable: boolean,
 ): Promise<Outcome> {
   for (;;) {
-    const { outcome, at } = await runOnError(def, ctx, inv, deadline, states, entered, error, recoverable);
+    const { outcome, at, from } = await runOnError(def, ctx, inv, deadline, states, entered, error, recoverable);
     if (!outcome.ok) return outcome;
-    markRecovered(ctx, error);
+    markRecovered(ctx, from);
     const failed = await aftersOfRecovered(def, ctx, inv, deadline, states, Math.min(at, afterUpTo), outcome);
     if (failed === undefined) return outcome;
     // `after` of plugin `failed.at` threw: it and the plugins before it get `onError` (never `after` again).
@@ -68,8 +69,9 @@ async function aftersOfRecovered(def: Definition, ctx: Context, inv: Invocation,
 
 /**
  * `onError` of plugins `[0, entered)` in reverse; stops at the first `{ answer }` when
- * `recoverable` (`at`: that plugin's index). A throw replaces the outcome's error (the hooks
- * before it still receive `error`).
+ * `recoverable` (`at`: that plugin's index; `from`: the error it received). A throw replaces
+ * the error, as in an onion (Hono's and Koa's compose, middy's `request.error`): the hooks
+ * before it receive the replacement, and the invocation ends with it unless one recovers.
  */
 async function runOnError(
   def: Definition,
@@ -80,34 +82,38 @@ async function runOnError(
   entered: number,
   error: SteadyError,
   recoverable: boolean,
-): Promise<{ outcome: Outcome; at: number }> {
-  let outcome: Outcome = { ok: false, error };
+): Promise<{ outcome: Outcome; at: number; from: SteadyError }> {
+  let current = error;
   for (let i = entered - 1; i >= 0; i--) {
     const plugin = def.use[i]!;
     if (!plugin.onError) continue;
     try {
-      const result = plugin.onError(ctx, error, states[i]);
+      const result = plugin.onError(ctx, current, states[i]);
       const recovered = isThenable(result) ? await deadline.raceCleanup(Promise.resolve(result)) : result;
-      if (isAnswer(recovered) && recoverable) return { outcome: { ok: true, value: answerOf(inv, recovered.answer) }, at: i };
+      if (isAnswer(recovered) && recoverable) return { outcome: { ok: true, value: answerOf(inv, recovered.answer) }, at: i, from: current };
     } catch (hookError) {
       if (hookError instanceof HookTimeoutError) hookTimedOut(ctx, plugin, 'onError');
-      else {
-        const replacement = toSteadyError(hookError);
-        // Only codes: the replaced error may be a 400 that a bug in the hook turned into a
-        // retryable 500, and without this line nothing would show what it was.
-        const replaced = outcome.ok ? undefined : outcome.error.code;
-        if (!recoverable) {
-          // A message the batch never ran stays NOT_PROCESSED: a terminal replacement would
-          // have it acknowledged (`terminalErrors: 'ack'`) and deleted unrun.
-          ctx.log.warn('plugin onError hook failed: the message was not run and stays NOT_PROCESSED', { plugin: plugin.name, code: replacement.code });
-          continue;
-        }
-        ctx.log.warn('plugin onError hook replaced the error', { plugin: plugin.name, code: replacement.code, replaced });
-        outcome = { ok: false, error: replacement };
-      }
+      else if (!recoverable) {
+        // A message the batch never ran stays NOT_PROCESSED: a terminal replacement would
+        // have it acknowledged (`terminalErrors: 'ack'`) and deleted unrun.
+        ctx.log.warn('plugin onError hook failed: the message was not run and stays NOT_PROCESSED', { plugin: plugin.name, code: toSteadyError(hookError).code });
+      } else current = onErrorReplaced(ctx, plugin, current, hookError);
     }
   }
-  return { outcome, at: -1 };
+  return { outcome: { ok: false, error: current }, at: -1, from: current };
+}
+
+/**
+ * Logs an `onError` that threw in place of `error` (`warn`, `plugin onError hook replaced the
+ * error`, with the plugin and both codes) and returns the replacement as a `SteadyError`. Only
+ * codes: the replaced error may be a 400 that a bug in the hook turned into a retryable 500, and
+ * without this line nothing would show what it was; never a message, a stack or the payload.
+ * `handler()` and `toMiddy()` both log through here.
+ */
+export function onErrorReplaced(ctx: Context, plugin: Plugin<any, any>, error: SteadyError, thrown: unknown): SteadyError {
+  const replacement = toSteadyError(thrown);
+  ctx.log.warn('plugin onError hook replaced the error', { plugin: plugin.name, code: replacement.code, replaced: error.code });
+  return replacement;
 }
 
 /** Logs a hook cut off at the deadline (`PLUGIN_HOOK_TIMEOUT`) and keeps its late work from seeing a later invocation as its own. */
