@@ -153,8 +153,8 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
       // client was closed under it (the function's own close() in a concurrent invocation, or a
       // rebuild here), the handle that owns it types it as `run` would: CONNECTION_UNAVAILABLE when
       // the error proves the operation unsent, else CONNECTION_LOST (503, retryable). A throw
-      // from onError replaces the invocation's error (handler() and toMiddy() alike); the other
-      // plugins' onError still see the INTERNAL one.
+      // from onError replaces the invocation's error (handler() and toMiddy() alike): the plugins
+      // before this one in `use` receive the typed one in their onError (an onion).
       const uses = usesOf(ctx);
       if (!uses) return;
       if (error.code === 'DEADLINE_EXCEEDED') {

@@ -3,8 +3,10 @@
  * URLSearchParams on the same text (which decodes UTF-8 only, with U+FFFD for invalid bytes):
  * a UTF-8 form (the `decodeURIComponent` fast path) and a Shift_JIS form (one strict decode per
  * name and value, one decoder per charset). Review F2: one decoder per escape run took 528 ms.
+ * Prints the ratios and records them for `npm run bench`'s table; asserts no time.
  */
 import { test } from 'vitest';
+import { recordBench } from '../../../test/support/bench-results.js';
 import { formFieldsIn } from '../src/http-body.js';
 
 type Row = { latency: { p50?: number } };
@@ -21,7 +23,19 @@ test('formFieldsIn on a 1 MiB form against URLSearchParams', async ({ bench }) =
   );
   const p50 = (name: string) => (results.get(name as never) as unknown as Row).latency.p50 ?? Number.NaN;
   const base = 'URLSearchParams, UTF-8 form';
-  for (const name of ['formFieldsIn, UTF-8 form', 'formFieldsIn, Shift_JIS form']) {
+  const measures = [
+    { key: 'handler.form-decode.utf8', name: 'formFieldsIn, UTF-8 form' },
+    { key: 'handler.form-decode.shift_jis', name: 'formFieldsIn, Shift_JIS form' },
+  ];
+  for (const { name } of measures) {
     console.log(`[bench] ${name}: p50 ${p50(name).toFixed(1)} ms, ${(p50(name) / p50(base)).toFixed(2)}× ${base} (${p50(base).toFixed(1)} ms)`);
   }
+  recordBench(
+    ...measures.map(({ key, name }) => ({
+      key,
+      value: p50(name) / p50(base),
+      unit: '×' as const,
+      detail: `${name} / ${base}, 1 MiB form, p50 ${p50(name).toFixed(1)} ms vs ${p50(base).toFixed(1)} ms`,
+    })),
+  );
 });

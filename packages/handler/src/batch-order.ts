@@ -8,7 +8,8 @@ import { pluginStates, runAs, type InvocationContext } from './context.js';
 import type { Deadline } from './deadline.js';
 import { toSteadyError } from './errors.js';
 import type { Definition } from './invoke.js';
-import { isThenable, type Prepared } from './pipeline.js';
+import { isThenable } from './pipeline-answer.js';
+import type { Prepared } from './pipeline.js';
 import type { BatchOrder } from './types.js';
 
 /** Whether a plugin of `def` groups the messages of unordered batches. */

@@ -13,7 +13,8 @@ import { createContext, pluginStates, runAs, takeColdStart, trackConcurrently, t
 import { Deadline, HookTimeoutError } from './deadline.js';
 import { SteadyError, toSteadyError } from './errors.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
-import { inputOf, isThenable, runExtend, runPipeline, type Prepared } from './pipeline.js';
+import { isThenable } from './pipeline-answer.js';
+import { inputOf, runExtend, runPipeline, type Prepared } from './pipeline.js';
 import type { Outcome } from './types.js';
 
 /**

@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SteadyError } from './errors.js';
 import { hasSeveralMediaTypes } from './internal/media-type.js';
-import { decodeBody, httpInput, isTextualContentType, normaliseHeaders, parseQueryString } from './http.js';
+import { decodeBody, httpInput, isTextualContentType } from './http.js';
+import { normaliseHeaders } from './http-headers.js';
+import { parseQueryString } from './http-query.js';
 
 describe('http parsing (fuzz)', () => {
   it('httpInput either parses or throws a typed 400, for any body and content type', () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBody, httpInput, isTextualContentType, normaliseHeaders, parseQueryString, queryFromObject } from './http.js';
+import { decodeBody, httpInput, isTextualContentType } from './http.js';
+import { normaliseHeaders } from './http-headers.js';
+import { parseQueryString, queryFromObject } from './http-query.js';
 import { binaryBody } from '../test/support/bytes.js';
 import type { HttpRequest } from './types.js';
 

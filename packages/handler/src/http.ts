@@ -1,6 +1,7 @@
 /**
- * HTTP requests: the normalised view every provider adapter builds (headers, query, body),
- * and the function's `input` read from it. Responses are in `response.ts`.
+ * HTTP request bodies: the two views of a body (its bytes and their text) every provider
+ * adapter builds, and the function's `input` read from a request. Headers are normalised in
+ * `http-headers.ts`, query parameters in `http-query.ts`, responses in `response.ts`.
  */
 import { isUtf8 } from 'node:buffer';
 import { MalformedEventError } from './errors.js';
@@ -8,119 +9,11 @@ import { decodeBase64Strict } from './internal/base64.js';
 import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, withoutBom, MAX_JSON_DEPTH } from './internal/json.js';
 import { hasSeveralMediaTypes, isTextualContentType } from './internal/media-type.js';
 import { charsetBytesLost, checkOneCharset, codedBodyLost, codingLikelyLeft, contentCodings, declaredCharset, formFieldsIn, stillContentCoded, textInCharset } from './http-body.js';
-import { getOwn, setOwn } from './internal/record.js';
+import { setOwn } from './internal/record.js';
 import type { BodyMode } from './message.js';
 import type { HttpRequest } from './types.js';
 
 export { isTextualContentType };
-
-/** A header value as text; '' for a value that has none (an object whose toString is not a function). */
-function headerText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  try {
-    return String(value);
-  } catch {
-    return '';
-  }
-}
-
-/**
- * Every value of every header, names lower-cased, in arrival order. Arrays (multi-value
- * headers) keep one entry per value.
- */
-export function headerLists(input: unknown): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  if (typeof input !== 'object' || input === null) return out;
-  for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
-    if (value === undefined || value === null) continue;
-    const key = name.toLowerCase();
-    const values = Array.isArray(value) ? value.filter((v) => v !== undefined && v !== null).map(headerText) : [headerText(value)];
-    const previous = getOwn(out, key);
-    if (previous) previous.push(...values);
-    else setOwn(out, key, values);
-  }
-  return out;
-}
-
-/**
- * The client's address from a proxy's `X-Forwarded-For` (joined headers, lower-case names):
- * its first hop — the client, then each proxy — trimmed; undefined when the header is absent
- * or its first hop empty. For providers that report the client only there (an ALB, the
- * OpenWhisk edge nginx).
- */
-export function forwardedClient(headers: Readonly<Record<string, string>>): string | undefined {
-  const first = Object.hasOwn(headers, 'x-forwarded-for') ? headers['x-forwarded-for']!.split(',')[0]!.trim() : '';
-  return first === '' ? undefined : first;
-}
-
-/**
- * One value per header from all of its values, joined as each header's rules say: `cookie`
- * with `; ` (RFC 6265 §5.4), `set-cookie` never (a comma is part of its syntax: the first
- * value is kept, every value is in `multiHeaders`), any other with `, ` (RFC 9110 §5.3).
- */
-export function joinHeaderLists(lists: Record<string, string[]>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, values] of Object.entries(lists)) {
-    if (values.length === 0) continue;
-    setOwn(out, key, key === 'set-cookie' ? values[0]! : values.join(key === 'cookie' ? '; ' : ', '));
-  }
-  return out;
-}
-
-/** Lower-cases header names and joins repeated values as HTTP allows (see `joinHeaderLists`). */
-export function normaliseHeaders(input: unknown): Record<string, string> {
-  return joinHeaderLists(headerLists(input));
-}
-
-/** Splits a query string into last-value and all-values maps. */
-export function parseQueryString(qs: string | undefined | null): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  if (!qs) return { query, multiQuery };
-  const params = new URLSearchParams(qs.startsWith('?') ? qs.slice(1) : qs);
-  for (const [key, value] of params) {
-    setOwn(query, key, value);
-    const all = getOwn(multiQuery, key);
-    if (all) all.push(value);
-    else setOwn(multiQuery, key, [value]);
-  }
-  return { query, multiQuery };
-}
-
-/**
- * Sets one query parameter's list of values; a `null` in the list (API Gateway's test console
- * and hand-built events write them) is no value, not the text "null". A list of nothing but
- * nulls sets nothing.
- */
-function setList(query: Record<string, string>, multiQuery: Record<string, string[]>, key: string, values: unknown[]): void {
-  const present = values.filter((value) => value !== null && value !== undefined).map(String);
-  if (present.length === 0) return;
-  setOwn(multiQuery, key, present);
-  setOwn(query, key, present[present.length - 1]!);
-}
-
-/** Builds query maps from an object whose values are strings or string arrays. */
-export function queryFromObject(single: unknown, multi?: unknown): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  if (typeof multi === 'object' && multi !== null) {
-    for (const [key, values] of Object.entries(multi as Record<string, unknown>)) {
-      if (Array.isArray(values)) setList(query, multiQuery, key, values);
-    }
-  }
-  if (typeof single === 'object' && single !== null) {
-    for (const [key, value] of Object.entries(single as Record<string, unknown>)) {
-      if (value === undefined || value === null) continue;
-      if (Array.isArray(value)) {
-        setList(query, multiQuery, key, value);
-        continue;
-      }
-      setOwn(query, key, String(value));
-      if (!getOwn(multiQuery, key)) setOwn(multiQuery, key, [String(value)]);
-    }
-  }
-  return { query, multiQuery };
-}
 
 /**
  * What the function receives as `input` for an HTTP request: the JSON body when there is

@@ -672,10 +672,12 @@ export interface Plugin<Added extends object = {}, State = undefined> {
    * invocation again: `onError` runs for its plugin and those before it. Every plugin's `finally`
    * runs with the final outcome. Each of these hooks is cut off at the cleanup bound.
    *
-   * A throw replaces the error the invocation ends with (logged with both codes); the plugins
-   * before it still receive the original `error` here, so an outer plugin keeps seeing, say,
-   * that the function was cut off. Under `toMiddy()` they receive the new one (middy passes its
-   * `request.error` on).
+   * A throw replaces the error, under `handler()` and `toMiddy()` alike, as in an onion (Hono's
+   * and Koa's compose, middy's `request.error`): the plugins before it receive the replacement
+   * here, and the invocation ends with it unless one of them recovers. It is logged (`warn`,
+   * `plugin onError hook replaced the error`) with the plugin and both codes, never a message or
+   * a stack. Replace only what you mean to: the plugins before it act on the replacement (an
+   * idempotency plugin keeps its record for a `DEADLINE_EXCEEDED` only when it sees one).
    *
    * middy differs: its `onError` middlewares all run in reverse until one returns a value (or
    * sets `request.earlyResponse`), which ends the chain — outer middlewares then get neither

@@ -6,14 +6,15 @@
  */
 import { toSteadyError, type SteadyError } from '../errors.js';
 import { HookTimeoutError } from '../deadline.js';
-import { hookTimedOut } from '../pipeline.js';
+import { hookTimedOut, onErrorReplaced } from '../pipeline-recover.js';
 import { markRecovered } from '../recovered.js';
 import { finish, inContext, isAnswer, settle, toMiddyResponse, type Entry, type SteadyRequest } from './request.js';
 
 /**
  * What `entry`'s `onError` did with `error`: `answer` (as middy's response) when it recovered,
- * `replaced` (the value thrown, as thrown) when it threw, undefined when it let the error pass
- * or has no `onError`. Cut off at the cleanup bound; one cut off is logged and passes.
+ * `replaced` (the value thrown, as thrown; logged as `handler()` logs it) when it threw, undefined
+ * when it let the error pass or has no `onError`. Cut off at the cleanup bound; one cut off is
+ * logged and passes.
  */
 export async function onErrorOf(steady: SteadyRequest, entry: Entry, error: SteadyError): Promise<{ answer: unknown } | { replaced: unknown } | undefined> {
   const plugin = entry.plugin;
@@ -22,7 +23,11 @@ export async function onErrorOf(steady: SteadyRequest, entry: Entry, error: Stea
     const recovered = await inContext(steady, () => settle(steady, plugin.onError!(steady.ctx, error, entry.state), true));
     return isAnswer(recovered) ? { answer: toMiddyResponse(steady, recovered.answer) } : undefined;
   } catch (hookError) {
-    if (!(hookError instanceof HookTimeoutError)) return { replaced: hookError };
+    if (!(hookError instanceof HookTimeoutError)) {
+      // Logged as under handler(); middy's chain goes on with it as `request.error`.
+      onErrorReplaced(steady.ctx, plugin, error, hookError);
+      return { replaced: hookError };
+    }
     hookTimedOut(steady.ctx, plugin, 'onError');
     return undefined;
   }

@@ -5,7 +5,9 @@
  */
 import { parseSetCookie } from 'set-cookie-parser';
 import { ConfigurationError } from '../errors.js';
-import { bodyFromBytes, headerLists, joinHeaderLists, parseQueryString } from '../http.js';
+import { bodyFromBytes } from '../http.js';
+import { headerLists, joinHeaderLists } from '../http-headers.js';
+import { parseQueryString } from '../http-query.js';
 import { isRecord as isRec, setOwn, type Rec } from '../internal/record.js';
 import type { HttpAnswer } from '../invoke.js';
 import { joinedHeaders, sentResponse, type HttpResponse } from '../response.js';

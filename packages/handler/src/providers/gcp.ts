@@ -9,7 +9,9 @@
  */
 import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, SteadyError, toPublicError } from '../errors.js';
-import { bodyFromBytes, decodeBody, headerLists, httpInput, joinHeaderLists, queryFromObject, type RequestBody } from '../http.js';
+import { bodyFromBytes, decodeBody, httpInput, type RequestBody } from '../http.js';
+import { headerLists, joinHeaderLists } from '../http-headers.js';
+import { queryFromObject } from '../http-query.js';
 import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { headerEntries, renderError, renderResult, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';

@@ -6,7 +6,9 @@
  * and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
  */
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
-import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject } from '../http.js';
+import { decodeBody, httpInput } from '../http.js';
+import { forwardedClient, headerLists, joinHeaderLists } from '../http-headers.js';
+import { parseQueryString, queryFromObject } from '../http-query.js';
 import { statusLine } from '../internal/http-grammar.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';

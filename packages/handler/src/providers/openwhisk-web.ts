@@ -6,7 +6,9 @@
  * entry (`invokeOpenWhisk`, providers/openwhisk.ts) dispatches here.
  */
 import { MalformedEventError } from '../errors.js';
-import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
+import { decodeBody, httpInput, type RequestBody } from '../http.js';
+import { forwardedClient, headerLists, joinHeaderLists } from '../http-headers.js';
+import { parseQueryString } from '../http-query.js';
 import { parseMediaType } from '../internal/media-type.js';
 import { isOpenWhiskBinaryMedia, isOpenWhiskJsonMedia as isJsonFamily, isOpenWhiskLegacyJson } from './openwhisk-media.js';
 import { setOwn, str, type Rec } from '../internal/record.js';
@@ -147,11 +149,11 @@ function sentWebResult(res: HttpResponse, method: string | undefined): Rec {
 /** 5xx responses go under `error` so the activation is recorded as failed; the controller still sends the same response. */
 export function webResult(res: HttpResponse, log: Logger, method: string | undefined): Rec {
   if (!isOpenWhiskStatus(res.status)) {
-    // An error whose status the controller refuses (e.g. 499): the documented 500 instead.
+    // A thrown error whose status the controller refuses (e.g. 499; `render()` never sees errors): the documented 500 instead.
     log.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: 'status' });
     res = renderError(new InvalidHttpResultError('status'));
   } else if (webBodyUnsendable(res, method) !== undefined) {
-    // A result that did not pass `unsendable` (a plugin's replacement): the same 500, never mangled text.
+    // A response changed after it passed `unsendable` (an `after` that edits it in place): the same 500, never mangled text.
     log.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: 'body' });
     res = renderError(new InvalidHttpResultError('body'));
   }
