@@ -15,6 +15,8 @@ const MEASURES = [
   { key: 'handler.overhead.direct', what: 'wrapper overhead, direct call', bench: 'handler/bench/overhead', goal: '≤ +2 µs' },
   { key: 'handler.overhead.lambda', what: 'wrapper overhead, Lambda invoke with a deadline', bench: 'handler/bench/overhead', goal: '≤ +2 µs' },
   { key: 'handler.overhead.http', what: 'wrapper overhead, Lambda HTTP JSON POST', bench: 'handler/bench/overhead', goal: '' },
+  { key: 'handler.form-decode.utf8', what: 'form decoding, UTF-8 form vs URLSearchParams', bench: 'handler/bench/form-decode', goal: '' },
+  { key: 'handler.form-decode.shift_jis', what: 'form decoding, Shift_JIS form vs URLSearchParams', bench: 'handler/bench/form-decode', goal: '' },
   { key: 'handler.coldstart.unbundled', what: 'cold start vs middy + Powertools, unbundled', bench: 'handler/bench/coldstart', goal: '≤ 0.45×' },
   { key: 'handler.coldstart.bundled', what: 'cold start vs middy + Powertools, esbuild bundle', bench: 'handler/bench/coldstart', goal: '≤ 0.6×' },
   { key: 'connections.warm.plugin', what: 'connections plugin, warm invocation', bench: 'connections/bench/warm-overhead', goal: '≤ +3 µs' },
