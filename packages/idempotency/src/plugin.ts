@@ -86,8 +86,9 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       }
       if (recovered !== undefined) {
         // An inner plugin's onError answered for a failure (a fallback): not the function's result,
-        // never stored. Released, so a retry runs the function, unless it may still be running.
-        if (!state.settled) await settleUnfinished(s, ctx, state, recovered.code === 'DEADLINE_EXCEEDED');
+        // never stored. Released, so a retry runs the function, unless it may still be running:
+        // cut off at the deadline, whatever code an inner onError mapped the cut-off to.
+        if (!state.settled) await settleUnfinished(s, ctx, state, recovered.code === 'DEADLINE_EXCEEDED' || ctx.signal.aborted);
         return;
       }
       if (!functionStarted(ctx)) {
@@ -130,7 +131,9 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         await settle(s, ctx, state, undefined);
         return;
       }
-      if (error.code === 'DEADLINE_EXCEEDED') {
+      // Past the deadline (ctx.signal aborted) too: an inner onError may have replaced the cut-off
+      // with an error of its own (onion semantics hand outer plugins the replacement).
+      if (error.code === 'DEADLINE_EXCEEDED' || ctx.signal.aborted) {
         // Answered at the deadline with the function perhaps still running (a call that does not
         // listen to ctx.signal): its effects may still happen, so the record is not released for
         // a retry to run alongside it. Its lease ends at the deadline (leaseUntil), as after a crash.
