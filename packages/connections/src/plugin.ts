@@ -157,9 +157,10 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
       // before this one in `use` receive the typed one in their onError (an onion).
       const uses = usesOf(ctx);
       if (!uses) return;
-      if (error.code === 'DEADLINE_EXCEEDED') {
+      if (error.code === 'DEADLINE_EXCEEDED' || ctx.signal.aborted) {
         // Cut off by the deadline, maybe inside a driver call of its own on a silently dead socket
-        // (ctx.mongo within the idle threshold): each client is checked before its next use.
+        // (ctx.mongo within the idle threshold): each client is checked before its next use. Read
+        // from ctx.signal too: an inner onError may have replaced the cut-off with its own error.
         cutOffAll(uses);
         return;
       }
@@ -179,8 +180,10 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
       for (const handle of list) handle.touch();
       const uses = usesOf(ctx);
       // A later plugin's onError recovered from the deadline (a fallback answer): this plugin's
-      // onError did not run, but the function was cut off all the same.
-      if (uses && recoveredFrom(ctx)?.code === 'DEADLINE_EXCEEDED') cutOffAll(uses);
+      // onError did not run, but the function was cut off all the same (also when what it recovered
+      // from was an inner plugin's replacement of the cut-off: ctx.signal says the deadline came).
+      const recovered = uses ? recoveredFrom(ctx) : undefined;
+      if (recovered && (recovered.code === 'DEADLINE_EXCEEDED' || ctx.signal.aborted)) cutOffAll(uses!);
       if (level === false) return;
       if (!uses || (!logReused && !uses.notable())) return;
       ctx.log[level]('connections', { clients: uses.toJSON() });
