@@ -190,15 +190,17 @@ function blockingBoundMs(item: QueuedCommand): number | undefined {
 export function blockedForMs(client: Redis, at: number = now()): number {
   const queue = queueOf(client);
   if (queue === undefined || typeof queue.peekAt !== 'function') return 0;
+  // Relative to `at`: monotonic readings are fractional, and a sum of absolute ones minus `at` is not exact.
   let end = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < queue.length; i++) {
     const item = queue.peekAt(i);
     if (!isBlocking(item)) continue;
     const bound = blockingBoundMs(item!);
     if (bound === undefined) return 0;
-    end = Math.max(end, writtenAt.get(item!.command!) ?? at) + bound;
+    const written = writtenAt.get(item!.command!);
+    end = Math.max(end, written === undefined ? 0 : written - at) + bound;
   }
-  return Math.max(0, end - at);
+  return Math.max(0, end);
 }
 
 /**
