@@ -53,18 +53,21 @@ function writingClient() {
   return { client: client as unknown as Redis, send, items };
 }
 
+/** Fake clocks, the monotonic one (`performance.now()`) included: `vi.advanceTimersByTime` moves both it and the wall clock. */
+const fakeClocks = () => vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
+
 it('only what is left of each blocking command from when it was written counts; one after the other, on one connection', () => {
-  vi.useFakeTimers({ now: 1_000_000 });
+  fakeClocks();
   const { client, send, items } = writingClient();
   send('blpop', 'a', 8);
-  vi.setSystemTime(1_009_000); // its 8 s are over: a live server would have answered it
+  vi.advanceTimersByTime(9_000); // its 8 s are over: a live server would have answered it
   expect(blockedForMs(client)).toBe(0);
   items.length = 0;
   send('blpop', 'a', 2); // written at t = 9 s
-  vi.setSystemTime(1_010_000);
+  vi.advanceTimersByTime(1_000);
   send('get', 'k');
   send('brpop', 'b', 3); // written at t = 10 s, blocks only once the first one ended (t = 11 s): ends at 14 s
-  vi.setSystemTime(1_012_000);
+  vi.advanceTimersByTime(2_000);
   expect(blockedForMs(client)).toBe(2_000);
   // A blocking command whose write was not noted counts its whole timeout from now.
   items.push(queued('blpop', 'c', 1));
@@ -83,16 +86,16 @@ it("a Cluster's thaw check pings the masters and every connected replica (scaleR
 });
 
 it('at a cut-off, a blocking head is suspect only once its own timeout plus the margin has passed, and while it is still the head', () => {
-  vi.useFakeTimers({ now: 1_000_000 });
+  fakeClocks();
   const { client, send, items } = writingClient();
   send('blpop', 'a', 2);
   send('get', 'k');
   const test = stuckAtCutOff(client);
   expect(test).not.toBe(false);
   const stuck = test as () => boolean;
-  vi.setSystemTime(1_000_000 + 2_000 + BLOCKING_REPLY_MARGIN_MS - 1);
+  vi.advanceTimersByTime(2_000 + BLOCKING_REPLY_MARGIN_MS - 1);
   expect(stuck()).toBe(false); // a live server may still be about to answer it
-  vi.setSystemTime(1_000_000 + 2_000 + BLOCKING_REPLY_MARGIN_MS);
+  vi.advanceTimersByTime(1);
   expect(stuck()).toBe(true);
   items.shift(); // answered
   expect(stuck()).toBe(false);
@@ -104,4 +107,21 @@ it('at a cut-off, a blocking head is suspect only once its own timeout plus the 
   expect(stuckAtCutOff(client)).toBe(false);
   send('get', 'k');
   expect((stuckAtCutOff(client) as () => boolean)()).toBe(true);
+});
+
+it('a wall-clock step moves no blocking write time: a BLPOP stays due when its own timeout says, not when the clock jumped', () => {
+  fakeClocks();
+  const { client, send } = writingClient();
+  send('blpop', 'a', 8);
+  const stuck = stuckAtCutOff(client) as () => boolean;
+  vi.advanceTimersByTime(1_000);
+  // NTP steps the wall clock an hour forward: the BLPOP still has 7 s of its 8 on the server, and is not overdue.
+  vi.setSystemTime(Date.now() + 3_600_000);
+  expect(blockedForMs(client)).toBe(7_000);
+  expect(stuck()).toBe(false);
+  // And an hour back: once its 8 s and the margin are over, a socket still silent is suspect all the same.
+  vi.setSystemTime(Date.now() - 7_200_000);
+  vi.advanceTimersByTime(7_000 + BLOCKING_REPLY_MARGIN_MS);
+  expect(blockedForMs(client)).toBe(0);
+  expect(stuck()).toBe(true);
 });

@@ -21,8 +21,18 @@ interface CommandQueue {
   peekBack?(): QueuedCommand | undefined;
 }
 
-/** When each blocking command was written to its socket (`Date.now()`), by ioredis' command object. */
+/**
+ * When each blocking command was written to its socket, by ioredis' command object: `now()` ms.
+ * On the monotonic clock the thaw check's account runs on (unanswered.ts, grace clock `elapsed`):
+ * a wall-clock step (NTP, a VM resumed) cannot move it. A step forward made a healthy BLPOP
+ * overdue at once — its client pinged with no grace, a needless rebuild; a step back kept one
+ * left unanswered by a dead socket unsuspected for as long. A blocking command's timeout runs on
+ * the server whether or not the instance is frozen, and so does this clock.
+ */
 const writtenAt = new WeakMap<object, number>();
+
+/** The clock of `writtenAt` and of every reading of it here (monotonic ms). */
+const now = (): number => performance.now();
 
 /**
  * Makes `client` note when it writes each blocking command (see `blockedForMs`): its
@@ -40,7 +50,7 @@ export function noteBlockingWrites(client: Redis): void {
     const result = Reflect.apply(send, this, arguments);
     if (typeof command === 'object' && command !== null && mayBlock((command as { name?: unknown }).name)) {
       const last = queueOf(this)?.peekBack?.();
-      if (last?.command === command && isBlocking(last)) writtenAt.set(command, Date.now());
+      if (last?.command === command && isBlocking(last)) writtenAt.set(command, now());
     }
     return result;
   };
@@ -121,8 +131,8 @@ export function stuckAtCutOff(client: Redis): false | (() => boolean) {
   if (!isBlocking(head)) return () => queue.peekFront() === head;
   const bound = blockingBoundMs(head);
   if (bound === undefined) return false;
-  const overdueAt = (writtenAt.get(head.command!) ?? Date.now()) + bound + BLOCKING_REPLY_MARGIN_MS;
-  return () => queue.peekFront() === head && Date.now() >= overdueAt;
+  const overdueAt = (writtenAt.get(head.command!) ?? now()) + bound + BLOCKING_REPLY_MARGIN_MS;
+  return () => queue.peekFront() === head && now() >= overdueAt;
 }
 
 /**
@@ -164,28 +174,33 @@ function blockingBoundMs(item: QueuedCommand): number | undefined {
 }
 
 /**
- * How much longer than usual a PING written at `now` may take to be answered on `client`'s
+ * How much longer than usual a PING written at `at` may take to be answered on `client`'s
  * connection, in ms: replies come in order, so it waits for every blocking command queued before
  * it (another caller's BLPOP). The server runs a connection's commands one after the other, so
  * each one blocks at most its own timeout from when it was written (`noteBlockingWrites`) or
- * the previous one ended, whichever is later; what is left of that at `now`. A BLPOP written long
+ * the previous one ended, whichever is later; what is left of that at `at`. A BLPOP written long
  * ago whose timeout has passed gives nothing: a socket that still has not answered it is dead.
- * A blocking command whose write time was not noted counts from `now` (its whole timeout). 0
+ * A blocking command whose write time was not noted counts from `at` (its whole timeout). 0
  * when none is queued — and when one may block for ever (timeout 0) or its timeout cannot be
  * read: no bound can be given, so the check fails after `pingTimeoutMs` as before.
+ *
+ * @param at - The time the PING is written, on the monotonic clock of `noteBlockingWrites` (ms).
+ * @default at performance.now()
  */
-export function blockedForMs(client: Redis, now: number = Date.now()): number {
+export function blockedForMs(client: Redis, at: number = now()): number {
   const queue = queueOf(client);
   if (queue === undefined || typeof queue.peekAt !== 'function') return 0;
+  // Relative to `at`: monotonic readings are fractional, and a sum of absolute ones minus `at` is not exact.
   let end = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < queue.length; i++) {
     const item = queue.peekAt(i);
     if (!isBlocking(item)) continue;
     const bound = blockingBoundMs(item!);
     if (bound === undefined) return 0;
-    end = Math.max(end, writtenAt.get(item!.command!) ?? now) + bound;
+    const written = writtenAt.get(item!.command!);
+    end = Math.max(end, written === undefined ? 0 : written - at) + bound;
   }
-  return Math.max(0, end - now);
+  return Math.max(0, end);
 }
 
 /**
@@ -200,8 +215,8 @@ export function pingedNodes(cluster: Cluster): Redis[] {
 
 /** `blockedForMs` of a Cluster's ping (every node of `pingedNodes` pinged at once): the longest of theirs. */
 export function clusterBlockedForMs(cluster: Cluster): number {
-  const now = Date.now();
+  const at = now();
   let most = 0;
-  for (const node of pingedNodes(cluster)) most = Math.max(most, blockedForMs(node, now));
+  for (const node of pingedNodes(cluster)) most = Math.max(most, blockedForMs(node, at));
   return most;
 }

@@ -65,6 +65,12 @@ export interface ClusterProxies {
   /** While true, every new connection to any proxy is dropped at once (the nodes unreachable). */
   refusing: boolean;
   /**
+   * Connection losses no fault control made (a node closing its side first, a socket error), as
+   * `"<proxy port>: <what>"`, since the last `reset()`: a test that expects the nodes reachable
+   * names them in its failure message, so a loss from outside the test is told from a client's.
+   */
+  readonly unplanned: readonly string[];
+  /**
    * The next connection (of any proxy) that sends a chunk containing `marker` is dropped, client
    * and node side, when the node next answers on it: the command was applied, its reply never
    * arrives. `all`: every connection of every proxy is then dropped too, and `refusing` set.
@@ -107,12 +113,16 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
   let trap: { marker: Buffer; all: boolean; sprung: number } | undefined;
   let trip: { proxy: ClusterNodeProxy; tripped: number } | undefined;
 
+  const unplanned: string[] = [];
+  /** Sockets a fault control destroyed: their closing is planned. */
+  const planned = new WeakSet<Socket>();
+  const drop = (pair: Pair): void => {
+    planned.add(pair.client).add(pair.upstream);
+    pair.client.destroy();
+    pair.upstream.destroy();
+  };
   const dropAll = (): void => {
-    for (const p of proxies)
-      for (const pair of p.pairs) {
-        pair.client.destroy();
-        pair.upstream.destroy();
-      }
+    for (const p of proxies) for (const pair of p.pairs) drop(pair);
   };
 
   const startNodeProxy = async (node: Address): Promise<NodeProxy> => {
@@ -134,10 +144,17 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
       const pair = { client, upstream };
       pairs.add(pair);
       let armed = false;
+      // The client's own errors (a reset when it drops a socket) are its doing; the node side's are not.
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        if (!planned.has(upstream)) unplanned.push(`${proxy.port}: node side error ${err.code ?? err.message}`);
+      });
       for (const s of [client, upstream]) {
         s.on('error', () => undefined);
         s.on('close', () => {
+          // The node closing first is no client's doing and no fault control's.
+          if (s === upstream && !planned.has(upstream) && !client.destroyed) unplanned.push(`${proxy.port}: closed by the node`);
           pairs.delete(pair);
+          planned.add(client).add(upstream);
           client.destroy();
           upstream.destroy();
         });
@@ -152,8 +169,7 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
           trap.sprung++;
           const all = trap.all;
           trap = undefined;
-          client.destroy();
-          upstream.destroy();
+          drop(pair);
           if (all) {
             set.refusing = true;
             dropAll();
@@ -199,6 +215,7 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
       await direct.connect();
     },
     refusing: false,
+    unplanned,
     trap(marker, options = {}) {
       const armed = { marker: Buffer.from(marker), all: options.all ?? false, sprung: 0 };
       trap = armed;
@@ -219,6 +236,7 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
       trap = undefined;
       trip = undefined;
       set.refusing = false;
+      unplanned.length = 0;
       for (const p of proxies) {
         p.refuse = 0;
         p.muted = false;
