@@ -11,6 +11,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import { s3ClaimCheck } from '@steadyfn/outbox/s3';
 import { sqsSender } from '@steadyfn/outbox/sqs';
+import type { Sender } from '@steadyfn/outbox';
 import { ConfigurationError, SourceRecordInvalidError, SqsClaimCheckError, streamBackup, type OutboxEnvelope, type StreamRecord } from '../src/index.js';
 import { sqsSource, type SqsSourceOptions } from '../src/sqs.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
@@ -119,18 +120,30 @@ describe.each(SQS_SERVERS)('sqsSource and the outbox claim check (SQS on $name, 
     }
   });
 
-  it('a base64 body (invalidCharacters: "base64") is decoded; a claim-checked body under envelopes: false is archived as the producer wrote it, not as its pointer', async () => {
-    const { s3, sqs, queueUrl, storage, done } = await setup(false);
+  it('a base64 body (sender option invalidCharacters: "base64") is decoded and archived as an envelope', async () => {
+    const { sqs, queueUrl, storage, done } = await setup(true);
     try {
-      const sender = sqsSender({ client: sqs, queueUrl, invalidCharacters: 'base64', claimCheck: s3ClaimCheck({ s3: s3.client, bucket: s3.bucket, thresholdBytes: 1000 }) });
+      const sender = sqsSender({ client: sqs, queueUrl, invalidCharacters: 'base64' });
       // U+FFFF: JSON.stringify keeps it, SQS refuses it: the sender sends the body base64-encoded.
       const odd = envelope('odd', 1, { text: 'a\uFFFFb' });
+      expect((await sender.send([{ id: odd.id, groupKey: 'odd', body: JSON.stringify(odd) }])).failed).toEqual([]);
+      const job = streamBackup({ name: 'b64', source: sqsSource({ client: sqs, queueUrl, waitTimeSeconds: 0, envelopes: true }), target: storage });
+      await expect(job.run()).resolves.toMatchObject({ records: 1, timelineBroken: false });
+      expect((await archived(storage, 'b64')).map((r) => r.payload)).toEqual([odd]);
+    } finally {
+      await done();
+    }
+  });
+
+  it('under envelopes: false a claim-checked body is archived as the producer wrote it, not as its pointer', async () => {
+    const { s3, sqs, queueUrl, storage, done } = await setup(false);
+    try {
+      const sender = sqsSender({ client: sqs, queueUrl, claimCheck: s3ClaimCheck({ s3: s3.client, bucket: s3.bucket, thresholdBytes: 1000 }) });
       const big = envelope('big', 1, { blob: 'x'.repeat(2000) });
-      expect((await sender.send([odd, big].map((e) => ({ id: e.id, groupKey: e.aggregateId, body: JSON.stringify(e) })))).failed).toEqual([]);
+      expect((await sender.send([{ id: big.id, groupKey: 'big', body: JSON.stringify(big) }])).sent[0]!.claimCheck).toBeDefined();
       const job = streamBackup({ name: 'raw', source: sqsSource({ client: sqs, queueUrl, waitTimeSeconds: 0, claimCheck: s3ClaimCheck({ s3: s3.client }) }), target: storage });
-      await expect(job.run()).resolves.toMatchObject({ records: 2 });
-      const payloads = (await archived(storage, 'raw')).map((r) => r.payload as OutboxEnvelope).sort((a, b) => a.aggregateId.localeCompare(b.aggregateId));
-      expect(payloads).toEqual([big, odd]);
+      await expect(job.run()).resolves.toMatchObject({ records: 1 });
+      expect((await archived(storage, 'raw')).map((r) => r.payload)).toEqual([big]);
     } finally {
       await done();
     }
@@ -168,6 +181,49 @@ describe.each(SQS_SERVERS)('sqsSource and the outbox claim check (SQS on $name, 
       expect(await inQueue()).toBe(1); // the first deleted, the pointer kept
     } finally {
       await done();
+    }
+  });
+});
+
+describe('push mode: the relay\'s sender wrapped as the README shows (moto SQS + S3)', () => {
+  it('archives what SQS accepted, chained across concurrent sends; failed entries are left for the relay to send again', async () => {
+    await requireService('sqs');
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const sqs = new SQSClient({ endpoint: process.env.SQS_ENDPOINT, region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${unique('push').replace(/[^a-z0-9-]/g, '')}.fifo`, Attributes: { FifoQueue: 'true' } }));
+    const storage = { client: s3.client as never, bucket: s3.bucket, prefix: 'push' };
+    try {
+      const job = streamBackup({ name: 'pushed', target: storage });
+      const queue = sqsSender({ client: sqs, queueUrl: QueueUrl! });
+      let appended: Promise<unknown> = Promise.resolve();
+      const archivingSender: Sender = {
+        fifo: queue.fifo,
+        maxMessageBytes: (options) => queue.maxMessageBytes(options),
+        async send(messages, options) {
+          const report = await queue.send(messages, options);
+          const accepted = new Set(report.sent.map((entry) => entry.id));
+          const envelopes = messages.filter((m) => accepted.has(m.id)).map((m) => JSON.parse(m.body) as OutboxEnvelope);
+          if (envelopes.length === 0) return report;
+          const append = appended.then(() => job.append(envelopes, options?.signal ? { signal: options.signal } : {}));
+          appended = append.catch(() => undefined);
+          await append;
+          return report;
+        },
+      };
+      const a = [envelope('a', 1), envelope('a', 2)];
+      const b = [envelope('b', 1)];
+      // A message without a group on a FIFO queue is refused by the sender: not archived.
+      const refused = envelope('c', 1);
+      const reports = await Promise.all([
+        archivingSender.send(a.map((e) => ({ id: e.id, groupKey: 'a', body: JSON.stringify(e) }))),
+        archivingSender.send([...b.map((e) => ({ id: e.id, groupKey: 'b', body: JSON.stringify(e) })), { id: refused.id, body: JSON.stringify(refused) }]),
+      ]);
+      expect(reports[1]!.failed.map((f) => f.id)).toEqual([refused.id]);
+      const records = await archived(storage, 'pushed');
+      expect(records.map((r) => (r.payload as OutboxEnvelope).id).sort()).toEqual([...a, ...b].map((e) => e.id).sort());
+    } finally {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+      await s3.drop();
     }
   });
 });
