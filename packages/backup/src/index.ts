@@ -39,6 +39,7 @@ export type { RedisStreamSourceOptions } from './stream/sources/redis-stream.js'
 export { mongoWatermarkSource } from './stream/sources/mongo-watermark.js';
 export type { MongoWatermarkSourceOptions } from './stream/sources/mongo-watermark.js';
 // sqsSource is in `@steadyfn/backup/sqs` (src/sqs.ts): it loads @aws-sdk/client-sqs, an optional peer.
+export { SqsClaimCheckError, type SqsClaimCheckCode, type SqsClaimCheckReader } from './stream/sources/sqs-claim-check.js';
 export type { OutboxEnvelope } from './stream/sources/outbox.js';
 export { pointInTimeRestore } from './restore/pitr.js';
 export { restoreStream } from './restore/stream-restore.js';

@@ -148,7 +148,7 @@ describe('backup sources and targets: unknown option keys', () => {
 
   it('sqsSource() refuses a misspelt key; accepts every documented option', () => {
     expectOptionRefused(() => sqsSource({ client: sqs, queueUrl: 'q', waitTimeSecond: 1 } as never), 'sqsSource', 'waitTimeSecond', ['client, queueUrl, waitTimeSeconds']);
-    const all: Required<SqsSourceOptions> = { client: sqs, queueUrl: 'q', waitTimeSeconds: 1, visibilityTimeoutSeconds: 60, envelopes: true };
+    const all: Required<SqsSourceOptions> = { client: sqs, queueUrl: 'q', waitTimeSeconds: 1, visibilityTimeoutSeconds: 60, envelopes: true, claimCheck: { s3 } };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('stream/sources/sqs.ts'), 'SqsSourceOptions'));
     expect(() => sqsSource(all)).not.toThrow();
   });

@@ -102,15 +102,32 @@ export function envelopeRecord(envelope: OutboxEnvelope, position: string): Stre
  * `state`. A repeat (`seq` ≤ last) is kept (restore drops it by id, or — a new id, an older event
  * arriving late — does not apply it over a higher `seq`); a jump is a gap.
  *
- * @throws {SourceRecordInvalidError} an item that is not an outbox envelope (its position in `problems`)
+ * With `onInvalid`, an item that is not an outbox envelope is left out of the batch (its `seq`
+ * not recorded) and handed to `onInvalid` with the problem, in words (`sqsSource` leaves such a
+ * message on its queue and archives the rest).
+ *
+ * @throws {SourceRecordInvalidError} without `onInvalid`: an item that is not an outbox envelope (its position in `problems`)
  */
-export function envelopesToBatch(items: Array<{ envelope: unknown; position: string }>, state: unknown, drained: boolean): PulledBatch {
+export function envelopesToBatch(items: Array<{ envelope: unknown; position: string }>, state: unknown, drained: boolean, onInvalid?: (position: string, problem: string) => void): PulledBatch {
   const seqs = new Map(Object.entries((state as SeqState | undefined)?.seqs ?? {}));
   const records: StreamRecord[] = [];
   const gaps: string[] = [];
   for (const { envelope, position } of items) {
-    const problem = envelopeProblem(envelope);
-    if (problem) throw invalidAt(position, problem);
+    let problem = envelopeProblem(envelope);
+    let record: StreamRecord | undefined;
+    if (problem === undefined) {
+      try {
+        record = envelopeRecord(envelope as OutboxEnvelope, position);
+      } catch {
+        problem = (envelope as OutboxEnvelope).change?.op === 'delete' ? '"change.before._id" is not Extended JSON' : '"change.after" is not an Extended JSON document';
+      }
+    }
+    if (record === undefined) {
+      const why = problem ?? 'not an outbox envelope';
+      if (!onInvalid) throw invalidAt(position, why);
+      onInvalid(position, why);
+      continue;
+    }
     const { aggregateType, aggregateId, seq } = envelope as OutboxEnvelope;
     const aggregate = `${aggregateType}/${aggregateId}`;
     const last = seqs.get(aggregate);
@@ -119,11 +136,7 @@ export function envelopesToBatch(items: Array<{ envelope: unknown; position: str
       seqs.delete(aggregate);
       seqs.set(aggregate, seq);
     }
-    try {
-      records.push(envelopeRecord(envelope as OutboxEnvelope, position));
-    } catch {
-      throw invalidAt(position, (envelope as OutboxEnvelope).change?.op === 'delete' ? '"change.before._id" is not Extended JSON' : '"change.after" is not an Extended JSON document');
-    }
+    records.push(record);
   }
   while (seqs.size > MAX_TRACKED) seqs.delete(seqs.keys().next().value!);
   return { records, drained, state: { seqs: Object.fromEntries(seqs) } satisfies SeqState, ...(gaps.length > 0 ? { gap: `outbox seq gap (${gaps.slice(0, 3).join('; ')})` } : {}) };

@@ -3,13 +3,20 @@
  * (long poll), archived, and deleted only once their object is in S3. A stream that has not
  * run for longer than the queue's retention (`MessageRetentionPeriod`) may have lost messages:
  * that is a gap. Order is SQS's (not guaranteed on standard queues); the position of a message
- * is its sent time and id.
+ * is its sent time and id. Bodies are archived as their producer wrote them: claim checks
+ * fetched and verified, base64 decoded (sqs-claim-check.ts). A message that cannot be read is
+ * left on the queue while the rest of its batch is archived, and the run then throws its
+ * typed error (see `sqsSource`).
  */
-import { checkKnownKeys, intOption, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
-import pRetry, { AbortError } from 'p-retry';
+import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, stringOption, keysOf } from '@steadyfn/handler/internal';
+import { SourceRecordInvalidError, type BackupError } from '../../errors.js';
 import type { S3Sender } from '../../s3/client.js';
 import type { PulledBatch, StreamRecord, StreamSource } from '../types.js';
 import { envelopesToBatch } from './outbox.js';
+import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, readSqsBody, READER_EXPECTED, type SqsClaimCheckReader, type Unreadable } from './sqs-claim-check.js';
+import { retryFailedDeletes, type DeleteFailure } from './sqs-deletes.js';
+
+export type { SqsClaimCheckReader } from './sqs-claim-check.js';
 
 /** Options of `sqsSource()`. */
 export interface SqsSourceOptions {
@@ -29,45 +36,16 @@ export interface SqsSourceOptions {
    * the newer one, and a restore orders one aggregate's events by `seq`. @default false
    */
   envelopes?: boolean;
-}
-
-/** An entry of `DeleteMessageBatch`'s `Failed` list. */
-interface DeleteFailure {
-  Id?: string;
-  Code?: string;
-  SenderFault?: boolean;
-}
-
-/**
- * Deletes `entries`, then deletes again those SQS listed under `Failed` on its own side
- * (`SenderFault: false`), with backoff (p-retry, 3 retries); an entry that failed by the
- * sender's fault (an invalid receipt handle) is not retried. Resolves to what still failed.
- */
-async function retryFailedDeletes<E extends { Id: string }>(entries: E[], deleteBatch: (batch: E[]) => Promise<DeleteFailure[]>, signal?: AbortSignal): Promise<DeleteFailure[]> {
-  const permanent: DeleteFailure[] = [];
-  let transient: DeleteFailure[] = [];
-  let pending = entries;
-  const left = new Error('deletes failed on the server side');
-  await pRetry(
-    async () => {
-      let failed: DeleteFailure[];
-      try {
-        failed = await deleteBatch(pending);
-      } catch (error) {
-        // The request itself failed: the run's error, as before (typed by the stream run).
-        throw new AbortError(error as Error);
-      }
-      permanent.push(...failed.filter((f) => f.SenderFault === true));
-      transient = failed.filter((f) => f.SenderFault !== true);
-      pending = pending.filter((e) => transient.some((f) => f.Id === e.Id));
-      if (pending.length > 0) throw left;
-    },
-    { retries: 3, minTimeout: 100, maxTimeout: 1000, ...(signal ? { signal } : {}) },
-  ).catch((error: unknown) => {
-    // Retries spent: what is left is reported (logged), not thrown: the records are archived.
-    if (error !== left) throw error;
-  });
-  return [...permanent, ...transient];
+  /**
+   * Reads claim-checked messages (attribute `steadyfn.claimCheck`: `@steadyfn/outbox`'s
+   * `sqsSender` with `claimCheck` stored the body in S3): `s3ClaimCheck({ s3 })` from
+   * `@steadyfn/outbox/s3` — the reader the outbox's inbox takes — or `{ s3 }`, with an
+   * `S3Client` that reads the claim-check bucket. The object is fetched and checked against the
+   * pointer's size and SHA-256, and the body it holds is archived. Without it, a claim-checked
+   * message is `SqsClaimCheckError` `BACKUP_SQS_CLAIM_CHECK_NO_READER` (field `claimCheck`),
+   * left on the queue while the rest of its batch is archived. @default none
+   */
+  claimCheck?: SqsClaimCheckReader;
 }
 
 interface Received {
@@ -75,28 +53,77 @@ interface Received {
   ReceiptHandle?: string;
   Body?: string;
   Attributes?: Record<string, string>;
+  MessageAttributes?: Record<string, { StringValue?: string }>;
+}
+
+/** A received message that could not be read: left on the queue (never deleted). */
+interface Held {
+  position: string;
+  unreadable: Unreadable;
+}
+
+/** The error of the first message held, listing every message held (position and code, never a body). */
+function heldError(held: Held[]): BackupError {
+  return held[0]!.unreadable.error(held.map((h) => ({ key: h.position, message: `${h.unreadable.code}: ${h.unreadable.reason}` })));
+}
+
+function notAnEnvelope(position: string, problem: string): Unreadable {
+  const message = `sqsSource(): the SQS message at position ${position} is not an outbox envelope (${problem}); it was left on the queue and the rest of its batch archived`;
+  return { code: 'BACKUP_SOURCE_RECORD_INVALID', reason: `not an outbox envelope (${problem})`, error: (problems) => new SourceRecordInvalidError(message, problems) };
+}
+
+/** Checks the `claimCheck` option. @throws {ConfigurationError} naming `claimCheck`, `claimCheck.s3` or `claimCheck.commands` */
+function claimCheckOption(value: unknown): SqsClaimCheckReader | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) invalidOption('sqsSource', 'claimCheck', READER_EXPECTED, value);
+  awsClientOption('sqsSource', 'claimCheck.s3', value.s3, 'S3', "an S3Client that reads the producer's claim-check bucket");
+  if (value.commands !== undefined && typeof value.commands !== 'function') invalidOption('sqsSource', 'claimCheck.commands', 'a function giving { GetObjectCommand } (as s3ClaimCheck() makes)', value.commands);
+  return value as unknown as SqsClaimCheckReader;
 }
 
 /**
  * An SQS source.
  *
+ * A message whose body cannot be read — claim-checked without `claimCheck`, its object missing
+ * or not the pointer's, not an outbox envelope under `envelopes: true` — is left on the queue
+ * (never deleted: it comes back after the visibility timeout, and the queue's redrive policy
+ * moves it to its dead-letter queue after `maxReceiveCount` receives). The pull stops there and
+ * the messages read with it are archived and deleted as usual; then the run throws the first
+ * such message's error (`SqsClaimCheckError`, `SourceRecordInvalidError`, or a retryable
+ * `SourceReadError` for a failed S3 read), its `problems` listing every message left (position:
+ * sent time and message id). One bad message thus never keeps its batch-mates in flight; on a
+ * FIFO queue SQS still holds the later messages of its own message group behind it.
+ *
  * @example
  * const source = sqsSource({ client: new SQSClient({}), queueUrl });
- * @throws {ConfigurationError} a missing client or queue URL
+ * @throws {ConfigurationError} a missing client or queue URL, a `claimCheck` without an S3 client
  */
 export function sqsSource(options: SqsSourceOptions): StreamSource {
-  checkKnownKeys('sqsSource', '', options, keysOf<SqsSourceOptions>({ client: true, queueUrl: true, waitTimeSeconds: true, visibilityTimeoutSeconds: true, envelopes: true }));
+  checkKnownKeys('sqsSource', '', options, keysOf<SqsSourceOptions>({ client: true, queueUrl: true, waitTimeSeconds: true, visibilityTimeoutSeconds: true, envelopes: true, claimCheck: true }));
   if (options === null || typeof options !== 'object' || !options.client || typeof options.client.send !== 'function') invalidOption('sqsSource', 'client', 'an SQSClient', options?.client);
   const queueUrl = stringOption('sqsSource', 'queueUrl', options.queueUrl);
   const wait = intOption('sqsSource', 'waitTimeSeconds', options.waitTimeSeconds, 1, 0, 20);
   const visibility = intOption('sqsSource', 'visibilityTimeoutSeconds', options.visibilityTimeoutSeconds, 300, 1, 43_200);
+  const reader = claimCheckOption(options.claimCheck);
+  /** Receipt handles of the records pulled and not yet acknowledged, by position. */
   const handles = new Map<string, string>();
+  /**
+   * The error of messages held by the last pull, thrown by the acknowledgement of the records
+   * pulled with them (`after`: the last one's position; none: the next acknowledgement).
+   */
+  let deferred: { error: BackupError; after: string | undefined } | undefined;
   let retentionMs: number | undefined;
   const sdk = () => import('@aws-sdk/client-sqs');
 
   return {
     kind: 'sqs',
     async pull(from, max, signal): Promise<PulledBatch> {
+      if (deferred !== undefined) {
+        // No acknowledgement took it: the run that pulled it ended (its records are back on the
+        // queue after the visibility timeout, the held messages with them). Nothing of this run is buffered yet.
+        deferred = undefined;
+        handles.clear();
+      }
       const { ReceiveMessageCommand, GetQueueAttributesCommand } = await sdk();
       const send = (command: unknown) => options.client.send(command, signal ? { abortSignal: signal } : undefined);
       if (retentionMs === undefined) {
@@ -105,31 +132,38 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
       }
       const gap = from.lastRunAt !== undefined && Date.now() - Date.parse(from.lastRunAt) > retentionMs ? `the stream last ran ${from.lastRunAt}, longer ago than the queue's retention (${retentionMs / 1000} s)` : undefined;
       const records: StreamRecord[] = [];
+      const held: Held[] = [];
       let drained = false;
-      while (records.length < max) {
+      // A message that cannot be read ends the pull: what was read with it is archived first.
+      while (records.length < max && held.length === 0) {
         // A queue that never goes quiet would keep this loop going past the invocation: stop
         // by `returnBy`, and never long-poll beyond it.
         const leftMs = from.returnBy === undefined ? Number.POSITIVE_INFINITY : from.returnBy - Date.now();
         if (leftMs <= 0 && records.length > 0) break;
         const waitSeconds = Math.max(0, Math.min(wait, Math.floor(leftMs / 1000)));
         const out = (await send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max - records.length), WaitTimeSeconds: waitSeconds, VisibilityTimeout: visibility, MessageSystemAttributeNames: ['SentTimestamp'] }),
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max - records.length), WaitTimeSeconds: waitSeconds, VisibilityTimeout: visibility,
+            MessageSystemAttributeNames: ['SentTimestamp'], MessageAttributeNames: [CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE],
+          }),
         )) as { Messages?: Received[] };
-        const messages = out.Messages ?? [];
-        for (const m of messages) {
-          if (!m.MessageId || !m.ReceiptHandle) continue;
+        const messages = (out.Messages ?? []).filter((m): m is Received & { MessageId: string; ReceiptHandle: string } => !!m.MessageId && !!m.ReceiptHandle);
+        const bodies = await Promise.all(messages.map((m) => readSqsBody(m, reader, signal)));
+        messages.forEach((m, n) => {
           const sent = Number(m.Attributes?.SentTimestamp ?? Date.now());
           const position = `${String(sent).padStart(15, '0')}-${m.MessageId}`;
+          const read = bodies[n]!;
+          if (!read.ok) return void held.push({ position, unreadable: read });
           handles.set(position, m.ReceiptHandle);
-          let payload: unknown = m.Body;
+          let payload: unknown = read.text;
           try {
-            payload = JSON.parse(m.Body ?? '');
+            payload = JSON.parse(read.text);
           } catch {
             // Not JSON: archived as text.
           }
           records.push({ id: m.MessageId, position, time: new Date(sent).toISOString(), op: 'event', payload });
-        }
-        if (messages.length === 0) {
+        });
+        if ((out.Messages ?? []).length === 0) {
           drained = true;
           break;
         }
@@ -139,12 +173,23 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
       // SentTimestamp, and a tie broken by MessageId (random) reordered them.
       const sentOf = (r: StreamRecord): string => r.position.slice(0, 15);
       records.sort((a, b) => (sentOf(a) < sentOf(b) ? -1 : sentOf(a) > sentOf(b) ? 1 : 0));
+      let batch: PulledBatch = { records, drained, ...(gap ? { gap } : {}) };
       if (options.envelopes) {
-        const batch = envelopesToBatch(records.map((r) => ({ envelope: r.payload, position: r.position })), from.state, drained);
-        const gaps = [gap, batch.gap].filter((g): g is string => g !== undefined);
-        return { ...batch, ...(gaps.length > 0 ? { gap: gaps.join('; ') } : {}) };
+        const onInvalid = (position: string, problem: string): void => {
+          handles.delete(position);
+          held.push({ position, unreadable: notAnEnvelope(position, problem) });
+        };
+        const converted = envelopesToBatch(records.map((r) => ({ envelope: r.payload, position: r.position })), from.state, drained, onInvalid);
+        const gaps = [gap, converted.gap].filter((g): g is string => g !== undefined);
+        batch = { ...converted, ...(gaps.length > 0 ? { gap: gaps.join('; ') } : {}) };
       }
-      return { records, drained, ...(gap ? { gap } : {}) };
+      if (held.length === 0) return batch;
+      const error = heldError(held);
+      // Nothing to archive before the error, and nothing pulled earlier awaits its acknowledgement.
+      if (batch.records.length === 0 && handles.size === 0) throw error;
+      // `drained`: the run writes what it holds now, and the acknowledgement throws.
+      deferred = { error, after: batch.records.at(-1)?.position };
+      return { ...batch, drained: true };
     },
     async ack(records, signal, log) {
       const { DeleteMessageBatchCommand } = await sdk();
@@ -170,5 +215,11 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
           failures: stillFailed.slice(0, 10).map((f) => ({ id: f.Id, code: f.Code, senderFault: f.SenderFault })),
         });
       }
-    },  };
+      const pending = deferred;
+      if (pending !== undefined && (pending.after === undefined || records.some((r) => r.position === pending.after))) {
+        deferred = undefined;
+        throw pending.error;
+      }
+    },
+  };
 }
