@@ -19,8 +19,8 @@ export type ChangeOp = 'insert' | 'update' | 'delete' | 'manual';
  * The changed record, when the author includes it (`after` is what `@steadyfn/backup` restores to
  * a point in time). `before` and `after` must be plain JSON: a value `JSON.stringify` would change
  * (a BSON ObjectId or Long, a Date, a Map, a class instance) is refused with `OUTBOX_EVENT_INVALID`
- * naming its path. For a MongoDB document pass its Extended JSON, `EJSON.serialize(doc)` (from
- * `bson` or `mongodb`), so the restore gets the ObjectId and Date back.
+ * naming its path. For a MongoDB document pass its Extended JSON, `EJSON.serialize(doc)` (`EJSON`
+ * of `bson`, `BSON.EJSON` of `mongodb`), so the restore gets the ObjectId and Date back.
  */
 export interface EventChange {
   op: ChangeOp;
@@ -258,7 +258,7 @@ function checkChange(change: EventChange): EventChange {
 }
 
 /** Where the refusal of an image points: plain JSON, or Extended JSON for a MongoDB document. */
-const IMAGE_EXPECTED = 'plain JSON (objects, arrays, strings, finite numbers, booleans, null); for a MongoDB document, EJSON.serialize(doc) from bson or mongodb';
+const IMAGE_EXPECTED = 'plain JSON (objects, arrays, strings, finite numbers, booleans, null); for a MongoDB document, EJSON.serialize(doc) (EJSON of bson, BSON.EJSON of mongodb)';
 
 /**
  * A `before`/`after` image as the envelope will carry it: one JSON would change (an ObjectId
