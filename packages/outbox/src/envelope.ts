@@ -6,6 +6,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { checkKnownKeys, invalidOption, isRecord, keysOf, toFieldIssues } from '@steadyfn/handler/internal';
 import { EventInvalidError } from './errors.js';
+import { changedByJson, droppedByJson } from './json-fidelity.js';
 import { findInvalidCharacter } from './sqs/chars.js';
 
 /** Version of the envelope shape itself (not of any payload). Sent as the `outbox-envelope` message attribute. */
@@ -14,12 +15,18 @@ export const ENVELOPE_VERSION = 1;
 /** The kind of change an event records, after Hasura's `op`: the row was inserted, updated, deleted, or the event was raised by hand. */
 export type ChangeOp = 'insert' | 'update' | 'delete' | 'manual';
 
-/** The changed record, when the author includes it (`after` is what `@steadyfn/backup` restores to a point in time). */
+/**
+ * The changed record, when the author includes it (`after` is what `@steadyfn/backup` restores to
+ * a point in time). `before` and `after` must be plain JSON: a value `JSON.stringify` would change
+ * (a BSON ObjectId or Long, a Date, a Map, a class instance) is refused with `OUTBOX_EVENT_INVALID`
+ * naming its path. For a MongoDB document pass its Extended JSON, `EJSON.serialize(doc)` (`EJSON`
+ * of `bson`, `BSON.EJSON` of `mongodb`), so the restore gets the ObjectId and Date back.
+ */
 export interface EventChange {
   op: ChangeOp;
-  /** The record before the change (absent for an insert). */
+  /** The record before the change (absent for an insert); plain JSON or Extended JSON. */
   before?: unknown;
-  /** The record after the change (absent for a delete). */
+  /** The record after the change (absent for a delete); plain JSON or Extended JSON. */
   after?: unknown;
 }
 
@@ -179,7 +186,9 @@ const SQS_REFUSED_IN_JSON = /[\uFFFE\uFFFF]/g;
  * @throws EventInvalidError for an undeclared type, a bad aggregate id, a payload the schema refuses,
  *   a payload that is `undefined` after parsing or that `JSON.stringify` leaves out (a function, a symbol,
  *   an object whose `toJSON()` gives one of them: the envelope could not carry it), or a key of the
- *   draft (or of `change`) the outbox does not read — `correlationId` and the other fields it fills in included.
+ *   draft (or of `change`) the outbox does not read — `correlationId` and the other fields it fills in included;
+ *   or a `change.before`/`change.after` holding a value JSON would change (a BSON type such as ObjectId, a Date,
+ *   a Map, any non-plain object: field = its path, e.g. `change.after._id`; pass `EJSON.serialize(doc)`).
  */
 export function prepareEvent(declarations: EventDeclarations, draft: EventDraft, meta: EnvelopeMeta, now: number = Date.now()): PendingEvent {
   if (!isRecord(draft)) invalid('', 'must be an object', 'an event draft');
@@ -217,27 +226,6 @@ export function prepareEvent(declarations: EventDeclarations, draft: EventDraft,
   return event;
 }
 
-/**
- * What `JSON.stringify` leaves out as a property value (so `payload` would be missing): a
- * function, a symbol, or an object whose `toJSON()` gives `undefined`, a function or a symbol.
- * Plain data is not stringified here; only a `toJSON` is called (once more than the write does).
- */
-function droppedByJson(value: unknown): string | undefined {
-  const kind = (v: unknown): string | undefined => (v === undefined ? 'undefined' : typeof v === 'function' ? 'a function' : typeof v === 'symbol' ? 'a symbol' : undefined);
-  const own = kind(value);
-  if (own !== undefined) return own;
-  if (typeof value !== 'object' || value === null) return undefined;
-  let converted: string | undefined;
-  try {
-    const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON !== 'function') return undefined;
-    converted = kind((toJSON as (key: string) => unknown).call(value, 'payload'));
-  } catch {
-    return undefined; // the write's JSON.stringify throws it again: "cannot be serialised as JSON"
-  }
-  return converted === undefined ? undefined : `an object whose toJSON() gives ${converted}`;
-}
-
 const OPS: ReadonlySet<string> = new Set<ChangeOp>(['insert', 'update', 'delete', 'manual']);
 
 /** The keys a draft may hold; the envelope's other fields the outbox fills in itself. */
@@ -264,9 +252,23 @@ function checkChange(change: EventChange): EventChange {
   if (!isRecord(change) || !OPS.has(change.op as string)) invalid('change.op', 'must be "insert", "update", "delete" or "manual"', 'a change op');
   checkDraftKeys(change as unknown as Record<string, unknown>, CHANGE_KEYS, 'change.');
   const out: EventChange = { op: change.op };
-  if (change.before !== undefined) out.before = change.before;
-  if (change.after !== undefined) out.after = change.after;
+  if (change.before !== undefined) out.before = checkImage(change.before, 'change.before');
+  if (change.after !== undefined) out.after = checkImage(change.after, 'change.after');
   return out;
+}
+
+/** Where the refusal of an image points: plain JSON, or Extended JSON for a MongoDB document. */
+const IMAGE_EXPECTED = 'plain JSON (objects, arrays, strings, finite numbers, booleans, null); for a MongoDB document, EJSON.serialize(doc) (EJSON of bson, BSON.EJSON of mongodb)';
+
+/**
+ * A `before`/`after` image as the envelope will carry it: one JSON would change (an ObjectId
+ * written as hex, a Date as an ISO string) is refused, since `@steadyfn/backup` would restore
+ * it with the types lost, beside the original document rather than over it.
+ */
+function checkImage(image: unknown, field: 'change.before' | 'change.after'): unknown {
+  const changed = changedByJson(image, field);
+  if (changed !== undefined) invalid(changed.path, `is ${changed.found}, which JSON.stringify would change or leave out`, IMAGE_EXPECTED);
+  return image;
 }
 
 /**
