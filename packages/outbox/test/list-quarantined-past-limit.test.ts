@@ -3,21 +3,25 @@
  * entries are listed, each remaining partition costs one TYPE (kept so a quarantine hash of
  * another type still refuses the call with its 409), not an HGETALL of the whole hash. Before,
  * every listed partition's hash was read whatever the limit. Counted on the real redis-server
- * with MONITOR (the commands on this run's own keys only: other tests share the server).
+ * with MONITOR, on a redis-server of this file's own: on the shared server other files' traffic
+ * (large EVALSHA arguments) reached the MONITOR connection and ioredis failed it with "Command
+ * queue state error" (seen in a whole-directory run at load ~20).
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeldLease } from '../src/relay/types.js';
 import { partitionKeys, partitionsKey } from '../src/stores/redis-keys.js';
 import { redisRelayStore } from '../src/stores/redis.js';
-import { openRedis, type RedisBackend } from './support.js';
+import { useOwnRedisServer } from '../../../test/support/own-redis-server.js';
+
+const own = useOwnRedisServer();
 
 const lease: HeldLease = { key: 'unused', owner: 'o', fence: 1 };
 const PARTITIONS = ['q-a', 'q-b', 'q-c', 'q-d', 'q-e'];
 
 /** The commands (name, first key) the server ran on keys starting with `prefix` while `act` ran. */
-async function commandsDuring(client: RedisBackend['client'], prefix: string, act: () => Promise<unknown>): Promise<Array<[string, string]>> {
-  const monitor = await new Redis(process.env.REDIS_URL!).monitor();
+async function commandsDuring(client: Redis, prefix: string, act: () => Promise<unknown>): Promise<Array<[string, string]>> {
+  const monitor = await new Redis(own.url).monitor();
   const sentinel = `${prefix}monitor-sentinel`;
   const seen: Array<[string, string]> = [];
   let done: () => void;
@@ -38,9 +42,10 @@ async function commandsDuring(client: RedisBackend['client'], prefix: string, ac
 }
 
 describe('Redis listQuarantined past its limit', () => {
-  let backend: RedisBackend;
+  let backend: { client: Redis; prefix: string; close(): void };
   beforeAll(async () => {
-    backend = await openRedis('redis');
+    const client = new Redis(own.url);
+    backend = { client, prefix: 'obx-lq:', close: () => client.disconnect() };
     const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
     for (const where of PARTITIONS) {
       await backend.client.sadd(partitionsKey(backend.prefix), where);
