@@ -11,7 +11,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, RestoreUnsupportedError, mongoSource, mongoTarget, redisTarget, restore, snapshotBackup, verifyBackup } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
+import { Redis } from 'ioredis';
+import { startRedis } from '../../../test/support/servers.js';
+import { closeMongo, freshBucket, freshDb, S3_SERVERS, unique } from './support.js';
 
 const quits: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -52,8 +54,12 @@ describe('restore: new-user findings', () => {
   it('L3: a MongoDB backup into a Redis target holding keys is refused for its kind, not as not empty', async () => {
     const s3 = await freshBucket(S3_SERVERS[0]!);
     const source = await freshDb('l3src');
-    const redis = await redisClient();
-    quits.push(() => redis.quit());
+    // An own server: a restore without a prefix is refused while any restore on the server holds
+    // its lock (every prefix overlaps ''), so on the shared server another file's restore running
+    // meanwhile answered RESTORE_TARGET_BUSY before the kind was checked.
+    const server = await startRedis();
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
+    quits.push(async () => redis.disconnect(), () => server.stop());
     const held = unique('l3held');
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'kind' };

@@ -24,15 +24,19 @@ describe.each(['s3', 's3-alt'] as const)('S3 lease store on %s', (name) => {
   it('of 8 concurrent claims of a free key, and of 8 of an expired one, exactly one wins', async () => {
     const k = `race:${randomUUID()}`;
     const stores = Array.from({ length: 8 }, () => backend.another());
-    const first = await Promise.all(stores.map((s) => s.claim({ key: k, owner: token(), leaseMs: 200 })));
+    // The winner's lease must outlast the round: a loser re-reads after its conditional PUT is
+    // refused, and S3's clock (its Date header, up to 1 s behind) makes a 200 ms lease end as
+    // soon as 200 ms after the winner's write — on a loaded machine a loser then found it expired
+    // and took it over too (two winners). 3 s; the wait for it to run out allows for that.
+    const first = await Promise.all(stores.map((s) => s.claim({ key: k, owner: token(), leaseMs: 3_000 })));
     expect(first.filter((r) => r.claimed)).toHaveLength(1);
     const winner = first.find((r) => r.claimed) as { fence: number };
     expect(first.filter((r) => !r.claimed).every((r) => !r.claimed && r.record.fence === winner.fence)).toBe(true);
-    await eventually(async () => (await backend.store.get(k)) === undefined, 5000);
+    await eventually(async () => (await backend.store.get(k)) === undefined, 20_000);
     const second = await Promise.all(stores.map((s) => s.claim({ key: k, owner: token(), leaseMs: 10_000 })));
     expect(second.filter((r) => r.claimed)).toHaveLength(1);
     expect((second.find((r) => r.claimed) as { fence: number }).fence).toBe(winner.fence + 1);
-  });
+  }, 60_000);
 
   it('leaves an object it did not write alone, and says so', async () => {
     const { client, bucket } = backend.s3!;
