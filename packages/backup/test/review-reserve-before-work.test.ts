@@ -46,7 +46,9 @@ describe('a snapshot run with no time past its reserve', () => {
       expect(result.backupId).toBeUndefined();
       expect(requests).toBe(0);
       expect(sourceCalls).toEqual([]);
-      expect(Date.now() - started).toBeLessThan(500);
+      // It returned at once rather than working until the deadline (3 s); the bound leaves room for a
+      // saturated CI machine (no request and no source call above are the exact proof).
+      expect(Date.now() - started).toBeLessThan(2_000);
 
       // Through the handler with Lambda's default 3 s timeout: an answer, not DEADLINE_EXCEEDED.
       const nightly = handler({}, job);
