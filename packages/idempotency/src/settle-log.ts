@@ -3,26 +3,8 @@
  * a store failure, the failure's class and code — never its message or a stored value.
  */
 import type { Context } from '@steadyfn/handler';
-import { errorFacts } from '@steadyfn/handler/internal';
-
-/**
- * `causeCode` of a store failure whose thrown value carries no `code` (a custom store's plain
- * `Error`, a driver error rethrown as it is): the field is always there, so a log query on it
- * never misses a line.
- */
-export const UNKNOWN_CAUSE_CODE = 'UNKNOWN';
-
-/**
- * What a store failure's log line says of it: `cause` (its class name, or `typeof` for a
- * non-`Error`) and `causeCode` — its `code` (`LEASE_STORE_UNAVAILABLE` for an outage,
- * `LEASE_RECORD_UNREADABLE` for a value under the key that `@steadyfn/lease` did not write,
- * a driver's code) or {@link UNKNOWN_CAUSE_CODE} — through `errorFacts` of
- * `@steadyfn/handler/internal`. Never throws.
- */
-export function storeFailureFacts(error: unknown): { cause: string; causeCode: string | number } {
-  const facts = errorFacts(error);
-  return { cause: facts.cause, causeCode: facts.causeCode ?? UNKNOWN_CAUSE_CODE };
-}
+// The cause fields (`cause`, `causeCode`, `UNKNOWN` without a code) are shared with the outbox's inbox.
+import { storeFailureFacts } from '@steadyfn/lease/internal';
 
 /** The store refused a settle: another invocation took the record over, or it expired. */
 export function lostLease(ctx: Context): void {

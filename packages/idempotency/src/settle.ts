@@ -150,14 +150,19 @@ const READS_IN_FLIGHT = 16;
 
 /**
  * Why the store refused these settles, read back (`appliedBefore` of `@steadyfn/lease/internal`,
- * at most `READS_IN_FLIGHT` reads at once), each kind said at most once per call: a settle applied before its answer
- * was lost says nothing; a record taken over or expired says `IDEMPOTENCY_LEASE_LOST`; a value
+ * at most `READS_IN_FLIGHT` reads at once), each kind said at most once per call: on a retry
+ * (`retried`), a settle applied before its answer was lost says nothing; a record taken over or
+ * expired says `IDEMPOTENCY_LEASE_LOST` — on a first call always, even when it reads back
+ * completed as this invocation would have completed it: a store recognises its own resent
+ * settle, so a first call's refusal is never one applied before; the record was completed by
+ * the invocation that took it over (same fingerprint, same answer) and the function's effects
+ * ran twice, which the line explains. A value
  * under the key that `@steadyfn/lease` did not write — which a settle refuses as not its own, and
  * the read back refuses for good — says `logStoreFailure` with the cause's code
  * (`LEASE_RECORD_UNREADABLE`), never the value. A read that fails for a while (an outage) tells
  * nothing: the refusal is said as a lost lease, as before. Never throws.
  */
-export async function explainRefused(s: Settings, ctx: Context, refused: ReadonlyArray<CompleteRequest | ReleaseRequest>): Promise<void> {
+export async function explainRefused(s: Settings, ctx: Context, refused: ReadonlyArray<CompleteRequest | ReleaseRequest>, retried = false): Promise<void> {
   const slot = pLimit(READS_IN_FLIGHT);
   let lost = false;
   let unreadable: unknown;
@@ -165,7 +170,8 @@ export async function explainRefused(s: Settings, ctx: Context, refused: Readonl
     refused.map((request) =>
       slot(async () => {
         try {
-          if (!(await appliedBefore((key) => s.store.get(key), request))) lost = true;
+          // Read on a first call too: a value `@steadyfn/lease` did not write is said as such, not as lost.
+          if (!(await appliedBefore((key) => s.store.get(key), request)) || !retried) lost = true;
         } catch (error) {
           if ((error as { retryable?: unknown } | null)?.retryable === false) unreadable ??= error;
           else lost = true;

@@ -1,7 +1,8 @@
 /**
  * `@steadyfn/lease/internal`: helpers shared with the sibling packages so that none keeps a
  * copy: the background retry of a settle while
- * its lease lasts and the read-back of whether a refused settle was applied before
+ * its lease lasts, the read-back of whether a refused settle was applied before and the cause
+ * fields of a failed settle's log line
  * (`@steadyfn/idempotency`, `@steadyfn/outbox`). Not part of the public API: it may change in any release.
  * Application code should not import it.
  *
@@ -18,6 +19,8 @@ export { DELIVERY_MS, FAST_SETTLE_MS } from './stores/mongodb.js';
 export { redisLeaseStoreOf } from './stores/redis.js';
 export { purgeBoundsOf } from './stores/mongodb-purge.js';
 export { appliedBefore } from './applied-before.js';
+// The cause fields of a settle's store-failure log line (idempotency's settle, the outbox's inbox).
+export { storeFailureFacts, UNKNOWN_CAUSE_CODE } from './store-failure-facts.js';
 // The longest lease or keep time a store accepts: a sibling's options must not take longer ones.
 export { MAX_DURATION_MS } from './validate.js';
 // When a lease claimed for one invocation ends: its deadline unless `leaseMs` is set (idempotency, the inbox).

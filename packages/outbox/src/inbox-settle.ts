@@ -5,9 +5,8 @@
  * lease lasts, repeated in the background.
  */
 import type { Context } from '@steadyfn/handler';
-import { errorFacts } from '@steadyfn/handler/internal';
 import type { CompleteRequest, IdempotencyStore, ReleaseRequest } from '@steadyfn/idempotency';
-import { appliedBefore, settleLater as retrySettle } from '@steadyfn/lease/internal';
+import { appliedBefore, settleLater as retrySettle, storeFailureFacts } from '@steadyfn/lease/internal';
 import type { EventEnvelope } from './envelope.js';
 import type { InboxState } from './inbox-options.js';
 import { FINGERPRINT, markerFingerprint } from './inbox-records.js';
@@ -21,21 +20,23 @@ export interface InboxRecords {
 /** Whether a failed store call may succeed again (anything not marked `retryable: false`). */
 const retryable = (error: unknown): boolean => (error as { retryable?: unknown } | null)?.retryable !== false;
 
-/** The store refused a settle: the records were taken over (or expired) before it. */
+/** The store refused a settle: the records were taken over (or expired) before it. `INBOX_LEASE_LOST`. */
 const lostLease = (to: InboxRecords, ctx: Context, event: EventEnvelope, release: boolean): void =>
-  ctx.log.warn(release ? 'inbox record was taken over before its release' : 'inbox record was taken over before completion', { consumer: to.consumer, eventId: event.id });
+  ctx.log.warn(release ? 'inbox record was taken over before its release' : 'inbox record was taken over before completion', { code: 'INBOX_LEASE_LOST', consumer: to.consumer, eventId: event.id });
 
 /**
  * A settle's store call failed, or the store refused it and reading it back failed for good:
- * the line says so with the failure's `cause` and `causeCode` (`errorFacts` of
- * `@steadyfn/handler/internal`: `LEASE_STORE_UNAVAILABLE` for an outage,
- * `LEASE_RECORD_UNREADABLE` for a value under the key that `@steadyfn/lease` did not write),
- * never its message or a stored value.
+ * `INBOX_STORE_UNAVAILABLE` whatever the failure (as the idempotency plugin's
+ * `IDEMPOTENCY_STORE_UNAVAILABLE`), with the failure's `cause` and `causeCode`
+ * (`storeFailureFacts` of `@steadyfn/lease/internal`, the idempotency plugin's:
+ * `LEASE_STORE_UNAVAILABLE` for an outage, `LEASE_RECORD_UNREADABLE` for a value under the key
+ * that `@steadyfn/lease` did not write, `UNKNOWN` for a failure without a code), never its
+ * message or a stored value.
  */
 function settleFailed(to: InboxRecords, ctx: Context, event: EventEnvelope, release: boolean, error: unknown): void {
   const what = release ? 'inbox record could not be released' : 'inbox record could not be completed';
   const line = `${what}; ${retryable(error) ? 'retried until its lease ends' : 'the store refused it, not retried'}`;
-  const fields = { consumer: to.consumer, eventId: event.id, ...errorFacts(error) };
+  const fields = { code: 'INBOX_STORE_UNAVAILABLE', consumer: to.consumer, eventId: event.id, ...storeFailureFacts(error) };
   // A release that failed only delays the redelivery until the lease ends.
   if (release) ctx.log.warn(line, fields);
   else ctx.log.error(line, fields);
@@ -95,7 +96,7 @@ async function settleLater(to: InboxRecords, ctx: Context, event: EventEnvelope,
   // A release given up frees itself when the lease ends; a completion given up means the
   // redelivery after the lease runs the effect again: said, so a second effect is explained.
   if (!settled && 'result' in requests[0]!) {
-    ctx.log.error('inbox record could not be completed before its lease ended; a redelivery will run the effect again', { code: 'INBOX_COMPLETION_ABANDONED', consumer: to.consumer, eventId: event.id, ...errorFacts(last) });
+    ctx.log.error('inbox record could not be completed before its lease ended; a redelivery will run the effect again', { code: 'INBOX_COMPLETION_ABANDONED', consumer: to.consumer, eventId: event.id, ...storeFailureFacts(last) });
   }
 }
 

@@ -46,7 +46,7 @@ describe('inbox settle lines carry causeCode', () => {
     expect(await ship.aws({ Records: [sqsRecord(eventBody())] }, lambdaContext())).toEqual({ batchItemFailures: [] });
     const refused = parsed(lines).filter((l) => String(l.msg).startsWith('inbox record could not be completed'));
     expect(refused).toHaveLength(1);
-    expect(refused[0]).toMatchObject({ level: 'error', msg: 'inbox record could not be completed; the store refused it, not retried', consumer: 'shipping', cause: 'LeaseRecordUnreadableError', causeCode: 'LEASE_RECORD_UNREADABLE' });
+    expect(refused[0]).toMatchObject({ level: 'error', msg: 'inbox record could not be completed; the store refused it, not retried', code: 'INBOX_STORE_UNAVAILABLE', consumer: 'shipping', cause: 'LeaseRecordUnreadableError', causeCode: 'LEASE_RECORD_UNREADABLE' });
     expect(lines.join('\n')).not.toMatch(/taken over|hello-foreign-value|amountCents|4242/);
   });
 
@@ -58,7 +58,7 @@ describe('inbox settle lines carry causeCode', () => {
     expect(await ship.aws({ Records: [sqsRecord(eventBody())] }, lambdaContext())).toEqual({ batchItemFailures: [] });
     await eventually(() => lines.some((l) => l.includes('INBOX_COMPLETION_ABANDONED')));
     const all = parsed(lines);
-    expect(all.find((l) => l.msg === 'inbox record could not be completed; retried until its lease ends')).toMatchObject({ level: 'error', cause: 'Error', causeCode: 'LEASE_STORE_UNAVAILABLE' });
+    expect(all.find((l) => l.msg === 'inbox record could not be completed; retried until its lease ends')).toMatchObject({ level: 'error', code: 'INBOX_STORE_UNAVAILABLE', cause: 'Error', causeCode: 'LEASE_STORE_UNAVAILABLE' });
     expect(all.find((l) => l.code === 'INBOX_COMPLETION_ABANDONED')).toMatchObject({ level: 'error', cause: 'RangeError', causeCode: 'ERR_STORE_REPLY' });
     expect(lines.join('\n')).not.toMatch(/s3cret|amountCents|4242/);
   });
@@ -72,7 +72,29 @@ describe('inbox settle lines carry causeCode', () => {
     const answer = (await ship.aws({ Records: [sqsRecord(eventBody())] }, lambdaContext())) as { batchItemFailures: unknown[] };
     expect(answer.batchItemFailures).toHaveLength(1);
     const released = parsed(lines).find((l) => String(l.msg).startsWith('inbox record could not be released'));
-    expect(released).toMatchObject({ level: 'warn', msg: 'inbox record could not be released; the store refused it, not retried', cause: 'Error', causeCode: 'LEASE_RECORD_UNREADABLE' });
+    expect(released).toMatchObject({ level: 'warn', msg: 'inbox record could not be released; the store refused it, not retried', code: 'INBOX_STORE_UNAVAILABLE', cause: 'Error', causeCode: 'LEASE_RECORD_UNREADABLE' });
     expect(lines.join('\n')).not.toMatch(/s3cret|amountCents|4242/);
+  });
+
+  it("a failure without a code: INBOX_STORE_UNAVAILABLE with causeCode 'UNKNOWN' (the idempotency plugin's fallback), on the line and the abandon line", async () => {
+    // A custom store's plain Error (no `code`): the field is there all the same, so a log query on it never misses a line.
+    const store = settlesThrow(() => new TypeError(SECRET));
+    const lines: string[] = [];
+    const ship = handler({ name: 'ship', logLevel: 'info', logSink: (l) => void lines.push(l), use: [inbox({ store, consumer: `shipping-${randomUUID()}`, leaseMs: 400, allowShortLease: true })] }, () => undefined);
+    expect(await ship.aws({ Records: [sqsRecord(eventBody())] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+    await eventually(() => lines.some((l) => l.includes('INBOX_COMPLETION_ABANDONED')));
+    const all = parsed(lines);
+    expect(all.find((l) => l.msg === 'inbox record could not be completed; retried until its lease ends')).toMatchObject({ level: 'error', code: 'INBOX_STORE_UNAVAILABLE', cause: 'TypeError', causeCode: 'UNKNOWN' });
+    expect(all.find((l) => l.code === 'INBOX_COMPLETION_ABANDONED')).toMatchObject({ level: 'error', cause: 'TypeError', causeCode: 'UNKNOWN' });
+    expect(lines.join('\n')).not.toMatch(/s3cret|amountCents|4242/);
+  });
+
+  it('a completion the store refuses (the records taken over): the warning carries INBOX_LEASE_LOST', async () => {
+    const base = memoryStore();
+    const store: IdempotencyStore = { ...base, completeMany: (requests) => Promise.resolve(requests.map(() => false)) };
+    const lines: string[] = [];
+    const ship = handler({ name: 'ship', logLevel: 'info', logSink: (l) => void lines.push(l), use: [inbox({ store, consumer: `shipping-${randomUUID()}` })] }, () => undefined);
+    expect(await ship.aws({ Records: [sqsRecord(eventBody())] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(parsed(lines).filter((l) => l.msg === 'inbox record was taken over before completion')).toEqual([expect.objectContaining({ level: 'warn', code: 'INBOX_LEASE_LOST' })]);
   });
 });

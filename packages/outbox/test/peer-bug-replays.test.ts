@@ -184,7 +184,7 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const got = await receiveAll(sqs, url, 2, 3_000);
     expect(got.map((m) => parse(m).seq)).toEqual([1, 2]);
     for (const m of got) {
-      expect(m.Attributes?.MessageGroupId).toBe('order-1');
+      expect(m.Attributes?.MessageGroupId).toBe(aggregateKey(events.Tick.aggregateType, 'order-1'));
       expect(m.Attributes?.MessageDeduplicationId).toBe(parse(m).id);
     }
   });

@@ -203,7 +203,7 @@ describe.each(SIDES)('redrive(ctx, ref) on the %s store', (name) => {
     sender.asked.length = 0;
     const [q1] = await quarantine();
     await expect(entries.redrive(ctx(), q1!)).resolves.toMatchObject({ redriven: true, metrics: { sent: 3 } });
-    expect(sender.asked.map((m) => [m.groupKey, JSON.parse(m.body).seq])).toEqual([['agg-1', 1], ['agg-1', 2], ['agg-1', 3]]);
+    expect(sender.asked.map((m) => [m.groupKey, JSON.parse(m.body).seq])).toEqual([['tick/agg-1', 1], ['tick/agg-1', 2], ['tick/agg-1', 3]]);
     expect((await quarantine()).map((q) => q.aggregate)).toEqual(['tick/agg-2']);
   }, 60_000);
 });

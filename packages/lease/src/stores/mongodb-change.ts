@@ -17,7 +17,9 @@ import type { MongoCallOptions } from './mongodb-types.js';
  * since can have been deleted yet. Otherwise it reads the key first (by `_id` from
  * generation n when that is young). Resolves, per request, to the generation written and
  * when it was sent, `true` when the key's top generation already is n + 1 as `applied` judges
- * it (this very change, its earlier send landed and its reply was lost), or undefined.
+ * it (this very change, its earlier send landed and its reply was lost), or undefined. That is
+ * judged on the read, and again on an insert refused as a duplicate `_id` (the generation read
+ * back): an earlier send still on its way when the read ran may land just before this insert.
  * @throws LeaseRecordUnreadableError (`collection`) when the `_id` of generation n + 1 is taken
  *   by a document that is not that generation of the key (another program's: no read of the key
  *   finds it, and no insert gets past it) — after every insert of the batch has been answered.
@@ -36,15 +38,24 @@ export async function changeBatch<R extends Change>(
   const writeAll = async (attempts: Attempt[], now: number): Promise<void> => {
     const sentAt = performance.now();
     const sentAtLocal = Date.now();
-    const refused: Array<{ key: string; g: number }> = [];
+    const refused: Array<{ key: string; g: number; index: number }> = [];
     (await write(col, probed, attempts, now, options)).forEach((ok, j) => {
       const { doc, index } = attempts[j]!;
       if (ok) results[index] = { doc, sentAt, sentAtLocal };
-      else refused.push({ key: doc.k, g: doc.g });
+      else refused.push({ key: doc.k, g: doc.g, index });
     });
+    if (refused.length === 0) return;
     // A refused `_id` is normally a racer's generation n + 1 (a takeover: answered "not held");
     // one that is not generation n + 1 of the key is another program's, and a terminal fault.
-    if (refused.length > 0) await checkRefused(col, refused, options);
+    const found = await checkRefused(col, refused, options);
+    // Or this very change's earlier send, landed after the read (or, without one, after its
+    // grant): what the read would have answered `true` for, answered `true` here too.
+    if (applied) {
+      refused.forEach(({ index }, j) => {
+        const doc = found[j];
+        if (doc !== undefined && applied(requests[index]!, doc)) results[index] = true;
+      });
+    }
   };
   const fast: Attempt[] = [];
   let pending: number[] = [];

@@ -62,13 +62,15 @@ async function point(col: MongoLeaseCollection, id: string, options: ReadOptions
  * missed, or one deleted since; but a document there that is not generation g of the key (no
  * `k`, another key's, another shape) is another program's, which no read of the key ever finds
  * and no insert gets past — claims would answer "held by nobody" for good.
+ * Resolves to what it read under each `_id`: generation g of the key, or undefined (gone since).
  * @throws LeaseRecordUnreadableError (`collection`) for such a document.
  */
-export async function checkRefused(col: MongoLeaseCollection, refused: Array<{ key: string; g: number }>, options: ReadOptions | undefined): Promise<void> {
+export async function checkRefused(col: MongoLeaseCollection, refused: Array<{ key: string; g: number }>, options: ReadOptions | undefined): Promise<Array<LeaseDocument | undefined>> {
   const found = await Promise.all(refused.map((r) => point(col, docId(r.key, r.g), options)));
   found.forEach((doc, i) => {
     if (doc !== undefined && !(isDocument(doc) && doc.k === refused[i]!.key)) throw new LeaseRecordUnreadableError('collection');
   });
+  return found;
 }
 
 export function topReader(): TopReader {

@@ -106,7 +106,7 @@ describe.each(['redis', 'cluster'] as const)('a relay round within maxBytesPerRo
     const bytes = rounds.flat().reduce((s, b) => s + b, 0);
     expect(rounds.length).toBeLessThanOrEqual(2 * Math.ceil(bytes / BUDGET) + 2);
     for (const id of ids) {
-      const seqs = inner.accepted.filter((m) => m.groupKey === id).map((m) => Number(m.attributes!['steadyfn.seq']));
+      const seqs = inner.accepted.filter((m) => m.groupKey === `blob/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']));
       expect(seqs).toEqual(Array.from({ length: perAggregate }, (_, i) => i + 1));
     }
     expect(await store.listPending({ limit: 10, before: Date.now() + 60_000 })).toEqual([]);

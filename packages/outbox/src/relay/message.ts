@@ -9,8 +9,12 @@
  *   traceparent         the envelope's W3C trace context (`traceAttributes` of @steadyfn/handler:
  *                       the name a steadyfn consumer reads into its `ctx.traceparent`)
  *
- * `groupKey` is the aggregate id: on a FIFO queue the sender makes it the `MessageGroupId`
- * (hashed when SQS would refuse it) and the event id the `MessageDeduplicationId`.
+ * `groupKey` is the aggregate's identity the outbox orders by, `aggregateType/aggregateId`
+ * (`aggregateKey`), not the bare id: aggregates of different types that share an id are
+ * ordered apart in the store, so they get apart groups on the queue too (one FIFO group would
+ * couple their order and hold one behind the other's failures). On a FIFO queue the sender
+ * makes it the `MessageGroupId` (hashed when SQS would refuse it, e.g. over 128 characters) and
+ * the event id the `MessageDeduplicationId`.
  */
 import { traceAttributes } from '@steadyfn/handler/tracing';
 import type { OutboundMessage, StoredEvent } from './types.js';
@@ -39,5 +43,5 @@ export function toMessage(event: StoredEvent): OutboundMessage {
     const trace = traceAttributes(event);
     for (const name of Object.keys(trace)) attributes[name] = trace[name]!.StringValue;
   }
-  return { id: event.id, groupKey: event.aggregateId, body: event.body, attributes };
+  return { id: event.id, groupKey: event.aggregate, body: event.body, attributes };
 }

@@ -39,7 +39,7 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
   };
   const ref = (id: string): AggregateRef => ({ where: tagged(id), aggregate: `clock/${id}`, since: 0 });
   const seqs = (sender: { accepted: Array<{ attributes?: Readonly<Record<string, string>>; groupKey?: string }> }, id: string) =>
-    sender.accepted.filter((m) => m.groupKey === id).map((m) => Number(m.attributes!['steadyfn.seq']));
+    sender.accepted.filter((m) => m.groupKey === `clock/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']));
   const storeOf = (): RelayStore => redisRelayStore({ client: backend.client, prefix: backend.prefix }).withLease!(backend.lease);
 
   const relay = (sender: Sender, refs: AggregateRef[], options: Partial<RelayRunOptions> = {}) => {
@@ -107,7 +107,7 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     await record('d', 3);
     await record('e', 2);
     let fault = true;
-    const sender = scriptedSender((m) => (fault && m.groupKey === 'd' && m.attributes!['steadyfn.seq'] === '2' ? 'fault' : 'sent'));
+    const sender = scriptedSender((m) => (fault && m.groupKey === 'clock/d' && m.attributes!['steadyfn.seq'] === '2' ? 'fault' : 'sent'));
     const { metrics, store } = await relay(sender, [ref('d'), ref('e')]);
     expect(seqs(sender, 'd')).toEqual([1]);
     expect(seqs(sender, 'e')).toEqual([1, 2]);
@@ -329,7 +329,7 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(result.found).toBe(8);
     expect(sizes).toEqual([2, 2, 2, 2]);
     expect(most).toBe(4);
-    for (const id of ids) expect(inner.accepted.filter((m) => m.groupKey === id).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual([1, 2]);
+    for (const id of ids) expect(inner.accepted.filter((m) => m.groupKey === `clock/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual([1, 2]);
   });
 
   it('a sweep drops partitions that hold nothing from the partition list; a later write lists them again', async () => {

@@ -14,7 +14,7 @@ export interface StoredEvent {
   id: string;
   /** `aggregateType/aggregateId`. */
   aggregate: string;
-  /** The aggregate id alone (the FIFO message group). */
+  /** The aggregate id alone (the FIFO message group is `aggregate`, which includes the type). */
   aggregateId: string;
   type: string;
   seq: number;
@@ -263,8 +263,8 @@ export type RelayLease = LeaseStore & Partial<Pick<RedisLeaseStore, 'settleFragm
 
 /**
  * One SQS message the relay asks the sender to send: the shape `sqsSender` (src/sqs) takes.
- * `groupKey` is the aggregate id; the sender makes the FIFO `MessageGroupId` from it (hashed
- * when SQS would refuse it) and uses `id` as the `MessageDeduplicationId`.
+ * `groupKey` is the aggregate, `aggregateType/aggregateId`; the sender makes the FIFO
+ * `MessageGroupId` from it (hashed when SQS would refuse it) and uses `id` as the `MessageDeduplicationId`.
  */
 export interface OutboundMessage {
   /** The event id; unique within one `send` call. */

@@ -20,12 +20,12 @@ export function isSqsToken(value: string, maxLength = MAX_GROUP_ID_LENGTH): bool
 export const HASHED_GROUP_PREFIX = 'sha256:';
 
 /**
- * The `MessageGroupId` for a group key (an aggregate id): the key itself when SQS accepts it,
+ * The `MessageGroupId` for a group key (the relay's: `aggregateType/aggregateId`): the key itself when SQS accepts it,
  * otherwise `sha256:` + base64url(SHA-256 of its UTF-8 bytes) — 50 characters, stable across
  * processes and releases, so one aggregate always maps to one group.
  *
  * @example
- * messageGroupId('order-42')      // 'order-42'
+ * messageGroupId('order/42')      // 'order/42'
  * messageGroupId('Bestellung Nr. 42 – Müller') // 'sha256:…' (space and non-ASCII are not allowed)
  */
 export function messageGroupId(groupKey: string): string {

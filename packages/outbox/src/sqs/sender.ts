@@ -68,9 +68,9 @@ function checkInput(messages: unknown): asserts messages is ReadonlyArray<Outbou
  *
  * @throws {ConfigurationError} for invalid options or an unknown key (also in `retry`): `CONFIG_INVALID`, naming the option; a `claimCheck` not made by `s3ClaimCheck()`.
  * @example
- * // import { s3ClaimCheck } from '@steadyfn/outbox/s3';
+ * // import { s3ClaimCheck } from '@steadyfn/outbox/s3'; import { aggregateKey } from '@steadyfn/outbox';
  * const sender = sqsSender({ client: sqs, queueUrl, claimCheck: s3ClaimCheck({ s3, bucket: 'events-large' }) });
- * const report = await sender.send([{ id: event.id, groupKey: event.aggregateId, body: JSON.stringify(event) }], { signal: ctx.signal });
+ * const report = await sender.send([{ id: event.id, groupKey: aggregateKey(event.aggregateType, event.aggregateId), body: JSON.stringify(event) }], { signal: ctx.signal });
  * // report.sent → mark sent; report.failed with senderFault → quarantine; the rest stay pending
  */
 export function sqsSender(options: SqsSenderOptions): SqsSender {

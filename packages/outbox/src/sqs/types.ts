@@ -11,8 +11,9 @@ export interface OutboundMessage {
    */
   id: string;
   /**
-   * Aggregate id. On FIFO queues it becomes the `MessageGroupId` (as is when SQS accepts it,
-   * else a stable `sha256:` hash, see `messageGroupId`). On both queue kinds a failed message
+   * The ordering group; the outbox relay passes the aggregate, `aggregateType/aggregateId`.
+   * On FIFO queues it becomes the `MessageGroupId` (as is when SQS accepts it, else a stable
+   * `sha256:` hash, see `messageGroupId`). On both queue kinds a failed message
    * stops the later messages of its group in the same call. Required on FIFO queues.
    */
   groupKey?: string;

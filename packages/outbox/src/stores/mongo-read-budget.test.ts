@@ -101,7 +101,7 @@ describe('transaction-mode store on FerretDB: a round reads at most maxBytesPerR
       expect(round.received <= BUDGET || round.events === 1, JSON.stringify(round)).toBe(true);
     }
     expect(rounds.some((r) => r.events === 1 && r.received > BUDGET)).toBe(true);
-    for (const id of ids) expect(sender.accepted.filter((m) => m.groupKey === id).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    for (const id of ids) expect(sender.accepted.filter((m) => m.groupKey === `blob/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
   });
 
   it('an event stored without its size (b) is read alone, as a round\'s first, and still goes out in order', { timeout: 60_000 }, async () => {
@@ -136,6 +136,6 @@ describe('embedded outbox on FerretDB: the same budgeted read, by document', () 
     expect(metrics).toMatchObject({ sent: 40, quarantined: 0 });
     for (const round of rounds) expect(round.received <= BUDGET || round.kept === round.received, JSON.stringify(round)).toBe(true);
     expect(rounds.filter((r) => r.events > 0)).toHaveLength(5);
-    for (const id of ids) expect(sender.accepted.filter((m) => m.groupKey === id).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const id of ids) expect(sender.accepted.filter((m) => m.groupKey === `blob/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });

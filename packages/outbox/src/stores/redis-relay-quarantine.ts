@@ -5,7 +5,8 @@
  *   quarantine       HSET the record (the QUARANTINE script)
  *   redrive          HDEL it and reset the aggregate's counters, only while it is the one named
  *   listQuarantined  HGETALL each listed partition's hash until `limit` entries are listed, then
- *                    only TYPE each remaining one (a hash of another type still refuses the call)
+ *                    only TYPE each remaining one, all sent together (a hash of another type
+ *                    still refuses the call)
  */
 import { raceSignal, throwIfAborted } from '@steadyfn/handler/internal';
 import { QuarantineUnreadableError } from '../errors.js';
@@ -28,14 +29,25 @@ function quarantineRecord(raw: string): { fromSeq: number; reason: string; at: n
   return typeof entry === 'object' && Number.isSafeInteger(fromSeq) && typeof reason === 'string' && Number.isSafeInteger(at) ? { fromSeq: fromSeq as number, reason, at: at as number } : undefined;
 }
 
+/** TYPEs in flight at once: as the sweep's STATUS scripts, a few hundred partitions at a time. */
+const TYPES_AT_ONCE = 500;
+
 /**
- * One TYPE of a quarantine hash past the listing's `limit`.
- * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409) when it holds another type,
- *   as `HGETALL`'s WRONGTYPE would be (`ownKeyTypeError`: role, name, type, never what it holds).
+ * The TYPE of each quarantine hash past the listing's `limit`, sent together (ioredis pipelines
+ * concurrent commands on a connection; on a Cluster each goes to its key's node), at most
+ * {@link TYPES_AT_ONCE} at once: one round trip per node and chunk, not one per partition.
+ * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409) for the first key, in the
+ *   order given, that holds another type, as `HGETALL`'s WRONGTYPE would be (`ownKeyTypeError`:
+ *   role, name, type, never what it holds).
  */
-async function quarantineTypeChecked(client: RedisLike, key: string): Promise<void> {
-  const found = String(await client.call('TYPE', key));
-  if (found !== 'hash' && found !== 'none') throw ownKeyTypeError('quarantine hash', key, found, 'hash', 'nothing was relayed');
+async function quarantineTypesChecked(client: RedisLike, keys: ReadonlyArray<string>, signal: AbortSignal | undefined): Promise<void> {
+  for (let i = 0; i < keys.length; i += TYPES_AT_ONCE) {
+    throwIfAborted(signal);
+    const chunk = keys.slice(i, i + TYPES_AT_ONCE);
+    const types = await raceSignal(Promise.all(chunk.map(async (key) => String(await client.call('TYPE', key)))), signal);
+    const wrong = types.findIndex((found) => found !== 'hash' && found !== 'none');
+    if (wrong >= 0) throw ownKeyTypeError('quarantine hash', chunk[wrong]!, types[wrong]!, 'hash', 'nothing was relayed');
+  }
 }
 
 /** The quarantine calls of the Redis relay store under `prefix`, through `getClient` and `run`. */
@@ -56,14 +68,12 @@ export function redisQuarantines(prefix: string, getClient: () => Promise<RedisL
       throwIfAborted(signal);
       const client = await raceSignal(getClient(), signal);
       const out: QuarantineEntry[] = [];
-      for (const tag of await listPartitions(client, prefix, signal)) {
+      const tags = await listPartitions(client, prefix, signal);
+      let at = 0;
+      // Read one hash after another: the limit decides whether the next one is read at all.
+      for (; at < tags.length && out.length < limit; at++) {
+        const tag = tags[at]!;
         const key = partitionKeys(prefix, tag).quarantine;
-        if (out.length >= limit) {
-          // Listed in full: a partition past the limit is only checked to be a hash (or none),
-          // so one of another type still refuses the call, without reading a hash it won't list.
-          await raceSignal(quarantineTypeChecked(client, key), signal);
-          continue;
-        }
         const hash = client.call('HGETALL', key).catch(async (error: unknown) => {
           throw await ownKeysChecked(client, error, [['quarantine hash', key, 'hash']]);
         });
@@ -74,6 +84,9 @@ export function redisQuarantines(prefix: string, getClient: () => Promise<RedisL
           else onUnreadable?.({ where: tag, aggregate: all[i]!, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `the quarantine entry of ${JSON.stringify(all[i]!)} in ${JSON.stringify(key)} is not the relay's JSON { fromSeq, reason, at }: left out of the listing` });
         }
       }
+      // Listed in full: the partitions past the limit are only checked to be a hash (or none),
+      // so one of another type still refuses the call, without reading a hash it won't list.
+      await quarantineTypesChecked(client, tags.slice(at).map((tag) => partitionKeys(prefix, tag).quarantine), signal);
       return out;
     },
   };

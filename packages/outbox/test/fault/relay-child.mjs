@@ -40,7 +40,7 @@ if (role === 'kill-mid-batch') {
       if (calls < 2) return inner.send(messages, options);
       const half = messages.slice(0, Math.ceil(messages.length / 2));
       await inner.send(half, options);
-      say({ midBatch: half.map((m) => m.id), aggregates: [...new Set(messages.map((m) => m.groupKey))] });
+      say({ midBatch: half.map((m) => m.id), aggregates: [...new Set(messages.map((m) => m.groupKey))] /* the aggregate, type/id */ });
       await new Promise(() => undefined); // killed here: SQS has half the batch, nothing of it is marked, the leases are held
     },
   };
