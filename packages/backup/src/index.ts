@@ -28,6 +28,7 @@ export { redisTarget } from './restore/redis.js';
 export type { RedisTargetOptions } from './restore/redis.js';
 export type { RestoreTarget, PreparedRestore, ChangeToApply, ScratchMarker, RestoreMarker, RestoreIdentity, RestoreKind, RestoreLockPlace } from './restore/targets.js';
 export { restoreStatus } from './restore/restore-status.js';
+export type { RestoreNotice, RestoreNoticeCode } from './restore/notices.js';
 export type { RestoreStatus } from './restore/restore-status.js';
 export type { IfTargetNotEmpty } from './restore/not-empty.js';
 export { streamBackup } from './stream/index.js';

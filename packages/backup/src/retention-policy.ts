@@ -8,7 +8,7 @@
  */
 import type { DeleteBudget } from './retention-budget.js';
 import { deleteOrThrow } from './retention-orphans.js';
-import { holdFor, type Candidate, type StreamMark } from './retention-pass-run.js';
+import { holdFor, type Candidate, type StreamMark } from './retention-candidates.js';
 import { pruneStream } from './retention-prune.js';
 import type { RetentionReport } from './retention-report.js';
 import type { S3Location } from './s3/client.js';

@@ -9,7 +9,7 @@ import type { Manifest } from './format/manifest.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { damagedHourIndex, damagedStreamCheckpoint, damagedStreamPrunedRecord, isDamage, noteDamaged } from './retention-damaged.js';
 import { deleteOrThrow } from './retention-orphans.js';
-import { holdFor, type StreamMark } from './retention-pass-run.js';
+import { holdFor, type StreamMark } from './retention-candidates.js';
 import type { RetentionReport } from './retention-report.js';
 import { joinKey, type S3Location } from './s3/client.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';

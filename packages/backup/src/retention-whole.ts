@@ -9,7 +9,7 @@ import { cleanOrphans, type OrphanOptions } from './retention-orphans.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { readStreamHolds } from './retention-holds.js';
 import { newPass, summarise, type PassPolicy, type PassRecord, type PassState } from './retention-pass.js';
-import { backupIdsPage, entryOf, holdFor, readCandidate, type Candidate, type StreamMark } from './retention-pass-run.js';
+import { backupIdsPage, entryOf, holdFor, readCandidate, type Candidate, type StreamMark } from './retention-candidates.js';
 import { applyPolicy, type RetainOptions } from './retention-policy.js';
 import { noted, type RetentionReport } from './retention-report.js';
 import { noteDamaged } from './retention-damaged.js';

@@ -150,11 +150,12 @@ describe('typed stream groups: counters, PEL chunks, old backups', () => {
     const key = `${to}:sg-old-fixture:orders`;
     try {
       const lines = readFileSync(new URL('./fixtures/stream-groups-old.ndjson', import.meta.url), 'utf8').trim().split('\n');
-      expect(await applyLines(redis, `${to}:`, lines)).toEqual([]);
+      // 2-0's pending entry cannot come back (below): said, not silent (brief bk item 1).
+      expect(await applyLines(redis, `${to}:`, lines)).toEqual([expect.stringMatching(/^1 pending entry of consumer groups of stream\(s\) "sg-old-fixture:orders" not restored.*STREAM_PENDING_NOT_RESTORED/)]);
       expect((await redis.xrange(key, '-', '+')).map(([id]) => id)).toEqual(['3-0', '4-0', '5-0', '6-0']);
       // No counters in that backup: entries-added is the 4 entries written, so lag is 1 (it was 3 at the source), as before.
       expect((await groupsOf(redis, key)).map(pick)).toEqual([{ name: 'billing', consumers: 2, pending: 1, last: '3-0', read: 3, lag: 1 }]);
-      // 2-0 was trimmed before that backup: its pending entry is not recreated (XCLAIM FORCE skips it).
+      // 2-0 was trimmed before that backup: its pending entry is not recreated (XCLAIM FORCE skips it), and counted above.
       expect(((await redis.xpending(key, 'billing', '-', '+', 10)) as Array<[string, string, number, number]>).map(([id, who, , n]) => [id, who, n])).toEqual([['3-0', 'alice', 1]]);
       const consumers = ((await redis.call('XINFO', 'CONSUMERS', key, 'billing')) as unknown[][]).map((c) => String(c[1]));
       expect(consumers).toEqual(['alice', 'bob']);

@@ -104,4 +104,35 @@ describe.skipIf(skipWhy !== undefined)('typed stream groups restored into Redis 
       await s3.drop();
     }
   }, 60_000);
+
+  it('reads the version of a target whose ACL refuses INFO from HELLO (brief bk item 2): before, it was taken as 7.0+ and ENTRIESREAD failed mid-apply', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const p = unique('sg6acl');
+    const key = `${p}:stream`;
+    const user = unique('noinfo');
+    const password = unique('pw');
+    await old.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '&*', '+@all', '-info');
+    const limited = new Redis({ port: old.options.port!, host: '127.0.0.1', username: user, password, lazyConnect: true, maxRetriesPerRequest: 2, enableReadyCheck: false });
+    try {
+      await limited.connect();
+      await expect(limited.call('INFO', 'server')).rejects.toThrow(/NOPERM/);
+      for (let i = 1; i <= 5; i++) await source.xadd(key, `${i}-0`, 'i', String(i));
+      await source.xgroup('CREATE', key, 'workers', '0');
+      await source.xreadgroup('GROUP', 'workers', 'c1', 'COUNT', 2, 'STREAMS', key, '>');
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'six-acl' };
+      const done = await snapshotBackup({ source: redisSource({ client: source, pattern: `${p}:*`, encoding: 'typed' }), target: storage }).run();
+      if (done.status !== 'complete') throw new Error('snapshot did not complete');
+      const report = await restore({ backup: { storage, id: done.backupId }, target: redisTarget({ client: limited }) });
+      expect(report.warnings.filter((w) => w.includes('entries-read'))).toEqual([expect.stringContaining(JSON.stringify(key))]);
+      expect(report.notices).toBeUndefined();
+      expect(await old.xlen(key)).toBe(5);
+      expect(((await old.xpending(key, 'workers', '-', '+', 10)) as unknown[]).length).toBe(2);
+    } finally {
+      limited.disconnect();
+      await old.call('ACL', 'DELUSER', user);
+      await source.del(key);
+      await old.del(key);
+      await s3.drop();
+    }
+  }, 60_000);
 });

@@ -5,7 +5,8 @@
  * prefix is refused (`RESTORE_TARGET_PARTIAL`, nothing written) while an overlapping prefix holds
  * an unfinished restore's marker. Own Redis server, moto S3. Before, `restoreStatus` of `a:`
  * said `complete` while a restore into `''` wrote, and a restore into `a:` went ahead over the
- * half-written restore into `''` (only an own-prefix marker was read).
+ * half-written restore into `''` (only an own-prefix marker was read). `restoreStatus` of `a:`
+ * lists that unfinished restore (`overlapping`, `complete: false`); before, it said `complete`.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { RestoreTargetPartialError, StorageError, redisTarget, restore, restoreStatus } from '../src/index.js';
@@ -42,6 +43,11 @@ describe('overlapping Redis key prefixes', () => {
       const failing = gatedClient(s3.client, 2, true);
       await expect(restore({ backup: { storage: { ...storage, client: failing.client }, id: a }, target: redisTarget({ client: redis }), spoolBytes: 0 })).rejects.toBeInstanceOf(StorageError);
       expect((await restoreStatus(redisTarget({ client: redis }))).incomplete?.backupId).toBe(a);
+      // restoreStatus of 'a:' sees it too (brief bk item 3; before: `complete: true`).
+      const inside = await restoreStatus(redisTarget({ client: redis, keyPrefix: 'a:' }));
+      expect(inside).toMatchObject({ complete: false, overlapping: [{ marker: { backupId: a, kind: 'snapshot' }, where: expect.stringContaining('steadyfn:restore-marker:') }] });
+      expect(inside.incomplete).toBeUndefined();
+      expect(inside.locked).toBeUndefined();
 
       // B into 'a:' (empty itself) would write among A's half: refused, naming the marker at ''.
       const refused = await restore({ backup: { storage, id: b }, target: redisTarget({ client: redis, keyPrefix: 'a:' }) }).catch((e: unknown) => e);

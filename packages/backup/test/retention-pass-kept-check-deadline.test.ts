@@ -1,7 +1,7 @@
 /**
  * At each sweep run's start, a retention pass over `backups/` checks again that the backups its
  * summary keeps still stand: a HEAD of each one's manifest and a GET of its verification record
- * (retention-pass-run.ts, `keptStillStand`). Up to `keepLast` + 2 backups, and those reads were
+ * (retention-candidates.ts, `keptStillStand`). Up to `keepLast` + 2 backups, and those reads were
  * not asked of the run's deadline budget: a run could send them all past its reserve. Now each
  * read is asked like a page of `backups/`: the run stops before the one that would pass the
  * reserve (`stoppedBy: 'deadline'`, `backups/` in `left.listings`), saves the pass at its sweep,

@@ -17,6 +17,7 @@ import { checkData, datasetLines } from './check-data.js';
 import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, type PartReader } from './load.js';
 import { PartSpool } from './spool.js';
 import type { RestoreIdentity, RestoreTarget } from './targets.js';
+import type { RestoreNotice } from './notices.js';
 import { lockMsOption, withRestoreLock, type TargetLock } from './lock.js';
 import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
 
@@ -111,6 +112,13 @@ export interface RestoreReport {
    * temporary file could not be made or written (no path named).
    */
   warnings: string[];
+  /**
+   * The same findings typed, where the target gives them (notices.ts: a stable `code`, a count,
+   * where): `STREAM_PENDING_NOT_RESTORED` — pending entries of a typed stream's consumer groups
+   * whose stream entry was deleted before the backup (Redis recreates none); `TARGET_VERSION_ASSUMED`
+   * — the Redis target refused `INFO` and `HELLO`. Absent when there are none.
+   */
+  notices?: RestoreNotice[];
 }
 
 /** Which restore a `restore()` of `manifest` is, as its partial-restore marker names it: the backup id, the manifest's self-checksum, kind `'snapshot'`. */
@@ -248,6 +256,7 @@ export async function restoreManifest(
       }
       throw error;
     }
+    const notices = target.notices?.(call) ?? [];
     return {
       backupId: manifest.backupId,
       datasets,
@@ -257,6 +266,7 @@ export async function restoreManifest(
       checkMs: applyStarted - checkStarted,
       applyMs: Date.now() - applyStarted,
       warnings: [...manifest.warnings, ...warnings, ...(target.checkWarnings?.(call) ?? []), ...lockWarnings, ...spoolWarnings],
+      ...(notices.length > 0 ? { notices } : {}),
     };
   } finally {
     await spool?.close();

@@ -13,12 +13,16 @@
  *   the backup (`XCLAIM … IDLE … RETRYCOUNT … FORCE JUSTID`: the time between backup and restore
  *   is not counted. Redis's AOF rewrite writes the absolute delivery time, `TIME`, instead).
  *
- * A pending entry whose stream entry was deleted before the backup is not recreated (`FORCE`
- * skips ids not in the stream). A group is destroyed before it is created: a snapshot resumed
+ * A pending entry whose stream entry was deleted or trimmed before the backup cannot be recreated:
+ * Redis keeps such an id in the PEL, but `XCLAIM … FORCE` skips an id the stream does not hold
+ * (Redis 7 too; there is no other command that adds one). The claim's reply says so (no id
+ * back): the restore counts each one and reports it (`STREAM_PENDING_NOT_RESTORED`, notices.ts),
+ * never drops it silently. A group is destroyed before it is created: a snapshot resumed
  * among a stream's group records gives them again, and the one read last wins.
  */
 import type { RedisRecord } from '../format/records.js';
 import { decodeBytes } from '../sources/redis-values.js';
+import { nameList, type RestoreNotice } from './notices.js';
 
 type TypedRecord = Extract<RedisRecord, { c: number }>;
 type Command = Array<string | Buffer | number>;
@@ -38,7 +42,7 @@ export interface StreamGroupSupport {
 
 const atLeast = (version: RedisVersion, major: number, minor: number): boolean => version[0] > major || (version[0] === major && version[1] >= minor);
 
-/** What a target of `version` can take; `undefined` (not known: `INFO` refused) is taken as a current server. */
+/** What a target of `version` can take; `undefined` (not known: `INFO` and `HELLO` refused) is taken as a current server. */
 export function streamGroupSupport(version: RedisVersion | undefined): StreamGroupSupport {
   if (version === undefined) return { streams: true, createConsumer: true, counters: true };
   return { streams: atLeast(version, 5, 0), createConsumer: atLeast(version, 6, 2), counters: atLeast(version, 7, 0) };
@@ -66,8 +70,38 @@ export class StreamGroupLosses {
   /** `stream\0group\0consumer` of consumers declared, and of those with a pending entry. */
   private readonly declared = new Map<string, string>();
   private readonly claimed = new Set<string>();
+  /** Pending entries the target did not take back (their stream entry is gone), by stream. */
+  private readonly pendingNotRestored = new Map<string, number>();
 
-  constructor(private readonly support: StreamGroupSupport) {}
+  /** @param versionAssumed the target's version could not be read (`targetRedisVersion`: undefined) */
+  constructor(
+    private readonly support: StreamGroupSupport,
+    private readonly versionAssumed = false,
+  ) {}
+
+  /** Notes that an `XCLAIM … FORCE` of a pending entry of `stream` claimed nothing (the entry is not in the stream). */
+  notePendingNotRestored(stream: string): void {
+    this.pendingNotRestored.set(stream, (this.pendingNotRestored.get(stream) ?? 0) + 1);
+  }
+
+  /** The typed notices (notices.ts): pending entries not recreated, a version assumed. */
+  notices(): RestoreNotice[] {
+    const out: RestoreNotice[] = [];
+    if (this.versionAssumed) {
+      out.push({ code: 'TARGET_VERSION_ASSUMED', count: 1, where: [], message: 'the target refused INFO and HELLO (an ACL): its Redis version was not read and it was taken as a current server (>= 7.0); a stream with consumer groups restored to an older server fails while it is written (TARGET_VERSION_ASSUMED)' });
+    }
+    if (this.pendingNotRestored.size > 0) {
+      const count = [...this.pendingNotRestored.values()].reduce((a, b) => a + b, 0);
+      const streams = [...this.pendingNotRestored.keys()];
+      out.push({
+        code: 'STREAM_PENDING_NOT_RESTORED',
+        count,
+        where: streams.slice(0, 10),
+        message: `${count} pending entr${count === 1 ? 'y' : 'ies'} of consumer groups of stream(s) ${nameList(streams)} not restored: their stream entries were deleted or trimmed before the backup, and Redis recreates no pending entry without its stream entry (XCLAIM FORCE skips it) (STREAM_PENDING_NOT_RESTORED)`,
+      });
+    }
+    return out;
+  }
 
   /**
    * Why the target cannot take `record` at all (a stream on a server before 5.0), or undefined;
@@ -91,13 +125,10 @@ export class StreamGroupLosses {
     return undefined;
   }
 
-  /** The warnings, once every record was checked. */
+  /** The warnings, once every record was checked (and, after the writes, the notices' messages). */
   warnings(): string[] {
     const out: string[] = [];
-    const names = (streams: Iterable<string>): string => {
-      const list = [...new Set(streams)];
-      return `${list.slice(0, 10).map((s) => JSON.stringify(s)).join(', ')}${list.length > 10 ? ` and ${list.length - 10} more` : ''}`;
-    };
+    const names = nameList;
     if (this.lagUnknown.size > 0) {
       out.push(`the target runs Redis before 7.0: consumer groups of stream(s) ${names(this.lagUnknown)} were restored without their entries-read (XINFO GROUPS lag unknown until a group reads again)`);
     }
@@ -105,7 +136,7 @@ export class StreamGroupLosses {
     if (!this.support.createConsumer && lost.length > 0) {
       out.push(`the target runs Redis before 6.2 (no XGROUP CREATECONSUMER): consumers with no pending entry of stream(s) ${names(lost)} were not recreated (they come back on their next XREADGROUP)`);
     }
-    return out;
+    return [...out, ...this.notices().map((n) => n.message)];
   }
 }
 
@@ -134,14 +165,37 @@ export function streamGroupCommands(key: Buffer, record: Pick<TypedRecord, 'g' |
   return out;
 }
 
+/** The `version` field of a `HELLO` reply (RESP2: a flat `[name, value, …]` list; RESP3: a map). */
+function helloVersion(reply: unknown): string | undefined {
+  if (reply instanceof Map) return reply.get('version') === undefined ? undefined : String(reply.get('version'));
+  if (!Array.isArray(reply)) return undefined;
+  for (let i = 0; i + 1 < reply.length; i += 2) if (String(reply[i]) === 'version') return String(reply[i + 1]);
+  return undefined;
+}
+
+type VersionClient = { call(command: string, ...args: string[]): Promise<unknown>; nodes?(role: 'master'): Array<{ call(command: string, ...args: string[]): Promise<unknown> }> };
+
 /**
- * The lowest Redis version among the target's masters (`INFO server`), read before anything is
- * written; `undefined` when `INFO` is refused (an ACL without it): taken as a current server.
+ * The lowest Redis version among the target's masters, read before anything is written: from
+ * `INFO server`, else (an ACL refusing `INFO`) from `HELLO`'s `version` (no protocol argument:
+ * the connection's protocol is kept), which ACLs rarely deny. `undefined` when a master refused
+ * both: the caller reports it (`TARGET_VERSION_ASSUMED`) and takes a current server.
  */
-export async function targetRedisVersion(client: { call(command: string, ...args: string[]): Promise<unknown>; nodes?(role: 'master'): Array<{ call(command: string, ...args: string[]): Promise<unknown> }> }): Promise<RedisVersion | undefined> {
+export async function targetRedisVersion(client: VersionClient): Promise<RedisVersion | undefined> {
   const nodes = typeof client.nodes === 'function' ? client.nodes('master') : [client];
   try {
-    return lowestVersion(await Promise.all(nodes.map(async (node) => String(await node.call('INFO', 'server')))));
+    const texts = await Promise.all(
+      nodes.map(async (node) => {
+        try {
+          return String(await node.call('INFO', 'server'));
+        } catch {
+          const version = helloVersion(await node.call('HELLO'));
+          if (version === undefined) throw new Error('HELLO named no version');
+          return `redis_version:${version}`;
+        }
+      }),
+    );
+    return lowestVersion(texts);
   } catch {
     return undefined;
   }

@@ -82,9 +82,13 @@ const RDB_BY_VERSION: Array<[number, number, number]> = [
   [2, 6, 6],
 ];
 
-async function targetRdbVersion(client: RedisLike): Promise<number | undefined> {
+/**
+ * The newest RDB version the target reads: a key's `DUMP` tells exactly (no write is made to
+ * find out); else the table above by its Redis version (`targetRedisVersion`: `INFO`, else
+ * `HELLO`), undefined when that is unknown too.
+ */
+async function targetRdbVersion(client: RedisLike, version: RedisVersion | undefined): Promise<number | undefined> {
   const nodes = typeof client.nodes === 'function' ? client.nodes('master') : [client];
-  // A key already there tells exactly; no write is made to find out.
   for (const node of nodes) {
     const [, keys] = (await node.callBuffer('SCAN', '0', 'COUNT', 10)) as [Buffer, Buffer[]];
     for (const key of keys) {
@@ -92,10 +96,8 @@ async function targetRdbVersion(client: RedisLike): Promise<number | undefined> 
       if (payload) return rdbVersionOf(payload);
     }
   }
-  const info = String(await nodes[0]!.call('INFO', 'server'));
-  const match = /redis_version:(\d+)\.(\d+)/.exec(info);
-  if (!match) return undefined;
-  const [major, minor] = [Number(match[1]), Number(match[2])];
+  if (version === undefined) return undefined;
+  const [major, minor] = version;
   return RDB_BY_VERSION.find(([ma, mi]) => major > ma || (major === ma && minor >= mi))?.[2];
 }
 
@@ -172,10 +174,19 @@ interface RedisRestoreCall {
   losses: StreamGroupLosses;
 }
 
-/** A call's state for a target of Redis `version` (undefined: not read yet, taken as a current server). */
-function restoreCall(version: RedisVersion | undefined): RedisRestoreCall {
+/**
+ * A call's state for a target of Redis `version` (undefined: not read, taken as a current
+ * server; `assumed`: because the target refused to say — reported as `TARGET_VERSION_ASSUMED`).
+ */
+function restoreCall(version: RedisVersion | undefined, assumed = false): RedisRestoreCall {
   const support = streamGroupSupport(version);
-  return { support, losses: new StreamGroupLosses(support) };
+  return { support, losses: new StreamGroupLosses(support, assumed) };
+}
+
+/** The key (without `prefix`) of an `XCLAIM` command `command` whose reply claimed nothing; undefined for any other. */
+function unclaimed(command: Array<string | Buffer | number>, reply: unknown, prefix: number): string | undefined {
+  if (command[0] !== 'XCLAIM' || !Array.isArray(reply) || reply.length > 0) return undefined;
+  return (command[1] as Buffer).subarray(prefix).toString('latin1');
 }
 
 /**
@@ -204,18 +215,32 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
   let latest = restoreCall(undefined);
   const stateOf = (call: object | undefined): RedisRestoreCall => (call === undefined ? undefined : calls.get(call)) ?? latest;
 
-  async function send(client: RedisLike, commands: Array<Array<string | Buffer | number>>): Promise<void> {
+  /** Sends `commands`; resolves to their replies, in order. */
+  async function send(client: RedisLike, commands: Array<Array<string | Buffer | number>>): Promise<unknown[]> {
     try {
       if (typeof client.nodes === 'function') {
-        await Promise.all(commands.map(([name, ...args]) => client.callBuffer(String(name), ...args)));
-        return;
+        return await Promise.all(commands.map(([name, ...args]) => client.callBuffer(String(name), ...args)));
       }
       const pipeline = client.pipeline();
       for (const [name, ...args] of commands) pipeline.callBuffer(String(name), ...args);
-      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+      const replies: unknown[] = [];
+      for (const [error, reply] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        replies.push(reply);
+      }
+      return replies;
     } catch (error) {
       throw new RestoreApplyError(`writing to Redis failed (${describeError(error)})`, error);
     }
+  }
+
+  /** Sends `commands` and notes each pending entry a claim did not take back (its stream entry is gone). */
+  async function sendNoting(client: RedisLike, commands: Array<Array<string | Buffer | number>>, losses: StreamGroupLosses): Promise<void> {
+    const replies = await send(client, commands);
+    commands.forEach((command, i) => {
+      const stream = unclaimed(command, replies[i], prefixBytes.length);
+      if (stream !== undefined) losses.notePendingNotRestored(stream);
+    });
   }
 
   return {
@@ -228,9 +253,10 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       const client = await resolveClient(options.client);
       // Always one request before the first write, so a refused login (WRONGPASS, NOAUTH) or an
       // unreachable server is a typed error with nothing written, whatever the backup holds.
-      if (!hasDump || source === undefined) await client.callBuffer('PING');
-      else {
-        const target = await targetRdbVersion(client);
+      await client.callBuffer('PING');
+      const version = await targetRedisVersion(client);
+      if (hasDump && source !== undefined) {
+        const target = await targetRdbVersion(client, version);
         if (target !== undefined && target < source) {
           throw new RestoreUnsupportedError(
             `the backup holds DUMP payloads of RDB version ${source}; the target reads RDB version ${target} at most. Take a typed backup (redisSource({ encoding: 'typed' }) or targetRdbVersion: ${target})`,
@@ -238,7 +264,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
           );
         }
       }
-      const state = restoreCall(await targetRedisVersion(client));
+      const state = restoreCall(version, version === undefined);
       const call = {};
       calls.set(call, state);
       latest = state;
@@ -283,8 +309,10 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
 
     checkWarnings: (call) => stateOf(call).losses.warnings(),
 
+    notices: (call) => stateOf(call).losses.notices(),
+
     async apply(_dataset, lines, signal, call) {
-      const { support } = stateOf(call);
+      const { support, losses } = stateOf(call);
       const client = await resolveClient(options.client);
       let batch: Array<Array<string | Buffer | number>> = [];
       let applied = 0;
@@ -301,12 +329,12 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
         if (batch.length >= batchSize) {
           // Stops between pipelines once the signal aborts (the restore is idempotent: run it again).
           signal?.throwIfAborted();
-          await send(client, batch);
+          await sendNoting(client, batch, losses);
           batch = [];
         }
       }
       signal?.throwIfAborted();
-      if (batch.length > 0) await send(client, batch);
+      if (batch.length > 0) await sendNoting(client, batch, losses);
       return applied;
     },
 

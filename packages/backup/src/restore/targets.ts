@@ -7,6 +7,7 @@
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import type { LeaseRecord, LeaseStore } from '@steadyfn/lease';
 import type { IndexDefinition } from './mongo-indexes.js';
+import type { RestoreNotice } from './notices.js';
 
 /** One change of a streamed record, as a point-in-time restore applies it. */
 export interface ChangeToApply {
@@ -176,6 +177,12 @@ export interface RestoreTarget {
    * the restore's warnings.
    */
   checkWarnings?(call?: object): string[];
+  /**
+   * What the call `call` (as for `check`) found typed, once its records were written (each also
+   * a line of `checkWarnings`): a Redis target's pending entries it could not recreate, its
+   * version assumed (notices.ts). Added to the restore's `notices`. Absent: none.
+   */
+  notices?(call?: object): RestoreNotice[];
   /**
    * Whether `apply` counts this record but never writes it: steadyfn's own bookkeeping that a
    * backup made by an earlier version may hold (Redis restore locks and markers, drill markers;

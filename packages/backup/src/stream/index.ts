@@ -57,7 +57,11 @@ export interface StreamJob {
   /**
    * Push mode for outbox events handed in by a relay: writes the batch as one object and
    * checkpoints before resolving (acknowledge the batch to the relay only then). The position
-   * of an event is its id (UUIDv7). A `seq` jump per aggregate breaks the timeline.
+   * of an event is its id (UUIDv7). A `seq` jump per aggregate breaks the timeline. Honours
+   * `reserveMs` as `run` does: a call whose `ctx.remainingMs()` is not past it at the start
+   * writes nothing — no S3 request, no lease — and resolves with `stoppedEarly: true`,
+   * `reason: 'deadline'`, `records: 0` (and a warning on `ctx.log`): do not acknowledge that
+   * batch; hand it over again in an invocation with time.
    */
   append(envelopes: OutboxEnvelope[], ctx?: RunContext): Promise<StreamResult>;
 }

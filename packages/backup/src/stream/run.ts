@@ -214,9 +214,17 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
 
 /**
  * Push mode: writes `records` (one batch, e.g. what an outbox relay hands over) as one object
- * and checkpoints. A retried call with the same batch adopts the object written before.
+ * and checkpoints. A retried call with the same batch adopts the object written before. A call
+ * with no time past `reserveMs` at its start writes nothing (`stoppedEarly`, `reason: 'deadline'`).
  */
 export async function appendRecords(options: StreamRunOptions, prepare: (previous: unknown) => { records: StreamRecord[]; state?: unknown; gap?: string }, ctx: RunContext = {}): Promise<StreamResult> {
+  // The pull path's reserve: a call with no time past it does nothing — no S3 probe, lease or
+  // checkpoint read, which could run past the deadline and leave the stream's lease held — and
+  // says so (`stoppedEarly`, nothing written: the batch is not to be acknowledged).
+  if (warnUnderReserve(ctx, options.reserveMs, `stream "${options.name}" append`)) {
+    logOf(ctx).info('stream backup', { name: options.name, objects: 0, records: 0, reason: 'deadline' });
+    return { name: options.name, objects: 0, records: 0, timelineBroken: false, snapshotRequired: false, stoppedEarly: true, reason: 'deadline' };
+  }
   const open = await openStream(options, ctx);
   const result: StreamResult = { name: options.name, objects: 0, records: 0, timeline: open.state.timeline, timelineBroken: false, snapshotRequired: false, stoppedEarly: false };
   try {
