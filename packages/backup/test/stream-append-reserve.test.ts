@@ -2,9 +2,11 @@
  * Brief bk, item 4: push mode (`append`) did no reserve check — the pull path (`run`) stops
  * before any work when `ctx.remainingMs()` is not past `reserveMs`, but `append` probed S3, took
  * the stream's lease and wrote its object whatever the deadline (in a function with less time
- * left than that, cut off mid-write with the lease held). Now it stops the same way: nothing
- * written, `stoppedEarly`, `reason: 'deadline'`. Moto S3.
+ * left than that, cut off mid-write with the lease held). Now it stops the same way, nothing
+ * written, and throws `DeadlineExceededError` (retryable): a resolved append is the caller's sign
+ * to acknowledge the batch (the README's relay sender does), so it must not resolve. Moto S3.
  */
+import { DeadlineExceededError } from '@steadyfn/handler';
 import { describe, expect, it } from 'vitest';
 import { streamBackup } from '../src/index.js';
 import { insertEnvelope } from './outbox-fixture.js';
@@ -20,8 +22,9 @@ describe('stream append honours reserveMs', () => {
       const log = { info: () => undefined, warn: (m: string) => void warned.push(m), error: () => undefined };
       const batch = [insertEnvelope('a'), insertEnvelope('b')];
 
-      const short = await job.append(batch, { ...deadlineIn(2_000), log });
-      expect(short).toEqual({ name: 'orders', objects: 0, records: 0, timelineBroken: false, snapshotRequired: false, stoppedEarly: true, reason: 'deadline' });
+      const short = await job.append(batch, { ...deadlineIn(2_000), log }).catch((e: unknown) => e);
+      expect(short).toBeInstanceOf(DeadlineExceededError);
+      expect(short).toMatchObject({ code: 'DEADLINE_EXCEEDED', retryable: true });
       expect(warned).toEqual([expect.stringContaining('reserveMs')]);
       expect(await listAll(s3.client, s3.bucket, 'reserve/')).toEqual([]);
 

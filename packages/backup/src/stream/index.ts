@@ -59,9 +59,11 @@ export interface StreamJob {
    * checkpoints before resolving (acknowledge the batch to the relay only then). The position
    * of an event is its id (UUIDv7). A `seq` jump per aggregate breaks the timeline. Honours
    * `reserveMs` as `run` does: a call whose `ctx.remainingMs()` is not past it at the start
-   * writes nothing — no S3 request, no lease — and resolves with `stoppedEarly: true`,
-   * `reason: 'deadline'`, `records: 0` (and a warning on `ctx.log`): do not acknowledge that
-   * batch; hand it over again in an invocation with time.
+   * writes nothing — no S3 request, no lease — logs a warning on `ctx.log` and throws
+   * `DeadlineExceededError` (`DEADLINE_EXCEEDED`, 504, retryable; from `@steadyfn/handler`), so a
+   * caller that acknowledges on success keeps the batch: hand it over again with time.
+   *
+   * @throws DeadlineExceededError when no time past `reserveMs` is left at the start.
    */
   append(envelopes: OutboxEnvelope[], ctx?: RunContext): Promise<StreamResult>;
 }

@@ -7,6 +7,7 @@
  * A gap reported by the source ends the timeline: later objects go to a new timeline, and a
  * new snapshot is needed before point-in-time restore can reach past the gap.
  */
+import { DeadlineExceededError } from '@steadyfn/handler';
 import { logOf, remaining, warnUnderReserve, type RunContext } from '../context.js';
 import { BackupError, StorageError, describeError, sourceErrorOf } from '../errors.js';
 import { takeJobLease, type JobLease } from '../job-lease.js';
@@ -215,15 +216,15 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
 /**
  * Push mode: writes `records` (one batch, e.g. what an outbox relay hands over) as one object
  * and checkpoints. A retried call with the same batch adopts the object written before. A call
- * with no time past `reserveMs` at its start writes nothing (`stoppedEarly`, `reason: 'deadline'`).
+ * with no time past `reserveMs` at its start writes nothing and throws `DeadlineExceededError`.
  */
 export async function appendRecords(options: StreamRunOptions, prepare: (previous: unknown) => { records: StreamRecord[]; state?: unknown; gap?: string }, ctx: RunContext = {}): Promise<StreamResult> {
   // The pull path's reserve: a call with no time past it does nothing — no S3 probe, lease or
-  // checkpoint read, which could run past the deadline and leave the stream's lease held — and
-  // says so (`stoppedEarly`, nothing written: the batch is not to be acknowledged).
+  // checkpoint read, which could run past the deadline and leave the stream's lease held. Unlike
+  // `run` (whose source keeps what it did not read), it throws: the batch was handed over, and a
+  // resolved call is the caller's sign to acknowledge it.
   if (warnUnderReserve(ctx, options.reserveMs, `stream "${options.name}" append`)) {
-    logOf(ctx).info('stream backup', { name: options.name, objects: 0, records: 0, reason: 'deadline' });
-    return { name: options.name, objects: 0, records: 0, timelineBroken: false, snapshotRequired: false, stoppedEarly: true, reason: 'deadline' };
+    throw new DeadlineExceededError(`Stream "${options.name}" append: no time past reserveMs (${options.reserveMs} ms) left; nothing was written — hand the batch over again in an invocation with time`);
   }
   const open = await openStream(options, ctx);
   const result: StreamResult = { name: options.name, objects: 0, records: 0, timeline: open.state.timeline, timelineBroken: false, snapshotRequired: false, stoppedEarly: false };
