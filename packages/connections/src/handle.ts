@@ -8,7 +8,7 @@
  * is in `lifecycle.ts`; this module is the handle and its `run`.
  */
 import { currentAbortable, onAbort, toAbortSignal, type Abortable } from '@steadyfn/handler/internal';
-import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
+import { ConnectionLostError, ConnectionUnavailableError, isConnectionError, wasNotSent } from './errors.js';
 import { closedErrorOf, type ClosedError, type DriverErrorOwner } from './closed.js';
 import { ClientLifecycle } from './lifecycle.js';
 import { CLOSED_ERROR, CUT_OFF, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
@@ -208,6 +208,8 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: Handle
     if (!isConnErr(err)) return Promise.reject(err as Error);
     if (!repeated) return retry(err, fn, arg, client, signal, safe);
     life.distrust(client);
+    // Repeated only because the first attempt proved unsent (`ONE`): this one unsent too, nothing was applied.
+    if (safe === ONE && notSent(err)) return Promise.reject(new ConnectionUnavailableError(name, err));
     return Promise.reject(new ConnectionLostError(name, err, true));
   }
 

@@ -99,6 +99,21 @@ export function failLostReplies(cluster: Cluster): void {
 const NOT_SENDABLE = /^Cluster isn't ready|^Cluster is ended\./;
 
 /**
+ * ioredis' ending of a command that spent its `maxRedirections` (16) on tries none of which ran
+ * it (`Cluster#handleError`: "Too many Cluster redirections. Last error: " + the last try's
+ * error). Every earlier try's error was one ioredis tries again — MOVED / ASK / TRYAGAIN /
+ * CLUSTERDOWN (answers of a node that did not run it) or "Connection is closed." while the
+ * Cluster is ready — since any other error is given to the caller at once. The last one proves
+ * the last try unsent only when it is one of those, "Cluster isn't ready" or "Cluster is ended."
+ * — not `ReplyLostError` ("Connection is closed after the command was written", a written
+ * command whose error came as the count ran out) nor any other reply. The usual case: a command
+ * routed to a node connection still connecting is rejected "Connection is closed." before it is
+ * written, and retried every `retryDelayOnFailover` (100 ms) until the count runs out — a
+ * handshake slower than about 1.6 s (test/review-cluster-slow-handshake.test.ts).
+ */
+const REDIRECTIONS_UNSENT = /^Too many Cluster redirections\. Last error: (?:\w*Error: )?(?:Connection is closed\.$|(?:MOVED|ASK) |TRYAGAIN|CLUSTERDOWN|Cluster isn't ready|Cluster is ended\.)/;
+
+/**
  * Whether `err` proves a command of a Cluster made by `failLostReplies` was never written:
  * "Cluster isn't ready" or "Cluster is ended.". ioredis gives them only where it would send the
  * command (`tryConnection`) and finds the Cluster not ready with its offline queue off, or ended
@@ -106,11 +121,25 @@ const NOT_SENDABLE = /^Cluster isn't ready|^Cluster is ended\./;
  * run it), or on the failover retry of a command rejected with ioredis' "Connection is closed."
  * With every node connection split, that last error reaches only commands never written (a
  * written one gets `ReplyLostError`, which is not retried), so the command was not sent
- * (test/cluster-not-ready.test.ts, test/cluster-ended.test.ts). False for anything else, and for
- * every error once a node connection could not be split.
+ * (test/cluster-not-ready.test.ts, test/cluster-ended.test.ts).
+ *
+ * Also ioredis' bare "Connection is closed." and "Too many Cluster redirections" after tries that
+ * were not sent (`REDIRECTIONS_UNSENT`). With every node connection split, ioredis (5, 6.0.0)
+ * rejects a command with a bare "Connection is closed." only before writing it: a command whose
+ * node connection is still connecting (`tryConnection`, offline queue off), a node connection's
+ * offline queue flushed when it closes, a command sent to an ended Cluster or node connection —
+ * and, the Cluster not ready, its failover retry hands the caller that error as it is
+ * (test/review-cluster-slow-handshake.test.ts). Never when the chain holds a `ReplyLostError`
+ * (whose cause is ioredis' own "Connection is closed."). False for anything else, and for every
+ * error once a node connection could not be split.
  */
 export function clusterNotReadyUnsent(err: unknown): boolean {
   if (unsplit) return false;
-  for (const e of errorChain(err)) if (typeof e.message === 'string' && NOT_SENDABLE.test(e.message)) return true;
+  const chain = [...errorChain(err)];
+  if (chain.some((e) => e instanceof ReplyLostError)) return false;
+  for (const e of chain) {
+    if (typeof e.message !== 'string') continue;
+    if (NOT_SENDABLE.test(e.message) || e.message === CONNECTION_CLOSED || REDIRECTIONS_UNSENT.test(e.message)) return true;
+  }
   return false;
 }

@@ -8,6 +8,8 @@
  *   node unreachable for them;
  * - `tripOn(proxy)`: the next connection to that proxy is dropped, and with it every connection
  *   of every proxy; then `refusing`;
+ * - `delayMs` (one proxy): a new connection reaches the node only that many ms after it was
+ *   accepted (its bytes held until then): a node connection whose handshake is slow;
  * - `muted` (one proxy): the node's replies are dropped while the client's bytes still reach it,
  *   on current and new connections (a node that hangs after reading);
  * - `trap(marker)`: the next connection that sends `marker` is dropped when the node answers it
@@ -41,6 +43,8 @@ export interface ClusterNodeProxy {
   readonly refused: number;
   /** Replies from the node are dropped (requests still reach it). */
   muted: boolean;
+  /** A new connection is accepted at once but reaches the node only this many ms later (its bytes held until then); 0 (the default): at once. */
+  delayMs: number;
 }
 
 /** An armed `trap`: `sprung` counts the connections it dropped (0 or 1). */
@@ -83,7 +87,7 @@ export interface ClusterProxies {
   dropAll(): void;
   /** The proxy in front of the master serving `key`'s slot. */
   proxyOf(key: string): Promise<ClusterNodeProxy>;
-  /** Clears every fault: no trap, no trip, not refusing, no proxy refusing or muted. */
+  /** Clears every fault: no trap, no trip, not refusing, no proxy refusing, muted or delaying. */
   reset(): void;
   /** Quits `direct`, drops every connection and closes the proxies (`useClusterProxies` calls it after the file's tests). */
   close(): Promise<void>;
@@ -140,6 +144,22 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
         client.destroy();
         return;
       }
+      if (proxy.delayMs > 0) {
+        // Accepted (the client's connect succeeds) but silent: its bytes wait, unread, until the node is reached.
+        client.pause();
+        client.on('error', () => undefined);
+        const timer = setTimeout(() => {
+          if (client.destroyed) return;
+          pipe(client);
+          client.resume();
+        }, proxy.delayMs);
+        client.on('close', () => clearTimeout(timer));
+        return;
+      }
+      pipe(client);
+    });
+    /** Forwards `client` to the node, under the fault controls. */
+    const pipe = (client: Socket): void => {
       const upstream = connect(node);
       const pair = { client, upstream };
       pairs.add(pair);
@@ -178,7 +198,7 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
         }
         if (!proxy.muted) client.write(chunk);
       });
-    });
+    };
     const proxy: NodeProxy = {
       node,
       port: 0,
@@ -188,6 +208,7 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
       refuse: 0,
       refused: 0,
       muted: false,
+      delayMs: 0,
       pairs,
       server,
     };
@@ -240,6 +261,7 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
       for (const p of proxies) {
         p.refuse = 0;
         p.muted = false;
+        p.delayMs = 0;
       }
     },
     async close() {
