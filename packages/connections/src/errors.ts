@@ -14,7 +14,9 @@ import { connectionFailure, SteadyError, wasNotSent as sharedWasNotSent, type Co
  * command was written and may have been applied, and `Cluster is ended.` can end a plain ioredis
  * Cluster's failover retry of a written one — so `wasNotSent` stays false for both: a write is
  * never sent again, a read is repeated once, as after any lost reply. (`redisCluster()` counts
- * `Cluster is ended.` as unsent, like `Cluster isn't ready`: clusterNotReadyUnsent.)
+ * `Cluster is ended.` as unsent, like `Cluster isn't ready`, a bare `Connection is closed.` and
+ * `Too many Cluster redirections` whose last error is one of those or a redirection: its written
+ * commands are split out as `ReplyLostError` — clusterNotReadyUnsent.)
  */
 const CONNECTION_KINDS: readonly ConnectionFailure[] = ['socket', 'mongo-network', 'redis-connection', 'redis-cluster-down', 'redis-timeout'];
 
@@ -38,8 +40,10 @@ export function isConnectionError(err: unknown): boolean {
  * `Stream isn't writeable`), a MongoDB server selection or pool error. Not `Connection is closed`,
  * a Cluster's `Cluster isn't ready` or `Cluster is ended.`, `MaxRetriesPerRequestError` nor
  * `Command timed out`: each may follow a command that was written, and may have been applied.
- * (`redisCluster()` counts `Cluster isn't ready` and `Cluster is ended.` too: its written commands
- * never reach ioredis' failover retry — clients/cluster-replies.ts `clusterNotReadyUnsent`.)
+ * (`redisCluster()` counts `Cluster isn't ready`, `Cluster is ended.`, a bare `Connection is
+ * closed.` and `Too many Cluster redirections` ending in one of those or a redirection too: its
+ * written commands never reach ioredis' failover retry — clients/cluster-replies.ts
+ * `clusterNotReadyUnsent`.)
  * A MongoDB error proves it only where the driver does not retry writes (a standalone, or
  * `retryWrites=false`): on a replica set or sharded cluster the driver (mongodb 7) throws its
  * retry's error — a server selection timeout, a cleared pool — after a first attempt that may have

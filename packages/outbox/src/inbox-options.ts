@@ -16,7 +16,9 @@ export interface InboxOptions {
   /**
    * How long a handled event is remembered, counted from its completion: at least the queue's
    * retention plus its DLQ's. `leaseMs` bounds the handling before the completion, so the two
-   * cover different times and either may be the longer. @default 1209600000 (14 days)
+   * cover different times and either may be the longer. A FIFO DLQ redrive restarts a message's
+   * enqueue time, so a redriven copy can arrive up to about twice the retention after the first
+   * delivery: raise it when you redrive from a DLQ. @default 1209600000 (14 days)
    */
   retentionMs?: number;
   /**
