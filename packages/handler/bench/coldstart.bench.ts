@@ -29,6 +29,10 @@
  * The parts are printed too: zod and each Redis client alone, and each side's libraries alone.
  *
  *   npm run bench -- packages/handler/bench/coldstart.bench.ts     (COLDSTART_RUNS=21 rounds)
+ *   COLDSTART_ONLY=bundled (or unbundled): that mode's cells alone, half the processes; such a
+ *     partial run records nothing for the summary table (it is for comparing two builds)
+ *   COLDSTART_PACKAGES=<dir>: load the steadyfn packages from another checkout's packages/
+ *     (built), e.g. main's, to compare it with this one at the same settings
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -43,7 +47,7 @@ import { recordBench } from '../../../test/support/bench-results.js';
 import { floorApp, library, ourApp, ourConnectionsApp, peerApp } from './coldstart/apps.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const packages = join(here, '../..');
+const packages = process.env.COLDSTART_PACKAGES || join(here, '../..');
 const child = join(here, 'coldstart/child.mjs');
 const RUNS = Number(process.env.COLDSTART_RUNS ?? 21);
 const run = promisify(execFile);
@@ -94,8 +98,15 @@ function cells(prefix: string): Record<string, { source: string; invoke: boolean
   };
 }
 
-const MODES = ['unbundled', 'bundled'] as const;
-type Mode = (typeof MODES)[number];
+const ALL_MODES = ['unbundled', 'bundled'] as const;
+type Mode = (typeof ALL_MODES)[number];
+/** The modes this run measures: both, or the one `COLDSTART_ONLY` names. */
+const MODES: ReadonlyArray<Mode> = (() => {
+  const only = process.env.COLDSTART_ONLY;
+  if (only === undefined || only === '') return ALL_MODES;
+  if (!(ALL_MODES as ReadonlyArray<string>).includes(only)) throw new Error(`COLDSTART_ONLY must be one of ${ALL_MODES.join(', ')}; got ${JSON.stringify(only)}`);
+  return [only as Mode];
+})();
 interface Sample {
   importWall: number;
   importCpu: number;
@@ -191,7 +202,7 @@ test('cold start: fresh processes, steadyfn against middy + Powertools idempoten
       for (const ours of ['steadyfn libs /aws', 'steadyfn libs root']) {
         console.log(`[bench] ${mode.padEnd(9)} ${`${ours} ÷ peer libs`.padEnd(36)} ${(['import CPU', 'import wall'] as Metric[]).map((m) => `${m} ${spread(paired(ours, 'peer libs', mode, m), 2)}×`).join('; ')}`);
       }
-      recordBench({ key: `handler.coldstart.${mode}`, value: quantile(paired('steadyfn /aws', 'peer', mode, 'import CPU'), 0.5), unit: '×', detail: `import CPU of a function (handler /aws + idempotency + ioredis + zod) ${mode}, median of per-round ratios against middy + Powertools idempotency + @redis/client + zod, ${RUNS} fresh processes each, interleaved` });
+      if (MODES.length === ALL_MODES.length && packages === join(here, '../..')) recordBench({ key: `handler.coldstart.${mode}`, value: quantile(paired('steadyfn /aws', 'peer', mode, 'import CPU'), 0.5), unit: '×', detail: `import CPU of a function (handler /aws + idempotency + ioredis + zod) ${mode}, median of per-round ratios against middy + Powertools idempotency + @redis/client + zod, ${RUNS} fresh processes each, interleaved` });
     }
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -2,8 +2,8 @@
  * Whether a `Content-Encoding` still applies to a request body's bytes, and the 415 for a coded
  * body a provider already read as text.
  */
-import { inflateRawSync } from 'node:zlib';
 import { httpError, type SteadyError } from './errors.js';
+import { builtinModule } from './internal/builtin.js';
 
 /**
  * Whether a text a provider decoded as UTF-8 from a body under the codings `codings` names is
@@ -55,6 +55,8 @@ const RAW_DEFLATE_PROBE = 64 * 1024 * 1024;
 
 /** Whether `bytes` are one whole raw deflate stream (RFC 1951): it inflates without error and uses every byte. */
 function rawDeflateStream(bytes: Uint8Array): boolean {
+  // zlib is loaded here, on the first deflate body without a zlib header: not by every cold start.
+  const { inflateRawSync } = builtinModule<typeof import('node:zlib')>('node:zlib');
   try {
     const { engine } = inflateRawSync(bytes, { info: true, maxOutputLength: RAW_DEFLATE_PROBE }) as unknown as { engine: { bytesWritten: number } };
     return engine.bytesWritten === bytes.length;
