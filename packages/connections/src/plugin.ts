@@ -108,7 +108,8 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
     if (!same) {
       const next: Record<string, unknown> = {};
       leases.forEach((lease, i) => (next[keys[i]!] = list[i]!.contextValue ? list[i]!.contextValue!(lease.client) : lease.client));
-      members = next;
+      // Frozen: the handler then checks its names once, not on every warm invocation that hands it back.
+      members = Object.freeze(next);
       lastClients = leases.map((lease) => lease.client);
     }
     return members as Added;

@@ -34,6 +34,15 @@ export const CONTEXT_MEMBERS: ReadonlySet<string> = new Set([
  */
 export function extendContext(ctx: object, added: unknown, plugin: string): void {
   if (typeof added !== 'object' || added === null) return;
+  // A warm plugin hands back the same frozen object every invocation (`connections`): its members
+  // cannot have changed since it passed, so the checks below are not run again, and its keys are
+  // copied from the list made then (what `Object.assign` copies, without its generic walk).
+  if (added === lastChecked) {
+    const target = ctx as Record<PropertyKey, unknown>;
+    const source = added as Record<PropertyKey, unknown>;
+    for (const key of lastKeys) target[key] = source[key];
+    return;
+  }
   if (Object.hasOwn(added, '__proto__')) {
     throw new ConfigurationError(`plugin "${plugin}": extend returned an object with its own "__proto__" member (parsed from JSON?), which would replace ctx's prototype; leave it out`, {
       field: `use.${plugin}.extend`,
@@ -48,5 +57,15 @@ export function extendContext(ctx: object, added: unknown, plugin: string): void
       });
     }
   }
+  // Only a frozen object is remembered: one that can still change must be checked each time.
+  if (Object.isFrozen(added)) {
+    // Object.assign's keys: own, enumerable, strings then symbols (fixed for good once frozen).
+    lastKeys = Reflect.ownKeys(added).filter((key) => Object.prototype.propertyIsEnumerable.call(added, key));
+    lastChecked = added;
+  }
   Object.assign(ctx, added);
 }
+
+/** The last frozen extension that passed `extendContext`'s checks (one entry: the common case is one such plugin), and its keys. */
+let lastChecked: object | undefined;
+let lastKeys: ReadonlyArray<PropertyKey> = [];

@@ -41,13 +41,14 @@ const now = (): number => performance.now();
  * written now. Call it right after `new Redis(…)` (or on a Cluster's `+node`).
  */
 export function noteBlockingWrites(client: Redis): void {
-  const target = client as unknown as { sendCommand?: (command: unknown, ...rest: unknown[]) => unknown };
+  const target = client as unknown as { sendCommand?: (command: unknown, stream?: unknown) => unknown };
   const send = target.sendCommand;
   if (typeof send !== 'function') return;
-  // Every command passes here: `arguments` (no array made per command), and the queue is read only
-  // for a command whose name may block (one Map lookup for the others: see `mayBlock`).
-  target.sendCommand = function (this: Redis, command: unknown): unknown {
-    const result = Reflect.apply(send, this, arguments);
+  // Every command passes here: its two parameters passed on as they are (ioredis' `sendCommand(command,
+  // stream?)`; no `arguments` object, no apply), and the queue is read only for a command whose name
+  // may block (one Map lookup for the others: see `mayBlock`).
+  target.sendCommand = function (this: Redis, command: unknown, stream?: unknown): unknown {
+    const result = send.call(this, command, stream);
     if (typeof command === 'object' && command !== null && mayBlock((command as { name?: unknown }).name)) {
       const last = queueOf(this)?.peekBack?.();
       if (last?.command === command && isBlocking(last)) writtenAt.set(command, now());
