@@ -99,6 +99,23 @@ describe('redisCluster(): a write routed to a master whose node connection is st
     expect(await direct.get(key)).toBe('1');
   }, 30_000);
 
+  it('twelve writes waiting for the same node connection share its listeners: each applied once, no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const handle = clusterHandle('slow-handshake-many', PATIENT);
+      const cluster = await handle.get();
+      const { key } = await keyOnConnectingNode(cluster);
+      const replies = await Promise.all(Array.from({ length: 12 }, () => cluster.incr(key)));
+      expect(replies.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      expect(await direct.get(key)).toBe('12');
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 30_000);
+
   it('through ctx: answered once the handshake is done, not repeated by the handle, applied once', async () => {
     const main = app('slow-handshake-ctx', PATIENT);
     expect(await once(main, `slow-handshake:{warm}:${randomUUID()}`)).toEqual({ ok: true, value: 1 });

@@ -25,7 +25,7 @@
  * may go to a replica: they are not held.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { currentAbortable, toAbortSignal } from '@steadyfn/handler/internal';
+import { abortCallbacks, currentAbortable, type Abortable } from '@steadyfn/handler/internal';
 import { READ_ONLY_COMMANDS } from '../view.js';
 
 /** What is read of an ioredis `Command`. */
@@ -65,24 +65,58 @@ function connectingMaster(cluster: Cluster, command: Command): Redis | undefined
   return redis !== undefined && CONNECTING.has(redis.status) ? redis : undefined;
 }
 
-/** Hands `command` to `send` once `redis` is ready or closed, or after its connect timeout; rejects it unsent when `signal` aborts first. */
-function sendWhenSettled(redis: Redis, signal: AbortSignal | undefined, send: () => void, command: Command): void {
-  const timeoutMs = redis.options.connectTimeout ?? IOREDIS_CONNECT_TIMEOUT_MS;
-  const timer = setTimeout(() => done(send), timeoutMs);
-  const go = (): void => done(send);
-  const abort = (): void => done(() => command.reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted before the command was sent')));
-  function done(then: () => void): void {
-    clearTimeout(timer);
-    redis.off('ready', go);
-    redis.off('close', go);
-    redis.off('end', go);
-    signal?.removeEventListener('abort', abort);
-    then();
+/**
+ * Per node connection, one promise settled when it is ready or has closed: its three listeners
+ * are shared by every command waiting for it (one set per command would pass the emitter's
+ * listener limit with 11 concurrent commands).
+ */
+const settling = new WeakMap<Redis, Promise<void>>();
+
+function settled(redis: Redis): Promise<void> {
+  let promise = settling.get(redis);
+  if (promise === undefined) {
+    promise = new Promise<void>((resolve) => {
+      const done = (): void => {
+        redis.off('ready', done);
+        redis.off('close', done);
+        redis.off('end', done);
+        settling.delete(redis);
+        resolve();
+      };
+      redis.on('ready', done);
+      redis.on('close', done);
+      redis.on('end', done);
+    });
+    settling.set(redis, promise);
   }
-  redis.once('ready', go);
-  redis.once('close', go);
-  redis.once('end', go);
-  signal?.addEventListener('abort', abort, { once: true });
+  return promise;
+}
+
+/** The error a command dropped unsent by an aborted `signal` is rejected with: its reason. */
+function reasonOf(signal: Abortable): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted before the command was sent');
+}
+
+/**
+ * Hands `command` to `send` once `redis` is ready or has closed, or after its `connectTimeout`;
+ * rejects it, unsent, when `signal` aborts first. The abort is watched through the signal's
+ * callbacks (no AbortSignal listener per command).
+ */
+function sendWhenSettled(redis: Redis, signal: Abortable | undefined, send: () => void, command: Command): void {
+  let waiting = true;
+  const callbacks = signal && abortCallbacks(signal);
+  const finish = (then: () => void): void => {
+    if (!waiting) return;
+    waiting = false;
+    clearTimeout(timer);
+    callbacks?.delete(abort);
+    then();
+  };
+  const go = (): void => finish(send);
+  const abort = (): void => finish(() => command.reject(reasonOf(signal!)));
+  const timer = setTimeout(go, redis.options.connectTimeout ?? IOREDIS_CONNECT_TIMEOUT_MS);
+  callbacks?.add(abort);
+  void settled(redis).then(go);
 }
 
 /**
@@ -99,11 +133,8 @@ export function waitForConnectingMasters(cluster: Cluster): void {
     const redis = stream === undefined && node === undefined && this.status === 'ready' ? connectingMaster(this, command) : undefined;
     if (redis === undefined) return send.call(this, command, stream, node);
     const abortable = currentAbortable();
-    if (abortable?.aborted) {
-      command.reject(abortable.reason instanceof Error ? abortable.reason : new Error('aborted before the command was sent'));
-      return command.promise;
-    }
-    sendWhenSettled(redis, abortable && toAbortSignal(abortable), () => void send.call(this, command, stream, node), command);
+    if (abortable?.aborted) command.reject(reasonOf(abortable));
+    else sendWhenSettled(redis, abortable, () => void send.call(this, command, stream, node), command);
     return command.promise;
   };
 }
