@@ -35,6 +35,8 @@ export class ClientLifecycle<T> {
    * no verdict, it opens no new client — and its waiters get `CONNECTION_UNAVAILABLE`.
    */
   #closing = new AbortController();
+  /** `close()` calls under way: `obtain` refuses meanwhile (a client connected then would outlive the close, unclosed). */
+  #closesUnderWay = 0;
   /** Set once a budget reading reached warnRatio: reconnects then wait a random while. */
   #nearLimit = false;
   readonly #closer: Closer<T>;
@@ -192,9 +194,13 @@ export class ClientLifecycle<T> {
     return entry.client;
   }
 
-  /** A connected, checked client, waiting at most until `signal` aborts. */
+  /**
+   * A connected, checked client, waiting at most until `signal` aborts.
+   * @throws ConnectionUnavailableError (`closedBy: 'connections'`) while `close()` is under way: nothing is connected, nothing sent.
+   */
   async obtain(signal: AbortSignal | undefined): Promise<Lease<T>> {
     if (signal?.aborted) throw signal.reason;
+    if (this.#closesUnderWay > 0) throw new ConnectionUnavailableError(this.settings.name, undefined, 'connections');
     const checking = this.#revalidation.joinable;
     if (checking) return checking.wait(signal);
     const entry = this.current;
@@ -223,21 +229,27 @@ export class ClientLifecycle<T> {
    * Closes the client and forgets it; the next use creates a new one. A thaw check or a connect
    * under way is stopped first (its waiters get `CONNECTION_UNAVAILABLE` with `closedBy:
    * 'connections'`; a ping cut off so is no failed check) and waited for, so it leaves no new
-   * client open and hands none out.
+   * client open and hands none out. A caller that asks for a client until close() resolves gets
+   * the same error instead of connecting one that nothing would close.
    */
   async close(): Promise<void> {
-    const checking = this.#revalidation.underWay;
-    this.#closing.abort(new ConnectionUnavailableError(this.settings.name, undefined, 'connections'));
-    this.#closing = new AbortController();
-    if (checking) await checking.promise.catch(() => undefined);
-    const pending = this.#connecting;
-    if (pending) await pending.promise.then((entry) => this.discard(entry), () => undefined);
-    if (this.current) this.discard(this.current);
-    this.lastUsedAt = undefined;
-    this.#hadClient = false;
-    this.#suspicion.clear();
-    this.#release();
-    await this.#closer.settled();
+    this.#closesUnderWay++;
+    try {
+      const checking = this.#revalidation.underWay;
+      this.#closing.abort(new ConnectionUnavailableError(this.settings.name, undefined, 'connections'));
+      this.#closing = new AbortController();
+      if (checking) await checking.promise.catch(() => undefined);
+      const pending = this.#connecting;
+      if (pending) await pending.promise.then((entry) => this.discard(entry), () => undefined);
+      if (this.current) this.discard(this.current);
+      this.lastUsedAt = undefined;
+      this.#hadClient = false;
+      this.#suspicion.clear();
+      this.#release();
+      await this.#closer.settled();
+    } finally {
+      this.#closesUnderWay--;
+    }
   }
 
   /** Lets the registry go of the handle once it has no client and no connect under way. */

@@ -231,7 +231,12 @@ export interface ClientHandle<T> {
   peek(): T | undefined;
   /** Marks the client as used now (resets the idle clock). */
   touch(): void;
-  /** Closes the client and forgets it; the next `get` creates a new one. Bounded by `closeTimeoutMs`. */
+  /**
+   * Closes the client and forgets it; the next `get` creates a new one. Bounded by `closeTimeoutMs`.
+   * Until it resolves, a use of the handle (`get`, `acquire`, `run`, a ctx command) that needs a
+   * connect or a check is refused with `ConnectionUnavailableError` (`closedBy: 'connections'`,
+   * nothing sent) instead of connecting a client the close would leave open.
+   */
   close(): Promise<void>;
   /** A snapshot of the counters. */
   readonly stats: ClientStats;

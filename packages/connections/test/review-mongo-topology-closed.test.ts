@@ -10,8 +10,10 @@
  *   `ctx.mongo.client.close()`): 503 `CONNECTION_UNAVAILABLE`, retryable, "closed by the
  *   function", without the driver's wording; the next invocation gets a rebuilt client;
  * - a single insert through the handle (`run(…, { single: true })`: repeated only on an error
- *   that proves it unsent), closed by this package (`closeAll`, as on SIGTERM): repeated once on
- *   a rebuilt client, and stored once.
+ *   that proves it unsent), closed by this package (`closeAll`, as on SIGTERM): its repeat comes
+ *   while the close is under way, so it is refused — 503 `CONNECTION_UNAVAILABLE`, closed by this
+ *   package, nothing stored — and no client is left open. (Before, the repeat connected a
+ *   rebuilt client during the close, which nothing closed: still open after `closeAll()`.)
  *
  * Each case records the driver's own error for the operation, so the test proves the error met
  * was this one, not another closed-client error (`MongoExpiredSessionError`, `MongoNotConnectedError`:
@@ -103,7 +105,7 @@ describe('MongoTopologyClosedError: the client closed while an operation waits f
     }
   });
 
-  it('a single insert through the handle (`run(…, { single: true })`); closeAll() closes the client (as on SIGTERM): unsent, so it is repeated once on a rebuilt client and stored once', async () => {
+  it('a single insert through the handle (`run(…, { single: true })`); closeAll() closes the client (as on SIGTERM): unsent, and its repeat during the close is refused — CONNECTION_UNAVAILABLE, nothing stored, no client left', async () => {
     let proxy: FaultProxy = await startProxy(ferretPort);
     const port = proxy.port;
     try {
@@ -140,13 +142,16 @@ describe('MongoTopologyClosedError: the client closed while an operation waits f
       proxy = await startProxy(ferretPort, port);
       await closing;
       const answer = await inserting;
-      expect(answer).toMatchObject({ status: 200, body: { inserted: id } });
-      expect(await Promise.all(attempts)).toEqual([undefined, 'MongoTopologyClosedError', undefined]);
+      // Not CONNECTION_LOST: the error proved the insert unsent (a lost reply would be CONNECTION_LOST).
+      expect(answer).toMatchObject({ status: 503, body: { code: 'CONNECTION_UNAVAILABLE', detail: expect.stringMatching(/closed by @steadyfn\/connections .*before this operation was sent/) } });
+      // No third attempt: the repeat was refused before it connected anything.
+      expect(await Promise.all(attempts)).toEqual([undefined, 'MongoTopologyClosedError']);
       expect(await probe).toBe('MongoTopologyClosedError');
-      // A write is repeated only on an error that proves it unsent (a lost reply would be CONNECTION_LOST).
       expect(handle.stats.retries).toBe(retries + 1);
+      // Nothing of the handle's is open once closeAll() resolved; the next use connects anew.
+      expect(handle.peek()).toBeUndefined();
+      expect(await handle.read(({ db: d }) => d.collection<{ _id: string }>('docs').countDocuments({ _id: id }))).toBe(0);
       expect(handle.peek()!.client).not.toBe(client);
-      expect(await handle.read(({ db: d }) => d.collection<{ _id: string }>('docs').countDocuments({ _id: id }))).toBe(1);
     } finally {
       await proxy.close();
     }

@@ -109,7 +109,9 @@ const NOT_SENDABLE = /^Cluster isn't ready|^Cluster is ended\./;
  * command whose error came as the count ran out) nor any other reply. The usual case: a command
  * routed to a node connection still connecting is rejected "Connection is closed." before it is
  * written, and retried every `retryDelayOnFailover` (100 ms) until the count runs out — a
- * handshake slower than about 1.6 s (test/review-cluster-slow-handshake.test.ts).
+ * handshake slower than about 1.6 s. `redisCluster()` first holds such a command until the node
+ * connection is ready (cluster-connecting.ts), so that now happens only past the node's
+ * `connectTimeout`, or on a retry routed to a connecting node (test/review-cluster-slow-handshake.test.ts).
  */
 const REDIRECTIONS_UNSENT = /^Too many Cluster redirections\. Last error: (?:\w*Error: )?(?:Connection is closed\.$|(?:MOVED|ASK) |TRYAGAIN|CLUSTERDOWN|Cluster isn't ready|Cluster is ended\.)/;
 

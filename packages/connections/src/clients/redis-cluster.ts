@@ -15,6 +15,7 @@ import { closeRedis, connectRedis, loadIoredis } from './redis.js';
 import { useDriver } from './load.js';
 import { connectCluster } from './cluster-connect.js';
 import { clusterNotReadyUnsent, failLostReplies } from './cluster-replies.js';
+import { waitForConnectingMasters } from './cluster-connecting.js';
 import { wasNotSent } from '../errors.js';
 import { clusterBlockedForMs, clusterStuckAtCutOff, noteBlockingWrites, pingedNodes } from './redis-queue.js';
 
@@ -99,7 +100,10 @@ const CLUSTER_KEYS = keysOf<RedisClusterClientOptions>({ ...HANDLE_KEYS, nodes: 
  * Commands not yet written when their node connection failed are still retried by ioredis; one
  * that then meets "Cluster isn't ready" (or "Cluster is ended.": the function quit the Cluster
  * meanwhile) was never sent, so the handle repeats even a write once (after rebuilding the
- * client: `CONNECTION_UNAVAILABLE` when the Cluster is still unreachable).
+ * client: `CONNECTION_UNAVAILABLE` when the Cluster is still unreachable). A command for a master
+ * whose node connection is still connecting waits for that connection to be ready (bounded by
+ * `ctx.signal` and the node's `connectTimeout`) instead of spending its 16 redirections on
+ * refusals 100 ms apart (clients/cluster-connecting.ts).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
  *   `nodes` is not given and `REDIS_CLUSTER_NODES` is empty or malformed, or a startup node is a standalone Redis
@@ -139,6 +143,8 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
         const cluster = new Cluster(nodes, settings);
         // A command written on a node connection that then closed is rejected, not resent by ioredis' failover retry.
         failLostReplies(cluster);
+        // A command for a master whose connection is still connecting waits for it instead of spending its redirections.
+        waitForConnectingMasters(cluster);
         // When each node connection wrote its blocking commands: how long a thaw check's ping may wait behind them.
         cluster.on('+node', noteBlockingWrites);
         // Not cluster.connect(): it stays pending when a master is down (see connectCluster).
