@@ -200,7 +200,7 @@ export function checkNothingLeft(state: InvocationState): void {
   if (state.events.length > 0) {
     const aggregates = [...new Set(state.events.map((e) => aggregateKey(e.aggregateType, e.aggregateId)))];
     throw new EventInvalidError(
-      `outbox: ${state.events.length} event(s) were added but no ctx.outbox.updateOne wrote them: no update of the invocation wrote their document (${aggregates.join(', ')}); embedded mode writes events with an update of their document — add them before it`,
+      `outbox: ${state.events.length} event(s) were added but no ctx.outbox.updateOne wrote them (no update of the invocation wrote their document: ${aggregates.join(', ')}); embedded mode writes events with an update of their document — add them before it`,
       { issues: [{ field: 'events', message: 'added for a document no update wrote' }] },
     );
   }
