@@ -12,7 +12,8 @@
  *            `withTransaction` (which may run it again), with the events and the idempotency
  *            completion in the same transaction
  *   after    Redis: the one script (state, events, request marker, idempotency completion);
- *            embedded: the answer kept beside the applied request keys; then the flush
+ *            embedded: the events added after their document's update written by one more,
+ *            the answer kept beside the applied request keys; then the flush
  *   finally  the invocation's `outbox` metrics record
  */
 import type { Context, Plugin } from '@steadyfn/handler';
@@ -24,7 +25,8 @@ import { EventInvalidError, UnsupportedServerError } from './errors.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
 import { checkOutboxOptions, checkRelayLease, relayLeaseJudge, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { partitionOf } from './capture/redis.js';
-import { checkNothingLeft, checkUpdateArguments, embeddedRead, embeddedRecordAnswers, embeddedUpdate, writeFailure, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
+import { checkNothingLeft, checkUpdateArguments, embeddedRead, embeddedRecordAnswers, embeddedUpdate, withStagedEvents, writeFailure, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
+import { embeddedWriteLeftovers } from './modes/embedded-leftovers.js';
 import { redisCommit, type RedisOutboxContext } from './modes/redis-mode.js';
 import { inboxOf } from './modes/request-key.js';
 import { transactionAround, type TransactionOutboxContext } from './modes/transaction-mode.js';
@@ -137,6 +139,14 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     await options.watchdog.arm({ outbox: name, keys }, { signal: state.ctx.signal });
   };
 
+  /** Before each embedded write: a failed server probe fails it (nothing is written un-judged); the watchdog is armed for its events. */
+  const beforeEmbeddedWrite = async (state: InvocationState): Promise<void> => {
+    await judgeLease().catch((error: unknown) => {
+      throw writeFailure(error);
+    });
+    if (state.events.length > 0) await armWatchdog(state);
+  };
+
   /**
    * A call after the write ran would stage what nothing writes any more (Redis, transaction
    * mode) or write after the invocation ended (embedded): a promise the function did not await.
@@ -175,13 +185,12 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     } else if (store.mode === 'mongo-embedded') {
       base.updateOne = async (filter, update, updateOptions) => {
         open(state, 'updateOne');
-        checkUpdateArguments(filter, update, updateOptions ?? {});
-        // A failed server probe fails the write (nothing is written un-judged).
-        await judgeLease().catch((error: unknown) => {
-          throw writeFailure(error);
+        // An update that writes nothing (matched: false, or it throws) takes back the events it was given.
+        return withStagedEvents(state, store.aggregateType, filter, async (given) => {
+          checkUpdateArguments(filter, update, updateOptions ?? {});
+          await beforeEmbeddedWrite(state);
+          return embeddedUpdate(store, state, given, filter, update, updateOptions);
         });
-        if (state.events.length > 0) await armWatchdog(state);
-        return embeddedUpdate(store, state, filter, update, updateOptions);
       };
       base.read = (id) => embeddedRead(store, id);
     } else {
@@ -236,6 +245,8 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         if (state.events.length > 0) await armWatchdog(state);
         await redisCommit(store, state, result);
       } else if (store.mode === 'mongo-embedded') {
+        // Events added after the update that wrote their document: one more update writes them.
+        await embeddedWriteLeftovers(store, state, () => beforeEmbeddedWrite(state));
         checkNothingLeft(state);
         await embeddedRecordAnswers(store, state, result);
       }

@@ -12,7 +12,7 @@
 import { isRecord, keysOf } from '@steadyfn/handler/internal';
 import { heldIdempotencyKey, pendingCompletion, RequestAlreadyAppliedError } from '@steadyfn/idempotency';
 import { embeddedWrite, recordAnswer, type EmbeddedResult } from '../capture/mongo-embedded.js';
-import { aggregateKey, type EventDeclarations } from '../envelope.js';
+import { aggregateKey, type EventDeclarations, type PendingEvent } from '../envelope.js';
 import { EventInvalidError, OutboxUnavailableError } from '../errors.js';
 import { defaultRequestKey } from './request-key.js';
 import type { InvocationState } from '../invocation.js';
@@ -26,8 +26,10 @@ export interface EmbeddedUpdateOptions {
   /**
    * The key that makes this update exactly-once: when the document already applied it,
    * nothing is written and `duplicate` is true. Default: the inbox's key when consuming an
-   * outbox event, else the invocation's delivery id (queue, event, schedule), else the
-   * HTTP `Idempotency-Key` header; none for a plain HTTP request without one.
+   * outbox event, else the record key of the `idempotency()` plugin holding the request, else
+   * the invocation's delivery id (queue, event, schedule), else the HTTP `Idempotency-Key`
+   * header; none (`null`, or a plain HTTP request without any of these). The k-th update of
+   * one document in an invocation uses `<key>#k`.
    */
   requestKey?: string | null;
 }
@@ -37,6 +39,11 @@ export interface EmbeddedOutboxContext<D extends EventDeclarations> extends Outb
   /**
    * Applies `update` to the one document `filter` names by `_id`, with the events added so
    * far, in one update. `matched: false` when the filter no longer matches (nothing written).
+   * An update that matches nothing or throws takes back the events it was given (as a lost
+   * `ctx.transition` does): no later update writes them, and the function may answer from
+   * `matched: false`. Add an event before the update that writes it; one added after the
+   * update that wrote its document is written when the function returns, by one more update
+   * of that document under its own request key (`<key>#k`).
    *
    * @throws OutboxFullError when the document's pending events would pass a cap.
    * @throws WriteConflictError when concurrent writers kept moving the document (retryable).
@@ -102,14 +109,45 @@ export function checkUpdateArguments(filter: unknown, update: unknown, options: 
 }
 
 /**
- * Runs one embedded update for the invocation.
+ * Runs one `updateOne` of the function with the events staged when it was called (a snapshot:
+ * what is added while it runs waits for a later update) and takes them out of the staged list
+ * however it ends: written, or written already by an earlier attempt, when it matched; taken
+ * back when it matched nothing or threw — else a later update of the aggregate would write
+ * events of a change that never happened, and the invocation's end would refuse them as never
+ * written. Only the document's own events are taken out: another aggregate's (which the write
+ * refuses) still wait for their own update.
+ */
+export async function withStagedEvents<T>(state: InvocationState, aggregateType: string, filter: unknown, run: (given: PendingEvent[]) => Promise<T>): Promise<T> {
+  const given = [...state.events];
+  try {
+    return await run(given);
+  } finally {
+    const id = isRecord(filter) ? String(filter._id) : undefined;
+    for (const event of given) {
+      if (event.aggregateType !== aggregateType || event.aggregateId !== id) continue;
+      // In place: `ctx.outbox.staged` is this list.
+      const at = state.events.indexOf(event);
+      if (at >= 0) state.events.splice(at, 1);
+    }
+  }
+}
+
+/**
+ * Runs one embedded update for the invocation, with `events` (what {@link withStagedEvents}
+ * gave it; it also takes them out of the staged list).
  *
  * @throws RequestAlreadyAppliedError when an earlier attempt of the idempotency plugin's request applied this update and recorded its answer.
  */
-export async function embeddedUpdate(store: MongoEmbeddedOutboxStore, state: InvocationState, filter: Record<string, unknown>, update: Record<string, unknown>, options: EmbeddedUpdateOptions = {}): Promise<EmbeddedResult> {
+export async function embeddedUpdate(
+  store: MongoEmbeddedOutboxStore,
+  state: InvocationState,
+  events: ReadonlyArray<PendingEvent>,
+  filter: Record<string, unknown>,
+  update: Record<string, unknown>,
+  options: EmbeddedUpdateOptions = {},
+): Promise<EmbeddedResult> {
   const id = String(filter._id);
   const requestKey = requestKeyFor(state, id, options.requestKey);
-  const events = state.events;
   const result = await embeddedWrite(await store.collection(), store.aggregateType, { filter, update, upsert: options.upsert, requestKey }, events, store.limits, await store.serialisation(), state.ctx.signal, await store.registry()).catch(
     (error: unknown) => {
       throw writeFailure(error);
@@ -121,8 +159,6 @@ export async function embeddedUpdate(store: MongoEmbeddedOutboxStore, state: Inv
     state.applied.set(id, keys);
   }
   if (result.matched) {
-    // Written, or already written by an earlier attempt: either way these events are recorded.
-    state.events = [];
     state.metrics.recorded += result.events.length;
     const aggregate = aggregateKey(store.aggregateType, String(filter._id));
     if (!state.written.some((r) => r.aggregate === aggregate)) state.written.push({ where: (await store.collection()).collectionName, aggregate, since: Date.now() });
@@ -139,7 +175,8 @@ export async function embeddedUpdate(store: MongoEmbeddedOutboxStore, state: Inv
  * updates write nothing twice.
  */
 export async function embeddedRecordAnswers(store: MongoEmbeddedOutboxStore, state: InvocationState, result: unknown): Promise<void> {
-  if (state.applied.size === 0) return;
+  // An earlier attempt's answer is replayed (`state.replay`): this attempt's is not kept over it.
+  if (state.applied.size === 0 || state.replay) return;
   const completion = pendingCompletion(state.ctx, result);
   if (!completion || Buffer.byteLength(completion.answer, 'utf8') > store.limits.maxAnswerBytes) return;
   const collection = await store.collection();
@@ -155,10 +192,17 @@ export async function embeddedRecordAnswers(store: MongoEmbeddedOutboxStore, sta
   );
 }
 
-/** Events added but never written by an `updateOne` are a bug in the function: fail loudly. */
+/**
+ * Events added for a document no update of the invocation wrote are a bug in the function: fail
+ * loudly (those of a document it did update were written by `embeddedWriteLeftovers`).
+ */
 export function checkNothingLeft(state: InvocationState): void {
   if (state.events.length > 0) {
-    throw new EventInvalidError(`outbox: ${state.events.length} event(s) were added but no ctx.outbox.updateOne wrote them (embedded mode writes events with the document update)`);
+    const aggregates = [...new Set(state.events.map((e) => aggregateKey(e.aggregateType, e.aggregateId)))];
+    throw new EventInvalidError(
+      `outbox: ${state.events.length} event(s) were added but no ctx.outbox.updateOne wrote them (no update of the invocation wrote their document: ${aggregates.join(', ')}); embedded mode writes events with an update of their document — add them before it`,
+      { issues: [{ field: 'events', message: 'added for a document no update wrote' }] },
+    );
   }
 }
 
