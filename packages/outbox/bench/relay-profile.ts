@@ -132,7 +132,7 @@ for (let round = 0; round < REPEAT; round++) {
     const stats = STATS ? await serverStats() : undefined;
     const redisCpu = REDIS_PID ? `, redis-server CPU ${((redisCpuUs() - redis0) / sent).toFixed(1)} µs/event` : '';
     const server = (stats ? `, Redis server time in scripts ${(stats.usec / sent).toFixed(2)} µs/event, commands run by them ${(stats.commands / sent).toFixed(2)} per event` : '') + redisCpu;
-    console.log(`relay: ${sent}/${COUNT} sent, ${((sent / ms) * 1000).toFixed(0)} events/s, client CPU ${((cpu.user + cpu.system) / sent).toFixed(1)} µs/event, Redis calls per 100 events ${per100(r.calls.n, sent)}, SQS calls per 100 events ${Object.entries(meter.calls()).map(([k, v]) => `${k.replace(/Command$/, '')} ${per100(v, sent)}`).join(' + ')}, in flight ${meter.meanInFlight().toFixed(2)}${server}`);
+    console.log(`relay: ${sent}/${COUNT} sent, ${((sent / ms) * 1000).toFixed(0)} events/s, client CPU ${((cpu.user + cpu.system) / sent).toFixed(1)} µs/event (system ${(cpu.system / sent).toFixed(1)}), Redis calls per 100 events ${per100(r.calls.n, sent)}, SQS calls per 100 events ${Object.entries(meter.calls()).map(([k, v]) => `${k.replace(/Command$/, '')} ${per100(v, sent)}`).join(' + ')}, in flight ${meter.meanInFlight().toFixed(2)}${server}`);
     await dropPrefix(redis, prefix);
     await deleteQueue(client, queueUrl);
   }
@@ -144,7 +144,7 @@ for (let round = 0; round < REPEAT; round++) {
     const cpu0 = process.cpuUsage();
     const out = await profiled(`raw-${round}`, () => rawLoop(meter.client, queueUrl, batches));
     const cpu = process.cpuUsage(cpu0);
-    console.log(`raw:   ${out.delivered}/${COUNT} sent, ${((out.delivered / out.ms) * 1000).toFixed(0)} events/s, client CPU ${((cpu.user + cpu.system) / out.delivered).toFixed(1)} µs/event, SQS calls per 100 events ${Object.entries(meter.calls()).map(([k, v]) => `${k.replace(/Command$/, '')} ${per100(v, out.delivered)}`).join(' + ')}, in flight ${meter.meanInFlight().toFixed(2)}`);
+    console.log(`raw:   ${out.delivered}/${COUNT} sent, ${((out.delivered / out.ms) * 1000).toFixed(0)} events/s, client CPU ${((cpu.user + cpu.system) / out.delivered).toFixed(1)} µs/event (system ${(cpu.system / out.delivered).toFixed(1)}), SQS calls per 100 events ${Object.entries(meter.calls()).map(([k, v]) => `${k.replace(/Command$/, '')} ${per100(v, out.delivered)}`).join(' + ')}, in flight ${meter.meanInFlight().toFixed(2)}`);
     await deleteQueue(client, queueUrl);
   }
 }

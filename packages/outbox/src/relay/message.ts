@@ -31,12 +31,14 @@ export const ATTRIBUTES = {
 
 /** The message for one stored event. */
 export function toMessage(event: StoredEvent): OutboundMessage {
+  // Literal names (the values of ATTRIBUTES), not computed keys: every message's object then
+  // has one shape from the start, with no keyed stores to build it.
   const attributes: Record<string, string> = {
-    [ATTRIBUTES.eventId]: event.id,
-    [ATTRIBUTES.type]: event.type,
-    [ATTRIBUTES.aggregate]: event.aggregate,
-    [ATTRIBUTES.seq]: String(event.seq),
-    [ATTRIBUTES.attempt]: String(event.started),
+    'steadyfn.eventId': event.id,
+    'steadyfn.type': event.type,
+    'steadyfn.aggregate': event.aggregate,
+    'steadyfn.seq': String(event.seq),
+    'steadyfn.attempt': String(event.started),
   };
   if (event.traceparent !== undefined) {
     // Only a valid traceparent is carried (traceAttributes checks it); none: nothing to build.

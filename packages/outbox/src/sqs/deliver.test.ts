@@ -42,6 +42,25 @@ describe.each(sqsServers({ elasticmq: true }))('retries through a fault proxy in
     expect(bodies).toEqual(messages(6).map((m) => m.body).sort());
   });
 
+  it('sends a retried message as the entry built for its first call (built once, not per try)', async () => {
+    const { queueUrl, client } = await setup((call) => (call === 1 ? { failEntries: ['m1'], code: 'InternalError' } : call === 2 ? { status: 500, type: 'InternalError' } : undefined));
+    // The calls' entries as the sender handed them to the client (the client still sends them to the server).
+    const calls: Array<ReadonlyArray<object>> = [];
+    const send = client.send.bind(client);
+    const recording = Object.create(client) as typeof client;
+    recording.send = ((command: { input: { Entries?: object[] } }, ...rest: unknown[]) => {
+      if (command.input.Entries) calls.push([...command.input.Entries]);
+      return (send as (...a: unknown[]) => unknown)(command, ...rest);
+    }) as typeof client.send;
+    const report = await sqsSender({ client: recording, queueUrl, retry: fast }).send(messages(3));
+    expect(report.sent.map((s) => s.id).sort()).toEqual(['m-0', 'm-1', 'm-2']);
+    // Call 1: all three, m1 failed; call 2 (a 5xx) and call 3 carry m1 again: the same object each time.
+    expect(calls.map((c) => c.length)).toEqual([3, 1, 1]);
+    expect(calls[1]![0]).toBe(calls[0]![1]);
+    expect(calls[2]![0]).toBe(calls[0]![1]);
+    expect(calls[2]![0]).toMatchObject({ Id: 'm1', MessageBody: 'body-1' });
+  });
+
   it('retries a throttled or 5xx call as a whole', async () => {
     const { queueUrl, client } = await setup((call) => (call === 1 ? { status: 400, type: 'ThrottlingException' } : call === 2 ? { status: 500, type: 'InternalError' } : undefined));
     const report = await sqsSender({ client, queueUrl, retry: fast }).send(messages(3));

@@ -57,7 +57,11 @@ class PendingEntries extends Error {
   }
 }
 
-const sum = (entries: ReadonlyArray<Prepared>): number => entries.reduce((n, e) => n + e.bytes, 0);
+const sum = (entries: ReadonlyArray<Prepared>): number => {
+  let n = 0;
+  for (const e of entries) n += e.bytes;
+  return n;
+};
 
 function toWire(e: Prepared): SendMessageBatchRequestEntry {
   const entry: SendMessageBatchRequestEntry = { Id: `m${e.index}`, MessageBody: e.body };
@@ -76,12 +80,16 @@ function toWire(e: Prepared): SendMessageBatchRequestEntry {
  * reported `OUTBOX_SQS_ABORTED`.
  */
 export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepared>>, ctx: DeliveryContext, report: SendReport, blocked: Blocked, counters: { entries: number; bytes: number; limitBytes: number }): Promise<void> {
+  // Built once per message, when first sent (after the claim check set its final body), and
+  // reused by every later call that carries it: a split's halves, a retry.
   const wire = (e: Prepared): SendMessageBatchRequestEntry => {
+    if (e.wire !== undefined) return e.wire;
     const entry = toWire(e);
     if (ctx.fifo) {
       entry.MessageGroupId = e.group!;
       entry.MessageDeduplicationId = e.id;
     }
+    e.wire = entry;
     return entry;
   };
   // Every message ends up exactly once in `sent` or `failed`.
@@ -116,14 +124,16 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
     const live: Prepared[] = [];
     for (const e of entries) (isBlocked(e) ? blockedFailure(e) : live.push(e));
     if (live.length === 0) return [];
-    if (live.length > 1 && sum(live) > ctx.batchBytes.value) return halves(live);
+    const bytes = sum(live);
+    if (live.length > 1 && bytes > ctx.batchBytes.value) return halves(live);
     report.batches++;
     counters.entries += live.length;
-    counters.bytes += sum(live);
+    counters.bytes += bytes;
     counters.limitBytes += ctx.batchBytes.value;
+    const wired = live.map(wire);
     let answer;
     try {
-      answer = await ctx.client.send(new SendMessageBatchCommand({ QueueUrl: ctx.queueUrl, Entries: live.map(wire) }), ctx.signal === undefined ? undefined : { abortSignal: ctx.signal });
+      answer = await ctx.client.send(new SendMessageBatchCommand({ QueueUrl: ctx.queueUrl, Entries: wired }), ctx.signal === undefined ? undefined : { abortSignal: ctx.signal });
     } catch (error) {
       if (ctx.signal?.aborted) throw error;
       const verdict = classifyCallError(error);
@@ -141,10 +151,11 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
         return [];
       }
       report.splits++;
-      if (verdict.kind === 'split') ctx.batchBytes.value = Math.max(1, Math.min(ctx.batchBytes.value, Math.floor(sum(live) / 2)));
+      if (verdict.kind === 'split') ctx.batchBytes.value = Math.max(1, Math.min(ctx.batchBytes.value, Math.floor(bytes / 2)));
       return halves(live);
     }
-    const byId = new Map(live.map((e) => [`m${e.index}`, e]));
+    const byId = new Map<string, Prepared>();
+    for (let i = 0; i < live.length; i++) byId.set(wired[i]!.Id!, live[i]!);
     for (const ok of answer.Successful ?? []) {
       const e = byId.get(ok.Id!);
       if (e === undefined) continue;
@@ -232,7 +243,9 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
   const runs = batches.map((batch) => {
     const before = new Set<Promise<void>>();
     for (const e of batch) if (e.group !== undefined && lastOfGroup.has(e.group)) before.add(lastOfGroup.get(e.group)!);
-    const run = Promise.all(before).then(() => limit(() => (ctx.signal?.aborted ? abortAll(batch) : deliverOne(batch))));
+    const start = (): Promise<void> => limit(() => (ctx.signal?.aborted ? abortAll(batch) : deliverOne(batch)));
+    // A batch with no earlier batch of its groups (every batch, on a standard queue without group keys) starts at once.
+    const run = before.size === 0 ? start() : Promise.all(before).then(start);
     for (const e of batch) if (e.group !== undefined) lastOfGroup.set(e.group, run);
     return run;
   });

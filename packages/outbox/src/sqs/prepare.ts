@@ -3,12 +3,13 @@
  * anything is sent: SQS would refuse it anyway, and refusing it here costs no call and names
  * the field.
  */
+import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, type ClaimCheckPointer } from './claim-check.js';
 import { codePointLabel, findInvalidCharacter } from './chars.js';
 import { SendFailureCode } from './errors.js';
 import { attributeNameProblem, isSqsToken, messageGroupId } from './ids.js';
 import { MAX_DEDUPLICATION_ID_LENGTH, MAX_DELAY_MS, MAX_MESSAGE_ATTRIBUTES } from './limits.js';
-import { messageBytes } from './size.js';
+import { messageBytes, stringAttributeBytes } from './size.js';
 import type { FailedEntry, OutboundMessage } from './types.js';
 
 /** A message ready to be packed (or, with `claimBody`, to be stored in S3 first). */
@@ -25,6 +26,8 @@ export interface Prepared {
   /** Set when the body must go to S3 first; `body` is then replaced by the pointer. */
   claimBody?: string;
   claimCheck?: ClaimCheckPointer;
+  /** The batch entry, built when the message is first sent and reused by a split's or a retry's call (deliver.ts). */
+  wire?: SendMessageBatchRequestEntry;
 }
 
 export interface PrepareContext {
@@ -66,6 +69,9 @@ export function prepareMessage(message: OutboundMessage, index: number, ctx: Pre
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     return fail(id, SendFailureCode.invalidMessage, 'attributes must be an object of attribute name → non-empty string');
   }
+  // The attributes' bytes are counted as they are checked: one walk over them, not a second in messageBytes.
+  let attributeBytes = 0;
+  let count = 0;
   for (const name of Object.keys(given)) {
     const value = (given as Record<string, unknown>)[name];
     const problem = attributeNameProblem(name);
@@ -75,13 +81,17 @@ export function prepareMessage(message: OutboundMessage, index: number, ctx: Pre
     const bad = findInvalidCharacter(value);
     if (bad !== undefined) return fail(id, SendFailureCode.invalidCharacters, `attribute "${name}" holds ${codePointLabel(bad.codePoint)} at index ${bad.index}, which SQS refuses`);
     attributes[name] = value;
+    // Assigning `__proto__` on a plain object sets no own property: it is not sent, so not counted (as before).
+    if (name === '__proto__') continue;
+    attributeBytes += stringAttributeBytes(name, value);
+    count++;
   }
   // One slot stays free for the sender's own marker (claim check or base64).
-  if (Object.keys(attributes).length > MAX_MESSAGE_ATTRIBUTES - 1) {
+  if (count > MAX_MESSAGE_ATTRIBUTES - 1) {
     return fail(id, SendFailureCode.invalidMessage, `at most ${MAX_MESSAGE_ATTRIBUTES - 1} attributes (SQS allows ${MAX_MESSAGE_ATTRIBUTES}; the sender keeps one for its marker)`);
   }
 
-  const prepared: Prepared = { index, id, group, body, attributes, bytes: messageBytes(body, attributes), delaySeconds };
+  const prepared: Prepared = { index, id, group, body, attributes, bytes: Buffer.byteLength(body, 'utf8') + attributeBytes, delaySeconds };
   const bad = findInvalidCharacter(body);
   if (bad?.loneSurrogate) {
     return fail(id, SendFailureCode.invalidCharacters, `body holds a lone surrogate ${codePointLabel(bad.codePoint)} at index ${bad.index}: not valid Unicode, cannot be sent or encoded`);

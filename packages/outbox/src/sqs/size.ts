@@ -20,9 +20,17 @@ export function attributeBytes(name: string, value: string, dataType = 'String')
 export function messageBytes(body: string, attributes?: Readonly<Record<string, string>>): number {
   let bytes = Buffer.byteLength(body, 'utf8');
   if (attributes !== undefined) {
-    for (const name of Object.keys(attributes)) bytes += nameAndTypeBytes(name) + Buffer.byteLength(attributes[name]!, 'utf8');
+    for (const name of Object.keys(attributes)) bytes += stringAttributeBytes(name, attributes[name]!);
   }
   return bytes;
+}
+
+/**
+ * What one string attribute adds to a message's size (`messageBytes`): name + `String` + value,
+ * in UTF-8 bytes; the name's part is counted once per name and kept.
+ */
+export function stringAttributeBytes(name: string, value: string): number {
+  return nameAndTypeBytes(name) + Buffer.byteLength(value, 'utf8');
 }
 
 /** `String` in UTF-8. */

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { findInvalidCharacter } from './chars.js';
 import { isSqsToken, messageGroupId } from './ids.js';
 import { packBatches } from './pack.js';
+import { prepareMessage, type Prepared } from './prepare.js';
 import { messageBytes } from './size.js';
 
 /** Reference: UTF-8 length by code point ranges. */
@@ -41,6 +42,24 @@ describe('size accounting', () => {
       fc.property(wellFormed, fc.dictionary(fc.string({ unit: fc.constantFrom('a', 'Z', '0', '_', '.', '-'), minLength: 1, maxLength: 10 }), wellFormed, { maxKeys: 10 }), (body, attributes) => {
         const expected = utf8Length(body) + Object.entries(attributes).reduce((n, [k, v]) => n + utf8Length(k) + 6 + utf8Length(v), 0);
         expect(messageBytes(body, attributes)).toBe(expected);
+      }),
+    );
+  });
+
+  // prepareMessage counts the attributes as it checks them (one walk), not through messageBytes.
+  it('prepareMessage counts a message as the reference does (valid names, values with characters SQS takes)', () => {
+    const name = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,8}[A-Za-z0-9_-]$/), fc.constant('__proto__')).filter((n) => !n.includes('..') && !/^(aws|amazon)\./i.test(n) && n !== 'steadyfn.claimCheck' && n !== 'steadyfn.contentEncoding');
+    const value = wellFormed.filter((v) => v !== '' && findInvalidCharacter(v) === undefined);
+    const body = wellFormed.filter((v) => findInvalidCharacter(v) === undefined);
+    fc.assert(
+      fc.property(body, fc.dictionary(name, value, { maxKeys: 9 }), (text, attributes) => {
+        const prepared = prepareMessage({ id: 'm-1', body: text, attributes }, 0, { fifo: false, maxMessageBytes: 1_048_576, claimThresholdBytes: undefined, invalidCharacters: 'reject' });
+        expect('code' in prepared ? prepared : undefined).toBeUndefined();
+        const sent = (prepared as Prepared).attributes;
+        // What is sent is what is counted: a `__proto__` key is not an own property of the copy, so neither.
+        const expected = utf8Length(text) + Object.entries(sent).reduce((n, [k, v]) => n + utf8Length(k) + 6 + utf8Length(v), 0);
+        expect((prepared as Prepared).bytes).toBe(expected);
+        expect((prepared as Prepared).bytes).toBe(messageBytes(text, sent));
       }),
     );
   });
