@@ -23,6 +23,7 @@
 import type { RedisRecord } from '../format/records.js';
 import { decodeBytes } from '../sources/redis-values.js';
 import { nameList, type RestoreNotice } from './notices.js';
+import { helloVersion } from '../sources/redis-server-info.js';
 
 type TypedRecord = Extract<RedisRecord, { c: number }>;
 type Command = Array<string | Buffer | number>;
@@ -163,14 +164,6 @@ export function streamGroupCommands(key: Buffer, record: Pick<TypedRecord, 'g' |
   }
   for (const group of record.gp ?? []) claims(decodeBytes(group.n), group.c, false);
   return out;
-}
-
-/** The `version` field of a `HELLO` reply (RESP2: a flat `[name, value, …]` list; RESP3: a map). */
-function helloVersion(reply: unknown): string | undefined {
-  if (reply instanceof Map) return reply.get('version') === undefined ? undefined : String(reply.get('version'));
-  if (!Array.isArray(reply)) return undefined;
-  for (let i = 0; i + 1 < reply.length; i += 2) if (String(reply[i]) === 'version') return String(reply[i + 1]);
-  return undefined;
 }
 
 type VersionClient = { call(command: string, ...args: string[]): Promise<unknown>; nodes?(role: 'master'): Array<{ call(command: string, ...args: string[]): Promise<unknown> }> };
