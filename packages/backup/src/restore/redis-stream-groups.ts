@@ -193,3 +193,21 @@ export async function targetRedisVersion(client: VersionClient): Promise<RedisVe
     return undefined;
   }
 }
+
+/**
+ * What one restore call into a Redis target read and noted (kept per call: `PreparedRestore.call`):
+ * what the target's Redis version takes of a typed stream's groups, and what the checks found it cannot.
+ */
+export interface RedisRestoreCall {
+  support: StreamGroupSupport;
+  losses: StreamGroupLosses;
+}
+
+/**
+ * A call's state for a target of Redis `version` (undefined: not read, taken as a current
+ * server; `assumed`: because the target refused to say — reported as `TARGET_VERSION_ASSUMED`).
+ */
+export function restoreCall(version: RedisVersion | undefined, assumed = false): RedisRestoreCall {
+  const support = streamGroupSupport(version);
+  return { support, losses: new StreamGroupLosses(support, assumed) };
+}
