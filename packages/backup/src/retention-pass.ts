@@ -58,77 +58,18 @@
  * refused (`FencedError`) instead of moving another run's pass. One that cannot be read
  * (damaged, a newer format) is replaced by a new pass. Dry runs neither read nor write it.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BackupError, FencedError } from './errors.js';
 import { getStored } from './format/stored.js';
-import { deleteObject, headObject, joinKey, listKeys, type S3Location } from './s3/client.js';
+import { deleteObject, headObject, listKeys, type S3Location } from './s3/client.js';
 import { deleteIfUnchanged, putConditional } from './s3/conditional.js';
 import type { S3Capabilities } from './s3/probe.js';
 import type { StreamPruneLeftAlone } from './retention-holds.js';
 import type { DeleteBudget } from './retention-budget.js';
-
-/** A verified backup the summary holds: its id, end time (ms) and the stream its start mark names. */
-export interface PassEntry {
-  id: string;
-  endedAt: number;
-  stream: string | null;
-}
-
-/** What the keep set can be made of (see the module comment). */
-export interface PassSummary {
-  /** The `keepLast` newest verified backups, newest first. */
-  top: PassEntry[];
-  /** The oldest verified backup that ended within `keepMs` of `startedAt`. */
-  oldestRecent: PassEntry | null;
-  /** The newest verified backup that ended before `startedAt - pitrWindowMs` (of `stream`, when given). */
-  pitrBase: PassEntry | null;
-  /**
-   * The oldest verified backup (of `stream`, when given), with `pitrWindowMs`: kept when no
-   * `pitrBase` exists (the window reaches past every backup), as the earliest point the window
-   * can be restored from.
-   */
-  pitrFirst: PassEntry | null;
-}
-
-/** The policy a pass is drawn for. */
-export interface PassPolicy {
-  keepLast: number;
-  keepMs: number;
-  pitrWindowMs: number;
-  job: string | null;
-  stream: string | null;
-}
-
-/** The pass's saved state. */
-export interface PassState {
-  phase: 'read' | 'sweep' | 'uploads';
-  /** `read`, `sweep`: the last backup id handled; `uploads`: the last id whose uploads were handled (`''`: none yet). */
-  after: string;
-  /** The clock of the pass's first run (ms). */
-  startedAt: number;
-  summary: PassSummary;
-  /**
-   * `sweep` with `job`: the oldest start mark on `stream` of the other jobs' backups the sweep
-   * has met (null: none yet); absent until the sweep starts, and in a sweep saved before it
-   * was collected (that sweep does not prune the stream).
-   */
-  held?: { timeline: number; seq: number } | null | undefined;
-  /**
-   * `sweep` with `stream`: what holds back the stream's prune (a snapshot starting, a job
-   * checkpoint or a manifest that cannot be read: retention-holds.ts), collected from the
-   * sweep's start, when `held` also starts from the stream's position and the running
-   * snapshots' start marks. Absent in a sweep saved before it was collected: that sweep does
-   * not prune the stream.
-   */
-  heldBack?: StreamPruneLeftAlone[] | undefined;
-  /**
-   * Without `job`: the job of every backup the pass has read (null: none yet). A backup of
-   * another job refuses the run (retention-jobs.ts). A pass without `job` saved before it was
-   * recorded (`read`, `sweep`) is not continued: a new one starts.
-   */
-  seenJob?: string | null | undefined;
-}
+// The state a pass object holds and what its summary keeps: pure, apart (retention-pass-summary.ts).
+import type { PassPolicy, PassState } from './retention-pass-summary.js';
+// Where the object lives (one key per scope and policy; the earlier releases' keys).
+import { legacyPassKey, MAX_KEY_BYTES, passKey, POLICY_NAME } from './retention-pass-keys.js';
 
 const entrySchema = z.object({ id: z.string().min(1), endedAt: z.number(), stream: z.string().nullable() });
 const passSchema = z.object({
@@ -148,48 +89,6 @@ const passSchema = z.object({
   savedAt: z.string(),
 });
 
-/** The scope part of a pass key: `all`, or `job=<job>&stream=<stream>` (names URI-encoded). */
-function scopeOf(policy: Pick<PassPolicy, 'job' | 'stream'>): string {
-  const scope = [policy.job === null ? '' : `job=${encodeURIComponent(policy.job)}`, policy.stream === null ? '' : `stream=${encodeURIComponent(policy.stream)}`].filter((p) => p !== '').join('&');
-  return scope === '' ? 'all' : scope;
-}
-
-const POLICY_NAME = /^keepLast=(\d+)&keepMs=(\d+)&pitrWindowMs=(\d+)\.json$/;
-
-/**
- * The key of the pass object:
- * `retention/backups-pass/<scope>/keepLast=<n>&keepMs=<ms>&pitrWindowMs=<ms>.json`, the scope
- * being `all` or, for retention of one `job` or with a `stream`, `job=<job>&stream=<stream>`
- * (names URI-encoded; `sha256=<hex>` of it when a key under it could pass S3's 1,024 bytes). Schedules for different jobs on one prefix, and schedules of one scope
- * with different policies, each keep their own pass instead of discarding each other's.
- */
-export function passKey(loc: S3Location, policy: PassPolicy): string {
-  return joinKey(loc.prefix, 'retention', 'backups-pass', scopeFolder(loc, policy), `keepLast=${policy.keepLast}&keepMs=${policy.keepMs}&pitrWindowMs=${policy.pitrWindowMs}.json`);
-}
-
-/** S3's longest key (bytes). */
-const MAX_KEY_BYTES = 1024;
-/** The longest policy part of a pass key (every value at `Number.MAX_SAFE_INTEGER`). */
-const LONGEST_POLICY = `keepLast=${Number.MAX_SAFE_INTEGER}&keepMs=${Number.MAX_SAFE_INTEGER}&pitrWindowMs=${Number.MAX_SAFE_INTEGER}.json`;
-
-/**
- * The scope's folder under `retention/backups-pass/`: the scope itself, or, when a pass key
- * under it could pass S3's 1,024-byte key limit (long, URI-encoded `job` and `stream` names;
- * the snapshot job checks only its own keys), `sha256=<hex of the scope>`. Decided by the
- * scope alone, so every policy of a scope shares one folder (`others`).
- */
-function scopeFolder(loc: S3Location, policy: Pick<PassPolicy, 'job' | 'stream'>): string {
-  const scope = scopeOf(policy);
-  if (Buffer.byteLength(joinKey(loc.prefix, 'retention', 'backups-pass', scope, LONGEST_POLICY)) <= MAX_KEY_BYTES) return scope;
-  return `sha256=${createHash('sha256').update(scope).digest('hex')}`;
-}
-
-/** The key releases before per-policy pass objects used: one per scope (`retention/backups-pass.json`, `retention/backups-pass/<scope>.json`). */
-function legacyPassKey(loc: S3Location, policy: PassPolicy): string {
-  const scope = scopeOf(policy);
-  return scope === 'all' ? joinKey(loc.prefix, 'retention', 'backups-pass.json') : joinKey(loc.prefix, 'retention', 'backups-pass', `${scope}.json`);
-}
-
 /**
  * Another policy's pass object in a run's scope: `removed` when it had not been written for
  * `abandonedCheckpointMs` (a policy changed since, or a schedule gone) and this run deleted it;
@@ -204,10 +103,6 @@ export interface OtherPolicy {
   removed: boolean;
 }
 
-/** A new pass's state. */
-export function newPass(startedAt: number): PassState {
-  return { phase: 'read', after: '', startedAt, summary: { top: [], oldestRecent: null, pitrBase: null, pitrFirst: null }, seenJob: null };
-}
 
 /**
  * The pass object of a run (the retention lease is held): the state it holds, when valid for
@@ -319,56 +214,4 @@ export class PassRecord {
 /** A parsed entry without the optional keys it lacks (exact optional property types). */
 function withoutUndefined(e: { stream: string; reason: StreamPruneLeftAlone['reason']; job?: string | undefined; backupId?: string | undefined }): StreamPruneLeftAlone {
   return { stream: e.stream, reason: e.reason, ...(e.job !== undefined ? { job: e.job } : {}), ...(e.backupId !== undefined ? { backupId: e.backupId } : {}) };
-}
-
-/** Orders backups by end time, then id (the policy's order). */
-export function compareEntries(a: { endedAt: number; id: string }, b: { endedAt: number; id: string }): number {
-  return a.endedAt - b.endedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** Adds a verified backup to the summary. */
-export function summarise(summary: PassSummary, entry: PassEntry, policy: PassPolicy, startedAt: number): void {
-  if (summary.top.some((e) => e.id === entry.id)) return;
-  summary.top = [...summary.top, entry].sort((a, b) => compareEntries(b, a)).slice(0, policy.keepLast);
-  if (policy.keepMs > 0 && startedAt - entry.endedAt < policy.keepMs && (!summary.oldestRecent || compareEntries(entry, summary.oldestRecent) < 0)) summary.oldestRecent = entry;
-  if (policy.pitrWindowMs > 0 && entry.endedAt <= startedAt - policy.pitrWindowMs && (policy.stream === null || entry.stream === policy.stream) && (!summary.pitrBase || compareEntries(entry, summary.pitrBase) > 0)) summary.pitrBase = entry;
-  if (policy.pitrWindowMs > 0 && (policy.stream === null || entry.stream === policy.stream) && (!summary.pitrFirst || compareEntries(entry, summary.pitrFirst) < 0)) summary.pitrFirst = entry;
-}
-
-/** The point-in-time base the summary keeps: `pitrBase`, else (no backup ended before the window) `pitrFirst`. */
-export function pitrKept(summary: PassSummary): PassEntry | null {
-  return summary.pitrBase ?? summary.pitrFirst;
-}
-
-/** The backups the summary keeps (the newest verified first). */
-export function keptEntries(summary: PassSummary): PassEntry[] {
-  const out = [...summary.top];
-  for (const e of [summary.oldestRecent, pitrKept(summary)]) if (e && !out.some((k) => k.id === e.id)) out.push(e);
-  return out;
-}
-
-/**
- * The line of a pass: a backup ordered before it (`compareEntries`) is deleted. The oldest
- * backup the summary keeps, and never past `startedAt`; `undefined` when nothing is verified
- * (no backup is deleted).
- */
-export function passThreshold(state: PassState): { endedAt: number; id: string } | undefined {
-  const kept = keptEntries(state.summary);
-  if (kept.length === 0) return undefined;
-  const oldest = kept.reduce((a, b) => (compareEntries(a, b) <= 0 ? a : b));
-  return oldest.endedAt < state.startedAt ? { endedAt: oldest.endedAt, id: oldest.id } : { endedAt: state.startedAt, id: '' };
-}
-
-/**
- * Would the keep rules keep this backup had the read phase seen it verified? (One of the
- * `keepLast` newest verified when the summary holds fewer, within `keepMs` of `startedAt`, or
- * the point-in-time base, or the window's earliest snapshot, when the summary had no base.)
- * Such a backup below the line was
- * verified after the read phase passed it.
- */
-export function keepRulesWouldKeep(state: PassState, policy: PassPolicy, entry: PassEntry): boolean {
-  if (state.summary.top.length < policy.keepLast) return true;
-  if (policy.keepMs > 0 && state.startedAt - entry.endedAt < policy.keepMs) return true;
-  // No base before the window: a backup below the line is older than `pitrFirst` (the window's earliest point).
-  return policy.pitrWindowMs > 0 && !state.summary.pitrBase && (policy.stream === null || entry.stream === policy.stream);
 }

@@ -58,7 +58,7 @@ afterAll(() => {
   sqs.destroy();
 });
 // The options types are read with the TypeScript checker: seconds of work (more on a loaded machine), done once here.
-const typed = ['sources/mongo.ts', 'sources/redis.ts', 'restore/mongo.ts', 'restore/redis.ts', 'stream/sources/redis-stream.ts', 'stream/sources/mongo-watermark.ts', 'stream/sources/sqs.ts', 'snapshot/options.ts', 'target.ts', 'stream/index.ts', 'restore/index.ts', 'verify/index.ts', 'restore/pitr.ts', 'retention.ts'];
+const typed = ['sources/mongo.ts', 'sources/redis.ts', 'restore/mongo.ts', 'restore/redis.ts', 'stream/sources/redis-stream.ts', 'stream/sources/mongo-watermark.ts', 'stream/sources/sqs.ts', 'snapshot/options.ts', 'target.ts', 'stream/index.ts', 'restore/index.ts', 'verify/index.ts', 'restore/pitr.ts', 'retention-options.ts'];
 beforeAll(() => loadOptionTypes(typed.map(src)), 120_000);
 
 const storage: Required<S3Target> = { client: s3, bucket: 'backups', prefix: 'shop' };
@@ -254,7 +254,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
       leaseMs: 60_000,
       now: Date.now,
     };
-    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('retention.ts'), 'RetentionOptions'));
+    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('retention-options.ts'), 'RetentionOptions'));
     await expectAcceptedAsync(() => applyRetention(all));
   });
 

@@ -3,7 +3,8 @@
  * copy: the background retry of a settle while
  * its lease lasts, the read-back of whether a refused settle was applied before and the cause
  * fields of a failed settle's log line
- * (`@steadyfn/idempotency`, `@steadyfn/outbox`). Not part of the public API: it may change in any release.
+ * (`@steadyfn/idempotency`, `@steadyfn/outbox`), and the claim-check wire format the outbox and
+ * `@steadyfn/backup` both read. Not part of the public API: it may change in any release.
  * Application code should not import it.
  *
  * @packageDocumentation
@@ -27,3 +28,7 @@ export { MAX_DURATION_MS } from './validate.js';
 export { leaseUntil, NO_DEADLINE_LEASE_MS } from './lease-until.js';
 export type { LeaseInvocation, LeaseOwnerNames, LeaseSettings } from './lease-until.js';
 export type { SettledRecordLike, SettleRequestLike } from './applied-before.js';
+// The claim-check wire format (pointer, size + SHA-256 verify, base64 bodies): one reading for the
+// outbox's inbox and `@steadyfn/backup`'s sqsSource, which does not depend on the outbox.
+export { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, claimCheckMismatch, decodeSqsBody, readClaimCheckPointer, sha256Hex } from './claim-check-pointer.js';
+export type { ClaimCheckPointerFields, PointerRead } from './claim-check-pointer.js';

@@ -23,6 +23,7 @@
 import type { RedisRecord } from '../format/records.js';
 import { decodeBytes } from '../sources/redis-values.js';
 import { nameList, type RestoreNotice } from './notices.js';
+import { helloVersion } from '../sources/redis-server-info.js';
 
 type TypedRecord = Extract<RedisRecord, { c: number }>;
 type Command = Array<string | Buffer | number>;
@@ -165,14 +166,6 @@ export function streamGroupCommands(key: Buffer, record: Pick<TypedRecord, 'g' |
   return out;
 }
 
-/** The `version` field of a `HELLO` reply (RESP2: a flat `[name, value, …]` list; RESP3: a map). */
-function helloVersion(reply: unknown): string | undefined {
-  if (reply instanceof Map) return reply.get('version') === undefined ? undefined : String(reply.get('version'));
-  if (!Array.isArray(reply)) return undefined;
-  for (let i = 0; i + 1 < reply.length; i += 2) if (String(reply[i]) === 'version') return String(reply[i + 1]);
-  return undefined;
-}
-
 type VersionClient = { call(command: string, ...args: string[]): Promise<unknown>; nodes?(role: 'master'): Array<{ call(command: string, ...args: string[]): Promise<unknown> }> };
 
 /**
@@ -199,4 +192,22 @@ export async function targetRedisVersion(client: VersionClient): Promise<RedisVe
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What one restore call into a Redis target read and noted (kept per call: `PreparedRestore.call`):
+ * what the target's Redis version takes of a typed stream's groups, and what the checks found it cannot.
+ */
+export interface RedisRestoreCall {
+  support: StreamGroupSupport;
+  losses: StreamGroupLosses;
+}
+
+/**
+ * A call's state for a target of Redis `version` (undefined: not read, taken as a current
+ * server; `assumed`: because the target refused to say — reported as `TARGET_VERSION_ASSUMED`).
+ */
+export function restoreCall(version: RedisVersion | undefined, assumed = false): RedisRestoreCall {
+  const support = streamGroupSupport(version);
+  return { support, losses: new StreamGroupLosses(support, assumed) };
 }

@@ -7,8 +7,8 @@
  */
 import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
-import { parseRedisRecord, streamFields, type RedisRecord } from '../format/records.js';
-import { decodeBytes, encodeBytes, rdbVersionOf } from '../sources/redis-values.js';
+import { parseRedisRecord } from '../format/records.js';
+import { decodeBytes, encodeBytes } from '../sources/redis-values.js';
 import { redisSource, type RedisLike } from '../sources/redis.js';
 import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { Manifest } from '../format/manifest.js';
@@ -16,7 +16,11 @@ import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnde
 import type { RestoreTarget, ScratchMarker } from './targets.js';
 import { REDIS_LOCK_PREFIXES_KEY, isBookkeepingKey, redisLockPlace, redisRestoreKeys } from './lock-places.js';
 import { anyKeyUnder, databaseKeys } from './redis-held.js';
-import { StreamGroupLosses, streamGroupCommands, streamGroupSupport, targetRedisVersion, type RedisVersion, type StreamGroupSupport } from './redis-stream-groups.js';
+import { restoreCall, targetRedisVersion, type RedisRestoreCall, type StreamGroupLosses } from './redis-stream-groups.js';
+// The commands a record becomes, and what the target asks before writing: apart, to keep this
+// file to the target's options and steps.
+import { commandsFor, unclaimed } from './redis-commands.js';
+import { pingWithin, targetRdbVersion } from './redis-probe.js';
 
 /** The key patterns (under the prefix) a restore of `manifest` writes: its datasets' `SCAN` patterns. */
 function patternsOf(manifest: Manifest): string[] {
@@ -42,151 +46,6 @@ export interface RedisTargetOptions {
    * @default 10000
    */
   connectTimeoutMs?: number;
-}
-
-/** Thrown when a restore call's first `PING` gets no answer within `connectTimeoutMs` (a timeout: the target is unavailable). */
-class PingTimeoutError extends Error {
-  override readonly name = 'PingTimeoutError';
-  readonly code = 'ETIMEDOUT';
-}
-
-/**
- * Resolves once `c` answers a `PING` within `timeoutMs`; rejects with `PingTimeoutError` past
- * it (or with the client's own error). Asked before the first request of every restore call
- * (`redisLockPlace`'s `readLock`), not once per client: a warm function keeping one client and
- * one target meets a later outage bounded too. One round trip per call.
- */
-async function pingWithin(c: RedisLike, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PingTimeoutError(`no answer to PING within connectTimeoutMs (${timeoutMs} ms)`)), timeoutMs);
-  });
-  const pong = c.call('PING');
-  pong.catch(() => undefined);
-  try {
-    await Promise.race([pong, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** RDB version by Redis version (major.minor), for a target with no key to DUMP. */
-const RDB_BY_VERSION: Array<[number, number, number]> = [
-  [8, 0, 12],
-  [7, 4, 12],
-  [7, 2, 11],
-  [7, 0, 10],
-  [5, 0, 9],
-  [4, 0, 8],
-  [3, 2, 7],
-  [2, 6, 6],
-];
-
-/**
- * The newest RDB version the target reads: a key's `DUMP` tells exactly (no write is made to
- * find out); else the table above by its Redis version (`targetRedisVersion`: `INFO`, else
- * `HELLO`), undefined when that is unknown too.
- */
-async function targetRdbVersion(client: RedisLike, version: RedisVersion | undefined): Promise<number | undefined> {
-  const nodes = typeof client.nodes === 'function' ? client.nodes('master') : [client];
-  for (const node of nodes) {
-    const [, keys] = (await node.callBuffer('SCAN', '0', 'COUNT', 10)) as [Buffer, Buffer[]];
-    for (const key of keys) {
-      const payload = (await node.callBuffer('DUMP', key)) as Buffer | null;
-      if (payload) return rdbVersionOf(payload);
-    }
-  }
-  if (version === undefined) return undefined;
-  const [major, minor] = version;
-  return RDB_BY_VERSION.find(([ma, mi]) => major > ma || (major === ma && minor >= mi))?.[2];
-}
-
-/** Parts per element of a typed record: [offset, bytes], [field, value], [member], [member, score], [index, value], [id, fields]. */
-const ARITY: Record<Exclude<RedisRecord['t'], 'dump'>, number> = { string: 2, hash: 2, set: 1, zset: 2, list: 2, stream: 2 };
-
-/**
- * The commands that write `record` under `key`.
- * @throws {TypeError} a record whose elements do not fit its type (checked before anything is written)
- */
-function commandsFor(record: RedisRecord, key: Buffer, support: StreamGroupSupport): Array<Array<string | Buffer | number>> {
-  if (record.t === 'dump') {
-    const ttl = record.ttl > 0 ? record.ttl : 0;
-    return [['RESTORE', key, ttl, Buffer.from(record.v, 'base64'), 'REPLACE', ...(ttl > 0 ? ['ABSTTL'] : [])]];
-  }
-  const type = record.t;
-  const out: Array<Array<string | Buffer | number>> = [];
-  // Chunk 0 replaces the key. A string's chunk 0 (offset 0) is a SET, not DEL + SETRANGE: an
-  // empty string is a key Redis holds, and `SETRANGE k 0 ""` creates none.
-  const setsString = type === 'string' && record.c === 0 && record.v[0]?.[0] === '0';
-  if (record.c === 0 && !setsString) out.push(['DEL', key]);
-  const elements = record.v.map((element) => {
-    if (element.length !== ARITY[type]) throw new TypeError(`a ${type} element has ${element.length} parts`);
-    return element.map(decodeBytes) as [Buffer, Buffer];
-  });
-  const whole = (b: Buffer, what: string, pattern: RegExp): string => {
-    const text = b.toString('latin1');
-    if (!pattern.test(text)) throw new TypeError(`a ${type} element has an invalid ${what}`);
-    return text;
-  };
-  if (elements.length > 0) {
-    switch (type) {
-      case 'string':
-        elements.forEach(([offset, bytes], i) => {
-          const at = Number(whole(offset, 'offset', /^\d{1,15}$/));
-          out.push(setsString && i === 0 ? ['SET', key, bytes] : ['SETRANGE', key, at, bytes]);
-        });
-        break;
-      case 'hash':
-        out.push(['HSET', key, ...elements.flat()]);
-        break;
-      case 'set':
-        out.push(['SADD', key, ...elements.flat()]);
-        break;
-      case 'zset':
-        out.push(['ZADD', key, ...elements.flatMap(([member, score]) => [whole(score, 'score', /^(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf)$/i), member])]);
-        break;
-      case 'list':
-        out.push(['RPUSH', key, ...elements.map(([, value]) => value)]);
-        break;
-      case 'stream':
-        for (const [id, fields] of elements) out.push(['XADD', key, whole(id, 'entry id', /^\d+-\d+$/), ...streamFields(fields).map(decodeBytes)]);
-        break;
-    }
-  } else if (type === 'stream' && record.c === 0) {
-    // A stream whose entries were all deleted or trimmed is still a key: one entry added and
-    // trimmed away in the same command leaves it empty (its last id is not in the backup).
-    out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'steadyfn', '']);
-  }
-  if (record.g !== undefined || record.gp !== undefined || record.s !== undefined) {
-    if (type !== 'stream') throw new TypeError(`a ${type} record carries consumer groups`);
-    out.push(...streamGroupCommands(key, record, support));
-  }
-  if (record.ttl > 0) out.push(['PEXPIREAT', key, record.ttl]);
-  return out;
-}
-
-/**
- * What one restore call into a Redis target read and noted (kept per call: `PreparedRestore.call`):
- * what the target's Redis version takes of a typed stream's groups, and what the checks found it cannot.
- */
-interface RedisRestoreCall {
-  support: StreamGroupSupport;
-  losses: StreamGroupLosses;
-}
-
-/**
- * A call's state for a target of Redis `version` (undefined: not read, taken as a current
- * server; `assumed`: because the target refused to say — reported as `TARGET_VERSION_ASSUMED`).
- */
-function restoreCall(version: RedisVersion | undefined, assumed = false): RedisRestoreCall {
-  const support = streamGroupSupport(version);
-  return { support, losses: new StreamGroupLosses(support, assumed) };
-}
-
-/** The key (without `prefix`) of an `XCLAIM` command `command` whose reply claimed nothing; undefined for any other. */
-function unclaimed(command: Array<string | Buffer | number>, reply: unknown, prefix: number): string | undefined {
-  if (command[0] !== 'XCLAIM' || !Array.isArray(reply) || reply.length > 0) return undefined;
-  return (command[1] as Buffer).subarray(prefix).toString('latin1');
 }
 
 /**

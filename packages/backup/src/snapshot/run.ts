@@ -9,22 +9,19 @@ import { invalidOption } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
 import { BackupError, FencedError, SourceChangedError, StorageError, describeError, sourceErrorOf } from '../errors.js';
 import { logOf, remaining, warnUnderReserve, type RunContext } from '../context.js';
-import { ContentHash } from '../format/content-hash.js';
-import { MANIFEST_FORMAT_VERSION, parseManifest, segmentChecksum, serializeManifest, type ManifestBody, type ManifestDataset, type PositionMark } from '../format/manifest.js';
 import { takeJobLease } from '../job-lease.js';
 import { openChainedObject, type ChainedObject } from '../s3/chained-object.js';
-import { deleteObject, getObject, type S3Location } from '../s3/client.js';
-import { putIfAbsent } from '../s3/conditional.js';
-import { abortUpload, completeUpload, listParts } from '../s3/multipart.js';
+import type { S3Location } from '../s3/client.js';
+import { abortUpload } from '../s3/multipart.js';
 import { probeS3 } from '../s3/probe.js';
-import { notBeforeS3 } from '../s3-clock.js';
-import type { SourceDescription } from '../sources/types.js';
 import { snapshotCheckpointSchema, type SnapshotCheckpoint } from './checkpoint.js';
 import { keys } from '../target.js';
-import { copyDataset, type CheckpointDataset } from './copy.js';
+import { copyDataset } from './copy.js';
 import type { ResolvedSnapshotOptions } from './options.js';
-import { streamMark } from './mark.js';
-import { VERSION } from '../version.js';
+import { mark } from './mark.js';
+// What a run does with its checkpoint's uploads, and its manifest: apart, this file decides when.
+import { discardBackup, reconcile } from './reconcile.js';
+import { commitManifest, manifestBody } from './commit.js';
 
 export type { SnapshotCheckpoint } from './checkpoint.js';
 
@@ -55,74 +52,6 @@ export type SnapshotResult =
       strayParts: number;
       durationMs: number;
     };
-
-/**
- * Seals the checkpoint's open segments: each upload is checked against `ListParts` and
- * completed with exactly the parts the checkpoint knows (parts S3 holds beyond them — uploaded
- * after the last checkpoint — are left out, which discards them). Every record written so far
- * is then in a complete object, readable by the resumed run (a Redis source reads the keys it
- * already wrote back from it), and the run continues in a new segment. An upload that is gone
- * or differs (aborted, a lifecycle rule) is dropped: its records are read again.
- * Resolves to the number of parts discarded.
- */
-async function reconcile(loc: S3Location, state: SnapshotCheckpoint, serverChecksums: boolean): Promise<number> {
-  let stray = 0;
-  for (const ds of state.datasets) {
-    const current = ds.current;
-    if (!current) continue;
-    const stored = await listParts(loc, current.key, current.uploadId);
-    const byNumber = new Map((stored ?? []).map((p) => [p.number, p]));
-    const intact = stored !== undefined && current.parts.every((p) => byNumber.get(p.number)?.etag === p.etag && byNumber.get(p.number)?.size === p.bytes);
-    delete ds.current;
-    if (!intact || current.parts.length === 0) {
-      if (stored) await abortUpload(loc, current.key, current.uploadId);
-      continue;
-    }
-    stray += (stored ?? []).filter((p) => p.number > current.parts.length).length;
-    await completeUpload(loc, current.key, current.uploadId, current.parts.map((p) => ({ number: p.number, etag: p.etag, ...(serverChecksums ? { crc32: p.crc32 } : {}) })));
-    ds.segments.push({ index: current.index, key: current.key, parts: current.parts });
-  }
-  return stray;
-}
-
-/** Removes what an abandoned backup wrote: open uploads aborted, finished segments deleted (best effort: what stays has no manifest and is not a backup). */
-async function discardBackup(loc: S3Location, state: SnapshotCheckpoint): Promise<void> {
-  for (const ds of state.datasets) {
-    if (ds.current) await abortUpload(loc, ds.current.key, ds.current.uploadId).catch(() => undefined);
-    for (const segment of ds.segments) await deleteObject(loc, segment.key).catch(() => undefined);
-  }
-}
-
-function manifestDataset(ds: CheckpointDataset, info: SourceDescription['datasets'][number]): ManifestDataset {
-  const hash = new ContentHash();
-  let count = 0;
-  const segments = ds.segments.map((segment) => {
-    for (const p of segment.parts) {
-      hash.add(Buffer.from(p.digest, 'hex'));
-      count += p.records;
-    }
-    return {
-      key: segment.key,
-      bytes: segment.parts.reduce((s, p) => s + p.bytes, 0),
-      sha256: segmentChecksum(segment.parts),
-      records: segment.parts.reduce((s, p) => s + p.records, 0),
-      rawBytes: segment.parts.reduce((s, p) => s + p.rawBytes, 0),
-      firstKey: segment.parts[0]?.firstKey ?? '',
-      lastKey: segment.parts.at(-1)?.lastKey ?? '',
-      parts: segment.parts.map(({ number, offset, bytes, sha256, crc32, records, rawBytes, firstKey, lastKey }) => ({ number, offset, bytes, sha256, crc32, records, rawBytes, firstKey, lastKey })),
-    };
-  });
-  return {
-    name: ds.name,
-    kind: info.kind,
-    count,
-    contentHash: hash.toHex(),
-    encoding: info.encoding,
-    ...(info.options ? { options: info.options } : {}),
-    ...(info.indexes ? { indexes: info.indexes } : {}),
-    segments,
-  };
-}
 
 /**
  * Runs one invocation of the job described by `options`. Stopped by `ctx.signal` (the
@@ -252,31 +181,9 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
       return { status: 'checkpointed', backupId: current.backupId, reason, datasetsDone: done, datasetsTotal: current.datasets.length, resumed, strayParts, durationMs: Date.now() - started };
     }
 
-    const body: ManifestBody = {
-      formatVersion: MANIFEST_FORMAT_VERSION,
-      tool: { name: '@steadyfn/backup', version: VERSION },
-      backupId: current.backupId,
-      job: options.job,
-      kind: 'snapshot',
-      source: {
-        kind: current.description.kind,
-        engine: current.description.engine,
-        serverVersion: current.description.serverVersion,
-        ...(current.description.database === undefined ? {} : { database: current.description.database }),
-        ...(current.description.rdbVersion === undefined ? {} : { rdbVersion: current.description.rdbVersion }),
-        ...(current.description.cluster === undefined ? {} : { cluster: current.description.cluster }),
-      },
-      consistency: 'fuzzy',
-      start: current.start,
-      // Not earlier than S3's clock now that every segment is written: a runner whose clock is
-      // behind would otherwise date the backup in the past, and retention would judge it older.
-      end: await mark(options, loc, signal, keys.jobLease(options.job)),
-      encoding: current.description.kind === 'mongodb' ? 'ejson-canonical-v2' : 'redis-v1',
-      compression: 'gzip-member-per-part',
-      datasets: current.datasets.map((ds) => manifestDataset(ds, current.description.datasets.find((d) => d.name === ds.name)!)),
-      warnings: current.warnings,
-      storage: { conditionalWrites: capabilities.ifNoneMatch && capabilities.ifMatch, serverChecksums: capabilities.serverChecksums },
-    };
+    // Not earlier than S3's clock now that every segment is written: a runner whose clock is
+    // behind would otherwise date the backup in the past, and retention would judge it older.
+    const body = manifestBody(current, options.job, await mark(options, loc, signal, keys.jobLease(options.job)), capabilities);
     await commitManifest(loc, capabilities, body, signal);
     await checkpoint!.remove();
     await lease.release();
@@ -320,25 +227,4 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
     if (error instanceof BackupError || error instanceof ConfigurationError || aborted) throw error;
     throw new StorageError(`snapshot job "${options.job}" failed (${describeError(error)}); the upload was aborted`, error);
   }
-}
-
-/**
- * The source's and the stream's positions now, and the time: the runner's clock, or — given
- * `clockKey`, a key whose GET reads S3's clock (see s3-clock.ts) — never earlier than S3's.
- */
-async function mark(options: ResolvedSnapshotOptions, loc: S3Location, signal?: AbortSignal, clockKey?: string): Promise<PositionMark> {
-  const serverTime = await options.source.serverTime(signal).catch(() => undefined);
-  const stream = options.stream === undefined ? undefined : await streamMark(loc, options.stream, signal);
-  const time = clockKey === undefined ? Date.now() : await notBeforeS3(loc, clockKey, signal);
-  return { time: new Date(time).toISOString(), ...(serverTime ? { serverTime } : {}), ...(stream ? { stream } : {}) };
-}
-
-async function commitManifest(loc: S3Location, caps: { ifNoneMatch: boolean }, body: ManifestBody, signal?: AbortSignal): Promise<void> {
-  const key = keys.manifest(loc, body.backupId);
-  const written = await putIfAbsent(loc, caps, key, serializeManifest(body), signal ? { signal } : {});
-  if (written.written) return;
-  // A manifest is already there: ours from an earlier attempt that died before removing the checkpoint.
-  const existing = await getObject(loc, key, signal ? { signal } : {});
-  const manifest = existing ? parseManifest(existing.body.toString('utf8'), key) : undefined;
-  if (manifest?.backupId !== body.backupId) throw new FencedError(`a different manifest exists at ${key}`);
 }

@@ -26,6 +26,7 @@ import { KeySet } from './key-set.js';
 import { isBookkeepingKey } from '../restore/lock-places.js';
 import type { RedisLike } from './redis.js';
 import { decodeBytes, encodeBytes } from './redis-values.js';
+import { serverFacts } from './redis-server-info.js';
 import { WHOLE_VALUE, exportTyped, valueDigest, type TypedExportLimits } from './redis-typed.js';
 import type { SnapshotRecord } from './types.js';
 
@@ -66,8 +67,8 @@ export async function mastersOf(client: RedisLike): Promise<RedisLike[]> {
 export async function topologyOf(client: RedisLike, masters: RedisLike[]): Promise<string[]> {
   const out: string[] = [];
   for (const [i, node] of masters.entries()) {
-    const info = String(await node.call('INFO', 'server'));
-    out.push(`${addressOf(node, i)} ${/run_id:([0-9a-f]+)/.exec(info)?.[1] ?? '?'}`);
+    // `?` when the node refuses INFO (an ACL): the backup's warnings say a restart goes unseen.
+    out.push(`${addressOf(node, i)} ${(await serverFacts(node)).runId ?? '?'}`);
   }
   if (typeof client.nodes === 'function') {
     const slots = (await masters[0]!.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string?]]>;

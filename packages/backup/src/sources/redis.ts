@@ -14,6 +14,7 @@ import { resolveClient, type ClientInput } from './types.js';
 import { rdbVersionOf } from './redis-values.js';
 import type { TypedExportLimits } from './redis-typed.js';
 import { mastersOf, scanKeyspace, topologyOf } from './redis-scan.js';
+import { serverFacts, type ServerFacts } from './redis-server-info.js';
 
 /** The part of an ioredis pipeline this package uses. */
 export interface RedisPipelineLike {
@@ -111,7 +112,21 @@ async function sampleRdbVersion(masters: RedisLike[]): Promise<number | undefine
 }
 
 /**
- * Backs up a Redis keyspace.
+ * What a backup says when the source refused `INFO`: the version read from `HELLO` (or not at
+ * all, `SOURCE_VERSION_UNKNOWN`), and that without `run_id` a restart of the server between the
+ * invocations of a resumed backup is not detected.
+ */
+function serverWarnings(facts: ServerFacts): string[] {
+  if (facts.via === 'INFO') return [];
+  const restart = "the server's run_id was not read, so a restart between the invocations of a resumed backup is not detected";
+  if (facts.via === 'HELLO') return [`the source refused INFO (an ACL): its version ${facts.version} was read from HELLO; ${restart}`];
+  return [`the source refused INFO and HELLO (an ACL): its Redis version is unknown (serverVersion 'unknown'; a restore cannot check it) and ${restart} (SOURCE_VERSION_UNKNOWN)`];
+}
+
+/**
+ * Backs up a Redis keyspace. A source whose ACL refuses `INFO` is backed up too: its version is
+ * read from `HELLO`, and the manifest's `warnings` say what could not be read (`run_id`; the
+ * version as well, `SOURCE_VERSION_UNKNOWN`, when `HELLO` is refused too).
  *
  * @example
  * const source = redisSource({ client: cluster, pattern: 'session:*' });
@@ -140,11 +155,13 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
     async describe() {
       const client = await resolveClient(options.client);
       const masters = await mastersOf(client);
-      const info = String(await masters[0]!.call('INFO', 'server'));
-      const version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
-      const engine = /valkey_version:/.test(info) || /server_name:valkey/.test(info) ? 'valkey' : 'redis';
+      // An ACL refusing INFO no longer fails the backup: the version comes from HELLO, and what
+      // could not be read is said in the manifest's warnings (and the run's report).
+      const facts = await serverFacts(masters[0]!);
+      const version = facts.version ?? 'unknown';
+      const engine = facts.engine;
       const rdbVersion = await sampleRdbVersion(masters);
-      const warnings: string[] = [];
+      const warnings: string[] = [...serverWarnings(facts)];
       let allTyped = encoding === 'typed';
       if (targetRdb !== undefined && rdbVersion !== undefined && rdbVersion !== targetRdb) {
         allTyped = true;

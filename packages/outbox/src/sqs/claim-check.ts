@@ -12,6 +12,15 @@ import { errorCode, httpStatus } from './classify.js';
 import { awsClientOption, ConfigurationError, intOption, invalidOption, s3BucketOption, serviceIdOf } from '@steadyfn/handler/internal';
 import { SERVICE_MAX_MESSAGE_BYTES } from './limits.js';
 import { hasLoneSurrogate } from './chars.js';
+// The wire format (pointer, verify, base64) is read in one place, shared with @steadyfn/backup.
+import {
+  CLAIM_CHECK_ATTRIBUTE as POINTER_ATTRIBUTE,
+  CONTENT_ENCODING_ATTRIBUTE as ENCODING_ATTRIBUTE,
+  claimCheckMismatch,
+  decodeSqsBody,
+  readClaimCheckPointer,
+  sha256Hex,
+} from '@steadyfn/lease/internal';
 
 /** S3's longest object key, in bytes of its UTF-8 encoding (S3 user guide, "Naming objects"). */
 export const S3_MAX_KEY_BYTES = 1024;
@@ -32,9 +41,9 @@ export function claimCheckKey(prefix: string, id: string): string {
 }
 
 /** Message attribute that marks a claim-check pointer body; its value is the pointer format version. */
-export const CLAIM_CHECK_ATTRIBUTE = 'steadyfn.claimCheck';
+export const CLAIM_CHECK_ATTRIBUTE = POINTER_ATTRIBUTE;
 /** Message attribute that marks a base64-encoded body (a body with characters SQS refuses). */
-export const CONTENT_ENCODING_ATTRIBUTE = 'steadyfn.contentEncoding';
+export const CONTENT_ENCODING_ATTRIBUTE = ENCODING_ATTRIBUTE;
 
 /**
  * What the claim check needs of an S3 client: an `S3Client` from `@aws-sdk/client-s3` fits
@@ -204,9 +213,6 @@ export function isClaimCheckReader(value: unknown): value is ClaimCheckReader {
   return typeof value === 'object' && value !== null && typeof (value as ClaimCheckReader).commands === 'function' && typeof (value as ClaimCheckReader).s3 === 'object';
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 /** The pointer body, as sent. */
 export function pointerBody(pointer: ClaimCheckPointer): string {
@@ -270,24 +276,15 @@ function bodyOf(message: ReceivedMessage): unknown {
   return 'Body' in message ? message.Body : 'body' in message ? message.body : undefined;
 }
 
-/** Reads a pointer body (a JSON string or, from the handler, the parsed object). */
+/**
+ * Reads a pointer body (a JSON string or, from the handler, the parsed object).
+ * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_INVALID`: not JSON, or not a version-1 pointer
+ */
 export function parsePointer(body: unknown): ClaimCheckPointer {
-  let value = body;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer body is not JSON', 'pointer');
-    }
-  }
-  const p = value as Partial<Record<keyof ClaimCheckPointer | 'claimCheck', unknown>> | null;
-  if (
-    typeof p !== 'object' || p === null || p.claimCheck !== 1 || typeof p.bucket !== 'string' || typeof p.key !== 'string' ||
-    typeof p.size !== 'number' || !Number.isSafeInteger(p.size) || p.size < 0 || typeof p.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(p.sha256)
-  ) {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)', 'pointer');
-  }
-  return { bucket: p.bucket, key: p.key, size: p.size, sha256: p.sha256 };
+  const read = readClaimCheckPointer(body);
+  if (read.ok) return read.pointer;
+  if (read.problem === 'not-json') throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer body is not JSON', 'pointer');
+  throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)', 'pointer');
 }
 
 /**
@@ -314,8 +311,7 @@ export function missingClaimCheck(owner: string, field: string, wanted: string):
 export async function readClaimChecked(message: ReceivedMessage, reader: ClaimCheckReader | undefined, signal: AbortSignal | undefined, missing: () => Error): Promise<string> {
   const body = bodyOf(message);
   if (attributeOf(message, CLAIM_CHECK_ATTRIBUTE) === undefined) {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
-    return attributeOf(message, CONTENT_ENCODING_ATTRIBUTE) === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text;
+    return decodeSqsBody(typeof body === 'string' ? body : JSON.stringify(body), attributeOf(message, CONTENT_ENCODING_ATTRIBUTE));
   }
   const pointer = parsePointer(body);
   if (reader === undefined) throw missing();
@@ -328,10 +324,11 @@ export async function readClaimChecked(message: ReceivedMessage, reader: ClaimCh
     if (httpStatus(error) === 404) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISSING', `claim check: object ${pointer.key} is missing`, 'object', { cause: error });
     throw error;
   }
-  if (stored.length !== pointer.size) {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} has ${stored.length} bytes, the pointer says ${pointer.size}`, 'object');
+  const mismatch = claimCheckMismatch(stored, pointer);
+  if (mismatch?.problem === 'size') {
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} has ${mismatch.bytes} bytes, the pointer says ${pointer.size}`, 'object');
   }
-  if (sha256Hex(stored) !== pointer.sha256) {
+  if (mismatch?.problem === 'sha256') {
     throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} does not match the pointer's SHA-256`, 'object');
   }
   return Buffer.from(stored).toString('utf8');

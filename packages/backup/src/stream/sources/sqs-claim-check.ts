@@ -6,18 +6,20 @@
  * holding characters SQS refuses goes base64-encoded with `steadyfn.contentEncoding: base64`.
  * This module undoes both, as the outbox's inbox does (`readClaimChecked` in
  * packages/outbox/src/sqs/claim-check.ts): the object is fetched and checked against the
- * pointer's size and SHA-256 before it is archived. No `@steadyfn/outbox` import: the reader is
- * taken structurally.
+ * pointer's size and SHA-256 before it is archived. The wire format itself (pointer, verify,
+ * base64) is read by the one module both use, `@steadyfn/lease/internal`
+ * (packages/lease/src/claim-check-pointer.ts); this one only makes the backup's errors of it.
+ * No `@steadyfn/outbox` import (backup does not depend on it): the reader is taken structurally.
  */
-import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { CLAIM_CHECK_ATTRIBUTE as POINTER_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE as ENCODING_ATTRIBUTE, claimCheckMismatch, decodeSqsBody, readClaimCheckPointer } from '@steadyfn/lease/internal';
 import { BackupError, sourceErrorOf, type BackupProblem } from '../../errors.js';
 import { isNotFound, type S3Sender } from '../../s3/client.js';
 
 /** Message attribute marking a claim-check pointer body (`@steadyfn/outbox`'s `CLAIM_CHECK_ATTRIBUTE`). */
-export const CLAIM_CHECK_ATTRIBUTE = 'steadyfn.claimCheck';
+export const CLAIM_CHECK_ATTRIBUTE = POINTER_ATTRIBUTE;
 /** Message attribute marking a base64-encoded body (`@steadyfn/outbox`'s `CONTENT_ENCODING_ATTRIBUTE`). */
-export const CONTENT_ENCODING_ATTRIBUTE = 'steadyfn.contentEncoding';
+export const CONTENT_ENCODING_ATTRIBUTE = ENCODING_ATTRIBUTE;
 
 /**
  * Reads claim-checked bodies for `sqsSource({ claimCheck })`. `s3ClaimCheck({ s3 })` from
@@ -73,29 +75,9 @@ export interface Unreadable {
 /** A message read, or why not. */
 export type ReadBody = { ok: true; text: string } | ({ ok: false } & Unreadable);
 
-interface Pointer {
-  bucket: string;
-  key: string;
-  size: number;
-  sha256: string;
-}
-
 function claimCheckFailure(code: SqsClaimCheckCode, reason: string, extra: { field?: string; expected?: string } = {}): ReadBody {
   const message = `sqsSource(): ${reason}; the message was left on the queue and the rest of its batch archived`;
   return { ok: false, code, reason, error: (problems) => new SqsClaimCheckError(code, message, { problems, ...extra }) };
-}
-
-function parsePointer(body: string): Pointer | undefined {
-  let p: Partial<Record<keyof Pointer | 'claimCheck', unknown>> | null;
-  try {
-    p = JSON.parse(body) as typeof p;
-  } catch {
-    return undefined;
-  }
-  const ok =
-    typeof p === 'object' && p !== null && p.claimCheck === 1 && typeof p.bucket === 'string' && typeof p.key === 'string' &&
-    Number.isSafeInteger(p.size) && (p.size as number) >= 0 && typeof p.sha256 === 'string' && /^[0-9a-f]{64}$/.test(p.sha256);
-  return ok ? (p as unknown as Pointer) : undefined;
 }
 
 /**
@@ -113,13 +95,14 @@ export async function readSqsBody(
   const body = message.Body ?? '';
   const attribute = (name: string): string | undefined => message.MessageAttributes?.[name]?.StringValue;
   if (attribute(CLAIM_CHECK_ATTRIBUTE) === undefined) {
-    return { ok: true, text: attribute(CONTENT_ENCODING_ATTRIBUTE) === 'base64' ? Buffer.from(body, 'base64').toString('utf8') : body };
+    return { ok: true, text: decodeSqsBody(body, attribute(CONTENT_ENCODING_ATTRIBUTE)) };
   }
-  const pointer = parsePointer(body);
-  if (pointer === undefined) return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_INVALID', 'a claim-check pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)');
+  const read = readClaimCheckPointer(body);
+  if (!read.ok) return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_INVALID', 'a claim-check pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)');
   if (reader === undefined) {
     return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_NO_READER', `option "claimCheck" is required to archive a claim-checked message (attribute ${CLAIM_CHECK_ATTRIBUTE}): pass ${READER_EXPECTED}`, { field: 'claimCheck', expected: READER_EXPECTED });
   }
+  const { pointer } = read;
   let stored: Uint8Array;
   try {
     const Get = reader.commands ? (await reader.commands()).GetObjectCommand : GetObjectCommand;
@@ -131,7 +114,8 @@ export async function readSqsBody(
     const failed = sourceErrorOf(error, `sqsSource: reading claim-check object ${pointer.key}`);
     return { ok: false, code: failed.code, reason: 'reading the claim-check object failed', error: () => failed };
   }
-  if (stored.length !== pointer.size) return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISMATCH', `claim-check object ${pointer.key} has ${stored.length} bytes, the pointer says ${pointer.size}`);
-  if (createHash('sha256').update(stored).digest('hex') !== pointer.sha256) return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISMATCH', `claim-check object ${pointer.key} does not match the pointer's SHA-256`);
+  const mismatch = claimCheckMismatch(stored, pointer);
+  if (mismatch?.problem === 'size') return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISMATCH', `claim-check object ${pointer.key} has ${mismatch.bytes} bytes, the pointer says ${pointer.size}`);
+  if (mismatch?.problem === 'sha256') return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISMATCH', `claim-check object ${pointer.key} does not match the pointer's SHA-256`);
   return { ok: true, text: Buffer.from(stored).toString('utf8') };
 }

@@ -108,6 +108,11 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
   /** Receipt handles of the records pulled and not yet acknowledged, by position. */
   const handles = new Map<string, string>();
   /**
+   * The position of the last record the last pull returned: a run pulls on from it (the runner
+   * passes it back as `from.position`); a pull from anywhere else starts a new run.
+   */
+  let returnedUpTo: string | null | undefined;
+  /**
    * The error of messages held by the last pull, thrown by the acknowledgement of the records
    * pulled with them (`after`: the last one's position; none: the next acknowledgement).
    */
@@ -118,9 +123,13 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
   return {
     kind: 'sqs',
     async pull(from, max, signal): Promise<PulledBatch> {
-      if (deferred !== undefined) {
-        // No acknowledgement took it: the run that pulled it ended (its records are back on the
-        // queue after the visibility timeout, the held messages with them). Nothing of this run is buffered yet.
+      if (deferred !== undefined || (handles.size > 0 && from.position !== returnedUpTo)) {
+        // No acknowledgement took them: the run that pulled them ended (failed or cut off between
+        // its pull and its acknowledgement; its records are back on the queue after the
+        // visibility timeout, any held messages with them). Nothing of this run is buffered yet.
+        // Kept, a warm instance's map grew by every such run, and a run whose only message could
+        // not be read saw handles "awaiting" acknowledgement, deferred its error, and ended
+        // without ever throwing it.
         deferred = undefined;
         handles.clear();
       }
@@ -183,6 +192,7 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
         const gaps = [gap, converted.gap].filter((g): g is string => g !== undefined);
         batch = { ...converted, ...(gaps.length > 0 ? { gap: gaps.join('; ') } : {}) };
       }
+      if (batch.records.length > 0) returnedUpTo = batch.records.at(-1)!.position;
       if (held.length === 0) return batch;
       const error = heldError(held);
       // Nothing to archive before the error, and nothing pulled earlier awaits its acknowledgement.
