@@ -60,6 +60,13 @@ export interface PulledBatch {
 export interface StreamSource {
   readonly kind: string;
   /**
+   * What this source is among sources of its kind (a Redis stream's key, `<database>.<collection>`
+   * and the watermark field, an SQS queue's account and name): recorded in the stream's checkpoint,
+   * which a source of another kind or identity is refused (`ConfigurationError` on `name`: its
+   * position means nothing there). Without it, only `kind` is compared.
+   */
+  identity?(signal?: AbortSignal): string | Promise<string>;
+  /**
    * Records after `position` (null: from the start), at most `max`. `state` is what the last
    * checkpoint stored. `lastRunAt` is when the stream last checkpointed (to judge retention).
    * `returnBy` (epoch ms) is when the run needs the records back — the invocation's deadline

@@ -66,6 +66,9 @@ export function mongoWatermarkSource(options: MongoWatermarkSourceOptions): Stre
 
   return {
     kind: 'mongo-watermark',
+    async identity() {
+      return `${(await resolveClient(options.db)).databaseName}.${collection}|${field}`;
+    },
     async pull(from, max, signal): Promise<PulledBatch> {
       const db = await resolveClient(options.db);
       const checkpointMs = from.position === null ? undefined : Number(from.position.split('|')[0]);

@@ -117,6 +117,7 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
 
   return {
     kind: 'sqs',
+    identity: () => queueIdentity(queueUrl),
     async pull(from, max, signal): Promise<PulledBatch> {
       if (deferred !== undefined) {
         // No acknowledgement took it: the run that pulled it ended (its records are back on the
@@ -222,4 +223,14 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
       }
     },
   };
+}
+
+/**
+ * A queue's identity for the stream checkpoint: `<account>/<name>`, the last two segments of its
+ * URL — the same queue whichever endpoint form the URL has (`sqs.<region>.amazonaws.com`, the
+ * legacy `<region>.queue.amazonaws.com`, a VPC endpoint); the whole URL when it has no such path.
+ */
+function queueIdentity(queueUrl: string): string {
+  const path = URL.canParse(queueUrl) ? new URL(queueUrl).pathname.split('/').filter((p) => p !== '') : [];
+  return path.length >= 2 ? path.slice(-2).join('/') : queueUrl;
 }
