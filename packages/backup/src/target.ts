@@ -6,6 +6,7 @@
  * <prefix>/backups/<backupId>/data/<dataset>/<n>.ndjson.gz    segments (multi-member gzip NDJSON)
  * <prefix>/backups/<backupId>/verification.json               the last verification's result
  * <prefix>/jobs/<job>/lease.json | checkpoint.json            a snapshot job's lease and progress
+ * <prefix>/jobs/<job>/source.json                             the source the job backs up (snapshot/job-source.ts)
  * <prefix>/streams/<name>/lease.json | checkpoint.json        a stream backup's lease and position
  * <prefix>/streams/<name>/pruned.json                         how far retention pruned the stream
  * <prefix>/streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/index.json   hourly index of stream objects
