@@ -195,6 +195,11 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
         pulledPosition = batch.records.at(-1)!.position;
       }
       pulledState = batch.state ?? pulledState;
+      for (const notice of batch.notices ?? []) {
+        // Codes, counts and a key only: a notice never carries record contents.
+        log.warn('stream source notice', { name: options.name, code: notice.code, count: notice.count, ...(notice.countCapped ? { countCapped: true } : {}), ...(notice.key === undefined ? {} : { key: notice.key }) });
+        (result.notices ??= []).push(notice);
+      }
       const full = bufferBytes >= options.maxBytes || (buffer.length > 0 && Date.now() - bufferStarted >= options.maxMs);
       if (buffer.length > 0 && (full || batch.drained)) await commit();
       if (batch.drained && batch.records.length === 0) {
