@@ -5,12 +5,13 @@
  * (`keepLast: 1` deleting one source's only backup), and `'latest'` and drills would pick
  * whichever ran last. The open-checkpoint guard (run.ts) catches a backup in progress; this
  * catches a job whose last backup committed. When a backup starts without a checkpoint, the
- * job's source record (`jobs/<job>/source.json`, written by the first backup that starts after
- * this check existed) — or, without one, the job's newest readable manifest — must name this
- * source, compared as the checkpoint guard compares (`kind`, then `SnapshotSource.owns`: a
- * MongoDB database, a Redis pattern). Another is refused with `ConfigurationError` on `job`,
- * nothing written. The record spares later runs reading manifests (a first run on a prefix
- * with many backups of other jobs reads each newer one once).
+ * job's newest readable manifest must name this source, compared as the checkpoint guard
+ * compares (`kind`, then `SnapshotSource.owns`: a MongoDB database, a Redis pattern). Another
+ * is refused with `ConfigurationError` on `job`, nothing written. A backup that starts records
+ * its source (`jobs/<job>/source.json`): while the record names the source of a run, no
+ * manifest is read (a first run on a prefix with many backups of other jobs reads each newer
+ * one once). A record of another source (its backup may never have committed) decides nothing:
+ * the manifests are read.
  */
 import { invalidOption } from '@steadyfn/handler/internal';
 import { z } from 'zod';
@@ -94,24 +95,23 @@ async function newestOfJob(loc: S3Location, job: string, signal?: AbortSignal): 
 }
 
 /**
- * Refuses a new backup of `job` by `source` when the job's backups are of another source;
- * records this source for the job otherwise. Call under the job's lease, with no open
+ * Refuses a new backup of `job` by `source` when the job's newest committed backup is of
+ * another source; records this source for the job otherwise. The record only spares the
+ * manifest reads while it names this source. Call under the job's lease, with no open
  * checkpoint, once the source is described (nothing written yet).
  *
- * @throws {ConfigurationError} (`CONFIG_INVALID`, field `job`) the job's record or newest backup names another source
+ * @throws {ConfigurationError} (`CONFIG_INVALID`, field `job`) the job's newest readable manifest names another source
  */
 export async function checkJobSource(loc: S3Location, job: string, source: SnapshotSource, description: SourceDescription, signal?: AbortSignal): Promise<void> {
+  // The record names this source: nothing more to read.
   const record = await readRecord(loc, job, signal);
-  let theirs: { source: JobSourceRecord['source']; where: string } | undefined;
-  if (record) theirs = { source: record.source, where: `jobs/${job}/source.json names` };
-  else {
-    const newest = await newestOfJob(loc, job, signal);
-    if (newest) theirs = { source: manifestSource(newest), where: `its newest backup, ${newest.backupId}, is` };
+  if (record && (await owns(source, record.source))) return;
+  // No record, or one of another source (written when a backup of it started: one that never
+  // committed does not bind the job): the committed backups decide.
+  const newest = await newestOfJob(loc, job, signal);
+  if (newest && !(await owns(source, manifestSource(newest)))) {
+    invalidOption('snapshotBackup', 'job', `a job name no other source on this target uses (job "${job}": its newest backup, ${newest.backupId}, is ${describeSource(manifestSource(newest))}, and retention, 'latest' and drills count a job's backups together: give each snapshotBackup its own job)`, job);
   }
-  if (theirs && !(await owns(source, theirs.source))) {
-    invalidOption('snapshotBackup', 'job', `a job name no other source on this target uses (job "${job}": ${theirs.where} ${describeSource(theirs.source)}, and retention, 'latest' and drills count a job's backups together: give each snapshotBackup its own job)`, job);
-  }
-  if (record) return;
   const body: JobSourceRecord = { formatVersion: 1, job, source: sourceOf(description) };
   await putObject(loc, jobSourceKey(loc, job), JSON.stringify(body), signal ? { signal } : {});
 }
