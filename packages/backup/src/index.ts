@@ -34,7 +34,7 @@ export type { IfTargetNotEmpty } from './restore/not-empty.js';
 export { streamBackup } from './stream/index.js';
 export type { StreamBackupOptions, StreamJob } from './stream/index.js';
 export type { StreamResult, StreamCheckpoint } from './stream/run.js';
-export type { StreamRecord, StreamSource, PulledBatch } from './stream/types.js';
+export type { StreamRecord, StreamSource, PulledBatch, StreamNotice } from './stream/types.js';
 export { redisStreamSource } from './stream/sources/redis-stream.js';
 export type { RedisStreamSourceOptions } from './stream/sources/redis-stream.js';
 export { mongoWatermarkSource } from './stream/sources/mongo-watermark.js';

@@ -8,7 +8,7 @@
  * what came after it — deletes of what is already gone are no-ops, a backup left
  * half-deleted has no manifest and is cleaned as an orphan).
  */
-import { noteJob } from './retention-jobs.js';
+import { noteJob, noteSource } from './retention-jobs.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { noteDamaged, type DamagedObject } from './retention-damaged.js';
 import { listJobCheckpoints, type JobCheckpoint } from './retention-checkpoints.js';
@@ -103,6 +103,8 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
   let checkpoints: JobCheckpoint[] | undefined;
   let checkpointsRead = false;
   let keptChecked = false;
+  /** The first manifest this run read: every other must be of its source (retention-jobs.ts). */
+  let seenSource: Manifest | undefined;
   /** Judges and cleans one id without a manifest; false when the budget stopped it. */
   const orphan = async (id: string): Promise<boolean> => {
     if (!checkpointsRead) {
@@ -133,6 +135,8 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         if (c === 'stopped') return stopped();
         // Without `job`, a backup of a second job refuses the run before any delete (retention-jobs.ts).
         if (job === undefined && typeof c === 'object') state.seenJob = noteJob(state.seenJob ?? null, c.manifest.job);
+        // So does a backup of another source under the job (of the manifests this run read).
+        if (typeof c === 'object') seenSource = noteSource(seenSource, c.manifest);
         if (c === 'uncommitted') out.uncommitted.push(id);
         else if (c !== 'skip' && c.held) noteDamaged(out.damaged, c.held); // not in the summary: never kept as verified, nor the line
         else if (c !== 'skip' && c.verified) summarise(state.summary, entryOf(c), policy, state.startedAt);
@@ -197,6 +201,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         if (c === 'stopped') return stopped();
         // One committed after the read phase passed its id, of another job: refused before its delete.
         if (job === undefined && typeof c === 'object') state.seenJob = noteJob(state.seenJob ?? null, c.manifest.job);
+        if (typeof c === 'object') seenSource = noteSource(seenSource, c.manifest);
         if (c === 'uncommitted') {
           out.uncommitted.push(id);
           if (!(await orphan(id))) return save();

@@ -4,7 +4,7 @@
  * the ids without a manifest (orphan handling, retention-orphans.ts). A run stopped before it
  * read them all deletes none and saves what it read as the first part of a pass.
  */
-import { refuseMixedJobs } from './retention-jobs.js';
+import { noteSource, refuseMixedJobs } from './retention-jobs.js';
 import { cleanOrphans, type OrphanOptions } from './retention-orphans.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { readStreamHolds } from './retention-holds.js';
@@ -81,6 +81,7 @@ export async function retainWhole(run: RetainRun, record: PassRecord | undefined
   }
   // Before any of the policy's deletes, whether it read every backup or saves a pass.
   refuseMixedJobs(jobs);
+  candidates.reduce<Manifest | undefined>((seen, c) => noteSource(seen, c.manifest), undefined);
   pass.seenJob = jobs.size === 1 ? [...jobs][0]! : null;
   if (complete) {
     candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));

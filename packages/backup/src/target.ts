@@ -6,6 +6,7 @@
  * <prefix>/backups/<backupId>/data/<dataset>/<n>.ndjson.gz    segments (multi-member gzip NDJSON)
  * <prefix>/backups/<backupId>/verification.json               the last verification's result
  * <prefix>/jobs/<job>/lease.json | checkpoint.json            a snapshot job's lease and progress
+ * <prefix>/jobs/<job>/source.json                             the source the job backs up (snapshot/job-source.ts)
  * <prefix>/streams/<name>/lease.json | checkpoint.json        a stream backup's lease and position
  * <prefix>/streams/<name>/pruned.json                         how far retention pruned the stream
  * <prefix>/streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/index.json   hourly index of stream objects
@@ -50,7 +51,11 @@ export interface S3Target {
    * between objects — would record a sound backup as failed).
    */
   bucket: string;
-  /** Key prefix, without leading or trailing slash. @default '' */
+  /**
+   * Key prefix: '/'-separated segments, without leading or trailing slash; a segment that is
+   * empty (`a//b`), `.` or `..`, or has spaces at its ends (` shop`), or a control character, is
+   * refused (`CONFIG_INVALID`, field `<path>.prefix`). @default ''
+   */
   prefix?: string;
 }
 
@@ -90,8 +95,22 @@ export function toLocation(owner: string, target: unknown, path = 'target', use:
     invalidOption(owner, `${path}.bucket`, `an S3 bucket name or a single-region access point ARN, not a Multi-Region Access Point (${why})`, bucket);
   }
   const prefix = t.prefix ?? '';
-  if (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.endsWith('/')) invalidOption(owner, `${path}.prefix`, 'a key prefix without leading or trailing slash', prefix);
+  if (typeof prefix !== 'string' || !validPrefix(prefix)) invalidOption(owner, `${path}.prefix`, PREFIX_RULE, prefix);
   return { client: t.client, bucket, prefix };
+}
+
+const PREFIX_RULE = "a key prefix of '/'-separated segments, without leading or trailing slash: each segment not empty (no '//'), not '.' or '..', without spaces at its ends or control characters";
+
+/**
+ * Whether `prefix` is '' or segments joined by '/', each one a folder a reader finds again: an
+ * empty segment (`a//b`), `.` or `..` (which S3 keeps as is, but tools and copies normalise
+ * away) and spaces at a segment's ends (` shop`, a typo that writes beside `shop`) are refused.
+ */
+function validPrefix(prefix: string): boolean {
+  if (prefix === '') return true;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(prefix)) return false;
+  return prefix.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..' && segment.trim() === segment);
 }
 
 /** Keys of the layout above. */

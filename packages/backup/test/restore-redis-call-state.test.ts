@@ -49,7 +49,8 @@ function olderAndGated(redis: Redis, gates: Array<ReturnType<typeof gate>>): Red
 
 /** A typed snapshot backup of the keys `pattern` matches; its id. */
 async function typedBackupOf(redis: Redis, storage: OwnRedisRestore['storage'], pattern: string): Promise<string> {
-  const done = await snapshotBackup({ source: redisSource({ client: redis, pattern, encoding: 'typed' }), target: storage as never }).run();
+  // One job per pattern: a job backs up one source (snapshot/job-source.ts).
+  const done = await snapshotBackup({ source: redisSource({ client: redis, pattern, encoding: 'typed' }), target: storage as never, job: `typed-${Buffer.from(pattern).toString('hex')}` }).run();
   if (done.status !== 'complete') throw new Error('backup did not complete');
   return done.backupId!;
 }

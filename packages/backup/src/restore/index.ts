@@ -29,6 +29,7 @@ import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmp
  */
 export interface BackupRef {
   storage: S3Target;
+  /** A backup id (letters, digits, `.`, `_`, `-`, starting with a letter or digit, no `..`: one folder under `backups/`; anything else is a `ConfigurationError` on `backup.id`), or `'latest'`. */
   id: string | 'latest';
   /**
    * The snapshot job (`snapshotBackup({ job })`) the backup must come from. With `'latest'`,
@@ -132,7 +133,8 @@ export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSi
   checkKnownKeys(owner, 'backup', ref, keysOf<BackupRef>({ storage: true, id: true, job: true }));
   // A restore only reads (a Multi-Region Access Point is taken); a verification records a verdict (refused).
   const given = toLocation(owner, ref.storage, 'backup.storage', owner === 'verifyBackup' ? 'verdict' : 'read');
-  if (typeof ref.id !== 'string' || ref.id === '') invalidOption(owner, 'backup.id', "a backup id or 'latest'", ref.id);
+  // An id names one folder under backups/: one that could name another ('../x', 'a/b') is refused.
+  if (typeof ref.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref.id) || ref.id.includes('..')) invalidOption(owner, 'backup.id', "a backup id (letters, digits, '.', '_', '-'; no '..' or '/') or 'latest'", ref.id);
   const job = ref.job === undefined ? undefined : stringOption(owner, 'backup.job', ref.job);
   const { client } = await probeS3(given, signal);
   await beforeRead?.();
@@ -328,7 +330,7 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
     ),
   );
   logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, checkMs: report.checkMs, applyMs: report.applyMs });
-  // Names and counts only (collections, keys held): never a document or a value.
-  if (report.warnings.length > 0) logOf(ctx).warn('restore warnings', { backupId: report.backupId, warnings: report.warnings });
+  // Counts and codes only: a warning's text can name a Redis key (user data); it stays in the returned report.
+  if (report.warnings.length > 0) logOf(ctx).warn('restore warnings', { backupId: report.backupId, warnings: report.warnings.length, ...(report.notices ? { notices: report.notices.map((n) => ({ code: n.code, count: n.count })) } : {}) });
   return report;
 }

@@ -18,12 +18,17 @@ import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION, mongoLockPlace } from './lock-places.js';
 import { duplicateKeyBuild, noneRefused, writeBatch, writeRefused } from './mongo-writes.js';
 import { SCRATCH_MARKER_COLLECTION, clearScratch, dropCollection, readScratchMarker, writeScratchMarker } from './mongo-scratch.js';
+import { distinctTargetNames } from './mongo-names.js';
 
 /** Options of `mongoTarget()`. */
 export interface MongoTargetOptions {
   /** The database to restore into (a `Db` or a function giving one). */
   db: ClientInput<MongoDbLike>;
-  /** Maps a backed-up collection name to the target's. @default the same name */
+  /**
+   * Maps a backed-up collection name to the target's, one to one: a mapping of two collections (or
+   * streamed namespaces) to one is refused with `ConfigurationError` on `collectionName` before
+   * they are written (it would merge them). @default the same name
+   */
   collectionName?: (name: string) => string;
   /** Documents per bulk write (capped by the server's `maxWriteBatchSize`). @default 1000 */
   batchSize?: number;
@@ -49,6 +54,8 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
   if (options === null || typeof options !== 'object' || !options.db) invalidOption('mongoTarget', 'db', 'a mongodb Db or a function giving one', options?.db);
   if (options.collectionName !== undefined && typeof options.collectionName !== 'function') invalidOption('mongoTarget', 'collectionName', 'a function (backed-up name) => target name', options.collectionName);
   const rename = options.collectionName ?? ((name: string) => name);
+  // Two collections mapped to one are refused (mongo-names.ts); the default mapping cannot do it.
+  const distinct = options.collectionName === undefined ? () => undefined : distinctTargetNames(rename);
   const batchSize = intOption('mongoTarget', 'batchSize', options.batchSize, 1000, 1, 100_000);
   const unsupported = oneOfOption('mongoTarget', 'unsupportedMetadata', options.unsupportedMetadata, ['refuse', 'skip'] as const, 'refuse');
   let ferret = false;
@@ -78,6 +85,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
 
     async prepare(manifest, signal) {
       if (manifest.source.kind !== 'mongodb') throw new RestoreUnsupportedError(`backup ${manifest.backupId} is a ${manifest.source.kind} backup; this target is MongoDB`);
+      distinct(manifest.datasets.filter((d) => !bookkeeping(d)).map((d) => d.name));
       const db = await resolveClient(options.db);
       ferret = (await mongoEngine(db, signal)).engine === 'ferretdb';
       const hello = (await db.command({ hello: 1 }, signal ? { signal } : undefined)) as { maxWriteBatchSize?: number };
@@ -127,7 +135,9 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       return bookkeeping(dataset);
     },
 
-    check(_dataset, line) {
+    check(dataset, line) {
+      // A streamed change's namespace (a snapshot's collections were checked by prepare).
+      if (!bookkeeping(dataset)) distinct([dataset.name]);
       if (!ferret) return undefined;
       return ferretdbProblem(parseDocument(line));
     },
@@ -219,6 +229,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       }
       const byCollection = new Map<string, ChangeToApply[]>();
       for (const change of last.values()) byCollection.set(change.namespace, [...(byCollection.get(change.namespace) ?? []), change]);
+      distinct(byCollection.keys());
       for (const [name, list] of byCollection) {
         const collection = await collectionFor(name);
         const refused = noneRefused();

@@ -5,7 +5,7 @@
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { streamNameOption } from '../stream/name.js';
-import { PitrTargetError, RestoreUnsupportedError, beforeWriting, withStorageErrors, type BackupProblem } from '../errors.js';
+import { ConfigurationError, PitrTargetError, RestoreUnsupportedError, beforeWriting, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
@@ -194,6 +194,8 @@ export async function checkChanges(loc: S3Location, objects: IndexedObject[], ta
         try {
           problem = target.check({ name: change.namespace, kind: 'mongodb-collection' } as ManifestDataset, change.doc, call);
         } catch (error) {
+          // The target's refusal of its own options (mongoTarget's collectionName mapping two namespaces to one).
+          if (error instanceof ConfigurationError) throw error;
           problem = `cannot be decoded (${(error as Error).name})`;
         }
         if (problem && ++unsupportedCount <= 20) unsupported.push({ key: change.namespace, message: `change ${id}: ${problem}` });

@@ -22,6 +22,7 @@ import { mark } from './mark.js';
 // What a run does with its checkpoint's uploads, and its manifest: apart, this file decides when.
 import { discardBackup, reconcile } from './reconcile.js';
 import { commitManifest, manifestBody } from './commit.js';
+import { checkJobSource } from './job-source.js';
 
 export type { SnapshotCheckpoint } from './checkpoint.js';
 
@@ -121,6 +122,8 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
       // the same name would overwrite the first's objects, under a manifest listing both.
       const twice = description.datasets.map((d) => d.name).find((name, i, names) => names.indexOf(name) !== i);
       if (twice !== undefined) invalidOption('snapshotBackup', 'source', `a source whose datasets have distinct names (each names its segments' S3 keys; ${JSON.stringify(twice)} is there twice)`, options.source.kind);
+      // No open checkpoint: the job's committed backups must be of this source too (job-source.ts).
+      await checkJobSource(loc, options.job, options.source, description, signal);
       state = {
         formatVersion: 1,
         job: options.job,

@@ -17,6 +17,7 @@ import { parseStored } from '../format/stored.js';
 import { getObject, type S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
 import { checkConsistency } from './checkpoint-consistency.js';
+import { streamSourceSchema } from './source-identity.js';
 
 const isoTime = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'an ISO 8601 time');
 const count = z.number().int().min(0);
@@ -30,6 +31,8 @@ export const hourEntrySchema = z.object({ timeline: z.number().int().min(1), hou
 export const streamCheckpointSchema = z.object({
   formatVersion: z.literal(1),
   name: z.string().min(1),
+  /** The source whose position this is (source-identity.ts); absent in checkpoints written before it was recorded. */
+  source: streamSourceSchema.optional(),
   fence: count,
   owner: z.string(),
   timeline: z.number().int().min(1),

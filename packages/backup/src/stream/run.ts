@@ -18,6 +18,7 @@ import { keys } from '../target.js';
 import { dropRepeats, writeStreamObject } from './objects.js';
 import type { StreamRecord, StreamResult, StreamSource } from './types.js';
 import { parseStreamCheckpoint, serializeStreamCheckpoint, streamCheckpointSchema, type StreamCheckpoint } from './checkpoint.js';
+import { checkSameSource, identityOf } from './source-identity.js';
 
 export type { StreamCheckpoint } from './checkpoint.js';
 export type { StreamResult } from './types.js';
@@ -50,18 +51,23 @@ async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<O
   const loc = { ...options.loc, client };
   const lease = await takeJobLease(loc, { key: keys.streamLease(options.name), label: `stream backup "${options.name}"`, leaseMs: options.leaseMs }, ctx.signal);
   let opened: { value: StreamCheckpoint | undefined; object: ChainedObject<StreamCheckpoint> };
+  let source: StreamCheckpoint['source'];
   try {
     const key = keys.streamCheckpoint(loc, options.name);
     const what = `stream "${options.name}" checkpoint`;
     opened = await typed('storage', `stream "${options.name}": reading the checkpoint`, () => openChainedObject(loc, capabilities, key, { schema: streamCheckpointSchema, what, version: 1, parse: (text, at) => parseStreamCheckpoint(text, at, what), serialize: serializeStreamCheckpoint }, ctx.signal), ctx.signal);
+    // Before any pull or write: the checkpoint's position is only its own source's (source-identity.ts).
+    source = await typed('source', `stream "${options.name}": identifying the source`, () => identityOf(options.source, ctx.signal), ctx.signal);
+    checkSameSource(options.name, opened.value?.source, source);
   } catch (error) {
     await lease.release().catch(() => undefined);
     throw error;
   }
   const now = new Date().toISOString();
+  // A checkpoint written before it named its source is named by its next save.
   const state: StreamCheckpoint = opened.value
-    ? { ...opened.value, fence: lease.fence(), owner: lease.owner }
-    : { formatVersion: 1, name: options.name, fence: lease.fence(), owner: lease.owner, timeline: 1, seq: 0, position: null, sourceState: undefined, coveredUntil: null, timelines: [{ id: 1, startedAt: now }], hours: [], updatedAt: now };
+    ? { ...opened.value, source, fence: lease.fence(), owner: lease.owner }
+    : { formatVersion: 1, name: options.name, source, fence: lease.fence(), owner: lease.owner, timeline: 1, seq: 0, position: null, sourceState: undefined, coveredUntil: null, timelines: [{ id: 1, startedAt: now }], hours: [], updatedAt: now };
   return { loc, caps: capabilities, state, checkpoint: opened.object, lease };
 }
 
@@ -189,6 +195,11 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
         pulledPosition = batch.records.at(-1)!.position;
       }
       pulledState = batch.state ?? pulledState;
+      for (const notice of batch.notices ?? []) {
+        // Codes, counts and a key only: a notice never carries record contents.
+        log.warn('stream source notice', { name: options.name, code: notice.code, count: notice.count, ...(notice.countCapped ? { countCapped: true } : {}), ...(notice.key === undefined ? {} : { key: notice.key }) });
+        (result.notices ??= []).push(notice);
+      }
       const full = bufferBytes >= options.maxBytes || (buffer.length > 0 && Date.now() - bufferStarted >= options.maxMs);
       if (buffer.length > 0 && (full || batch.drained)) await commit();
       if (batch.drained && batch.records.length === 0) {

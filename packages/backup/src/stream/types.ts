@@ -45,6 +45,24 @@ export function parseStreamRecord(line: string, key: string, lineNumber: number)
   return parsed.data;
 }
 
+/**
+ * Something a source found that the run does not archive and must not pass over in silence
+ * (documents a watermark source cannot see). Logged as a warning on the run's `ctx.log` and
+ * returned in `StreamResult.notices`; never record contents.
+ */
+export interface StreamNotice {
+  /** Stable code, e.g. `WATERMARK_NOT_DATE`. */
+  code: string;
+  /** How many records it concerns (a lower bound when `countCapped`). */
+  count: number;
+  /** The count stopped at its cap: there are at least `count`. */
+  countCapped?: boolean;
+  /** The first such record's key (a document's `_id` as canonical EJSON), to find them by. */
+  key?: string;
+  /** What it means and what to do (no record contents). */
+  message: string;
+}
+
 /** What a pull found. */
 export interface PulledBatch {
   records: StreamRecord[];
@@ -54,11 +72,20 @@ export interface PulledBatch {
   gap?: string;
   /** Opaque source state to checkpoint with the records (dedup sets, per-aggregate seqs). */
   state?: unknown;
+  /** What the source found and will not archive (see `StreamNotice`). */
+  notices?: StreamNotice[];
 }
 
 /** A streaming source. Build one with `redisStreamSource()`, `mongoWatermarkSource()`, `sqsSource()` (`@steadyfn/backup/sqs`) or `outboxSource()`. */
 export interface StreamSource {
   readonly kind: string;
+  /**
+   * What this source is among sources of its kind (a Redis stream's key, `<database>.<collection>`
+   * and the watermark field, an SQS queue's account and name): recorded in the stream's checkpoint,
+   * which a source of another kind or identity is refused (`ConfigurationError` on `name`: its
+   * position means nothing there). Without it, only `kind` is compared.
+   */
+  identity?(signal?: AbortSignal): string | Promise<string>;
   /**
    * Records after `position` (null: from the start), at most `max`. `state` is what the last
    * checkpoint stored. `lastRunAt` is when the stream last checkpointed (to judge retention).
@@ -104,4 +131,9 @@ export interface StreamResult {
    * aborted between two pulls.
    */
   reason?: 'deadline' | 'signal';
+  /**
+   * What the source found and does not archive (e.g. `WATERMARK_NOT_DATE`: documents whose
+   * watermark is not a Date), each also logged as a warning; absent when none.
+   */
+  notices?: StreamNotice[];
 }

@@ -6,12 +6,16 @@
  *   re-read window: each pull reads from `checkpoint − overlapMs` and only up to
  *   `now − lagMs`, and drops documents already archived at that watermark;
  * - only the latest version of a document at each read is seen (intermediate versions between
- *   two pulls are not).
+ *   two pulls are not);
+ * - a document whose watermark is not a Date (a string, a number, missing) is never streamed:
+ *   the first pull of a process, and then one an hour, counts them (one more query, a scan of
+ *   the collection on FerretDB) and reports them as a `WATERMARK_NOT_DATE` notice (logged, and
+ *   in the run's `notices`: the count and the first `_id`, never a value).
  */
 import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import { RAW_DOCUMENTS, toEjson, type MongoDbLike } from '../../sources/mongo.js';
 import { resolveClient, type ClientInput } from '../../sources/types.js';
-import type { PulledBatch, StreamRecord, StreamSource } from '../types.js';
+import type { PulledBatch, StreamNotice, StreamRecord, StreamSource } from '../types.js';
 
 /** Options of `mongoWatermarkSource()`. */
 export interface MongoWatermarkSourceOptions {
@@ -63,9 +67,14 @@ export function mongoWatermarkSource(options: MongoWatermarkSourceOptions): Stre
   const overlapMs = msOption('mongoWatermarkSource', 'overlapMs', options.overlapMs, 60_000, 0);
   const batchSize = intOption('mongoWatermarkSource', 'batchSize', options.batchSize, 1000, 1, 100_000);
   const now = options.now ?? Date.now;
+  /** When documents without a Date watermark were last looked for (by the real clock: `now` may be a test's). */
+  let checkedAt: number | undefined;
 
   return {
     kind: 'mongo-watermark',
+    async identity() {
+      return `${(await resolveClient(options.db)).databaseName}.${collection}|${field}`;
+    },
     async pull(from, max, signal): Promise<PulledBatch> {
       const db = await resolveClient(options.db);
       const checkpointMs = from.position === null ? undefined : Number(from.position.split('|')[0]);
@@ -77,6 +86,8 @@ export function mongoWatermarkSource(options: MongoWatermarkSourceOptions): Stre
         .collection(collection)
         .find(filter, { sort: { [field]: 1, _id: 1 }, limit: limit + seen.size, ...RAW_DOCUMENTS, ...(signal ? { signal } : {}) })
         .toArray()) as Array<Record<string, unknown>>;
+      const notices = checkedAt !== undefined && Date.now() - checkedAt < NOT_DATE_CHECK_EVERY_MS ? [] : await notDates(db, collection, field, signal);
+      checkedAt = Date.now();
       const records: StreamRecord[] = [];
       for (const doc of docs) {
         const mark = doc[field];
@@ -100,7 +111,32 @@ export function mongoWatermarkSource(options: MongoWatermarkSourceOptions): Stre
       // Keep only versions still inside the next read's window.
       const newest = records.at(-1) ? Number(records.at(-1)!.position.split('|')[0]) : (checkpointMs ?? 0);
       const kept = [...seen].filter((v) => Number(v.slice(v.lastIndexOf('@') + 1)) >= newest - overlapMs);
-      return { records, drained: records.length < limit, state: { seen: kept } satisfies WatermarkState };
+      return { records, drained: records.length < limit, state: { seen: kept } satisfies WatermarkState, ...(notices.length > 0 ? { notices } : {}) };
     },
   };
+}
+
+/** How often a source looks for documents without a Date watermark (ms). */
+const NOT_DATE_CHECK_EVERY_MS = 3_600_000;
+/** Such documents are counted up to this many (a bounded count). */
+const NOT_DATE_COUNT_CAP = 10_000;
+
+/**
+ * Documents of `collection` whose `field` is not a Date (a string, a number, null, missing):
+ * the watermark filter never matches them, so they are never streamed. Counted (up to a cap)
+ * with the first one's `_id`; never a value.
+ */
+async function notDates(db: MongoDbLike, collection: string, field: string, signal?: AbortSignal): Promise<StreamNotice[]> {
+  const filter = { [field]: { $not: { $type: 'date' } } };
+  const options = signal ? { signal } : {};
+  const first = (await db.collection(collection).findOne(filter, { projection: { _id: 1 }, sort: { _id: 1 }, ...RAW_DOCUMENTS, ...options })) as { _id: unknown } | null;
+  if (first === null) return [];
+  const count = (await db.collection(collection).countDocuments(filter, { limit: NOT_DATE_COUNT_CAP, ...options })) as number;
+  return [{
+    code: 'WATERMARK_NOT_DATE',
+    count,
+    ...(count >= NOT_DATE_COUNT_CAP ? { countCapped: true } : {}),
+    key: toEjson(first._id),
+    message: `documents of collection ${collection} whose ${field} is not a Date (a string, a number, null or missing) are not streamed: set ${field} to a Date on every write`,
+  }];
 }

@@ -102,6 +102,7 @@ export function redisStreamSource(options: RedisStreamSourceOptions): StreamSour
 
   return {
     kind: 'redis-stream',
+    identity: () => key,
     async pull(from, max, _signal): Promise<PulledBatch> {
       const client = await resolveClient(options.client);
       const previous = (from.state as RedisStreamState | undefined) ?? {};

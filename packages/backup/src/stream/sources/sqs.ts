@@ -122,6 +122,7 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
 
   return {
     kind: 'sqs',
+    identity: () => queueIdentity(queueUrl),
     async pull(from, max, signal): Promise<PulledBatch> {
       if (deferred !== undefined || (handles.size > 0 && from.position !== returnedUpTo)) {
         // No acknowledgement took them: the run that pulled them ended (failed or cut off between
@@ -232,4 +233,14 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
       }
     },
   };
+}
+
+/**
+ * A queue's identity for the stream checkpoint: `<account>/<name>`, the last two segments of its
+ * URL — the same queue whichever endpoint form the URL has (`sqs.<region>.amazonaws.com`, the
+ * legacy `<region>.queue.amazonaws.com`, a VPC endpoint); the whole URL when it has no such path.
+ */
+function queueIdentity(queueUrl: string): string {
+  const path = URL.canParse(queueUrl) ? new URL(queueUrl).pathname.split('/').filter((p) => p !== '') : [];
+  return path.length >= 2 ? path.slice(-2).join('/') : queueUrl;
 }
