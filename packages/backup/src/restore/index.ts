@@ -329,7 +329,8 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
       ctx.signal,
     ),
   );
-  logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, checkMs: report.checkMs, applyMs: report.applyMs });
+  // `reads: 2`: the backup was read twice (no usable temporary file, or spoolBytes 0) — said here, as the warning's text is not logged.
+  logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, reads: report.reads, checkMs: report.checkMs, applyMs: report.applyMs });
   // Counts and codes only: a warning's text can name a Redis key (user data); it stays in the returned report.
   if (report.warnings.length > 0) logOf(ctx).warn('restore warnings', { backupId: report.backupId, warnings: report.warnings.length, ...(report.notices ? { notices: report.notices.map((n) => ({ code: n.code, count: n.count })) } : {}) });
   return report;
