@@ -42,20 +42,36 @@ export interface ServerFacts {
 }
 
 /**
- * The facts of one node. Never throws for a refused `INFO` or `HELLO` (an ACL, a proxy): the
- * caller records what is missing (`via`). Other failures of `HELLO` end the same way — the
- * version is then unknown, which a backup reports rather than fails on.
+ * Whether `error` is the server refusing this one command — an ACL (`NOPERM`), or a command a
+ * managed Redis disabled or renamed (`ERR unknown command`) — rather than refusing the
+ * connection (`WRONGPASS`, `NOAUTH`: the source's credentials, which `sourceErrorOf` makes a
+ * terminal `SourceRefusedError`) or failing it (a lost connection): only those fall back.
+ */
+function commandRefused(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return /^NOPERM\b/.test(message) || /^ERR unknown command\b/i.test(message);
+}
+
+/**
+ * The facts of one node. Never throws for a refused `INFO` or `HELLO` (an ACL, a disabled
+ * command): the caller records what is missing (`via`); the version is then unknown, which a
+ * backup reports rather than fails on.
+ *
+ * @throws what `INFO` or `HELLO` threw for any other reason (credentials refused, connection
+ *   lost): the caller's error mapping decides, as for any other command of the source.
  */
 export async function serverFacts(node: CallsRedis): Promise<ServerFacts> {
   let info: string;
   try {
     info = String(await node.call('INFO', 'server'));
-  } catch {
+  } catch (infoError) {
+    if (!commandRefused(infoError)) throw infoError;
     let reply: unknown;
     try {
       // No protocol argument: the connection's protocol (and its client's parser) is kept.
       reply = await node.call('HELLO');
-    } catch {
+    } catch (helloError) {
+      if (!commandRefused(helloError)) throw helloError;
       return { version: undefined, engine: 'redis', runId: undefined, via: 'none' };
     }
     const version = helloVersion(reply);
