@@ -9,12 +9,11 @@
  * `DeleteMessageBatch` as SQS does when some entries fail on its side (`SenderFault: false`):
  * it deletes only the other entries and lists these under `Failed` — the documented shape.
  */
-import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { streamBackup } from '../src/index.js';
 import { sqsSource } from '../src/sqs.js';
-import { requireService } from '../../../test/services/env.js';
-import { freshBucket, S3_SERVERS, unique } from './support.js';
+import { freshQueue, SQS_SERVERS } from './support.js';
 
 type Entry = { Id: string; ReceiptHandle: string };
 
@@ -37,28 +36,9 @@ function failingDeletes(sqs: SQSClient, failing: (entry: Entry, call: number) =>
   };
 }
 
-const SQS_SERVERS = [
-  { name: 'moto', service: 'sqs' as const, env: 'SQS_ENDPOINT' },
-  { name: 'fauxqs', service: 'sqs-alt' as const, env: 'SQS_ALT_ENDPOINT' },
-];
 
 describe.each(SQS_SERVERS)('sqsSource: DeleteMessageBatch entries that failed, on $name', (server) => {
-  async function setup(count: number) {
-    await requireService(server.service);
-    const s3 = await freshBucket(S3_SERVERS[0]!);
-    const sqs = new SQSClient({ endpoint: process.env[server.env], region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: unique('faildel').replace(/[^a-z0-9-]/g, '') }));
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: count }, (_, i) => ({ Id: `m${i}`, MessageBody: JSON.stringify({ secret: `body-${i}` }) })) }));
-    const left = async (): Promise<number> => {
-      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-      return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    };
-    const cleanup = async () => {
-      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
-      await s3.drop();
-    };
-    return { s3, sqs, queueUrl: QueueUrl!, left, cleanup, storage: { client: s3.client, bucket: s3.bucket, prefix: 'sqsdel' } };
-  }
+  const setup = (count: number) => freshQueue(server, 'faildel', Array.from({ length: count }, (_, i) => JSON.stringify({ secret: `body-${i}` })), 'sqsdel');
 
   it('retries entries that failed on the server side: every archived message is deleted', async () => {
     const { sqs, queueUrl, left, cleanup, storage } = await setup(6);

@@ -11,35 +11,15 @@
  * Real queues (moto, fauxqs); the cut-off run is a pull with no acknowledgement after it, as a
  * run that fails before its object is written leaves it.
  */
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { streamBackup } from '../src/index.js';
 import { sqsSource } from '../src/sqs.js';
-import { requireService } from '../../../test/services/env.js';
-import { freshBucket, S3_SERVERS, unique } from './support.js';
+import { freshQueue, SQS_SERVERS } from './support.js';
 
-const SQS_SERVERS = [
-  { name: 'moto', service: 'sqs' as const, env: 'SQS_ENDPOINT' },
-  { name: 'fauxqs', service: 'sqs-alt' as const, env: 'SQS_ALT_ENDPOINT' },
-];
 
 describe.each(SQS_SERVERS)('sqsSource in a warm instance, after a run cut off between pull and acknowledgement, on $name', (server) => {
-  async function setup(count: number) {
-    await requireService(server.service);
-    const s3 = await freshBucket(S3_SERVERS[0]!);
-    const sqs = new SQSClient({ endpoint: process.env[server.env], region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: unique('warm').replace(/[^a-z0-9-]/g, '') }));
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: count }, (_, i) => ({ Id: `m${i}`, MessageBody: JSON.stringify({ i }) })) }));
-    const left = async (): Promise<number> => {
-      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-      return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    };
-    const cleanup = async () => {
-      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
-      await s3.drop();
-    };
-    return { sqs, queueUrl: QueueUrl!, left, cleanup, storage: { client: s3.client, bucket: s3.bucket, prefix: 'warm' } };
-  }
+  const setup = (count: number) => freshQueue(server, 'warm', Array.from({ length: count }, (_, i) => JSON.stringify({ i })), 'warm');
 
   it("the next run's unreadable message is reported (its error thrown), not deferred behind the cut-off run's handles", async () => {
     const { sqs, queueUrl, cleanup, storage } = await setup(3);

@@ -8,6 +8,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, DeleteObjectCo
 import { s3LeaseStore } from '@steadyfn/lease/s3';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { requireService } from '../../../test/services/env.js';
 import type { RunContext } from '../src/context.js';
 import { applyRetention, LeaseHeldError, verifyBackup, type RetentionOptions, type RetentionReport, type S3Target, type SnapshotJob } from '../src/index.js';
@@ -349,4 +350,32 @@ export function gatedClient(client: Sender, at: number, fail = false) {
       },
     },
   };
+}
+
+/** The SQS servers `sqsSource` is tested on: moto, and fauxqs as a second server. */
+export const SQS_SERVERS = [
+  { name: 'moto', service: 'sqs' as const, env: 'SQS_ENDPOINT' },
+  { name: 'fauxqs', service: 'sqs-alt' as const, env: 'SQS_ALT_ENDPOINT' },
+];
+
+/**
+ * A fresh queue on `server` (named after `name`) holding one message per body, and a fresh bucket
+ * (`storage` under `prefix`); `left()` counts the queue's visible and in-flight messages,
+ * `cleanup()` deletes queue and bucket.
+ */
+export async function freshQueue(server: (typeof SQS_SERVERS)[number], name: string, bodies: string[], prefix: string) {
+  await requireService(server.service);
+  const s3 = await freshBucket(S3_SERVERS[0]!);
+  const sqs = new SQSClient({ endpoint: process.env[server.env], region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: unique(name).replace(/[^a-z0-9-]/g, '') }));
+  await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: bodies.map((MessageBody, i) => ({ Id: `m${i}`, MessageBody })) }));
+  const left = async (): Promise<number> => {
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  };
+  const cleanup = async (): Promise<void> => {
+    await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    await s3.drop();
+  };
+  return { s3, sqs, queueUrl: QueueUrl!, left, cleanup, storage: { client: s3.client, bucket: s3.bucket, prefix } };
 }
