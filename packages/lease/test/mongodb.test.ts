@@ -158,7 +158,8 @@ describe('a server that does not enforce a unique _id', () => {
     const inserted: unknown[] = [];
     return {
       inserted,
-      find: () => ({ toArray: async () => [] }),
+      // It keeps what it was given: a find by `_id` returns every document inserted under it.
+      find: (filter: { _id?: unknown } = {}) => ({ toArray: async () => inserted.filter((d) => filter._id === undefined || (d as { _id?: unknown })._id === filter._id) }),
       insertOne: async (doc: unknown) => void inserted.push(doc),
       insertMany: async (docs: unknown[]) => void inserted.push(...docs),
       deleteMany: async () => ({ deletedCount: 0 }),

@@ -62,6 +62,36 @@ export function errorCode(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/**
+ * An insert that met its collection being dropped on FerretDB (SQLite backend), which answers
+ * with an internal error (code 1, `no such table`) where MongoDB creates the collection again:
+ * the statement failed, nothing was inserted, so the insert may be sent again. A restore lock
+ * (`@steadyfn/backup`) drops its collection when its restore ends, while another restore may be
+ * claiming.
+ */
+export function droppedUnderInsert(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return errorCode(error) === 1 && typeof message === 'string' && message.includes('no such table');
+}
+
+/** How many times an insert that met its collection being dropped (`droppedUnderInsert`) is sent in all. */
+export const DROPPED_INSERT_ATTEMPTS = 3;
+
+/**
+ * `col.insertOne(doc, options)`, sent again (up to `DROPPED_INSERT_ATTEMPTS` in all) while it
+ * meets its collection being dropped; any other outcome is the insert's own.
+ */
+export async function insertOneAcrossDrop(col: MongoLeaseCollection, doc: object, options: object): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await col.insertOne(doc, options);
+      return;
+    } catch (error) {
+      if (attempt >= DROPPED_INSERT_ATTEMPTS || !droppedUnderInsert(error)) throw error;
+    }
+  }
+}
+
 /** The per-operation errors of a failed `insertMany`, or undefined when it does not say. */
 export function writeErrorsOf(error: unknown): Array<{ index: number; code: number | undefined }> | undefined {
   const raw = (error as { writeErrors?: unknown } | null)?.writeErrors;

@@ -5,7 +5,7 @@
  */
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { unreachableMongo } from './store-unavailable.js';
-import { DUPLICATE_KEY, errorCode, writeErrorsOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
+import { DUPLICATE_KEY, errorCode, insertOneAcrossDrop, writeErrorsOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 
 /** Most documents per insertMany. */
 const INSERT_CHUNK = 100;
@@ -15,6 +15,8 @@ const INSERT_CHUNK = 100;
  * failure rejects, a network error included: then each document may or may not have been
  * inserted (or may still be), and the caller must not read it as either (a claim gives back
  * what its owner holds, see `claimBatch` in mongodb.ts).
+ * A single insert that met the collection being dropped on FerretDB is sent again
+ * (`insertOneAcrossDrop`: nothing was inserted); a batch's is not (the outcome of each is unknown).
  * `perOperationErrors`: the probe found that the server reports each duplicate of a batch on
  * its own; otherwise documents go one insert each.
  */
@@ -29,7 +31,8 @@ export async function insertAll(
   throwIfAborted(signal);
   const single = async (doc: LeaseDocument): Promise<boolean> => {
     try {
-      await col.insertOne(doc, session);
+      // Inside a transaction the drop aborts it: the caller's transaction decides, not a resend.
+      await (options?.session ? col.insertOne(doc, session) : insertOneAcrossDrop(col, doc, session));
       return true;
     } catch (error) {
       if (errorCode(error) === DUPLICATE_KEY) return false;
