@@ -55,10 +55,10 @@ describe('a MongoDB lease collection dropped under the store (FerretDB)', () => 
       const outcome = await underDrops(col, async () => {
         await store.probe();
         return store.claim({ key: 'restore', owner: `o${round}`, leaseMs: 60_000 });
-      }).catch((e: unknown) => e);
+      }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
       if (outcome instanceof Error) failures.push(`${outcome.name} ${(outcome as { code?: unknown }).code}: ${outcome.message.slice(0, 120)}`);
       else if (outcome.claimed) claimed++;
-      else expect(outcome.record.owner).toMatch(/^o\d+$/);
+      else expect(outcome.record).toMatchObject({ state: 'held', owner: expect.stringMatching(/^o\d+$/) });
     }
     expect(failures).toEqual([]);
     expect(claimed).toBeGreaterThan(0);
