@@ -43,6 +43,17 @@ export interface RoundContext {
   installed: () => number;
 }
 
+/**
+ * The failure of a round stopped (its time limit, or every waiter gone) while the schema still
+ * ran: a load failure (`STATE_UNAVAILABLE`, retryable) like a source that timed out — the data
+ * was not judged invalid.
+ */
+function schemaStopped(signal: AbortSignal): StateError {
+  const reason = abortReason(signal);
+  const message = `the schema did not finish: ${describeFailure(reason)}`;
+  return new StateError([{ source: '(root)', kind: 'load', field: '', message }], { cause: reason });
+}
+
 /** `refresh(prev, signal, round)`: runs round `round` over the last good state `prev` (none: a full load). */
 export function roundRunner(context: RoundContext): (prev: Entry | undefined, signal: AbortSignal, round: number) => Promise<Entry> {
   const { sources, names, schema, now, unconfirmed, installed } = context;
@@ -108,12 +119,19 @@ export function roundRunner(context: RoundContext): (prev: Entry | undefined, si
 
     let value: unknown = raw;
     if (schema) {
-      const parsed = await schema.safeParseAsync(raw).catch(async (thrown: unknown) => {
-        issues.push(...(await schemaThrewIssues(schema, raw, names, failed, thrown)));
-        return undefined;
-      });
+      // Raced against the load's signal like a source read: an async refinement that never
+      // settles fails the round at its time limit (nothing it returns later is used).
+      const parsed = await abortable(schema.safeParseAsync(raw), signal)
+        .catch(async (thrown: unknown) => {
+          // Stopped after sources failed on it (their time limit): their load failures say it.
+          if (signal.aborted && failed.size > 0) return undefined;
+          if (signal.aborted) throw thrown;
+          issues.push(...(await abortable(schemaThrewIssues(schema, raw, names, failed, thrown), signal)));
+          return undefined;
+        })
+        .catch((thrown: unknown) => Promise.reject(signal.aborted ? schemaStopped(signal) : thrown));
       if (parsed === undefined) {
-        // Reported above: the schema threw on this state.
+        // Reported above: the schema threw on this state (or was stopped after sources failed).
       } else if (parsed.success) value = parsed.data;
       else {
         const fields = toFieldIssues(parsed.error.issues);
