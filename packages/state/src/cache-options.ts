@@ -48,10 +48,12 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
   /** @deprecated The old name of `retryAfterErrorMs`; give one of the two. */
   retryAfterError?: number;
   /**
-   * Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. A
-   * revalidation the last good state can stand in for (within `staleIfErrorMs`) also stops at
-   * half the time the invocation that started it has left, so that state can still be served;
-   * an invocation that joins it with less time left is served that state at half of its own. More than
+   * Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. An
+   * invocation waiting on a revalidation the last good state can stand in for (within
+   * `staleIfErrorMs`) waits at most half the time it has left and is then served that state; the
+   * shared revalidation stops at the latest such limit among the invocations waiting on it
+   * (never past `timeoutMs` from its start), so one with little time left does not cut it short
+   * for the others. More than
    * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own. At least 1 (0 is
    * refused: it is not "no bound").
    * @default 10000
