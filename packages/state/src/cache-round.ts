@@ -44,6 +44,20 @@ export interface RoundContext {
 }
 
 /**
+ * A schema issue as a failure carries it: zod's message, except where that message quotes the
+ * data rather than the schema. `unrecognized_keys` lists the extra keys' names — words from the
+ * store (`Unrecognized key: "sk_live_…"`), not the schema's — so it is counted instead
+ * (`2 unrecognized keys`); its field stays the path of the object that holds them. The other
+ * messages of zod 4's locale name only what the schema expects (allowed values, bounds, formats)
+ * and, for `invalid_type`, the received value's type (`received string`), never the value.
+ */
+function withoutData<F extends { message: string }>(issue: { code?: string; keys?: unknown }, field: F): F {
+  if (issue.code !== 'unrecognized_keys') return field;
+  const count = Array.isArray(issue.keys) ? issue.keys.length : 0;
+  return { ...field, message: count > 0 ? `${count} unrecognized key${count === 1 ? '' : 's'}` : 'unrecognized keys' };
+}
+
+/**
  * The failure of a round stopped (its time limit, or every waiter gone) while the schema still
  * ran: a load failure (`STATE_UNAVAILABLE`, retryable) like a source that timed out — the data
  * was not judged invalid.
@@ -134,7 +148,7 @@ export function roundRunner(context: RoundContext): (prev: Entry | undefined, si
         // Reported above: the schema threw on this state (or was stopped after sources failed).
       } else if (parsed.success) value = parsed.data;
       else {
-        const fields = toFieldIssues(parsed.error.issues);
+        const fields = toFieldIssues(parsed.error.issues).map((field, i) => withoutData(parsed.error.issues[i]!, field));
         parsed.error.issues.forEach((issue, i) => {
           const head = issue.path[0];
           const source = head === undefined ? '(root)' : typeof head === 'symbol' ? head.toString() : String(head);
