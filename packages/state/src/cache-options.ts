@@ -48,12 +48,14 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
   /** @deprecated The old name of `retryAfterErrorMs`; give one of the two. */
   retryAfterError?: number;
   /**
-   * Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. A
-   * revalidation the last good state can stand in for (within `staleIfErrorMs`) also stops at
-   * half the time the invocation that started it has left, so that state can still be served;
-   * an invocation that joins it with less time left is served that state at half of its own. More than
-   * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own. At least 1 (0 is
-   * refused: it is not "no bound").
+   * Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. An
+   * invocation waiting on a revalidation the last good state can stand in for (within
+   * `staleIfErrorMs`) waits at most half the time it has left and is then served that state; the
+   * shared revalidation stops at the latest such limit among the invocations waiting on it
+   * (never past `timeoutMs` from its start), so one with little time left does not cut it short
+   * for the others. More than
+   * 2^31 − 1 (about 24.8 days, Node's longest timer), or `Infinity`: no bound of its own. At
+   * least 1 (0 is refused: it is not "no bound").
    * @default 10000
    */
   timeoutMs?: number;
@@ -85,11 +87,11 @@ export interface StateSettings {
   now: () => number;
 }
 
-/** A duration option in ms (≥ `min`; `Infinity` where allowed), or `fallback` when undefined. */
-function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean, min = 0): number {
+/** A duration option in ms (≥ `min`, or `Infinity`: no bound), or `fallback` when undefined. */
+function duration(field: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!allowInfinity && !Number.isFinite(value))) {
-    invalidOption('defineState', field, `a number of milliseconds ≥ ${min}${allowInfinity ? ' (or Infinity)' : ''}`, value);
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
+    invalidOption('defineState', field, `a number of milliseconds ≥ ${min} (or Infinity)`, value);
   }
   return value;
 }
@@ -97,7 +99,7 @@ function duration(field: string, value: unknown, fallback: number, allowInfinity
 /** A duration under its name, or under the name it had before `…Ms` (deprecated); not both. */
 function renamed(options: Record<string, unknown>, field: string, old: string, fallback: number): number {
   if (options[field] !== undefined && options[old] !== undefined) invalidOption('defineState', old, `left out when "${field}" is given (it is the old name of "${field}")`, options[old]);
-  return options[field] !== undefined ? duration(field, options[field], fallback, true) : duration(old, options[old], fallback, true);
+  return options[field] !== undefined ? duration(field, options[field], fallback) : duration(old, options[old], fallback);
 }
 
 /**
@@ -150,8 +152,9 @@ export function resolveStateOptions(options: StateOptions<SourceMap, ZodType | u
   const maxAge = renamed(raw, 'maxAgeMs', 'maxAge', 60_000);
   const staleIfError = renamed(raw, 'staleIfErrorMs', 'staleIfError', 0);
   const retryAfterError = renamed(raw, 'retryAfterErrorMs', 'retryAfterError', 1_000);
-  // Under 1 ms every load would time out: 0 is no way to ask for "no bound" (a longer one is).
-  const timeoutMs = duration('timeoutMs', options.timeoutMs, 10_000, false, 1);
+  // Under 1 ms every load would time out: 0 is no way to ask for "no bound" (Infinity, or
+  // anything past Node's longest timer, is).
+  const timeoutMs = duration('timeoutMs', options.timeoutMs, 10_000, 1);
   if (options.now !== undefined && typeof options.now !== 'function') invalidOption('defineState', 'now', 'a function () => epoch milliseconds', options.now);
   const logger = options.logger as Partial<Logger> | undefined;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {

@@ -43,6 +43,31 @@ export interface RoundContext {
   installed: () => number;
 }
 
+/**
+ * A schema issue as a failure carries it: zod's message, except where that message quotes the
+ * data rather than the schema. `unrecognized_keys` lists the extra keys' names — words from the
+ * store (`Unrecognized key: "sk_live_…"`), not the schema's — so it is counted instead
+ * (`2 unrecognized keys`); its field stays the path of the object that holds them. The other
+ * messages of zod 4's locale name only what the schema expects (allowed values, bounds, formats)
+ * and, for `invalid_type`, the received value's type (`received string`), never the value.
+ */
+function withoutData<F extends { message: string }>(issue: { code?: string; keys?: unknown }, field: F): F {
+  if (issue.code !== 'unrecognized_keys') return field;
+  const count = Array.isArray(issue.keys) ? issue.keys.length : 0;
+  return { ...field, message: count > 0 ? `${count} unrecognized key${count === 1 ? '' : 's'}` : 'unrecognized keys' };
+}
+
+/**
+ * The failure of a round stopped (its time limit, or every waiter gone) while the schema still
+ * ran: a load failure (`STATE_UNAVAILABLE`, retryable) like a source that timed out — the data
+ * was not judged invalid.
+ */
+function schemaStopped(signal: AbortSignal): StateError {
+  const reason = abortReason(signal);
+  const message = `the schema did not finish: ${describeFailure(reason)}`;
+  return new StateError([{ source: '(root)', kind: 'load', field: '', message }], { cause: reason });
+}
+
 /** `refresh(prev, signal, round)`: runs round `round` over the last good state `prev` (none: a full load). */
 export function roundRunner(context: RoundContext): (prev: Entry | undefined, signal: AbortSignal, round: number) => Promise<Entry> {
   const { sources, names, schema, now, unconfirmed, installed } = context;
@@ -108,15 +133,22 @@ export function roundRunner(context: RoundContext): (prev: Entry | undefined, si
 
     let value: unknown = raw;
     if (schema) {
-      const parsed = await schema.safeParseAsync(raw).catch(async (thrown: unknown) => {
-        issues.push(...(await schemaThrewIssues(schema, raw, names, failed, thrown)));
-        return undefined;
-      });
+      // Raced against the load's signal like a source read: an async refinement that never
+      // settles fails the round at its time limit (nothing it returns later is used).
+      const parsed = await abortable(schema.safeParseAsync(raw), signal)
+        .catch(async (thrown: unknown) => {
+          // Stopped after sources failed on it (their time limit): their load failures say it.
+          if (signal.aborted && failed.size > 0) return undefined;
+          if (signal.aborted) throw thrown;
+          issues.push(...(await abortable(schemaThrewIssues(schema, raw, names, failed, thrown), signal)));
+          return undefined;
+        })
+        .catch((thrown: unknown) => Promise.reject(signal.aborted ? schemaStopped(signal) : thrown));
       if (parsed === undefined) {
-        // Reported above: the schema threw on this state.
+        // Reported above: the schema threw on this state (or was stopped after sources failed).
       } else if (parsed.success) value = parsed.data;
       else {
-        const fields = toFieldIssues(parsed.error.issues);
+        const fields = toFieldIssues(parsed.error.issues).map((field, i) => withoutData(parsed.error.issues[i]!, field));
         parsed.error.issues.forEach((issue, i) => {
           const head = issue.path[0];
           const source = head === undefined ? '(root)' : typeof head === 'symbol' ? head.toString() : String(head);

@@ -85,6 +85,15 @@ interface Flight {
   settled: boolean;
   /** Every invocation waiting for it gave up (its deadline or signal), so it was stopped. */
   abandoned: boolean;
+  /** When it started (Date.now() epoch ms). */
+  startedAt: number;
+  /** When it is stopped: the latest limit among the invocations that waited on it (epoch ms; Infinity: none). */
+  limitAt: number;
+  /** `startedAt + timeoutMs`: no invocation holds it past this (Infinity: no bound). */
+  capAt: number;
+  timer: NodeJS.Timeout | undefined;
+  /** The invocation whose limit is `limitAt`: the warning of a failed reload goes to its logger. */
+  ctx: StateCallContext | undefined;
 }
 
 /** What `wait` answers when the round it waited for no longer stands (see `wait`). */
@@ -146,10 +155,10 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   let fallbackLogger: Logger | undefined;
 
   /**
-   * How long a load may take, in ms: `timeoutMs` — but a revalidation that the last good state
-   * can stand in for gets at most half the time the invocation has left, so a store that hangs
-   * fails it while there is still time to serve that state (otherwise every invocation would
-   * wait for the store until its own deadline when `timeoutMs` is longer than the function's).
+   * How long an invocation waits for a load, in ms: `timeoutMs` — but for a revalidation that the
+   * last good state can stand in for, at most half the time the invocation has left, so a store
+   * that hangs fails it while there is still time to serve that state (otherwise every invocation
+   * would wait for the store until its own deadline when `timeoutMs` is longer than the function's).
    */
   function loadLimit(prev: Entry | undefined, ctx: StateCallContext | undefined): number {
     const deadline = ctx?.deadline;
@@ -157,21 +166,39 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     return Math.max(1, Math.min(timeoutMs, Math.floor((deadline - Date.now()) / 2)));
   }
 
-  function startFlight(prev: Entry | undefined, ctx: StateCallContext | undefined): Flight {
+  /**
+   * A shared load runs as long as the invocation waiting on it with the most time wants it —
+   * never past `timeoutMs` from its start —, not as long as the one that happened to start it:
+   * an invocation with almost no time left must not cut the load short for one that has plenty
+   * (it leaves at its own limit, `wait`). Returns when this invocation stops waiting (epoch ms).
+   */
+  function hold(f: Flight, limit: number, ctx: StateCallContext | undefined): number {
+    // Node fires a longer timer after 1 ms; a limit that long is no limit in practice.
+    const leaveAt = Math.min(limit > MAX_TIMER_MS ? Number.POSITIVE_INFINITY : Date.now() + limit, f.capAt);
+    if (leaveAt > f.limitAt && !f.settled) {
+      f.limitAt = leaveAt;
+      f.ctx = ctx;
+      if (f.timer) clearTimeout(f.timer);
+      f.timer = leaveAt - Date.now() > MAX_TIMER_MS ? undefined : setTimeout(() => expire(f), Math.max(0, leaveAt - Date.now()));
+      // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
+      f.timer?.unref?.();
+    }
+    return leaveAt;
+  }
+
+  /** Stops `f` at its time limit: a failed load (recorded; the last good state served within staleIfErrorMs). */
+  function expire(f: Flight): void {
+    if (f.settled || f.controller.signal.aborted) return;
+    const limit = f.limitAt - f.startedAt;
+    f.controller.abort(new SourceError(f.limitAt < f.capAt ? `no answer within ${limit} ms, half the remaining time of the invocation that waited longest` : `timed out after ${timeoutMs} ms`));
+  }
+
+  function startFlight(prev: Entry | undefined): Flight {
     const controller = new AbortController();
-    const limit = loadLimit(prev, ctx);
-    // Node fires a longer timer after 1 ms; a load that long is unbounded in practice.
-    const timer =
-      limit > MAX_TIMER_MS
-        ? undefined
-        : setTimeout(
-            () => controller.abort(new SourceError(limit < timeoutMs ? `no answer within ${limit} ms, half the invocation's remaining time` : `timed out after ${limit} ms`)),
-            limit,
-          );
-    // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
-    timer?.unref?.();
+    const startedAt = Date.now();
+    const capAt = timeoutMs > MAX_TIMER_MS ? Number.POSITIVE_INFINITY : startedAt + timeoutMs;
     const round = ++rounds;
-    const f: Flight = { round, promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false };
+    const f: Flight = { round, promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false, startedAt, limitAt: Number.NEGATIVE_INFINITY, capAt, timer: undefined, ctx: undefined };
     f.promise = refresh(prev, controller.signal, round)
       .then(
         (next) => {
@@ -187,9 +214,12 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         (thrown: unknown) => {
           const error = thrown instanceof SteadyError ? thrown : new StateError([{ source: '(state)', kind: 'load', field: '', message: describeFailure(thrown) }]);
           const at = now();
-          // A revalidation every invocation gave up on failed too: for retryAfterErrorMs the last
-          // good state is served rather than another wait on a store that does not answer. (An
-          // abandoned first load leaves nothing behind: there is no state to serve.)
+          // The load's own failure counts — a store's error, its time limit —, and so does a
+          // revalidation every invocation gave up on (their signals): for retryAfterErrorMs the
+          // last good state is served rather than another wait on a store that does not answer.
+          // An invocation leaving at its own limit while another holds the load longer is no
+          // failure (the load goes on: `hold`, `wait`). An abandoned first load leaves nothing
+          // behind: there is no state to serve.
           if (round > installed && (!f.abandoned || prev)) {
             lastFailureAt = at;
             lastError = error;
@@ -197,7 +227,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
           // Nobody is served this round's outcome: its waiters gave up, or moved on to a newer round.
           if (f.abandoned || round < installed) throw error;
           if (prev && withinStaleWindow(prev, at)) {
-            loggerFor(ctx).warn('serving the last good state: reload failed', {
+            loggerFor(f.ctx).warn('serving the last good state: reload failed', {
               code: error.code,
               ...(error instanceof StateError ? failuresForLog(error.failures, (f) => ({ field: f.field, message: f.message })) : {}),
               ageMs: at - prev.confirmedAt,
@@ -209,7 +239,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         },
       )
       .finally(() => {
-        if (timer) clearTimeout(timer);
+        if (f.timer) clearTimeout(f.timer);
         f.settled = true;
         if (flight === f) flight = undefined;
       });
@@ -220,17 +250,18 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
 
   /**
    * Waits for `f` within this invocation's own signal and deadline. `fallback`: the last good
-   * state, given to an invocation that joined a flight another one started while that state may
-   * stand in (within `staleIfErrorMs`). The flight's time limit was the starter's; the joiner
-   * stops waiting at its own limit (`loadLimit`: half the time it has left) and is served that
-   * state with the warning, as the starter would be when the flight fails — rather than waiting
-   * to its deadline for `DEADLINE_EXCEEDED`. The flight goes on for the other waiters. A state
-   * that has left `staleIfErrorMs` by then is not served: the joiner waits on, as without one.
+   * state, when it may stand in (within `staleIfErrorMs`). At `leaveAt`, this invocation's own
+   * limit (`hold`), the load either reaches its time limit — no other invocation holds it longer:
+   * it fails, and every waiter is served that state with the warning — or goes on for another
+   * invocation with more time, and this one alone stops waiting and is served that state with the
+   * warning (no failure is recorded: the load did not fail) — rather than waiting to its deadline
+   * for `DEADLINE_EXCEEDED`. A state that has left `staleIfErrorMs` by then is not served: the
+   * invocation waits on, as without one.
    * `SUPERSEDED`: a newer round's outcome stands — invalidate() was called (the waiter is told at
    * once), or a round started after `f` installed before this wait could return —: `get` serves
    * the caller again, from that newer round.
    */
-  async function wait(f: Flight, ctx: StateCallContext | undefined, fallback?: Entry): Promise<{ value: unknown } | typeof SUPERSEDED> {
+  async function wait(f: Flight, ctx: StateCallContext | undefined, leaveAt: number, fallback?: Entry): Promise<{ value: unknown } | typeof SUPERSEDED> {
     const signal = ctx?.signal;
     const deadline = ctx?.deadline;
     // A deadline past Node's longest timer would fire after 1 ms: it is as good as none.
@@ -252,10 +283,13 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         if (timed) {
           timer = setTimeout(() => reject(new DeadlineExceededError()), Math.max(0, deadline - Date.now()));
           timer.unref?.();
-          if (fallback) {
+          if (fallback && leaveAt - Date.now() <= MAX_TIMER_MS) {
             const started = Date.now();
-            const limit = loadLimit(fallback, ctx);
+            const limit = Math.max(0, leaveAt - started);
             fallbackTimer = setTimeout(() => {
+              // Nobody holds the load longer: it has reached its time limit (its own timer may
+              // fire just after this one) and fails — recorded, and served to every waiter.
+              if (f.limitAt <= leaveAt) return expire(f);
               const at = now();
               // The state may stand in only while it is within staleIfErrorMs now, as the
               // starter checks when its reload fails; outside it, wait on as if there were none.
@@ -344,11 +378,12 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
           }
           throw stop.error;
         }
-        // Joining a flight another invocation started: its time limit is not this one's.
-        const joined = flight !== undefined;
-        flight ??= startFlight(current, ctx);
-        const fallback = joined && current && withinStaleWindow(current, at) ? current : undefined;
-        const outcome = await wait(flight, ctx, fallback);
+        // Started here or joined: either way this invocation waits to its own limit, and holds
+        // the shared load at least that long (never past timeoutMs from its start).
+        const f = (flight ??= startFlight(current));
+        const leaveAt = hold(f, loadLimit(current, ctx), ctx);
+        const fallback = current && withinStaleWindow(current, at) ? current : undefined;
+        const outcome = await wait(f, ctx, leaveAt, fallback);
         if (outcome !== SUPERSEDED) return outcome.value as DeepReadonly<StateOf<S, Schema>>;
       }
     },

@@ -29,3 +29,22 @@ describe('durations longer than the longest Node timer', () => {
     await expect(cache.get({ deadline: Date.now() + 30 * DAY })).resolves.toEqual({ config: { ok: true } });
   });
 });
+
+/**
+ * Review (L1): `timeoutMs: Infinity` was refused ("must be a number of milliseconds ≥ 1; got
+ * Infinity") although the README says a timeout past 2^31 − 1 means no bound: Infinity is that
+ * bound's plainest spelling, accepted as the other duration options accept it.
+ */
+describe('timeoutMs: Infinity', () => {
+  it('is accepted as no bound of its own: a load is not timed out, with or without a far deadline', async () => {
+    const cache = defineState({ sources: { config: slowish() }, timeoutMs: Infinity });
+    await expect(cache.get()).resolves.toEqual({ config: { ok: true } });
+    await expect(cache.get({ deadline: Date.now() + 30 * DAY })).resolves.toEqual({ config: { ok: true } });
+  });
+
+  it('NaN, 0 and -Infinity are still refused, saying Infinity is allowed', () => {
+    for (const timeoutMs of [Number.NaN, 0, Number.NEGATIVE_INFINITY]) {
+      expect(() => defineState({ sources: { config: slowish() }, timeoutMs })).toThrow('option "timeoutMs" must be a number of milliseconds ≥ 1 (or Infinity)');
+    }
+  });
+});

@@ -231,7 +231,11 @@ export interface RedisHashOptions {
    * stale.
    */
   versionField?: string;
-  /** `text` (default): field values as strings; `json`: each field value parsed as JSON. */
+  /**
+   * `text` (default): field values as strings; `json`: each field value parsed as JSON — except
+   * `versionField`, always read as text (a UUID or an ISO timestamp is not JSON; a counter
+   * written by `HINCRBY` is the string `"3"` in the value).
+   */
   decode?: 'text' | 'json';
   /** A missing (empty) hash gives `{}` instead of a load failure. */
   optional?: boolean;
@@ -304,8 +308,10 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
       try {
         // Where it goes wrong, never the text (and a byte order mark skipped), as for a key.
         const text = textOf(fields[name]!, `field ${name}`);
+        // The version field is text under either decode (a UUID, an ISO timestamp is not JSON),
+        // in the value as in the version `HGET` reads on revalidation.
         if (name === versionField) version = text;
-        decoded = decode === 'json' ? parseJson(text, `field ${name}`) : text;
+        decoded = decode === 'json' && name !== versionField ? parseJson(text, `field ${name}`) : text;
       } catch (error) {
         throw jsonErrorAt(error, name);
       }
