@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
 import { incomingTrace, type CarriedTrace } from './trace/incoming.js';
 import { newTraceparent, parseTraceparent, parseTracestate, type TraceContext } from './trace/traceparent.js';
-import { resolvePrincipal, verifiedPrincipal, type Principal, type PrincipalConfig } from './principal.js';
+import { resolvePrincipal, verifiedPrincipal, type Principal, type PrincipalConfig, type PrincipalReader } from './principal.js';
 import type { BaseContext, Context, Provider, Trigger } from './types.js';
 
 const NO_STATES: unknown[] = [];
@@ -139,6 +139,8 @@ export class InvocationContext implements BaseContext {
   /** Each plugin's state, by its index in `use`; read by the core through `pluginStates`. */
   #states: unknown[] | StateFailure;
   #principalConfig: PrincipalConfig;
+  /** The adapter's reader of the provider-verified principal (`Frame.principal`). */
+  #readPrincipal: PrincipalReader | undefined;
   /** The provider-verified principal, read on first use (`null`: not read yet). */
   #verified: Principal | undefined | null = null;
   /** See `functionStarted`: `undefined` when not known. */
@@ -176,6 +178,7 @@ export class InvocationContext implements BaseContext {
     this.#deadline = deadline;
     this.#carried = inv.trace;
     this.#principalConfig = def.principal ?? NO_PRINCIPAL_CONFIG;
+    this.#readPrincipal = frame.principal;
     // Identity fields the invoker wrote are nobody's: the verified principal is none from the start.
     if (frame.callerSetIdentity === true) this.#verified = undefined;
     const stateful = def.stateful;
@@ -227,7 +230,7 @@ export class InvocationContext implements BaseContext {
   }
 
   get principal(): Principal | undefined {
-    if (this.#verified === null) this.#verified = verifiedPrincipal(this.provider, this.trigger, this.raw, this.#principalConfig.trusted);
+    if (this.#verified === null) this.#verified = verifiedPrincipal(this.#readPrincipal, this.trigger, this.raw, this.#principalConfig.trusted);
     if (this.#resolving) return this.#verified;
     this.#resolving = true;
     try {

@@ -15,7 +15,7 @@ import type { InputSchema, Outcome, Plugin, Provider, Trigger } from './types.js
 import type { BodyMode } from './message.js';
 import type { KinesisDeaggregate } from './events/kinesis-aggregation.js';
 import type { CarriedTrace } from './trace/incoming.js';
-import type { PrincipalConfig } from './principal.js';
+import type { PrincipalConfig, PrincipalReader } from './principal.js';
 
 export { toFieldIssues };
 
@@ -76,6 +76,11 @@ export interface Frame {
    * (an OpenWhisk activation another namespace invoked): `ctx.principal` then reads none.
    */
   callerSetIdentity?: boolean;
+  /**
+   * How this provider reads the caller it verified (`ctx.principal`); none: no verified
+   * principal (a direct call). Each adapter passes its own, so no entry carries another's.
+   */
+  principal?: PrincipalReader;
   /**
    * Platform ids to put on every log line of the call's invocations, after `requestId` (an
    * OpenWhisk activation's `transactionId`). Never a payload value.

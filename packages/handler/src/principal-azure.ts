@@ -16,6 +16,7 @@
 import { decodeBase64Strict } from './internal/base64.js';
 import { jsonTextTooDeep } from './internal/json.js';
 import { getOwn, isRecord, setOwn, type Rec } from './internal/record.js';
+import { makePrincipal, singleHeader, type PrincipalReader } from './principal.js';
 
 /**
  * The longest `x-ms-client-principal` read, in base64 characters (about 48 KiB of JSON: an
@@ -111,3 +112,29 @@ export function staticWebAppsPrincipal(header: string | undefined): ClientPrinci
   if (details !== undefined) setOwn(claims, 'userDetails', details);
   return { id, issuer: nonEmpty(getOwn(doc, 'identityProvider')), claims, roles: (userRoles as string[] | undefined) ?? [] };
 }
+
+/**
+ * The Azure adapter's reader (HTTP trigger only). App Service authentication: the id and
+ * provider from `x-ms-client-principal-id` / `-idp` (as before `x-ms-client-principal` was
+ * read, so a caller keeps its id), claims and roles from `x-ms-client-principal`. Static Web
+ * Apps: all from `x-ms-client-principal`. A `x-ms-client-principal` that is there but
+ * malformed (not base64 JSON of the trusted platform's shape, or too long) is nobody: the
+ * platform always sends it well-formed. Each only with its opt-in.
+ */
+export const azurePrincipal: PrincipalReader = (trigger, _raw, trusted) => {
+  if (trigger.source !== 'azure-http') return undefined;
+  const present = getOwn(trigger.request.headers, 'x-ms-client-principal') !== undefined;
+  const header = singleHeader(trigger, 'x-ms-client-principal'); // undefined when repeated: nobody
+  if (trusted.has('azure-app-service')) {
+    const id = singleHeader(trigger, 'x-ms-client-principal-id');
+    const idp = singleHeader(trigger, 'x-ms-client-principal-idp');
+    if (!present) return makePrincipal('azure-app-service', id, idp);
+    const decoded = appServicePrincipal(header);
+    if (decoded !== undefined) return makePrincipal('azure-app-service', id, idp ?? decoded.issuer, { claims: decoded.claims, roles: decoded.roles });
+  }
+  if (trusted.has('azure-static-web-apps') && present) {
+    const decoded = staticWebAppsPrincipal(header);
+    if (decoded !== undefined) return makePrincipal('azure-static-web-apps', decoded.id, decoded.issuer, { claims: decoded.claims, roles: decoded.roles });
+  }
+  return undefined;
+};

@@ -6,12 +6,16 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_HEADERS, verifiedPrincipal, type IdentityHeaders, type Principal } from './principal.js';
-import { staticWebAppsPrincipal } from './principal-azure.js';
+import { IDENTITY_HEADERS, iapPrincipal, openwhiskPrincipal, verifiedPrincipal as readVerified, type IdentityHeaders, type Principal, type PrincipalReader } from './principal.js';
+import { lambdaPrincipal } from './principal-aws.js';
+import { azurePrincipal, staticWebAppsPrincipal } from './principal-azure.js';
 import type { HttpRequest, Provider, Trigger } from './types.js';
 
 const IDENTITY_HEADER_NAMES = ['x-amzn-oidc-identity', 'x-amzn-oidc-data', 'x-ms-client-principal-id', 'x-ms-client-principal-idp', 'x-ms-client-principal', 'x-goog-authenticated-user-id'];
 const NONE: ReadonlySet<IdentityHeaders> = new Set();
+/** Each provider's reader, as its adapter passes it in the frame (a direct call has none). */
+const READERS: Record<Provider, PrincipalReader | undefined> = { aws: lambdaPrincipal, azure: azurePrincipal, gcp: iapPrincipal, openwhisk: openwhiskPrincipal, direct: undefined };
+const verifiedPrincipal = (provider: Provider, trigger: Trigger, raw: unknown, trusted: ReadonlySet<IdentityHeaders>) => readVerified(READERS[provider], trigger, raw, trusted);
 const ALL: ReadonlySet<IdentityHeaders> = new Set(IDENTITY_HEADERS);
 
 /** A well-formed `x-ms-client-principal` of either Azure shape (App Service, Static Web Apps), base64 JSON. */

@@ -86,6 +86,18 @@ describe('the provider entries stay lean', () => {
   });
 });
 
+describe('a provider entry bundled', () => {
+  // Each adapter passes its own principal reader in its frame (Frame.principal): a bundle of a
+  // provider entry holds none of another provider's (their identity header names mark them).
+  const READERS = { aws: 'x-amzn-oidc-identity', azure: 'x-ms-client-principal', gcp: 'x-goog-authenticated-user-id', openwhisk: '__ow_user' };
+  it.each(['aws', 'gcp', 'azure', 'openwhisk'])('%s carries its own principal reader and no other provider\'s', async (entry) => {
+    const { build } = await import('esbuild');
+    const out = await build({ entryPoints: [`${dist}${entry}.js`], bundle: true, write: false, platform: 'node', format: 'esm', logLevel: 'silent' });
+    const code = out.outputFiles[0]!.text;
+    for (const [provider, marker] of Object.entries(READERS)) expect(code.includes(`"${marker}"`), `${entry} carries ${provider}'s reader`).toBe(provider === entry);
+  });
+});
+
 /** The source files (as tsup names them in its `// src/…` markers) in every dist file an ESM entry imports, transitively. */
 function sourcesLoadedBy(entry: string): Set<string> {
   const files = new Set<string>();

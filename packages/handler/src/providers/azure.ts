@@ -27,6 +27,7 @@ import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
 import { idText, rawBodyOf, withRawBody, type EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
+import { azurePrincipal } from '../principal-azure.js';
 import { lazyTriggerBodies, rawInteger, rawIntegers, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
 import { takeRawInvocation } from './azure-raw.js';
 import { AZURE_HTTP, azureHttpRequest, isAzureHttpRequest, toAzureHttp } from './azure-http.js';
@@ -90,6 +91,7 @@ const AZURE_HTTP_RESPONSE_TIMEOUT_MS = 230_000;
 function frameFor(def: Definition, trigger: unknown, context: unknown, view: AzureInvocationContext, http: boolean): Frame {
   return {
     provider: 'azure',
+    principal: azurePrincipal,
     functionName: view.functionName,
     // Azure gives no clock: `timeoutMs` (the functionTimeout), and at most 230 s for HTTP.
     deadline: Date.now() + (http ? Math.min(def.timeoutMs, AZURE_HTTP_RESPONSE_TIMEOUT_MS) : def.timeoutMs),

@@ -22,6 +22,7 @@ import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatab
 import { scopedDeliveryId, type EventItem, type ParseOptions } from '../events/item.js';
 import { isRawPubSubPush, pubSubEnvelope, pubSubItem } from '../events/pubsub.js';
 import { parseJsonLossless } from '../internal/json.js';
+import { iapPrincipal } from '../principal.js';
 import type { HttpRequest, Outcome } from '../types.js';
 import { backgroundCloudEvent, isBackgroundContext } from './gcp-background.js';
 import { readUnparsedBody } from './gcp-unread-body.js';
@@ -66,6 +67,7 @@ function gcpFrame(def: Definition, raw: unknown, signal?: AbortSignal, env: Reco
   const timeoutMs = Math.min(seconds === undefined ? Number.POSITIVE_INFINITY : seconds * 1000, def.timeoutMsGiven ? def.timeoutMs : Number.POSITIVE_INFINITY);
   const frame: Frame = {
     provider: 'gcp',
+    principal: iapPrincipal,
     functionName: env.FUNCTION_TARGET ?? env.K_SERVICE ?? env.FUNCTION_NAME ?? 'function',
     deadline: timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : Date.now() + timeoutMs,
     raw,

@@ -16,6 +16,7 @@ import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderErro
 import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, WEBSOCKET_MESSAGE_LIMIT_BYTES } from '../internal/limits.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../types.js';
 import { anyPayload } from '../message.js';
+import { lambdaPrincipal } from '../principal-aws.js';
 import { authorizerItem, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
 import { dynamoDbStreamItems } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
@@ -368,6 +369,7 @@ export function frameFor(event: unknown, context: LambdaContext): Frame {
   }
   return {
     provider: 'aws',
+    principal: lambdaPrincipal,
     functionName: str(context.functionName) ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda',
     deadline: Number.isFinite(remaining) ? Date.now() + remaining : Number.POSITIVE_INFINITY,
     raw: { event, context },

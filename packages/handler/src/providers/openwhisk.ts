@@ -37,6 +37,7 @@ import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { rawBase64, withRawBody } from '../events/item.js';
 import { decodeBase64Strict } from '../internal/base64.js';
+import { openwhiskPrincipal } from '../principal.js';
 import type { Trigger } from '../types.js';
 import { resultLimit, webInvocation, webResult } from './openwhisk-web.js';
 
@@ -330,6 +331,7 @@ export async function invokeOpenWhisk(def: Definition, given: unknown, env: Reco
   const deadlineMs = Number(env.__OW_DEADLINE);
   const frame: Frame = {
     provider: 'openwhisk',
+    principal: openwhiskPrincipal,
     functionName: env.__OW_ACTION_NAME || 'action',
     deadline: Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : Number.POSITIVE_INFINITY,
     raw: params,
