@@ -178,13 +178,13 @@ export interface ScheduleTrigger {
   /**
    * The time the schedule fired for (ISO 8601, as the provider wrote it), when the provider
    * says: the EventBridge event `time`; Cloud Scheduler's `X-CloudScheduler-ScheduleTime` header
-   * (HTTP target) or the CloudEvent `time`; the Azure occurrence being run
+   * (HTTP target, with `gcpSchedulerHttp`) or the CloudEvent `time`; the Azure occurrence being run
    * (`scheduleStatus.next`). OpenWhisk alarms carry none.
    */
   scheduledTime?: string;
   /**
    * Rule, job or schedule name/ARN when known: the EventBridge rule or Scheduler schedule ARN
-   * (`resources[0]`); Cloud Scheduler's `X-CloudScheduler-JobName` header (HTTP target), or for
+   * (`resources[0]`); Cloud Scheduler's `X-CloudScheduler-JobName` header (HTTP target, with `gcpSchedulerHttp`), or for
    * the CloudEvent the job's resource name from its `source`
    * (`//cloudscheduler.googleapis.com/projects/<p>/locations/<l>/jobs/<job>` →
    * `projects/<p>/locations/<l>/jobs/<job>`); the Azure function's name; the OpenWhisk
