@@ -485,9 +485,20 @@ export interface AuthorizerRequest {
   identitySource?: string[];
   method?: string;
   path?: string;
-  /** Lower-case header names; cookies joined with `; `. */
+  /**
+   * Lower-case header names, read as the HTTP trigger reads them: every header of `headers` and
+   * `multiValueHeaders` (REST and WebSocket authorizers list some only in the latter), a repeated
+   * one joined with `, `, cookies with `; ` (payload 2.0: the `cookies` array).
+   */
   headers: Record<string, string>;
+  /**
+   * Query parameters, a repeated one keeping its last value (all values in `multiQuery`), as the
+   * HTTP trigger gives them: payload 2.0 reads `rawQueryString` (its `queryStringParameters`
+   * joins repeated values with commas), REST and payload 1.0 `multiValueQueryStringParameters`.
+   */
   query: Record<string, string>;
+  /** Every value of each query parameter, in order (`?p=a&p=b` → `{ p: ['a', 'b'] }`). */
+  multiQuery: Record<string, string[]>;
   pathParameters: Record<string, string>;
   stageVariables: Record<string, string>;
 }
