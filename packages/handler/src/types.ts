@@ -43,9 +43,23 @@ export interface HttpRequest {
    */
   rawBytes?: Buffer | undefined;
   /**
-   * The client's IP address when the provider reports it: API Gateway / Function URL
-   * `sourceIp`; for an ALB and an OpenWhisk web action the first `X-Forwarded-For` address
-   * (left out without one).
+   * The client's IP address when the provider reports it. Where it comes from, and whether the
+   * client can write it, per provider:
+   * - API Gateway REST / WebSocket (`requestContext.identity.sourceIp`), HTTP API and Function
+   *   URLs (`requestContext.http.sourceIp`): the address AWS saw; not client-writable.
+   * - ALB: the last `X-Forwarded-For` hop, without a port — the address the ALB appends in its
+   *   default `append` mode; not client-writable then. With `preserve` the header is the
+   *   client's own (client-writable); with `remove` there is none (left out).
+   * - OpenWhisk web actions: the last `X-Forwarded-For` hop (the controller reports no address,
+   *   and Apache OpenWhisk's edge nginx adds no `X-Forwarded-For`): what a proxy of the
+   *   deployment appended, else what the client sent — client-writable unless such a proxy
+   *   appends.
+   * - Cloud Functions (Express): `req.ip`, which the Functions Framework (`trust proxy` on) takes
+   *   from the FIRST `X-Forwarded-For` address; Google's front end keeps what the client sent
+   *   before what it adds, so it is client-writable. Read `ctx.raw.req.headers` if you know
+   *   your proxies.
+   * - Azure Functions: left out.
+   * Do not base an access decision on a client-writable address.
    */
   sourceIp?: string;
 }

@@ -100,7 +100,8 @@ export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
     rawBody,
     rawBytes,
   };
-  // An ALB reports the client only in X-Forwarded-For (client first, then proxies).
+  // An ALB reports the client only in X-Forwarded-For, appending the address it saw (its default
+  // `append` mode): the last hop. Every earlier one is what the client wrote.
   const ip = kind === 'alb' ? forwardedClient(headers) : str(identity.sourceIp);
   if (ip) request.sourceIp = ip;
   return request;
