@@ -58,7 +58,8 @@ export interface HttpRequest {
    *   from the FIRST `X-Forwarded-For` address; Google's front end keeps what the client sent
    *   before what it adds, so it is client-writable. Read `ctx.raw.req.headers` if you know
    *   your proxies.
-   * - Azure Functions: left out.
+   * - Azure Functions HTTP: the last `X-Forwarded-For` hop without its port — App Service's
+   *   front ends append the client as `ip:port`; client-writable where nothing appends.
    * Do not base an access decision on a client-writable address.
    */
   sourceIp?: string;
