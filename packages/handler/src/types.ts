@@ -366,7 +366,7 @@ export interface StreamTrigger extends InBatch {
   source: string;
   /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
   transactionId?: string;
-  /** Stream name, topic or event hub. */
+  /** Stream name (Kinesis: from `eventSourceARN`; an ARN without `stream/<name>` kept whole), topic or event hub. */
   stream: string;
   /** Shard id or partition, as text. */
   partition: string;
