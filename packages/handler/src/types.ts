@@ -48,8 +48,9 @@ export interface HttpRequest {
    * - API Gateway REST / WebSocket (`requestContext.identity.sourceIp`), HTTP API and Function
    *   URLs (`requestContext.http.sourceIp`): the address AWS saw; not client-writable.
    * - ALB: the last `X-Forwarded-For` hop, without a port — the address the ALB appends in its
-   *   default `append` mode; not client-writable then. With `preserve` the header is the
-   *   client's own (client-writable); with `remove` there is none (left out).
+   *   default `append` mode (the peer it saw: behind CloudFront or another proxy, that proxy);
+   *   not client-writable then. With `preserve` the header is the client's own
+   *   (client-writable); with `remove` there is none (left out).
    * - OpenWhisk web actions: the last `X-Forwarded-For` hop (the controller reports no address,
    *   and Apache OpenWhisk's edge nginx adds no `X-Forwarded-For`): what a proxy of the
    *   deployment appended, else what the client sent — client-writable unless such a proxy
