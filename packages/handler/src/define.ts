@@ -222,6 +222,32 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    */
   gcpPubSubPush?: boolean;
   /**
+   * Cloud Functions HTTP: read a call from a Cloud Scheduler HTTP target (the request carries
+   * `X-CloudScheduler: true`) as the `schedule` trigger: `ctx.trigger.schedule` is the
+   * `X-CloudScheduler-JobName` header, `scheduledTime` the `X-CloudScheduler-ScheduleTime` header
+   * and `ctx.deliveryId` `<job>@<scheduleTime>` (the same on every retry of a tick, so
+   * idempotency and the inbox run each tick once); the answer follows the tick's: a terminal
+   * failure under `terminalErrors: 'ack'` is `204`, a failure to report non-2xx. Off, such a
+   * request is plain HTTP with no `ctx.deliveryId` (the first one of each handler is named in a
+   * `warn` line). A Cloud Scheduler CloudEvent (`google.cloud.scheduler.job.v1.executed`) is a
+   * tick either way.
+   *
+   * Turn it on only when nobody but the scheduler can call the function: authenticated
+   * invocation (no `allUsers` invoker) with the job's OIDC service account the only one granted
+   * the invoker role. Those headers are what any caller can send, and a caller who sends a
+   * tick's job and time before Cloud Scheduler does would have the real tick answered as a
+   * replay (run never): schedule times are predictable, and delivery ids are not scoped by caller.
+   * @default false
+   * @example
+   * ```ts
+   * // Deployed with --no-allow-unauthenticated; the job calls it with --oidc-service-account-email:
+   * export const nightly = handler({ gcpSchedulerHttp: true, use: [idempotency({ store, ttlMs })] }, () => reconcile());
+   * ```
+   * @see https://cloud.google.com/scheduler/docs/reference/rest/v1/projects.locations.jobs#HttpTarget
+   * @see https://cloud.google.com/scheduler/docs/http-target-auth
+   */
+  gcpSchedulerHttp?: boolean;
+  /**
    * The HTTP methods the function answers. A request with any other method is answered
    * `405 Method Not Allowed` (`METHOD_NOT_ALLOWED`, terminal) with an `Allow` header listing
    * these (RFC 9110 §15.5.6, §10.2.1) before any plugin runs or the input is read — so a
@@ -282,6 +308,7 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   openwhiskResultLimitBytes: true,
   gcpResponseLimitBytes: true,
   gcpPubSubPush: true,
+  gcpSchedulerHttp: true,
   methods: true,
 });
 
@@ -372,6 +399,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     openwhiskResultLimitBytes: intOption('handler', 'openwhiskResultLimitBytes', o.openwhiskResultLimitBytes, OPENWHISK_RESULT_LIMIT_BYTES, 1),
     gcpResponseLimitBytes: intOption('handler', 'gcpResponseLimitBytes', o.gcpResponseLimitBytes, GCF_RESPONSE_LIMIT_BYTES, 1),
     gcpPubSubPush: oneOfOption('handler', 'gcpPubSubPush', o.gcpPubSubPush, [true, false] as const, false),
+    gcpSchedulerHttp: oneOfOption('handler', 'gcpSchedulerHttp', o.gcpSchedulerHttp, [true, false] as const, false),
     methods: methodsOption(o.methods),
     ...planPlugins(use),
   };

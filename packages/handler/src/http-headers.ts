@@ -33,14 +33,31 @@ export function headerLists(input: unknown): Record<string, string[]> {
 }
 
 /**
- * The client's address from a proxy's `X-Forwarded-For` (joined headers, lower-case names):
- * its first hop — the client, then each proxy — trimmed; undefined when the header is absent
- * or its first hop empty. For providers that report the client only there (an ALB, the
- * OpenWhisk edge nginx).
+ * The client's address as the proxy in front of the function saw it: the LAST hop of
+ * `X-Forwarded-For` (joined headers, lower-case names), trimmed, without a port; undefined when
+ * the header is absent or its last hop empty. Every hop before it is whatever the client (and
+ * any proxy on the way) wrote — a client sending `X-Forwarded-For: 10.0.0.1` would otherwise
+ * choose its own address. The last hop is the client only when the proxy in front appends the
+ * address it saw: an ALB in its default `append` mode (`routing.http.xff_header_processing.mode`,
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html);
+ * with `preserve` the header is passed on as the client sent it, and with `remove` there is none.
+ * A port the proxy added is dropped: `203.0.113.7:41234` (an ALB with
+ * `routing.http.xff_client_port.enabled`, Azure's front ends) → `203.0.113.7`,
+ * `[2001:db8::1]:41234` → `2001:db8::1`; a bare IPv6 address is kept whole.
  */
 export function forwardedClient(headers: Readonly<Record<string, string>>): string | undefined {
-  const first = Object.hasOwn(headers, 'x-forwarded-for') ? headers['x-forwarded-for']!.split(',')[0]!.trim() : '';
-  return first === '' ? undefined : first;
+  if (!Object.hasOwn(headers, 'x-forwarded-for')) return undefined;
+  const hops = headers['x-forwarded-for']!.split(',');
+  const last = hops[hops.length - 1]!.trim();
+  return last === '' ? undefined : withoutPort(last);
+}
+
+/** An address without the port a proxy may have added (`a.b.c.d:port`, `[v6]:port`, `[v6]`). */
+function withoutPort(hop: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hop);
+  if (bracketed) return bracketed[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(hop);
+  return v4 ? v4[1]! : hop;
 }
 
 /**

@@ -123,6 +123,8 @@ export interface Definition {
   gcpResponseLimitBytes?: number | undefined;
   /** Cloud Functions HTTP: a Pub/Sub push (wrapped, or unwrapped with write metadata) is its queue trigger (`gcpPubSubPush`). Optional so hand-built definitions need not set it. */
   gcpPubSubPush?: boolean | undefined;
+  /** Cloud Functions HTTP: a Cloud Scheduler HTTP target's call is its schedule trigger (`gcpSchedulerHttp`). Optional so hand-built definitions need not set it. */
+  gcpSchedulerHttp?: boolean | undefined;
   /** HTTP: the methods answered (upper case, `HEAD` added with `GET`); others get 405. Undefined: every method. Optional so hand-built definitions need not set it. */
   methods?: ReadonlySet<string> | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */

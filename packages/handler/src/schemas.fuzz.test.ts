@@ -45,7 +45,7 @@ const cases = [
     name: 'authorizerRequest()',
     main: (seen: unknown[]) => handler({ input: authorizerRequest(), logSink: () => undefined }, (req) => void seen.push(req)),
     check: (v: unknown) => isAuthorizerRequest(v as AuthorizerRequest),
-    sample: { type: 'REQUEST', resource: 'arn:x', token: 't', identitySource: ['k'], method: 'GET', path: '/', headers: { a: 'b' }, query: { q: '1' }, pathParameters: {}, stageVariables: { s: 'v' } },
+    sample: { type: 'REQUEST', resource: 'arn:x', token: 't', identitySource: ['k'], method: 'GET', path: '/', headers: { a: 'b' }, query: { q: '1' }, multiQuery: { q: ['1'] }, pathParameters: {}, stageVariables: { s: 'v' } },
     trigger: { kind: 'authorizer', source: 'apigw-request', resource: 'arn:x' } as Trigger,
   },
 ];

@@ -244,7 +244,7 @@ describe('what a trigger schema refuses', () => {
     ['a header that is not text', { headers: { 'x-api-key': 42 } }, 'headers.x-api-key'],
     ['identity sources that are not a list', { identitySource: 'k-1' }, 'identitySource'],
   ])('an authorizer request with %s', async (_what, change, field) => {
-    const request = { type: 'REQUEST', resource: 'arn:aws:execute-api:eu-west-1:1:api/prod/GET/things', headers: {}, query: {}, pathParameters: {}, stageVariables: {}, ...change };
+    const request = { type: 'REQUEST', resource: 'arn:aws:execute-api:eu-west-1:1:api/prod/GET/things', headers: {}, query: {}, multiQuery: {}, pathParameters: {}, stageVariables: {}, ...change };
     const main = handler({ input: authorizerRequest(), ...silent }, () => allow('a'));
     const trigger: Trigger = { kind: 'authorizer', source: 'apigw-request', resource: 'arn:aws:execute-api:eu-west-1:1:api/prod/GET/things' };
     const refused = await rejected(main.invoke(request, { trigger }));

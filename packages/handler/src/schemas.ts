@@ -115,7 +115,8 @@ export function storageObject(): TriggerSchema<StorageObject, 'storage'> {
  * What an API Gateway Lambda authorizer receives (REST `TOKEN` and `REQUEST`, HTTP API
  * payload 1.0 and 2.0), as the wrapper normalises it: `type`, the `resource` (ARN) being
  * authorized, `token` (TOKEN) or `identitySource` (REQUEST), and string maps of headers
- * (lower-case names), query, path parameters and stage variables.
+ * (lower-case names), query, path parameters and stage variables, and `multiQuery` (every value
+ * of each query parameter).
  *
  * Refuses any other trigger and any other shape with a `ValidationError`, which an authorizer
  * answers as `Unauthorized` (401). `ctx.trigger` is an `AuthorizerTrigger`.
@@ -136,6 +137,7 @@ export function authorizerRequest(): TriggerSchema<AuthorizerRequest, 'authorize
       path: z.string().optional(),
       headers: stringMap(),
       query: stringMap(),
+      multiQuery: z.record(z.string(), z.array(z.string())),
       pathParameters: stringMap(),
       stageVariables: stringMap(),
     }),

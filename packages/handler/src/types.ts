@@ -43,9 +43,25 @@ export interface HttpRequest {
    */
   rawBytes?: Buffer | undefined;
   /**
-   * The client's IP address when the provider reports it: API Gateway / Function URL
-   * `sourceIp`; for an ALB and an OpenWhisk web action the first `X-Forwarded-For` address
-   * (left out without one).
+   * The client's IP address when the provider reports it. Where it comes from, and whether the
+   * client can write it, per provider:
+   * - API Gateway REST / WebSocket (`requestContext.identity.sourceIp`), HTTP API and Function
+   *   URLs (`requestContext.http.sourceIp`): the address AWS saw; not client-writable.
+   * - ALB: the last `X-Forwarded-For` hop, without a port — the address the ALB appends in its
+   *   default `append` mode (the peer it saw: behind CloudFront or another proxy, that proxy);
+   *   not client-writable then. With `preserve` the header is the client's own
+   *   (client-writable); with `remove` there is none (left out).
+   * - OpenWhisk web actions: the last `X-Forwarded-For` hop (the controller reports no address,
+   *   and Apache OpenWhisk's edge nginx adds no `X-Forwarded-For`): what a proxy of the
+   *   deployment appended, else what the client sent — client-writable unless such a proxy
+   *   appends.
+   * - Cloud Functions (Express): `req.ip`, which the Functions Framework (`trust proxy` on) takes
+   *   from the FIRST `X-Forwarded-For` address; Google's front end keeps what the client sent
+   *   before what it adds, so it is client-writable. Read `ctx.raw.req.headers` if you know
+   *   your proxies.
+   * - Azure Functions HTTP: the last `X-Forwarded-For` hop without its port — App Service's
+   *   front ends append the client as `ip:port`; client-writable where nothing appends.
+   * Do not base an access decision on a client-writable address.
    */
   sourceIp?: string;
 }
@@ -178,13 +194,13 @@ export interface ScheduleTrigger {
   /**
    * The time the schedule fired for (ISO 8601, as the provider wrote it), when the provider
    * says: the EventBridge event `time`; Cloud Scheduler's `X-CloudScheduler-ScheduleTime` header
-   * (HTTP target) or the CloudEvent `time`; the Azure occurrence being run
+   * (HTTP target, with `gcpSchedulerHttp`) or the CloudEvent `time`; the Azure occurrence being run
    * (`scheduleStatus.next`). OpenWhisk alarms carry none.
    */
   scheduledTime?: string;
   /**
    * Rule, job or schedule name/ARN when known: the EventBridge rule or Scheduler schedule ARN
-   * (`resources[0]`); Cloud Scheduler's `X-CloudScheduler-JobName` header (HTTP target), or for
+   * (`resources[0]`); Cloud Scheduler's `X-CloudScheduler-JobName` header (HTTP target, with `gcpSchedulerHttp`), or for
    * the CloudEvent the job's resource name from its `source`
    * (`//cloudscheduler.googleapis.com/projects/<p>/locations/<l>/jobs/<job>` →
    * `projects/<p>/locations/<l>/jobs/<job>`); the Azure function's name; the OpenWhisk
@@ -351,7 +367,7 @@ export interface StreamTrigger extends InBatch {
   source: string;
   /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
   transactionId?: string;
-  /** Stream name, topic or event hub. */
+  /** Stream name (Kinesis: from `eventSourceARN`; an ARN without `stream/<name>` kept whole), topic or event hub. */
   stream: string;
   /** Shard id or partition, as text. */
   partition: string;
@@ -485,9 +501,20 @@ export interface AuthorizerRequest {
   identitySource?: string[];
   method?: string;
   path?: string;
-  /** Lower-case header names; cookies joined with `; `. */
+  /**
+   * Lower-case header names, read as the HTTP trigger reads them: every header of `headers` and
+   * `multiValueHeaders` (REST and WebSocket authorizers list some only in the latter), a repeated
+   * one joined with `, `, cookies with `; ` (payload 2.0: the `cookies` array).
+   */
   headers: Record<string, string>;
+  /**
+   * Query parameters, a repeated one keeping its last value (all values in `multiQuery`), as the
+   * HTTP trigger gives them: payload 2.0 reads `rawQueryString` (its `queryStringParameters`
+   * joins repeated values with commas), REST and payload 1.0 `multiValueQueryStringParameters`.
+   */
   query: Record<string, string>;
+  /** Every value of each query parameter, in order (`?p=a&p=b` → `{ p: ['a', 'b'] }`). */
+  multiQuery: Record<string, string[]>;
   pathParameters: Record<string, string>;
   stageVariables: Record<string, string>;
 }

@@ -138,7 +138,8 @@ describe('Application Load Balancer', () => {
     expect(t.source).toBe('alb');
     expect(t.request.multiQuery).toEqual({ q: ['café noir'], page: ['2'], tag: ['a', 'b+c'] });
     expect(t.request.headers.cookie).toBe('a=1; b=2');
-    expect(t.request.sourceIp).toBe('203.0.113.77');
+    // The last X-Forwarded-For hop, the one the ALB appends (the first is client-written).
+    expect(t.request.sourceIp).toBe('10.0.0.1');
     expect(seen[0]!.input).toEqual({ q: 'café noir', page: '2', tag: ['a', 'b+c'] });
     expect(answer).toEqual({ statusCode: 200, statusDescription: '200 OK', multiValueHeaders: { 'content-type': ['application/json'] }, body: '{"hits":0}', isBase64Encoded: false });
   });

@@ -318,10 +318,10 @@ const CHANGE_AND_STREAM_CASES: AwsCase[] = [
   },
   {
     file: 'jl-kinesis-event-roundtrip.json',
-    what: 'Kinesis as the Java event library round-trips it (an ARN without a stream name): text data, the stream name empty, the ARN still in the delivery id',
+    what: 'Kinesis as the Java event library round-trips it (an ARN without a stream name): text data, the ARN kept whole as the stream, and in the delivery id',
     check: (run) => {
       expect(run.seen[0]!.input).toBe('Hello, this is a test 123.');
-      expect(triggers(run)[0]).toMatchObject({ kind: 'stream', source: 'kinesis', stream: '', partition: 'shardId-000000000000', key: 'partitionKey-03', time: '2015-04-09T00:00:00.000Z' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'stream', source: 'kinesis', stream: 'arn:aws:kinesis:EXAMPLE', partition: 'shardId-000000000000', key: 'partitionKey-03', time: '2015-04-09T00:00:00.000Z' });
       expect(run.seen[0]!.ctx.deliveryId).toBe('arn:aws:kinesis:EXAMPLE/shardId-000000000000:49545115243490985018280067714973144582180062593244200961');
       expect(run.answer).toEqual({ batchItemFailures: [] });
     },

@@ -32,7 +32,7 @@ describe('faas.cron is a cron expression or absent', () => {
 
   it('Cloud Scheduler HTTP target: no faas.cron; the job name is steadyfn.schedule', async () => {
     const { seen, fn } = recorder();
-    const url = await serve('http', handler({ logSink: () => undefined }, fn));
+    const url = await serve('http', handler({ gcpSchedulerHttp: true, logSink: () => undefined }, fn));
     const job = 'projects/p/locations/us-central1/jobs/nightly';
     const headers = { 'content-type': 'application/json', 'x-cloudscheduler': 'true', 'x-cloudscheduler-jobname': job, 'x-cloudscheduler-scheduletime': '2025-03-02T03:00:00.000Z' };
     const res = await fetch(url, { method: 'POST', headers, body: '{}' });

@@ -1,11 +1,12 @@
 /**
- * Review finding: an OpenWhisk web action's request had no `sourceIp`, although the client's
- * address reaches the action in `__ow_headers['x-forwarded-for']` (the controller passes the
- * request headers through; the edge nginx of an OpenWhisk deployment appends the client to
- * X-Forwarded-For, client first then proxies — apache/openwhisk `ansible/roles/nginx`
- * `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`). The ALB path of the Lambda
- * adapter already took its first hop. Now both do, and only when the header is there.
- * Run through the controller's own mapping of a request (test/fixtures/openwhisk/controller.ts).
+ * Review finding: an OpenWhisk web action's request had no `sourceIp`, although a client address
+ * may reach the action in `__ow_headers['x-forwarded-for']` (the controller passes the request
+ * headers through). Apache OpenWhisk's own edge nginx sets no X-Forwarded-For
+ * (apache/openwhisk `ansible/roles/nginx/templates/nginx.conf.j2`, openwhisk-deploy-kube
+ * `nginx-cm.yaml`), so the header is what the client sent plus what a proxy the deployment puts
+ * in front appends: `sourceIp` is its last hop (review-forwarded-source-ip.test.ts), and only
+ * when the header is there. Run through the controller's own mapping of a request
+ * (test/fixtures/openwhisk/controller.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler, type Context } from '../src/index.js';
@@ -28,8 +29,8 @@ async function requestOf(params: Record<string, unknown>) {
 
 describe('OpenWhisk web actions: sourceIp from X-Forwarded-For', () => {
   for (const raw of [false, true]) {
-    it(`${raw ? 'raw' : 'plain'} web action: the first hop, trimmed`, async () => {
-      const params = controllerParams({ method: 'POST', contentType: 'application/json', body: '{"name":"Jane"}', headers: { 'X-Forwarded-For': '203.0.113.9, 10.10.0.4,10.0.0.1' } }, raw);
+    it(`${raw ? 'raw' : 'plain'} web action: the last hop, trimmed`, async () => {
+      const params = controllerParams({ method: 'POST', contentType: 'application/json', body: '{"name":"Jane"}', headers: { 'X-Forwarded-For': '10.0.0.1, 10.10.0.4, 203.0.113.9 ' } }, raw);
       expect((await requestOf(params)).sourceIp).toBe('203.0.113.9');
     });
 

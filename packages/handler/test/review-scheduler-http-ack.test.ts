@@ -4,7 +4,8 @@
  * retry config (https://cloud.google.com/scheduler/docs/reference/rest/v1/projects.locations.jobs#RetryConfig).
  * It was answered as a plain HTTP request: a terminal failure under `terminalErrors: 'ack'` was
  * its 4xx (retried, unlike the same tick's CloudEvent, an EventBridge or an Azure timer tick), and
- * a failure made with a 2xx status counted as success. Sent to the real Functions Framework.
+ * a failure made with a 2xx status counted as success. Sent to the real Functions Framework, to
+ * handlers that opt in to reading such calls as ticks (`gcpSchedulerHttp: true`).
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,8 +24,8 @@ describe('Cloud Scheduler HTTP target: the answer follows terminalErrors and nev
     const fn = (): never => {
       throw thrown;
     };
-    const acking = await serve('http', handler({ terminalErrors: 'ack', logSink: () => undefined }, fn));
-    const failing = await serve('http', handler({ logSink: () => undefined }, fn));
+    const acking = await serve('http', handler({ gcpSchedulerHttp: true, terminalErrors: 'ack', logSink: () => undefined }, fn));
+    const failing = await serve('http', handler({ gcpSchedulerHttp: true, logSink: () => undefined }, fn));
     expect((await send(acking)).status).toBe(204);
     const reported = await send(failing);
     expect(reported.status).toBe(422);
@@ -35,7 +36,7 @@ describe('Cloud Scheduler HTTP target: the answer follows terminalErrors and nev
 
   it('a failure made with a 2xx status is answered 500, its code kept; a success keeps its result', async () => {
     let fail = true;
-    const url = await serve('http', handler({ logSink: () => undefined }, () => {
+    const url = await serve('http', handler({ gcpSchedulerHttp: true, logSink: () => undefined }, () => {
       if (fail) throw httpError(202, 'LATER', 'Try later', { retryable: true });
       return { reconciled: 3 };
     }));

@@ -26,7 +26,8 @@ describe.each(BACKENDS)('schedule ticks on %s', (name) => {
   function tickFunction(key: IdempotencyOptions['key']) {
     const store = counting(backend.store);
     const ticks: string[] = [];
-    const main = handler({ name: `tick-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store, ttlMs: 86_400_000, localCache: false, ...(key ? { key } : {}) })] }, (_input, ctx) => {
+    // gcpSchedulerHttp: a Cloud Scheduler HTTP call is a tick only when the handler opts in.
+    const main = handler({ name: `tick-${randomUUID()}`, gcpSchedulerHttp: true, logSink: silentSink(), use: [idempotency({ store, ttlMs: 86_400_000, localCache: false, ...(key ? { key } : {}) })] }, (_input, ctx) => {
       ticks.push(ctx.requestId);
       return { tick: ticks.length };
     });

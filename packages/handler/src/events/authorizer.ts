@@ -10,6 +10,7 @@
  */
 import { SteadyError } from '../errors.js';
 import { isRecord, setOwn, type Rec } from '../internal/record.js';
+import { eventHeaders, eventQuery } from '../http-event-maps.js';
 import type { AuthorizerRequest, AuthorizerTrigger } from '../types.js';
 import { needString, opt, stringMap, type EventItem } from './item.js';
 
@@ -76,18 +77,6 @@ export function isAuthorizerEvent(event: Rec): boolean {
   return (event.type === 'TOKEN' || event.type === 'REQUEST') && (typeof event.methodArn === 'string' || typeof event.routeArn === 'string');
 }
 
-function lowerHeaders(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isRecord(value)) return out;
-  for (const [name, v] of Object.entries(value)) {
-    if (typeof v !== 'string') continue;
-    const key = name.toLowerCase();
-    const previous = Object.hasOwn(out, key) ? out[key] : undefined;
-    setOwn(out, key, previous === undefined ? v : `${previous}${key === 'cookie' ? '; ' : ', '}${v}`);
-  }
-  return out;
-}
-
 /** The authorizer call as one item. */
 export function authorizerItem(event: Rec): EventItem {
   const v2 = event.version === '2.0';
@@ -96,11 +85,11 @@ export function authorizerItem(event: Rec): EventItem {
   const trigger: AuthorizerTrigger = { kind: 'authorizer', source: token ? 'apigw-token' : v2 ? 'apigw-request-v2' : 'apigw-request', resource };
   const rc = isRecord(event.requestContext) ? event.requestContext : {};
   const http = isRecord(rc.http) ? rc.http : {};
-  const headers = lowerHeaders(event.headers);
-  if (v2 && Array.isArray(event.cookies) && headers.cookie === undefined) {
-    const cookies = event.cookies.filter((c): c is string => typeof c === 'string');
-    if (cookies.length > 0) headers.cookie = cookies.join('; ');
-  }
+  // The same reading as the HTTP trigger's: every header of `headers` and `multiValueHeaders`
+  // (a REST REQUEST or WebSocket `$connect` authorizer lists some only there), and the query of
+  // `rawQueryString` (payload 2.0) or both query maps (1.0), repeated names kept apart.
+  const { headers } = eventHeaders(event, v2);
+  const { query, multiQuery } = eventQuery(event, v2);
   const identitySource = Array.isArray(event.identitySource)
     ? event.identitySource.filter((s): s is string => typeof s === 'string')
     : typeof event.identitySource === 'string'
@@ -116,7 +105,8 @@ export function authorizerItem(event: Rec): EventItem {
     ...opt('method', method?.toUpperCase()),
     ...opt('path', path),
     headers,
-    query: stringMap(event.queryStringParameters),
+    query,
+    multiQuery,
     pathParameters: stringMap(event.pathParameters),
     stageVariables: stringMap(event.stageVariables),
   };

@@ -16,10 +16,15 @@ export function isKinesisRecord(record: unknown): boolean {
   return isRecord(record) && record.eventSource === 'aws:kinesis';
 }
 
-/** `arn:aws:kinesis:region:account:stream/orders` → `orders`. */
+/**
+ * `arn:aws:kinesis:region:account:stream/orders` → `orders`. An ARN that names no stream (the
+ * sample events of aws-sam-cli and aws-lambda-java-libs send `arn:aws:kinesis:EXAMPLE`) is kept
+ * whole, so records of two such sources are still told apart; no ARN at all is `''`.
+ */
 function streamFromArn(arn: unknown): string {
-  const match = /:stream\/([^/]+)/.exec(typeof arn === 'string' ? arn : '');
-  return match?.[1] ?? '';
+  const text = typeof arn === 'string' ? arn : '';
+  const match = /:stream\/([^/]+)/.exec(text);
+  return match?.[1] ?? text;
 }
 
 /** What the parser takes from the handler: the body mode, and how to read aggregated records. */

@@ -6,7 +6,7 @@
 import { parseSetCookie } from 'set-cookie-parser';
 import { ConfigurationError } from '../errors.js';
 import { bodyFromBytes } from '../http.js';
-import { headerLists, joinHeaderLists } from '../http-headers.js';
+import { forwardedClient, headerLists, joinHeaderLists } from '../http-headers.js';
 import { parseQueryString } from '../http-query.js';
 import { isRecord as isRec, setOwn, type Rec } from '../internal/record.js';
 import type { HttpAnswer } from '../invoke.js';
@@ -94,16 +94,13 @@ export async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> 
   // drop it, and a signature over `rawBody` would not verify (JSON parsing ignores it).
   const { rawBody, rawBytes } = bodyFromBytes(Buffer.from(await source.arrayBuffer()));
   const multiHeaders = headersOf(req.headers);
-  return {
-    method: String(req.method).toUpperCase(),
-    path: url.pathname,
-    headers: joinHeaderLists(multiHeaders),
-    multiHeaders,
-    query,
-    multiQuery,
-    rawBody,
-    rawBytes,
-  };
+  const headers = joinHeaderLists(multiHeaders);
+  const request: HttpRequest = { method: String(req.method).toUpperCase(), path: url.pathname, headers, multiHeaders, query, multiQuery, rawBody, rawBytes };
+  // The worker reports no client address; App Service's front ends append the one they saw to
+  // X-Forwarded-For as `ip:port`. The last hop, its port dropped (see forwardedClient).
+  const ip = forwardedClient(headers);
+  if (ip) request.sourceIp = ip;
+  return request;
 }
 
 const SAME_SITE: Readonly<Record<string, AzureCookie['sameSite']>> = { strict: 'Strict', lax: 'Lax', none: 'None' };

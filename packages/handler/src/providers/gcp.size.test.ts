@@ -119,7 +119,7 @@ describe('gcpResponseLimitBytes: Cloud Functions 1st gen (10MB), through the Fun
     expect((await call(await serve('http', handler({ gcpResponseLimitBytes: FIRST_GEN, logSink: () => undefined }, bytes(FIRST_GEN + 1))))).status).toBe(500);
 
     const scheduler = { 'x-cloudscheduler': 'true', 'x-cloudscheduler-jobname': 'nightly-report', 'x-cloudscheduler-scheduletime': '2025-03-01T02:00:00Z' };
-    const tick = await call(await serve('http', handler({ gcpResponseLimitBytes: FIRST_GEN, logSink: () => undefined }, text(FIRST_GEN + 1))), scheduler);
+    const tick = await call(await serve('http', handler({ gcpResponseLimitBytes: FIRST_GEN, gcpSchedulerHttp: true, logSink: () => undefined }, text(FIRST_GEN + 1))), scheduler);
     expect(tick.status).toBe(500);
     expect(JSON.parse(tick.body.toString('utf8'))).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
   });

@@ -194,7 +194,7 @@ describe('GCP HTTP functions on the Functions Framework', () => {
   it('reads a Cloud Scheduler HTTP call as a schedule tick named by job and time', async () => {
     const call = fixture('cloud-scheduler-http.json');
     const seen: Context[] = [];
-    const main = handler({ input: z.object({ scope: z.string() }) }, (input, ctx) => {
+    const main = handler({ gcpSchedulerHttp: true, input: z.object({ scope: z.string() }) }, (input, ctx) => {
       seen.push(ctx);
       return { ran: input.scope };
     });
@@ -215,7 +215,7 @@ describe('GCP HTTP functions on the Functions Framework', () => {
   it('gives a scheduler call without a body an empty object as input', async () => {
     const call = fixture('cloud-scheduler-http.json');
     const seen: unknown[] = [];
-    const url = await serve('http', handler({}, (input) => void seen.push(input)));
+    const url = await serve('http', handler({ gcpSchedulerHttp: true }, (input) => void seen.push(input)));
     const res = await request(url).post('/').set({ ...call.headers, 'content-type': '' });
     expect(res.status).toBe(204);
     expect(seen).toEqual([{}]);

@@ -27,6 +27,7 @@ import type { HttpRequest, Outcome } from '../types.js';
 import { backgroundCloudEvent, isBackgroundContext } from './gcp-background.js';
 import { readUnparsedBody } from './gcp-unread-body.js';
 import { pushInvocation } from './gcp-push.js';
+import { schedulerHttpInvocation } from './gcp-scheduler.js';
 
 export { isBackgroundContext };
 
@@ -98,25 +99,15 @@ function expressRequest(req: Rec, unread?: Buffer): HttpRequest {
   return request;
 }
 
-function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body'], http: HttpAnswer): Invocation {
+function httpInvocation(def: Definition, req: Rec, request: HttpRequest, http: HttpAnswer): Invocation {
   const h = request.headers;
   // The framework names each execution (from `Function-Execution-Id`, or one it makes up)
   // and labels its own log lines with it; using the same id lets the two be matched.
   const requestId = str(req.executionId) ?? h['function-execution-id'] ?? randomUUID();
-  // Cloud Scheduler's HTTP targets mark their calls; the scheduled time names the tick.
-  if (h['x-cloudscheduler'] === 'true') {
-    const job = h['x-cloudscheduler-jobname'];
-    const time = h['x-cloudscheduler-scheduletime'];
-    return {
-      trigger: { kind: 'schedule', source: 'cloud-scheduler', ...(time ? { scheduledTime: time } : {}), ...(job ? { schedule: job } : {}) },
-      requestId,
-      deliveryId: time ? `${job ?? 'schedule'}@${time}` : undefined,
-      payload: () => (request.rawBody === undefined ? {} : httpInput(request, mode)),
-      // Answered over HTTP like any request: its result is rendered.
-      http,
-    };
-  }
-  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, mode), http };
+  // A Cloud Scheduler HTTP target's call is a tick only when the handler opted in (`gcpSchedulerHttp`).
+  const tick = schedulerHttpInvocation(def, request, requestId, http);
+  if (tick) return tick;
+  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, def.body), http };
 }
 
 /**
@@ -192,7 +183,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req, await readUnparsedBody(req));
     const pushed = pushInvocation(def, req, request);
-    const invocation = pushed ?? httpInvocation(req, request, def.body, httpAnswer(def, request.method));
+    const invocation = pushed ?? httpInvocation(def, req, request, httpAnswer(def, request.method));
     delivery = pushed ? 'push' : invocation.trigger.kind === 'schedule' ? 'schedule' : undefined;
     outcome = await runInvocation(def, gcpFrame(def, { req, res }, caller.signal), invocation);
   } catch (thrown) {

@@ -283,8 +283,9 @@ describe('Application Load Balancer', () => {
     if (trigger.kind !== 'http') throw new Error('expected an HTTP trigger');
     expect(trigger.request.multiQuery).toEqual({ tag: ['red', 'light blue'], source: ['web'] });
     expect(trigger.request.headers['x-tenant']).toBe('south, north');
-    // The client, not the proxy behind it.
-    expect(trigger.request.sourceIp).toBe('198.51.100.91');
+    // The address the ALB appended (the last hop), not the first, which whoever connected to the
+    // ALB wrote (review-forwarded-source-ip.test.ts).
+    expect(trigger.request.sourceIp).toBe('10.0.3.17');
   });
 
   it('describes error statuses too', async () => {

@@ -7,10 +7,10 @@
  */
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
 import { decodeBody, httpInput } from '../http.js';
-import { forwardedClient, headerLists, joinHeaderLists } from '../http-headers.js';
-import { parseQueryString, queryFromObject } from '../http-query.js';
+import { forwardedClient } from '../http-headers.js';
+import { eventHeaders, eventQuery } from '../http-event-maps.js';
 import { statusLine } from '../internal/http-grammar.js';
-import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
+import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderError, sentResponse, type HttpResponse, type ResponseTooLargeError } from '../response.js';
 import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, WEBSOCKET_MESSAGE_LIMIT_BYTES } from '../internal/limits.js';
@@ -54,24 +54,14 @@ export type HttpKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'apigw
 
 export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
   const rc = isRec(event.requestContext) ? event.requestContext : {};
-  // REST APIs and ALBs (multi-value mode) send both maps; a hand-built or proxied event may fill
-  // only one, so every name of either is read (the multi-value map wins where both have it).
-  const multiHeaders = headerLists(event.multiValueHeaders);
-  for (const [name, values] of Object.entries(headerLists(event.headers))) if (!Object.hasOwn(multiHeaders, name)) setOwn(multiHeaders, name, values);
-  const headers = joinHeaderLists(multiHeaders);
+  const v2 = kind === 'apigw-v2' || kind === 'function-url';
+  // Read as an API Gateway REQUEST authorizer reads them (see http-event-maps.ts).
+  const { headers, multiHeaders } = eventHeaders(event, v2);
   // Binary bodies arrive base64 (isBase64Encoded); the decoded bytes are kept as they are.
   const { rawBody, rawBytes } = decodeBody(event.body, event.isBase64Encoded === true);
-  if (kind === 'apigw-v2' || kind === 'function-url') {
+  if (v2) {
     const http = isRec(rc.http) ? rc.http : {};
-    if (Array.isArray(event.cookies) && event.cookies.length > 0 && headers.cookie === undefined) {
-      multiHeaders.cookie = event.cookies.map(String);
-      headers.cookie = multiHeaders.cookie.join('; ');
-    }
-    // `rawQueryString` keeps repeated names apart; `queryStringParameters` joins them with commas.
-    // An event whose raw text is empty but whose map is not (Powertools' published
-    // lambdaFunctionUrlEventWithHeaders.json, hand-built test events) still has that query.
-    const raw = str(event.rawQueryString);
-    const { query, multiQuery } = raw ? parseQueryString(raw) : queryFromObject(event.queryStringParameters);
+    const { query, multiQuery } = eventQuery(event, true);
     const request: HttpRequest = {
       method: (str(http.method) ?? 'GET').toUpperCase(),
       path: str(event.rawPath) ?? str(http.path) ?? '/',
@@ -86,7 +76,7 @@ export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
     if (ip) request.sourceIp = ip;
     return request;
   }
-  let { query, multiQuery } = queryFromObject(event.queryStringParameters, event.multiValueQueryStringParameters);
+  let { query, multiQuery } = eventQuery(event, false);
   if (kind === 'alb') {
     // ALB passes query values still percent-encoded.
     const decode = (s: string): string => {
@@ -111,7 +101,8 @@ export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
     rawBody,
     rawBytes,
   };
-  // An ALB reports the client only in X-Forwarded-For (client first, then proxies).
+  // An ALB reports the client only in X-Forwarded-For, appending the address it saw (its default
+  // `append` mode): the last hop. Every earlier one is what the client wrote.
   const ip = kind === 'alb' ? forwardedClient(headers) : str(identity.sourceIp);
   if (ip) request.sourceIp = ip;
   return request;

@@ -87,7 +87,10 @@ export function webInvocation(params: Rec, activationId: string, def: Definition
     rawBody: body.rawBody,
     rawBytes: body.rawBytes,
   };
-  // The controller passes the client's address only in the edge proxy's X-Forwarded-For.
+  // The controller passes no client address of its own, and Apache OpenWhisk's edge nginx sets
+  // no X-Forwarded-For (ansible/roles/nginx/templates/nginx.conf.j2): the header is the client's,
+  // plus what any proxy the deployment puts in front appends. So the last hop: the address that
+  // proxy saw, or — with none — a value the client chose.
   const ip = forwardedClient(headers);
   if (ip) request.sourceIp = ip;
   return {
