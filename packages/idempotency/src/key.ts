@@ -128,6 +128,9 @@ function startsWithItemAndComma(value: string): boolean {
 /** RFC 9110 §9.2.1 safe methods: they change nothing, so there is nothing to do only once. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
+/** The header Cloud Scheduler marks its HTTP target calls with (lower-case, as the adapters give headers). */
+const CLOUD_SCHEDULER_HEADER = 'x-cloudscheduler';
+
 /**
  * Whether the plugin leaves this invocation alone — no key, no record, no replay:
  * - an HTTP request with a safe method (GET, HEAD, OPTIONS, TRACE), as Stripe ignores its
@@ -139,6 +142,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
  * - with `'auto'` or `'header'`, an API Gateway WebSocket route without an `Idempotency-Key`
  *   (messages never carry headers): API Gateway does not redeliver a message, and keyed by its
  *   text a second `hello` — from any connection — would be answered with the first's replay;
+ * - with `'auto'`, a Cloud Scheduler call (`X-CloudScheduler: true`, no `Idempotency-Key`) the
+ *   handler did not opt into as a tick (`gcpSchedulerHttp` off, so it is plain HTTP): every
+ *   tick sends the same body, so keyed by its hash each tick after the first would be answered
+ *   with the first one's replay for `ttlMs` — the job would silently stop running. Anyone can
+ *   send the header, but it only takes a request out of the hash's deduplication, which a
+ *   caller can do anyway by changing the body (with `'header'` such a call needs its key);
  * - an API Gateway Lambda authorizer, whatever the source: its answer is an access decision,
  *   made again each time (a stored Allow would outlive a revoked token).
  */
@@ -146,7 +155,9 @@ export function runsWithoutKey(ctx: Context, source: KeySource): boolean {
   const implicit = source === 'auto' || source === 'header';
   if (ctx.trigger.kind === 'http') {
     if (SAFE_METHODS.has(ctx.trigger.request.method)) return true;
-    return implicit && ctx.trigger.websocket !== undefined && ctx.trigger.request.headers[IDEMPOTENCY_KEY_HEADER] === undefined;
+    const headers = ctx.trigger.request.headers;
+    if (!implicit || headers[IDEMPOTENCY_KEY_HEADER] !== undefined) return false;
+    return ctx.trigger.websocket !== undefined || (source === 'auto' && headers[CLOUD_SCHEDULER_HEADER] === 'true');
   }
   // An access decision, not an operation: a stored Allow would outlive a revoked token (and a
   // replayed one is plain JSON, not an authorizer answer), whatever the key source.

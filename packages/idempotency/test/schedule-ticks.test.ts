@@ -23,11 +23,11 @@ afterAll(closeServers);
 describe.each(BACKENDS)('schedule ticks on %s', (name) => {
   const backend = useBackend(name);
 
-  function tickFunction(key: IdempotencyOptions['key']) {
+  function tickFunction(key: IdempotencyOptions['key'], gcpSchedulerHttp = true) {
     const store = counting(backend.store);
     const ticks: string[] = [];
     // gcpSchedulerHttp: a Cloud Scheduler HTTP call is a tick only when the handler opts in.
-    const main = handler({ name: `tick-${randomUUID()}`, gcpSchedulerHttp: true, logSink: silentSink(), use: [idempotency({ store, ttlMs: 86_400_000, localCache: false, ...(key ? { key } : {}) })] }, (_input, ctx) => {
+    const main = handler({ name: `tick-${randomUUID()}`, gcpSchedulerHttp, logSink: silentSink(), use: [idempotency({ store, ttlMs: 86_400_000, localCache: false, ...(key ? { key } : {}) })] }, (_input, ctx) => {
       ticks.push(ctx.requestId);
       return { tick: ticks.length };
     });
@@ -65,6 +65,25 @@ describe.each(BACKENDS)('schedule ticks on %s', (name) => {
     }
     expect(ticks).toHaveLength(2);
     expect(store.total()).toBe(0);
+  });
+
+  // After gcpSchedulerHttp became opt-in (forged ticks), a handler that did not opt in gets the
+  // scheduler's calls as plain POSTs of the same body: keyed by its hash under 'auto', every tick
+  // after the first was answered with the first one's replay (the job silently stopped running).
+  it("Cloud Scheduler calls to a handler that did not opt in (gcpSchedulerHttp off) each run under 'auto': no replay by body hash", async () => {
+    const { main, store, ticks } = tickFunction('auto', false);
+    const url = await serve('http', main.gcpHttp);
+    const { headers, body } = fixture('gcp/cloud-scheduler-http.json');
+    for (const time of ['2026-12-07T02:00:00Z', '2026-12-07T02:05:00Z']) {
+      const res = await fetch(url, { method: 'POST', headers: { ...(headers as Record<string, string>), 'x-cloudscheduler-scheduletime': time }, body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('idempotency-replayed')).toBeNull();
+    }
+    expect(ticks).toHaveLength(2);
+    expect(store.total()).toBe(0);
+    // A plain POST of the same body twice (no scheduler header) is still deduplicated by its hash.
+    for (let i = 0; i < 2; i++) await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(ticks).toHaveLength(3);
   });
 
   it('an EventBridge scheduled event delivered twice is done once (its rule@time identifies the tick)', async () => {
