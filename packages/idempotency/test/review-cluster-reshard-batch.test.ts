@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { redisCluster } from '@steadyfn/connections/redis';
+import { redisCluster } from '../../connections/src/redis.js';
 import { describe, expect, it } from 'vitest';
 import { idempotency, redisStore, scopeOf, storeKey } from '../src/index.js';
 import { useMovableCluster } from '../../../test/support/cluster-slot-move.js';
