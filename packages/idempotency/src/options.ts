@@ -7,6 +7,7 @@ import { checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, o
 import { MAX_DURATION_MS } from '@steadyfn/lease/internal';
 import type { KeySource, ScopeSource } from './key.js';
 import { LocalCache } from './lru.js';
+import { noticesOf, type TakeNotice } from './stores/notices.js';
 import type { IdempotencyStore } from './types.js';
 
 /** Bounds of the in-memory cache of completed records. */
@@ -131,6 +132,8 @@ export interface Settings {
   readonly local: LocalCache | undefined;
   /** Function name (or namespace) → its scope hash, at most 64 kept (see `scopeFor` in claim.ts). */
   readonly scopes: Map<string, string>;
+  /** The store's notices to log once (`LEASE_STORE_EVICTS` of `redisStore`); undefined for a store without. */
+  readonly notices: TakeNotice | undefined;
   /** Configuration bugs already warned about, so each is logged once per plugin instance (`shouldCache`). */
   readonly noted: { cacheErrorsNotBoolean: boolean; leaseShort: boolean; noDeadline: boolean };
 }
@@ -213,6 +216,7 @@ export function settingsOf(options: IdempotencyOptions): Settings {
     store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>(),
     // An allowed short lease counts as already said: `leaseUntil` of
     // `@steadyfn/lease/internal` then never says it, whatever version of it is installed.
+    notices: noticesOf(store),
     noted: { cacheErrorsNotBoolean: false, leaseShort: allowShortLease, noDeadline: false },
   };
 }

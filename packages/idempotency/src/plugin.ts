@@ -29,6 +29,7 @@ import { settingsOf, type IdempotencyOptions, type Settings } from './options.js
 import { decodeStored, encodeStored, errorStored, replay, replayTooLarge, resultStored } from './record.js';
 import { completionOf, firstAnswer, settle, shouldCache } from './settle.js';
 import type { IdempotencyState, Joiner } from './state.js';
+import type { TakeNotice } from './stores/notices.js';
 
 export type { IdempotencyOptions, LocalCacheOptions } from './options.js';
 export type { IdempotencyState } from './state.js';
@@ -159,6 +160,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     // Settled now rather than held until its lease ends, every retry a 409 meanwhile. A batch's
     // unsettled records are released by afterBatch. Not async: the common case returns no promise.
     finally(ctx, outcome, state) {
+      if (s.notices !== undefined) logNotice(ctx, s.notices);
       if (!state.owner || state.settled || state.batch) return undefined;
       ctx.log.warn('idempotency record was neither completed nor released by after or onError; settled in finally', { code: 'IDEMPOTENCY_SETTLED_LATE', ok: outcome.ok });
       // Past the deadline (ctx.signal aborted) the function may still be running, whatever the outcome says.
@@ -188,4 +190,14 @@ function leaveToLease(state: IdempotencyState): void {
 /** Makes the state reachable from `ctx` for `pendingCompletion` while this plugin may hold the record. */
 function expose(ctx: Context, state: IdempotencyState): void {
   (ctx as unknown as Record<symbol, Joinable>)[JOIN] = state;
+}
+
+/**
+ * Logs the store's notice not yet logged (`LEASE_STORE_EVICTS`: the Redis server may evict
+ * records), once per store: at the end of an invocation, by when the first claim's `INFO` reply
+ * (sent beside it) has come in. Its code and text only: no key, value or setting read.
+ */
+function logNotice(ctx: Context, take: TakeNotice): void {
+  const notice = take();
+  if (notice !== undefined) ctx.log.warn(`idempotency store: ${notice.message} (said once)`, { code: notice.code });
 }

@@ -18,6 +18,8 @@ export { mongoLeaseStoreOf } from './stores/mongodb.js';
 // (`@steadyfn/backup`'s restore lock drops the lock's collection only past them).
 export { DELIVERY_MS, FAST_SETTLE_MS } from './stores/mongodb.js';
 export { redisLeaseStoreOf } from './stores/redis.js';
+// What a Redis store tells its sibling to log once (`LEASE_STORE_EVICTS`: the server may evict records).
+export { LEASE_STORE_EVICTS, type LeaseStoreNotice } from './stores/redis-eviction.js';
 export { purgeBoundsOf } from './stores/mongodb-purge.js';
 export { appliedBefore } from './applied-before.js';
 // The cause fields of a settle's store-failure log line (idempotency's settle, the outbox's inbox).

@@ -4,8 +4,9 @@
  * slot"): the slot of held keys moves to another master while they are claimed and settled
  * through one ioredis `Cluster` whose slot map is stale. During the move (the source answers
  * ASK for a key already migrated) a rival's claim still meets the holder, a new key is claimed
- * on the target, and a batch over migrated and unmigrated keys (TRYAGAIN) fails retryable with
- * nothing written; after it (MOVED) the holder settles and fences keep growing. The cluster is
+ * on the target, and a batch over migrated and unmigrated keys (TRYAGAIN) is claimed key by key
+ * (it failed retryable, every key refused, for as long as the move lasted, before the one-key
+ * fallback of `runBatch`); after it (MOVED) the holder settles and fences keep growing. The cluster is
  * this file's own (three masters on free ports).
  */
 import { randomUUID } from 'node:crypto';
@@ -17,7 +18,7 @@ import { useMovableCluster } from '../../../test/support/cluster-slot-move.js';
 const movable = useMovableCluster({ slotsRefreshInterval: 0 });
 
 describe('redisLeaseStore on a Redis Cluster whose slot moves under held keys', () => {
-  it('ASK mid-move: the holder is still seen, new keys land on the target, a split batch fails retryable with nothing written; MOVED after: the holder settles', async () => {
+  it('ASK mid-move: the holder is still seen, new keys land on the target, a split batch is claimed key by key; MOVED after: the holder settles', async () => {
     const prefix = `mv:${randomUUID().slice(0, 8)}:`;
     const store = redisLeaseStore({ client: movable.cluster, prefix });
     const [held, stays, fresh, other] = ['{mv}:held', '{mv}:stays', '{mv}:fresh', '{mv}:other'];
@@ -38,9 +39,13 @@ describe('redisLeaseStore on a Redis Cluster whose slot moves under held keys', 
     expect(await keysOn(to)).toEqual([prefix + fresh, prefix + held].sort());
     expect(await keysOn(from)).toEqual([prefix + stays]);
     // One script over a migrated and an unmigrated key of the slot: Redis answers TRYAGAIN until the
-    // move ends; the batch fails retryable and writes nothing.
-    await expect(store.claimMany([{ key: stays, owner: 'c', leaseMs: 60_000 }, { key: other, owner: 'c', leaseMs: 60_000 }, { key: held, owner: 'c', leaseMs: 60_000 }])).rejects.toMatchObject({ code: 'LEASE_STORE_UNAVAILABLE', retryable: true });
-    expect(await keysOn(to)).toEqual([prefix + fresh, prefix + held].sort());
+    // move ends. Once ioredis' retries run out, the slot's keys are claimed one by one, each
+    // following ASK: the holders are seen where they are, the new key lands on the target.
+    const batch = await store.claimMany([{ key: stays, owner: 'c', leaseMs: 60_000 }, { key: other, owner: 'c', leaseMs: 60_000 }, { key: held, owner: 'c', leaseMs: 60_000 }]);
+    expect(batch[0]).toMatchObject({ claimed: false, record: { state: 'held', owner: 'a', fence: s.fence } });
+    expect(batch[1]).toMatchObject({ claimed: true, fence: 1 });
+    expect(batch[2]).toMatchObject({ claimed: false, record: { state: 'held', owner: 'a', fence: a.fence } });
+    expect(await keysOn(to)).toEqual([prefix + fresh, prefix + held, prefix + other].sort());
     expect(await keysOn(from)).toEqual([prefix + stays]);
 
     await move.migrate(prefix + stays);

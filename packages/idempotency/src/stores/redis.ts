@@ -8,6 +8,7 @@ import type { RedisLeaseClient } from '@steadyfn/lease';
 import { redisLeaseStoreOf } from '@steadyfn/lease/internal';
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
+import { noticeBox, withNotices } from './notices.js';
 
 /** Options of `redisStore()`. */
 export interface RedisStoreOptions {
@@ -45,14 +46,16 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   // Checked here too, so the error names redisStore(), which the user called, not the lease store.
   if (options.prefix !== undefined && typeof options.prefix !== 'string') invalidOption('redisStore', 'prefix', 'a string', options.prefix);
   const tagScope = oneOfOption<'scope' | false>('redisStore', 'hashTag', options.hashTag, ['scope', false], false) === 'scope';
-  const store = idempotencyStoreOf(redisLeaseStoreOf('redisStore', { client: options.client, prefix: options.prefix ?? 'idem:' }));
-  if (!tagScope) return store;
+  // A server that may evict records (`LEASE_STORE_EVICTS`): the plugin logs it once (plugin.ts `finally`).
+  const notices = noticeBox();
+  const store = idempotencyStoreOf(redisLeaseStoreOf('redisStore', { client: options.client, prefix: options.prefix ?? 'idem:' }, notices.notify));
+  if (!tagScope) return withNotices(store, notices.take);
   // `scope:id` → `{scope}:id`: the scope alone decides the slot.
   const tagged = (key: string): string => {
     const colon = key.indexOf(':');
     return colon > 0 ? `{${key.slice(0, colon)}}${key.slice(colon)}` : `{${key}}`;
   };
-  return {
+  return withNotices({
     claim: (request, callOptions) => store.claim({ ...request, key: tagged(request.key) }, callOptions),
     claimMany: (requests, callOptions) => store.claimMany(requests.map((r) => ({ ...r, key: tagged(r.key) })), callOptions),
     complete: (request, callOptions) => store.complete({ ...request, key: tagged(request.key) }, callOptions),
@@ -60,5 +63,5 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
     completeMany: (requests, callOptions) => store.completeMany(requests.map((r) => ({ ...r, key: tagged(r.key) })), callOptions),
     get: (key, callOptions) => store.get(tagged(key), callOptions),
     joinable: (request) => store.joinable!({ ...request, key: tagged(request.key) }),
-  };
+  }, notices.take);
 }

@@ -32,7 +32,7 @@ export const payload = (r: ClaimRequest): string => (r.data === undefined ? '' :
 
 /** The claims of the store `ctx` describes. */
 export function redisClaims(ctx: RedisStoreContext): RedisClaims {
-  const { redisKey, retainArg, retainMs, getClient, run, runSource, connected, clientFor } = ctx;
+  const { redisKey, retainArg, retainMs, getClient, run, runSource, connected, clientFor, sawClient } = ctx;
 
   /**
    * The one give-back of `claim` and `claimMany` (see `give-back.ts`): before a claim that
@@ -71,6 +71,7 @@ export function redisClaims(ctx: RedisStoreContext): RedisClaims {
     if (checked.length === 0) return [];
     const signal = callOptions?.signal;
     const c = await clientFor(signal);
+    sawClient(c);
     const now = Date.now();
     // In the tick the command is handed to ioredis (runBatch sends it before its first await).
     const unsent = watchSend(c);
@@ -110,6 +111,7 @@ export function redisClaims(ctx: RedisStoreContext): RedisClaims {
    */
   const claimOne = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
     const signal = callOptions?.signal;
+    sawClient(c);
     const now = Date.now();
     const leaseMs = r.leaseMs;
     const args = [1, redisKey(r.key), r.owner, String(leaseMs), payload(r), retainArg];

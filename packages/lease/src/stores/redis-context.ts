@@ -5,6 +5,7 @@
  */
 import { checkedGetter, raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from './redis-eval.js';
+import { evictionWatch, type LeaseStoreNotice } from './redis-eviction.js';
 import type { RedisLeaseClient, RedisLeaseStoreOptions } from './redis-types.js';
 import { redisStoreError } from './redis-unavailable.js';
 import { watchDropped } from './redis-unsent.js';
@@ -36,10 +37,15 @@ export interface RedisStoreContext {
    * running only on failures, it is usually not loaded. Sent whole, whenever it runs it releases.
    */
   runSource: RunScript;
+  /** Called with each claim's client before the claim is sent: asks a client met for the first time its eviction policy (`evictionWatch`). */
+  sawClient(c: RedisLeaseClient): void;
 }
 
-/** The context of a store on `options.client` under `prefix`; `owner` names the factory in a getter's errors. */
-export function redisStoreContext(owner: string, client: RedisLeaseStoreOptions['client'], prefix: string, retainMs: number): RedisStoreContext {
+/**
+ * The context of a store on `options.client` under `prefix`; `owner` names the factory in a
+ * getter's errors; `notify` gets what the store learns of its server (`LEASE_STORE_EVICTS`), once.
+ */
+export function redisStoreContext(owner: string, client: RedisLeaseStoreOptions['client'], prefix: string, retainMs: number, notify?: (notice: LeaseStoreNotice) => void): RedisStoreContext {
   // A getter's result is checked at each use (a connections handle, a function: CONFIG_INVALID, not a TypeError).
   const getClient = typeof client === 'function' ? checkedGetter<RedisLeaseClient>(owner, 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster') : undefined;
   const fixed = typeof client === 'function' ? undefined : client;
@@ -65,6 +71,7 @@ export function redisStoreContext(owner: string, client: RedisLeaseStoreOptions[
       return fixed ?? connected(signal);
     },
     run: (c, s, keys, args, signal) => runLuaScript(c, s, keys, args, { signal }).catch((error: unknown) => Promise.reject(redisStoreError(error))),
+    sawClient: evictionWatch(notify),
     runSource: (c, s, keys, args, signal) => abortable(c.eval(s.source, keys.length, ...keys, ...args), signal).catch((error: unknown) => Promise.reject(redisStoreError(error))),
   };
 }

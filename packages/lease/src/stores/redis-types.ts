@@ -23,6 +23,10 @@ export interface RedisLeaseClient {
   on?(event: 'ready', listener: () => void): unknown;
   evalsha(...args: any[]): Promise<unknown>;
   eval(...args: any[]): Promise<unknown>;
+  /** ioredis' `call`: the store sends `INFO memory` with it, once per client, to read the server's eviction policy (`redis-eviction.ts`). */
+  call?(...args: any[]): Promise<unknown>;
+  /** ioredis Cluster's `nodes('master')`: each master is asked its eviction policy. */
+  nodes?(role: 'master'): Array<{ call?(...args: any[]): Promise<unknown> }>;
 }
 
 /** Options of `redisLeaseStore`. */
