@@ -287,18 +287,28 @@ describe.each(S3_SERVERS)('peer bug reports, snapshots, on $name', (server) => {
     expect(planned.deleted).not.toContain(ids[0]);
   });
 
-  it('aws/aws-sdk-js-v3#8299: a failed upload left its parts stranded — ours aborts it, no manifest', async () => {
+  it('aws/aws-sdk-js-v3#8299: a failed upload left its parts stranded — ours leaves none that nothing names, no manifest', async () => {
     // lib-storage's Upload could leave a multipart upload (and its billed parts) behind when it
-    // failed. A snapshot whose CompleteMultipartUpload fails must abort the upload, write no
-    // manifest and reject with StorageError; the next run completes.
-    const loc = storage();
-    const failing = faultyClient(s3.client, (c) => (c instanceof CompleteMultipartUploadCommand ? s3Error('InternalError', 500) : undefined));
-    const job = snapshotBackup({ source: mongoSource({ db: source }), target: { ...loc, client: failing } });
-    await expect(job.run()).rejects.toBeInstanceOf(StorageError);
-    expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
-    expect((await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/`)).filter((k) => k.endsWith('manifest.json'))).toEqual([]);
-    const next = await snapshotBackup({ source: mongoSource({ db: source }), target: loc }).run();
-    expect(next.status).toBe('complete');
+    // failed. A snapshot whose CompleteMultipartUpload fails must write no manifest and reject
+    // with StorageError; a retryable failure (500) keeps the upload only as its checkpoint names
+    // it (the next run completes it; retention aborts it if the job is abandoned), a terminal one
+    // (403) aborts it.
+    const open = async (prefix: string) => (await openUploads(s3.client, s3.bucket)).filter((u) => u.key.startsWith(`${prefix}/`));
+    for (const [name, status] of [['InternalError', 500], ['AccessDenied', 403]] as const) {
+      const loc = storage();
+      // A segment's (the S3 probe's own multipart upload is not the one this is about).
+      const failing = faultyClient(s3.client, (c) => (c instanceof CompleteMultipartUploadCommand && String(c.input.Key).endsWith('.ndjson.gz') ? s3Error(name, status) : undefined));
+      const job = snapshotBackup({ source: mongoSource({ db: source }), target: { ...loc, client: failing } });
+      await expect(job.run()).rejects.toBeInstanceOf(StorageError);
+      const checkpoint = await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, `${loc.prefix}/jobs/snapshot/checkpoint.json`);
+      const named = checkpoint!.datasets.flatMap((d) => (d.current ? [{ key: d.current.key, uploadId: d.current.uploadId }] : []));
+      expect(named.length > 0, `${name}: the upload is kept`).toBe(status === 500);
+      expect(await open(loc.prefix)).toEqual(named);
+      expect((await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/`)).filter((k) => k.endsWith('manifest.json'))).toEqual([]);
+      const next = await snapshotBackup({ source: mongoSource({ db: source }), target: loc }).run();
+      expect(next.status).toBe('complete');
+      expect(await open(loc.prefix)).toEqual([]);
+    }
   });
 });
 
@@ -599,18 +609,24 @@ describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (se
     }
   }, 120_000);
 
-  it('aws/aws-sdk-js-v3#8299: parts stranded when an upload failed mid-way — ours aborts the upload after a failed UploadPart', async () => {
+  it('aws/aws-sdk-js-v3#8299: parts stranded when an upload failed mid-way — ours keeps them only as the checkpoint names them', async () => {
     // lib-storage left the parts of a failed multipart upload behind (billed, invisible). A
-    // snapshot whose second part fails must abort its upload (nothing listed by
-    // ListMultipartUploads), write no manifest and reject with StorageError.
+    // snapshot whose second part fails with a retryable error (SlowDown) writes no manifest,
+    // rejects with StorageError and keeps the upload only as its checkpoint names it, with the
+    // part S3 acknowledged: the next run continues after it and leaves no upload open.
     const storage = loc('stranded');
     let parts = 0;
-    const failing = faultyClient(s3.client, (c) => (c instanceof UploadPartCommand && ++parts === 2 ? s3Error('SlowDown', 503) : undefined));
-    const uploadsBefore = (await openUploads(s3.client, s3.bucket)).filter((u) => u.key.startsWith(`${storage.prefix}/`));
-    expect(uploadsBefore).toEqual([]);
-    await expect(snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: { ...storage, client: failing }, ...big }).run()).rejects.toBeInstanceOf(StorageError);
-    expect((await openUploads(s3.client, s3.bucket)).filter((u) => u.key.startsWith(`${storage.prefix}/`))).toEqual([]);
+    const failing = faultyClient(s3.client, (c) => (c instanceof UploadPartCommand && String(c.input.Key).endsWith('.ndjson.gz') && ++parts === 2 ? s3Error('SlowDown', 503) : undefined));
+    const open = async () => (await openUploads(s3.client, s3.bucket)).filter((u) => u.key.startsWith(`${storage.prefix}/`));
+    expect(await open()).toEqual([]);
+    const job = (client: S3Target['client']) => snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: { ...storage, client }, ...big });
+    await expect(job(failing).run()).rejects.toBeInstanceOf(StorageError);
+    const current = (await checkpointOf(storage)).datasets[0]!.current!;
+    expect(current.parts.map((p) => p.number)).toEqual([1]);
+    expect(await open()).toEqual([{ key: current.key, uploadId: current.uploadId }]);
     expect((await listAll(s3.client, s3.bucket, `${storage.prefix}/backups/`)).filter((k) => k.endsWith('manifest.json'))).toEqual([]);
+    expect(await job(s3.client).run()).toMatchObject({ status: 'complete', resumed: true, records: BIG_DOCS });
+    expect(await open()).toEqual([]);
   }, 120_000);
 
   it('aws/aws-sdk-js#617: a small part size overflowed the 10,000-part limit — ours grows parts and rolls segments over', async () => {

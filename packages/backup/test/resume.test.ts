@@ -3,7 +3,8 @@
  * - the deadline nears → a checkpoint; the next invocation continues and the restore equals the source;
  * - a real child process killed with SIGKILL mid-backup → the next invocation resumes, reconciling
  *   with ListParts (parts the checkpoint does not know are replaced or discarded);
- * - a multipart failure mid-way → the upload is aborted, no manifest; the next run completes;
+ * - a terminal multipart failure mid-way → the upload is aborted, no manifest; the next run
+ *   completes (a retryable one keeps the upload: snapshot-upload-failure.test.ts);
  * - two runners at once → one manifest.
  */
 import { rmSync } from 'node:fs';
@@ -105,7 +106,7 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
     }
   }, 120_000);
 
-  it('aborts the upload when a part fails mid-way: no partial object, no manifest; the next run completes', async () => {
+  it('aborts the upload when a part fails mid-way with a terminal error: no partial object, no manifest; the next run completes', async () => {
     const s3 = await freshBucket(server);
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'failing' };
     try {
@@ -113,7 +114,7 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
       const failing = {
         send(command: unknown, options?: unknown) {
           if (command instanceof UploadPartCommand && ++parts === 3) {
-            return Promise.reject(Object.assign(new Error('We encountered an internal error'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }));
+            return Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
           }
           return s3.client.send(command as never, options as never);
         },

@@ -18,7 +18,10 @@ import { isNotFound, type PageGate, type S3Location } from './client.js';
 export interface StoredPart {
   number: number;
   etag: string;
+  /** Bytes. */
   size: number;
+  /** The part's CRC32 (base64) when the upload carries checksums and the server lists them. */
+  crc32?: string;
 }
 
 function opts(signal?: AbortSignal): { abortSignal: AbortSignal } | undefined {
@@ -67,7 +70,7 @@ export async function listParts(loc: S3Location, key: string, uploadId: string, 
   const parts = new Map<number, StoredPart>();
   let marker: number | undefined;
   for (;;) {
-    let out: { Parts?: Array<{ PartNumber?: number; ETag?: string; Size?: number }>; IsTruncated?: boolean };
+    let out: { Parts?: Array<{ PartNumber?: number; ETag?: string; Size?: number; ChecksumCRC32?: string }>; IsTruncated?: boolean };
     try {
       out = (await loc.client.send(
         new ListPartsCommand({ Bucket: loc.bucket, Key: key, UploadId: uploadId, ...(marker === undefined ? {} : { PartNumberMarker: String(marker) }) }),
@@ -80,7 +83,7 @@ export async function listParts(loc: S3Location, key: string, uploadId: string, 
     let highest = marker ?? 0;
     for (const p of out.Parts ?? []) {
       if (p.PartNumber === undefined || !p.ETag) continue;
-      parts.set(p.PartNumber, { number: p.PartNumber, etag: p.ETag, size: p.Size ?? 0 });
+      parts.set(p.PartNumber, { number: p.PartNumber, etag: p.ETag, size: p.Size ?? 0, ...(p.ChecksumCRC32 ? { crc32: p.ChecksumCRC32 } : {}) });
       highest = Math.max(highest, p.PartNumber);
     }
     if (!out.IsTruncated || highest === (marker ?? 0)) break;

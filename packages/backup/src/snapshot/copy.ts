@@ -126,38 +126,46 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
     if (open.bytes >= options.segmentBytes || open.partNumber > MAX_PARTS) await closeSegment(open);
   };
 
-  let seen = 0;
-  let stopped = false;
-  const resumeFrom = resumePoint(ds);
-  // On a resume, what the backup already holds (sealed segments) for sources that drop repeats.
-  const history = resumeFrom === undefined ? undefined : writtenLines(loc, ds, run.signal);
-  for await (const record of fromSource(options.source.read(info, resumeFrom, run.signal, history), ds.name)) {
-    if (encoder === undefined || (++seen & 255) === 0) {
-      const failure = run.failure();
-      if (failure) throw failure;
-      if (run.shouldStop(estimateMs)) {
-        stopped = true;
-        break;
+  // A failure (a part's upload, the source, the checkpoint) waits for the parts in flight first:
+  // the checkpoint then records every part S3 acknowledged, for a run that keeps the upload open
+  // (run-failure.ts).
+  try {
+    let seen = 0;
+    let stopped = false;
+    const resumeFrom = resumePoint(ds);
+    // On a resume, what the backup already holds (sealed segments) for sources that drop repeats.
+    const history = resumeFrom === undefined ? undefined : writtenLines(loc, ds, run.signal);
+    for await (const record of fromSource(options.source.read(info, resumeFrom, run.signal, history), ds.name)) {
+      if (encoder === undefined || (++seen & 255) === 0) {
+        const failure = run.failure();
+        if (failure) throw failure;
+        if (run.shouldStop(estimateMs)) {
+          stopped = true;
+          break;
+        }
       }
+      if (!encoder) {
+        encoder = new GzipPartEncoder(options.compressionLevel, partTarget(options.plan, segment?.partNumber ?? 1), buffers);
+        partStarted = Date.now();
+      }
+      const pending = encoder.add(record.line, record.key);
+      if (pending) await pending;
+      digest.add(record.digest);
+      resume = record.resume;
+      if (encoder.compressedBytes >= partTarget(options.plan, segment?.partNumber ?? 1)) await emit();
     }
-    if (!encoder) {
-      encoder = new GzipPartEncoder(options.compressionLevel, partTarget(options.plan, segment?.partNumber ?? 1), buffers);
-      partStarted = Date.now();
+    if (stopped) {
+      encoder?.discard();
+      if (segment) await segment.settle();
+      return segment ? { outcome: 'stopped', segment } : { outcome: 'stopped' };
     }
-    const pending = encoder.add(record.line, record.key);
-    if (pending) await pending;
-    digest.add(record.digest);
-    resume = record.resume;
-    if (encoder.compressedBytes >= partTarget(options.plan, segment?.partNumber ?? 1)) await emit();
-  }
-  if (stopped) {
-    encoder?.discard();
+    if (encoder && encoder.records > 0) await emit();
+    if (segment) await closeSegment(segment);
+    ds.done = true;
+    run.save();
+    return { outcome: 'done' };
+  } catch (error) {
     if (segment) await segment.settle();
-    return segment ? { outcome: 'stopped', segment } : { outcome: 'stopped' };
+    throw error;
   }
-  if (encoder && encoder.records > 0) await emit();
-  if (segment) await closeSegment(segment);
-  ds.done = true;
-  run.save();
-  return { outcome: 'done' };
 }

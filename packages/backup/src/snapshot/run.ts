@@ -1,8 +1,9 @@
 /**
  * One invocation of a snapshot job: take the job's lease, continue the checkpointed backup
  * (reconciled with `ListParts`) or start a new one, copy datasets until done or the deadline
- * nears, then commit the manifest with `If-None-Match: *`. A failed upload is aborted; a
- * deadline leaves a checkpoint that the next invocation continues from.
+ * nears, then commit the manifest with `If-None-Match: *`. A deadline, or a retryable S3
+ * failure, leaves a checkpoint (and its open upload) that the next invocation continues from;
+ * any other failure aborts the open upload (run-failure.ts).
  */
 import { ConfigurationError } from '@steadyfn/handler';
 import { invalidOption } from '@steadyfn/handler/internal';
@@ -12,7 +13,6 @@ import { logOf, remaining, warnUnderReserve, type RunContext } from '../context.
 import { takeJobLease } from '../job-lease.js';
 import { openChainedObject, type ChainedObject } from '../s3/chained-object.js';
 import type { S3Location } from '../s3/client.js';
-import { abortUpload } from '../s3/multipart.js';
 import { probeS3 } from '../s3/probe.js';
 import { snapshotCheckpointSchema, type SnapshotCheckpoint } from './checkpoint.js';
 import { keys } from '../target.js';
@@ -23,6 +23,7 @@ import { mark } from './mark.js';
 import { discardBackup, reconcile } from './reconcile.js';
 import { commitManifest, manifestBody } from './commit.js';
 import { checkJobSource } from './job-source.js';
+import { settleUploads } from './run-failure.js';
 
 export type { SnapshotCheckpoint } from './checkpoint.js';
 
@@ -110,7 +111,7 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
         invalidOption('snapshotBackup', 'job', `a job name no other source on this target uses (jobs/${options.job}/ holds a checkpoint of a ${previous.description.kind} backup of ${theirs}: give each snapshotBackup its own job)`, options.job);
       }
       state = { ...previous, fence: lease.fence(), owner: lease.owner };
-      strayParts = await reconcile(loc, state, capabilities.serverChecksums);
+      strayParts = await reconcile(loc, state, capabilities.serverChecksums, log);
     } else {
       const description = await options.source.describe(signal).catch((error: unknown) => {
         // A source that cannot be reached at the start is the source's failure, not the storage's.
@@ -214,20 +215,15 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
       log.error('snapshot backup abandoned: the source changed', { job: options.job, backupId: state.backupId, error: describeError(error) });
       throw error;
     }
-    if (state && checkpoint && !aborted && !(error instanceof FencedError)) {
-      // A failed upload is aborted: no partial object, no manifest. Completed segments stay for the next run.
-      for (const ds of state.datasets) {
-        if (!ds.current) continue;
-        await abortUpload(loc, ds.current.key, ds.current.uploadId).catch(() => undefined);
-        delete ds.current;
-      }
-      await checkpoint.save(state).catch(() => undefined);
-    }
+    // A retryable S3 failure keeps the open uploads for the next run, as the deadline does; any other aborts them (run-failure.ts).
+    let uploads: 'kept' | 'aborted' | 'none' = 'none';
+    if (state && checkpoint && !aborted && !(error instanceof FencedError)) uploads = await settleUploads(loc, state, checkpoint, error);
     if (error instanceof FencedError) await lease.abandon();
     else await lease.release().catch(() => undefined);
     // Named as thrown: once the signal aborted, runSnapshot throws the signal's reason, not the interrupted call's error.
-    log.error('snapshot backup failed', { job: options.job, backupId: state?.backupId, error: describeError(aborted ? (signal.reason ?? error) : error) });
+    log.error('snapshot backup failed', { job: options.job, backupId: state?.backupId, uploads, error: describeError(aborted ? (signal.reason ?? error) : error) });
     if (error instanceof BackupError || error instanceof ConfigurationError || aborted) throw error;
-    throw new StorageError(`snapshot job "${options.job}" failed (${describeError(error)}); the upload was aborted`, error);
+    const after = uploads === 'kept' ? 'its upload stays open: the next run continues after the parts S3 acknowledged' : uploads === 'aborted' ? 'the upload was aborted' : 'no upload was open';
+    throw new StorageError(`snapshot job "${options.job}" failed (${describeError(error)}); ${after}`, error);
   }
 }
