@@ -13,7 +13,7 @@ import { z, type ZodType } from 'zod';
 import { invocationContext } from '../test/support/azure.js';
 import { closeServers, serve, serveBackground } from '../test/support/gcp-server.js';
 import { lambdaContext, recorder, type Json } from '../test/support/published.js';
-import { allow, handler, ValidationError, type ChangeTrigger, type StorageObject, type Plugin, type StorageTrigger, type Trigger, type TriggerKind } from './index.js';
+import { allow, handler, ValidationError, type AuthorizerRequest, type ChangeTrigger, type StorageObject, type Plugin, type StorageTrigger, type Trigger, type TriggerKind } from './index.js';
 import { authorizerRequest, changeRecord, notification, queueMessage, storageObject, streamRecord } from './schemas.js';
 
 afterAll(closeServers);
@@ -249,6 +249,20 @@ describe('what a trigger schema refuses', () => {
     const trigger: Trigger = { kind: 'authorizer', source: 'apigw-request', resource: 'arn:aws:execute-api:eu-west-1:1:api/prod/GET/things' };
     const refused = await rejected(main.invoke(request, { trigger }));
     expect(refused.errors.map((e) => e.field)).toEqual([field]);
+  });
+
+  it('an authorizer request built by hand without multiQuery (the shape before it existed) passes, multiQuery {}', async () => {
+    const resource = 'arn:aws:execute-api:eu-west-1:1:api/prod/GET/things';
+    const seen: AuthorizerRequest[] = [];
+    const main = handler({ input: authorizerRequest(), ...silent }, (req) => {
+      seen.push(req);
+      return allow('a');
+    });
+    const trigger: Trigger = { kind: 'authorizer', source: 'apigw-request', resource };
+    await main.invoke({ type: 'REQUEST', resource, headers: {}, query: {}, pathParameters: {}, stageVariables: {} }, { trigger });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.multiQuery).toEqual({});
+    expect(authorizerRequest().safeParse({ type: 'REQUEST', resource, headers: {}, query: {}, multiQuery: { p: [1] }, pathParameters: {}, stageVariables: {} }).success).toBe(false);
   });
 
   it('an HTTP request to an authorizer-only function is a 400, never an allow', async () => {

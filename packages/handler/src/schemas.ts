@@ -116,7 +116,7 @@ export function storageObject(): TriggerSchema<StorageObject, 'storage'> {
  * payload 1.0 and 2.0), as the wrapper normalises it: `type`, the `resource` (ARN) being
  * authorized, `token` (TOKEN) or `identitySource` (REQUEST), and string maps of headers
  * (lower-case names), query, path parameters and stage variables, and `multiQuery` (every value
- * of each query parameter).
+ * of each query parameter; `{}` when a hand-built request leaves it out).
  *
  * Refuses any other trigger and any other shape with a `ValidationError`, which an authorizer
  * answers as `Unauthorized` (401). `ctx.trigger` is an `AuthorizerTrigger`.
@@ -137,7 +137,8 @@ export function authorizerRequest(): TriggerSchema<AuthorizerRequest, 'authorize
       path: z.string().optional(),
       headers: stringMap(),
       query: stringMap(),
-      multiQuery: z.record(z.string(), z.array(z.string())),
+      // Defaulted: a request built by hand in the shape before `multiQuery` existed still passes.
+      multiQuery: z.record(z.string(), z.array(z.string())).default({}),
       pathParameters: stringMap(),
       stageVariables: stringMap(),
     }),

@@ -4,12 +4,13 @@
  * the schema and frozen — or one `StateError` naming each failed source and path. Whether the
  * round's outcome is installed, served or dropped is the cache's (cache.ts).
  */
-import { scrubText, SteadyError, toFieldIssues } from '@steadyfn/handler/internal';
+import { scrubText, SteadyError } from '@steadyfn/handler/internal';
 import type { ZodType } from 'zod';
 import { isDeepStrictEqual } from 'node:util';
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { StateError, SourceError, describeFailure, schemaThrewIssues, type StateIssue } from './errors.js';
 import type { SourceMap } from './cache-options.js';
+import { schemaFailures } from './schema-issues.js';
 import type { Loaded } from './types.js';
 import { abortReason, deepFreeze, sameVersion, withJsonPosition } from './util.js';
 
@@ -41,20 +42,6 @@ export interface RoundContext {
   unconfirmed: Set<string>;
   /** The newest round whose outcome stands (installed, or an invalidate()). */
   installed: () => number;
-}
-
-/**
- * A schema issue as a failure carries it: zod's message, except where that message quotes the
- * data rather than the schema. `unrecognized_keys` lists the extra keys' names — words from the
- * store (`Unrecognized key: "sk_live_…"`), not the schema's — so it is counted instead
- * (`2 unrecognized keys`); its field stays the path of the object that holds them. The other
- * messages of zod 4's locale name only what the schema expects (allowed values, bounds, formats)
- * and, for `invalid_type`, the received value's type (`received string`), never the value.
- */
-function withoutData<F extends { message: string }>(issue: { code?: string; keys?: unknown }, field: F): F {
-  if (issue.code !== 'unrecognized_keys') return field;
-  const count = Array.isArray(issue.keys) ? issue.keys.length : 0;
-  return { ...field, message: count > 0 ? `${count} unrecognized key${count === 1 ? '' : 's'}` : 'unrecognized keys' };
 }
 
 /**
@@ -148,13 +135,11 @@ export function roundRunner(context: RoundContext): (prev: Entry | undefined, si
         // Reported above: the schema threw on this state (or was stopped after sources failed).
       } else if (parsed.success) value = parsed.data;
       else {
-        const fields = toFieldIssues(parsed.error.issues).map((field, i) => withoutData(parsed.error.issues[i]!, field));
-        parsed.error.issues.forEach((issue, i) => {
-          const head = issue.path[0];
-          const source = head === undefined ? '(root)' : typeof head === 'symbol' ? head.toString() : String(head);
+        // Never the store's words (record keys, extra keys' names): schema-issues.ts.
+        for (const failure of schemaFailures(schema, parsed.error.issues, names)) {
           // A source that failed to load has no value to judge; its load failure says enough.
-          if (!failed.has(source)) issues.push({ source, kind: 'invalid', ...fields[i]! });
-        });
+          if (!failed.has(failure.source)) issues.push(failure);
+        }
       }
     }
     if (issues.length > 0) {

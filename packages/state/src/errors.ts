@@ -8,7 +8,10 @@ export interface StateIssue {
   source: string;
   /** `load`: the source could not be read or decoded. `invalid`: the schema rejected its value. */
   kind: 'load' | 'invalid';
-  /** Dotted path from the state's root, starting with the source name, e.g. `flags.maxItems`. */
+  /**
+   * Dotted path from the state's root, starting with the source name, e.g. `flags.maxItems`; a
+   * key the schema does not name itself (a record's key, from the store) is `*`: `flags.*`.
+   */
   field: string;
   /** What went wrong, in words; never the value itself. */
   message: string;
