@@ -13,11 +13,13 @@
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
-import { createLogger, currentContext, DeadlineExceededError, type Logger, MAX_TIMER_MS, SteadyError } from '@steadyfn/handler/internal';
+import { createLogger, currentContext, DeadlineExceededError, type Logger, type SteadyError } from '@steadyfn/handler/internal';
 import type { ZodType } from 'zod';
 import { resolveStateOptions, type SourceMap, type StateOf, type StateOptions } from './cache-options.js';
 import { roundRunner, type Entry } from './cache-round.js';
-import { StateError, SourceError, describeFailure, failuresForLog } from './errors.js';
+import { flights, SUPERSEDED } from './cache-flight.js';
+import { newCacheState } from './cache-state.js';
+import { StateError, SourceError } from './errors.js';
 import type { DeepReadonly } from './types.js';
 
 export type { SourceMap, SourceValues, StateOf, StateOptions } from './cache-options.js';
@@ -76,29 +78,6 @@ export interface StateCache<T> {
   status(): StateStatus;
 }
 
-interface Flight {
-  /** Its round: rounds are numbered in the order they start. */
-  round: number;
-  promise: Promise<unknown>;
-  controller: AbortController;
-  waiters: number;
-  settled: boolean;
-  /** Every invocation waiting for it gave up (its deadline or signal), so it was stopped. */
-  abandoned: boolean;
-  /** When it started (Date.now() epoch ms). */
-  startedAt: number;
-  /** When it is stopped: the latest limit among the invocations that waited on it (epoch ms; Infinity: none). */
-  limitAt: number;
-  /** `startedAt + timeoutMs`: no invocation holds it past this (Infinity: no bound). */
-  capAt: number;
-  timer: NodeJS.Timeout | undefined;
-  /** The invocation whose limit is `limitAt`: the warning of a failed reload goes to its logger. */
-  ctx: StateCallContext | undefined;
-}
-
-/** What `wait` answers when the round it waited for no longer stands (see `wait`). */
-const SUPERSEDED = Symbol('superseded');
-
 /**
  * How many times `invalidate()` may move one `get()` to a newer load before it gives up
  * (`STATE_UNAVAILABLE`): invalidations coming faster than a load finishes, or a source whose
@@ -124,35 +103,20 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     options as unknown as StateOptions<SourceMap, ZodType | undefined>,
   );
 
-  let entry: Entry | undefined;
-  let flight: Flight | undefined;
-  let lastFailureAt: number | undefined;
-  let lastError: StateError | SteadyError | undefined;
-  // Rounds numbered in the order they started, and the newest one whose outcome stands: the
-  // last one installed, or the last invalidate() — which counts as a round that installed
-  // nothing. Only a newer round installs, records its failure or touches `unconfirmed`: an
-  // abandoned round that an abort could not stop (an async schema) must not replace what a later
-  // round installed, nor a load started before invalidate() install its result after it.
-  let rounds = 0;
-  let installed = 0;
-  // Waiters to tell at once that invalidate() made the round they wait for an old one.
-  const onInvalidate = new Set<() => void>();
+  const cache = newCacheState();
 
   // Ages on a wall clock: one that stepped back gives a negative age, which is an unknown age —
   // older than any bound — not a fresh state (it would be served for the whole step + maxAgeMs).
   const since = (from: number, at: number): number => (at >= from ? at - from : Number.POSITIVE_INFINITY);
   const isFresh = (e: Entry, at: number): boolean => since(e.confirmedAt, at) < maxAge;
   const withinStaleWindow = (e: Entry, at: number): boolean => since(e.confirmedAt, at) < maxAge + staleIfError;
-  // Sources whose last reload failed: the version kept with the last good state no longer
-  // proves anything (a store that lost its data and was seeded again can hand the same
-  // version back — `INCR` restarts at 1), so they are loaded in full until one succeeds.
-  const unconfirmed = new Set<string>();
-  const refresh = roundRunner({ sources, names, schema, now, unconfirmed, installed: () => installed });
+  const refresh = roundRunner({ sources, names, schema, now, unconfirmed: cache.unconfirmed, installed: () => cache.installed });
 
   function loggerFor(ctx: StateCallContext | undefined): Logger {
     return logger ?? ctx?.log ?? currentContext()?.log ?? (fallbackLogger ??= createLogger({ component: 'steadyfn-state' }));
   }
   let fallbackLogger: Logger | undefined;
+  const { start, hold, wait } = flights({ cache, refresh, timeoutMs, maxAge, now, withinStaleWindow, loggerFor });
 
   /**
    * How long an invocation waits for a load, in ms: `timeoutMs` — but for a revalidation that the
@@ -164,171 +128,6 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     const deadline = ctx?.deadline;
     if (!prev || !withinStaleWindow(prev, now()) || typeof deadline !== 'number' || !Number.isFinite(deadline)) return timeoutMs;
     return Math.max(1, Math.min(timeoutMs, Math.floor((deadline - Date.now()) / 2)));
-  }
-
-  /**
-   * A shared load runs as long as the invocation waiting on it with the most time wants it —
-   * never past `timeoutMs` from its start —, not as long as the one that happened to start it:
-   * an invocation with almost no time left must not cut the load short for one that has plenty
-   * (it leaves at its own limit, `wait`). Returns when this invocation stops waiting (epoch ms).
-   */
-  function hold(f: Flight, limit: number, ctx: StateCallContext | undefined): number {
-    // Node fires a longer timer after 1 ms; a limit that long is no limit in practice.
-    const leaveAt = Math.min(limit > MAX_TIMER_MS ? Number.POSITIVE_INFINITY : Date.now() + limit, f.capAt);
-    if (leaveAt > f.limitAt && !f.settled) {
-      f.limitAt = leaveAt;
-      f.ctx = ctx;
-      if (f.timer) clearTimeout(f.timer);
-      f.timer = leaveAt - Date.now() > MAX_TIMER_MS ? undefined : setTimeout(() => expire(f), Math.max(0, leaveAt - Date.now()));
-      // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
-      f.timer?.unref?.();
-    }
-    return leaveAt;
-  }
-
-  /** Stops `f` at its time limit: a failed load (recorded; the last good state served within staleIfErrorMs). */
-  function expire(f: Flight): void {
-    if (f.settled || f.controller.signal.aborted) return;
-    const limit = f.limitAt - f.startedAt;
-    f.controller.abort(new SourceError(f.limitAt < f.capAt ? `no answer within ${limit} ms, half the remaining time of the invocation that waited longest` : `timed out after ${timeoutMs} ms`));
-  }
-
-  function startFlight(prev: Entry | undefined): Flight {
-    const controller = new AbortController();
-    const startedAt = Date.now();
-    const capAt = timeoutMs > MAX_TIMER_MS ? Number.POSITIVE_INFINITY : startedAt + timeoutMs;
-    const round = ++rounds;
-    const f: Flight = { round, promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false, startedAt, limitAt: Number.NEGATIVE_INFINITY, capAt, timer: undefined, ctx: undefined };
-    f.promise = refresh(prev, controller.signal, round)
-      .then(
-        (next) => {
-          if (round > installed) {
-            installed = round;
-            entry = next;
-            unconfirmed.clear();
-            lastFailureAt = undefined;
-            lastError = undefined;
-          }
-          return next.value;
-        },
-        (thrown: unknown) => {
-          const error = thrown instanceof SteadyError ? thrown : new StateError([{ source: '(state)', kind: 'load', field: '', message: describeFailure(thrown) }]);
-          const at = now();
-          // The load's own failure counts — a store's error, its time limit —, and so does a
-          // revalidation every invocation gave up on (their signals): for retryAfterErrorMs the
-          // last good state is served rather than another wait on a store that does not answer.
-          // An invocation leaving at its own limit while another holds the load longer is no
-          // failure (the load goes on: `hold`, `wait`). An abandoned first load leaves nothing
-          // behind: there is no state to serve.
-          if (round > installed && (!f.abandoned || prev)) {
-            lastFailureAt = at;
-            lastError = error;
-          }
-          // Nobody is served this round's outcome: its waiters gave up, or moved on to a newer round.
-          if (f.abandoned || round < installed) throw error;
-          if (prev && withinStaleWindow(prev, at)) {
-            loggerFor(f.ctx).warn('serving the last good state: reload failed', {
-              code: error.code,
-              ...(error instanceof StateError ? failuresForLog(error.failures, (f) => ({ field: f.field, message: f.message })) : {}),
-              ageMs: at - prev.confirmedAt,
-              staleForMs: Math.max(0, at - prev.confirmedAt - maxAge),
-            });
-            return prev.value;
-          }
-          throw error;
-        },
-      )
-      .finally(() => {
-        if (f.timer) clearTimeout(f.timer);
-        f.settled = true;
-        if (flight === f) flight = undefined;
-      });
-    // Waiters that gave up leave nobody to observe a late rejection.
-    f.promise.catch(() => undefined);
-    return f;
-  }
-
-  /**
-   * Waits for `f` within this invocation's own signal and deadline. `fallback`: the last good
-   * state, when it may stand in (within `staleIfErrorMs`). At `leaveAt`, this invocation's own
-   * limit (`hold`), the load either reaches its time limit — no other invocation holds it longer:
-   * it fails, and every waiter is served that state with the warning — or goes on for another
-   * invocation with more time, and this one alone stops waiting and is served that state with the
-   * warning (no failure is recorded: the load did not fail) — rather than waiting to its deadline
-   * for `DEADLINE_EXCEEDED`. A state that has left `staleIfErrorMs` by then is not served: the
-   * invocation waits on, as without one.
-   * `SUPERSEDED`: a newer round's outcome stands — invalidate() was called (the waiter is told at
-   * once), or a round started after `f` installed before this wait could return —: `get` serves
-   * the caller again, from that newer round.
-   */
-  async function wait(f: Flight, ctx: StateCallContext | undefined, leaveAt: number, fallback?: Entry): Promise<{ value: unknown } | typeof SUPERSEDED> {
-    const signal = ctx?.signal;
-    const deadline = ctx?.deadline;
-    // A deadline past Node's longest timer would fire after 1 ms: it is as good as none.
-    const timed = typeof deadline === 'number' && Number.isFinite(deadline) && deadline - Date.now() <= MAX_TIMER_MS;
-    f.waiters++;
-    let timer: NodeJS.Timeout | undefined;
-    let fallbackTimer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    let onSuperseded: (() => void) | undefined;
-    try {
-      const outcome = await new Promise<{ value: unknown } | { error: unknown } | typeof SUPERSEDED>((resolve, reject) => {
-        onSuperseded = () => resolve(SUPERSEDED);
-        onInvalidate.add(onSuperseded);
-        if (signal) {
-          onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new DeadlineExceededError());
-          if (signal.aborted) return onAbort();
-          signal.addEventListener('abort', onAbort, { once: true });
-        }
-        if (timed) {
-          timer = setTimeout(() => reject(new DeadlineExceededError()), Math.max(0, deadline - Date.now()));
-          timer.unref?.();
-          if (fallback && leaveAt - Date.now() <= MAX_TIMER_MS) {
-            const started = Date.now();
-            const limit = Math.max(0, leaveAt - started);
-            fallbackTimer = setTimeout(() => {
-              // Nobody holds the load longer: it has reached its time limit (its own timer may
-              // fire just after this one) and fails — recorded, and served to every waiter.
-              if (f.limitAt <= leaveAt) return expire(f);
-              const at = now();
-              // The state may stand in only while it is within staleIfErrorMs now, as the
-              // starter checks when its reload fails; outside it, wait on as if there were none.
-              if (!withinStaleWindow(fallback, at)) return;
-              loggerFor(ctx).warn('serving the last good state: reload failed', {
-                code: 'STATE_UNAVAILABLE',
-                failures: [{ field: '', message: `the shared reload had not finished within ${limit} ms, this invocation's own limit (half its remaining time, at most timeoutMs)` }],
-                waitedMs: Date.now() - started,
-                ageMs: at - fallback.confirmedAt,
-                staleForMs: Math.max(0, at - fallback.confirmedAt - maxAge),
-              });
-              resolve({ value: fallback.value });
-            }, limit);
-            fallbackTimer.unref?.();
-          }
-        }
-        f.promise.then(
-          (value) => resolve({ value }),
-          (error: unknown) => resolve({ error }),
-        );
-      });
-      // A newer round stood by the time `f` settled and this line ran (an invalidate() in between).
-      if (outcome === SUPERSEDED || f.round < installed) return SUPERSEDED;
-      if ('error' in outcome) throw outcome.error;
-      return outcome;
-    } finally {
-      if (timer) clearTimeout(timer);
-      if (fallbackTimer) clearTimeout(fallbackTimer);
-      if (signal && onAbort) signal.removeEventListener('abort', onAbort);
-      if (onSuperseded) onInvalidate.delete(onSuperseded);
-      f.waiters--;
-      // Nobody waits any more: stop the load rather than leave it running after the response.
-      if (f.waiters === 0 && !f.settled) {
-        f.abandoned = true;
-        f.controller.abort(new SourceError('stopped: every invocation waiting for it gave up (deadline or signal)'));
-        // The next invocation starts afresh instead of joining a load that is being stopped.
-        if (flight === f) flight = undefined;
-      }
-    }
   }
 
   /**
@@ -354,10 +153,10 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
           // below), but is still served a state that is fresh by now.
         }
         const at = now();
-        const current = entry;
+        const current = cache.entry;
         if (current && isFresh(current, at)) return current.value as DeepReadonly<StateOf<S, Schema>>;
         // Right after a failed reload, serve the last good state without asking the stores yet.
-        if (current && lastFailureAt !== undefined && since(lastFailureAt, at) < retryAfterError && withinStaleWindow(current, at)) {
+        if (current && cache.lastFailureAt !== undefined && since(cache.lastFailureAt, at) < retryAfterError && withinStaleWindow(current, at)) {
           return current.value as DeepReadonly<StateOf<S, Schema>>;
         }
         // A caller whose signal or deadline has ended starts no load: it would be stopped at once
@@ -380,7 +179,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         }
         // Started here or joined: either way this invocation waits to its own limit, and holds
         // the shared load at least that long (never past timeoutMs from its start).
-        const f = (flight ??= startFlight(current));
+        const f = (cache.flight ??= start(current));
         const leaveAt = hold(f, loadLimit(current, ctx), ctx);
         const fallback = current && withinStaleWindow(current, at) ? current : undefined;
         const outcome = await wait(f, ctx, leaveAt, fallback);
@@ -389,25 +188,25 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     },
     invalidate() {
       // A round of its own, newer than every round started so far: none of them installs now.
-      installed = ++rounds;
-      entry = undefined;
-      unconfirmed.clear();
-      lastFailureAt = undefined;
-      lastError = undefined;
+      cache.installed = ++cache.rounds;
+      cache.entry = undefined;
+      cache.unconfirmed.clear();
+      cache.lastFailureAt = undefined;
+      cache.lastError = undefined;
       // Its waiters move to a round started after this call; nobody is left to use its result.
-      flight?.controller.abort(new SourceError('stopped: invalidate() was called while it ran'));
-      flight = undefined;
-      for (const wake of [...onInvalidate]) wake();
+      cache.flight?.controller.abort(new SourceError('stopped: invalidate() was called while it ran'));
+      cache.flight = undefined;
+      for (const wake of [...cache.onInvalidate]) wake();
     },
     status() {
       const at = now();
       return {
-        loaded: entry !== undefined,
-        loadedAt: entry?.loadedAt,
-        confirmedAt: entry?.confirmedAt,
-        fresh: entry !== undefined && isFresh(entry, at),
-        lastError,
-        versions: { ...entry?.versions },
+        loaded: cache.entry !== undefined,
+        loadedAt: cache.entry?.loadedAt,
+        confirmedAt: cache.entry?.confirmedAt,
+        fresh: cache.entry !== undefined && isFresh(cache.entry, at),
+        lastError: cache.lastError,
+        versions: { ...cache.entry?.versions },
       };
     },
   };
