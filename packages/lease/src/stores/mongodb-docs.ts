@@ -64,14 +64,18 @@ export function errorCode(error: unknown): number | undefined {
 
 /**
  * An insert that met its collection being dropped on FerretDB (SQLite backend), which answers
- * with an internal error (code 1, `no such table`) where MongoDB creates the collection again:
- * the statement failed, nothing was inserted, so the insert may be sent again. A restore lock
+ * with an internal error (code 1) where MongoDB creates the collection again: `no such table`
+ * (the table went between the lookup and the insert), or a failure inside the implicit
+ * `collectionCreate` that precedes the insert (creating its indexes while other inserts
+ * re-create the collection: `UNIQUE constraint failed: index '…_id_'`, seen about 1 in 400
+ * probe-and-claim rounds under drops). Either way the statement failed before this document
+ * was written, so the insert may be sent again. A restore lock
  * (`@steadyfn/backup`) drops its collection when its restore ends, while another restore may be
  * claiming.
  */
 export function droppedUnderInsert(error: unknown): boolean {
   const message = (error as { message?: unknown } | null)?.message;
-  return errorCode(error) === 1 && typeof message === 'string' && message.includes('no such table');
+  return errorCode(error) === 1 && typeof message === 'string' && (message.includes('no such table') || message.includes('collectionCreate'));
 }
 
 /** How many times an insert that met its collection being dropped (`droppedUnderInsert`) is sent in all. */
