@@ -6,7 +6,8 @@
  * the store refused the server for good (`LEASE_STORE_UNSUPPORTED`, "2 of 8"), and a claim whose
  * insert met the drop failed with FerretDB's raw internal error (`no such table`).
  *
- * Now two inserts that both landed are a verdict only when the collection holds both; a
+ * (A connection FerretDB closes under the race is answered LEASE_STORE_UNAVAILABLE, typed and
+ * retryable: allowed, counted.) Now two inserts that both landed are a verdict only when the collection holds both; a
  * single insert that met the drop (nothing inserted) is sent again. Here, on FerretDB, another
  * client drops the lease collection (twice, at random moments) while fresh stores probe and claim: no
  * refusal, no raw error, and every claim either holds the key or names who does. The
@@ -20,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Collection } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
-import { mongoLeaseStore } from '../src/index.js';
+import { LeaseStoreUnavailableError, mongoLeaseStore } from '../src/index.js';
 
 const ROUNDS = 60;
 
@@ -52,6 +53,7 @@ describe('a MongoDB lease collection dropped under the store (FerretDB)', () => 
   it('a fresh store probes and claims: no refusal of the server, no raw error', async () => {
     const failures: string[] = [];
     let claimed = 0;
+    let unavailable = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const col = mongo.db(dbName).collection(`locks_${round}`);
       await col.insertOne({ _id: 'someone-else' as never });
@@ -60,11 +62,16 @@ describe('a MongoDB lease collection dropped under the store (FerretDB)', () => 
         await store.probe();
         return store.claim({ key: 'restore', owner: `o${round}`, leaseMs: 60_000 });
       }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-      if (outcome instanceof Error) failures.push(`${outcome.name} ${(outcome as { code?: unknown }).code}: ${outcome.message.slice(0, 120)}`);
+      // FerretDB sometimes closes the connection of an insert that races a drop (`MongoNetworkError:
+      // connection … closed`, more often on a loaded machine): the store's answer to a lost
+      // connection is the typed, retryable LEASE_STORE_UNAVAILABLE — right, so counted apart.
+      if (outcome instanceof LeaseStoreUnavailableError) unavailable++;
+      else if (outcome instanceof Error) failures.push(`${outcome.name} ${(outcome as { code?: unknown }).code}: ${outcome.message.slice(0, 120)}`);
       else if (outcome.claimed) claimed++;
       else expect(outcome.record).toMatchObject({ state: 'held', owner: expect.stringMatching(/^o\d+$/) });
     }
     expect(failures).toEqual([]);
     expect(claimed).toBeGreaterThan(0);
+    expect(unavailable).toBeLessThan(ROUNDS / 4);
   }, 120_000);
 });
