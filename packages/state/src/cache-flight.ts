@@ -8,7 +8,7 @@
  */
 import { DeadlineExceededError, type Logger, MAX_TIMER_MS, SteadyError } from '@steadyfn/handler/internal';
 import type { Entry, roundRunner } from './cache-round.js';
-import type { CacheState } from './cache-state.js';
+import { warnServingStale, type CacheState } from './cache-state.js';
 import type { StateCallContext } from './cache.js';
 import { StateError, SourceError, describeFailure, failuresForLog } from './errors.js';
 
@@ -122,11 +122,9 @@ export function flights({ cache, refresh, timeoutMs, maxAge, now, withinStaleWin
           // Nobody is served this round's outcome: its waiters gave up, or moved on to a newer round.
           if (f.abandoned || round < cache.installed) throw error;
           if (prev && withinStaleWindow(prev, at)) {
-            loggerFor(f.ctx).warn('serving the last good state: reload failed', {
+            warnServingStale(loggerFor(f.ctx), prev, at, maxAge, {
               code: error.code,
               ...(error instanceof StateError ? failuresForLog(error.failures, (f) => ({ field: f.field, message: f.message })) : {}),
-              ageMs: at - prev.confirmedAt,
-              staleForMs: Math.max(0, at - prev.confirmedAt - maxAge),
             });
             return prev.value;
           }
@@ -189,12 +187,10 @@ export function flights({ cache, refresh, timeoutMs, maxAge, now, withinStaleWin
               // The state may stand in only while it is within staleIfErrorMs now, as the
               // starter checks when its reload fails; outside it, wait on as if there were none.
               if (!withinStaleWindow(fallback, at)) return;
-              loggerFor(ctx).warn('serving the last good state: reload failed', {
+              warnServingStale(loggerFor(ctx), fallback, at, maxAge, {
                 code: 'STATE_UNAVAILABLE',
                 failures: [{ field: '', message: `the shared reload had not finished within ${limit} ms, this invocation's own limit (half its remaining time, at most timeoutMs)` }],
                 waitedMs: Date.now() - started,
-                ageMs: at - fallback.confirmedAt,
-                staleForMs: Math.max(0, at - fallback.confirmedAt - maxAge),
               });
               resolve({ value: fallback.value });
             }, limit);

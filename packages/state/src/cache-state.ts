@@ -4,7 +4,7 @@
  * One object, because `get`/`invalidate`/`status` (cache.ts) and the shared load (cache-flight.ts)
  * both read and write it.
  */
-import type { SteadyError } from '@steadyfn/handler/internal';
+import type { Logger, SteadyError } from '@steadyfn/handler/internal';
 import type { Entry } from './cache-round.js';
 import type { StateError } from './errors.js';
 import type { Flight } from './cache-flight.js';
@@ -46,4 +46,18 @@ export function newCacheState(): CacheState {
     unconfirmed: new Set<string>(),
     onInvalidate: new Set<() => void>(),
   };
+}
+
+/**
+ * Logs the one warning every path that serves the last good state in place of a reload gives
+ * (a failed reload, a deadline passed before one could start, a shared reload that outlasted a
+ * caller's own limit): the failure's code and fields, the state's age and how far past
+ * `maxAgeMs` it is (ms). `detail` carries what differs per path — never state data.
+ */
+export function warnServingStale(log: Logger, served: Entry, at: number, maxAge: number, detail: Record<string, unknown>): void {
+  log.warn('serving the last good state: reload failed', {
+    ...detail,
+    ageMs: at - served.confirmedAt,
+    staleForMs: Math.max(0, at - served.confirmedAt - maxAge),
+  });
 }

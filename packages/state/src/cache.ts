@@ -18,7 +18,7 @@ import type { ZodType } from 'zod';
 import { resolveStateOptions, type SourceMap, type StateOf, type StateOptions } from './cache-options.js';
 import { roundRunner, type Entry } from './cache-round.js';
 import { flights, SUPERSEDED } from './cache-flight.js';
-import { newCacheState } from './cache-state.js';
+import { newCacheState, warnServingStale } from './cache-state.js';
 import { StateError, SourceError } from './errors.js';
 import type { DeepReadonly } from './types.js';
 
@@ -167,11 +167,9 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         const stop = ended(ctx);
         if (stop) {
           if (stop.by === 'deadline' && current && withinStaleWindow(current, at)) {
-            loggerFor(ctx).warn('serving the last good state: reload failed', {
+            warnServingStale(loggerFor(ctx), current, at, maxAge, {
               code: 'STATE_UNAVAILABLE',
               failures: [{ field: '', message: "the invocation's deadline had passed before a reload could start" }],
-              ageMs: at - current.confirmedAt,
-              staleForMs: Math.max(0, at - current.confirmedAt - maxAge),
             });
             return current.value as DeepReadonly<StateOf<S, Schema>>;
           }
