@@ -3,8 +3,9 @@
  * target itself so two restores into one target exclude each other whatever bucket they read:
  *
  * - MongoDB (`mongoLockPlace`): the lock is a `mongoLeaseStore` lease on the collection
- *   `steadyfn_restore_lock`; the marker the one document of `steadyfn_restore_marker` (the
- *   collection dropped when it is removed).
+ *   `steadyfn_restore_lock`, whose claims and reads hold across a completed restore's drop of
+ *   that collection (lock-mongo-claim.ts); the marker the one document of
+ *   `steadyfn_restore_marker` (the collection dropped when it is removed).
  * - Redis (`redisLockPlace`, per `keyPrefix`): the lock a `redisLeaseStore` lease under the key
  *   `steadyfn:restore-lock:<keyPrefix>`; the marker the key `steadyfn:restore-marker:<keyPrefix>`.
  *   Both lie outside the prefix (`~` in front when the prefix would start them), so a dataset's
@@ -17,6 +18,7 @@ import { mongoLeaseStore, redisLeaseStore, type LeaseRecord, type LeaseStore, ty
 import { RestoreTargetBusyError } from '../errors.js';
 import type { MongoDbLike } from '../sources/mongo.js';
 import type { RedisLike } from '../sources/redis.js';
+import { acrossDrop, claimsAcrossDrop } from './lock-mongo-claim.js';
 import { dropCollection } from './mongo-scratch.js';
 import { isScratchMarkerKey } from './redis-scratch.js';
 import type { RestoreIdentity, RestoreKind, RestoreLockPlace, RestoreMarker } from './targets.js';
@@ -121,16 +123,18 @@ export function describeRestore(restore: RestoreIdentity): string {
 export function mongoLockPlace(db: () => Promise<MongoDbLike>): RestoreLockPlace {
   let leases: LeaseStore | undefined;
   const markers = async () => (await db()).collection(RESTORE_MARKER_COLLECTION);
-  const store = (): LeaseStore => (leases ??= mongoLeaseStore({ collection: async () => (await db()).collection(RESTORE_LOCK_COLLECTION) as MongoLeaseCollection }));
+  // Claims and reads hold across a completed restore's drop of the collection (lock-mongo-claim.ts).
+  const store = (): LeaseStore => (leases ??= claimsAcrossDrop(mongoLeaseStore({ collection: async () => (await db()).collection(RESTORE_LOCK_COLLECTION) as MongoLeaseCollection })));
   return {
     key: LOCK_KEY,
     markerWhere: `the collection ${RESTORE_MARKER_COLLECTION}`,
     leases: async () => store(),
-    async readLock(signal) {
-      // No collection, no lock: the store's first call would create it (its probe inserts).
-      const found = await (await db()).listCollections({ name: RESTORE_LOCK_COLLECTION }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray();
-      return found.length === 0 ? undefined : store().get(LOCK_KEY, signal ? { signal } : {});
-    },
+    readLock: (signal) =>
+      acrossDrop(async () => {
+        // No collection, no lock: the store's first call would create it (its probe inserts).
+        const found = await (await db()).listCollections({ name: RESTORE_LOCK_COLLECTION }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray();
+        return found.length === 0 ? undefined : store().get(LOCK_KEY, signal ? { signal } : {});
+      }, signal),
     // Dropped while this restore still holds the lock: the drop is one step, so a claim reads
     // either the live lock (refused) or no collection (it claims generation 1 anew).
     removeLock: async (signal) => dropCollection(await db(), RESTORE_LOCK_COLLECTION, signal),

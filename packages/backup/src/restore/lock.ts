@@ -9,7 +9,8 @@
  *   write, renewed every third of `lockMs` while the restore writes, released when it ends
  *   (completed or failed). A killed restore's lock runs out after `lockMs`. On MongoDB a
  *   restore that ends while safely holding the lock drops the lock's collection instead of
- *   releasing it (`removable` below), so the target keeps no collection of steadyfn's.
+ *   releasing it (`removable` below), so the target keeps no collection of steadyfn's; other
+ *   restores' claims hold across that drop (lock-mongo-claim.ts).
  * - the marker (MongoDB: the one document of `steadyfn_restore_marker`, the collection dropped
  *   when it is removed; Redis: the key
  *   `steadyfn:restore-marker:<keyPrefix>`): written once the lock is held, before the first
