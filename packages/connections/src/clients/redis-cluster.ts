@@ -16,6 +16,7 @@ import { useDriver } from './load.js';
 import { connectCluster } from './cluster-connect.js';
 import { clusterNotReadyUnsent, failLostReplies } from './cluster-replies.js';
 import { waitForConnectingMasters } from './cluster-connecting.js';
+import { followMovedThroughNatMap } from './cluster-nat-moved.js';
 import { wasNotSent } from '../errors.js';
 import { clusterBlockedForMs, clusterStuckAtCutOff, noteBlockingWrites, pingedNodes } from './redis-queue.js';
 
@@ -103,7 +104,10 @@ const CLUSTER_KEYS = keysOf<RedisClusterClientOptions>({ ...HANDLE_KEYS, nodes: 
  * client: `CONNECTION_UNAVAILABLE` when the Cluster is still unreachable). A command for a master
  * whose node connection is still connecting waits for that connection to be ready (bounded by
  * `ctx.signal` and the node's `connectTimeout`) instead of spending its 16 redirections on
- * refusals 100 ms apart (clients/cluster-connecting.ts).
+ * refusals 100 ms apart (clients/cluster-connecting.ts). With `options.natMap` (object or
+ * function), a MOVED reply is followed to the node it names, through its mapped address: plain
+ * ioredis stores the unmapped address, then sends the command to random masters until one is
+ * right or its 16 redirections are spent (redis/ioredis#1582; clients/cluster-nat-moved.ts).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
  *   `nodes` is not given and `REDIS_CLUSTER_NODES` is empty or malformed, or a startup node is a standalone Redis
@@ -145,6 +149,8 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
         failLostReplies(cluster);
         // A command for a master whose connection is still connecting waits for it instead of spending its redirections.
         waitForConnectingMasters(cluster);
+        // With natMap, a MOVED reply's node is found in the pool, not replaced by a random master (ioredis#1582).
+        followMovedThroughNatMap(cluster);
         // When each node connection wrote its blocking commands: how long a thaw check's ping may wait behind them.
         cluster.on('+node', noteBlockingWrites);
         // Not cluster.connect(): it stays pending when a master is down (see connectCluster).
