@@ -7,7 +7,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { checkKnownKeys, invalidOption, isRecord, keysOf, toFieldIssues } from '@steadyfn/handler/internal';
 import { EventInvalidError } from './errors.js';
 import { changedByJson, droppedByJson } from './json-fidelity.js';
-import { findInvalidCharacter } from './sqs/chars.js';
+import { findInvalidCharacter, stringifyForSqs } from './sqs/chars.js';
 
 /** Version of the envelope shape itself (not of any payload). Sent as the `outbox-envelope` message attribute. */
 export const ENVELOPE_VERSION = 1;
@@ -173,13 +173,6 @@ export function checkAggregateId(id: unknown): string {
 }
 
 /**
- * Characters SQS refuses in a body that `JSON.stringify` leaves as they are (it escapes C0
- * controls and lone surrogates itself). Outside string literals JSON is ASCII, so each one
- * found is inside a string and its `\uXXXX` escape parses back to the same text.
- */
-const SQS_REFUSED_IN_JSON = /[\uFFFE\uFFFF]/g;
-
-/**
  * Validates a draft against its declaration and fills in id (UUIDv7), occurredAt,
  * schemaVersion and the invocation's metadata. `seq` is left to the atomic write.
  *
@@ -281,7 +274,7 @@ export function serializeEvent(event: PendingEvent, seq: number): string {
   const envelope: EventEnvelope = { ...event, seq };
   try {
     // Escaped so every body is one SQS accepts as it is (sqs/chars.ts has the rule).
-    return JSON.stringify(orderedEnvelope(envelope)).replace(SQS_REFUSED_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+    return stringifyForSqs(orderedEnvelope(envelope));
   } catch (error) {
     throw new EventInvalidError(`outbox: event ${event.type} cannot be serialised as JSON`, { cause: error });
   }

@@ -60,7 +60,8 @@ describe('more peer bug reports replayed through @steadyfn/outbox', () => {
     // SQS had accepted included (duplicates). Ours, one round of 30 events in three calls: the
     // call holding a's seq 4 has it refused per entry, the call holding c's events fails whole.
     // Only what SQS accepted is marked; the rest stays pending and the next sweep sends it —
-    // every event reaches the queue exactly once.
+    // every event reaches the queue exactly once. The sender lets an aggregate's events share a
+    // call (`onePerGroupPerBatch: false`) so each call holds one aggregate's ten, as reported.
     const b = own('w3493');
     const url = await queue();
     const seen = { refusedEntry: 0, failedCall: 0 };
@@ -70,7 +71,7 @@ describe('more peer bug reports replayed through @steadyfn/outbox', () => {
       const a4 = bodies.find(({ d }) => d.aggregateId === 'a' && d.seq === 4);
       if (a4) return (seen.refusedEntry++, { failEntries: [a4.e.Id], code: 'InternalError' });
       return undefined;
-    });
+    }, { onePerGroupPerBatch: false });
     const { write } = redisWriter(b, sender, { flush: false });
     for (const agg of ['a', 'b', 'c']) await write.invoke({ agg, count: 10 });
     // One round: the three aggregates in one sender call of three SendMessageBatch calls.
@@ -93,10 +94,12 @@ describe('more peer bug reports replayed through @steadyfn/outbox', () => {
     // so two messages near the limit went in one SendMessageBatch call, which SQS refused as a
     // whole. Ours packs by bytes before adding: five ~400 KiB events of one aggregate leave in
     // calls of at most 1 MiB each (two events per call), none refused, all delivered in order.
+    // The sender lets them share a call (`onePerGroupPerBatch: false`; by default each would
+    // get a call of its own, as they are one aggregate's).
     const b = own('mt5645');
     const url = await queue();
     const calls: Array<{ entries: number; bytes: number }> = [];
-    const sender = await proxied(url, (_call, entries) => void calls.push({ entries: entries.length, bytes: entries.reduce((s, e) => s + Buffer.byteLength(e.MessageBody), 0) }));
+    const sender = await proxied(url, (_call, entries) => void calls.push({ entries: entries.length, bytes: entries.reduce((s, e) => s + Buffer.byteLength(e.MessageBody), 0) }), { onePerGroupPerBatch: false });
     const { write } = redisWriter(b, sender);
     await write.invoke({ agg: 'big', count: 5, pad: 400 * 1024 });
     expect(await pendingIn(b, 'big')).toBe(0);

@@ -412,8 +412,10 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     // Reported: rows 1,2,3 of one key; row 1 refused, 2 and 3 delivered, the retry gave 2,3,1.
     // Ours: a refused event stays at its aggregate's head. On a FIFO queue the sender puts at
     // most one event of a group in a call (its default there), so no later event of the group
-    // rides in the call that refused an earlier one: the queue holds 1,2,3 in order. On a standard queue (the default sender lets SQS
-    // take 3 in the call that refused 2) the inbox restores order: applied 1,2,3.
+    // rides in the call that refused an earlier one: the queue holds 1,2,3 in order — on a
+    // standard queue too, the sender's default there as well. A sender that lets a group's
+    // messages share a call (`onePerGroupPerBatch: false`) lets SQS take 3 in the call that
+    // refused 2; the inbox restores order: applied 1,2,3.
     const refuseOnce = (): FaultRule => {
       let refused = false;
       return (_call, entries) => {
@@ -430,8 +432,14 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const raw = (await receiveAll(sqs, fifoUrl, 3, 5_000)).map((m) => parse(m).seq);
     expect(raw).toEqual([1, 2, 3]);
 
+    const defaultUrl = await queue();
+    const byDefault = redisWriter(redis, await proxied(defaultUrl, refuseOnce()));
+    await byDefault.write.invoke({ agg: 'dekaf-std', count: 3 });
+    await byDefault.box.sweep(runCtx());
+    expect((await receiveAll(sqs, defaultUrl, 3, 5_000)).map(parse).filter((e) => e.aggregateId === 'dekaf-std').map((e) => e.seq)).toEqual([1, 2, 3]);
+
     const stdUrl = await queue();
-    const std = redisWriter(redis, await proxied(stdUrl, refuseOnce()));
+    const std = redisWriter(redis, await proxied(stdUrl, refuseOnce(), { onePerGroupPerBatch: false }));
     await std.write.invoke({ agg: 'agg-2', count: 3 });
     await std.box.sweep(runCtx());
     const consumed = await consume(sqs, stdUrl, redis.client, redis.prefix, async () => (await appliedSeqs(redis, 2)).length >= 3, { fifo: false, limitMs: 20_000 });

@@ -14,11 +14,10 @@
  * Order per aggregate (head of line): events go out as a run from the aggregate's oldest
  * pending event, in seq order, by one lease holder at a time, so event k+1 never leaves
  * while k waits in the store. A refused event stays at the head and blocks the ones after
- * it. The sender stops the later messages of a group after a failure in the same call;
- * only an entry SQS itself refuses inside one `SendMessageBatch` can let a later one through,
- * which is marked (it is on the queue) and put back in order by the consumer's `seq` check on
- * a standard queue — and never happens on a FIFO queue, where the sender puts at most one
- * message of a group in a call (`onePerGroupPerBatch`, its FIFO default).
+ * it. The sender stops the later messages of a group after a failure in the same send, and
+ * puts at most one message of a group in a `SendMessageBatch` call (`onePerGroupPerBatch`, its
+ * default on both queue kinds), so an entry SQS refuses inside a call never lets a later one of
+ * its aggregate through beside it.
  *
  * Quarantine: only from an aggregate's first event not on the queue. A quarantined aggregate
  * sends nothing until a redrive, so one taken from a later event would also hold an earlier one

@@ -53,3 +53,24 @@ export function hasLoneSurrogate(text: string): boolean {
 export function codePointLabel(codePoint: number): string {
   return `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
 }
+
+/**
+ * Characters SQS refuses in a body that `JSON.stringify` leaves as they are (it escapes C0
+ * controls and lone surrogates itself). Outside string literals JSON is ASCII, so each one
+ * found is inside a string and its `\uXXXX` escape parses back to the same text.
+ */
+const SQS_REFUSED_IN_JSON = /[\uFFFE\uFFFF]/g;
+
+/**
+ * `JSON.stringify(value)` as a body SQS accepts as it is: U+FFFE and U+FFFF (allowed in
+ * JavaScript strings, refused by SQS, left raw by `JSON.stringify`) written as `\ufffe` /
+ * `\uffff` escapes, so `JSON.parse` gives back the same value. The one rule for every JSON
+ * body the outbox sends: event envelopes (`serializeEvent`) and watchdog messages.
+ *
+ * @throws {TypeError} what `JSON.stringify` throws (a BigInt, a cycle).
+ * @example
+ * stringifyForSqs({ k: 'a\uFFFEb' }) // '{"k":"a\\ufffeb"}'
+ */
+export function stringifyForSqs(value: unknown): string {
+  return JSON.stringify(value).replace(SQS_REFUSED_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}

@@ -55,13 +55,21 @@ export interface SqsSenderOptions {
    */
   fifo?: boolean;
   /**
-   * At most one message of a group per batch, so no later message of a group can be accepted in
-   * the same call as an earlier one SQS refused (SQS judges a batch's entries one by one). On a
-   * FIFO queue that would put the later message ahead of the earlier one in its group for good
-   * — the group then waits behind it, so no consumer can restore the order — hence the FIFO
-   * default. On a standard queue the inbox's `seq` check restores order, and full batches are
-   * worth more. Costs fill (calls) when one group has many pending messages.
-   * @default true on a FIFO queue, false on a standard queue
+   * At most one message of a group per `SendMessageBatch` call, so no later message of a group
+   * can be accepted in the call that refused an earlier one (SQS judges a call's entries one by
+   * one). Batches stay full by mixing groups; a group's next message goes in a later call, sent
+   * once the call with its previous one is answered (and not at all once that one failed:
+   * `OUTBOX_SQS_GROUP_BLOCKED`). Cost: a send holding n messages of one group makes at least n
+   * calls, one after another (a flush of one aggregate's n events: n calls instead of
+   * ⌈n/10⌉); a sweep over many aggregates keeps its batches full.
+   *
+   * `false` lets a group's messages share a call: fewer calls for one aggregate's run, but a
+   * message SQS refuses for good (`InvalidMessageContents`, a size over a queue limit lowered
+   * while the sender was warm) can be overtaken by a later one of its group taken in the same
+   * call. On a FIFO queue the group then waits behind that later message for good; on a standard
+   * queue the inbox handles it after `maxGapRetries` and the refused one after a redrive — the
+   * relay's per-aggregate order no longer holds (README, "Guarantees").
+   * @default true
    */
   onePerGroupPerBatch?: boolean;
   /**
@@ -152,5 +160,8 @@ export function validateOptions(options: SqsSenderOptions) {
   if (typeof retry.factor !== 'number' || !(retry.factor >= 1)) invalidOption(OWNER, 'retry.factor', 'a number ≥ 1', retry.factor);
   if (retry.maxTimeoutMs < retry.minTimeoutMs) invalidOption(OWNER, 'retry.maxTimeoutMs', `an integer ≥ retry.minTimeoutMs (${retry.minTimeoutMs})`, retry.maxTimeoutMs);
   const concurrency = intOption(OWNER, 'concurrency', options.concurrency, 4, 1, 64);
-  return { client, queueUrl, maxBatchBytes, invalidCharacters, retry, concurrency, fifo: urlIsFifo };
+  // One per group on every queue kind: on a standard queue too, a later message taken beside a
+  // refused one would leave ahead of it (the inbox then applies it first once its gap retries run out).
+  const onePerGroup = options.onePerGroupPerBatch ?? true;
+  return { client, queueUrl, maxBatchBytes, invalidCharacters, retry, concurrency, fifo: urlIsFifo, onePerGroup };
 }

@@ -124,8 +124,8 @@ describe.each(sqsServers({ elasticmq: true }))('sqsSender on $name', ({ name, en
       for (let i = 0; i < 12; i++) messages.push({ id: `ev-${i}`, groupKey: `agg-${i % 3}`, body: JSON.stringify({ i }), attributes: { seq: String(Math.floor(i / 3)) } });
       const report = await sender.send(messages);
       expect(report.failed).toEqual([]);
-      // FIFO: at most one message of a group per batch (the default there), so 4 batches of 3 groups.
-      expect(report.batches).toBe(fifo ? 4 : 2);
+      // At most one message of a group per batch (the default on both queue kinds), so 4 batches of 3 groups.
+      expect(report.batches).toBe(4);
       const received = await receiveAll(client, url, 12);
       expect(received).toHaveLength(12);
       for (const m of received) {

@@ -64,7 +64,9 @@ function checkInput(messages: unknown): asserts messages is ReadonlyArray<Outbou
  * Batches hold at most 10 messages and at most `maxBatchBytes` bytes; each message at most the
  * queue's `MaximumMessageSize`, counted as SQS counts it: body + each attribute's name, data type
  * and value (UTF-8 bytes). On FIFO queues `MessageGroupId` = the group key (hashed when SQS would
- * refuse it) and `MessageDeduplicationId` = the message id.
+ * refuse it) and `MessageDeduplicationId` = the message id. On every queue kind a batch holds at
+ * most one message of a group (`onePerGroupPerBatch`), so a message SQS refuses for good is never
+ * overtaken by a later one of its group.
  *
  * @throws {ConfigurationError} for invalid options or an unknown key (also in `retry`): `CONFIG_INVALID`, naming the option; a `claimCheck` not made by `s3ClaimCheck()`.
  * @example
@@ -113,7 +115,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     const sendable = ready;
     // What SQS's answers say each refusal was for: a size refusal may be a stale limit's, another never is.
     const refusedFor = new Map<string, RefusalReason>();
-    const batches = packBatches(sendable, { maxEntries: MAX_BATCH_ENTRIES, maxBytes: batchBytes.value, onePerGroup: options.onePerGroupPerBatch ?? o.fifo });
+    const batches = packBatches(sendable, { maxEntries: MAX_BATCH_ENTRIES, maxBytes: batchBytes.value, onePerGroup: o.onePerGroup });
     await deliverBatches(
       batches.map((b) => b.map((i) => sendable[i]!)),
       { client: o.client, queueUrl: o.queueUrl, fifo: o.fifo, retry: o.retry, limit: calls, signal, batchBytes, refusedFor },

@@ -22,6 +22,20 @@ describe.each(sqsServers({ elasticmq: true }))('outboxWatchdog on $name', ({ nam
       await deleteQueue(client, queueUrl);
     }
   });
+
+  it('sends keys holding U+FFFE/U+FFFF (a Redis hash tag may): escaped as the envelope is, read back the same', async () => {
+    const queueUrl = await createQueue(client, `watchdog-nonchar-${name}`, { maxBytes: 262_144 });
+    try {
+      const keys = ['order-\uFFFE', '{tag\uFFFF}-2'];
+      // Before, the raw characters went into the body and SQS (fauxqs, as SQS does) refused it: OUTBOX_SQS_WATCHDOG_UNAVAILABLE on every write.
+      await outboxWatchdog({ client, queueUrl, delayMs: 0 }).arm({ outbox: 'orders\uFFFE', keys });
+      const [message] = await receiveAll(client, queueUrl, 1, 5_000);
+      expect(message!.Body).not.toMatch(/[\uFFFE\uFFFF]/);
+      expect(parseWatchdogMessage(message!.Body)).toEqual({ outbox: 'orders\uFFFE', keys });
+    } finally {
+      await deleteQueue(client, queueUrl);
+    }
+  });
 });
 
 describe('outboxWatchdog options and messages', () => {

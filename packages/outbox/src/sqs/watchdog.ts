@@ -7,6 +7,7 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { stringifyForSqs } from './chars.js';
 import { classifyCallError } from './classify.js';
 import { WatchdogUnavailableError } from './errors.js';
 import { MAX_DELAY_MS } from './limits.js';
@@ -54,7 +55,8 @@ export function outboxWatchdog(options: OutboxWatchdogOptions) {
      * @throws {WatchdogUnavailableError} `OUTBOX_SQS_WATCHDOG_UNAVAILABLE` (503) when SQS did not take the message.
      */
     async arm(target: WatchdogTarget, { signal }: { signal?: AbortSignal } = {}): Promise<string> {
-      const body = JSON.stringify(checkTarget(target));
+      // Keys may hold U+FFFE/U+FFFF (a Redis hash tag): escaped as the envelope is, or SQS refuses the body.
+      const body = stringifyForSqs(checkTarget(target));
       try {
         const answer = await client.send(
           new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: delaySeconds, MessageAttributes: { [WATCHDOG_ATTRIBUTE]: { DataType: 'String', StringValue: '1' } } }),
