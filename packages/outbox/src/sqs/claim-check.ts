@@ -79,7 +79,7 @@ export interface ClaimCheckOptions {
   s3: S3Sender;
   /**
    * Bucket; give it a lifecycle expiration longer than the longest an event can wait after its
-   * send: the queue's retention plus its DLQ's (a redriven message's age is not reset). An object
+   * send: the queue's retention plus its DLQ's. An object
    * is stored on an event's first send attempt; a later attempt (after an outage, or a quarantined
    * event redriven weeks later) copies it onto itself, so its age counts from the last send.
    * An S3 bucket name under S3's current rule (3-63 characters of a-z 0-9 . -, starting and
