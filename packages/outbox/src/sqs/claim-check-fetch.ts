@@ -14,8 +14,8 @@ import { httpStatus } from './classify.js';
 import type { S3Sender } from './claim-check.js';
 
 /**
- * The object read: its bytes (exactly `size` of them, not yet hashed) with what a copy onto
- * itself keeps (`eTag`, `contentType`, `metadata`), or `ok: false` when its size is not `size`
+ * The object read: its bytes (exactly `size` of them, not yet hashed) with what a rewrite of
+ * it keeps (`eTag`, `contentType`, `metadata`), or `ok: false` when its size is not `size`
  * (`bytes`: its size when the server said or it was read to its end; undefined when reading
  * stopped past `size`).
  */

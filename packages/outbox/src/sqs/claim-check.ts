@@ -3,7 +3,7 @@
  * small pointer (bucket, key, size, SHA-256) instead. This module loads no S3 SDK: the commands
  * come with the claim check, made by `s3ClaimCheck()` in `@steadyfn/outbox/s3` (src/s3.ts). The object is written with
  * `If-None-Match: *`, so a retry never overwrites: it adopts an existing object only when its
- * bytes hash the same (and copies it onto itself, restarting its age), and refuses one that
+ * bytes hash the same (and writes them again over it, restarting its age), and refuses one that
  * differs. The consumer verifies size and hash (claim-check-read.ts), reading no more than the
  * pointer's size (claim-check-fetch.ts).
  * (S3 conditional writes: PutObject `If-None-Match`; 412 Precondition Failed when the key exists.)
@@ -81,7 +81,7 @@ export interface ClaimCheckOptions {
    * Bucket; give it a lifecycle expiration longer than the longest an event can wait after its
    * send: the queue's retention plus its DLQ's. An object
    * is stored on an event's first send attempt; a later attempt (after an outage, or a quarantined
-   * event redriven weeks later) copies it onto itself, so its age counts from the last send.
+   * event redriven weeks later) writes the same bytes over it, so its age counts from the last send.
    * An S3 bucket name under S3's current rule (3-63 characters of a-z 0-9 . -, starting and
    * ending with a letter or digit, no `..`, not an IP address; directory buckets and access point
    * aliases are such names), or an access point ARN: `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`,
@@ -114,15 +114,13 @@ export interface ClaimCheckOptions {
 }
 
 /**
- * The three commands of `@aws-sdk/client-s3` a claim check sends, handed in by `s3ClaimCheck()`
+ * The two commands of `@aws-sdk/client-s3` a claim check sends, handed in by `s3ClaimCheck()`
  * (`@steadyfn/outbox/s3`) so that the root entry never loads the S3 SDK. Typed structurally:
  * the package's types import no SDK.
  */
 export interface S3ClaimCheckCommands {
   GetObjectCommand: new (input: any) => unknown;
   PutObjectCommand: new (input: any) => unknown;
-  /** Refreshes an adopted object's age (a copy onto itself); see `storeClaimCheck`. */
-  CopyObjectCommand: new (input: any) => unknown;
 }
 
 /**
@@ -230,15 +228,16 @@ export type StoreOutcome = { ok: true; pointer: ClaimCheckPointer; adopted: bool
  * Writes `body` (UTF-8) to `bucket/key` unless the key exists. When it exists, reads it back
  * (at most `body`'s size: a larger object is refused unread, claim-check-fetch.ts): identical
  * bytes are adopted (a retry after a crash), different bytes are a conflict. An adopted object
- * is copied onto itself (CopyObject, `MetadataDirective: REPLACE`, its content type and metadata
- * kept, a fresh SHA-256 checksum), so that its age — what a lifecycle expiration counts — starts
- * again from this send: an event that sat pending for weeks (an outage, a redriven quarantine)
- * would otherwise reach the queue with an object about to expire. The copy is conditional on the
- * ETag read (`CopySourceIfMatch`): an object replaced in between is not refreshed, and the send
- * is retried.
+ * is written again with the same bytes, content type, metadata and SHA-256 checksum, so that its
+ * age — what a lifecycle expiration counts — starts again from this send: an event that sat
+ * pending for weeks (an outage, a redriven quarantine) would otherwise reach the queue with an
+ * object about to expire. The write is conditional on the ETag read (`If-Match`, S3 conditional
+ * writes): an object replaced in between is not overwritten (412), and the send is retried. (Not
+ * CopyObject onto itself: its `x-amz-copy-source` header carries the key URL-encoded, up to 3 KB
+ * for a 1024-byte key, which gofakes3 refuses as `MetadataTooLarge`; the bytes are in hand anyway.)
  */
 export async function storeClaimCheck(options: ClaimCheck, key: string, body: string, signal?: AbortSignal): Promise<StoreOutcome> {
-  const { PutObjectCommand, GetObjectCommand, CopyObjectCommand } = await options.commands();
+  const { PutObjectCommand, GetObjectCommand } = await options.commands();
   const bytes = Buffer.from(body, 'utf8');
   const digest = createHash('sha256').update(bytes).digest();
   const pointer: ClaimCheckPointer = { bucket: options.bucket, key, size: bytes.length, sha256: digest.toString('hex') };
@@ -255,33 +254,24 @@ export async function storeClaimCheck(options: ClaimCheck, key: string, body: st
   try {
     const existing = await readSizedObject(options.s3, GetObjectCommand, options.bucket, key, bytes.length, signal);
     if (!existing.ok || sha256Hex(existing.bytes) !== pointer.sha256) return { ok: false, conflict: true, code: 'PreconditionFailed', retryable: false };
+    // The same bytes written again over the object read (If-Match: its ETag): a new object, so a new age.
     await options.s3.send(
-      new CopyObjectCommand({
+      new PutObjectCommand({
         Bucket: options.bucket,
         Key: key,
-        CopySource: copySource(options.bucket, key),
-        ...(existing.eTag === undefined ? {} : { CopySourceIfMatch: existing.eTag }),
-        MetadataDirective: 'REPLACE',
+        Body: bytes,
+        ...(existing.eTag === undefined ? {} : { IfMatch: existing.eTag }),
         ContentType: existing.contentType ?? 'application/octet-stream',
         ...(existing.metadata === undefined ? {} : { Metadata: existing.metadata }),
-        ChecksumAlgorithm: 'SHA256',
+        ChecksumSHA256: digest.toString('base64'),
       }),
       abort,
     );
     return { ok: true, pointer, adopted: true };
   } catch (error) {
-    // A 412 here: the object changed between the read and the copy — read again on the retry.
+    // A 412 here: the object changed between the read and the rewrite — read again on the retry.
     return { ok: false, conflict: false, code: errorCode(error), retryable: httpStatus(error) === 412 || isRetryableS3(error) };
   }
-}
-
-/**
- * CopyObject's `CopySource` for `bucket/key`: URL-encoded (each key segment; its `/` kept), and
- * for an access point ARN in the ARN form S3 documents, `<arn>/object/<key>`.
- */
-export function copySource(bucket: string, key: string): string {
-  const encoded = key.split('/').map(encodeURIComponent).join('/');
-  return bucket.startsWith('arn:') ? `${bucket}/object/${encoded}` : `${bucket}/${encoded}`;
 }
 
 function isRetryableS3(error: unknown): boolean {
