@@ -6,21 +6,26 @@
  * (consumer, aggregate, seq) written when an event completes, so order can be restored on a
  * standard queue (`onGap: 'retry'` fails the early event so SQS redelivers it later). Within
  * one batch of a standard queue, the events of one aggregate run one after another in `seq`
- * order (the handler's `batchOrder` hook), so in-order events delivered together need no
- * redelivery; different aggregates run side by side.
+ * order (the handler's `batchOrder` hook, ordered by the relay's `steadyfn.aggregate` and
+ * `steadyfn.seq` attributes so no body is read for it; inbox-order.ts), so in-order events
+ * delivered together need no redelivery; different aggregates run side by side. At most
+ * {@link CLAIM_CHECK_READS_IN_FLIGHT} claim-checked bodies are read from S3 at once.
  *
  * The function's own write is exactly-once when it joins the inbox key: the outbox's Redis
  * and embedded modes use it as the request key of the invocation's atomic write (a retry after
  * a crash between the write and the inbox completion writes nothing again).
  */
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import { functionStarted, recoveredFrom, type Context, type Plugin } from '@steadyfn/handler';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey } from '@steadyfn/idempotency';
 import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, SeqGapError } from './errors.js';
-import { CLAIM_CHECK_ATTRIBUTE, claimCheckFromSubpath, CONTENT_ENCODING_ATTRIBUTE, isClaimCheckReader, missingClaimCheck, readClaimChecked } from './sqs/claim-check.js';
+import { CLAIM_CHECK_ATTRIBUTE, claimCheckFromSubpath, CONTENT_ENCODING_ATTRIBUTE, isClaimCheckReader } from './sqs/claim-check.js';
+import { attributesNotReceived, missingClaimCheck, pointerWithoutAttributes, readClaimChecked } from './sqs/claim-check-read.js';
+import { CLAIM_CHECK_READS_IN_FLIGHT, orderFromAttributes } from './inbox-order.js';
 import type { InboxContext, InboxOptions, InboxState } from './inbox-options.js';
 import { FINGERPRINT, markerFingerprint, markerTaken, restoreMarker, storeFailure } from './inbox-records.js';
 import { receiveLimitOf } from './inbox-redrive.js';
@@ -32,7 +37,6 @@ export { inboxCleanup, type InboxCleanupOptions } from './inbox-cleanup.js';
 const OWNER = 'inbox';
 /** Names in the lease warnings (`INBOX_LEASE_SHORT`, `INBOX_LEASE_NO_DEADLINE`). */
 const LEASE_NAMES = { label: 'inbox', code: 'INBOX' } as const;
-
 /**
  * Creates the inbox plugin for a consumer function.
  *
@@ -101,13 +105,22 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     return releasing;
   };
 
+  // Per inbox, so the cap holds across the batch (and across batches a process runs at once).
+  const claimCheckReads = pLimit(CLAIM_CHECK_READS_IN_FLIGHT);
   const readBody = async (ctx: Context): Promise<unknown> => {
     if (options.read) return options.read(ctx);
     const attributes = ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : {};
-    if (attributes[CLAIM_CHECK_ATTRIBUTE] === undefined && attributes[CONTENT_ENCODING_ATTRIBUTE] === undefined) return ctx.input;
-    return readClaimChecked({ body: ctx.input, attributes }, options.claimCheck, ctx.signal, () =>
-      missingClaimCheck(OWNER, 'claimCheck', "s3ClaimCheck({ s3 }) from '@steadyfn/outbox/s3', with an S3Client that reads the producer's claim-check bucket"),
-    );
+    if (attributes[CLAIM_CHECK_ATTRIBUTE] === undefined && attributes[CONTENT_ENCODING_ATTRIBUTE] === undefined) {
+      // A pointer with no attributes at all: a receive that asked for none (not a Lambda event).
+      if (pointerWithoutAttributes({ body: ctx.input, attributes })) throw attributesNotReceived();
+      return ctx.input;
+    }
+    const read = () =>
+      readClaimChecked({ body: ctx.input, attributes }, options.claimCheck, ctx.signal, () =>
+        missingClaimCheck(OWNER, 'claimCheck', "s3ClaimCheck({ s3 }) from '@steadyfn/outbox/s3', with an S3Client that reads the producer's claim-check bucket"),
+      );
+    // Only a claim-checked body is an S3 GET: only those wait for a slot.
+    return attributes[CLAIM_CHECK_ATTRIBUTE] === undefined ? read() : claimCheckReads(read);
   };
 
   const readEvent = async (ctx: Context): Promise<EventEnvelope> => {
@@ -125,8 +138,12 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       // The event is read in `before` (after validation); members are filled in there.
       return { inbox: { duplicate: false } as InboxContext['inbox'] };
     },
-    // A batch of a standard queue: one aggregate's events run one by one in seq order.
+    // A batch of a standard queue: one aggregate's events run one by one in seq order. Ordered
+    // by the relay's attributes when the message has them (its body, maybe an S3 object, is read
+    // when the record runs); else by its event, read now (claim-checked reads capped like any).
     async batchOrder(ctx, slot) {
+      const order = orderFromAttributes(ctx);
+      if (order !== undefined) return order;
       try {
         slot.event = await readEvent(ctx);
       } catch {

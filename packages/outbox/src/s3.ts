@@ -88,22 +88,37 @@ const RESOLVE_KEYS = keysOf<{ s3?: S3Sender; signal?: AbortSignal }>({ s3: true,
 /**
  * The original body of a received message: fetched from S3 and verified when the message is a
  * claim-check pointer (attribute `steadyfn.claimCheck`), decoded when it was base64-encoded
- * (attribute `steadyfn.contentEncoding` = `base64`), otherwise the body as received.
+ * (attribute `steadyfn.contentEncoding` = `base64`), otherwise the body as received. The object
+ * is read no further than the pointer's `size` (a ranged GET; its full size checked before its
+ * body is read; the body read as a stream that stops past `size`): a larger object is refused,
+ * never loaded.
+ *
+ * Both attributes must reach it: an `@aws-sdk/client-sqs` `ReceiveMessage` returns no message
+ * attributes unless asked, so receive with
+ * `MessageAttributeNames: ['steadyfn.claimCheck', 'steadyfn.contentEncoding']` (or `['All']`).
+ * A Lambda SQS event always carries them. A pointer body that arrives with no message attributes
+ * at all is refused (`OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING`) rather than returned as the
+ * body; a base64 body without its attribute cannot be told and is returned as received.
  *
  * @param message - The message as `@steadyfn/handler` (body + string attributes), the SQS SDK
  *   (`Body`, `MessageAttributes`) or a Lambda SQS event record (`body`, `messageAttributes`) gives it.
  * @param options.s3 - Client for the claim-check bucket; needed only for claim-check messages.
+ * @param options.signal - Aborts the S3 read (e.g. `ctx.signal`).
  * @returns The body as the producer passed it to `send()`.
  * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` when the object's size or SHA-256
- *   differ from the pointer's, `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone (`kind: 'object'`,
+ *   differ from the pointer's (a larger object without reading it), `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone (`kind: 'object'`,
  *   status 500), `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer (`kind: 'pointer'`, 400),
  *   `OUTBOX_SQS_CLAIM_CHECK_NO_READER` for a missing `s3` client (`kind: 'reader'`, 500, logged
- *   with `field: 's3'`: the deployment's fault, not the message's).
+ *   with `field: 's3'`: the deployment's fault, not the message's), `OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING`
+ *   for a pointer body received without message attributes (`kind: 'reader'`, 500; the message
+ *   names the `MessageAttributeNames` to receive with).
  * @throws {ConfigurationError} `CONFIG_INVALID` when `options` is not an object (field `options`), `s3` is a client of
  *   another AWS service (an `SQSClient`), or for an unknown option key.
  * @example
+ * import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
  * import { resolveClaimCheck } from '@steadyfn/outbox/s3';
- * const body = await resolveClaimCheck(record, { s3, signal: ctx.signal });
+ * const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['steadyfn.claimCheck', 'steadyfn.contentEncoding'] }));
+ * for (const message of Messages) console.log(await resolveClaimCheck(message, { s3 }));
  */
 export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?: S3Sender; signal?: AbortSignal } = {}): Promise<string> {
   if (!isRecord(options)) invalidOption('resolveClaimCheck', 'options', 'an object { s3?, signal? }', options);

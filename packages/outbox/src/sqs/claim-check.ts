@@ -3,22 +3,21 @@
  * small pointer (bucket, key, size, SHA-256) instead. This module loads no S3 SDK: the commands
  * come with the claim check, made by `s3ClaimCheck()` in `@steadyfn/outbox/s3` (src/s3.ts). The object is written with
  * `If-None-Match: *`, so a retry never overwrites: it adopts an existing object only when its
- * bytes hash the same, and refuses one that differs. The consumer verifies size and hash.
+ * bytes hash the same (and writes them again over it, restarting its age), and refuses one that
+ * differs. The consumer verifies size and hash (claim-check-read.ts), reading no more than the
+ * pointer's size (claim-check-fetch.ts).
  * (S3 conditional writes: PutObject `If-None-Match`; 412 Precondition Failed when the key exists.)
  */
 import { createHash } from 'node:crypto';
-import { ClaimCheckError } from './errors.js';
 import { errorCode, httpStatus } from './classify.js';
 import { awsClientOption, ConfigurationError, intOption, invalidOption, s3BucketOption, serviceIdOf } from '@steadyfn/handler/internal';
 import { SERVICE_MAX_MESSAGE_BYTES } from './limits.js';
 import { hasLoneSurrogate } from './chars.js';
+import { readSizedObject } from './claim-check-fetch.js';
 // The wire format (pointer, verify, base64) is read in one place, shared with @steadyfn/backup.
 import {
   CLAIM_CHECK_ATTRIBUTE as POINTER_ATTRIBUTE,
   CONTENT_ENCODING_ATTRIBUTE as ENCODING_ATTRIBUTE,
-  claimCheckMismatch,
-  decodeSqsBody,
-  readClaimCheckPointer,
   sha256Hex,
 } from '@steadyfn/lease/internal';
 
@@ -79,7 +78,10 @@ export interface ClaimCheckOptions {
    */
   s3: S3Sender;
   /**
-   * Bucket; give it a lifecycle rule longer than the queue's retention plus its DLQ's.
+   * Bucket; give it a lifecycle expiration longer than the longest an event can wait after its
+   * send: the queue's retention plus its DLQ's. An object
+   * is stored on an event's first send attempt; a later attempt (after an outage, or a quarantined
+   * event redriven weeks later) writes the same bytes over it, so its age counts from the last send.
    * An S3 bucket name under S3's current rule (3-63 characters of a-z 0-9 . -, starting and
    * ending with a letter or digit, no `..`, not an IP address; directory buckets and access point
    * aliases are such names), or an access point ARN: `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`,
@@ -223,8 +225,16 @@ export function pointerBody(pointer: ClaimCheckPointer): string {
 export type StoreOutcome = { ok: true; pointer: ClaimCheckPointer; adopted: boolean } | { ok: false; conflict: boolean; code: string; retryable: boolean };
 
 /**
- * Writes `body` (UTF-8) to `bucket/key` unless the key exists. When it exists, reads it back:
- * identical bytes are adopted (a retry after a crash), different bytes are a conflict.
+ * Writes `body` (UTF-8) to `bucket/key` unless the key exists. When it exists, reads it back
+ * (at most `body`'s size: a larger object is refused unread, claim-check-fetch.ts): identical
+ * bytes are adopted (a retry after a crash), different bytes are a conflict. An adopted object
+ * is written again with the same bytes, content type, metadata and SHA-256 checksum, so that its
+ * age — what a lifecycle expiration counts — starts again from this send: an event that sat
+ * pending for weeks (an outage, a redriven quarantine) would otherwise reach the queue with an
+ * object about to expire. The write is conditional on the ETag read (`If-Match`, S3 conditional
+ * writes): an object replaced in between is not overwritten (412), and the send is retried. (Not
+ * CopyObject onto itself: its `x-amz-copy-source` header carries the key URL-encoded, up to 3 KB
+ * for a 1024-byte key, which gofakes3 refuses as `MetadataTooLarge`; the bytes are in hand anyway.)
  */
 export async function storeClaimCheck(options: ClaimCheck, key: string, body: string, signal?: AbortSignal): Promise<StoreOutcome> {
   const { PutObjectCommand, GetObjectCommand } = await options.commands();
@@ -242,12 +252,25 @@ export async function storeClaimCheck(options: ClaimCheck, key: string, body: st
     if (httpStatus(error) !== 412) return { ok: false, conflict: false, code: errorCode(error), retryable: isRetryableS3(error) };
   }
   try {
-    const existing = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }), abort);
-    const stored = await existing.Body!.transformToByteArray();
-    if (stored.length === bytes.length && sha256Hex(stored) === pointer.sha256) return { ok: true, pointer, adopted: true };
-    return { ok: false, conflict: true, code: 'PreconditionFailed', retryable: false };
+    const existing = await readSizedObject(options.s3, GetObjectCommand, options.bucket, key, bytes.length, signal);
+    if (!existing.ok || sha256Hex(existing.bytes) !== pointer.sha256) return { ok: false, conflict: true, code: 'PreconditionFailed', retryable: false };
+    // The same bytes written again over the object read (If-Match: its ETag): a new object, so a new age.
+    await options.s3.send(
+      new PutObjectCommand({
+        Bucket: options.bucket,
+        Key: key,
+        Body: bytes,
+        ...(existing.eTag === undefined ? {} : { IfMatch: existing.eTag }),
+        ContentType: existing.contentType ?? 'application/octet-stream',
+        ...(existing.metadata === undefined ? {} : { Metadata: existing.metadata }),
+        ChecksumSHA256: digest.toString('base64'),
+      }),
+      abort,
+    );
+    return { ok: true, pointer, adopted: true };
   } catch (error) {
-    return { ok: false, conflict: false, code: errorCode(error), retryable: isRetryableS3(error) };
+    // A 412 here: the object changed between the read and the rewrite — read again on the retry.
+    return { ok: false, conflict: false, code: errorCode(error), retryable: httpStatus(error) === 412 || isRetryableS3(error) };
   }
 }
 
@@ -256,80 +279,5 @@ function isRetryableS3(error: unknown): boolean {
   return status === undefined || status >= 500 || status === 409 || status === 429;
 }
 
-/** A received message in any of the shapes steadyfn sees one in. */
-export type ReceivedMessage =
-  /** `@steadyfn/handler`'s queue input: attributes as strings; `body` may already be parsed JSON. */
-  | { body: unknown; attributes?: Readonly<Record<string, string>> }
-  /** An `@aws-sdk/client-sqs` `ReceiveMessage` result entry. */
-  | { Body?: string; MessageAttributes?: Readonly<Record<string, { StringValue?: string }>> }
-  /** A record of a Lambda SQS event. */
-  | { body: string; messageAttributes?: Readonly<Record<string, { stringValue?: string }>> };
-
-function attributeOf(message: ReceivedMessage, name: string): string | undefined {
-  if ('MessageAttributes' in message && message.MessageAttributes) return message.MessageAttributes[name]?.StringValue;
-  if ('messageAttributes' in message && message.messageAttributes) return message.messageAttributes[name]?.stringValue;
-  if ('attributes' in message && message.attributes) return message.attributes[name];
-  return undefined;
-}
-
-function bodyOf(message: ReceivedMessage): unknown {
-  return 'Body' in message ? message.Body : 'body' in message ? message.body : undefined;
-}
-
-/**
- * Reads a pointer body (a JSON string or, from the handler, the parsed object).
- * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_INVALID`: not JSON, or not a version-1 pointer
- */
-export function parsePointer(body: unknown): ClaimCheckPointer {
-  const read = readClaimCheckPointer(body);
-  if (read.ok) return read.pointer;
-  if (read.problem === 'not-json') throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer body is not JSON', 'pointer');
-  throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)', 'pointer');
-}
-
-/**
- * A claim-checked message read without a claim check: `OUTBOX_SQS_CLAIM_CHECK_NO_READER`, its own
- * code (the deployment is to be fixed and the dead-letter queue redriven — a malformed pointer,
- * `OUTBOX_SQS_CLAIM_CHECK_INVALID`, is the message's own fault), naming the reader's own option
- * (`field`: `s3` for `resolveClaimCheck`, `claimCheck` for the inbox) in the message and the log.
- */
-export function missingClaimCheck(owner: string, field: string, wanted: string): ClaimCheckError {
-  return new ClaimCheckError(
-    'OUTBOX_SQS_CLAIM_CHECK_NO_READER',
-    `${owner}(): option "${field}" is required for a claim-checked message (attribute ${CLAIM_CHECK_ATTRIBUTE}): ${wanted}`,
-    'reader',
-    { logFields: { field } },
-  );
-}
-
-/**
- * The original body of a received message (see `resolveClaimCheck` in `@steadyfn/outbox/s3`):
- * fetched through `reader` and verified when the message is a claim-check pointer, decoded when
- * it was base64-encoded, otherwise the body as received. `missing` is thrown for a claim-checked
- * message when there is no reader.
- */
-export async function readClaimChecked(message: ReceivedMessage, reader: ClaimCheckReader | undefined, signal: AbortSignal | undefined, missing: () => Error): Promise<string> {
-  const body = bodyOf(message);
-  if (attributeOf(message, CLAIM_CHECK_ATTRIBUTE) === undefined) {
-    return decodeSqsBody(typeof body === 'string' ? body : JSON.stringify(body), attributeOf(message, CONTENT_ENCODING_ATTRIBUTE));
-  }
-  const pointer = parsePointer(body);
-  if (reader === undefined) throw missing();
-  const { GetObjectCommand } = await reader.commands();
-  let stored: Uint8Array;
-  try {
-    const object = await reader.s3.send(new GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }), signal === undefined ? undefined : { abortSignal: signal });
-    stored = await object.Body!.transformToByteArray();
-  } catch (error) {
-    if (httpStatus(error) === 404) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISSING', `claim check: object ${pointer.key} is missing`, 'object', { cause: error });
-    throw error;
-  }
-  const mismatch = claimCheckMismatch(stored, pointer);
-  if (mismatch?.problem === 'size') {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} has ${mismatch.bytes} bytes, the pointer says ${pointer.size}`, 'object');
-  }
-  if (mismatch?.problem === 'sha256') {
-    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} does not match the pointer's SHA-256`, 'object');
-  }
-  return Buffer.from(stored).toString('utf8');
-}
+// The consumer side (reading a received message) lives in claim-check-read.ts; re-exported here for the modules that import it from this one.
+export { missingClaimCheck, parsePointer, readClaimChecked, type ReceivedMessage } from './claim-check-read.js';

@@ -81,7 +81,8 @@ export class WatchdogUnavailableError extends SteadyError {
  *   `terminalErrors: 'ack'` drops it, as a body that is no outbox event;
  * - `reader`: a claim-checked message reached a reader given no claim check (no S3 client) —
  *   the deployment's fault: 500, code `OUTBOX_SQS_CLAIM_CHECK_NO_READER` (fix the deployment, then
- *   redrive the dead-letter queue: the message itself is sound);
+ *   redrive the dead-letter queue: the message itself is sound), or a pointer body arrived with no
+ *   message attributes (`OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING`: the consumer's receive asks for none);
  * - `object`: the object is missing, or its size or SHA-256 differ from the pointer's — the
  *   bucket's: 500.
  * A 500 is kept for the dead-letter queue under every `terminalErrors` setting.
@@ -106,14 +107,16 @@ export class ClaimCheckError extends SteadyError {
   /**
    * @param code - `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` (size or hash), `OUTBOX_SQS_CLAIM_CHECK_MISSING`
    *   (no object), `OUTBOX_SQS_CLAIM_CHECK_INVALID` (a malformed pointer), `OUTBOX_SQS_CLAIM_CHECK_NO_READER`
-   *   (no claim check given to the reader: its own code, as the fix is the deployment's, not the message's).
+   *   (no claim check given to the reader: its own code, as the fix is the deployment's, not the message's),
+   *   `OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING` (a pointer body received without message attributes:
+   *   the consumer's `ReceiveMessage` is to ask for `steadyfn.claimCheck` and `steadyfn.contentEncoding`).
    * @param kind - What it is about; sets the status (`pointer` 400, `reader` and `object` 500).
    * @param options.logFields - Logged with the failure (a queue consumer's log shows the code, not
    *   the message): `{ field: 's3' }` or `{ field: 'claimCheck' }` naming the reader's option when
    *   it was given no claim check.
    */
   constructor(
-    code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID' | 'OUTBOX_SQS_CLAIM_CHECK_NO_READER',
+    code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID' | 'OUTBOX_SQS_CLAIM_CHECK_NO_READER' | 'OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING',
     message: string,
     kind: ClaimCheckFailureKind,
     options: { cause?: unknown; logFields?: Record<string, string> } = {},
