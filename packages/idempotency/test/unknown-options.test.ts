@@ -5,6 +5,7 @@
  * the options types with the TypeScript checker) is accepted.
  */
 import { fileURLToPath } from 'node:url';
+import { createLogger } from '@steadyfn/handler';
 import { describe, expect, it } from 'vitest';
 import { idempotency, memoryStore, mongoStore, redisStore, type IdempotencyOptions, type MongoStoreOptions, type RedisStoreOptions } from '../src/index.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
@@ -38,8 +39,8 @@ describe('idempotency(): unknown option keys', () => {
 
 describe('store factories: unknown option keys', () => {
   it('redisStore() refuses a misspelt key and accepts every documented one', () => {
-    expectOptionRefused(() => redisStore({ client: noClient, prefx: 'x:' } as never), 'redisStore', 'prefx', ['client, prefix, hashTag']);
-    const all: Required<RedisStoreOptions> = { client: noClient, prefix: 'idem:', hashTag: 'scope' };
+    expectOptionRefused(() => redisStore({ client: noClient, prefx: 'x:' } as never), 'redisStore', 'prefx', ['client, prefix, hashTag, logger']);
+    const all: Required<RedisStoreOptions> = { client: noClient, prefix: 'idem:', hashTag: 'scope', logger: createLogger() };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('stores/redis.ts'), 'RedisStoreOptions'));
     expect(() => redisStore(all)).not.toThrow();
   });

@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
+import { createLogger } from '@steadyfn/handler';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,7 +37,7 @@ describe('lease store factories: unknown option keys', () => {
   it('redisLeaseStore() refuses a pre-Ms name and a misspelt key; accepts every documented option', () => {
     expectOptionRefused(() => redisLeaseStore({ client: redis, retain: 1000 } as never), 'redisLeaseStore', 'retain', ['"retainMs"', 'client, prefix, retainMs']);
     expectOptionRefused(() => redisLeaseStore({ client: redis, prefx: 'l:' } as never), 'redisLeaseStore', 'prefx');
-    const all: Required<RedisLeaseStoreOptions> = { client: redis, prefix: 'l:', retainMs: 1000 };
+    const all: Required<RedisLeaseStoreOptions> = { client: redis, prefix: 'l:', retainMs: 1000, logger: createLogger() };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('redis-types.ts'), 'RedisLeaseStoreOptions'));
     expect(() => redisLeaseStore({ ...all, typo: undefined } as never)).not.toThrow();
   });

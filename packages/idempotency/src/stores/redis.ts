@@ -3,6 +3,7 @@
  * per record, one Lua call per claim, per completion and per batch — per slot on a cluster;
  * leases judged by the key's TTL on the server).
  */
+import type { Logger } from '@steadyfn/handler';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import type { RedisLeaseClient } from '@steadyfn/lease';
 import { redisLeaseStoreOf } from '@steadyfn/lease/internal';
@@ -26,6 +27,21 @@ export interface RedisStoreOptions {
    * @default false
    */
   hashTag?: 'scope' | false;
+  /**
+   * Where the store's warning goes: once per store, `LEASE_STORE_EVICTS` (level `warn`, field
+   * `code`) when a Redis server it claims on may evict records (`maxmemory-policy` other than
+   * `noeviction`, read by `INFO memory` beside the first claim; the README's Redis section). Its
+   * code and text only: no key, value, URL or setting read. A `Logger` (`createLogger()` of
+   * `@steadyfn/handler`, or an object with its methods; the store calls `warn`).
+   * @default the log of the invocation whose claim met the server (`ctx.log`, at its end)
+   * @example
+   * ```ts
+   * import { createLogger } from '@steadyfn/handler';
+   *
+   * const store = redisStore({ client: redis, logger: createLogger({ component: 'orders' }) });
+   * ```
+   */
+  logger?: Logger;
 }
 
 /**
@@ -41,14 +57,17 @@ export interface RedisStoreOptions {
  */
 export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisStore', 'options', 'an object', options);
-  checkKnownKeys('redisStore', '', options, keysOf<RedisStoreOptions>({ client: true, prefix: true, hashTag: true }));
+  checkKnownKeys('redisStore', '', options, keysOf<RedisStoreOptions>({ client: true, prefix: true, hashTag: true, logger: true }));
   clientOption('redisStore', 'client', options.client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster');
   // Checked here too, so the error names redisStore(), which the user called, not the lease store.
   if (options.prefix !== undefined && typeof options.prefix !== 'string') invalidOption('redisStore', 'prefix', 'a string', options.prefix);
   const tagScope = oneOfOption<'scope' | false>('redisStore', 'hashTag', options.hashTag, ['scope', false], false) === 'scope';
-  // A server that may evict records (`LEASE_STORE_EVICTS`): the plugin logs it once (plugin.ts `finally`).
+  // A server that may evict records (`LEASE_STORE_EVICTS`): the lease store warns through
+  // `logger` when one is given, else the plugin logs it once (plugin.ts `finally`).
   const notices = noticeBox();
-  const store = idempotencyStoreOf(redisLeaseStoreOf('redisStore', { client: options.client, prefix: options.prefix ?? 'idem:' }, notices.notify));
+  const leaseOptions = { client: options.client, prefix: options.prefix ?? 'idem:' };
+  const leases = options.logger === undefined ? redisLeaseStoreOf('redisStore', leaseOptions, notices.notify) : redisLeaseStoreOf('redisStore', { ...leaseOptions, logger: options.logger });
+  const store = idempotencyStoreOf(leases);
   if (!tagScope) return withNotices(store, notices.take);
   // `scope:id` → `{scope}:id`: the scope alone decides the slot.
   const tagged = (key: string): string => {

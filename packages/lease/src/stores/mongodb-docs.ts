@@ -13,6 +13,7 @@
  * server enforces atomically (FerretDB 1.24 does not run a filtered update as a
  * compare-and-set).
  */
+import { throwIfAborted } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import type { LeaseRecord, SettleRequest } from '../types.js';
 
@@ -83,10 +84,14 @@ export const DROPPED_INSERT_ATTEMPTS = 3;
 
 /**
  * `col.insertOne(doc, options)`, sent again (up to `DROPPED_INSERT_ATTEMPTS` in all) while it
- * meets its collection being dropped; any other outcome is the insert's own.
+ * meets its collection being dropped; any other outcome is the insert's own. Once `signal`
+ * has aborted nothing more is sent: it rejects with the signal's reason (what every store call
+ * rejects with after an abort), before the first send or instead of a resend — a call past its
+ * deadline must not land a generation its caller was already told it did not get.
  */
-export async function insertOneAcrossDrop(col: MongoLeaseCollection, doc: object, options: object): Promise<void> {
+export async function insertOneAcrossDrop(col: MongoLeaseCollection, doc: object, options: object, signal?: AbortSignal): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    throwIfAborted(signal);
     try {
       await col.insertOne(doc, options);
       return;

@@ -16,7 +16,8 @@ const INSERT_CHUNK = 100;
  * inserted (or may still be), and the caller must not read it as either (a claim gives back
  * what its owner holds, see `claimBatch` in mongodb.ts).
  * A single insert that met the collection being dropped on FerretDB is sent again
- * (`insertOneAcrossDrop`: nothing was inserted); a batch's is not (the outcome of each is unknown).
+ * (`insertOneAcrossDrop`: nothing was inserted) — unless `signal` has aborted by then; a batch's
+ * is not (the outcome of each is unknown).
  * `perOperationErrors`: the probe found that the server reports each duplicate of a batch on
  * its own; otherwise documents go one insert each.
  */
@@ -32,7 +33,7 @@ export async function insertAll(
   const single = async (doc: LeaseDocument): Promise<boolean> => {
     try {
       // Inside a transaction the drop aborts it: the caller's transaction decides, not a resend.
-      await (options?.session ? col.insertOne(doc, session) : insertOneAcrossDrop(col, doc, session));
+      await (options?.session ? col.insertOne(doc, session) : insertOneAcrossDrop(col, doc, session, signal));
       return true;
     } catch (error) {
       if (errorCode(error) === DUPLICATE_KEY) return false;

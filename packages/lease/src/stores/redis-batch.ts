@@ -20,6 +20,40 @@ export type ScriptSend = (c: RedisLeaseClient, s: LuaScript, keys: string[], arg
 export const KEYS_IN_FLIGHT = 16;
 
 /**
+ * How long after a slot's multi-key call was refused (`slotRefused`) the store sends that slot's
+ * batches key by key at once, without trying the multi-key call first (ms). ioredis answers a
+ * refused call only after its own retries (`maxRedirections` × `retryDelayOnTryAgain`: up to
+ * 1.6 s by default, ~1 s measured, ASK redirections counting too; both are options of the
+ * user's client, none is per command), so during a reshard — seconds to minutes — only the
+ * first batch of a slot in each window waits them out. After the move a
+ * batch of that slot goes key by key until the window ends: more round trips, the same answers.
+ */
+export const REFUSED_SLOT_MS = 5_000;
+
+/** The slots whose multi-key call a cluster refused in the last `REFUSED_SLOT_MS` (one per store). */
+export interface RefusedSlots {
+  has(slot: number): boolean;
+  add(slot: number): void;
+}
+
+/** An empty `RefusedSlots` (at most 16,384 entries: one per slot; an entry lapses after `windowMs`). */
+export function refusedSlots(windowMs = REFUSED_SLOT_MS): RefusedSlots {
+  const until = new Map<number, number>();
+  return {
+    has(slot) {
+      const end = until.get(slot);
+      if (end === undefined) return false;
+      if (performance.now() < end) return true;
+      until.delete(slot);
+      return false;
+    },
+    add(slot) {
+      until.set(slot, performance.now() + windowMs);
+    },
+  };
+}
+
+/**
  * A cluster's refusal of a multi-key command for where its slot is, not for what it holds: the
  * script was not run. `TRYAGAIN` (the slot is being resharded — MIGRATING on the source,
  * IMPORTING on the target — and only some of the keys are on the node asked), and ioredis'
@@ -49,7 +83,8 @@ const SLOT_REFUSALS = /^(?:TRYAGAIN|CROSSSLOT) |^Too many Cluster redirections\.
  * A slot's call the cluster refused (`slotRefused`: the slot is moving) is sent again key by
  * key, at most `KEYS_IN_FLIGHT` at once: a one-key script follows `ASK` to the node that holds
  * its key, so the batch goes on working through a reshard (after ioredis' retries of the
- * refused call: about `maxRedirections` × `retryDelayOnTryAgain`, 1.6 s by default). The
+ * refused call: about `maxRedirections` × `retryDelayOnTryAgain`, 1.6 s by default; a slot in
+ * `refused` — refused within `REFUSED_SLOT_MS` — goes key by key at once, without that wait). The
  * refused call ran nothing, and every script of the store answers a call sent again as its
  * first run would have been (`redisLeaseStore`'s TSDoc), so a key its earlier try did write is
  * read, not taken twice. A one-key call that fails fails the batch, as the slot's call would have.
@@ -62,6 +97,7 @@ export async function runBatch<T>(
   read: (reply: unknown, index: number) => T,
   signal: AbortSignal | undefined,
   send: ScriptSend,
+  refused?: RefusedSlots,
 ): Promise<T[]> {
   if (keys.length === 0) return [];
   const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => (await send(c, s, callKeys, callArgs, signal)) as unknown[];
@@ -93,13 +129,17 @@ export async function runBatch<T>(
   };
   const out = new Array<T>(keys.length);
   const calls = await Promise.allSettled(
-    [...bySlot.values()].map(async (indexes) => {
+    [...bySlot].map(async ([slot, indexes]) => {
       let replies: unknown[];
-      try {
-        replies = await call(indexes.map((i) => keys[i]!), indexes.flatMap((i) => args[i]!));
-      } catch (error) {
-        if (indexes.length === 1 || !slotRefused(error)) throw error;
-        replies = await byKey(indexes);
+      if (indexes.length > 1 && refused?.has(slot)) replies = await byKey(indexes);
+      else {
+        try {
+          replies = await call(indexes.map((i) => keys[i]!), indexes.flatMap((i) => args[i]!));
+        } catch (error) {
+          if (indexes.length === 1 || !slotRefused(error)) throw error;
+          refused?.add(slot);
+          replies = await byKey(indexes);
+        }
       }
       indexes.forEach((index, j) => {
         out[index] = read(replies[j], index);

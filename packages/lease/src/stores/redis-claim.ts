@@ -32,7 +32,7 @@ export const payload = (r: ClaimRequest): string => (r.data === undefined ? '' :
 
 /** The claims of the store `ctx` describes. */
 export function redisClaims(ctx: RedisStoreContext): RedisClaims {
-  const { redisKey, retainArg, retainMs, getClient, run, runSource, connected, clientFor, sawClient } = ctx;
+  const { redisKey, retainArg, retainMs, getClient, run, runSource, connected, clientFor, sawClient, refused } = ctx;
 
   /**
    * The one give-back of `claim` and `claimMany` (see `give-back.ts`): before a claim that
@@ -55,7 +55,7 @@ export function redisClaims(ctx: RedisStoreContext): RedisClaims {
   const giveBackClaims = (checked: ClaimRequest[], c: RedisLeaseClient): Promise<void> =>
     giveBack(async (signal) => {
       const on = c.status === 'end' && getClient !== undefined ? await connected(signal) : c;
-      await runBatch(on, GIVE_BACK, checked.map((r) => redisKey(r.key)), checked.map((r) => [r.owner, payload(r)]), () => undefined, signal, runSource);
+      await runBatch(on, GIVE_BACK, checked.map((r) => redisKey(r.key)), checked.map((r) => [r.owner, payload(r)]), () => undefined, signal, runSource, refused);
     });
 
   /**
@@ -85,6 +85,7 @@ export function redisClaims(ctx: RedisStoreContext): RedisClaims {
         (reply) => reply as [unknown, unknown, unknown],
         signal,
         run,
+        refused,
       );
     } catch (error) {
       // A slot's call failed (its master down, its reply lost): the others' claims, and its own if it ran, are given back.

@@ -4,6 +4,7 @@
  * one way every script runs — its errors read as the store's (`redisStoreError`).
  */
 import { checkedGetter, raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
+import { refusedSlots, type RefusedSlots } from './redis-batch.js';
 import { runLuaScript, type LuaScript } from './redis-eval.js';
 import { evictionWatch, type LeaseStoreNotice } from './redis-eviction.js';
 import type { RedisLeaseClient, RedisLeaseStoreOptions } from './redis-types.js';
@@ -39,6 +40,8 @@ export interface RedisStoreContext {
   runSource: RunScript;
   /** Called with each claim's client before the claim is sent: asks a client met for the first time its eviction policy (`evictionWatch`). */
   sawClient(c: RedisLeaseClient): void;
+  /** The cluster slots whose batch call was refused lately: their batches go key by key at once (`runBatch`). */
+  refused: RefusedSlots;
 }
 
 /**
@@ -72,6 +75,7 @@ export function redisStoreContext(owner: string, client: RedisLeaseStoreOptions[
     },
     run: (c, s, keys, args, signal) => runLuaScript(c, s, keys, args, { signal }).catch((error: unknown) => Promise.reject(redisStoreError(error))),
     sawClient: evictionWatch(notify),
+    refused: refusedSlots(),
     runSource: (c, s, keys, args, signal) => abortable(c.eval(s.source, keys.length, ...keys, ...args), signal).catch((error: unknown) => Promise.reject(redisStoreError(error))),
   };
 }

@@ -7,6 +7,7 @@
  * call path, and tells its owner once (`LEASE_STORE_EVICTS`).
  * https://redis.io/docs/latest/develop/reference/eviction/
  */
+import { createLogger, currentContext, invalidOption, type Logger } from '@steadyfn/handler/internal';
 import type { RedisLeaseClient } from './redis-types.js';
 
 /** The code of the notice that the server may evict the store's keys. */
@@ -68,4 +69,22 @@ async function policyOf(node: Node): Promise<string | undefined> {
     const message = error instanceof Error ? error.message : '';
     return /^NOPERM\b/.test(message) || /^ERR unknown command\b/i.test(message) ? undefined : 'unreachable';
   }
+}
+
+let fallbackLogger: Logger | undefined;
+
+/**
+ * The `notify` of a public `redisLeaseStore` (its `logger` option, checked for `owner`): each
+ * notice is one warning, its code and text only (no key, value, URL or setting read), to
+ * `logger`, else the running invocation's `ctx.log`, else a JSON logger on stdout
+ * (`component: "steadyfn-lease"`) — as `@steadyfn/connections` and `@steadyfn/state` log.
+ */
+export function logNotices(owner: string, logger: unknown): (notice: LeaseStoreNotice) => void {
+  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof (logger as { warn?: unknown }).warn !== 'function')) {
+    invalidOption(owner, 'logger', 'a Logger (createLogger() from @steadyfn/handler)', logger);
+  }
+  return (notice) => {
+    const log = (logger as Logger | undefined) ?? currentContext()?.log ?? (fallbackLogger ??= createLogger({ component: 'steadyfn-lease' }));
+    log.warn(`lease store: ${notice.message} (said once)`, { code: notice.code });
+  };
 }

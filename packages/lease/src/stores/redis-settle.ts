@@ -31,13 +31,13 @@ export interface RedisSettles {
 
 /** The settles of the store `ctx` describes. */
 export function redisSettles(ctx: RedisStoreContext): RedisSettles {
-  const { redisKey, getClient, run, clientFor } = ctx;
+  const { redisKey, getClient, run, clientFor, refused } = ctx;
 
   const settleChecked = async (checked: SettleRequest[], callOptions?: CallOptions): Promise<boolean[]> => {
     const signal = callOptions?.signal;
     if (checked.length === 0) return [];
     const c = await clientFor(signal);
-    return runBatch(c, SETTLE, checked.map((r) => redisKey(r.key)), checked.map(settleArgs), settled, signal, run);
+    return runBatch(c, SETTLE, checked.map((r) => redisKey(r.key)), checked.map(settleArgs), settled, signal, run, refused);
   };
 
   /** One settle: `SETTLE_ONE` by its SHA1, straight from the request (`EVAL` once per server, as the claim). */

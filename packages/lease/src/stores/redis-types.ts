@@ -3,6 +3,7 @@
  * caller's own Lua script uses to settle a lease inside its atomic write. Structural, so the
  * package's types import no driver.
  */
+import type { Logger } from '@steadyfn/handler';
 import type { LeaseStore, SettleRequest } from '../types.js';
 
 /**
@@ -49,6 +50,24 @@ export interface RedisLeaseStoreOptions {
    * @default 3_600_000 (1 hour)
    */
   retainMs?: number;
+  /**
+   * Where the store's warnings go: once per store, `LEASE_STORE_EVICTS` (level `warn`, field
+   * `code`) when a Redis server it claims on answers `INFO memory` with a `maxmemory-policy`
+   * other than `noeviction` — it may evict live leases (the README's Redis section). The store
+   * asks each client (each master of a Cluster) once, beside its first claim; nothing is logged
+   * when an ACL refuses `INFO`. The line holds no key, value, URL or setting read. A `Logger`
+   * (`createLogger()` of `@steadyfn/handler`, or an object of your own with its methods; the
+   * store calls `warn`); anything else is refused (`CONFIG_INVALID` naming `logger`).
+   * @default the running invocation's `ctx.log` (inside a `@steadyfn/handler` function), else a
+   *   JSON logger on stdout with `component: "steadyfn-lease"`
+   * @example
+   * ```ts
+   * import { createLogger } from '@steadyfn/handler';
+   *
+   * const leases = redisLeaseStore({ client: redis, logger: createLogger({ component: 'relay' }) });
+   * ```
+   */
+  logger?: Logger;
 }
 
 /** The layout a Lua script of the caller's follows to settle inside its own atomic write. */

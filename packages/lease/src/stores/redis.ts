@@ -20,7 +20,7 @@ import type { ClaimRequest, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { redisClaims } from './redis-claim.js';
 import { redisStoreContext } from './redis-context.js';
-import type { LeaseStoreNotice } from './redis-eviction.js';
+import { logNotices, type LeaseStoreNotice } from './redis-eviction.js';
 import { recordOf } from './redis-replies.js';
 import { READ, RENEW } from './redis-scripts.js';
 import { HOLDS_FUNCTION, SETTLE_FRAGMENT, SETTLE_FUNCTION } from './redis-settle-scripts.js';
@@ -69,17 +69,19 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
  * `@steadyfn/idempotency`), so an option error — when the store is made, or a getter's result
  * checked at use — names the function the user called. `notify`, when given, is told once what
  * the store learns of its server that should be logged: `LEASE_STORE_EVICTS` when a server it
- * claims on may evict keys (`redis-eviction.ts`; the sibling logs it through its invocation's logger).
+ * claims on may evict keys (`redis-eviction.ts`; the sibling logs it through its invocation's
+ * logger); without it, `options.logger` (or its default) logs it.
  */
 export function redisLeaseStoreOf(owner: string, options: RedisLeaseStoreOptions, notify?: (notice: LeaseStoreNotice) => void): RedisLeaseStore {
   if (typeof options !== 'object' || options === null) invalidOption(owner, 'options', 'an object', options);
-  checkKnownKeys(owner, '', options, keysOf<RedisLeaseStoreOptions>({ client: true, prefix: true, retainMs: true }));
+  checkKnownKeys(owner, '', options, keysOf<RedisLeaseStoreOptions>({ client: true, prefix: true, retainMs: true, logger: true }));
   const client = options.client;
   clientOption(owner, 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster');
   const prefix = options.prefix ?? 'lease:';
   if (typeof prefix !== 'string') invalidOption(owner, 'prefix', 'a string', prefix);
   const retainMs = msOption(owner, 'retainMs', options.retainMs, 3_600_000, 0);
-  const ctx = redisStoreContext(owner, client, prefix, retainMs, notify);
+  // A sibling's `notify` (it logs through its own logger), else the `logger` option's warning.
+  const ctx = redisStoreContext(owner, client, prefix, retainMs, notify ?? logNotices(owner, options.logger));
   const { fixed, redisKey, clientFor, run } = ctx;
   const { claimChecked, claimOne, claimAfterConnect } = redisClaims(ctx);
   const { settleChecked, settleOne, settleAfterConnect } = redisSettles(ctx);
