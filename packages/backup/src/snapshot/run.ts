@@ -163,7 +163,7 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
           backupId: current.backupId,
           serverChecksums: capabilities.serverChecksums,
           ...(signal ? { signal } : {}),
-          save: () => void save(),
+          save,
           failure: failed,
           shouldStop: (estimateMs) => {
             if (signal?.aborted) return (reason = 'signal'), true;

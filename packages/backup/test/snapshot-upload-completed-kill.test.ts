@@ -1,0 +1,104 @@
+/**
+ * A snapshot run killed (SIGKILL, a real child process: test/child/complete-kill-child.ts) the
+ * moment S3 answered its `CompleteMultipartUpload` — the segment's object is complete, the
+ * checkpoint still names its open upload. The next run must recognise the object as its own
+ * (made of exactly the checkpoint's parts) and keep it: not upload the segment again, not
+ * claim that "another client" aborted the upload; one object per segment, and the backup
+ * verifies. Before, the re-run found the upload gone (`NoSuchUpload`), warned that another
+ * client or a lifecycle rule had aborted it and wrote the segment again over its own object.
+ * FerretDB as the source, both S3 servers.
+ */
+import { rmSync } from 'node:fs';
+import { HeadObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mongoSource, snapshotBackup, verifyBackup, type SnapshotCheckpoint } from '../src/index.js';
+import type { LogLike } from '../src/context.js';
+import { bundleChild } from '../../../test/support/bundle.js';
+import { runChild } from './run-child.js';
+import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS, whenLeaseFree, type Sender } from './support.js';
+
+afterAll(closeMongo);
+
+const MIB = 1024 * 1024;
+/** About 16 MiB of incompressible documents: parts of 5 MiB, segments of two parts. */
+const DOCS = 4_000;
+const options = { partSizeBytes: 5 * MIB, segmentBytes: 10 * MIB, partsInFlight: 2, memoryBudgetBytes: 64 * MIB, leaseMs: 3_000 };
+
+/** `client`, counting the segments' UploadParts. */
+function countingParts(client: Sender) {
+  const parts = { count: 0 };
+  return {
+    parts,
+    client: {
+      send(command: unknown, opts?: unknown) {
+        if (command instanceof UploadPartCommand && String(command.input.Key).endsWith('.ndjson.gz')) parts.count++;
+        return client.send(command, opts);
+      },
+    },
+  };
+}
+
+/** A log keeping every line, by level. */
+function lines(): { log: LogLike; all: Array<{ level: string; message: string }> } {
+  const all: Array<{ level: string; message: string }> = [];
+  const keep = (level: string) => (message: string) => void all.push({ level, message });
+  return { all, log: { info: keep('info'), warn: keep('warn'), error: keep('error') } };
+}
+
+describe.each(S3_SERVERS)('a snapshot run killed right after CompleteMultipartUpload, on $name', (server) => {
+  let source: Db;
+  beforeAll(async () => {
+    source = await freshDb('cmpkill');
+    for (let start = 0; start < DOCS; start += 500) {
+      await source.collection<{ _id: number; blob: string }>('blobs').insertMany(Array.from({ length: 500 }, (_, i) => ({ _id: start + i, blob: noise(4096) })));
+    }
+  }, 120_000);
+  afterAll(() => source.dropDatabase());
+
+  it('the re-run keeps its completed segment: not written again, no "another client", one object, the backup verifies', async () => {
+    const s3 = await freshBucket(server);
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'killed' };
+    const { file, dir } = bundleChild(new URL('./child/complete-kill-child.ts', import.meta.url).href);
+    try {
+      const { output, killed, errors } = await runChild(file, { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName });
+      expect({ killed, errors }).toEqual({ killed: true, errors: [] });
+      const completedKey = /completed (\S+)\n/.exec(output)?.[1];
+      expect(completedKey).toMatch(/\/data\/blobs\/0+\.ndjson\.gz$/);
+      // The object is complete in S3; the checkpoint still names its upload as open.
+      const checkpoint = (await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, 'killed/jobs/snapshot/checkpoint.json'))!;
+      const current = checkpoint.datasets[0]!.current!;
+      expect(current.key).toBe(completedKey);
+      expect(checkpoint.datasets[0]!.segments).toEqual([]);
+      expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
+      const before = await (s3.client as S3Client).send(new HeadObjectCommand({ Bucket: s3.bucket, Key: completedKey }));
+
+      const counted = countingParts(s3.client);
+      const { log, all } = lines();
+      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: { ...storage, client: counted.client }, ...options });
+      const next = await whenLeaseFree(() => job.run({ log }));
+      expect(next).toMatchObject({ status: 'complete', backupId: checkpoint.backupId, resumed: true, records: DOCS });
+
+      // Said as it happened: its own completed segment kept; nothing blamed on another client, no rewrite.
+      expect(all.filter((l) => l.level === 'warn')).toEqual([]);
+      expect(all.map((l) => l.message).join('\n')).not.toMatch(/another client|written again/);
+      expect(all).toContainEqual({ level: 'info', message: expect.stringContaining(`segment 0 of blobs was completed by an earlier run of this backup`) });
+      // The object is the one the killed run completed (same ETag), and the re-run uploaded only the parts after it.
+      const after = await (s3.client as S3Client).send(new HeadObjectCommand({ Bucket: s3.bucket, Key: completedKey }));
+      expect(after.ETag).toBe(before.ETag);
+      const manifest = (await readJson<{ datasets: Array<{ segments: Array<{ key: string; parts: unknown[] }> }> }>(s3.client, s3.bucket, `killed/backups/${checkpoint.backupId}/manifest.json`))!;
+      const segments = manifest.datasets[0]!.segments;
+      expect(segments[0]!.parts).toHaveLength(current.parts.length);
+      expect(counted.parts.count).toBe(segments.slice(1).reduce((n, s) => n + s.parts.length, 0));
+      // One object per segment, nothing open.
+      const objects = (await listAll(s3.client, s3.bucket, `killed/backups/${checkpoint.backupId}/`)).filter((k) => k.endsWith('.ndjson.gz'));
+      expect(objects.sort()).toEqual(segments.map((s) => s.key).sort());
+      expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
+      const verified = await verifyBackup({ backup: { storage, id: checkpoint.backupId }, level: 'full' });
+      expect(verified).toMatchObject({ ok: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await s3.drop();
+    }
+  }, 180_000);
+});
