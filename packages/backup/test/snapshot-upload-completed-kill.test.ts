@@ -6,10 +6,11 @@
  * claim that "another client" aborted the upload; one object per segment, and the backup
  * verifies. Before, the re-run found the upload gone (`NoSuchUpload`), warned that another
  * client or a lifecycle rule had aborted it and wrote the segment again over its own object.
- * FerretDB as the source, both S3 servers.
+ * An object at the key that is not made of the checkpoint's parts is not kept (written again,
+ * said as a warning). FerretDB as the source, both S3 servers.
  */
 import { rmSync } from 'node:fs';
-import { HeadObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongoSource, snapshotBackup, verifyBackup, type SnapshotCheckpoint } from '../src/index.js';
@@ -56,9 +57,8 @@ describe.each(S3_SERVERS)('a snapshot run killed right after CompleteMultipartUp
   }, 120_000);
   afterAll(() => source.dropDatabase());
 
-  it('the re-run keeps its completed segment: not written again, no "another client", one object, the backup verifies', async () => {
-    const s3 = await freshBucket(server);
-    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'killed' };
+  /** The child run, killed as S3 answers its first segment's completion: the checkpoint's open segment and the object's ETag. */
+  async function killedAfterCompletion(s3: { client: S3Client; bucket: string }) {
     const { file, dir } = bundleChild(new URL('./child/complete-kill-child.ts', import.meta.url).href);
     try {
       const { output, killed, errors } = await runChild(file, { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName });
@@ -71,33 +71,62 @@ describe.each(S3_SERVERS)('a snapshot run killed right after CompleteMultipartUp
       expect(current.key).toBe(completedKey);
       expect(checkpoint.datasets[0]!.segments).toEqual([]);
       expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
-      const before = await (s3.client as S3Client).send(new HeadObjectCommand({ Bucket: s3.bucket, Key: completedKey }));
+      const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: current.key }));
+      return { checkpoint, current, etag: head.ETag };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 
-      const counted = countingParts(s3.client);
-      const { log, all } = lines();
-      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: { ...storage, client: counted.client }, ...options });
-      const next = await whenLeaseFree(() => job.run({ log }));
-      expect(next).toMatchObject({ status: 'complete', backupId: checkpoint.backupId, resumed: true, records: DOCS });
+  /** A re-run (counting its UploadParts, keeping its log): the manifest's segments once complete. */
+  async function rerun(s3: { client: S3Client; bucket: string }, backupId: string) {
+    const counted = countingParts(s3.client);
+    const { log, all } = lines();
+    const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: { client: counted.client, bucket: s3.bucket, prefix: 'killed' }, ...options });
+    const next = await whenLeaseFree(() => job.run({ log }));
+    expect(next).toMatchObject({ status: 'complete', backupId, resumed: true, records: DOCS });
+    const manifest = (await readJson<{ datasets: Array<{ segments: Array<{ key: string; parts: unknown[] }> }> }>(s3.client, s3.bucket, `killed/backups/${backupId}/manifest.json`))!;
+    const segments = manifest.datasets[0]!.segments;
+    // One object per segment, nothing open; the backup verifies.
+    const objects = (await listAll(s3.client, s3.bucket, `killed/backups/${backupId}/`)).filter((k) => k.endsWith('.ndjson.gz'));
+    expect(objects.sort()).toEqual(segments.map((g) => g.key).sort());
+    expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'killed' };
+    expect(await verifyBackup({ backup: { storage, id: backupId }, level: 'full' })).toMatchObject({ ok: true });
+    return { segments, uploaded: counted.parts.count, all };
+  }
 
+  it('the re-run keeps its completed segment: not written again, no "another client", one object, the backup verifies', async () => {
+    const s3 = await freshBucket(server);
+    try {
+      const { checkpoint, current, etag } = await killedAfterCompletion(s3);
+      const { segments, uploaded, all } = await rerun(s3, checkpoint.backupId);
       // Said as it happened: its own completed segment kept; nothing blamed on another client, no rewrite.
       expect(all.filter((l) => l.level === 'warn')).toEqual([]);
       expect(all.map((l) => l.message).join('\n')).not.toMatch(/another client|written again/);
       expect(all).toContainEqual({ level: 'info', message: expect.stringContaining(`segment 0 of blobs was completed by an earlier run of this backup`) });
-      // The object is the one the killed run completed (same ETag), and the re-run uploaded only the parts after it.
-      const after = await (s3.client as S3Client).send(new HeadObjectCommand({ Bucket: s3.bucket, Key: completedKey }));
-      expect(after.ETag).toBe(before.ETag);
-      const manifest = (await readJson<{ datasets: Array<{ segments: Array<{ key: string; parts: unknown[] }> }> }>(s3.client, s3.bucket, `killed/backups/${checkpoint.backupId}/manifest.json`))!;
-      const segments = manifest.datasets[0]!.segments;
+      // The object is the one the killed run completed (same ETag); the re-run uploaded only the parts after it.
+      expect((await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: current.key }))).ETag).toBe(etag);
       expect(segments[0]!.parts).toHaveLength(current.parts.length);
-      expect(counted.parts.count).toBe(segments.slice(1).reduce((n, s) => n + s.parts.length, 0));
-      // One object per segment, nothing open.
-      const objects = (await listAll(s3.client, s3.bucket, `killed/backups/${checkpoint.backupId}/`)).filter((k) => k.endsWith('.ndjson.gz'));
-      expect(objects.sort()).toEqual(segments.map((s) => s.key).sort());
-      expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
-      const verified = await verifyBackup({ backup: { storage, id: checkpoint.backupId }, level: 'full' });
-      expect(verified).toMatchObject({ ok: true });
+      expect(uploaded).toBe(segments.slice(1).reduce((n, g) => n + g.parts.length, 0));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await s3.drop();
+    }
+  }, 180_000);
+
+  it('an object at the key that is not the checkpoint\'s parts (same size, other bytes) is not kept: the segment is written again, saying why', async () => {
+    const s3 = await freshBucket(server);
+    try {
+      const { checkpoint, current } = await killedAfterCompletion(s3);
+      const size = current.parts.reduce((n, p) => n + p.bytes, 0);
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: current.key, Body: Buffer.alloc(size, 7) }));
+      const { segments, uploaded, all } = await rerun(s3, checkpoint.backupId);
+      const warned = all.filter((l) => l.level === 'warn').map((l) => l.message);
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toContain('segment 0 of blobs is written again from its first part');
+      expect(warned[0]).toContain('the object at its key is not made of the checkpoint');
+      expect(uploaded).toBe(segments.reduce((n, g) => n + g.parts.length, 0));
+    } finally {
       await s3.drop();
     }
   }, 180_000);
