@@ -10,7 +10,7 @@
  * said as a warning). FerretDB as the source, both S3 servers.
  */
 import { rmSync } from 'node:fs';
-import { HeadObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongoSource, snapshotBackup, verifyBackup, type SnapshotCheckpoint } from '../src/index.js';
@@ -109,6 +109,35 @@ describe.each(S3_SERVERS)('a snapshot run killed right after CompleteMultipartUp
       expect((await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: current.key }))).ETag).toBe(etag);
       expect(segments[0]!.parts).toHaveLength(current.parts.length);
       expect(uploaded).toBe(segments.slice(1).reduce((n, g) => n + g.parts.length, 0));
+    } finally {
+      await s3.drop();
+    }
+  }, 180_000);
+
+  it('a completion S3 applied whose reply was lost, resent and answered NoSuchUpload, is taken as done: one run, nothing written again', async () => {
+    const s3 = await freshBucket(server);
+    try {
+      // The SDK's view of a lost reply: the completion is applied, then its resend meets NoSuchUpload.
+      let resent = 0;
+      const lostReply = {
+        async send(command: unknown, opts?: unknown) {
+          const out = await s3.client.send(command as never, opts as never);
+          if (command instanceof CompleteMultipartUploadCommand && String(command.input.Key).endsWith('.ndjson.gz') && resent++ === 0) {
+            throw Object.assign(new Error('The specified upload does not exist.'), { name: 'NoSuchUpload', $fault: 'client', $metadata: { httpStatusCode: 404 } });
+          }
+          return out;
+        },
+      };
+      const counted = countingParts(lostReply);
+      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: { client: counted.client, bucket: s3.bucket, prefix: 'lost' }, ...options });
+      const done = await job.run();
+      expect(done).toMatchObject({ status: 'complete', resumed: false, records: DOCS });
+      expect(resent).toBeGreaterThan(1);
+      const manifest = (await readJson<{ datasets: Array<{ segments: Array<{ key: string; parts: unknown[] }> }> }>(s3.client, s3.bucket, `lost/backups/${done.backupId}/manifest.json`))!;
+      const segments = manifest.datasets[0]!.segments;
+      expect(counted.parts.count).toBe(segments.reduce((n, g) => n + g.parts.length, 0));
+      expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
+      expect(await verifyBackup({ backup: { storage: { client: s3.client, bucket: s3.bucket, prefix: 'lost' }, id: done.backupId! }, level: 'full' })).toMatchObject({ ok: true });
     } finally {
       await s3.drop();
     }
