@@ -1,5 +1,6 @@
 /** Typed errors of backups in S3 (missing, damaged, changed, pruned), leases, storage, verification and retention; errors.ts re-exports them. */
 import { BackupError, type BackupProblem } from './error-base.js';
+import { isRetryableStorageFailure, s3ErrorFacts } from './s3/retryable.js';
 
 /** No manifest at the given backup id or key: the backup does not exist (or was never committed). Code `BACKUP_NOT_FOUND`. */
 export class BackupNotFoundError extends BackupError {
@@ -102,13 +103,41 @@ export class FencedError extends BackupError {
   }
 }
 
-/** An S3 call failed in a way a later invocation may not repeat (throttling, a 5xx, a network error). The upload was aborted or checkpointed. Code `BACKUP_STORAGE_FAILED`. */
+/**
+ * An S3 call failed. Code `BACKUP_STORAGE_FAILED`. `retryable` follows the cause, as the AWS
+ * SDK's own retry strategy reads it (s3/retryable.ts): `true` for throttling (`SlowDown`, 429),
+ * a 5xx, a timeout or a network error (a later invocation may not meet it again; the SDK's own
+ * attempts are spent), and for a typed cause that is retryable; `false` for an answer a retry
+ * as is gets again — S3 refused the request (`AccessDenied`, `NoSuchBucket`,
+ * `InvalidAccessKeyId`, `SignatureDoesNotMatch`, any other 4xx) or gave one we could not use —
+ * so a queue or scheduler does not redeliver the job forever: fix the bucket, its permissions
+ * or the credentials. Without a cause (a contention the thrower met) it is retryable.
+ * `s3Error` and `httpStatus` name the SDK error; `bucket` the bucket, when the thrower knew it.
+ * The message carries the SDK error's name and status only, never its message or credentials.
+ */
 export class StorageError extends BackupError {
   override readonly name = 'StorageError';
-  constructor(message: string, cause?: unknown) {
-    super('BACKUP_STORAGE_FAILED', message, { retryable: true, cause });
+  /** The bucket the failed call addressed, when the thrower knew it. */
+  readonly bucket?: string;
+  /** S3's error code (the SDK error's `name`: `AccessDenied`, `NoSuchBucket`, `SlowDown`…), when the cause is an AWS SDK error. */
+  readonly s3Error?: string;
+  /** The HTTP status S3 answered, when the cause is an AWS SDK error that has one. */
+  readonly httpStatus?: number;
+  /**
+   * @param cause the failure (an AWS SDK error, a network error, a typed error): it decides `retryable`
+   * @param details `bucket`: the bucket the call addressed (kept in `bucket`; the message should name it)
+   */
+  constructor(message: string, cause?: unknown, details: { bucket?: string } = {}) {
+    super('BACKUP_STORAGE_FAILED', message, { retryable: isRetryableStorageFailure(cause), cause });
+    const facts = s3ErrorFacts(cause);
+    if (details.bucket !== undefined) this.bucket = details.bucket;
+    if (facts) {
+      this.s3Error = facts.name;
+      if (facts.status !== undefined) this.httpStatus = facts.status;
+    }
   }
 }
+
 
 /**
  * A backup object changed (replaced or deleted) after the restore verified it: the bytes the

@@ -93,7 +93,7 @@ describe.each(S3_SERVERS)('a snapshot upload after an S3 failure, on $name', (se
     const failing = partsClient(storage.client, 3, slowDown, 2);
     const error = await job({ ...storage, client: failing.client }).run().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
-    expect(error).toMatchObject({ code: 'BACKUP_STORAGE_FAILED', retryable: true });
+    expect(error).toMatchObject({ code: 'BACKUP_STORAGE_FAILED', retryable: true, bucket: storage.bucket, s3Error: 'SlowDown', httpStatus: 503 });
     const checkpoint = (await readJson<SnapshotCheckpoint>(storage.client, storage.bucket, `${storage.prefix}/jobs/snapshot/checkpoint.json`))!;
     const current = checkpoint.datasets[0]!.current;
     // Part 1 was acknowledged before part 3 failed, part 2 just after (two in flight): the run waits for it, both are kept, the upload open.
@@ -137,7 +137,10 @@ describe.each(S3_SERVERS)('a snapshot upload after an S3 failure, on $name', (se
       const failing = partsClient(s3.client, 3, () => sdkError(name, status, message));
       const error = await job({ ...storage, client: failing.client }).run().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StorageError);
-      expect((error as Error).message).toMatch(/the upload was aborted/);
+      // Terminal: a scheduler must not redeliver it; named by bucket and S3's error code.
+      expect(error).toMatchObject({ code: 'BACKUP_STORAGE_FAILED', retryable: false, bucket: s3.bucket, s3Error: name, httpStatus: status });
+      expect((error as Error).message).toMatch(/the upload was aborted; not retryable: S3 refused the request/);
+      expect((error as Error).message).toContain(`bucket "${s3.bucket}"`);
       expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
       const checkpoint = await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, 'terminal/jobs/snapshot/checkpoint.json');
       expect(checkpoint!.datasets[0]!.current).toBeUndefined();

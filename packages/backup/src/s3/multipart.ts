@@ -122,6 +122,20 @@ export async function abortUpload(loc: S3Location, key: string, uploadId: string
   }
 }
 
+/**
+ * Sends a `ListMultipartUploads`. gofakes3 answers `NoSuchUpload` (404) for a bucket that never
+ * held an upload: the request names no upload, so that can only mean none — an empty page.
+ * Any other failure passes, `NoSuchBucket` (a bucket that is not there) included.
+ */
+async function sendListUploads(loc: S3Location, command: ListMultipartUploadsCommand, signal?: AbortSignal): Promise<unknown> {
+  try {
+    return await loc.client.send(command, opts(signal));
+  } catch (error) {
+    if ((error as { name?: unknown } | null)?.name === 'NoSuchUpload') return { Uploads: [], IsTruncated: false };
+    throw error;
+  }
+}
+
 /** An unfinished upload as `ListMultipartUploads` gives it. */
 export interface OpenUpload {
   key: string;
@@ -140,7 +154,7 @@ export async function listUploads(loc: S3Location, prefix: string, options: { si
   do {
     if (options.gate && !options.gate.allowsPage(prefix)) return { uploads: out, complete: false };
     const started = Date.now();
-    const page = (await loc.client.send(new ListMultipartUploadsCommand({ Bucket: loc.bucket, Prefix: prefix, ...(marker ?? {}) }), opts(options.signal))) as {
+    const page = (await sendListUploads(loc, new ListMultipartUploadsCommand({ Bucket: loc.bucket, Prefix: prefix, ...(marker ?? {}) }), options.signal)) as {
       Uploads?: Array<{ Key?: string; UploadId?: string; Initiated?: Date }>;
       IsTruncated?: boolean;
       NextKeyMarker?: string;
@@ -160,7 +174,7 @@ export async function listUploads(loc: S3Location, prefix: string, options: { si
  * server said more follow.
  */
 export async function listUploadsPage(loc: S3Location, prefix: string, after: string | undefined, signal?: AbortSignal): Promise<{ uploads: OpenUpload[]; more: boolean }> {
-  const page = (await loc.client.send(new ListMultipartUploadsCommand({ Bucket: loc.bucket, Prefix: prefix, ...(after ? { KeyMarker: after } : {}) }), opts(signal))) as {
+  const page = (await sendListUploads(loc, new ListMultipartUploadsCommand({ Bucket: loc.bucket, Prefix: prefix, ...(after ? { KeyMarker: after } : {}) }), signal)) as {
     Uploads?: Array<{ Key?: string; UploadId?: string; Initiated?: Date }>;
     IsTruncated?: boolean;
   };

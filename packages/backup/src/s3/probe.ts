@@ -20,6 +20,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { SteadyError } from '@steadyfn/handler/internal';
 import { StorageError, describeError } from '../errors.js';
 import { toLocation } from '../target.js';
+import { terminalAdvice } from './retryable.js';
 import { deleteObject, getObject, isNotFound, isPreconditionFailed, joinKey, putObject, statusOf, withoutDefaultChecksums, type S3Location, type S3Sender } from './client.js';
 
 /** What the probe found. */
@@ -62,7 +63,7 @@ export function probeS3(location: S3Location, signal?: AbortSignal): Promise<{ c
     found = runProbe(loc, signal).catch((error: unknown) => {
       // Typed, with the SDK error's class and status only (its message may carry request details).
       if (error instanceof SteadyError || signal?.aborted) throw error;
-      throw new StorageError(`the S3 location ${where} cannot be used (${describeError(error)})`, error);
+      throw new StorageError(`the S3 location ${where} cannot be used (${describeError(error)})${terminalAdvice(error)}`, error, { bucket: loc.bucket });
     });
     byBucket.set(id, found);
     found.catch(() => byBucket.delete(id));

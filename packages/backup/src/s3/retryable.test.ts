@@ -1,8 +1,8 @@
 /** retryable.ts — which S3 failures keep a snapshot's upload for the next run (pure classification; the real servers' runs are in test/snapshot-upload-failure.test.ts). */
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { FencedError, SourceReadError } from '../errors.js';
-import { isRetryableS3Failure } from './retryable.js';
+import { FencedError, LeaseHeldError, SourceReadError, StorageError } from '../errors.js';
+import { isRetryableS3Failure, s3ErrorFacts, terminalAdvice } from './retryable.js';
 
 /** An S3 error as the SDK throws it once its retries are spent. */
 function s3Error(name: string, status: number): Error {
@@ -36,5 +36,30 @@ describe('isRetryableS3Failure', () => {
     ['not an error', 'SlowDown'],
   ])('%s is terminal', (_what, error) => {
     expect(isRetryableS3Failure(error)).toBe(false);
+  });
+});
+
+describe('StorageError', () => {
+  it.each([
+    ['SlowDown (503)', true, s3Error('SlowDown', 503)],
+    ['a reset connection', true, network('ECONNRESET')],
+    ['a retryable typed cause', true, new LeaseHeldError('held')],
+    ['no cause (a contention the thrower met)', true, undefined],
+    ['AccessDenied (403)', false, s3Error('AccessDenied', 403)],
+    ['InvalidAccessKeyId (403)', false, s3Error('InvalidAccessKeyId', 403)],
+    ['SignatureDoesNotMatch (403)', false, s3Error('SignatureDoesNotMatch', 403)],
+    ['NoSuchBucket (404)', false, s3Error('NoSuchBucket', 404)],
+    ['an answer we could not use', false, new Error('UploadPart returned no ETag')],
+  ])('caused by %s: retryable %s', (_what, retryable, cause) => {
+    const error = new StorageError('m', cause, { bucket: 'b' });
+    expect(error).toMatchObject({ code: 'BACKUP_STORAGE_FAILED', retryable, status: retryable ? 503 : 500, bucket: 'b' });
+    expect(terminalAdvice(cause) === '').toBe(retryable);
+  });
+
+  it('keeps the SDK error\'s name and status, nothing else of it', () => {
+    const cause = Object.assign(s3Error('InvalidAccessKeyId', 403), { AWSAccessKeyId: 'AKIASECRET' });
+    expect(s3ErrorFacts(cause)).toEqual({ name: 'InvalidAccessKeyId', status: 403 });
+    expect(new StorageError('m', cause)).toMatchObject({ s3Error: 'InvalidAccessKeyId', httpStatus: 403 });
+    expect(s3ErrorFacts(network('ECONNRESET'))).toBeUndefined();
   });
 });

@@ -26,8 +26,8 @@ export interface CopyContext {
   backupId: string;
   serverChecksums: boolean;
   signal?: AbortSignal;
-  /** Persist progress (the checkpoint); failures surface through `shouldStop`/`failure`. */
-  save: () => void;
+  /** Persist progress (the checkpoint); resolves once it (or a newer state) is stored. Failures also surface through `failure`. */
+  save: () => Promise<void>;
   /** True when no new part should be started (deadline, lost lease). */
   shouldStop: (estimatedPartMs: number) => boolean;
   /** A failure from saving the checkpoint or renewing the lease: rethrown at once. */
@@ -86,7 +86,7 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
       serverChecksums: run.serverChecksums,
       onProgress: (parts) => {
         if (ds.current && ds.current.uploadId === current.uploadId) ds.current.parts = parts;
-        run.save();
+        void run.save();
       },
       ...(run.signal ? { signal: run.signal } : {}),
     });
@@ -97,15 +97,19 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
     const key = keys.segment(loc, run.backupId, ds.name, index);
     const uploadId = await createUpload(loc, key, { checksums: run.serverChecksums, ...(run.signal ? { signal: run.signal } : {}) });
     ds.current = { index, key, uploadId, parts: [] };
-    run.save();
+    void run.save();
     return (segment = segmentFor(ds.current));
   };
   const closeSegment = async (open: SegmentUpload): Promise<void> => {
+    // Every part in the checkpoint before the upload is completed: a run killed between the two
+    // leaves a checkpoint the next run recognises the completed object by (completed-segment.ts).
+    ds.current!.parts = await open.drain();
+    await run.save();
     const parts = await open.complete();
     ds.segments.push({ index: ds.current!.index, key: open.key, parts });
     delete ds.current;
     segment = undefined;
-    run.save();
+    void run.save();
   };
 
   // At most parts in flight + 1 part buffers, reused for the whole dataset.
@@ -162,7 +166,7 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
     if (encoder && encoder.records > 0) await emit();
     if (segment) await closeSegment(segment);
     ds.done = true;
-    run.save();
+    void run.save();
     return { outcome: 'done' };
   } catch (error) {
     if (segment) await segment.settle();

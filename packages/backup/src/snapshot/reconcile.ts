@@ -9,6 +9,7 @@ import { deleteObject, type S3Location } from '../s3/client.js';
 import { abortUpload, completeUpload, listParts, type StoredPart } from '../s3/multipart.js';
 import { logOf, type LogLike } from '../context.js';
 import type { DonePart, SnapshotCheckpoint } from './checkpoint.js';
+import { completedSegment } from './completed-segment.js';
 
 const silentLog = logOf(undefined);
 
@@ -19,9 +20,12 @@ const silentLog = logOf(undefined);
  * is then in a complete object, readable by the resumed run (a Redis source reads the keys it
  * already wrote back from it), and the run continues in a new segment. The checkpoint's upload
  * is left open by a run stopped at its deadline, killed, or failed by a retryable S3 error
- * (run-failure.ts). An upload that is gone (`NoSuchUpload`: aborted by another client, a
- * lifecycle rule) or whose listed parts differ from the checkpoint's (part number, ETag, size,
- * and CRC32 where the server checked one) is dropped, said on `log`: its records are read again.
+ * (run-failure.ts). An upload that is gone because the run that wrote the checkpoint completed
+ * it and was killed before recording it (the object at its key is made of exactly the
+ * checkpoint's parts: completed-segment.ts) is kept as the sealed segment, said on `log` (info).
+ * One gone otherwise (`NoSuchUpload`: aborted by another client, a lifecycle rule) or whose
+ * listed parts differ from the checkpoint's (part number, ETag, size, and CRC32 where the server
+ * checked one) is dropped, said on `log`: its records are read again.
  * Resolves to the number of parts discarded.
  */
 export async function reconcile(loc: S3Location, state: SnapshotCheckpoint, serverChecksums: boolean, log: LogLike = silentLog): Promise<number> {
@@ -35,10 +39,21 @@ export async function reconcile(loc: S3Location, state: SnapshotCheckpoint, serv
       if (stored) await abortUpload(loc, current.key, current.uploadId);
       continue;
     }
+    // Gone: completed by the run that wrote the checkpoint (killed before recording it), or aborted.
+    const found = stored === undefined ? await completedSegment(loc, current.key, current.parts) : undefined;
+    if (found === 'completed') {
+      log.info(`snapshot job "${state.job}": segment ${current.index} of ${ds.name} was completed by an earlier run of this backup that stopped before its checkpoint recorded it; the object (its ${current.parts.length} checkpointed parts) is kept`, { backupId: state.backupId, dataset: ds.name, segment: current.index });
+      ds.segments.push({ index: current.index, key: current.key, parts: current.parts });
+      continue;
+    }
     const differs = stored === undefined ? undefined : firstDifference(current.parts, stored, serverChecksums);
     if (stored === undefined || differs !== undefined) {
       if (stored) await abortUpload(loc, current.key, current.uploadId);
-      const why = stored === undefined ? 'its multipart upload no longer exists (NoSuchUpload: aborted by another client or a lifecycle rule)' : `S3 lists its part ${differs} otherwise than the checkpoint (ETag, size or checksum)`;
+      const gone =
+        found === 'other'
+          ? 'its multipart upload no longer exists and the object at its key is not made of the checkpoint\'s parts (size or bytes differ)'
+          : 'its multipart upload no longer exists and no object was completed from it (NoSuchUpload: aborted by another client or a lifecycle rule)';
+      const why = stored === undefined ? gone : `S3 lists its part ${differs} otherwise than the checkpoint (ETag, size or checksum)`;
       log.warn(`snapshot job "${state.job}": segment ${current.index} of ${ds.name} is written again from its first part: ${why}`, { backupId: state.backupId, dataset: ds.name, segment: current.index, partsLost: current.parts.length });
       continue;
     }

@@ -24,6 +24,7 @@ import { discardBackup, reconcile } from './reconcile.js';
 import { commitManifest, manifestBody } from './commit.js';
 import { checkJobSource } from './job-source.js';
 import { settleUploads } from './run-failure.js';
+import { terminalAdvice } from '../s3/retryable.js';
 
 export type { SnapshotCheckpoint } from './checkpoint.js';
 
@@ -162,7 +163,7 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
           backupId: current.backupId,
           serverChecksums: capabilities.serverChecksums,
           ...(signal ? { signal } : {}),
-          save: () => void save(),
+          save,
           failure: failed,
           shouldStop: (estimateMs) => {
             if (signal?.aborted) return (reason = 'signal'), true;
@@ -224,6 +225,7 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
     log.error('snapshot backup failed', { job: options.job, backupId: state?.backupId, uploads, error: describeError(aborted ? (signal.reason ?? error) : error) });
     if (error instanceof BackupError || error instanceof ConfigurationError || aborted) throw error;
     const after = uploads === 'kept' ? 'its upload stays open: the next run continues after the parts S3 acknowledged' : uploads === 'aborted' ? 'the upload was aborted' : 'no upload was open';
-    throw new StorageError(`snapshot job "${options.job}" failed (${describeError(error)}); ${after}`, error);
+    // Named: the bucket and the SDK error's name and status (never its message: it may carry request details).
+    throw new StorageError(`snapshot job "${options.job}" failed on bucket "${loc.bucket}" (${describeError(error)}); ${after}${terminalAdvice(error)}`, error, { bucket: loc.bucket });
   }
 }

@@ -11,6 +11,7 @@ import type { EncodedPart } from '../format/gzip-part.js';
 import type { S3Location } from '../s3/client.js';
 import { abortUpload, completeUpload, uploadPart } from '../s3/multipart.js';
 import type { DonePart } from './checkpoint.js';
+import { completedSegment } from './completed-segment.js';
 
 export type { DonePart } from './checkpoint.js';
 
@@ -111,10 +112,19 @@ export class SegmentUpload {
     return [...this.done];
   }
 
-  /** Completes the upload from the finished parts. */
+  /**
+   * Completes the upload from the finished parts. A `NoSuchUpload` answer is taken as done when
+   * the object at the key is made of exactly these parts (completed-segment.ts): the SDK resent
+   * a completion whose first attempt S3 applied and whose reply was lost.
+   */
   async complete(): Promise<DonePart[]> {
     const parts = await this.drain();
-    await completeUpload(this.options.loc, this.key, this.uploadId, parts.map((p) => ({ number: p.number, etag: p.etag, ...(this.options.serverChecksums ? { crc32: p.crc32 } : {}) })), this.options.signal ? { signal: this.options.signal } : {});
+    const signal = this.options.signal;
+    try {
+      await completeUpload(this.options.loc, this.key, this.uploadId, parts.map((p) => ({ number: p.number, etag: p.etag, ...(this.options.serverChecksums ? { crc32: p.crc32 } : {}) })), signal ? { signal } : {});
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name !== 'NoSuchUpload' || (await completedSegment(this.options.loc, this.key, parts, signal)) !== 'completed') throw error;
+    }
     return parts;
   }
 
