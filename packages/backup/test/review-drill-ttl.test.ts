@@ -78,6 +78,6 @@ describe.each(['dump', 'typed'] as const)('a Redis drill after TTLs ended (%s en
     };
     const error = await verifyBackup({ backup: { storage: storage(), id: 'latest' }, level: 'drill', scratch: losing }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VerificationFailedError);
-    expect((error as VerificationFailedError).problems[0]!.message).toBe('restored 5 records, manifest says 6 (leaving out 2 whose TTL ended)');
+    expect((error as VerificationFailedError).problems[0]!.message).toBe('restored 5 keys, manifest says 6 (leaving out 2 whose TTL ended)');
   });
 });

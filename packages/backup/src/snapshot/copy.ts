@@ -135,12 +135,19 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
   // (run-failure.ts).
   try {
     let seen = 0;
-    let stopped = false;
+    // The clock (and a failure) before the source is read, in place of the first record's check:
+    // opening it may take seconds (FerretDB sorts the whole collection before its first
+    // document), which a run with no time left must not spend.
+    const failed = run.failure();
+    if (failed) throw failed;
+    let stopped = run.shouldStop(estimateMs);
+    let first = true;
     const resumeFrom = resumePoint(ds);
     // On a resume, what the backup already holds (sealed segments) for sources that drop repeats.
     const history = resumeFrom === undefined ? undefined : writtenLines(loc, ds, run.signal);
-    for await (const record of fromSource(options.source.read(info, resumeFrom, run.signal, history), ds.name)) {
-      if (encoder === undefined || (++seen & 255) === 0) {
+    if (!stopped) for await (const record of fromSource(options.source.read(info, resumeFrom, run.signal, history), ds.name)) {
+      if (first) first = false;
+      else if (encoder === undefined || (++seen & 255) === 0) {
         const failure = run.failure();
         if (failure) throw failure;
         if (run.shouldStop(estimateMs)) {

@@ -20,14 +20,15 @@
  * drill's bookkeeping in a database that is also backed up, not its data.
  */
 import { z } from 'zod';
-import { BackupCorruptedError, SourceChangedError } from '../errors.js';
+import { BackupCorruptedError, SourceChangedError, SourceReadError } from '../errors.js';
 import { firstIssue } from '../format/stored.js';
 import { KeySet } from './key-set.js';
 import { isBookkeepingKey } from '../restore/lock-places.js';
 import type { RedisLike } from './redis.js';
 import { decodeBytes, encodeBytes } from './redis-values.js';
 import { serverFacts } from './redis-server-info.js';
-import { WHOLE_VALUE, exportTyped, valueDigest, type TypedExportLimits } from './redis-typed.js';
+import { exportTyped, type TypedExportLimits } from './redis-typed.js';
+import { dumpKeys, exportsWhole, isDumpOnly, keyMeta } from './redis-key-reads.js';
 import type { SnapshotRecord } from './types.js';
 
 const resumeSchema = z.object({
@@ -41,6 +42,9 @@ const resumeSchema = z.object({
   inner: z.object({ key: z.string(), position: z.string(), chunk: z.number().int().min(0) }).optional(),
 });
 type NodeResume = z.infer<typeof resumeSchema>;
+
+/** Reads of a key's TYPE and value before one that keeps changing type fails the run (it is never left out silently). */
+const KEY_READ_ROUNDS = 5;
 
 /** How a master is named in resume points. */
 export function addressOf(client: RedisLike, index: number): string {
@@ -95,8 +99,11 @@ export interface ScanOptions {
   topology?: string[];
   /** Bytes of a scratch prefix left out of digests (drills). */
   strip: number;
+  /** A key gone (no longer existing) between its SCAN and its DUMP. */
   onExpired(): void;
   onRepeat(): void;
+  /** A key of a type without a value reader (a module type) exported by its DUMP payload alone. */
+  onDumpOnly?(type: string): void;
   signal?: AbortSignal;
 }
 
@@ -128,37 +135,49 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
     let cursor = here?.cursor ?? '0';
     // A big key cut short by the last run: continued where it stopped, wherever SCAN returns it.
     let inner = here?.inner;
-    const exportKeys = async function* (keys: Buffer[], batchCursor: string): AsyncGenerator<SnapshotRecord> {
-      const meta = await keyMeta(node, keys);
-      const dumps = await dumpSmallKeys(node, keys, meta, limits, options.allTyped, strip);
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const { type, expiresAt, size } = meta[i]!;
-        const id = keyId(key);
-        const start = inner && inner.key === id ? inner : undefined;
-        if (start) {
-          inner = undefined;
-          seen.add(key);
-        }
-        if (type === 'none') {
-          options.onExpired();
-          continue;
-        }
-        const base = { node: n, address, cursor: batchCursor };
-        if (!start && !options.allTyped && size <= (type === 'string' ? limits.bigKeyBytes : limits.bigKeyElements)) {
-          const dumped = dumps.get(i);
-          if (!dumped) {
+    const exportKeys = async function* (batch: Buffer[], batchCursor: string): AsyncGenerator<SnapshotRecord> {
+      const base = { node: n, address, cursor: batchCursor };
+      // A key whose DUMP or value read failed is read again from its TYPE: it counts as gone
+      // only when it no longer exists; rewritten with another type, it is exported as that.
+      let keys = batch;
+      for (let round = 1; keys.length > 0; round++) {
+        const meta = await keyMeta(node, keys);
+        const dumps = await dumpKeys(node, keys, meta, limits, options.allTyped, strip);
+        const again: Buffer[] = [];
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!;
+          const { type, expiresAt } = meta[i]!;
+          const id = keyId(key);
+          const start = inner && inner.key === id ? inner : undefined;
+          if (start) {
+            inner = undefined;
+            seen.add(key);
+          }
+          if (type === 'none') {
             options.onExpired();
             continue;
           }
-          const line = JSON.stringify({ k: encodeBytes(key), t: 'dump', ttl: expiresAt, v: dumped.payload.toString('base64'), h: dumped.digest.toString('hex') });
-          yield { key: id, line, digest: dumped.digest, resume: base satisfies NodeResume };
-          continue;
+          if (isDumpOnly(type) || (!start && exportsWhole(meta[i]!, limits, options.allTyped))) {
+            const dumped = dumps.get(i);
+            if (!dumped) {
+              again.push(key);
+              continue;
+            }
+            if (isDumpOnly(type)) options.onDumpOnly?.(type);
+            const line = JSON.stringify({ k: encodeBytes(key), t: 'dump', ttl: expiresAt, v: dumped.payload.toString('base64'), h: dumped.digest.toString('hex') });
+            yield { key: id, line, digest: dumped.digest, resume: base satisfies NodeResume };
+            continue;
+          }
+          for await (const chunk of exportTyped(node, key, type, expiresAt, limits, start ? { position: start.position, chunk: start.chunk } : undefined, strip)) {
+            const at: NodeResume = chunk.last ? base : { ...base, inner: { key: id, position: chunk.position, chunk: chunk.chunk } };
+            yield { key: id, line: chunk.line, digest: chunk.digest, resume: at };
+          }
         }
-        for await (const chunk of exportTyped(node, key, type, expiresAt, limits, start ? { position: start.position, chunk: start.chunk } : undefined, strip)) {
-          const at: NodeResume = chunk.last ? base : { ...base, inner: { key: id, position: chunk.position, chunk: chunk.chunk } };
-          yield { key: id, line: chunk.line, digest: chunk.digest, resume: at };
+        if (again.length > 0 && round >= KEY_READ_ROUNDS) {
+          // Never left out silently: the run fails (retryable) and says why.
+          throw new SourceReadError(`${again.length} Redis key(s) changed type between each of ${KEY_READ_ROUNDS} reads of their TYPE and their value: not backed up silently incomplete; the run can be retried`);
         }
+        keys = again;
       }
     };
     do {
@@ -195,64 +214,4 @@ function sameTopology(before: string[], now: string[], when: string): void {
   if (JSON.stringify(now) === JSON.stringify(before)) return;
   const changed = [...now.filter((t) => !before.includes(t)), ...before.filter((t) => !now.includes(t)).map((t) => `gone: ${t}`)];
   throw new SourceChangedError(`the Redis servers changed ${when} (a restart, a failover or a resharding): ${changed.slice(0, 4).join('; ')}`);
-}
-
-/**
- * DUMP of every key exported as a payload, with its whole value read in the same pipeline for
- * its content digest (DUMP bytes are not canonical: hash-table order). Keys gone meanwhile are left out.
- */
-async function dumpSmallKeys(node: RedisLike, keys: Buffer[], meta: KeyMeta[], limits: TypedExportLimits, allTyped: boolean, strip: number): Promise<Map<number, { payload: Buffer; digest: Buffer }>> {
-  const picked: number[] = [];
-  const pipeline = node.pipeline();
-  keys.forEach((key, i) => {
-    const { type, size } = meta[i]!;
-    if (type === 'none' || allTyped || size > (type === 'string' ? limits.bigKeyBytes : limits.bigKeyElements) || !WHOLE_VALUE[type]) return;
-    picked.push(i);
-    pipeline.callBuffer('DUMP', key);
-    const [name, ...args] = WHOLE_VALUE[type]!.command;
-    pipeline.callBuffer(String(name), key, ...args);
-  });
-  const out = new Map<number, { payload: Buffer; digest: Buffer }>();
-  if (picked.length === 0) return out;
-  const answers = (await pipeline.exec()) ?? [];
-  picked.forEach((i, n) => {
-    const [dumpError, payload] = answers[n * 2] ?? [];
-    const [valueError, value] = answers[n * 2 + 1] ?? [];
-    if (dumpError || valueError || !payload) return;
-    out.set(i, { payload: payload as Buffer, digest: valueDigest(meta[i]!.type, keys[i]!.subarray(strip), value) });
-  });
-  return out;
-}
-
-interface KeyMeta {
-  type: string;
-  /** Absolute expiry (epoch ms, server clock) or -1 for no expiry. */
-  expiresAt: number;
-  /** Bytes for a string, elements for a collection. */
-  size: number;
-}
-
-const SIZE_COMMAND: Record<string, string> = { string: 'STRLEN', hash: 'HLEN', set: 'SCARD', zset: 'ZCARD', list: 'LLEN', stream: 'XLEN' };
-
-/** TYPE, PTTL and size of each key, and the server's clock, in two round trips. */
-async function keyMeta(node: RedisLike, keys: Buffer[]): Promise<KeyMeta[]> {
-  const first = node.pipeline();
-  first.call('TIME');
-  for (const key of keys) {
-    first.callBuffer('TYPE', key);
-    first.call('PTTL', key);
-  }
-  const answers = (await first.exec()) ?? [];
-  const time = answers[0]?.[1] as [string, string] | undefined;
-  const now = time ? Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) : Date.now();
-  const types = keys.map((_, i) => String(answers[1 + i * 2]?.[1] ?? 'none'));
-  const pttls = keys.map((_, i) => Number(answers[2 + i * 2]?.[1] ?? -2));
-  const second = node.pipeline();
-  for (let i = 0; i < keys.length; i++) second.call(SIZE_COMMAND[types[i]!] ?? 'EXISTS', keys[i]!);
-  const sizes = ((await second.exec()) ?? []).map(([, value]) => Number(value ?? 0));
-  return keys.map((_, i) => ({
-    type: pttls[i] === -2 ? 'none' : types[i]!,
-    expiresAt: pttls[i]! >= 0 ? now + pttls[i]! : -1,
-    size: sizes[i] ?? 0,
-  }));
 }

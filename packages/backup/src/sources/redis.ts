@@ -124,7 +124,12 @@ function serverWarnings(facts: ServerFacts): string[] {
 }
 
 /**
- * Backs up a Redis keyspace. A source whose ACL refuses `INFO` is backed up too: its version is
+ * Backs up a Redis keyspace. A key of a type without a value reader (a module type: `ReJSON-RL`,
+ * a Bloom filter, a time series) is saved by its `DUMP` payload alone, also in a typed backup,
+ * and restored by `RESTORE` (the target needs the same modules); the manifest's `warnings` count
+ * them by type. A key rewritten with another type while it is read is read again (5 times at
+ * most, then the run fails with a retryable `SourceReadError`); only a key that no longer exists
+ * is left out ("expired or were deleted between SCAN and DUMP"). A source whose ACL refuses `INFO` is backed up too: its version is
  * read from `HELLO`, and the manifest's `warnings` say what could not be read (`run_id`; the
  * version as well, `SOURCE_VERSION_UNKNOWN`, when `HELLO` is refused too).
  *
@@ -147,6 +152,8 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
   const targetRdb = options.targetRdbVersion === undefined ? undefined : intOption('redisSource', 'targetRdbVersion', options.targetRdbVersion, 0, 1, 1000);
   let expiredDuringBackup = 0;
   let repeats = 0;
+  // Keys of types without a value reader (module types), by type: in the backup as DUMP payloads only.
+  const dumpOnly = new Map<string, number>();
   const strip = Buffer.byteLength(options.digestWithoutPrefix ?? '');
 
   return {
@@ -204,6 +211,7 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
           strip,
           onExpired: () => void expiredDuringBackup++,
           onRepeat: () => void repeats++,
+          onDumpOnly: (type) => void dumpOnly.set(type, (dumpOnly.get(type) ?? 0) + 1),
           ...(signal ? { signal } : {}),
         },
         resume,
@@ -218,6 +226,10 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
     notes() {
       const out: string[] = [];
       if (expiredDuringBackup > 0) out.push(`${expiredDuringBackup} keys expired or were deleted between SCAN and DUMP (not in the backup)`);
+      if (dumpOnly.size > 0) {
+        const types = [...dumpOnly].map(([type, n]) => `${type}: ${n}`).join(', ');
+        out.push(`${[...dumpOnly.values()].reduce((a, b) => a + b, 0)} keys of types without a typed reader (${types}) are in the backup as DUMP payloads only: a restore writes them with RESTORE and needs a server with the same modules (and an RDB version it reads, also for a typed backup)`);
+      }
       if (repeats > 0) out.push(`SCAN returned ${repeats} keys again (the server rehashed, or a resume scanned a batch again): each is in the backup once`);
       return out;
     },

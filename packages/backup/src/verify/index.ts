@@ -50,7 +50,9 @@ export interface DrillReport {
   startedAt: string;
   ok: boolean;
   /**
-   * Per dataset, counts and content hashes of what was compared. Redis keys whose TTL ended
+   * Per dataset, counts and content hashes of what was compared. Counts are documents for
+   * MongoDB and keys for Redis (a big key's chunk records are not counted: their number depends
+   * on the key's encoding on each server; see verify/live-tally.ts). Redis keys whose TTL ended
    * before the read-back finished (plus a leeway of 2 s) are gone from the scratch target by
    * design: they are left out on both sides and counted in `expiredLeftOut`.
    */
@@ -178,7 +180,7 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
     for (const dataset of manifest.datasets) {
       const back = new LiveTally(dataset.kind);
       for await (const line of scratch.readBack(dataset, signal)) back.add(line);
-      // Redis big keys span several records in the backup; the read-back chunks them the same way.
+      // Redis keys are counted, not records: a big key's chunks depend on its encoding on each server (live-tally.ts).
       const cutoff = Date.now() + EXPIRY_LEEWAY_MS;
       const want = expected.get(dataset.name)!.live(cutoff);
       const got = back.live(cutoff);
@@ -201,12 +203,15 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
   const restoreMs = restored.checkMs + restored.applyMs;
   const problems = datasets.flatMap((d) => [
     ...(d.restoredCount !== d.expectedCount
-      ? [`restored ${d.restoredCount} records, manifest says ${d.expectedCount}${d.expiredLeftOut > 0 ? ` (leaving out ${d.expiredLeftOut} whose TTL ended)` : ''}`]
+      ? [`restored ${d.restoredCount} ${unit(d.name)}, manifest says ${d.expectedCount}${d.expiredLeftOut > 0 ? ` (leaving out ${d.expiredLeftOut} whose TTL ended)` : ''}`]
       : d.restoredHash !== d.expectedHash
         ? ['restored content hash differs from the manifest']
         : []),
     ...(d.indexes?.differences ?? []),
   ].map((message) => ({ key: d.name, message })));
+  function unit(name: string): string {
+    return manifest.datasets.find((d) => d.name === name)?.kind === 'redis-keyspace' ? 'keys' : 'records';
+  }
   const seconds = Math.max(restoreMs, 1) / 1000;
   const report: DrillReport = {
     drillId,

@@ -4,12 +4,22 @@
  * ends before the read-back finishes is gone from the scratch target — correctly. Both sides
  * (the backup's records, the restored read-back) are tallied per second of expiry, and only
  * records without a TTL or expiring after a cutoff are compared (the same rule on both sides).
+ *
+ * What is counted: a MongoDB document per record; a Redis KEY, not a record. A big Redis key
+ * spans several chunk records, and how many depends on the server's internal encoding
+ * (`HSCAN`/`SSCAN`/`ZSCAN … COUNT` is a hint: a hash once big keeps its hash-table layout on
+ * the source, its restored copy is a listpack and comes back in other chunks), and a key
+ * restored from a DUMP record may be read back typed or the other way round. A key counts once,
+ * on its DUMP record or its typed chunk 0; the content hash (a sum of element digests) does not
+ * depend on the chunking. Both sides are tallied from records, so a drill of a backup written
+ * before this counted keys compares the same way (the manifest's `count`, chunk records, is
+ * not what a drill compares).
  */
 import { ContentHash } from '../format/content-hash.js';
 import { parseRedisRecord, recordDigest } from '../format/records.js';
 import type { ManifestDataset } from '../format/manifest.js';
 
-/** Count and content hash of records, split by the second their TTL ends in. */
+/** Count (documents, or Redis keys) and content hash of records, split by the second their TTL ends in. */
 export class LiveTally {
   private readonly untimed = { hash: new ContentHash(), count: 0 };
   private readonly bySecond = new Map<number, { hash: ContentHash; count: number }>();
@@ -18,7 +28,10 @@ export class LiveTally {
   /** Adds one line of the dataset's encoding. */
   add(line: string): void {
     const digest = recordDigest(this.kind, line);
-    const ttl = this.kind === 'redis-keyspace' ? parseRedisRecord(line).ttl : -1;
+    const record = this.kind === 'redis-keyspace' ? parseRedisRecord(line) : undefined;
+    const ttl = record ? record.ttl : -1;
+    // A key's further chunks (and a stream's group records) add to its hash, not to the count.
+    const counted = record === undefined || record.t === 'dump' || record.c === 0 ? 1 : 0;
     let slot = this.untimed;
     if (ttl !== -1) {
       const second = Math.floor(ttl / 1000);
@@ -26,10 +39,10 @@ export class LiveTally {
       this.bySecond.set(second, slot);
     }
     slot.hash.add(digest);
-    slot.count++;
+    slot.count += counted;
   }
 
-  /** Records without a TTL or whose TTL ends in a second wholly after `cutoffMs`, and how many were left out. */
+  /** Documents or keys without a TTL or whose TTL ends in a second wholly after `cutoffMs`, and how many were left out. */
   live(cutoffMs: number): { count: number; hash: string; leftOut: number } {
     const hash = new ContentHash().merge(this.untimed.hash);
     let count = this.untimed.count;
