@@ -6,12 +6,19 @@
  * between the event record's completion and the marker's (either order), a redrive of an applied event, two
  * different events with one (aggregate, seq), and a marker from a past retention period.
  * Each case ends with the aggregate's next event applied at its first delivery: no stall.
+ *
+ * The lease and retention cases need no wall-clock margin: a "still held" / "still kept" check
+ * that failed after its window had provably passed runs the case again with a longer window
+ * (`inWindow`), and the wait for a window's end is exact (until it ends counted from when the
+ * delivery that wrote it answered), never a guessed sleep.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import { mongoStore, redisStore, scopeOf, storeKey, type IdempotencyStore } from '@steadyfn/idempotency';
+import { eventually } from '../../../test/support/wait.js';
+import { inWindow, sleepUntil, type Window } from '../../../test/support/window.js';
 import { lambdaContext, openMongo, openRedis, sqsEvent, type MongoBackend, type RedisBackend } from '../test/support.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
 import { inbox } from './inbox.js';
@@ -21,6 +28,8 @@ const envelope = (aggregateId: string, seq: number) => serializeEvent(prepareEve
 const lambda = () => lambdaContext('ship');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Consumer = { deliver(body: string, attempt?: number): Promise<string | undefined>; lines: Array<Record<string, unknown>> };
+/** The consumers' leases tried, shortest first: a longer one only when the machine was too slow for the last. */
+const LEASES_MS = [2_000, 4_000, 8_000];
 
 const backends: Array<{ name: string; open(): Promise<{ store(): IdempotencyStore; close(): Promise<void> }> }> = [
   {
@@ -76,6 +85,29 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
   };
   const seqs = (applied: string[]) => applied.map((a) => a.split(':')[0]);
   const idOf = (body: string) => (JSON.parse(body) as { id: string }).id;
+  /**
+   * `kill` (a delivery whose claimant dies holding its records), then `redeliver`, which must
+   * find them held (`INBOX_IN_PROGRESS`) while `lease` lasts; then waits until the lease,
+   * counted from the claim the killed delivery made before it answered, has ended, and
+   * redelivers as the queue would while the answer is still `INBOX_IN_PROGRESS` (10 s at most:
+   * FerretDB's lease store judges by the server's clock, estimated within half a round trip, so
+   * it may see the lease a little longer). Answers the first other answer.
+   */
+  const afterLease = async (lease: Window, kill: () => Promise<unknown>, redeliver: (attempt: number) => Promise<string | undefined>): Promise<string | undefined> => {
+    const sentAt = Date.now();
+    await kill();
+    const claimedBy = Date.now();
+    const held = await redeliver(2);
+    lease.holds(sentAt, () => expect(held).toBe('INBOX_IN_PROGRESS'));
+    await sleepUntil(claimedBy + lease.ms);
+    let attempt = 3;
+    let answer = await redeliver(attempt);
+    for (const giveUpAt = Date.now() + 10_000; answer === 'INBOX_IN_PROGRESS' && Date.now() < giveUpAt; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      answer = await redeliver(++attempt);
+    }
+    return answer;
+  };
 
   it('concurrent duplicate deliveries (two consumers get one message): each event applied once, in order, the next one never waits', async () => {
     const applied: string[] = [];
@@ -101,55 +133,52 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
   });
 
   it('a claimant killed before completing: its records free after the lease, the redelivery applies the event, the next one does not wait', async () => {
-    const applied: string[] = [];
-    const consumer = `killed-${randomUUID()}`;
-    const agg = `o-${randomUUID()}`;
-    const killed = instance(consumer, [], { leaseMs: 2_000, store: (s) => ({ ...s, completeMany: async () => { throw new Error('killed before completing'); } }) });
-    const live = instance(consumer, applied, { leaseMs: 2_000 });
-    const one = envelope(agg, 1);
-    await killed.deliver(one);
-    expect(await live.deliver(one, 2)).toBe('INBOX_IN_PROGRESS');
-    await sleep(2_300); // past the 2 s lease (room for a loaded machine between the kill and the first redelivery)
-    expect(await live.deliver(one, 3)).toBeUndefined();
-    expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
-    expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
-  });
+    await inWindow(LEASES_MS, async (lease) => {
+      const applied: string[] = [];
+      const consumer = `killed-${randomUUID()}`;
+      const agg = `o-${randomUUID()}`;
+      const killed = instance(consumer, [], { leaseMs: lease.ms, store: (s) => ({ ...s, completeMany: async () => { throw new Error('killed before completing'); } }) });
+      const live = instance(consumer, applied, { leaseMs: lease.ms });
+      const one = envelope(agg, 1);
+      expect(await afterLease(lease, () => killed.deliver(one), (attempt) => live.deliver(one, attempt))).toBeUndefined();
+      expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
+      expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
+    });
+  }, 60_000);
 
   it('a claimant killed between completing the event record and the marker: the redelivery restores the marker, the next event does not stall', async () => {
-    const applied: string[] = [];
-    const consumer = `half-${randomUUID()}`;
-    const agg = `o-${randomUUID()}`;
-    // The event record's completion reaches the store, then the process dies (MongoDB writes the two records one by one).
-    const half = instance(consumer, applied, { leaseMs: 2_000, store: (s) => ({ ...s, completeMany: async (items) => { await s.completeMany(items.slice(0, 1)); throw new Error('killed'); } }) });
-    const live = instance(consumer, applied, { leaseMs: 2_000 });
-    const one = envelope(agg, 1);
-    await half.deliver(one);
-    // The killed invocation's message comes back; until the marker's lease ends it is retried, never dropped as done.
-    expect(await live.deliver(one, 2)).toBe('INBOX_IN_PROGRESS');
-    await sleep(2_300); // past the 2 s lease (room for a loaded machine between the kill and the first redelivery)
-    expect(await live.deliver(one, 3)).toBeUndefined();
-    expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
-    expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
-  });
+    await inWindow(LEASES_MS, async (lease) => {
+      const applied: string[] = [];
+      const consumer = `half-${randomUUID()}`;
+      const agg = `o-${randomUUID()}`;
+      // The event record's completion reaches the store, then the process dies (MongoDB writes the two records one by one).
+      const half = instance(consumer, applied, { leaseMs: lease.ms, store: (s) => ({ ...s, completeMany: async (items) => { await s.completeMany(items.slice(0, 1)); throw new Error('killed'); } }) });
+      const live = instance(consumer, applied, { leaseMs: lease.ms });
+      const one = envelope(agg, 1);
+      // The killed invocation's message comes back; until the marker's lease ends it is retried, never dropped as done.
+      expect(await afterLease(lease, () => half.deliver(one), (attempt) => live.deliver(one, attempt))).toBeUndefined();
+      expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
+      expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
+    });
+  }, 60_000);
 
   it('a claimant killed after completing the marker but not the event record: the redelivery is a duplicate, not applied twice', async () => {
-    const applied: string[] = [];
-    const consumer = `half-marker-${randomUUID()}`;
-    const agg = `o-${randomUUID()}`;
-    // Only the marker's completion (the second item) reaches the store before the process dies.
-    const half = instance(consumer, applied, { leaseMs: 2_000, store: (s) => ({ ...s, completeMany: async (items) => { await s.completeMany(items.slice(1)); throw new Error('killed'); } }) });
-    const live = instance(consumer, applied, { leaseMs: 2_000 });
-    const one = envelope(agg, 1);
-    await half.deliver(one);
-    expect(await live.deliver(one, 2)).toBe('INBOX_IN_PROGRESS');
-    await sleep(2_300); // past the 2 s lease (room for a loaded machine between the kill and the first redelivery)
-    expect(await live.deliver(one, 3)).toBeUndefined();
-    expect(live.lines.filter((l) => l.msg === 'inbox duplicate')).toHaveLength(1);
-    // The event record is now completed as well: a further copy is answered at once.
-    expect(await live.deliver(one, 4)).toBeUndefined();
-    expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
-    expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
-  });
+    await inWindow(LEASES_MS, async (lease) => {
+      const applied: string[] = [];
+      const consumer = `half-marker-${randomUUID()}`;
+      const agg = `o-${randomUUID()}`;
+      // Only the marker's completion (the second item) reaches the store before the process dies.
+      const half = instance(consumer, applied, { leaseMs: lease.ms, store: (s) => ({ ...s, completeMany: async (items) => { await s.completeMany(items.slice(1)); throw new Error('killed'); } }) });
+      const live = instance(consumer, applied, { leaseMs: lease.ms });
+      const one = envelope(agg, 1);
+      expect(await afterLease(lease, () => half.deliver(one), (attempt) => live.deliver(one, attempt))).toBeUndefined();
+      expect(live.lines.filter((l) => l.msg === 'inbox duplicate')).toHaveLength(1);
+      // The event record is now completed as well: a further copy is answered at once.
+      expect(await live.deliver(one, 4)).toBeUndefined();
+      expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
+      expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
+    });
+  }, 60_000);
 
   it('a redrive of an applied event is a duplicate (not run), and the aggregate goes on', async () => {
     const applied: string[] = [];
@@ -223,15 +252,26 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
   });
 
   it('a marker from a past retention period counts as absent: another event with that seq applies', async () => {
-    const applied: string[] = [];
-    const c = instance(`retention-${randomUUID()}`, applied, { retentionMs: 200 });
-    const agg = `o-${randomUUID()}`;
-    const old = envelope(agg, 1);
-    expect(await c.deliver(old)).toBeUndefined();
-    await sleep(400);
-    const fresh = envelope(agg, 1);
-    expect(await c.deliver(fresh)).toBeUndefined();
-    expect(applied).toEqual([`${agg}#1:${idOf(old)}`, `${agg}#1:${idOf(fresh)}`]);
-    expect(await c.deliver(envelope(agg, 2))).toBeUndefined();
-  });
+    // The next event needs the fresh marker still kept: retried with a longer retention when the machine was too slow for it.
+    await inWindow([200, 400, 800, 1_600, 3_200], async (retention) => {
+      const applied: string[] = [];
+      const consumer = `retention-${randomUUID()}`;
+      let store!: IdempotencyStore;
+      const c = instance(consumer, applied, { retentionMs: retention.ms, store: (s) => (store = s) });
+      const agg = `o-${randomUUID()}`;
+      const old = envelope(agg, 1);
+      expect(await c.deliver(old)).toBeUndefined();
+      // Past the old marker's retention, counted from its completion (before the delivery answered),
+      // and gone as the consumer's own store sees it (FerretDB: the server's clock, estimated).
+      await sleepUntil(Date.now() + retention.ms);
+      const marker = storeKey(scopeOf(`inbox:${consumer}`), { kind: 'custom', value: `seq:order/${agg}#1` });
+      await eventually(async () => (await store.get(marker)) === undefined, 10_000);
+      const fresh = envelope(agg, 1);
+      const freshSent = Date.now();
+      expect(await c.deliver(fresh)).toBeUndefined();
+      expect(applied).toEqual([`${agg}#1:${idOf(old)}`, `${agg}#1:${idOf(fresh)}`]);
+      const next = await c.deliver(envelope(agg, 2));
+      retention.holds(freshSent, () => expect(next).toBeUndefined());
+    });
+  }, 60_000);
 });

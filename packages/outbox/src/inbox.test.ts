@@ -96,15 +96,18 @@ describe('inbox on Redis', () => {
     // The completion "crashes": it never reaches the store.
     const crashing = { ...real, completeMany: async () => { throw new Error('killed before completing'); } };
     let runs = 0;
-    const make = (store: typeof real) =>
-      handler({ use: [inbox({ store, consumer: 'crashy', leaseMs: 200 }), outbox({ events: shipped, store: redisOutbox({ client: backend.client, prefix: backend.prefix }) })] }, async (_input, ctx) => {
+    // Only the crashed claim has a short lease (it must end for the redelivery); the live ones
+    // hold theirs until the deadline: a 200 ms lease over a whole delivery ran out under load,
+    // and a completion refused by its expired lease let the next duplicate run again.
+    const make = (store: typeof real, leaseMs?: number) =>
+      handler({ use: [inbox({ store, consumer: 'crashy', ...(leaseMs === undefined ? {} : { leaseMs }) }), outbox({ events: shipped, store: redisOutbox({ client: backend.client, prefix: backend.prefix }) })] }, async (_input, ctx) => {
         runs++;
         ctx.outbox.call('HINCRBY', `${backend.prefix}shipments:{c-1}`, 'count', 1);
         ctx.outbox.add({ type: 'OrderShipped', aggregateId: 'c-1', payload: { orderId: 'c-1' } });
       });
     const body = envelope('c-1', 1);
-    await make(crashing).aws(sqsEvent([body]), lambda());
-    await new Promise((r) => setTimeout(r, 300));
+    await make(crashing, 200).aws(sqsEvent([body]), lambda());
+    await new Promise((r) => setTimeout(r, 300)); // past the crashed claim's 200 ms lease (the wait starts after the claim)
     await make(real).aws(sqsEvent([body]), lambda());
     await make(real).aws(sqsEvent([body]), lambda());
     expect(runs).toBe(2);

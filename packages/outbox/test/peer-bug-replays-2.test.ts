@@ -230,11 +230,17 @@ describe('more peer bug reports replayed through @steadyfn/outbox', () => {
     // duplicates or retryable INBOX_IN_PROGRESS, and their redeliveries are duplicates.
     const message = await upstreamMessage('cap1080');
     let runs = 0;
+    let answered = 0;
+    let othersAnswered!: () => void;
+    const others = new Promise<void>((resolve) => (othersAnswered = resolve));
     const consumer = handler({ use: [inbox({ store: mongoStore({ collection: mongo.db.collection('cap1080-inbox') }), consumer: 'received' })] }, async () => {
       runs++;
-      await sleep(200);
+      // Running until the five other deliveries have answered (10 s at most): they all meet it
+      // running, however slow the machine — a fixed 200 ms could end before a late claim landed.
+      await Promise.race([others, sleep(10_000)]);
     });
-    const answers = (await Promise.all(Array.from({ length: 6 }, () => consumer.aws(sqsEvent([message]), lambdaContext('received'))))) as BatchAnswer[];
+    const deliver = () => consumer.aws(sqsEvent([message]), lambdaContext('received')).finally(() => (++answered === 5 ? othersAnswered() : undefined));
+    const answers = (await Promise.all(Array.from({ length: 6 }, deliver))) as BatchAnswer[];
     expect(runs).toBe(1);
     // The deliveries overlapped: some met the first one still running.
     const retried = answers.filter((a) => a.batchItemFailures.length > 0);
