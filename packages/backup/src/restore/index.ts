@@ -301,7 +301,7 @@ export async function restoreManifest(
  * @throws {IndexBuildError} a unique index of the backup cannot be built on the restored data, or (the target already has it) still refuses a document of the backup written again after the collection's last batch, or refuses more than 1,000 documents (16 MiB) of a collection (thrown at once): the target already held other documents with the same unique value (not retryable; the data, or part of it, was written)
  * @throws {RestoreApplyError} a write to the target failed after the checks passed (retryable: the restore is idempotent)
  * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
- * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)
+ * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written; `retryable: false` when S3 refused the request — AccessDenied, NoSuchBucket, bad credentials)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (nothing was written; retryable)
  * @throws {RestoreTargetNotEmptyError} the target already holds data where the restore writes and `ifTargetNotEmpty` is not `'merge'` (checked before the backup's data is read, and again once the target's lock is held, before the first write — another restore may have filled it in between; nothing was written)
  * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)

@@ -96,7 +96,7 @@ export function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at
  * await pointInTimeRestore({ storage, stream: 'orders', at: '2026-11-30T10:15:00Z', target: mongoTarget({ db: scratch }) });
  * @throws {PitrTargetError} no verified snapshot ended before `at`, or `at` is past what the stream covers
  * @throws {ConfigurationError} an invalid option; without `job`, snapshots of more than one job marked with `stream` (field `job`, naming them)
- * @throws {StorageError} S3 failed a read (retryable; nothing was written before the checks passed)
+ * @throws {StorageError} S3 failed a read (retryable, except `retryable: false` when S3 refused the request — AccessDenied, NoSuchBucket, bad credentials; nothing was written before the checks passed)
  * @throws {TimelineGapError} the stream's timeline broke between the snapshot and `at`
  * @throws {BackupIncompleteError} a stream object is missing
  * @throws {BackupCorruptedError} a snapshot part or stream object fails its checksum

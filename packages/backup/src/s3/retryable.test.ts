@@ -45,6 +45,7 @@ describe('StorageError', () => {
     ['a reset connection', true, network('ECONNRESET')],
     ['a retryable typed cause', true, new LeaseHeldError('held')],
     ['no cause (a contention the thrower met)', true, undefined],
+    ['ConditionalRequestConflict (409), its retries spent', true, s3Error('ConditionalRequestConflict', 409)],
     ['AccessDenied (403)', false, s3Error('AccessDenied', 403)],
     ['InvalidAccessKeyId (403)', false, s3Error('InvalidAccessKeyId', 403)],
     ['SignatureDoesNotMatch (403)', false, s3Error('SignatureDoesNotMatch', 403)],

@@ -9,6 +9,7 @@
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { SteadyError } from '@steadyfn/handler/internal';
 import { BackupError } from '../error-base.js';
+import { isConditionalConflict } from '@steadyfn/lease/internal-s3';
 
 /**
  * True for an S3 call's failure that is worth retrying in a later invocation (see the file
@@ -46,11 +47,15 @@ export function terminalAdvice(error: unknown): string {
 
 /**
  * Whether a storage failure caused by `cause` is worth retrying (`StorageError`'s `retryable`):
- * an S3 failure as `isRetryableS3Failure` reads it, a typed cause by its own `retryable`, and
+ * an S3 failure as `isRetryableS3Failure` reads it or a 409 ConditionalRequestConflict, a typed
+ * cause by its own `retryable`, and
  * no cause at all (a contention the thrower met) is.
  */
 export function isRetryableStorageFailure(cause: unknown): boolean {
   if (cause === undefined) return true;
   if (cause instanceof SteadyError) return cause.retryable;
+  // S3 documents its 409 ConditionalRequestConflict (a concurrent conditional write) as one to
+  // retry; the SDK's classifier does not count a 409 as transient.
+  if (isConditionalConflict(cause)) return true;
   return isRetryableS3Failure(cause);
 }

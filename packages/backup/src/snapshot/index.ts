@@ -33,7 +33,7 @@ export interface SnapshotJob {
  * }));
  * @throws {ConfigurationError} an invalid option (when defined)
  * @throws {LeaseHeldError} another runner is running this job (retryable)
- * @throws {StorageError} an S3 failure (retryable): after a retryable one (throttling, a 5xx, a reset connection) the open upload and its acknowledged parts stay in the checkpoint and the next run continues after them; after a terminal one (`AccessDenied`, `NoSuchBucket`, a refused checksum) the upload was aborted
+ * @throws {StorageError} an S3 failure (retryable, except `retryable: false` when S3 refused the request — AccessDenied, NoSuchBucket, bad credentials): after a retryable one (throttling, a 5xx, a reset connection) the open upload and its acknowledged parts stay in the checkpoint and the next run continues after them; after a terminal one (`AccessDenied`, `NoSuchBucket`, a refused checksum) the upload was aborted
  * @throws {FencedError} another runner took the job over (retryable)
  */
 export function snapshotBackup(options: SnapshotBackupOptions): SnapshotJob {

@@ -94,7 +94,7 @@ export interface VerifyResult {
  * @example
  * export const drill = handler({}, (_input, ctx) => verifyBackup({ backup: { storage, id: 'latest' }, level: 'drill', scratch: mongoTarget({ db: scratchDb }) }, ctx));
  * @throws {VerificationFailedError} any check failed (with each problem and the report)
- * @throws {StorageError} S3 failed a read (no verdict is recorded; retryable)
+ * @throws {StorageError} S3 failed a read (no verdict is recorded; retryable, except `retryable: false` when S3 refused the request — AccessDenied, NoSuchBucket, bad credentials)
  * @throws {ConfigurationError} a Multi-Region Access Point as `backup.storage.bucket` (the verdict would be about one replica; see `S3Target.bucket`), `drill` without a `scratch` target, or with one that already holds data of the backup's datasets that no earlier drill from the same storage marked (nothing is written), or `id: 'latest'` without `backup.job` on a prefix holding backups of more than one job
  * @throws {RestoreTargetUnavailableError | RestoreTargetRefusedError} the scratch target failed before any write (no verdict is recorded)
  */
