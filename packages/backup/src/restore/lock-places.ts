@@ -14,7 +14,8 @@
  *   restore adds its prefix to the set `steadyfn:restore-lock-prefixes:` before it claims, and
  *   once it holds its own lock reads every listed prefix's lock (`heldOverlapping`).
  */
-import { mongoLeaseStore, redisLeaseStore, type LeaseRecord, type LeaseStore, type MongoLeaseCollection, type RedisLeaseClient } from '@steadyfn/lease';
+import { mongoLeaseStore, type LeaseRecord, type LeaseStore, type MongoLeaseCollection, type RedisLeaseClient } from '@steadyfn/lease';
+import { redisLeaseStoreOf } from '@steadyfn/lease/internal';
 import { RestoreTargetBusyError } from '../errors.js';
 import type { MongoDbLike } from '../sources/mongo.js';
 import type { RedisLike } from '../sources/redis.js';
@@ -194,7 +195,9 @@ async function readRedisMarker(client: RedisLike, key: string): Promise<RestoreM
 export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string, reach?: (client: RedisLike) => Promise<void>): RestoreLockPlace {
   const keys = redisRestoreKeys(prefix);
   let leases: LeaseStore | undefined;
-  const store = (): LeaseStore => (leases ??= redisLeaseStore({ client: async () => (await client()) as unknown as RedisLeaseClient, prefix: '' }));
+  // Silent on LEASE_STORE_EVICTS: a restore target is often a cache that evicts by design, and the
+  // warning's advice (noeviction, for idempotency records) does not fit a lock held for one restore.
+  const store = (): LeaseStore => (leases ??= redisLeaseStoreOf('redisTarget', { client: async () => (await client()) as unknown as RedisLeaseClient, prefix: '' }, () => undefined));
   return {
     key: keys.lock,
     markerWhere: `the key ${keys.marker}`,
