@@ -34,3 +34,4 @@ export type { SettledRecordLike, SettleRequestLike } from './applied-before.js';
 // outbox's inbox and `@steadyfn/backup`'s sqsSource, which does not depend on the outbox.
 export { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, claimCheckMismatch, decodeSqsBody, readClaimCheckPointer, sha256Hex } from './claim-check-pointer.js';
 export type { ClaimCheckPointerFields, PointerRead } from './claim-check-pointer.js';
+export { readSizedObject, type SizedObject, type SizedObjectSender } from './claim-check-fetch.js';

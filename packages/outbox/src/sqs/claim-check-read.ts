@@ -6,9 +6,8 @@
  */
 import { ClaimCheckError } from './errors.js';
 import { httpStatus } from './classify.js';
-import { readSizedObject } from './claim-check-fetch.js';
 import type { ClaimCheckPointer, ClaimCheckReader } from './claim-check.js';
-import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, decodeSqsBody, readClaimCheckPointer, sha256Hex } from '@steadyfn/lease/internal';
+import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, decodeSqsBody, readClaimCheckPointer, readSizedObject, sha256Hex } from '@steadyfn/lease/internal';
 
 /** A received message in any of the shapes steadyfn sees one in. */
 export type ReceivedMessage =
@@ -97,7 +96,7 @@ export function pointerWithoutAttributes(message: ReceivedMessage): boolean {
  * The original body of a received message (see `resolveClaimCheck` in `@steadyfn/outbox/s3`):
  * fetched through `reader` and verified when the message is a claim-check pointer, decoded when
  * it was base64-encoded, otherwise the body as received. The object is read bounded by the
- * pointer's `size` (claim-check-fetch.ts): a larger one is refused before its body is read.
+ * pointer's `size` (packages/lease/src/claim-check-fetch.ts): a larger one is refused before its body is read.
  * `missing` is thrown for a claim-checked message when there is no reader.
  * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` (size or SHA-256), `_MISSING`, `_INVALID`,
  *   `_ATTRIBUTES_MISSING` (a pointer body received without message attributes)

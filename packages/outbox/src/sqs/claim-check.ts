@@ -5,7 +5,7 @@
  * `If-None-Match: *`, so a retry never overwrites: it adopts an existing object only when its
  * bytes hash the same (and writes them again over it, restarting its age), and refuses one that
  * differs. The consumer verifies size and hash (claim-check-read.ts), reading no more than the
- * pointer's size (claim-check-fetch.ts).
+ * pointer's size (`readSizedObject`, packages/lease/src/claim-check-fetch.ts).
  * (S3 conditional writes: PutObject `If-None-Match`; 412 Precondition Failed when the key exists.)
  */
 import { createHash } from 'node:crypto';
@@ -13,11 +13,12 @@ import { errorCode, httpStatus } from './classify.js';
 import { awsClientOption, ConfigurationError, intOption, invalidOption, s3BucketOption, serviceIdOf } from '@steadyfn/handler/internal';
 import { SERVICE_MAX_MESSAGE_BYTES } from './limits.js';
 import { hasLoneSurrogate } from './chars.js';
-import { readSizedObject } from './claim-check-fetch.js';
-// The wire format (pointer, verify, base64) is read in one place, shared with @steadyfn/backup.
+// The wire format (pointer, verify, base64) and the bounded object read are in one place, shared
+// with @steadyfn/backup.
 import {
   CLAIM_CHECK_ATTRIBUTE as POINTER_ATTRIBUTE,
   CONTENT_ENCODING_ATTRIBUTE as ENCODING_ATTRIBUTE,
+  readSizedObject,
   sha256Hex,
 } from '@steadyfn/lease/internal';
 
@@ -226,7 +227,7 @@ export type StoreOutcome = { ok: true; pointer: ClaimCheckPointer; adopted: bool
 
 /**
  * Writes `body` (UTF-8) to `bucket/key` unless the key exists. When it exists, reads it back
- * (at most `body`'s size: a larger object is refused unread, claim-check-fetch.ts): identical
+ * (at most `body`'s size: a larger object is refused unread, lease's claim-check-fetch.ts): identical
  * bytes are adopted (a retry after a crash), different bytes are a conflict. An adopted object
  * is written again with the same bytes, content type, metadata and SHA-256 checksum, so that its
  * age — what a lifecycle expiration counts — starts again from this send: an event that sat

@@ -7,12 +7,15 @@
  * This module undoes both, as the outbox's inbox does (`readClaimChecked` in
  * packages/outbox/src/sqs/claim-check.ts): the object is fetched and checked against the
  * pointer's size and SHA-256 before it is archived. The wire format itself (pointer, verify,
- * base64) is read by the one module both use, `@steadyfn/lease/internal`
- * (packages/lease/src/claim-check-pointer.ts); this one only makes the backup's errors of it.
+ * base64) and the object's read are the one module both use, `@steadyfn/lease/internal`
+ * (packages/lease/src/claim-check-pointer.ts, claim-check-fetch.ts): the object is read no
+ * further than the pointer's `size` (a ranged GET, its total size checked before the body, a
+ * body cut past `size`), so a forged pointer or a swapped huge object costs a backup run no
+ * more memory than the pointer claims. This module only makes the backup's errors of it.
  * No `@steadyfn/outbox` import (backup does not depend on it): the reader is taken structurally.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { CLAIM_CHECK_ATTRIBUTE as POINTER_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE as ENCODING_ATTRIBUTE, claimCheckMismatch, decodeSqsBody, readClaimCheckPointer } from '@steadyfn/lease/internal';
+import { CLAIM_CHECK_ATTRIBUTE as POINTER_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE as ENCODING_ATTRIBUTE, claimCheckMismatch, decodeSqsBody, readClaimCheckPointer, readSizedObject } from '@steadyfn/lease/internal';
 import { BackupError, sourceErrorOf, type BackupProblem } from '../../errors.js';
 import { isNotFound, type S3Sender } from '../../s3/client.js';
 
@@ -106,8 +109,9 @@ export async function readSqsBody(
   let stored: Uint8Array;
   try {
     const Get = reader.commands ? (await reader.commands()).GetObjectCommand : GetObjectCommand;
-    const object = await reader.s3.send(new Get({ Bucket: pointer.bucket, Key: pointer.key }), signal ? { abortSignal: signal } : undefined);
-    stored = await object.Body.transformToByteArray();
+    const object = await readSizedObject(reader.s3, Get, pointer.bucket, pointer.key, pointer.size, signal);
+    if (!object.ok) return sizeMismatch(pointer, object.bytes);
+    stored = object.bytes;
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error;
     if (isNotFound(error)) return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISSING', `claim-check object ${pointer.key} is missing (a lifecycle rule shorter than the queue's retention?)`);
@@ -115,7 +119,13 @@ export async function readSqsBody(
     return { ok: false, code: failed.code, reason: 'reading the claim-check object failed', error: () => failed };
   }
   const mismatch = claimCheckMismatch(stored, pointer);
-  if (mismatch?.problem === 'size') return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISMATCH', `claim-check object ${pointer.key} has ${mismatch.bytes} bytes, the pointer says ${pointer.size}`);
+  if (mismatch?.problem === 'size') return sizeMismatch(pointer, mismatch.bytes);
   if (mismatch?.problem === 'sha256') return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISMATCH', `claim-check object ${pointer.key} does not match the pointer's SHA-256`);
   return { ok: true, text: Buffer.from(stored).toString('utf8') };
+}
+
+/** An object whose size is not the pointer's (`bytes` undefined: reading stopped past the pointer's size). */
+function sizeMismatch(pointer: { key: string; size: number }, bytes: number | undefined): ReadBody {
+  const has = bytes === undefined ? `more than ${pointer.size} bytes` : `${bytes} bytes`;
+  return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISMATCH', `claim-check object ${pointer.key} has ${has}, the pointer says ${pointer.size}`);
 }

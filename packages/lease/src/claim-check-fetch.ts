@@ -9,9 +9,19 @@
  * `Content-Range` (`bytes 0-99/5242880`) or, when the server ignored the range, from
  * `Content-Length`, is compared with `size` before any of the body is read; and the body is read
  * as a stream that stops at `size + 1` bytes, whatever the headers said.
+ *
+ * One reader for `@steadyfn/outbox` (its inbox and its sender's retry) and `@steadyfn/backup`'s
+ * `sqsSource` (exported through `@steadyfn/lease/internal`). No `@aws-sdk/client-s3` import: the
+ * client and the `GetObjectCommand` constructor are the caller's, so the entry stays free of it.
  */
-import { httpStatus } from './classify.js';
-import type { S3Sender } from './claim-check.js';
+
+/**
+ * What the object is read with: an `S3Client` (typed structurally so that this package's types
+ * do not require that optional peer).
+ */
+export interface SizedObjectSender {
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+}
 
 /**
  * The object read: its bytes (exactly `size` of them, not yet hashed) with what a rewrite of
@@ -29,7 +39,7 @@ export type SizedObject =
  *   past the end: the object is empty while `size` is not), which is a size mismatch.
  */
 export async function readSizedObject(
-  s3: S3Sender,
+  s3: SizedObjectSender,
   GetObjectCommand: new (input: any) => unknown,
   bucket: string,
   key: string,
@@ -54,6 +64,12 @@ export async function readSizedObject(
   if (bytes === undefined) return { ok: false, bytes: undefined };
   if (bytes.length !== size) return { ok: false, bytes: bytes.length };
   return { ok: true, bytes, eTag: object.ETag, contentType: object.ContentType, metadata: object.Metadata };
+}
+
+/** The HTTP status of an S3 client's error (`$metadata.httpStatusCode`), if it has one. */
+function httpStatus(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
 }
 
 /** The object's full size: the total of `Content-Range` (`bytes a-b/total`), else `Content-Length`; undefined when neither says. */
