@@ -109,7 +109,9 @@ describe.each(packages)('package %s types', (dir) => {
     const [, entry] = entriesOf(manifest).find(([p]) => p === path)!;
     for (const types of [entry.import.types, entry.require.types]) {
       for (const file of declarationClosure(pkgDir, types)) {
-        const declarations = readFileSync(`${pkgDir}/dist/${file}`, 'utf8');
+        // Comments left out: a TSDoc @example may show the user importing a driver; only the
+        // declarations' own imports make a consumer need its types.
+        const declarations = readFileSync(`${pkgDir}/dist/${file}`, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
         for (const driver of Object.keys(manifest.peerDependenciesMeta ?? {})) {
           if (DRIVER_OF_ENTRY[specifier] === driver) continue;
           expect(declarations, `${specifier} types (${file}) import ${driver}`).not.toMatch(new RegExp(`from ['"]${driver.replace('/', '\\/')}['"]`));
