@@ -13,10 +13,22 @@ import { expect, it } from 'vitest';
 import { closeAll } from '../src/index.js';
 import { redis } from '../src/redis.js';
 import { useOwnRedisServer } from '../../../test/support/own-redis-server.js';
+import { inWindow, sleepUntil } from '../../../test/support/window.js';
 
 const own = useOwnRedisServer({ afterEachTest: closeAll });
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits until the server reports a client blocked (this file's server: only our BLPOP blocks), so
+ * the command was written and read before the test freezes or cuts off — not a guessed sleep.
+ * Returns the epoch ms it was seen: the BLPOP was written no later.
+ */
+async function blockedOnServer(blocked = true): Promise<number> {
+  for (let i = 0; i < 500; i++) {
+    if (/blocked_clients:[1-9]/.test(await own.admin.info('clients')) === blocked) return Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(blocked ? 'the BLPOP never showed up as a blocked client' : 'a BLPOP stayed blocked after its client closed');
+}
 
 /** `BLOCKING_REPLY_MARGIN_MS` (src/clients/redis-queue.ts): how long past its timeout a BLPOP may still be answered. */
 const MARGIN_MS = 1_000;
@@ -29,10 +41,11 @@ it('a BLPOP unanswered past its own timeout at the cut-off: the next use pings t
   const client = await handle.get({ signal: caller.signal });
   const blocked = client.blpop(`overdue-${randomUUID()}`, 1);
   blocked.catch(() => undefined);
-  await sleep(50); // written before the freeze
+  const writtenBy = await blockedOnServer(); // written (and blocking) before the freeze
   own.server.freeze();
   try {
-    await sleep(1_000 + MARGIN_MS + 200);
+    // Exactly past its 1 s timeout plus the margin, counted from no earlier than it was written.
+    await sleepUntil(writtenBy + 1_000 + MARGIN_MS);
     caller.abort(new Error('gave up'));
     // Before: the same client at once, unchecked (pings 0), its socket as silent as before.
     const next = await settle(handle.get({ signal: AbortSignal.timeout(3_000) }));
@@ -44,13 +57,28 @@ it('a BLPOP unanswered past its own timeout at the cut-off: the next use pings t
 }, 20_000);
 
 it('a BLPOP still within its own timeout at the cut-off: the client is reused as it is', async () => {
-  const handle = redis({ url: own.url, name: `within-${randomUUID().slice(0, 6)}`, pingTimeoutMs: 300, idleThresholdMs: 600_000 });
-  const caller = new AbortController();
-  const client = await handle.get({ signal: caller.signal });
-  const blocked = settle(client.blpop(`within-${randomUUID()}`, 2));
-  await sleep(200);
-  caller.abort(new Error('gave up'));
-  expect((await handle.get({ signal: AbortSignal.timeout(3_000) })) === client).toBe(true);
-  expect(await blocked).toEqual({ ok: null });
-  expect(handle.stats).toMatchObject({ pings: 0, connects: 1 });
-}, 20_000);
+  // The window: the BLPOP's timeout plus the margin, from before it was written. A cut-off that a
+  // loaded machine delays past it proves nothing: run again with a longer BLPOP timeout.
+  await inWindow([2_000 + MARGIN_MS, 4_000 + MARGIN_MS, 8_000 + MARGIN_MS], async (window) => {
+    const timeoutS = (window.ms - MARGIN_MS) / 1_000;
+    const handle = redis({ url: own.url, name: `within-${randomUUID().slice(0, 6)}`, pingTimeoutMs: 300, idleThresholdMs: 600_000 });
+    const caller = new AbortController();
+    const client = await handle.get({ signal: caller.signal });
+    const since = Date.now();
+    const blocked = settle(client.blpop(`within-${randomUUID()}`, timeoutS));
+    await blockedOnServer(); // at the head of the queue, blocking, when the caller gives up
+    caller.abort(new Error('gave up'));
+    try {
+      const next = await handle.get({ signal: AbortSignal.timeout(3_000) });
+      window.holds(since, () => {
+        expect(next === client).toBe(true);
+        expect(handle.stats).toMatchObject({ pings: 0, connects: 1 });
+      });
+      expect(await blocked).toEqual({ ok: null });
+    } finally {
+      // A too-late attempt leaves its BLPOP blocking: gone before the next attempt looks for its own.
+      await closeAll();
+      await blockedOnServer(false);
+    }
+  });
+}, 30_000);

@@ -8,6 +8,7 @@ import { outbox } from './plugin.js';
 import { redisOutbox } from './stores/redis.js';
 import { partitionKeys } from './stores/redis-keys.js';
 import { parseEnvelope } from './envelope.js';
+import { sleepUntil } from '../../../test/support/window.js';
 
 const events = {
   OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number().int().positive() }) },
@@ -115,7 +116,8 @@ describe.each(['redis', 'cluster'] as const)('outbox plugin, Redis mode on %s', 
     const { orders, pay: payLater } = make(false, sink);
     await backend.client.hset(key, 'status', 'validated');
     await payLater.invoke({ orderId: 'o-5', amountCents: 8 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Recorded by the time the invocation returned: 50 ms from then, exactly (a timer may fire early).
+    await sleepUntil(Date.now() + 50);
     const swept = await orders.sweep({ signal: new AbortController().signal, remainingMs: () => 60_000, log: console as never });
     expect(swept.metrics).toMatchObject({ sent: 1, batches: 1 });
     expect(swept.metrics.oldestPendingAgeMs).toBeGreaterThanOrEqual(50);

@@ -12,6 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { custom, defineState } from '../src/index.js';
+import { inWindow, sleepUntil } from '../../../test/support/window.js';
 import { logLines } from './support.js';
 
 function slowSource(delayMs: number) {
@@ -34,55 +35,75 @@ const warnings = (log: ReturnType<typeof logLines>) => log.entries().filter((l) 
 
 describe('a shared revalidation started by an invocation with almost no time left', () => {
   it('is not cut short for a joiner with time: the joiner gets the new state, the starter the last good one, and no failure is recorded', async () => {
-    const { store, source } = slowSource(60);
-    const log = logLines();
-    const cache = defineState({ sources: { cfg: source }, maxAgeMs: 50, staleIfErrorMs: 600_000, logger: log.logger });
-    expect(await cache.get()).toEqual({ cfg: { v: 1 } });
-    store.version = 2;
-    await sleep(80);
+    // The window: the shared load (a version and a load of `ms / 2` each). The starter must leave
+    // (at half its 20 ms) inside it; a starter a loaded machine delays past it proves nothing:
+    // run again with a slower load.
+    await inWindow([120, 480, 1_920], async (window) => {
+      const { store, source } = slowSource(window.ms / 2);
+      const log = logLines();
+      const cache = defineState({ sources: { cfg: source }, maxAgeMs: 50, staleIfErrorMs: 600_000, logger: log.logger });
+      expect(await cache.get()).toEqual({ cfg: { v: 1 } });
+      store.version = 2;
+      await sleepUntil(Date.now() + 50); // past maxAgeMs: the next get revalidates
 
-    const started = Date.now();
-    const [a, b] = await Promise.all([
-      cache.get({ deadline: Date.now() + 20 }).then((value) => ({ value, at: Date.now() - started })),
-      cache.get({ deadline: Date.now() + 30_000 }).then((value) => ({ value, at: Date.now() - started })),
-    ]);
-    // The starter leaves at its own limit (half its 20 ms), served the last good state, before
-    // the load (a version and a load of 60 ms each) finishes for the joiner.
-    expect(a.value).toEqual({ cfg: { v: 1 } });
-    expect(a.at).toBeLessThan(b.at);
-    expect(b.value).toEqual({ cfg: { v: 2 } });
-    expect(cache.status().lastError).toBeUndefined();
-    // One warning, the starter's own: it left; the reload did not fail.
-    expect(warnings(log)).toEqual([expect.objectContaining({ failures: [expect.objectContaining({ message: expect.stringContaining("this invocation's own limit") })] })]);
+      const order: string[] = [];
+      const started = Date.now();
+      const [a, b] = await Promise.all([
+        cache.get({ deadline: Date.now() + 20 }).then((value) => (order.push('a'), { value, at: Date.now() - started })),
+        cache.get({ deadline: Date.now() + 30_000 }).then((value) => (order.push('b'), { value, at: Date.now() - started })),
+      ]);
+      // The starter leaves at its own limit, served the last good state, before the load finishes
+      // for the joiner: first, and inside the load's time.
+      window.holds(started, () => {
+        expect(order).toEqual(['a', 'b']);
+        expect(a.at).toBeLessThan(window.ms);
+      }, { endedAt: started + a.at });
+      expect(a.value).toEqual({ cfg: { v: 1 } });
+      expect(b.value).toEqual({ cfg: { v: 2 } });
+      expect(cache.status().lastError).toBeUndefined();
+      // One warning, the starter's own: it left; the reload did not fail.
+      expect(warnings(log)).toEqual([expect.objectContaining({ failures: [expect.objectContaining({ message: expect.stringContaining("this invocation's own limit") })] })]);
 
-    const c = await cache.get({ deadline: Date.now() + 30_000 });
-    expect(c).toEqual({ cfg: { v: 2 } });
-    expect(cache.status().lastError).toBeUndefined();
-  });
+      const c = await cache.get({ deadline: Date.now() + 30_000 });
+      expect(c).toEqual({ cfg: { v: 2 } });
+      expect(cache.status().lastError).toBeUndefined();
+    });
+  }, 20_000);
 
   it('a joiner with more time holds the load past the starter’s limit; a store that hangs still fails it at that longer limit, recorded', async () => {
-    let hang = false;
-    const log = logLines();
-    const cache = defineState({
-      sources: { cfg: custom({ load: async () => ({ v: 1 }), version: () => (hang ? new Promise<never>(() => undefined) : 1) }) },
-      maxAgeMs: 50,
-      staleIfErrorMs: 600_000,
-      logger: log.logger,
+    // The window: the joiner's deadline (its limit, and the load's, is half of it). Steps that a
+    // loaded machine delays past their part of it prove nothing: run again with a longer deadline.
+    await inWindow([400, 1_600, 6_400], async (window) => {
+      let hang = false;
+      const log = logLines();
+      const cache = defineState({
+        sources: { cfg: custom({ load: async () => ({ v: 1 }), version: () => (hang ? new Promise<never>(() => undefined) : 1) }) },
+        maxAgeMs: 50,
+        staleIfErrorMs: 600_000,
+        logger: log.logger,
+      });
+      await cache.get();
+      hang = true;
+      await sleepUntil(Date.now() + 50); // past maxAgeMs: the next get revalidates
+      const limitMs = window.ms / 2;
+      const order: string[] = [];
+      const started = Date.now();
+      const [a, b] = await Promise.all([
+        cache.get({ deadline: Date.now() + 20 }).then((value) => (order.push('a'), { value, at: Date.now() - started })),
+        cache.get({ deadline: Date.now() + window.ms }).then((value) => (order.push('b'), { value, at: Date.now() - started })),
+      ]);
+      expect(a.value).toEqual({ cfg: { v: 1 } });
+      // The starter leaves first, inside the joiner's limit.
+      window.holds(started, () => {
+        expect(order).toEqual(['a', 'b']);
+        expect(a.at).toBeLessThan(limitMs);
+      }, { endedAt: started + a.at, windowMs: limitMs });
+      // The joiner's own limit (half its deadline) is the load's: the load fails there, recorded —
+      // not before it (timers may fire a few ms early), and not at the deadline.
+      expect(b.value).toEqual({ cfg: { v: 1 } });
+      expect(b.at).toBeGreaterThanOrEqual(limitMs - 10);
+      window.holds(started, () => expect(b.at).toBeLessThan(window.ms), { endedAt: started + b.at });
+      expect(cache.status().lastError).toMatchObject({ code: 'STATE_UNAVAILABLE', failures: [expect.objectContaining({ message: expect.stringContaining('no answer within') })] });
     });
-    await cache.get();
-    hang = true;
-    await sleep(80);
-    const started = Date.now();
-    const [a, b] = await Promise.all([
-      cache.get({ deadline: Date.now() + 20 }).then((value) => ({ value, at: Date.now() - started })),
-      cache.get({ deadline: Date.now() + 400 }).then((value) => ({ value, at: Date.now() - started })),
-    ]);
-    expect(a.value).toEqual({ cfg: { v: 1 } });
-    expect(a.at).toBeLessThan(b.at);
-    // The joiner's own limit (half its 400 ms) is the load's: the load fails there, recorded.
-    expect(b.value).toEqual({ cfg: { v: 1 } });
-    expect(b.at).toBeGreaterThanOrEqual(190);
-    expect(b.at).toBeLessThan(400);
-    expect(cache.status().lastError).toMatchObject({ code: 'STATE_UNAVAILABLE', failures: [expect.objectContaining({ message: expect.stringContaining('no answer within') })] });
-  });
+  }, 30_000);
 });

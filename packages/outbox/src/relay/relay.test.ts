@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { inWindow, sleepUntil } from '../../../../test/support/window.js';
 import { openRedis, scriptedSender, type RedisBackend } from '../../test/support.js';
 import { redisWrite } from '../capture/redis.js';
 import { prepareEvent } from '../envelope.js';
@@ -40,6 +41,14 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
   const ref = (id: string): AggregateRef => ({ where: tagged(id), aggregate: `clock/${id}`, since: 0 });
   const seqs = (sender: { accepted: Array<{ attributes?: Readonly<Record<string, string>>; groupKey?: string }> }, id: string) =>
     sender.accepted.filter((m) => m.groupKey === `clock/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']));
+  /** Claims `key` for a new owner, retrying briefly: the server expires the old lease by its own clock. */
+  const claimOnceFree = async (key: string) => {
+    for (let i = 0; ; i++) {
+      const claim = await backend.lease.claim({ key, owner: randomUUID(), leaseMs: 60_000 });
+      if (claim.claimed || i === 50) return claim;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
   const storeOf = (): RelayStore => redisRelayStore({ client: backend.client, prefix: backend.prefix }).withLease!(backend.lease);
 
   const relay = (sender: Sender, refs: AggregateRef[], options: Partial<RelayRunOptions> = {}) => {
@@ -90,17 +99,24 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     await record('lost', 2);
     const store = storeOf();
     const key = store.leaseKey(ref('lost'));
-    const owner = randomUUID();
-    const claim = await backend.lease.claim({ key, owner, leaseMs: 150 });
-    if (!claim.claimed) throw new Error('not claimed');
-    const lease = { key, owner, fence: claim.fence };
-    const [head] = await store.begin([{ ref: ref('lost'), lease }], { limit: 10, maxBytes: 1 << 20 });
-    // Paused past its lease: another relay takes the aggregate over.
-    await new Promise((r) => setTimeout(r, 300));
-    const takeover = await backend.lease.claim({ key, owner: randomUUID(), leaseMs: 60_000 });
-    expect(takeover.claimed).toBe(true);
-    expect(await store.settle([{ ref: ref('lost'), lease, sent: head!.events, refused: [] }])).toEqual([-1]);
-    expect((await store.listPending({ limit: 100, before: Date.now() + 1000 })).some((r) => r.aggregate === 'clock/lost')).toBe(true);
+    // The window: the lease, which must still be held when `begin` reads the head. A `begin` that
+    // a loaded machine delays past it proves nothing: run again with a longer lease.
+    await inWindow([150, 600, 2_400], async (window) => {
+      const owner = randomUUID();
+      const since = Date.now();
+      const claim = await backend.lease.claim({ key, owner, leaseMs: window.ms });
+      if (!claim.claimed) throw new Error('not claimed');
+      const claimedBy = Date.now();
+      const lease = { key, owner, fence: claim.fence };
+      const [head] = await store.begin([{ ref: ref('lost'), lease }], { limit: 10, maxBytes: 1 << 20 });
+      window.holds(since, () => expect(head?.events.length).toBe(2));
+      // Paused past its lease (it ends by `claimedBy + ms`): another relay takes the aggregate over.
+      await sleepUntil(claimedBy + window.ms);
+      const takeover = await claimOnceFree(key);
+      expect(takeover.claimed).toBe(true);
+      expect(await store.settle([{ ref: ref('lost'), lease, sent: head!.events, refused: [] }])).toEqual([-1]);
+      expect((await store.listPending({ limit: 100, before: Date.now() + 1000 })).some((r) => r.aggregate === 'clock/lost')).toBe(true);
+    });
   });
 
   it('a sender fault quarantines the aggregate from that event on; others keep flowing; redrive sends in order', async () => {
