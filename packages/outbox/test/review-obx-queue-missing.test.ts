@@ -125,8 +125,11 @@ describe.each(sqsServers({ elasticmq: true }))('a queue URL that does not exist 
     expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
     await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url }));
     await pay.invoke({ id: 'o-4' }, { deliveryId: `g2-${name}` });
+    // One message of an aggregate per SendMessageBatch (the sender's default on standard queues
+    // too): the aggregate's second event is not sent behind its refused first, and says so.
+    const codes = `${missingCode},OUTBOX_SQS_GROUP_BLOCKED`;
     expect(lines.filter((l) => l.level === 'warn')).toEqual([
-      expect.objectContaining({ msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', store: 'redis', failed: 2, codes: missingCode }),
+      expect.objectContaining({ msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', store: 'redis', failed: 2, codes }),
     ]);
     expect(lines.find((l) => l.msg === 'outbox')).toMatchObject({ sent: 2 });
     expect(lines.findLast((l) => l.msg === 'outbox')).toMatchObject({ sent: 0, failed: 2, quarantined: 0 });
@@ -137,7 +140,7 @@ describe.each(sqsServers({ elasticmq: true }))('a queue URL that does not exist 
     const { ctx, warnings } = relayContext();
     expect((await orders.sweep(ctx)).metrics).toMatchObject({ sent: 0, failed: 8, quarantined: 0 });
     expect(warnings).toEqual([
-      { msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', fields: { store: 'redis', failed: 8, codes: missingCode } },
+      { msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', fields: { store: 'redis', failed: 8, codes } },
     ]);
   });
 });
