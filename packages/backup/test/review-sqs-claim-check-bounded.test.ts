@@ -7,53 +7,15 @@
  * reader asked for). A second client plays a server that ignores `Range` and whose
  * `Content-Length` lies: the bounded body read is then the guard left.
  */
-import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { CLAIM_CHECK_ATTRIBUTE, readSqsBody } from '../src/stream/sources/sqs-claim-check.js';
 import { freshBucket, S3_SERVERS } from './support.js';
+import { countGetObjects } from '../../../test/support/s3-get-counts.js';
 
 const FIVE_MB = 5 * 1024 * 1024;
 const LIMIT = 256 * 1024;
-
-/** Counts the bytes read from GetObject bodies through `s3`; with `lie`, drops `Range` and reports `lie.length` as the Content-Length. */
-function countBodies(s3: S3Client, lie?: { length: number }): { bytes: number } {
-  const count = { bytes: 0 };
-  s3.middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args);
-      if (context.commandName !== 'GetObjectCommand') return result;
-      const output = result.output as { Body?: AsyncIterable<Uint8Array>; ContentLength?: number; ContentRange?: string };
-      const original = output.Body!;
-      async function* counted() {
-        for await (const chunk of original) {
-          count.bytes += chunk.length;
-          yield chunk;
-        }
-      }
-      const body = Readable.from(counted(), { objectMode: true, highWaterMark: 1 });
-      output.Body = Object.assign(body, { transformToByteArray: async () => Buffer.concat(await body.toArray()) });
-      if (lie) {
-        output.ContentLength = lie.length;
-        delete output.ContentRange;
-      }
-      return result;
-    },
-    { step: 'initialize', name: 'countGetObjectBodies' },
-  );
-  if (lie) {
-    s3.middlewareStack.add(
-      (next) => async (args) => {
-        const request = args.request as { headers?: Record<string, string> };
-        if (request.headers) for (const name of Object.keys(request.headers)) if (name.toLowerCase() === 'range') delete request.headers[name];
-        return next(args);
-      },
-      { step: 'build', name: 'ignoreRange' },
-    );
-  }
-  return count;
-}
 
 function pointerMessage(bucket: string, key: string, size: number, sha256: string) {
   return { Body: JSON.stringify({ claimCheck: 1, bucket, key, size, sha256 }), MessageAttributes: { [CLAIM_CHECK_ATTRIBUTE]: { StringValue: '1' } } };
@@ -68,9 +30,9 @@ describe('sqsSource reads a claim-check object no further than its pointer says 
     try {
       const huge = Buffer.alloc(FIVE_MB, 0x61);
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'claims/huge', Body: huge }));
-      const count = countBodies(s3.client, lie);
+      const count = countGetObjects(s3.client, { lie });
       const read = await readSqsBody(pointerMessage(s3.bucket, 'claims/huge', 100, 'a'.repeat(64)), { s3: s3.client }, undefined);
-      expect(count.bytes).toBeLessThan(LIMIT);
+      expect(count.bodyBytes).toBeLessThan(LIMIT);
       expect(read).toMatchObject({ ok: false, code: 'BACKUP_SQS_CLAIM_CHECK_MISMATCH' });
       if (read.ok) throw new Error('unreachable');
       expect(read.reason).toBe(lie ? 'claim-check object claims/huge has more than 100 bytes, the pointer says 100' : `claim-check object claims/huge has ${FIVE_MB} bytes, the pointer says 100`);
@@ -85,10 +47,10 @@ describe('sqsSource reads a claim-check object no further than its pointer says 
       const text = 'é'.repeat(50);
       const bytes = Buffer.from(text, 'utf8');
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'claims/exact', Body: bytes }));
-      const count = countBodies(s3.client);
+      const count = countGetObjects(s3.client);
       const sha = createHash('sha256').update(bytes).digest('hex');
       expect(await readSqsBody(pointerMessage(s3.bucket, 'claims/exact', bytes.length, sha), { s3: s3.client }, undefined)).toEqual({ ok: true, text });
-      expect(count.bytes).toBe(bytes.length);
+      expect(count.bodyBytes).toBe(bytes.length);
     } finally {
       await s3.drop();
     }
