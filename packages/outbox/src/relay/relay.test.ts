@@ -320,9 +320,10 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(seqs(sender, 'kept')).toEqual([1, 2, 3]);
   });
 
-  it('a sweep that finds fewer aggregates than chunk × parallel spreads them over every parallel worker, each in order', async () => {
+  it('a sweep that finds fewer aggregates than chunk × parallel spreads them over the parallel workers, no chunk below 10 (a full batch), each in order', async () => {
     const prefix = `${backend.prefix}spread${randomUUID().slice(0, 6)}:`;
-    const ids = Array.from({ length: 8 }, (_, i) => `spread-${i}`);
+    // 24 aggregates, chunk 25, 4 workers: chunks of 10, 10 and 4 (not 4 of 6: calls of 6 entries at most).
+    const ids = Array.from({ length: 24 }, (_, i) => `spread-${i}`);
     for (const id of ids) {
       for (let n = 1; n <= 2; n++) await redisWrite(backend.client, prefix, { checks: [], commands: [], events: [prepareEvent(events, { type: 'Tick', aggregateId: id, payload: { n } }, {})] });
     }
@@ -342,9 +343,9 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     };
     const store = redisRelayStore({ client: backend.client, prefix }).withLease!(backend.lease);
     const result = await sweep({ store, lease: backend.lease, sender, metrics: new MetricsRecorder() }, run(), { graceMs: 0, maxAggregates: 1000, chunk: 25, parallel: 4, retainSentMs: 0, cleanupLimit: 1, pruneLimit: 0 });
-    expect(result.found).toBe(8);
-    expect(sizes).toEqual([2, 2, 2, 2]);
-    expect(most).toBe(4);
+    expect(result.found).toBe(24);
+    expect(sizes.sort((a, b) => a - b)).toEqual([4, 10, 10]);
+    expect(most).toBe(3);
     for (const id of ids) expect(inner.accepted.filter((m) => m.groupKey === `clock/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual([1, 2]);
   });
 
