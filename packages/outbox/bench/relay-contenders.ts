@@ -17,13 +17,22 @@ import { MetricsRecorder } from '../src/relay/metrics.js';
 import type { RelayRunOptions } from '../src/relay/relay.js';
 import { sweep } from '../src/relay/sweeper.js';
 import type { RelayLease, RelayStore, Sender } from '../src/relay/types.js';
+import { messageGroupId } from '../src/sqs/ids.js';
 import { packBatches } from '../src/sqs/pack.js';
 import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { createQueue, deleteQueue } from '../test/sqs-servers.js';
 import { CONCURRENCY, median, meteredClient, payloads, producerLoop, rawLoop, sampleOf, wireAttributes, type MIXES } from './support.js';
 
-export const PER_AGGREGATE = 10;
+/**
+ * Events per aggregate (`BENCH_PER_AGGREGATE`, default 10). With one message of an aggregate per
+ * `SendMessageBatch` (`onePerGroupPerBatch`, the default), an aggregate's n events take n calls
+ * one after another: `BENCH_PER_AGGREGATE` ≥ the cell's events is the "one aggregate, many
+ * events" scenario, bounded by one call per event.
+ */
+export const PER_AGGREGATE = Number(process.env.BENCH_PER_AGGREGATE ?? 10);
+/** `BENCH_FIFO=1`: every contender sends to a FIFO queue (the raw loop with group and deduplication ids). */
+export const FIFO = process.env.BENCH_FIFO === '1';
 export const events = { Bench: { aggregateType: 'bench', schema: z.object({ pad: z.string() }) } };
 const RUN: RelayRunOptions = { leaseMs: 60_000, maxEventsPerAggregate: 50, poison: { maxAttempts: 1000, maxUnfinishedAttempts: 1000 }, reserveMs: 0, remainingMs: () => 600_000 };
 const SWEEP = { graceMs: 0, maxAggregates: 100_000, chunk: 25, parallel: 4, retainSentMs: 0, cleanupLimit: 1, pruneLimit: 0 };
@@ -62,8 +71,10 @@ async function record(redis: Redis, sizes: number[]): Promise<string> {
   const limit = pLimit(16);
   const writes: Array<Promise<unknown>> = [];
   const all = drafts(sizes);
-  for (let i = 0; i < sizes.length; i += PER_AGGREGATE) {
-    const batch = all.slice(i, i + PER_AGGREGATE).map((draft) => prepareEvent(events, draft, {}));
+  // At most 100 events a write (one aggregate of thousands is several writes).
+  const step = Math.min(PER_AGGREGATE, 100);
+  for (let i = 0; i < sizes.length; i += step) {
+    const batch = all.slice(i, i + step).map((draft) => prepareEvent(events, draft, {}));
     writes.push(limit(() => redisWrite(redis, prefix, { checks: [], commands: [], events: batch })));
   }
   await Promise.all(writes);
@@ -95,7 +106,7 @@ async function naiveRelay(store: RelayStore, lease: RelayLease, client: SQSClien
         const [head] = await store.begin([{ ref, lease: held }], { limit: 1000, maxBytes: 64 << 20 });
         for (const e of head!.events) {
           const m = toMessage(e);
-          await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.body, MessageAttributes: wireAttributes(m.attributes) }));
+          await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.body, MessageAttributes: wireAttributes(m.attributes), ...(FIFO ? { MessageGroupId: messageGroupId(m.groupKey!), MessageDeduplicationId: m.id } : {}) }));
           // Awaited first: `sent += await …` would read `sent` before the await and lose the other workers' counts.
           const [marked] = await store.settle([{ ref, sent: [e], refused: [], lease: held }]);
           sent += marked!;
@@ -186,7 +197,7 @@ export async function measureCell(client: SQSClient, r: BenchRedis, plan: CellPl
     const chosen = FORWARD.filter((n) => plan.contenders.includes(n));
     const order = [...chosen.slice(round % chosen.length), ...chosen.slice(0, round % chosen.length)];
     for (const name of order) {
-      const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576 });
+      const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576, fifo: FIFO });
       const meter = meteredClient(client);
       let count = 0;
       let ms = 0;
@@ -222,7 +233,7 @@ export async function measureCell(client: SQSClient, r: BenchRedis, plan: CellPl
         const cpu0 = process.cpuUsage();
         const result =
           name !== 'sqs-producer'
-            ? await rawLoop(meter.client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!)))
+            ? await rawLoop(meter.client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!)), FIFO)
             : await producerLoop(meter.client, queueUrl, msgs);
         used = process.cpuUsage(cpu0);
         count = result.delivered;

@@ -46,7 +46,9 @@
  *   npm run bench -- packages/outbox/bench/relay.bench.ts   (BENCH_ROUNDS, BENCH_SCALE; while iterating:
  *   BENCH_SERVERS=fauxqs, BENCH_MIXES='256 B,8 KiB', BENCH_EXTRAS=0 skips latency and recovery,
  *   BENCH_CONTENDERS=relay,raw runs only those, BENCH_VIEWS=distance (or loopback) runs one view,
- *   BENCH_SQS_DELAY_MS=5 a farther endpoint, BENCH_PHASES=1 times the relay's store and send calls)
+ *   BENCH_SQS_DELAY_MS=5 a farther endpoint, BENCH_PHASES=1 times the relay's store and send calls;
+ *   scenarios: BENCH_PER_AGGREGATE=n events per aggregate (default 10; ≥ the cell's events: one
+ *   aggregate, many events), BENCH_FIFO=1 FIFO queues for every contender)
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
