@@ -37,7 +37,12 @@ export const events = { Bench: { aggregateType: 'bench', schema: z.object({ pad:
 const RUN: RelayRunOptions = { leaseMs: 60_000, maxEventsPerAggregate: 50, poison: { maxAttempts: 1000, maxUnfinishedAttempts: 1000 }, reserveMs: 0, remainingMs: () => 600_000 };
 const SWEEP = { graceMs: 0, maxAggregates: 100_000, chunk: 25, parallel: 4, retainSentMs: 0, cleanupLimit: 1, pruneLimit: 0 };
 
-export type Contender = 'relay' | 'naive' | 'raw' | 'raw-minimal' | 'sqs-producer';
+/**
+ * `relay-spread`: the relay with the sweep's chunk cut to ⌈aggregates ÷ parallel⌉ whatever that
+ * gives (the sweep's own rule cuts no chunk below 10 aggregates, a full batch): every parallel
+ * worker busy, calls of fewer entries. Measured beside `relay` to weigh that trade.
+ */
+export type Contender = 'relay' | 'relay-spread' | 'naive' | 'raw' | 'raw-minimal' | 'sqs-producer';
 
 /** The Redis the relay's store uses, and the same client counting the calls the relay's stores make (scripts and commands). */
 export interface BenchRedis {
@@ -171,7 +176,7 @@ export interface CellPlan {
   rounds: number;
 }
 
-const FORWARD: Contender[] = ['relay', 'naive', 'raw', 'raw-minimal', 'sqs-producer'];
+const FORWARD: Contender[] = ['relay', 'relay-spread', 'naive', 'raw', 'raw-minimal', 'sqs-producer'];
 
 /**
  * Runs `plan.rounds` interleaved rounds (the order rotated by one every round, so each contender
@@ -191,7 +196,7 @@ export async function measureCell(client: SQSClient, r: BenchRedis, plan: CellPl
   const mean: Partial<Record<Contender, number[]>> = {};
   const wire: Partial<Record<Contender, number[]>> = {};
   const callSamples: Partial<Record<Contender, Array<Record<string, number>>>> = {};
-  const out: CellResult = { rate: { relay: 0, naive: 0, raw: 0, 'raw-minimal': 0, 'sqs-producer': 0 }, delivered: {}, inFlight: {}, cpuPerEvent: {}, sqsCallsPer100: {}, wireBytesPerEvent: {}, fill: { entries: 0, bytes: 0 }, storeCallsPerAggregate: 0 };
+  const out: CellResult = { rate: { relay: 0, 'relay-spread': 0, naive: 0, raw: 0, 'raw-minimal': 0, 'sqs-producer': 0 }, delivered: {}, inFlight: {}, cpuPerEvent: {}, sqsCallsPer100: {}, wireBytesPerEvent: {}, fill: { entries: 0, bytes: 0 }, storeCallsPerAggregate: 0 };
   const storeCalls: number[] = [];
   for (let round = 0; round < plan.rounds; round++) {
     const chosen = FORWARD.filter((n) => plan.contenders.includes(n));
@@ -202,24 +207,27 @@ export async function measureCell(client: SQSClient, r: BenchRedis, plan: CellPl
       let count = 0;
       let ms = 0;
       let used = { user: 0, system: 0 };
-      if (name === 'relay' || name === 'naive') {
-        const prefix = await record(r.redis, name === 'relay' ? sizes : naiveSizes);
+      if (name === 'relay' || name === 'relay-spread' || name === 'naive') {
+        const prefix = await record(r.redis, name === 'naive' ? naiveSizes : sizes);
         r.calls.n = 0;
         const lease = redisLeaseStore({ client: r.counted, prefix: `${prefix}lease:` });
         // The relay marks and releases in one script; the naive relay marks each event alone, then releases.
-        const store = name === 'relay' ? redisRelayStore({ client: r.counted, prefix }).withLease!(lease) : redisRelayStore({ client: r.counted, prefix });
+        const store = name !== 'naive' ? redisRelayStore({ client: r.counted, prefix }).withLease!(lease) : redisRelayStore({ client: r.counted, prefix });
         const start = performance.now();
         const cpu0 = process.cpuUsage();
-        if (name === 'relay') {
+        if (name !== 'naive') {
           const metrics = new MetricsRecorder();
           const deps = { store, lease, sender: sqsSender({ client: meter.client, queueUrl, concurrency: CONCURRENCY }), metrics };
           if (process.env.BENCH_PHASES) timePhases(deps);
-          await sweep(deps, RUN, SWEEP);
+          const aggregates = Math.ceil(sizes.length / PER_AGGREGATE);
+          await sweep(deps, RUN, name === 'relay' ? SWEEP : { ...SWEEP, chunk: Math.min(SWEEP.chunk, Math.ceil(aggregates / SWEEP.parallel)) });
           if (process.env.BENCH_PHASES) console.log(`[bench] phases (summed over workers, ms): ${Object.entries(phases).map(([k, v]) => `${k} ${v.ms.toFixed(0)} (${v.n} calls)`).join(', ')}; elapsed ${(performance.now() - start).toFixed(0)}`);
           const m = metrics.snapshot();
           count = m.sent;
-          out.fill = { entries: m.fillEntries, bytes: m.fillBytes };
-          storeCalls.push(r.calls.n / Math.ceil(sizes.length / PER_AGGREGATE));
+          if (name === 'relay') {
+            out.fill = { entries: m.fillEntries, bytes: m.fillBytes };
+            storeCalls.push(r.calls.n / aggregates);
+          }
         } else count = await naiveRelay(store, lease, meter.client, queueUrl);
         ms = performance.now() - start;
         used = process.cpuUsage(cpu0);
