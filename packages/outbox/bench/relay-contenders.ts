@@ -17,18 +17,32 @@ import { MetricsRecorder } from '../src/relay/metrics.js';
 import type { RelayRunOptions } from '../src/relay/relay.js';
 import { sweep } from '../src/relay/sweeper.js';
 import type { RelayLease, RelayStore, Sender } from '../src/relay/types.js';
+import { messageGroupId } from '../src/sqs/ids.js';
 import { packBatches } from '../src/sqs/pack.js';
 import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { createQueue, deleteQueue } from '../test/sqs-servers.js';
 import { CONCURRENCY, median, meteredClient, payloads, producerLoop, rawLoop, sampleOf, wireAttributes, type MIXES } from './support.js';
 
-export const PER_AGGREGATE = 10;
+/**
+ * Events per aggregate (`BENCH_PER_AGGREGATE`, default 10). With one message of an aggregate per
+ * `SendMessageBatch` (`onePerGroupPerBatch`, the default), an aggregate's n events take n calls
+ * one after another: `BENCH_PER_AGGREGATE` ≥ the cell's events is the "one aggregate, many
+ * events" scenario, bounded by one call per event.
+ */
+export const PER_AGGREGATE = Number(process.env.BENCH_PER_AGGREGATE ?? 10);
+/** `BENCH_FIFO=1`: every contender sends to a FIFO queue (the raw loop with group and deduplication ids). */
+export const FIFO = process.env.BENCH_FIFO === '1';
 export const events = { Bench: { aggregateType: 'bench', schema: z.object({ pad: z.string() }) } };
 const RUN: RelayRunOptions = { leaseMs: 60_000, maxEventsPerAggregate: 50, poison: { maxAttempts: 1000, maxUnfinishedAttempts: 1000 }, reserveMs: 0, remainingMs: () => 600_000 };
 const SWEEP = { graceMs: 0, maxAggregates: 100_000, chunk: 25, parallel: 4, retainSentMs: 0, cleanupLimit: 1, pruneLimit: 0 };
 
-export type Contender = 'relay' | 'naive' | 'raw' | 'raw-minimal' | 'sqs-producer';
+/**
+ * `relay-spread`: the relay with the sweep's chunk cut to ⌈aggregates ÷ parallel⌉ whatever that
+ * gives (the sweep's own rule cuts no chunk below 10 aggregates, a full batch): every parallel
+ * worker busy, calls of fewer entries. Measured beside `relay` to weigh that trade.
+ */
+export type Contender = 'relay' | 'relay-spread' | 'naive' | 'raw' | 'raw-minimal' | 'sqs-producer';
 
 /** The Redis the relay's store uses, and the same client counting the calls the relay's stores make (scripts and commands). */
 export interface BenchRedis {
@@ -62,8 +76,10 @@ async function record(redis: Redis, sizes: number[]): Promise<string> {
   const limit = pLimit(16);
   const writes: Array<Promise<unknown>> = [];
   const all = drafts(sizes);
-  for (let i = 0; i < sizes.length; i += PER_AGGREGATE) {
-    const batch = all.slice(i, i + PER_AGGREGATE).map((draft) => prepareEvent(events, draft, {}));
+  // At most 100 events a write (one aggregate of thousands is several writes).
+  const step = Math.min(PER_AGGREGATE, 100);
+  for (let i = 0; i < sizes.length; i += step) {
+    const batch = all.slice(i, i + step).map((draft) => prepareEvent(events, draft, {}));
     writes.push(limit(() => redisWrite(redis, prefix, { checks: [], commands: [], events: batch })));
   }
   await Promise.all(writes);
@@ -95,7 +111,7 @@ async function naiveRelay(store: RelayStore, lease: RelayLease, client: SQSClien
         const [head] = await store.begin([{ ref, lease: held }], { limit: 1000, maxBytes: 64 << 20 });
         for (const e of head!.events) {
           const m = toMessage(e);
-          await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.body, MessageAttributes: wireAttributes(m.attributes) }));
+          await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.body, MessageAttributes: wireAttributes(m.attributes), ...(FIFO ? { MessageGroupId: messageGroupId(m.groupKey!), MessageDeduplicationId: m.id } : {}) }));
           // Awaited first: `sent += await …` would read `sent` before the await and lose the other workers' counts.
           const [marked] = await store.settle([{ ref, sent: [e], refused: [], lease: held }]);
           sent += marked!;
@@ -160,7 +176,7 @@ export interface CellPlan {
   rounds: number;
 }
 
-const FORWARD: Contender[] = ['relay', 'naive', 'raw', 'raw-minimal', 'sqs-producer'];
+const FORWARD: Contender[] = ['relay', 'relay-spread', 'naive', 'raw', 'raw-minimal', 'sqs-producer'];
 
 /**
  * Runs `plan.rounds` interleaved rounds (the order rotated by one every round, so each contender
@@ -180,35 +196,38 @@ export async function measureCell(client: SQSClient, r: BenchRedis, plan: CellPl
   const mean: Partial<Record<Contender, number[]>> = {};
   const wire: Partial<Record<Contender, number[]>> = {};
   const callSamples: Partial<Record<Contender, Array<Record<string, number>>>> = {};
-  const out: CellResult = { rate: { relay: 0, naive: 0, raw: 0, 'raw-minimal': 0, 'sqs-producer': 0 }, delivered: {}, inFlight: {}, cpuPerEvent: {}, sqsCallsPer100: {}, wireBytesPerEvent: {}, fill: { entries: 0, bytes: 0 }, storeCallsPerAggregate: 0 };
+  const out: CellResult = { rate: { relay: 0, 'relay-spread': 0, naive: 0, raw: 0, 'raw-minimal': 0, 'sqs-producer': 0 }, delivered: {}, inFlight: {}, cpuPerEvent: {}, sqsCallsPer100: {}, wireBytesPerEvent: {}, fill: { entries: 0, bytes: 0 }, storeCallsPerAggregate: 0 };
   const storeCalls: number[] = [];
   for (let round = 0; round < plan.rounds; round++) {
     const chosen = FORWARD.filter((n) => plan.contenders.includes(n));
     const order = [...chosen.slice(round % chosen.length), ...chosen.slice(0, round % chosen.length)];
     for (const name of order) {
-      const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576 });
+      const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576, fifo: FIFO });
       const meter = meteredClient(client);
       let count = 0;
       let ms = 0;
       let used = { user: 0, system: 0 };
-      if (name === 'relay' || name === 'naive') {
-        const prefix = await record(r.redis, name === 'relay' ? sizes : naiveSizes);
+      if (name === 'relay' || name === 'relay-spread' || name === 'naive') {
+        const prefix = await record(r.redis, name === 'naive' ? naiveSizes : sizes);
         r.calls.n = 0;
         const lease = redisLeaseStore({ client: r.counted, prefix: `${prefix}lease:` });
         // The relay marks and releases in one script; the naive relay marks each event alone, then releases.
-        const store = name === 'relay' ? redisRelayStore({ client: r.counted, prefix }).withLease!(lease) : redisRelayStore({ client: r.counted, prefix });
+        const store = name !== 'naive' ? redisRelayStore({ client: r.counted, prefix }).withLease!(lease) : redisRelayStore({ client: r.counted, prefix });
         const start = performance.now();
         const cpu0 = process.cpuUsage();
-        if (name === 'relay') {
+        if (name !== 'naive') {
           const metrics = new MetricsRecorder();
           const deps = { store, lease, sender: sqsSender({ client: meter.client, queueUrl, concurrency: CONCURRENCY }), metrics };
           if (process.env.BENCH_PHASES) timePhases(deps);
-          await sweep(deps, RUN, SWEEP);
+          const aggregates = Math.ceil(sizes.length / PER_AGGREGATE);
+          await sweep(deps, RUN, name === 'relay' ? SWEEP : { ...SWEEP, chunk: Math.min(SWEEP.chunk, Math.ceil(aggregates / SWEEP.parallel)) });
           if (process.env.BENCH_PHASES) console.log(`[bench] phases (summed over workers, ms): ${Object.entries(phases).map(([k, v]) => `${k} ${v.ms.toFixed(0)} (${v.n} calls)`).join(', ')}; elapsed ${(performance.now() - start).toFixed(0)}`);
           const m = metrics.snapshot();
           count = m.sent;
-          out.fill = { entries: m.fillEntries, bytes: m.fillBytes };
-          storeCalls.push(r.calls.n / Math.ceil(sizes.length / PER_AGGREGATE));
+          if (name === 'relay') {
+            out.fill = { entries: m.fillEntries, bytes: m.fillBytes };
+            storeCalls.push(r.calls.n / aggregates);
+          }
         } else count = await naiveRelay(store, lease, meter.client, queueUrl);
         ms = performance.now() - start;
         used = process.cpuUsage(cpu0);
@@ -222,7 +241,7 @@ export async function measureCell(client: SQSClient, r: BenchRedis, plan: CellPl
         const cpu0 = process.cpuUsage();
         const result =
           name !== 'sqs-producer'
-            ? await rawLoop(meter.client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!)))
+            ? await rawLoop(meter.client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!)), FIFO)
             : await producerLoop(meter.client, queueUrl, msgs);
         used = process.cpuUsage(cpu0);
         count = result.delivered;

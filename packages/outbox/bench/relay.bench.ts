@@ -46,7 +46,10 @@
  *   npm run bench -- packages/outbox/bench/relay.bench.ts   (BENCH_ROUNDS, BENCH_SCALE; while iterating:
  *   BENCH_SERVERS=fauxqs, BENCH_MIXES='256 B,8 KiB', BENCH_EXTRAS=0 skips latency and recovery,
  *   BENCH_CONTENDERS=relay,raw runs only those, BENCH_VIEWS=distance (or loopback) runs one view,
- *   BENCH_SQS_DELAY_MS=5 a farther endpoint, BENCH_PHASES=1 times the relay's store and send calls)
+ *   BENCH_SQS_DELAY_MS=5 a farther endpoint, BENCH_PHASES=1 times the relay's store and send calls;
+ *   scenarios: BENCH_PER_AGGREGATE=n events per aggregate (default 10; ≥ the cell's events: one
+ *   aggregate, many events), BENCH_FIFO=1 FIFO queues for every contender; BENCH_CONTENDERS=relay,
+ *   relay-spread,raw also runs the relay with every sweep worker busy however few the aggregates)
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -154,7 +157,7 @@ function cellRow(server: string, mix: string, c: CellResult, counts: { events: n
   const ceiling = c.rate.naive > 0 ? `${(c.rate.raw / c.rate.naive).toFixed(2)}×` : 'n/a';
   return (
     `[bench] ${server.padEnd(6)} ${mix.padEnd(12)} ${String(counts.events).padStart(5)} events | events/s ${rate('relay', 6)} ${rate('naive', 5)} ${rate('raw', 6)}${extra.map((n) => ` ${rate(n, 6)}`).join('')}` +
-    `${extra.includes('sqs-producer') ? ` [${c.delivered['sqs-producer']}/${counts.events}]` : ''} | relay vs naive ${ratioText(c.rate, 'naive')} (goal ≥ 8×; raw ÷ naive ${ceiling}), vs raw ${ratioText(c.rate, 'raw')} (goal ≥ 0.8×)` +
+    `${extra.includes('sqs-producer') ? ` [${c.delivered['sqs-producer']}/${counts.events}]` : ''} | relay vs naive ${ratioText(c.rate, 'naive')} (goal ≥ 8×; raw ÷ naive ${ceiling}), vs raw ${ratioText(c.rate, 'raw')} (goal ≥ 0.8×)${c.rate['relay-spread'] > 0 && c.rate.raw > 0 ? `, relay-spread ${c.rate['relay-spread'].toFixed(0)} vs raw ${(c.rate['relay-spread'] / c.rate.raw).toFixed(2)}×` : ''}` +
     `${extra.map((n) => `, vs ${n} ${ratioText(c.rate, n)}`).join('')} | fill entries ${c.fill.entries.toFixed(2)} bytes ${c.fill.bytes.toFixed(2)} | Redis calls per aggregate ${c.storeCallsPerAggregate.toFixed(2)} [${c.delivered.relay}/${counts.events}] | naive ${counts.naive} events [${c.delivered.naive}/${counts.naive}] | ${explainText(c)}`
   );
 }
@@ -168,7 +171,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer, loopback; fill, fl
     const client = sqsClient(server.endpoint, 3);
     for (const mix of mixesOfRun()) {
       const counts = countsOf(COUNTS, server.name, mix, SCALE, PER_AGGREGATE);
-      const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'naive', 'raw', 'raw-minimal', 'sqs-producer']) });
+      const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'relay-spread', 'naive', 'raw', 'raw-minimal', 'sqs-producer']) });
       for (const other of ['naive', 'raw', 'raw-minimal', 'sqs-producer'] as const) if (c.rate[other] > 0) vs[other].push(c.rate.relay / c.rate[other]);
       rows.push(cellRow(server.name, mix, c, counts, ['raw-minimal', 'sqs-producer']));
       console.log(rows.at(-1));
@@ -231,7 +234,7 @@ test(`relay vs naive relay vs raw batch loop, SQS ${DELAY_MS} ms away each way`,
       console.log(`[bench] ${server.name.padEnd(6)} through the proxy: GetQueueAttributes p50 ${rtt.proxied.toFixed(1)} ms vs ${rtt.direct.toFixed(1)} ms direct (the proxy adds ${(rtt.proxied - rtt.direct).toFixed(1)} ms per call)`);
       for (const mix of mixesOfRun()) {
         const counts = countsOf(DISTANCE_COUNTS, server.name, mix, SCALE, PER_AGGREGATE);
-        const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'naive', 'raw']) });
+        const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'relay-spread', 'naive', 'raw']) });
         for (const other of ['naive', 'raw'] as const) if (c.rate[other] > 0) vs[other].push(c.rate.relay / c.rate[other]);
         rows.push(cellRow(`${server.name}+${DELAY_MS}`, mix, c, counts, []));
         console.log(rows.at(-1));

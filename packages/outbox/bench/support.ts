@@ -13,6 +13,7 @@ import { Producer } from 'sqs-producer';
 import { afterAll, beforeAll } from 'vitest';
 import { repoRoot } from '../../../test/services/env.js';
 import { messageBytes } from '../src/sqs/size.js';
+import { messageGroupId } from '../src/sqs/ids.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 
 /** Calls in flight for every contender. */
@@ -201,7 +202,13 @@ export const wireAttributes = (attributes: Readonly<Record<string, string>> = {}
 
 export type Outcome = { delivered: number; ms: number; fill?: { entries: number; bytes: number }; inFlight?: number };
 
-export async function rawLoop(client: SQSClient, queueUrl: string, batches: OutboundMessage[][]): Promise<Outcome> {
+/**
+ * `SendMessageBatch` of `batches`, `CONCURRENCY` calls at a time. On a FIFO queue (`fifo`) each
+ * entry carries its `groupKey` as `MessageGroupId` (hashed as the sender does when SQS would
+ * refuse it) and its id as `MessageDeduplicationId`; a batch may hold several of a group (no
+ * order kept across calls: the ceiling, not a relay).
+ */
+export async function rawLoop(client: SQSClient, queueUrl: string, batches: OutboundMessage[][], fifo = false): Promise<Outcome> {
   const limit = pLimit(CONCURRENCY);
   let delivered = 0;
   const start = performance.now();
@@ -212,7 +219,7 @@ export async function rawLoop(client: SQSClient, queueUrl: string, batches: Outb
           const r = await client.send(
             new SendMessageBatchCommand({
               QueueUrl: queueUrl,
-              Entries: batch.map((m, i) => ({ Id: `e${i}`, MessageBody: m.body, MessageAttributes: wireAttributes(m.attributes) })),
+              Entries: batch.map((m, i) => ({ Id: `e${i}`, MessageBody: m.body, MessageAttributes: wireAttributes(m.attributes), ...(fifo ? { MessageGroupId: messageGroupId(m.groupKey ?? 'bench'), MessageDeduplicationId: m.id } : {}) })),
             }),
           );
           delivered += r.Successful?.length ?? 0;

@@ -18,8 +18,12 @@ import { relayAggregates } from './relay.js';
 import type { AggregateRef, OutboundMessage, Sender } from './types.js';
 
 describe('spendBudget', () => {
-  it('spends the budget in order, each aggregate in seq order while its head fits', () => {
-    expect(spendBudget([[40, 40, 40], [10, 10], [30]], 50, 100)).toEqual([2, 2, 0]);
+  it('spends the budget round-robin (every first event, then every second, …), each aggregate in seq order while its next event fits', () => {
+    // Round-robin: 40 + 10 + 30, then 10 (the second 40 no longer fits). In order it was [2, 2, 0]:
+    // the third aggregate waited, and a call holding one message per aggregate had two to mix, not three.
+    expect(spendBudget([[40, 40, 40], [10, 10], [30]], 50, 100)).toEqual([1, 2, 1]);
+    // Large events of many aggregates: the first of each, not all of the first (10 calls of one entry one after another).
+    expect(spendBudget(Array.from({ length: 10 }, () => Array.from({ length: 10 }, () => 200)), 50, 2_000)).toEqual(Array.from({ length: 10 }, () => 1));
     // A later aggregate whose head fits in what is left still takes it (fuller batches).
     expect(spendBudget([[60, 60], [50], [30]], 50, 100)).toEqual([1, 0, 1]);
     // The per-aggregate count limit still holds.
@@ -47,10 +51,10 @@ describe('readWithinBudget (the MongoDB stores\' two reads)', () => {
   it('asks for the bodies of only what the budget took; an unknown size is read alone, as the round\'s first', async () => {
     const asked: number[][] = [];
     const read = (sizes: number[][]) => readWithinBudget({ sizes: async () => sizes, bodies: async (counts) => void asked.push([...counts]) }, 50, 100);
-    await expect(read([[40, 40, 40], [10, 10], [30]])).resolves.toMatchObject({ counts: [2, 2, 0] });
+    await expect(read([[40, 40, 40], [10, 10], [30]])).resolves.toMatchObject({ counts: [1, 2, 1] });
     await expect(read([[Infinity, 1], [1]])).resolves.toMatchObject({ counts: [1, 0] });
     await expect(read([[1], [Infinity]])).resolves.toMatchObject({ counts: [1, 0] });
-    expect(asked).toEqual([[2, 2, 0], [1, 0], [1, 0]]);
+    expect(asked).toEqual([[1, 2, 1], [1, 0], [1, 0]]);
   });
 });
 
@@ -110,5 +114,30 @@ describe.each(['redis', 'cluster'] as const)('a relay round within maxBytesPerRo
       expect(seqs).toEqual(Array.from({ length: perAggregate }, (_, i) => i + 1));
     }
     expect(await store.listPending({ limit: 10, before: Date.now() + 60_000 })).toEqual([]);
+  });
+
+  it('spreads a round over the aggregates: the first event of each while they fit, not all of the first (calls hold one message per aggregate)', { timeout: 60_000 }, async () => {
+    const prefix = `${backend.prefix}spread:`;
+    const ids = Array.from({ length: 10 }, (_, a) => `s${a}-${name}`);
+    for (const id of ids) {
+      for (let n = 1; n <= 4; n++) await redisWrite(backend.client, prefix, { checks: [], commands: [['INCRBY', `${prefix}n:{${id}}`, 1]], events: [prepareEvent(events, { type: 'Blob', aggregateId: id, payload: { n, pad: 'x'.repeat(20 * KIB) } }, {})] });
+    }
+    const inner = scriptedSender();
+    const rounds: Array<ReadonlyArray<OutboundMessage>> = [];
+    const sender: Sender = {
+      fifo: false,
+      send(messages: ReadonlyArray<OutboundMessage>) {
+        rounds.push(messages);
+        return inner.send(messages);
+      },
+    };
+    const store = redisRelayStore({ client: backend.client, prefix }).withLease!(backend.lease);
+    const refs: AggregateRef[] = ids.map((id) => ({ where: id, aggregate: `blob/${id}`, since: 0 }));
+    await relayAggregates({ store, lease: backend.lease, sender, metrics: new MetricsRecorder() }, refs, { leaseMs: 10_000, maxEventsPerAggregate: 50, maxBytesPerRound: BUDGET, poison: DEFAULT_POISON, reserveMs: 0, remainingMs: () => 60_000 });
+    // 200 KiB holds 9 of these events: one each of 9 aggregates (in order it was 4 + 4 + 1 of three).
+    const first = rounds[0]!.map((m) => m.groupKey);
+    expect(first).toHaveLength(9);
+    expect(new Set(first).size).toBe(9);
+    for (const id of ids) expect(inner.accepted.filter((m) => m.groupKey === `blob/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual([1, 2, 3, 4]);
   });
 });

@@ -1,10 +1,15 @@
 /**
- * The relay's byte budget per round, spent across the round's aggregates in order: each
- * aggregate takes its head events in seq order while they fit in what is left, so aggregates
- * with small events leave room for those with large ones and SQS batches stay full. An
- * aggregate reached when its head no longer fits reads nothing this round (it goes first in
- * the next); the first event of the round is read even when alone it is larger than the
- * budget, so a round always makes progress.
+ * The relay's byte budget per round, spent across the round's aggregates round-robin: every
+ * aggregate's first head event, then every second, … each while it fits in what is left; an
+ * aggregate whose next event does not fit takes no more this round (its reads stay a prefix in
+ * seq order). Spread so, a round of large events reads one or two of many aggregates rather
+ * than all of the first: SQS calls hold one message per aggregate (`onePerGroupPerBatch`), so
+ * 10 × 200 KiB of one aggregate went out as 10 calls of one entry one after another, where
+ * the first events of 10 aggregates fill two calls at once. Aggregates with small events still
+ * leave room for those with large ones. An aggregate whose head does not fit reads nothing this
+ * round (it goes first in the next); the first event of the round is read even when alone it
+ * is larger than the budget, so a round always makes progress. The Redis store's read script
+ * spends the same way (stores/redis-relay-scripts.ts, `BEGIN`).
  */
 
 /** Default `relay.maxBytesPerRound`: 2 MiB (see the option's TSDoc for the memory arithmetic). */
@@ -18,15 +23,23 @@ export function spendBudget(sizes: ReadonlyArray<ReadonlyArray<number>>, limit: 
   // An unknown size (Infinity) fits only as the round's first read.
   let spent = 0;
   let read = 0;
-  return sizes.map((events) => {
-    let n = 0;
-    while (n < events.length && n < limit && (read === 0 || spent + events[n]! <= budget)) {
-      spent += events[n]!;
-      n++;
-      read++;
+  const counts = sizes.map(() => 0);
+  let open = sizes.map((_, i) => i);
+  while (open.length > 0) {
+    const still: number[] = [];
+    for (const i of open) {
+      const n = counts[i]!;
+      const events = sizes[i]!;
+      if (n < events.length && n < limit && (read === 0 || spent + events[n]! <= budget)) {
+        spent += events[n]!;
+        counts[i] = n + 1;
+        read++;
+        still.push(i);
+      }
     }
-    return n;
-  });
+    open = still;
+  }
+  return counts;
 }
 
 /**
@@ -46,8 +59,8 @@ export interface BudgetedReads<T> {
 }
 
 /**
- * Reads a round's heads within its byte budget: the sizes, the budget spent over them in
- * order (`spendBudget`), then the bodies of what was taken — so the driver never holds a body
+ * Reads a round's heads within its byte budget: the sizes, the budget spent over them
+ * round-robin (`spendBudget`), then the bodies of what was taken — so the driver never holds a body
  * the round will not keep (beyond the one event read alone when it is larger than the budget).
  * Shared by the MongoDB stores (events as documents in transaction mode, a document's pending
  * list in embedded mode); the Redis store does the same inside its read script.

@@ -246,13 +246,14 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(all.map((h) => h.events.map((e) => e.seq))).toEqual(ids.map(() => [1, 2]));
     expect(most).toBeGreaterThan(1);
     expect(most).toBeLessThanOrEqual(16);
-    // A budget of a few events: read in aggregate order, and no more than it (the first event in any case).
+    // A budget of a few events: spent round-robin (every aggregate's first event, then every
+    // second, …) in aggregate order, and no more than it (the first event in any case).
     const size = Buffer.byteLength(all[0]!.events[0]!.body);
     const some = await store.begin(leases, { limit: 10, maxBytes: size * 5 });
     const read = some.map((h) => h.events.length);
     expect(read.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(5);
-    expect(read.slice(0, 2)).toEqual([2, 2]);
-    expect(some.slice(3).every((h) => h.events.length === 0 && h.more && !h.quarantined)).toBe(true);
+    expect(read.slice(0, 5)).toEqual([1, 1, 1, 1, 1]);
+    expect(some.slice(5).every((h) => h.events.length === 0 && h.more && !h.quarantined)).toBe(true);
   });
 
   // The mark script removes an aggregate's accepted events with one command of each kind, in
@@ -320,9 +321,10 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(seqs(sender, 'kept')).toEqual([1, 2, 3]);
   });
 
-  it('a sweep that finds fewer aggregates than chunk × parallel spreads them over every parallel worker, each in order', async () => {
+  it('a sweep that finds fewer aggregates than chunk × parallel spreads them over the parallel workers, no chunk below 10 (a full batch), each in order', async () => {
     const prefix = `${backend.prefix}spread${randomUUID().slice(0, 6)}:`;
-    const ids = Array.from({ length: 8 }, (_, i) => `spread-${i}`);
+    // 24 aggregates, chunk 25, 4 workers: chunks of 10, 10 and 4 (not 4 of 6: calls of 6 entries at most).
+    const ids = Array.from({ length: 24 }, (_, i) => `spread-${i}`);
     for (const id of ids) {
       for (let n = 1; n <= 2; n++) await redisWrite(backend.client, prefix, { checks: [], commands: [], events: [prepareEvent(events, { type: 'Tick', aggregateId: id, payload: { n } }, {})] });
     }
@@ -342,9 +344,9 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     };
     const store = redisRelayStore({ client: backend.client, prefix }).withLease!(backend.lease);
     const result = await sweep({ store, lease: backend.lease, sender, metrics: new MetricsRecorder() }, run(), { graceMs: 0, maxAggregates: 1000, chunk: 25, parallel: 4, retainSentMs: 0, cleanupLimit: 1, pruneLimit: 0 });
-    expect(result.found).toBe(8);
-    expect(sizes).toEqual([2, 2, 2, 2]);
-    expect(most).toBe(4);
+    expect(result.found).toBe(24);
+    expect(sizes.sort((a, b) => a - b)).toEqual([4, 10, 10]);
+    expect(most).toBe(3);
     for (const id of ids) expect(inner.accepted.filter((m) => m.groupKey === `clock/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual([1, 2]);
   });
 

@@ -15,7 +15,7 @@ export interface RelayRunOptions {
   /** Most events read from one aggregate per round. */
   maxEventsPerAggregate: number;
   /**
-   * Body bytes read per round across its aggregates, spent in order (`relay/budget.ts`); a
+   * Body bytes read per round across its aggregates, spent round-robin (`relay/budget.ts`); a
    * single event larger than it is read alone. See `RelayOptions.maxBytesPerRound`.
    * @default 2097152 (2 MiB)
    */

@@ -21,8 +21,8 @@ export interface SweepOptions {
    * batch per round for all of them. Chunks run `parallel` at a time, so one chunk's store work
    * overlaps another's sends (the sender bounds the calls in flight across them). A sweep that
    * finds fewer than `chunk × parallel` aggregates cuts smaller chunks, so every parallel
-   * worker gets some (one chunk of a few large aggregates would leave call slots idle while
-   * its batches of one aggregate go out one after another). @default 25
+   * worker gets some — but none below 10 aggregates (a full `SendMessageBatch`): with one
+   * message per aggregate in a call, smaller chunks only make smaller calls. @default 25
    */
   chunk: number;
   /** Chunks relayed at the same time, so store round trips of one overlap the sends of another. @default 4 */

@@ -172,8 +172,9 @@ export interface RelayStore {
   /**
    * Reads each aggregate's head — up to `limit` events each, in seq order — and counts one
    * more started attempt on them. One result per item, in order. `maxBytes` is the round's
-   * budget of body bytes across all the items, spent in item order (`relay/budget.ts`): an
-   * aggregate whose head no longer fits in what is left reads nothing (`events: []`,
+   * budget of body bytes across all the items, spent round-robin (`relay/budget.ts`: every
+   * item's first event, then every second, …): an aggregate whose next event no longer fits
+   * reads no more; one whose head no longer fits in what is left reads nothing (`events: []`,
    * `more: true`, no attempt counted); the round's first event is read even when it alone is
    * larger than the budget.
    */

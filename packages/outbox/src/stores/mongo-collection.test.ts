@@ -41,16 +41,17 @@ describe('transaction-mode relay store on FerretDB (reads and marks; Redis lease
     expect(store.settleReleasesLease).toBe(false);
   });
 
-  it('spends the round\'s byte budget across the aggregates in order: one whose head no longer fits reads nothing and begins no attempt', async () => {
+  it('spends the round\'s byte budget across the aggregates round-robin: one whose head no longer fits reads nothing and begins no attempt', async () => {
     await mongo.db.collection('outbox').insertMany([...eventDocs('r1', 3), ...eventDocs('r2', 2), ...eventDocs('r3', 1)] as never[]);
     const size = eventDocs('x', 1)[0]!.e.length;
     const items = ['r1', 'r2', 'r3'].map((id) => ({ ref: ref(id), lease: lease(id) }));
     const heads = await store.begin(items, { limit: 10, maxBytes: 2 * size });
-    expect(heads.map((h) => h.events.length)).toEqual([2, 0, 0]);
+    // Every aggregate's first event while it fits (r1 and r2), not r1's first two.
+    expect(heads.map((h) => h.events.length)).toEqual([1, 1, 0]);
     expect(heads.map((h) => h.more)).toEqual([true, true, true]);
-    // The skipped aggregates' heads were not counted as started: the next round's begin is their first.
-    const [r2] = await store.begin([items[1]!], { limit: 10, maxBytes: 1 });
-    expect(r2!.events.map((e) => [e.seq, e.started])).toEqual([[1, 1]]);
+    // The skipped aggregate's head was not counted as started: the next round's begin is its first.
+    const [r3] = await store.begin([items[2]!], { limit: 10, maxBytes: 1 });
+    expect(r3!.events.map((e) => [e.seq, e.started])).toEqual([[1, 1]]);
   });
 
   it('reads the head in seq order (count and byte budget), counts a started attempt, carries the traceparent', async () => {

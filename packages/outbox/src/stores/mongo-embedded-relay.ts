@@ -106,7 +106,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       const all = docs.get(id)?.[FIELDS.events];
       return states[i]?.q || !Array.isArray(all) ? [] : all;
     });
-    // The round's byte budget, spent in order (relay/budget.ts) in UTF-8 bytes — as the other
+    // The round's byte budget, spent round-robin (relay/budget.ts) in UTF-8 bytes — as the other
     // stores count a body, not in UTF-16 units (`length`); only what is taken is kept.
     const counts = spendBudget(pending.map((events) => events.map((e) => Buffer.byteLength(e.e, 'utf8'))), limit, budget);
     return Promise.all(

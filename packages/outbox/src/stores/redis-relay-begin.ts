@@ -137,7 +137,7 @@ export function redisBegin(prefix: string, run: RunScript): (client: RedisLike, 
   };
 
   /**
-   * The round's byte budget is spent in item order (see relay/budget.ts). On one server every
+   * The round's byte budget is spent round-robin over the items (see relay/budget.ts). On one server every
    * aggregate is in one script. On a cluster, where each partition is a script of its own, the
    * partitions' head sizes are read at once (`HEAD_SIZES`, no bodies), the budget is spent over
    * them, and each partition's `BEGIN` then reads its aggregates' planned counts, at once too —

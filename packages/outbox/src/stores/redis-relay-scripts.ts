@@ -55,9 +55,9 @@ function relayScript(own: OwnKeyPattern, nothing: string, body: string, prelude 
 /**
  * KEYS per aggregate (4 each): its set, the stream, the attempts hash, the quarantine hash.
  * ARGV: 1 the body bytes this call may read across all its aggregates (the round's budget,
- * spent in order as `relay/budget.ts` does), 2 `1` when the call may read its first event
- * beyond that (the round has read nothing yet), then per aggregate its name and the most
- * events to read of it.
+ * spent round-robin as `relay/budget.ts` does: every aggregate's first event, then every
+ * second, …), 2 `1` when the call may read its first event beyond that (the round has read
+ * nothing yet), then per aggregate its name and the most events to read of it.
  *
  * Reply: `{ meta, body × events read }`. `meta` is a JSON array (`cjson`), per aggregate `-1`
  * quarantined, else `n, more, (streamId, seq, eventId, type, started, finished, traceparent,
@@ -75,47 +75,59 @@ function relayScript(own: OwnKeyPattern, nothing: string, body: string, prelude 
  */
 export const BEGIN = relayScript([['aggregate set', 'zset'], ['events stream', 'stream'], ['attempts hash', 'hash'], ['quarantine hash', 'hash']], 'nothing was relayed', `local budget, force = tonumber(ARGV[1]), ARGV[2] == '1'
 local spent, read = 0, 0
+local count = #KEYS / 4
+local ids, at, taken, open = {}, {}, {}, {}
+for i = 0, count - 1 do
+  local limit = tonumber(ARGV[2 * i + 4])
+  if redis.call('HEXISTS', KEYS[4 * i + 4], ARGV[2 * i + 3]) == 1 then
+    ids[i] = false
+  else
+    ids[i] = limit > 0 and redis.call('ZRANGE', KEYS[4 * i + 1], 0, limit - 1) or {}
+    at[i] = 1
+    taken[i] = {}
+    open[#open + 1] = i
+  end
+end
+while #open > 0 do
+  local still = {}
+  for _, i in ipairs(open) do
+    local set, stream, attempts = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3]
+    local list, f, id = ids[i], nil, nil
+    while at[i] <= #list and not f do
+      id = list[at[i]]
+      local entry = redis.call('XRANGE', stream, id, id)
+      if #entry == 1 then f = entry[1][2] else redis.call('ZREM', set, id); at[i] = at[i] + 1 end
+    end
+    if f and ((force and read == 0) or spent + #f[8] <= budget) then
+      at[i] = at[i] + 1
+      spent = spent + #f[8]
+      read = read + 1
+      local started = redis.call('HINCRBY', attempts, id .. ':s', 1)
+      local finished, unjudged = 0, 0
+      if started > 1 then
+        local counts = redis.call('HMGET', attempts, id .. ':f', id .. ':u')
+        finished, unjudged = tonumber(counts[1]) or 0, tonumber(counts[2]) or 0
+      end
+      local t = taken[i]
+      t[#t + 1] = { id, tonumber(f[4]) or f[4] or '', f[6] or '', f[10] or '', started, finished, f[12] or '', unjudged, f[8] }
+      still[#still + 1] = i
+    end
+  end
+  open = still
+end
 local meta = {}
 local out = {''}
-for i = 0, #KEYS / 4 - 1 do
-  local set, stream, attempts, quarantine = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3], KEYS[4 * i + 4]
-  local limit = tonumber(ARGV[2 * i + 4])
-  if redis.call('HEXISTS', quarantine, ARGV[2 * i + 3]) == 1 then
+for i = 0, count - 1 do
+  if ids[i] == false then
     meta[#meta + 1] = -1
   else
-    local at = #meta + 1
-    meta[at] = 0
-    meta[at + 1] = 0
-    local n = 0
-    for _, id in ipairs(limit > 0 and redis.call('ZRANGE', set, 0, limit - 1) or {}) do
-      local entry = redis.call('XRANGE', stream, id, id)
-      if #entry == 1 then
-        local f = entry[1][2]
-        if not (force and read == 0) and spent + #f[8] > budget then break end
-        spent = spent + #f[8]
-        read = read + 1
-        n = n + 1
-        local started = redis.call('HINCRBY', attempts, id .. ':s', 1)
-        local finished, unjudged = 0, 0
-        if started > 1 then
-          local counts = redis.call('HMGET', attempts, id .. ':f', id .. ':u')
-          finished, unjudged = tonumber(counts[1]) or 0, tonumber(counts[2]) or 0
-        end
-        meta[#meta + 1] = id
-        meta[#meta + 1] = tonumber(f[4]) or f[4] or ''
-        meta[#meta + 1] = f[6] or ''
-        meta[#meta + 1] = f[10] or ''
-        meta[#meta + 1] = started
-        meta[#meta + 1] = finished
-        meta[#meta + 1] = f[12] or ''
-        meta[#meta + 1] = unjudged
-        out[#out + 1] = f[8]
-      else
-        redis.call('ZREM', set, id)
-      end
+    local t = taken[i]
+    meta[#meta + 1] = #t
+    meta[#meta + 1] = redis.call('ZCARD', KEYS[4 * i + 1]) > #t and 1 or 0
+    for _, e in ipairs(t) do
+      for k = 1, 8 do meta[#meta + 1] = e[k] end
+      out[#out + 1] = e[9]
     end
-    meta[at] = n
-    meta[at + 1] = redis.call('ZCARD', set) > n and 1 or 0
   end
 end
 meta[#meta + 1] = spent
