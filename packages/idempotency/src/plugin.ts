@@ -18,7 +18,9 @@
  *   claim.ts    key, claim, replay, wait           local.ts  the local cache of completed records
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
  */
-import { functionStarted, recoveredFrom, type Context, type Plugin } from '@steadyfn/handler';
+// From /internal, not the root entry: unbundled, the root loads every provider's adapter.
+import { functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
+import type { Context, Plugin } from '@steadyfn/handler';
 import { answerExisting, claimOrAnswer, resolveInto } from './claim.js';
 import { claimBatch, settleBatch } from './batch.js';
 import { IdempotencyKeyMissingError } from './errors.js';
