@@ -136,8 +136,8 @@ describe('embedded mode: an update without an operator', () => {
     const collection = `orders_${randomUUID().slice(0, 8)}`;
     await mongo.db.collection(collection).insertOne({ _id: 'o-1' as never, a: 0 });
     const store = mongoEmbeddedOutbox({ db: mongo.db, collection, aggregateType: 'order', writeLease: mongo.lease });
-    const fn = handler({ use: [outbox({ events: { Paid: { aggregateType: 'order', schema: z.object({}) } }, store })], logSink: () => undefined }, async (input: { add: boolean }, ctx) => {
-      if (input.add) ctx.outbox.add({ type: 'Paid', aggregateId: 'o-1', payload: {} });
+    const fn = handler({ use: [outbox({ events: { Paid: { aggregateType: 'order', schema: z.object({}) } }, store })], logSink: () => undefined }, async (input: unknown, ctx) => {
+      if ((input as { add: boolean }).add) ctx.outbox.add({ type: 'Paid', aggregateId: 'o-1', payload: {} });
       return ctx.outbox.updateOne({ _id: 'o-1', a: 0 }, { $set: {}, $inc: {} }, { requestKey: null });
     });
     await expect(fn.invoke({ add: false }, { deliveryId: randomUUID() })).resolves.toMatchObject({ matched: true, events: [] });
