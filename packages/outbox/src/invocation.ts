@@ -28,8 +28,9 @@ export interface InvocationState {
   /** Transaction mode: the session while the transaction runs. */
   session: SessionLike | undefined;
   /**
-   * Embedded mode: per document, the request keys this invocation's updates recorded (the
-   * k-th update of one document in an invocation uses `<key>#k`, so it is not taken for a retry).
+   * Embedded mode: per document, the request keys this run of the function's updates recorded
+   * (the k-th update of one document in a run uses `<key>#k`, so it is not taken for a retry;
+   * cleared at each run `wrap` starts, so a run again of the function numbers as the first did).
    */
   applied: Map<string, string[]>;
   /** Whether an idempotency plugin held the request when the outbox's `before` ran (its order in `use`). */
@@ -63,4 +64,8 @@ export function newInvocationState(): InvocationState {
 export function resetAttempt(state: InvocationState): void {
   state.events = [];
   state.redis = { checks: [], commands: [] };
+  // The run numbers its updates from `<key>` again, as the first did, so each finds its own
+  // applied in the document (a duplicate) instead of counting on from the failed run's keys.
+  // `written` stays: what the failed run wrote is flushed all the same.
+  state.applied = new Map();
 }

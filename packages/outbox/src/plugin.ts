@@ -14,7 +14,7 @@
  *   after    Redis: the one script (state, events, request marker, idempotency completion);
  *            embedded: the events added after their document's update written by one more,
  *            the answer kept beside the applied request keys; then the flush
- *   finally  the invocation's `outbox` metrics record
+ *   finally  the invocation's `outbox` metrics record (when any metric is not zero)
  */
 import type { Context, Plugin } from '@steadyfn/handler';
 import { invalidOption } from '@steadyfn/handler/internal';
@@ -262,7 +262,9 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     finally(ctx, _outcome, state) {
       if (inboxOf(ctx)?.duplicate) state.metrics.inboxDuplicates++;
       const m = state.metrics.snapshot();
-      if (m.recorded + m.sent + m.failed + m.held + m.inboxDuplicates > 0) ctx.log.info('outbox', { outbox: name, ...m });
+      // Any metric, not only the event counts: a flush that found its aggregates leased or
+      // quarantined, or saw an event still pending (the age an alarm watches), is logged too.
+      if (m.oldestPendingAgeMs !== undefined || Object.values(m).some((v) => typeof v === 'number' && v !== 0)) ctx.log.info('outbox', { outbox: name, ...m });
     },
     ...entries,
   };

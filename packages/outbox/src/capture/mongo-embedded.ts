@@ -10,8 +10,8 @@
  *   update    filter: author's filter + _id + _outboxSeq as read + request key not applied
  *             update: author's operators + $push $each events, $inc count/bytes, $set seq,
  *                     $min pendingSince, $set the bounded applied-key list (pinned as read)
- *   no match  read again: the seq moved (a concurrent writer) → retry; else the author's
- *             filter does not match → `{ matched: false }`
+ *   no match  read again: the seq or the applied-key list moved (a concurrent writer) → retry;
+ *             else the author's filter does not match → `{ matched: false }`
  *
  * Only operators FerretDB 1.24 runs are used ($push with $each, $inc, $set, $min, $pullAll,
  * $pop — checked against the server in the tests; it accepts $push's $slice but ignores it). FerretDB does not apply a
@@ -111,6 +111,12 @@ interface OutboxState {
   /** The list exactly as stored (for the equality pin), or undefined when absent. */
   appliedRaw: unknown[] | undefined;
   exists: boolean;
+}
+
+/** Two applied lists as stored are the same (both absent, or the same keys in the same order). */
+function sameList(a: unknown[] | undefined, b: unknown[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((key, i) => key === b[i]);
 }
 
 async function readState(collection: CollectionLike, id: unknown, requestKey: string | undefined): Promise<OutboxState> {
@@ -255,7 +261,10 @@ export async function embeddedWrite(
       if (result.matchedCount > 0 || upserted) return { matched: true, duplicate: false, upserted, events: embedded.map((e) => ({ id: e.i, seq: e.s })) };
       const after = await readState(collection, id, write.requestKey);
       if (write.requestKey !== undefined && after.applied.includes(write.requestKey)) return duplicateOf(after);
-      if (after.seq === state.seq && after.exists === state.exists) return { matched: false, duplicate: false, upserted: false, events: [] };
+      // The filter pins the applied list too: an update of another request that adds no event
+      // moves only that list, and is a race like a moved seq, not a filter that stopped matching.
+      const appliedMoved = write.requestKey !== undefined && !sameList(after.appliedRaw, state.appliedRaw);
+      if (after.seq === state.seq && after.exists === state.exists && !appliedMoved) return { matched: false, duplicate: false, upserted: false, events: [] };
     }
     throw new WriteConflictError('outbox: concurrent writers kept changing this document; retry');
   });

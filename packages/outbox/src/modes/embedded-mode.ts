@@ -94,11 +94,16 @@ function invalidArgument(field: string, expected: string): never {
  * "no upsert". A key holding `undefined` passes, as in every options object of the package.
  * Called before the watchdog is armed: a refused call sends nothing either.
  *
- * @throws EventInvalidError naming the argument (`filter`, `update`, `options`, `options.<key>`).
+ * @throws EventInvalidError naming the argument (`filter`, `update` — also an update of no
+ *   operator, `{}` —, `options`, `options.<key>`).
  */
 export function checkUpdateArguments(filter: unknown, update: unknown, options: unknown): void {
   if (!isRecord(filter)) invalidArgument('filter', 'an object naming the document by its _id, e.g. { _id: orderId }');
   if (!isRecord(update)) invalidArgument('update', 'an object of update operators, e.g. { $set: { status: "paid" } }');
+  // The driver refuses an update without an operator (a retryable INTERNAL, and only when the
+  // outbox adds nothing to it): refused always, here. An operator of no field ({ $set: {} }) is
+  // what the servers take as "no change": it stays, the way to write only the events.
+  if (Object.keys(update).length === 0) invalidArgument('update', 'at least one update operator, e.g. { $set: { status: "paid" } } (to write only the events, { $set: {} })');
   if (!isRecord(options)) invalidArgument('options', 'an object { upsert?, requestKey? } or left out');
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;

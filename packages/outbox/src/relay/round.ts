@@ -129,6 +129,12 @@ export async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>
       deps.metrics.failed += sent.length + refused.length;
       continue;
     }
+    if (marked[i] === -2) {
+      // Not marked (the store gave up on a document writers kept moving): still pending, sent again later.
+      deps.log?.warn('outbox relay could not mark what SQS accepted: its document kept changing; the events stay pending and are sent again', { aggregate: ref.aggregate });
+      for (const e of [...sent, ...refused]) deps.metrics.pendingSince(e.committedAt);
+      continue;
+    }
     deps.metrics.sent += sent.length;
     deps.metrics.failed += refused.length;
     // Only the first refused event can start a quarantine: a quarantined aggregate sends

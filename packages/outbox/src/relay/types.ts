@@ -184,7 +184,9 @@ export interface RelayStore {
    * if it is still the pending event with that seq, and counts one finished attempt on the
    * refused ones (also an unjudged one on those in `unjudged`). With `settleReleasesLease`, also releases each lease in the same atomic
    * step and marks nothing for an aggregate whose lease is no longer the caller's (-1).
-   * Returns how many events were marked, per item.
+   * Returns how many events were marked, per item; -2 where the store marked nothing and ended
+   * the head's attempt unjudged (the embedded store, when writers kept moving the document):
+   * the events stay pending, for a later run.
    */
   settle(items: ReadonlyArray<SettleItem>, options?: StoreCallOptions): Promise<number[]>;
   /**

@@ -139,7 +139,11 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
    */
   const fencedOut = async (col: CollectionLike, id: string, fence: number): Promise<boolean> => newerFence(await col.findOne({ _id: id }, { projection: { [FIELDS.fence]: 1 } }), fence);
 
-  /** -1 where the lease moved on (see `fencedOut`), else how many events were marked. */
+  /**
+   * -1 where the lease moved on (see `fencedOut`); -2 where writers moved the seq before each
+   * try (a hot document, 'server' mode): nothing marked, the head's attempt ended unjudged, so
+   * the events are sent again later without counting toward poison; else how many were marked.
+   */
   const settleOne = async (item: SettleItem, signal: AbortSignal | undefined): Promise<number> => {
     const { ref, sent, refused, lease } = item;
     const id = idOf(ref);
@@ -178,7 +182,10 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
         }
         if (await fencedOut(col, id, lease.fence)) return -1;
       }
-      return 0;
+      // Not "nothing left to mark" (0): the relay would count them sent and leave the attempt
+      // open, and three such runs would quarantine the document as a crash loop.
+      await (await side()).updateOne({ _id: id, 't.seq': sent[0]!.seq }, { $inc: { 't.finished': 1, 't.unjudged': 1 } });
+      return -2;
     });
   };
 
