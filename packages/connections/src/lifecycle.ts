@@ -5,7 +5,6 @@
  * is a `Flight` that each caller leaves when its own signal aborts. The thaw check itself is
  * `Revalidation` (revalidation.ts).
  */
-// currentContext and createLogger come from the root entry until @steadyfn/handler/internal exports them.
 import { createLogger, currentContext, type Logger } from '@steadyfn/handler/internal';
 import { sleep } from '@steadyfn/handler/internal';
 import { BUDGET_DEFAULTS } from './budget.js';

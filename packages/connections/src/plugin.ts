@@ -4,7 +4,8 @@
  * the synchronous path (no promise, no log line); connects, checks, rebuilds and retries
  * are logged once per invocation.
  */
-import { recoveredFrom, type Context, type Plugin } from '@steadyfn/handler';
+import type { Context, Plugin } from '@steadyfn/handler';
+import { recoveredFrom } from '@steadyfn/handler/internal';
 import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, extendingAt, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
 import { CLOSED_ERROR, CUT_OFF, REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';

@@ -17,7 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import { functionStarted, recoveredFrom, type Context, type Plugin } from '@steadyfn/handler';
+import type { Context, Plugin } from '@steadyfn/handler';
+import { functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey } from '@steadyfn/idempotency';
 import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';

@@ -5,7 +5,7 @@
  * failure, leaves a checkpoint (and its open upload) that the next invocation continues from;
  * any other failure aborts the open upload (run-failure.ts).
  */
-import { ConfigurationError } from '@steadyfn/handler';
+import { ConfigurationError } from '@steadyfn/handler/internal';
 import { invalidOption } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
 import { BackupError, FencedError, SourceChangedError, StorageError, describeError, sourceErrorOf } from '../errors.js';

@@ -7,7 +7,7 @@
  * A gap reported by the source ends the timeline: later objects go to a new timeline, and a
  * new snapshot is needed before point-in-time restore can reach past the gap.
  */
-import { DeadlineExceededError } from '@steadyfn/handler';
+import { DeadlineExceededError } from '@steadyfn/handler/internal';
 import { logOf, remaining, warnUnderReserve, type RunContext } from '../context.js';
 import { BackupError, StorageError, describeError, sourceErrorOf } from '../errors.js';
 import { takeJobLease, type JobLease } from '../job-lease.js';
