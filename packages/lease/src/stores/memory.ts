@@ -3,7 +3,7 @@
  * (generations, retention, expiry): for pure logic tests and local development. Records are
  * not shared between processes.
  */
-import { checkKnownKeys, intOption, keysOf, msOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewRequest, RenewResult, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { throwIfAborted } from '@steadyfn/handler/internal';
@@ -63,10 +63,13 @@ interface Entry {
 /**
  * A lease store in this process's memory. It is branded in-process (see
  * `isInProcessLeaseStore`): the outbox relay refuses it unless told `allowInProcessLease`.
- * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
+ * @throws ConfigurationError (from `@steadyfn/handler`, code `CONFIG_INVALID`, with the `field` and
+ *   what was `expected`) for bad options: not an object, `now` not a function, a bad `retainMs` or `maxRecords`.
  */
 export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryLeaseStore {
+  if (typeof options !== 'object' || options === null) invalidOption('memoryLeaseStore', 'options', 'an object', options);
   checkKnownKeys('memoryLeaseStore', '', options, keysOf<MemoryLeaseStoreOptions>({ now: true, retainMs: true, maxRecords: true }));
+  if (options.now !== undefined && typeof options.now !== 'function') invalidOption('memoryLeaseStore', 'now', 'a function returning epoch milliseconds', options.now);
   const now = options.now ?? Date.now;
   const retainMs = msOption('memoryLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
   const maxRecords = intOption('memoryLeaseStore', 'maxRecords', options.maxRecords, 100_000, 1);

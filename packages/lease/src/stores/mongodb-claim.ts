@@ -4,14 +4,38 @@
  * is read again, up to `MAX_ROUNDS`. A refused `_id` that no read of its key shows is checked
  * (`checkRefused`): another program's document there is `LeaseRecordUnreadableError`, not a
  * racer to wait for.
+ *
+ * An insert answered more than `DELIVERY_MS` after it was sent (a frozen process, a stalled
+ * link), or whose lease has already ended when it is answered, is not reported: the timing rules
+ * (`mongodb-timing.ts`) assume a request reaches the server within `DELIVERY_MS`, so a later one
+ * may have won a generation that existed before. It is given back (released, as a failed claim's
+ * keys are: `give-back.ts`) and its key read again.
  */
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import type { ClaimRequest, ClaimResult } from '../types.js';
+import { giveBack } from './give-back.js';
+import { changeBatch } from './mongodb-change.js';
 import type { Attempt, Change, StoreContext } from './mongodb-context.js';
-import { nextGeneration } from './mongodb-docs.js';
+import { nextGeneration, settledAs, successor } from './mongodb-docs.js';
 import { checkRefused } from './mongodb-read.js';
-import { SEND_WINDOW_MS } from './mongodb-timing.js';
+import { DELIVERY_MS, SEND_WINDOW_MS } from './mongodb-timing.js';
 import type { MongoCallOptions } from './mongodb-types.js';
+import { typedCall } from './store-unavailable.js';
+
+/**
+ * The late-insert rule's bound (see the module comment), in milliseconds: `DELIVERY_MS` (20 s).
+ * Mutable for tests only, which cannot hold an insert that long.
+ */
+export const claimTiming = { deliveryMs: DELIVERY_MS };
+
+/**
+ * Releases generations this claim inserted but must not report (answered late): bounded, with
+ * no caller's signal (`give-back.ts`). Inside a transaction nothing is given back here (a call
+ * outside it cannot see its inserts; its abort undoes them).
+ */
+async function giveBackLate(ctx: StoreContext, late: Change[]): Promise<void> {
+  await giveBack((signal) => typedCall('mongodb', undefined, () => changeBatch(ctx, late, (r, below, now) => successor(r, below.g, below.p, now), { signal }, settledAs)));
+}
 
 /** Read-and-insert rounds before a contended key is reported as held. */
 const MAX_ROUNDS = 4;
@@ -76,15 +100,26 @@ export async function claimRounds(ctx: StoreContext, requests: ClaimRequest[], t
       const inserted = await write(col, probed, attempts, now, options);
       // Refused as duplicates: another's generation, nothing to give back.
       taken.splice(taken.length - sent.length, sent.length, ...sent.filter((_, j) => inserted[j]));
+      const answeredLate = performance.now() - sentAt > claimTiming.deliveryMs;
+      const inTransaction = options?.session?.inTransaction() === true;
+      const late: Change[] = [];
       attempts.forEach((a, j) => {
         if (!inserted[j]) {
           refused.set(a.index, a.doc.g);
           return next.push(a.index);
         }
         // For the holder, the lease ends leaseMs after it sent the claim: never later than the store's end.
-        results[a.index] = { claimed: true, fence: a.doc.g, expiresAt: sentAtLocal + requests[a.index]!.leaseMs };
+        const expiresAt = sentAtLocal + requests[a.index]!.leaseMs;
+        if (answeredLate || expiresAt <= Date.now()) {
+          // Not reported (see the module comment): given back and read again, or undecided in a transaction.
+          if (inTransaction) return (results[a.index] = undecided(a.doc.g));
+          late.push(sent[j]!);
+          return next.push(a.index);
+        }
+        results[a.index] = { claimed: true, fence: a.doc.g, expiresAt };
         grants.add(a.doc, sentAt);
       });
+      if (late.length > 0) await giveBackLate(ctx, late);
     }
     pending = next;
   }

@@ -48,8 +48,14 @@ const MAX_ROUNDS = 4;
  * A lease store on S3 or an S3-compatible server with conditional writes.
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @throws LeaseStoreUnavailableError (`LEASE_STORE_UNAVAILABLE`, 503, retryable) from the store's
- *   calls when the endpoint cannot be reached (a refused, reset or timed-out socket; the SDK's
- *   error is the `cause`). S3's answers and the caller's abort pass through unchanged.
+ *   calls when the endpoint cannot be reached (a refused, reset or timed-out socket — the HTTP
+ *   handler's `TimeoutError` included; the SDK's error is the `cause`), or the start-up probe
+ *   found no answer within 10 s. S3's answers pass through unchanged.
+ * @throws LeaseStoreUnsupportedError (`LEASE_STORE_UNSUPPORTED`) from every call when the server
+ *   has no conditional writes (the probe: a condition ignored, or the header refused with 501 or
+ *   a 400 naming it); kept, not probed again.
+ * @throws the caller's `signal.reason` when its signal aborts, also mid-request and while the
+ *   shared start-up probe runs (which goes on for the other callers).
  * A conditional PUT the SDK resent after its applied first attempt lost its reply (a reset
  * socket, a 5xx) is recognised by its body on the read after the 412, and answered as applied:
  * `claimed` with its fence, settled, `renewed` with the new fence (see the module comment).

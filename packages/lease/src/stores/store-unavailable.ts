@@ -4,7 +4,7 @@
  * conditional-write conflict, an unsupported server, an unreadable record, the caller's abort)
  * pass through unchanged. (The Redis store's rule: `redis-unavailable.ts`.)
  */
-import { connectionFailure, errorChain, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
+import { abortReasonOf, connectionFailure, errorChain, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
 import { LeaseStoreUnavailableError } from '../errors.js';
 import type { CallOptions, LeaseStore } from '../types.js';
 
@@ -16,8 +16,20 @@ const UNREACHABLE: Record<'mongodb' | 's3', readonly ConnectionFailure[]> = {
   // `InterruptedDueToReplStateChange`, …: a replica-set election or a restart), as a Redis `LOADING` or `MASTERDOWN` is for the Redis store.
   mongodb: ['mongo-network', 'socket', 'mongo-busy'],
   // A socket code of the SDK's HTTP handler (`ECONNREFUSED`, `ECONNRESET`, …) or `socket hang up`.
+  // (Its connect and socket-inactivity timeouts carry no code: see `timedOut`.)
   s3: ['socket'],
 };
+
+/**
+ * A timeout with no socket code: `@smithy/node-http-handler` rejects its `connectionTimeout`
+ * and `socketTimeout` (no byte for that long) with an error named `TimeoutError`, and the S3
+ * store's probe bound (`s3-probe.ts`) with `AbortSignal.timeout`'s `TimeoutError` — both mean
+ * the endpoint did not answer.
+ */
+function timedOut(error: unknown): boolean {
+  for (const e of errorChain(error)) if (e.name === 'TimeoutError') return true;
+  return false;
+}
 
 /**
  * The labels with which the MongoDB driver's `withTransaction` runs its callback or commit again
@@ -38,15 +50,19 @@ function retriedByTransaction(error: unknown): boolean {
 /**
  * `error` as the caller of a `store` store should see it: a `LeaseStoreUnavailableError` (its
  * `cause` the driver's error) when the error or one of its causes is of that store's
- * unreachable kinds; otherwise `error` itself — including any `SteadyError` (already typed), any
- * error once the caller's `signal` has aborted, and a MongoDB error labelled
+ * unreachable kinds (for S3, also an HTTP handler's `TimeoutError`); for S3 once the caller's
+ * `signal` has aborted, the signal's reason (not the SDK's own `AbortError`); otherwise `error`
+ * itself — any error once the signal has aborted (MongoDB) — including any `SteadyError` (already typed) and a MongoDB error labelled
  * `TransientTransactionError` or `UnknownTransactionCommitResult` (a call in a transaction: the
  * driver's `withTransaction` retries only on the driver's own error with that label).
  */
 export function storeError(store: 'mongodb' | 's3', error: unknown, signal?: AbortSignal): unknown {
-  if (signal?.aborted || error instanceof SteadyError) return error;
+  if (error instanceof SteadyError) return error;
+  // The SDK rejects a request aborted mid-flight with its own `AbortError: Request aborted`;
+  // the MongoDB store races its signal (`raceSignal`), so its errors after an abort are the reason already.
+  if (signal?.aborted) return store === 's3' ? abortReasonOf(signal) : error;
   if (store === 'mongodb' && retriedByTransaction(error)) return error;
-  const unreachable = store === 'mongodb' ? unreachableMongo(error) : connectionFailure(error, UNREACHABLE.s3) !== undefined;
+  const unreachable = store === 'mongodb' ? unreachableMongo(error) : connectionFailure(error, UNREACHABLE.s3) !== undefined || timedOut(error);
   return unreachable ? new LeaseStoreUnavailableError(store, error) : error;
 }
 
