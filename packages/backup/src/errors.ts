@@ -28,21 +28,27 @@ export function describeError(error: unknown): string {
 
 /**
  * Runs a public call; an AWS SDK error (it carries `$metadata`) that escaped as is becomes a
- * `StorageError` (class and HTTP status only: the SDK's message may carry request details).
- * Typed errors, other errors and a call the signal ended pass unchanged.
+ * `StorageError` (class and HTTP status only: the SDK's message may carry request details)
+ * naming `bucket` (see `storageErrorOf`). Typed errors, other errors and a call the signal ended
+ * pass unchanged.
  */
-export async function withStorageErrors<T>(what: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function withStorageErrors<T>(what: string, work: () => Promise<T>, signal?: AbortSignal, bucket?: unknown): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw signal?.aborted ? error : storageErrorOf(error, what);
+    throw signal?.aborted ? error : storageErrorOf(error, what, bucket);
   }
 }
 
-/** `error` as a `StorageError` when it is an AWS SDK error (see `withStorageErrors`), else unchanged. */
-export function storageErrorOf(error: unknown, what: string): unknown {
+/**
+ * `error` as a `StorageError` when it is an AWS SDK error (see `withStorageErrors`), else
+ * unchanged. `bucket`: the bucket the call addressed, as the caller's option gave it (a call
+ * may fail before checking its options): when a string, the error names it (message and `bucket`).
+ */
+export function storageErrorOf(error: unknown, what: string, bucket?: unknown): unknown {
   if (error instanceof SteadyError || error === null || typeof error !== 'object' || !('$metadata' in error)) return error;
-  return new StorageError(`${what} failed (${describeError(error)})`, error);
+  if (typeof bucket !== 'string') return new StorageError(`${what} failed (${describeError(error)})`, error);
+  return new StorageError(`${what} failed on bucket "${bucket}" (${describeError(error)})`, error, { bucket });
 }
 
 /** MongoDB codes of a refusal a retry does not change: Unauthorized, AuthenticationFailed. */

@@ -119,7 +119,7 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   } catch (error) {
     // A call the signal interrupted (a listing, a read): the invocation is ending; say so, as the jobs do.
     if (signal?.aborted) throw signal.reason ?? error;
-    throw storageErrorOf(error, 'applyRetention: reading the backups');
+    throw storageErrorOf(error, 'applyRetention: reading the backups', given.bucket);
   } finally {
     await lease?.release().catch(() => undefined);
   }

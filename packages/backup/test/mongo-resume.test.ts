@@ -12,7 +12,8 @@ import { EJSON } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupCorruptedError, mongoSource, mongoTarget, restore, snapshotBackup } from '../src/index.js';
 import type { SnapshotRecord } from '../src/sources/types.js';
-import { closeMongo, freshBucket, freshDb, noise, S3_SERVERS } from './support.js';
+import { UploadPartCommand } from '@aws-sdk/client-s3';
+import { closeMongo, deadlineAfter, freshBucket, freshDb, noise, S3_SERVERS } from './support.js';
 
 // Test documents with _ids of any type.
 type Doc = { _id: any; [field: string]: any };
@@ -106,13 +107,13 @@ describe.each(S3_SERVERS)('a snapshot of mixed _ids cut by the deadline after ev
         await source.collection<Doc>('blobs').insertMany(Array.from({ length: 1500 }, (_, i) => ({ _id: idOf(i + g * 10_000), blob: noise(4096) })));
       }
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'mixed' };
-      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: storage, partSizeBytes: 5 * 1024 * 1024, partsInFlight: 1, memoryBudgetBytes: 64 * 1024 * 1024 });
+      // Each run stops after its first part: the next one resumes from that part's last _id.
+      const cut = deadlineAfter(s3.client, UploadPartCommand, 1);
+      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: { ...storage, client: cut.client }, partSizeBytes: 5 * 1024 * 1024, partsInFlight: 1, memoryBudgetBytes: 64 * 1024 * 1024 });
       let runs = 0;
       let result: Awaited<ReturnType<typeof job.run>>;
       do {
-        // Each run stops after its first part: the next one resumes from that part's last _id.
-        let parts = -1;
-        result = await job.run({ remainingMs: () => (++parts > 9 ? 1 : 3_600_000) });
+        result = await job.run(cut.ctx());
         runs++;
       } while (result.status === 'checkpointed' && runs < 40);
       expect(result.status).toBe('complete');

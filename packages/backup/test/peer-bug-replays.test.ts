@@ -53,12 +53,11 @@ import {
 } from '../src/index.js';
 import { sqsSource } from '../src/sqs.js';
 import { serializeManifest, segmentChecksum } from '../src/format/manifest.js';
-import type { RunContext } from '../src/context.js';
 import { MAX_PARTS, MAX_PART_BYTES, MIN_PART_BYTES, capacityBytes, partTarget } from '../src/s3/part-size.js';
 import { requireService } from '../../../test/services/env.js';
 import { dropPrefix } from '../../../test/support/redis.js';
 import { outboxApp, type OutboxApp } from './outbox-fixture.js';
-import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
+import { closeMongo, deadlineAfter, freshBucket, freshDb, listAll, noise, openUploads, readJson, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
@@ -512,11 +511,6 @@ const MIB = 1024 * 1024;
 /** About 9.4 MiB of incompressible documents: two 5 MiB parts, so a deadline can cut between them. */
 const BIG_DOCS = 2_400;
 const big = { partSizeBytes: 5 * MIB, partsInFlight: 2, memoryBudgetBytes: 64 * MIB, leaseMs: 3_000 };
-/** A context whose deadline "nears" after `reads` deadline checks (one per 256 records read). */
-const cutAfter = (reads: number): RunContext => {
-  let seen = 0;
-  return { remainingMs: () => (++seen > reads ? 1 : 3_600_000) };
-};
 
 describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (server) => {
   let source: Db;
@@ -525,9 +519,11 @@ describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (se
   const checkpointOf = async (l: { prefix: string }) => (await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, `${l.prefix}/jobs/snapshot/checkpoint.json`))!;
   /** A snapshot job under a fresh prefix, run once and cut by the deadline after its first part (checkpointed). */
   const cutSnapshot = async (prefix: string) => {
-    const storage = loc(prefix);
+    // The deadline "nears" once the first part is sent.
+    const deadline = deadlineAfter(s3.client, UploadPartCommand, 1);
+    const storage = { ...loc(prefix), client: deadline.client };
     const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: storage, ...big });
-    const cut = await job.run(cutAfter(8));
+    const cut = await job.run(deadline.ctx());
     expect(cut.status).toBe('checkpointed');
     return { storage, job, cut };
   };
@@ -548,7 +544,9 @@ describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (se
     // `_id` written, on a new connection (no cursor survives), with every document once.
     const storage = loc('cursor');
     const firstClient = await MongoClient.connect(process.env.MONGODB_URI!);
-    const first = await snapshotBackup({ source: mongoSource({ db: firstClient.db(source.databaseName), batchSize: 200 }), target: storage, ...big }).run(cutAfter(8));
+    // The deadline "nears" once the first part is sent.
+    const deadline = deadlineAfter(s3.client, UploadPartCommand, 1);
+    const first = await snapshotBackup({ source: mongoSource({ db: firstClient.db(source.databaseName), batchSize: 200 }), target: { ...storage, client: deadline.client }, ...big }).run(deadline.ctx());
     await firstClient.close(); // its cursors are gone with it
     expect(first.status).toBe('checkpointed');
     const secondClient = await MongoClient.connect(process.env.MONGODB_URI!);

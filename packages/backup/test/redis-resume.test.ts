@@ -11,7 +11,8 @@ import type { Cluster } from 'ioredis';
 import { redisSource, redisTarget, restore, snapshotBackup } from '../src/index.js';
 import { loadManifest, segmentLines } from '../src/restore/load.js';
 import { parseRedisRecord } from '../src/format/records.js';
-import { freshBucket, redisCluster, S3_SERVERS, unique } from './support.js';
+import { UploadPartCommand } from '@aws-sdk/client-s3';
+import { deadlineAfter, freshBucket, redisCluster, S3_SERVERS, unique } from './support.js';
 
 /** Every key under `p` (latin1) → its value, read from every master. */
 async function contents(cluster: Cluster, p: string): Promise<Map<string, string>> {
@@ -55,14 +56,13 @@ describe.each(S3_SERVERS)('a Redis Cluster snapshot cut by the deadline after ev
       }
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'redis-resume' };
       const source = redisSource({ client: cluster, pattern: `${p}:*`, scanCount: 50, bigKeyElements: 100, chunkElements: 40 });
-      const job = snapshotBackup({ source, target: storage, partSizeBytes: 5 * 1024 * 1024, partsInFlight: 1, memoryBudgetBytes: 64 * 1024 * 1024 });
+      // Each run stops after its first part is sent (it finishes that part, or two in flight).
+      const cut = deadlineAfter(s3.client, UploadPartCommand, 1);
+      const job = snapshotBackup({ source, target: { ...storage, client: cut.client }, partSizeBytes: 5 * 1024 * 1024, partsInFlight: 1, memoryBudgetBytes: 64 * 1024 * 1024 });
       let runs = 0;
       let result: Awaited<ReturnType<typeof job.run>>;
       do {
-        // The run asks at each new part and every 256 records (~850 fit a part): told to stop at
-        // the 6th question, it finishes one part (or two) per run.
-        let calls = 0;
-        result = await job.run({ remainingMs: () => (++calls > 5 ? 1 : 3_600_000) });
+        result = await job.run(cut.ctx());
         runs++;
       } while (result.status === 'checkpointed' && runs < 40);
       expect(result.status).toBe('complete');

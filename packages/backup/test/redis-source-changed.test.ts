@@ -10,7 +10,8 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { SourceChangedError, redisSource, snapshotBackup } from '../src/index.js';
 import { startRedis } from '../../../test/support/servers.js';
-import { freshBucket, listAll, openUploads, S3_SERVERS } from './support.js';
+import { UploadPartCommand } from '@aws-sdk/client-s3';
+import { deadlineAfter, freshBucket, listAll, openUploads, S3_SERVERS } from './support.js';
 
 /** ~12 MiB of keys gzip cannot shrink: three parts of 5 MiB or so. */
 async function fill(redis: Redis): Promise<void> {
@@ -27,9 +28,10 @@ describe.each(S3_SERVERS)('a Redis snapshot whose server restarted, on $name', (
     try {
       await fill(redis);
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'changed' };
-      const job = snapshotBackup({ source: redisSource({ client: redis, pattern: 'k:*', scanCount: 100 }), target: storage, partSizeBytes: 5 * 1024 * 1024, partsInFlight: 1, memoryBudgetBytes: 64 * 1024 * 1024 });
-      let calls = 0;
-      const first = await job.run({ remainingMs: () => (++calls > 5 ? 1 : 3_600_000) });
+      // The first run stops once its first part is sent: a segment in progress, parts uploaded.
+      const cut = deadlineAfter(s3.client, UploadPartCommand, 1);
+      const job = snapshotBackup({ source: redisSource({ client: redis, pattern: 'k:*', scanCount: 100 }), target: { ...storage, client: cut.client }, partSizeBytes: 5 * 1024 * 1024, partsInFlight: 1, memoryBudgetBytes: 64 * 1024 * 1024 });
+      const first = await job.run(cut.ctx());
       expect(first.status).toBe('checkpointed');
       expect(await listAll(s3.client, s3.bucket, 'changed/jobs/')).toContain('changed/jobs/snapshot/checkpoint.json');
       expect(await openUploads(s3.client, s3.bucket)).toHaveLength(1); // the segment in progress, parts uploaded

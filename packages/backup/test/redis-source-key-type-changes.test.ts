@@ -19,6 +19,26 @@ import { freshBucket, readJson, redisClient, S3_SERVERS, unique } from './suppor
 
 type Sent = Array<{ command: string; key: Buffer }>;
 
+/** Each answer rewritten; inside MULTI…EXEC, the replies EXEC returns, each as its queued command's (the QUEUED answers as they are). */
+function rewriteAll(sent: Sent, answers: Array<[Error | null, unknown]>, rewrite: (sent: Sent[number], answer: [Error | null, unknown]) => [Error | null, unknown]): Array<[Error | null, unknown]> {
+  let queued: Sent | undefined;
+  return answers.map((answer, i): [Error | null, unknown] => {
+    const s = sent[i]!;
+    if (s.command === 'MULTI') return (queued = []), answer;
+    if (s.command === 'EXEC' && queued) {
+      const inner = queued;
+      queued = undefined;
+      if (answer[0] || !Array.isArray(answer[1])) return answer;
+      return [null, answer[1].map((reply: unknown, j) => {
+        const [error, value] = rewrite(inner[j]!, reply instanceof Error ? [reply, undefined] : [null, reply]);
+        return error ?? value;
+      })];
+    }
+    if (queued) return queued.push(s), answer;
+    return rewrite(s, answer);
+  });
+}
+
 /** `redis` whose pipelines rewrite answers (`rewrite`) and run `afterExec` once they answered. */
 function proxied(redis: Redis, hooks: { rewrite?: (sent: Sent[number], answer: [Error | null, unknown]) => [Error | null, unknown]; afterExec?: (sent: Sent) => Promise<void> }): RedisLike {
   return new Proxy(redis, {
@@ -41,7 +61,7 @@ function proxied(redis: Redis, hooks: { rewrite?: (sent: Sent[number], answer: [
             },
             async exec() {
               const answers = ((await real.exec()) ?? []) as Array<[Error | null, unknown]>;
-              const out = hooks.rewrite ? answers.map((answer, i) => hooks.rewrite!(sent[i]!, answer)) : answers;
+              const out = hooks.rewrite ? rewriteAll(sent, answers, hooks.rewrite) : answers;
               await hooks.afterExec?.(sent);
               return out;
             },

@@ -15,7 +15,7 @@ import { EJSON } from 'bson';
 import { LeaseHeldError, StorageError, mongoSource, mongoTarget, restore, snapshotBackup, type SnapshotCheckpoint } from '../src/index.js';
 import { bundleChild } from '../../../test/support/bundle.js';
 import { runChild } from './run-child.js';
-import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS, whenLeaseFree } from './support.js';
+import { closeMongo, deadlineAfter, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS, whenLeaseFree } from './support.js';
 
 // Test documents with _ids of any type.
 type Doc = { _id: any; [field: string]: any };
@@ -54,10 +54,10 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
     const target = await freshDb('resumed');
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'deadline' };
     try {
-      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common });
-      // The deadline "nears" after ~3,000 documents (remainingMs is read every 256 records).
-      let reads = 0;
-      const first = await job.run({ remainingMs: () => (++reads > 12 ? 1 : 3_600_000), requestId: 'first' });
+      // The deadline "nears" once the first part is sent.
+      const cut = deadlineAfter(s3.client, UploadPartCommand, 1);
+      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: { ...storage, client: cut.client }, ...common });
+      const first = await job.run(cut.ctx('first'));
       expect(first.status).toBe('checkpointed');
       const checkpoint = await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, 'deadline/jobs/snapshot/checkpoint.json');
       expect(checkpoint!.datasets[0]!.current!.parts.length).toBeGreaterThan(0);

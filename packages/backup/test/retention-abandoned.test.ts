@@ -12,7 +12,7 @@
  * while gofakes3 ignores `If-Match` on DELETE and deletes it (said below, not hidden).
  */
 import { rmSync } from 'node:fs';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3LeaseStore } from '@steadyfn/lease/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
@@ -20,7 +20,7 @@ import { LeaseHeldError, applyRetention, mongoSource, snapshotBackup, type S3Tar
 import { keys } from '../src/target.js';
 import { bundleChild } from '../../../test/support/bundle.js';
 import { runChild } from './run-child.js';
-import { closeMongo, freshBucket, freshDb, leaseRunsOut, listAll, noise, openUploads, readJson, S3_SERVERS, whenLeaseFree } from './support.js';
+import { closeMongo, deadlineAfter, freshBucket, freshDb, leaseRunsOut, listAll, noise, openUploads, readJson, S3_SERVERS, whenLeaseFree } from './support.js';
 
 afterAll(closeMongo);
 
@@ -30,9 +30,9 @@ const weekLater = () => Date.now() + 8 * DAY;
 
 /** A snapshot of two small collections stopped by its deadline after the first: a checkpoint naming an id with one segment. */
 async function checkpointedRun(db: Db, storage: S3Target, job: string): Promise<string> {
-  let reads = 0;
-  // The first read is the start-of-run check against reserveMs (warnUnderReserve), the second the first collection's.
-  const result = await snapshotBackup({ source: mongoSource({ db }), target: storage, job, leaseMs: 3_000 }).run({ remainingMs: () => (++reads > 2 ? 1 : 3_600_000) });
+  // The deadline "nears" once the first collection's segment is completed.
+  const deadline = deadlineAfter(storage.client, CompleteMultipartUploadCommand, 1);
+  const result = await snapshotBackup({ source: mongoSource({ db }), target: { ...storage, client: deadline.client }, job, leaseMs: 3_000 }).run(deadline.ctx());
   if (result.status !== 'checkpointed') throw new Error('the run did not checkpoint');
   return result.backupId!;
 }

@@ -280,6 +280,23 @@ export function countingRequests(client: Sender, kind: abstract new (...args: ne
 }
 
 /**
+ * A deadline set by what a run did, not by how often it reads the clock: `remainingMs` is an
+ * hour until `count` requests of `kind` for a backup's data (a segment, `….ndjson.gz`; e.g.
+ * `UploadPartCommand`: a part sent; not the probe's own upload) went through `client`, then
+ * 1 ms (under any reserve). Give `client` to the job's target; `ctx()` starts a run (its count from 0).
+ */
+export function deadlineAfter(client: Sender, kind: abstract new (...args: never[]) => unknown, count: number) {
+  const counting = countingRequests(client, kind, /\.ndjson\.gz$/);
+  return {
+    client: counting.client as S3Target['client'],
+    ctx(requestId?: string): RunContext {
+      counting.state.count = 0;
+      return { remainingMs: () => (counting.state.count >= count ? 1 : 3_600_000), ...(requestId ? { requestId } : {}) };
+    },
+  };
+}
+
+/**
  * Retention as a pass over runs, one page of `backups/` a run: pages of three ids (`smallPages`)
  * and a clock that leaves 23 s, takes 10 s a page and keeps 3 s back (`reserveMs`, unless
  * `options` set it). `run` is one run; `untilDone` runs until no pass is left (at most 14 runs)

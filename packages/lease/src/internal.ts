@@ -17,6 +17,9 @@ export { mongoLeaseStoreOf } from './stores/mongodb.js';
 // The MongoDB store's timing assumptions, for a sibling that must wait out its requests in flight
 // (`@steadyfn/backup`'s restore lock drops the lock's collection only past them).
 export { DELIVERY_MS, FAST_SETTLE_MS } from './stores/mongodb.js';
+// The cause of the store's LEASE_STORE_UNAVAILABLE when its start-up probe found no verdict (the
+// collection dropped under each round): backup's restore lock, which drops it, sends the call again.
+export { PROBE_NO_VERDICT } from './stores/mongodb-probe.js';
 export { redisLeaseStoreOf } from './stores/redis.js';
 // What a Redis store tells its sibling to log once (`LEASE_STORE_EVICTS`: the server may evict records).
 export { LEASE_STORE_EVICTS, type LeaseStoreNotice } from './stores/redis-eviction.js';

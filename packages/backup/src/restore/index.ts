@@ -253,7 +253,7 @@ export async function restoreManifest(
       // after the checks, so the target may hold part of the backup; the restore is idempotent.
       if (!(error instanceof SteadyError) && !signal?.aborted) {
         // An S3 read of the second download stays a StorageError; anything else came from the target.
-        const storage = storageErrorOf(error, 'restore: reading the backup');
+        const storage = storageErrorOf(error, 'restore: reading the backup', loc.bucket);
         throw storage !== error ? storage : new RestoreApplyError(`writing backup ${manifest.backupId} to the target failed (${describeError(error)})`, error);
       }
       throw error;
@@ -327,6 +327,7 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
         return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes, undefined, lock);
       },
       ctx.signal,
+      options.backup?.storage?.bucket,
     ),
   );
   // `reads: 2`: the backup was read twice (no usable temporary file, or spoolBytes 0) — said here, as the warning's text is not logged.

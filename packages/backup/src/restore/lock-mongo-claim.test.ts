@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ClaimResult, LeaseRecord, LeaseStore } from '@steadyfn/lease';
+import { PROBE_NO_VERDICT } from '@steadyfn/lease/internal';
 import { DROP_RACE_ATTEMPTS, claimsAcrossDrop, droppedUnderRequest } from './lock-mongo-claim.js';
 
 const named = (name: string, message: string, extra: object = {}): Error => Object.assign(new Error(message), { name }, extra);
@@ -29,7 +30,7 @@ describe('droppedUnderRequest', () => {
     ['FerretDB: no such table', named('MongoServerError', 'no such table: steadyfn_restore_lock_1a2b', { code: 1 })],
     ['FerretDB: a failed implicit collectionCreate', named('MongoServerError', 'collectionCreate: UNIQUE constraint failed: index', { code: 1 })],
     ['a connection the server closed, as the cause of the typed store error', named('LeaseStoreUnavailableError', 'the lease store (mongodb) could not be reached', { cause: closed() })],
-    ['the probe without a verdict', named('LeaseStoreUnavailableError', 'x', { cause: new Error('the lease collection was dropped while each of 3 rounds of the start-up probe ran') })],
+    ['the probe without a verdict (its code, not its text)', named('LeaseStoreUnavailableError', 'x', { cause: named('ProbeNoVerdictError', 'no verdict', { code: PROBE_NO_VERDICT }) })],
   ])('is true for %s', (_what, error) => expect(droppedUnderRequest(error)).toBe(true));
 
   it.each([
@@ -37,6 +38,7 @@ describe('droppedUnderRequest', () => {
     ['a timeout', named('MongoNetworkError', 'connection 3 to 127.0.0.1:27117 timed out')],
     ['another internal error', named('MongoServerError', 'disk I/O error', { code: 1 })],
     ['a refusal', named('MongoServerError', 'not authorized', { code: 13 })],
+    ['the probe\'s words without its code', named('LeaseStoreUnavailableError', 'x', { cause: new Error('the lease collection was dropped while each of 3 rounds of the start-up probe ran') })],
   ])('is false for %s', (_what, error) => expect(droppedUnderRequest(error)).toBe(false));
 });
 

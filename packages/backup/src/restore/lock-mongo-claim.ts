@@ -26,6 +26,7 @@
  * and its reply was lost with the closed connection) is this claim's: its generation is taken.
  */
 import type { ClaimRequest, ClaimResult, LeaseRecord, LeaseStore } from '@steadyfn/lease';
+import { PROBE_NO_VERDICT } from '@steadyfn/lease/internal';
 
 /** How many times a claim (or a read) that met the lock's collection being dropped is sent in all. */
 export const DROP_RACE_ATTEMPTS = 6;
@@ -43,14 +44,14 @@ const pause = (signal: AbortSignal | undefined): Promise<void> =>
  * the collection it reads or writes: an internal error naming the missing table or the failed
  * implicit creation, a connection the server closed (not a timeout: a server that cannot be
  * reached is not asked again), or the lease store's probe finding no verdict as the collection
- * was dropped under each of its rounds.
+ * was dropped under each of its rounds (its `code` `PROBE_NO_VERDICT`).
  */
 export function droppedUnderRequest(error: unknown): boolean {
   for (let e = error as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as typeof e, depth++) {
     const message = typeof e.message === 'string' ? e.message : '';
     if (e.code === 1 && /no such table|collectionCreate/.test(message)) return true;
     if (e.name === 'MongoNetworkError' && /\bclosed\b/.test(message) && !/timed out/i.test(message)) return true;
-    if (/lease collection was dropped while/.test(message)) return true;
+    if (e.code === PROBE_NO_VERDICT) return true;
   }
   return false;
 }

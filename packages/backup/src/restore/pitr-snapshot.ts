@@ -38,7 +38,7 @@ export async function pickSnapshot(loc: S3Location, stream: string, at: number, 
       if (!picked && !signal?.aborted && (error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError)) damaged.push({ key: keys.manifest(loc, ids[i]!), code: error.code });
       if (error instanceof BackupError) return undefined;
       if (signal?.aborted) throw signal.reason ?? error;
-      throw new StorageError(`reading the manifest of backup ${ids[i]!} failed (${describeError(error)})`, error);
+      throw new StorageError(`reading the manifest of backup ${ids[i]!} on bucket "${loc.bucket}" failed (${describeError(error)})`, error, { bucket: loc.bucket });
     });
     if (!manifest || manifest.start.stream?.name !== stream || manifest.end.stream?.name !== stream) continue;
     if (options.job !== undefined && manifest.job !== options.job) continue;

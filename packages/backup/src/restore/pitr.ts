@@ -105,7 +105,7 @@ export function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at
  * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)
  */
 export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx: RunContext = {}): Promise<PointInTimeReport> {
-  return withStorageErrors('pointInTimeRestore: reading the backups', () => restoreAt(options, ctx), ctx.signal);
+  return withStorageErrors('pointInTimeRestore: reading the backups', () => restoreAt(options, ctx), ctx.signal, options?.storage?.bucket);
 }
 
 async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): Promise<PointInTimeReport> {

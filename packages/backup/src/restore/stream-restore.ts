@@ -99,7 +99,7 @@ export interface RestoreStreamReport {
  * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<RestoreStreamReport> {
-  return withStorageErrors('restoreStream: reading the stream', () => replayStream(options, ctx), ctx.signal);
+  return withStorageErrors('restoreStream: reading the stream', () => replayStream(options, ctx), ctx.signal, options?.storage?.bucket);
 }
 
 /**

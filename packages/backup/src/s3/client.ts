@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { isNotFound } from '@steadyfn/lease/internal-s3';
+import { confirmBucket, objectAbsent } from './missing-bucket.js';
 
 /** Anything with the `send` of an `S3Client` (a client from `@steadyfn/connections` fits). */
 export interface S3Sender {
@@ -79,7 +79,8 @@ export interface ReadPin {
 /**
  * Reads a whole object (or the byte range `[start, end]` inclusive); `undefined` when it does
  * not exist. With `ifMatch`, a changed object rejects with the SDK's 412 error (S3, moto;
- * gofakes3 ignores the header: callers compare the returned `etag` too).
+ * gofakes3 ignores the header: callers compare the returned `etag` too). A bucket that does not
+ * exist rejects with the permanent `StorageError` naming it (missing-bucket.ts).
  */
 export async function getObject(loc: S3Location, key: string, options: { range?: [number, number]; signal?: AbortSignal } & ReadPin = {}): Promise<FetchedObject | undefined> {
   const command = new GetObjectCommand({
@@ -104,12 +105,16 @@ export async function getObject(loc: S3Location, key: string, options: { range?:
       ...(output.VersionId && output.VersionId !== 'null' ? { versionId: output.VersionId } : {}),
     };
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (objectAbsent(loc, error)) return undefined;
     throw error;
   }
 }
 
-/** Size, ETag (and version id in a versioned bucket) of an object; `undefined` when it does not exist. */
+/**
+ * Size, ETag (and version id in a versioned bucket) of an object; `undefined` when it does not
+ * exist. A 404 is checked against the bucket (`confirmBucket`: one `HeadBucket`): a bucket that
+ * does not exist rejects with the permanent `StorageError` naming it.
+ */
 export async function headObject(loc: S3Location, key: string, signal?: AbortSignal): Promise<{ size: number; etag: string; metadata: Record<string, string>; versionId?: string } | undefined> {
   try {
     const out = (await loc.client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: key }), signal ? { abortSignal: signal } : undefined)) as {
@@ -120,8 +125,9 @@ export async function headObject(loc: S3Location, key: string, signal?: AbortSig
     };
     return { size: out.ContentLength ?? 0, etag: out.ETag ?? '', metadata: out.Metadata ?? {}, ...(out.VersionId && out.VersionId !== 'null' ? { versionId: out.VersionId } : {}) };
   } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
+    if (!objectAbsent(loc, error)) throw error;
+    await confirmBucket(loc, error, signal);
+    return undefined;
   }
 }
 

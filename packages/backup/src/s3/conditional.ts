@@ -6,7 +6,8 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import { conditionalPut, type ConditionalPutResult } from '@steadyfn/lease/internal-s3';
-import { deleteObject, headObject, isConditionalConflict, isNotFound, isPreconditionFailed, statusOf, type S3Location } from './client.js';
+import { deleteObject, headObject, isConditionalConflict, isPreconditionFailed, statusOf, type S3Location } from './client.js';
+import { objectAbsent } from './missing-bucket.js';
 import type { S3Capabilities } from './probe.js';
 
 /** The result of a conditional write: written with this ETag, or refused because the condition failed. */
@@ -69,7 +70,7 @@ export async function putIfMatch(loc: S3Location, caps: Pick<S3Capabilities, 'if
       return resultOf(await conditionalPut(loc.client, putRequest(loc, key, body, options, caps.ifMatch ? { ifMatch: etag } : {}), options.signal));
     } catch (error) {
       // Without If-Match (a server without conditional writes) a 404 still reads as the object gone: refused.
-      if (isNotFound(error)) return { written: false };
+      if (objectAbsent(loc, error)) return { written: false };
       throw error;
     }
   }, options.signal);
@@ -84,7 +85,8 @@ export function putConditional(loc: S3Location, caps: Pick<S3Capabilities, 'ifMa
  * Deletes `key` only if its ETag is still `etag`: a HEAD just before, and `If-Match` on the
  * DELETE where the server honours it (S3, moto). gofakes3 ignores `If-Match` on DELETE: there
  * only the moment between the HEAD and the DELETE is unguarded (callers close it with a lease).
- * Resolves to `deleted`, `changed` (another ETag: left alone) or `gone` (already absent).
+ * Resolves to `deleted`, `changed` (another ETag: left alone) or `gone` (already absent); a
+ * bucket that does not exist rejects with the permanent `StorageError` naming it.
  */
 export async function deleteIfUnchanged(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch'>, key: string, etag: string, signal?: AbortSignal): Promise<'deleted' | 'changed' | 'gone'> {
   const stored = await headObject(loc, key, signal);
@@ -94,7 +96,7 @@ export async function deleteIfUnchanged(loc: S3Location, caps: Pick<S3Capabiliti
     await deleteObject(loc, key, signal, caps.ifMatch ? { ifMatch: stored.etag } : {});
   } catch (error) {
     if (isPreconditionFailed(error)) return 'changed';
-    if (isNotFound(error)) return 'gone';
+    if (objectAbsent(loc, error)) return 'gone';
     // A server that refuses a conditional DELETE outright: the HEAD above is the check.
     if (!caps.ifMatch || (statusOf(error) !== 400 && statusOf(error) !== 501)) throw error;
     await deleteObject(loc, key, signal);

@@ -12,7 +12,8 @@ import {
   ListPartsCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { isNotFound, type PageGate, type S3Location } from './client.js';
+import { type PageGate, type S3Location } from './client.js';
+import { objectAbsent } from './missing-bucket.js';
 
 /** A part as S3 holds it. */
 export interface StoredPart {
@@ -64,7 +65,8 @@ export async function uploadPart(loc: S3Location, key: string, uploadId: string,
 /**
  * Every part S3 holds for the upload, in part order, or `undefined` when the upload no longer
  * exists (completed, aborted, or removed by a lifecycle rule). Pages are followed by the
- * highest part number seen (some servers' `NextPartNumberMarker` is off by one).
+ * highest part number seen (some servers' `NextPartNumberMarker` is off by one). A bucket that
+ * does not exist rejects with the permanent `StorageError` naming it (missing-bucket.ts).
  */
 export async function listParts(loc: S3Location, key: string, uploadId: string, signal?: AbortSignal): Promise<StoredPart[] | undefined> {
   const parts = new Map<number, StoredPart>();
@@ -77,7 +79,7 @@ export async function listParts(loc: S3Location, key: string, uploadId: string, 
         opts(signal),
       )) as typeof out;
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (objectAbsent(loc, error)) return undefined;
       throw error;
     }
     let highest = marker ?? 0;
@@ -113,12 +115,12 @@ export async function completeUpload(
   return out.ETag ?? '';
 }
 
-/** Aborts the upload; an upload already gone is not an error. */
+/** Aborts the upload; an upload already gone is not an error, a bucket that does not exist is (the permanent `StorageError` naming it). */
 export async function abortUpload(loc: S3Location, key: string, uploadId: string): Promise<void> {
   try {
     await loc.client.send(new AbortMultipartUploadCommand({ Bucket: loc.bucket, Key: key, UploadId: uploadId }));
   } catch (error) {
-    if (!isNotFound(error)) throw error;
+    if (!objectAbsent(loc, error)) throw error;
   }
 }
 

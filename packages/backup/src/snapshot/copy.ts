@@ -135,19 +135,17 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
   // (run-failure.ts).
   try {
     let seen = 0;
-    // The clock (and a failure) before the source is read, in place of the first record's check:
-    // opening it may take seconds (FerretDB sorts the whole collection before its first
-    // document), which a run with no time left must not spend.
+    // The clock (and a failure) before the source is read: opening it may take seconds (FerretDB
+    // sorts the whole collection before its first document), which a run with no time left must
+    // not spend. The first record is checked again (the loop below), for the time the opening took.
     const failed = run.failure();
     if (failed) throw failed;
     let stopped = run.shouldStop(estimateMs);
-    let first = true;
     const resumeFrom = resumePoint(ds);
     // On a resume, what the backup already holds (sealed segments) for sources that drop repeats.
     const history = resumeFrom === undefined ? undefined : writtenLines(loc, ds, run.signal);
     if (!stopped) for await (const record of fromSource(options.source.read(info, resumeFrom, run.signal, history), ds.name)) {
-      if (first) first = false;
-      else if (encoder === undefined || (++seen & 255) === 0) {
+      if (encoder === undefined || (++seen & 255) === 0) {
         const failure = run.failure();
         if (failure) throw failure;
         if (run.shouldStop(estimateMs)) {

@@ -1,8 +1,10 @@
 /**
  * The per-batch reads of the keyspace scan (redis-scan.ts): each key's type, expiry and size,
- * then the `DUMP` of every key exported whole, with its value read in the same pipeline for its
- * content digest. Neither read is atomic with the other: a key may expire, be deleted or be
- * rewritten with another type in between. The scan tells these apart by reading the key again
+ * then the `DUMP` of every key exported whole, with its value read for its content digest — the
+ * two in one `MULTI`/`EXEC` per key, so the digest is of the very value the payload holds (a
+ * write between them would give a drill a false difference; one key is one slot, so this holds on
+ * a Cluster too). The first reads are not atomic with the DUMP: a key may expire, be deleted or
+ * be rewritten with another type in between. The scan tells these apart by reading the key again
  * (`KeyMeta.type` is `'none'` only when the key no longer exists).
  *
  * A key of a type this source has no value reader for — a module type (`ReJSON-RL`, a Bloom
@@ -69,10 +71,11 @@ export async function keyMeta(node: RedisLike, keys: Buffer[]): Promise<KeyMeta[
 }
 
 /**
- * `DUMP` of every key exported whole, with its whole value read in the same pipeline for its
- * content digest (DUMP bytes are not canonical: hash-table order); a module type's by its
- * payload. A key missing from the result was gone, or held another type, by then: the caller
- * reads it again.
+ * `DUMP` of every key exported whole, with its whole value read in the same transaction
+ * (`MULTI`, both, `EXEC`; the transactions of a batch in one pipeline) for its content digest
+ * (DUMP bytes are not canonical: hash-table order); a module type's by its payload, with its
+ * TYPE read in the transaction. A key missing from the result was gone, or held another type,
+ * by then: the caller reads it again.
  */
 export async function dumpKeys(node: RedisLike, keys: Buffer[], meta: KeyMeta[], limits: TypedExportLimits, allTyped: boolean, strip: number): Promise<Map<number, { payload: Buffer; digest: Buffer }>> {
   const picked: number[] = [];
@@ -80,6 +83,7 @@ export async function dumpKeys(node: RedisLike, keys: Buffer[], meta: KeyMeta[],
   keys.forEach((key, i) => {
     const { type } = meta[i]!;
     if (type === 'none' || !exportsWhole(meta[i]!, limits, allTyped)) return;
+    pipeline.call('MULTI');
     pipeline.callBuffer('DUMP', key);
     const reader = WHOLE_VALUE[type];
     if (reader) {
@@ -90,16 +94,20 @@ export async function dumpKeys(node: RedisLike, keys: Buffer[], meta: KeyMeta[],
       // readable type before its DUMP is read again rather than saved as the module type.
       pipeline.callBuffer('TYPE', key);
     }
+    pipeline.callBuffer('EXEC');
     picked.push(i);
   });
   const out = new Map<number, { payload: Buffer; digest: Buffer }>();
   if (picked.length === 0) return out;
   const answers = (await pipeline.exec()) ?? [];
   picked.forEach((i, n) => {
-    const [dumpError, payload] = answers[n * 2] ?? [];
-    const [valueError, value] = answers[n * 2 + 1] ?? [];
+    // MULTI's OK, two QUEUED, then EXEC's array: the DUMP's and the value read's replies (an
+    // error reply inside it is an Error; an aborted transaction is the EXEC's own error).
+    const [execError, replies] = answers[n * 4 + 3] ?? [];
+    if (execError || !Array.isArray(replies)) return;
+    const [payload, value] = replies as unknown[];
     // WRONGTYPE on the value read: the key was rewritten with another type since its TYPE.
-    if (dumpError || valueError || !payload) return;
+    if (payload instanceof Error || value instanceof Error || !payload) return;
     const type = meta[i]!.type;
     const key = keys[i]!.subarray(strip);
     if (!WHOLE_VALUE[type]) {

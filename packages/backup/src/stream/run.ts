@@ -55,7 +55,7 @@ async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<O
   try {
     const key = keys.streamCheckpoint(loc, options.name);
     const what = `stream "${options.name}" checkpoint`;
-    opened = await typed('storage', `stream "${options.name}": reading the checkpoint`, () => openChainedObject(loc, capabilities, key, { schema: streamCheckpointSchema, what, version: 1, parse: (text, at) => parseStreamCheckpoint(text, at, what), serialize: serializeStreamCheckpoint }, ctx.signal), ctx.signal);
+    opened = await typed(loc, `stream "${options.name}": reading the checkpoint`, () => openChainedObject(loc, capabilities, key, { schema: streamCheckpointSchema, what, version: 1, parse: (text, at) => parseStreamCheckpoint(text, at, what), serialize: serializeStreamCheckpoint }, ctx.signal), ctx.signal);
     // Before any pull or write: the checkpoint's position is only its own source's (source-identity.ts).
     source = await typed('source', `stream "${options.name}": identifying the source`, () => identityOf(options.source, ctx.signal), ctx.signal);
     checkSameSource(options.name, opened.value?.source, source);
@@ -72,24 +72,25 @@ async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<O
 }
 
 /**
- * Runs a call to the source (`source`) or to S3 (`storage`); any other failure than a typed one
- * becomes `SourceReadError` (`SourceRefusedError` for refused credentials) or `StorageError` (class and code only: driver messages may carry
- * addresses or secrets). A call the signal ended rejects with the signal's reason.
+ * Runs a call to the source (`'source'`) or to S3 (the location it addresses); any other failure
+ * than a typed one becomes `SourceReadError` (`SourceRefusedError` for refused credentials) or
+ * `StorageError` naming the bucket (class and code only: driver messages may carry addresses or
+ * secrets). A call the signal ended rejects with the signal's reason.
  */
-async function typed<T>(kind: 'source' | 'storage', what: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+async function typed<T>(on: 'source' | S3Location, what: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error;
     if (error instanceof BackupError) throw error;
-    if (kind === 'source') throw sourceErrorOf(error, what);
-    throw new StorageError(`${what} failed (${describeError(error)})`, error);
+    if (on === 'source') throw sourceErrorOf(error, what);
+    throw new StorageError(`${what} failed on bucket "${on.bucket}" (${describeError(error)})`, error, { bucket: on.bucket });
   }
 }
 
 /** Writes `records` as the next object and checkpoints (position, source state, hours). */
 async function flush(open: OpenStream, name: string, records: StreamRecord[], sourceState: unknown, signal?: AbortSignal): Promise<void> {
-  await typed('storage', `stream "${name}": writing an object`, () => writeAndCheckpoint(open, name, records, sourceState, signal), signal);
+  await typed(open.loc, `stream "${name}": writing an object`, () => writeAndCheckpoint(open, name, records, sourceState, signal), signal);
 }
 
 async function writeAndCheckpoint(open: OpenStream, name: string, records: StreamRecord[], sourceState: unknown, signal?: AbortSignal): Promise<void> {
@@ -124,7 +125,7 @@ async function breakTimeline(open: OpenStream, options: StreamRunOptions, reason
   state.seq = 0;
   state.timelines.push({ id: state.timeline, startedAt: now });
   state.updatedAt = now;
-  await typed('storage', `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(state));
+  await typed(open.loc, `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(state));
   await options.onTimelineBroken?.({ name: options.name, timeline: state.timeline, reason });
 }
 
@@ -209,7 +210,7 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
         state.sourceState = pulledState;
         state.coveredUntil = new Date(pullStarted - options.coverageLagMs).toISOString();
         state.updatedAt = new Date().toISOString();
-        await typed('storage', `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(state, ctx.signal), ctx.signal);
+        await typed(open.loc, `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(state, ctx.signal), ctx.signal);
         break;
       }
     }
@@ -252,7 +253,7 @@ export async function appendRecords(options: StreamRunOptions, prepare: (previou
       const newest = records.map((r) => r.time).sort().at(-1)!;
       if (!open.state.coveredUntil || newest > open.state.coveredUntil) {
         open.state.coveredUntil = newest;
-        await typed('storage', `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(open.state, ctx.signal), ctx.signal);
+        await typed(open.loc, `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(open.state, ctx.signal), ctx.signal);
       }
     }
     await open.lease.release();

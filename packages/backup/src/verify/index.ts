@@ -100,7 +100,7 @@ export interface VerifyResult {
  */
 export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext = {}): Promise<VerifyResult> {
   // An S3 failure is no verdict on the backup: a StorageError, nothing recorded.
-  return withStorageErrors('verifyBackup: reading the backup', () => verify(options, ctx), ctx.signal);
+  return withStorageErrors('verifyBackup: reading the backup', () => verify(options, ctx), ctx.signal, options?.backup?.storage?.bucket);
 }
 
 async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<VerifyResult> {

@@ -19,6 +19,21 @@ export interface ProbeResult {
   ferretdb: boolean;
 }
 
+/** The `code` of `ProbeNoVerdictError`. */
+export const PROBE_NO_VERDICT = 'LEASE_PROBE_NO_VERDICT';
+
+/**
+ * The cause of the `LeaseStoreUnavailableError` thrown when the start-up probe found no verdict:
+ * the lease collection was dropped under each of its rounds (a restore lock's collection, dropped
+ * as its restore ends). Says nothing of the server; the next call probes again. A sibling that
+ * drops the collection itself recognises it by `code` (`PROBE_NO_VERDICT`), not by its message.
+ */
+export class ProbeNoVerdictError extends Error {
+  override readonly name = 'ProbeNoVerdictError';
+  /** Always `PROBE_NO_VERDICT` (`LEASE_PROBE_NO_VERDICT`). */
+  readonly code = PROBE_NO_VERDICT;
+}
+
 const CONCURRENT_INSERTS = 8;
 /** Rounds of the concurrent-insert check when the collection was dropped under one (see `uniqueInsertRound`). */
 const ROUNDS = 3;
@@ -56,7 +71,7 @@ export async function probeServer(collection: MongoLeaseCollection): Promise<Pro
  * the inserts (a restore lock's collection is dropped when its restore ends, while another may
  * be starting), which says nothing of the server, so false (another round) — unless `last`.
  * @throws {LeaseStoreUnsupportedError} the server stored two documents under one `_id`
- * @throws {LeaseStoreUnavailableError} `last`, and the collection was dropped under this round too
+ * @throws {LeaseStoreUnavailableError} `last`, and the collection was dropped under this round too (its cause a `ProbeNoVerdictError`)
  * @throws what an insert threw other than a duplicate key (network, auth: not a verdict)
  */
 async function uniqueInsertRound(collection: MongoLeaseCollection, contested: string, last: boolean): Promise<boolean> {
@@ -76,7 +91,7 @@ async function uniqueInsertRound(collection: MongoLeaseCollection, contested: st
     );
   }
   if (!last) return false;
-  throw new LeaseStoreUnavailableError('mongodb', new Error(`the lease collection was dropped while each of ${ROUNDS} rounds of the start-up probe ran (${won} of ${CONCURRENT_INSERTS} concurrent inserts of one _id landed, ${stored} stored): no verdict yet, the next call probes again`));
+  throw new LeaseStoreUnavailableError('mongodb', new ProbeNoVerdictError(`the lease collection was dropped while each of ${ROUNDS} rounds of the start-up probe ran (${won} of ${CONCURRENT_INSERTS} concurrent inserts of one _id landed, ${stored} stored): no verdict yet, the next call probes again`));
 }
 
 async function isFerretDB(collection: MongoLeaseCollection): Promise<boolean> {

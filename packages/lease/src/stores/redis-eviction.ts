@@ -1,8 +1,9 @@
 /**
  * Whether the Redis server may evict the store's keys: under any `maxmemory-policy` but
  * `noeviction` (ElastiCache's default parameter group is `volatile-lru`, and every key of the
- * store has a TTL), Redis may delete a live lease under memory pressure — a done record evicted
- * lets a duplicate run again, a held one lets a second holder in. The store asks each server it
+ * store has a TTL), Redis may delete a live lease under memory pressure — a held one evicted lets
+ * a second owner in (whoever holds it: an idempotent run, an outbox relay, a backup job or
+ * restore lock), a done one lets its work run again. The store asks each server it
  * meets once (`INFO memory`, which managed Redis allows where `CONFIG GET` is refused), off the
  * call path, and tells its owner once (`LEASE_STORE_EVICTS`).
  * https://redis.io/docs/latest/develop/reference/eviction/
@@ -22,7 +23,7 @@ export interface LeaseStoreNotice {
 const EVICTS: LeaseStoreNotice = {
   code: LEASE_STORE_EVICTS,
   message:
-    "the Redis server's maxmemory-policy is not noeviction: under memory pressure it may evict records, so a duplicate runs again (a completed record lost) or alongside (an in-progress one lost); set maxmemory-policy noeviction (ElastiCache: a parameter group of your own, its default is volatile-lru)",
+    "the Redis server's maxmemory-policy is not noeviction: under memory pressure it may evict a lease record (every key of the store has a TTL). A lease lost to eviction lets a second owner in while the first still works (an idempotent run, an outbox relay, a backup job or restore lock), and a completed record lost lets its work run again; set maxmemory-policy noeviction (ElastiCache: a parameter group of your own, its default is volatile-lru)",
 };
 
 /** A node a policy can be read from (an ioredis `Redis`). */
