@@ -82,7 +82,7 @@ export function changeOf(record: StreamRecord): ChangeToApply | undefined {
  * Reads the objects in order and hands each object's records (deduplicated by id, event time
  * ≤ `until`) to `apply`. Every object is checked before its records are handed over. With
  * `overSnapshot` (the objects follow a snapshot's mark), a stale outbox record whose later `seq`
- * the snapshot holds is left out too (stale.ts), counted in `stale`.
+ * the snapshot holds is left out too (stale.ts), counted in `stale` (those up to `until`).
  */
 export async function replayObjects(
   loc: S3Location,
@@ -94,7 +94,7 @@ export async function replayObjects(
   const held = options.overSnapshot ? new HeldBySnapshot() : undefined;
   let records = 0;
   let duplicates = 0;
-  let stale = 0;
+  let staleCount = 0;
   // Records of several small objects are applied together (in order).
   let batch: StreamRecord[] = [];
   for (const object of objects) {
@@ -104,12 +104,13 @@ export async function replayObjects(
         continue;
       }
       seen.add(record.id);
-      // Before the time filter: whether the snapshot holds it depends on every record archived before it.
-      if (held?.holds(record)) {
-        stale++;
+      // Asked of every record, whatever its time: whether the snapshot holds one depends on all archived before it.
+      const stale = held?.holds(record) === true;
+      if (options.until !== undefined && Date.parse(record.time) > options.until) continue;
+      if (stale) {
+        staleCount++;
         continue;
       }
-      if (options.until !== undefined && Date.parse(record.time) > options.until) continue;
       batch.push(record);
     }
     if (batch.length >= APPLY_BATCH) {
@@ -122,7 +123,7 @@ export async function replayObjects(
     records += batch.length;
     await apply(batch);
   }
-  return { records, duplicates, stale, objects: objects.length };
+  return { records, duplicates, stale: staleCount, objects: objects.length };
 }
 
 /**
