@@ -87,6 +87,22 @@ export class PitrTargetError extends BackupError {
   }
 }
 
+/**
+ * `pointInTimeRestore` whose streamed changes after the snapshot's mark touch a collection the
+ * snapshot does not hold: the replay would restore only the documents those changes touched —
+ * a partial state. Refused before anything is written; take a snapshot that holds the
+ * collections, or pass `allowPartial: true`. Code `PITR_PARTIAL`.
+ */
+export class PitrPartialError extends BackupError {
+  override readonly name = 'PitrPartialError';
+  /** The collections (namespaces of the streamed changes) the snapshot does not hold, sorted. */
+  readonly collections: string[];
+  constructor(message: string, collections: string[]) {
+    super('PITR_PARTIAL', message, { problems: collections.slice(0, 20).map((name) => ({ key: name, message: 'not in the snapshot' })) });
+    this.collections = collections;
+  }
+}
+
 /** Another runner holds the backup job's lease. Retryable: the next tick (or the lease's expiry) lets one through. Code `BACKUP_LEASE_HELD`. */
 export class LeaseHeldError extends BackupError {
   override readonly name = 'LeaseHeldError';

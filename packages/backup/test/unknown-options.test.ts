@@ -221,7 +221,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
   it('pointInTimeRestore() refuses a misspelt key and one in storage; accepts every documented option', async () => {
     await expectRefusedAsync(() => pointInTimeRestore({ storage, stream: 'o', at: 0, target, allowUnverfied: true } as never), 'pointInTimeRestore', 'allowUnverfied', ['storage, stream, at, target, job, allowUnverified']);
     await expectRefusedAsync(() => pointInTimeRestore({ storage: { ...storage, prefx: 'p' }, stream: 'o', at: 0, target } as never), 'pointInTimeRestore', 'storage.prefx', ['an option of "storage"']);
-    const all: Required<PointInTimeRestoreOptions> = { storage, stream: 'o', at: new Date(), target, job: 'nightly', allowUnverified: true, lockMs: 60_000, ifTargetNotEmpty: 'merge' };
+    const all: Required<PointInTimeRestoreOptions> = { storage, stream: 'o', at: new Date(), target, job: 'nightly', allowUnverified: true, lockMs: 60_000, ifTargetNotEmpty: 'merge', allowPartial: false };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/pitr.ts'), 'PointInTimeRestoreOptions'));
     await expectAcceptedAsync(() => pointInTimeRestore(all));
   });

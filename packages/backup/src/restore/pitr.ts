@@ -5,7 +5,7 @@
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { streamNameOption } from '../stream/name.js';
-import { ConfigurationError, PitrTargetError, RestoreUnsupportedError, beforeWriting, withStorageErrors, type BackupProblem } from '../errors.js';
+import { ConfigurationError, PitrPartialError, PitrTargetError, RestoreUnsupportedError, beforeWriting, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
@@ -64,6 +64,19 @@ export interface PointInTimeRestoreOptions {
    * @default 'refuse'
    */
   ifTargetNotEmpty?: IfTargetNotEmpty;
+  /**
+   * Restore a collection the snapshot does not hold (not among its datasets) that streamed
+   * changes after the snapshot's mark touch: it gets only the documents those changes wrote —
+   * a partial state, as `restoreStream`'s `allowPartial` replays a timeline that began at a
+   * break. Without it such a restore is refused with `PitrPartialError` before anything is
+   * written; with it the report's `partial` and `warnings` name the collections, and a warning
+   * is logged. Take the snapshot with those collections (`mongoSource`'s `collections`) for
+   * their whole state.
+   * @default false
+   * @example
+   * await pointInTimeRestore({ storage, stream: 'orders', at, target: mongoTarget({ db: scratch }), allowPartial: true });
+   */
+  allowPartial?: boolean;
 }
 
 /** What a point-in-time restore did. */
@@ -72,9 +85,21 @@ export interface PointInTimeReport {
   /** The target time (ISO). */
   at: string;
   timeline: number;
+  /** Streamed changes applied (records up to `at`, repeats and stale records left out). */
   changes: number;
+  /** Records dropped as repeats of an event id. */
   duplicates: number;
+  /**
+   * Stale outbox records left out: a redelivered or late event whose aggregate's later `seq`
+   * was archived before the snapshot's mark, so the snapshot already holds a newer state.
+   */
+  stale: number;
+  /** Stream objects read. */
   objects: number;
+  /** Collections restored from streamed changes alone (not in the snapshot; `allowPartial`), sorted; empty when none. */
+  partial: string[];
+  /** What the restore found and did anyway (a `partial` collection); empty when none. */
+  warnings: string[];
 }
 
 /** The largest epoch milliseconds a Date holds (either side of 1970). */
@@ -103,6 +128,7 @@ export function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at
  * @throws {RestoreUnsupportedError} a snapshot record or a streamed change the target cannot store (nothing written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (taken as `restore()` takes it, held through the replay; nothing was written)
  * @throws {RestoreTargetPartialError} the target holds an unfinished restore of another backup (its partial-restore marker) and `ifTargetNotEmpty` is not `'merge'` (checked as `RestoreTargetNotEmptyError` is; nothing was written)
+ * @throws {PitrPartialError} streamed changes touch a collection the snapshot does not hold and `allowPartial` is not `true` (nothing was written)
  */
 export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx: RunContext = {}): Promise<PointInTimeReport> {
   return withStorageErrors('pointInTimeRestore: reading the backups', () => restoreAt(options, ctx), ctx.signal, options?.storage?.bucket);
@@ -110,8 +136,9 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
 
 async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
-  checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true, lockMs: true, ifTargetNotEmpty: true }));
+  checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true, lockMs: true, ifTargetNotEmpty: true, allowPartial: true }));
   const lockMs = lockMsOption('pointInTimeRestore', options.lockMs);
+  if (options.allowPartial !== undefined && typeof options.allowPartial !== 'boolean') invalidOption('pointInTimeRestore', 'allowPartial', 'a boolean', options.allowPartial);
   const stream = streamNameOption('pointInTimeRestore', 'stream', options.stream);
   const at = toTime(options.at);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('pointInTimeRestore', 'target', 'a restore target', options.target);
@@ -137,13 +164,14 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // against the target too (FerretDB's limits), as the snapshot's records are.
   const objects = await timelineObjects(loc, checkpoint, mark.timeline, mark.seq, signal);
   const { call } = await beforeWriting(`point-in-time restore: preparing the target`, () => options.target.prepare(snapshot, signal), signal);
-  const last = await checkChanges(loc, objects, options.target, at, signal, call);
+  const last = await checkChanges(loc, objects, options.target, at, signal, call, true);
 
   // Every document is written once, in its state at `at`: a snapshot document a change replaces
   // is left to that change, and of a document's changes only the last is applied. No earlier
   // state is written, so a run again (after a kill, or alongside another run to the same `at`)
   // never meets a unique value a later change moved to another document.
   const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
+  const partial = notInSnapshot(snapshot.datasets, changed, stream, options.allowPartial === true);
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
   // The marker names this exact restore: a restore() of the snapshot, or one to another time, does not complete it.
@@ -152,12 +180,30 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
     await refuseNotEmptyNowAndLocked(lock, options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, identity, describeRestore(identity), signal);
     const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock, identity);
     lock.checkHeld();
-    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(signal))), { until: at, ...(signal ? { signal } : {}) });
+    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(signal))), { until: at, overSnapshot: true, ...(signal ? { signal } : {}) });
     lock.checkHeld();
     return { report, applied };
   });
+  const warnings = partial.map((name) => `collection "${name}" is not in snapshot ${snapshot.backupId}: only the documents streamed changes after its mark touched were restored (allowPartial)`);
+  if (partial.length > 0) logOf(ctx).warn('point-in-time restore wrote collections the snapshot does not hold from streamed changes alone (allowPartial)', { stream, backupId: snapshot.backupId, collections: partial });
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
-  return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
+  return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, stale: applied.stale, objects: applied.objects, partial, warnings };
+}
+
+/**
+ * The collections streamed changes write that the snapshot does not hold, sorted: a replay
+ * would restore only the documents those changes touched.
+ * @throws {PitrPartialError} there are some and `allowPartial` is not `true`
+ */
+function notInSnapshot(datasets: ManifestDataset[], changed: Set<string>, stream: string, allowPartial: boolean): string[] {
+  const held = new Set(datasets.filter((d) => d.kind === 'mongodb-collection').map((d) => d.name));
+  const partial = [...changed].filter((name) => !held.has(name)).sort();
+  if (partial.length === 0 || allowPartial) return partial;
+  const named = partial.slice(0, 10).map((name) => `"${name}"`).join(', ') + (partial.length > 10 ? ` and ${partial.length - 10} more` : '');
+  throw new PitrPartialError(
+    `streamed changes of "${stream}" after the snapshot's mark touch collection(s) the snapshot does not hold (${named}): replaying them would restore only the documents those changes touched. Take a snapshot that holds them, or pass allowPartial: true; nothing was written`,
+    partial,
+  );
 }
 
 /**
@@ -168,9 +214,10 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
  * last to arrive, except that of one aggregate's outbox events the highest `seq` is the last
  * (one that arrived after a higher `seq` — an unordered queue — is an older image).
  * @param call the token the target's `prepare` returned for this restore call (`PreparedRestore.call`)
+ * @param overSnapshot the objects follow a snapshot's mark: stale records it holds are left out, as the apply leaves them (`replayObjects`)
  * @throws {RestoreUnsupportedError} a change the target cannot store (up to 20 listed)
  */
-export async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined, call?: object): Promise<Map<string, string>> {
+export async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined, call?: object, overSnapshot = false): Promise<Map<string, string>> {
   const unsupported: BackupProblem[] = [];
   let unsupportedCount = 0;
   const lastOf = new Map<string, { id: string; order: AggregateOrder | undefined }>();
@@ -201,7 +248,7 @@ export async function checkChanges(loc: S3Location, objects: IndexedObject[], ta
         if (problem && ++unsupportedCount <= 20) unsupported.push({ key: change.namespace, message: `change ${id}: ${problem}` });
       }
     },
-    { ...(until === undefined ? {} : { until }), ...(signal ? { signal } : {}) },
+    { ...(until === undefined ? {} : { until }), ...(signal ? { signal } : {}), overSnapshot },
   );
   if (unsupportedCount > 0) throw new RestoreUnsupportedError(`${unsupportedCount} streamed change(s) cannot be stored by the target; nothing was written`, unsupported);
   return new Map([...lastOf].map(([key, { id }]) => [key, id]));

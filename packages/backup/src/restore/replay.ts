@@ -12,6 +12,7 @@ import { readHourIndex, readStreamObject, withoutRepeats, type IndexedObject } f
 import { readStreamCheckpoint, type StreamCheckpoint } from '../stream/checkpoint.js';
 import type { StreamRecord } from '../stream/types.js';
 import type { ChangeToApply } from './targets.js';
+import { HeldBySnapshot } from './stale.js';
 
 /**
  * Reads a stream's checkpoint.
@@ -79,18 +80,21 @@ export function changeOf(record: StreamRecord): ChangeToApply | undefined {
 
 /**
  * Reads the objects in order and hands each object's records (deduplicated by id, event time
- * ≤ `until`) to `apply`. Every object is checked before its records are handed over; pass
- * `checkOnly` to read everything first without applying.
+ * ≤ `until`) to `apply`. Every object is checked before its records are handed over. With
+ * `overSnapshot` (the objects follow a snapshot's mark), a stale outbox record whose later `seq`
+ * the snapshot holds is left out too (stale.ts), counted in `stale` (those up to `until`).
  */
 export async function replayObjects(
   loc: S3Location,
   objects: IndexedObject[],
   apply: (records: StreamRecord[]) => Promise<void>,
-  options: { until?: number; signal?: AbortSignal } = {},
-): Promise<{ records: number; duplicates: number; objects: number }> {
+  options: { until?: number; signal?: AbortSignal; overSnapshot?: boolean } = {},
+): Promise<{ records: number; duplicates: number; stale: number; objects: number }> {
   const seen = new Set<string>();
+  const held = options.overSnapshot ? new HeldBySnapshot() : undefined;
   let records = 0;
   let duplicates = 0;
+  let staleCount = 0;
   // Records of several small objects are applied together (in order).
   let batch: StreamRecord[] = [];
   for (const object of objects) {
@@ -100,7 +104,13 @@ export async function replayObjects(
         continue;
       }
       seen.add(record.id);
+      // Asked of every record, whatever its time: whether the snapshot holds one depends on all archived before it.
+      const stale = held?.holds(record) === true;
       if (options.until !== undefined && Date.parse(record.time) > options.until) continue;
+      if (stale) {
+        staleCount++;
+        continue;
+      }
       batch.push(record);
     }
     if (batch.length >= APPLY_BATCH) {
@@ -113,7 +123,7 @@ export async function replayObjects(
     records += batch.length;
     await apply(batch);
   }
-  return { records, duplicates, objects: objects.length };
+  return { records, duplicates, stale: staleCount, objects: objects.length };
 }
 
 /**

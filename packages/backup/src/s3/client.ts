@@ -180,8 +180,8 @@ export async function listPage(
 }
 
 /**
- * Lists keys (with size and last-modified time, ms) and, with a delimiter, common prefixes under
- * `prefix`, following continuation tokens. With a `gate`, each page is asked for first: a
+ * Lists keys (with size and last-modified time, ms) and, with a delimiter, common prefixes (each
+ * once, in the order first listed) under `prefix`, following continuation tokens. With a `gate`, each page is asked for first: a
  * refused page ends the listing with `complete: false` (what was listed so far is returned).
  */
 export async function listKeys(
@@ -190,18 +190,19 @@ export async function listKeys(
   options: { delimiter?: string; signal?: AbortSignal; gate?: PageGate } = {},
 ): Promise<{ keys: ListedKey[]; prefixes: string[]; complete: boolean }> {
   const keys: ListedKey[] = [];
-  const prefixes: string[] = [];
+  // A common prefix once: gofakes3 lists one again on the next page when a page ended inside it.
+  const prefixes = new Set<string>();
   let token: string | undefined;
   do {
-    if (options.gate && !options.gate.allowsPage(prefix)) return { keys, prefixes, complete: false };
+    if (options.gate && !options.gate.allowsPage(prefix)) return { keys, prefixes: [...prefixes], complete: false };
     const started = Date.now();
     const page = await listPage(loc, prefix, { ...options, ...(token ? { token } : {}) });
     options.gate?.pageTook(Date.now() - started);
     keys.push(...page.keys);
-    prefixes.push(...page.prefixes);
+    for (const p of page.prefixes) prefixes.add(p);
     token = page.next;
   } while (token);
-  return { keys, prefixes, complete: true };
+  return { keys, prefixes: [...prefixes], complete: true };
 }
 
 /**

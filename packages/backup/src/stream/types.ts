@@ -26,6 +26,14 @@ export const streamRecordSchema = z.object({
   doc: z.string().optional(),
   /** The raw event (an outbox envelope, an SQS body): archived as is. */
   payload: z.unknown().optional(),
+  /**
+   * An outbox event whose `seq` was at or below its aggregate's last archived one when it was
+   * archived (a redelivered copy, or an older event that arrived late): that last `seq`.
+   * Point-in-time restore skips such a record when that `seq` was archived before the snapshot's
+   * mark (the snapshot holds it, restore/stale.ts). Absent on other records, and on records
+   * written before it was recorded (replayed as before).
+   */
+  stale: z.number().int().min(0).optional(),
 });
 export type StreamRecord = z.infer<typeof streamRecordSchema>;
 

@@ -2,8 +2,10 @@
  * Outbox events as streamed records. The envelope is `@steadyfn/outbox`'s:
  * `{ id (UUIDv7), type, aggregateType, aggregateId, seq, payload, occurredAt, change?: { op, before?, after? } }`.
  * `seq` grows by one per aggregate, so a jump is a lost event: the timeline is marked broken.
- * A `seq` at or below the last seen is kept (a repeat, or an older event that arrived late: a
- * restore applies the highest `seq` of an aggregate as its document's last change).
+ * A `seq` at or below the last seen is kept, marked `stale` with that last `seq` (a repeat, or an
+ * older event that arrived late: a restore applies the highest `seq` of an aggregate as its
+ * document's last change, and point-in-time restore skips a stale record the snapshot holds a
+ * later `seq` of).
  * An event with `change.after` (or `op: 'delete'`) can rebuild state; one without is archived only.
  */
 import { EJSON } from 'bson';
@@ -99,8 +101,9 @@ export function envelopeRecord(envelope: OutboxEnvelope, position: string): Stre
 
 /**
  * Turns envelopes (with their positions) into records, checking `seq` per aggregate against
- * `state`. A repeat (`seq` ≤ last) is kept (restore drops it by id, or — a new id, an older event
- * arriving late — does not apply it over a higher `seq`); a jump is a gap.
+ * `state`. A repeat (`seq` ≤ last) is kept, marked `stale: <last>` (restore drops it by id, or — a
+ * new id, an older event arriving late — does not apply it over a higher `seq`; point-in-time
+ * restore skips it when `last` was archived before the snapshot's mark); a jump is a gap.
  *
  * With `onInvalid`, an item that is not an outbox envelope is left out of the batch (its `seq`
  * not recorded) and handed to `onInvalid` with the problem, in words (`sqsSource` leaves such a
@@ -135,8 +138,10 @@ export function envelopesToBatch(items: Array<{ envelope: unknown; position: str
     if (last === undefined || seq > last) {
       seqs.delete(aggregate);
       seqs.set(aggregate, seq);
+      records.push(record);
+    } else {
+      records.push({ ...record, stale: last });
     }
-    records.push(record);
   }
   while (seqs.size > MAX_TRACKED) seqs.delete(seqs.keys().next().value!);
   return { records, drained, state: { seqs: Object.fromEntries(seqs) } satisfies SeqState, ...(gaps.length > 0 ? { gap: `outbox seq gap (${gaps.slice(0, 3).join('; ')})` } : {}) };
