@@ -98,13 +98,21 @@ function headerKey(ctx: Context): string | undefined {
   return parsed.key;
 }
 
-/** The delivery id (with the record's time for a reusable stream position: `positionKey`), or undefined. */
+/**
+ * The delivery id, or undefined: with the record's time for a reusable stream position
+ * (`positionKey`); with the subscription or topic for a Pub/Sub message.
+ */
 function deliveryKey(ctx: Context): string | undefined {
   // Only ids that stay the same across redeliveries; never the per-attempt requestId.
   if (ctx.trigger.kind === 'http') return undefined;
   const id = ctx.deliveryId;
   if (typeof id !== 'string' || id.length === 0) return undefined;
-  return isReusablePosition(ctx.trigger) ? positionKey(id, ctx.trigger) : id;
+  if (isReusablePosition(ctx.trigger)) return positionKey(id, ctx.trigger);
+  // A Pub/Sub message id is unique only within its topic: scoped by the subscription (else the
+  // topic) the trigger names, `<messageId>\0<queue>`, so two topics' messages never share one.
+  const trigger = ctx.trigger;
+  if (trigger.kind === 'queue' && trigger.source === 'pubsub' && typeof trigger.queue === 'string' && trigger.queue !== '') return `${id}\0${trigger.queue}`;
+  return id;
 }
 
 /**
@@ -316,7 +324,8 @@ const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: '
  * another record. Without one the key is what it always was.
  *
  * For a Kafka or Event Hubs record with a time, a `delivery` key's value is the delivery id, a
- * NUL, and `ctx.trigger.time` (`positionKey`, stream-position.ts).
+ * NUL, and `ctx.trigger.time` (`positionKey`, stream-position.ts); for a Pub/Sub message whose
+ * trigger names its subscription or topic (`ctx.trigger.queue`), the message id, a NUL, and that.
  *
  * @param caller - the caller's hash: `principalScope(principal)` or `namedScope(value)`; omit it
  *   for anonymous callers, `scope: 'none'` and non-HTTP triggers.
