@@ -1,20 +1,16 @@
 /**
- * Where an invocation's idempotency key comes from, how a client-sent key is checked, and
- * how keys are namespaced and hashed before they reach a store.
+ * Where an invocation's idempotency key comes from (a client's header is read in
+ * header-key.ts; a stream position's key in stream-position.ts), and how keys are namespaced
+ * and hashed before they reach a store.
  */
 import type { Context, Principal, Trigger } from '@steadyfn/handler';
 import { jsonExactNumbers, nodeCrypto } from '@steadyfn/handler/internal';
-import { parseItem, parseList, type List } from 'structured-headers';
 import { IdempotencyInputUnhashableError, IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError, IdempotencyScopeInvalidError } from './errors.js';
 import { canonicalHash, canonicalText, sha256 } from './fingerprint.js';
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKeyHeader } from './header-key.js';
+import { LEGACY_DELIVERY_FINGERPRINT, isReusablePosition, positionKey } from './stream-position.js';
 
-/** The request header a client sends its key in (lower case, as the handler normalises headers). */
-export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-/** Longest key accepted from a client (as Stripe); keys are hashed, so this only bounds abuse. */
-export const MAX_KEY_LENGTH = 255;
-
-/** Longest `Idempotency-Key` field value read: a quoted key at its longest with every character escaped, and room for parameters. */
-const MAX_HEADER_LENGTH = 1024;
+export { IDEMPOTENCY_KEY_HEADER, MAX_KEY_LENGTH, parseIdempotencyKeyHeader, type HeaderParse } from './header-key.js';
 
 /**
  * Returns the key for this invocation, or undefined when there is none (see `required`). An
@@ -30,7 +26,8 @@ export type KeyFunction = (ctx: Context) => string | undefined | null;
  * `Idempotency-Key` (see `runsWithoutKey`).
  *
  * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
- * schedule and event triggers), else a hash of the validated input.
+ * schedule and event triggers; for a Kafka or Event Hubs record with its time, and its payload
+ * as the fingerprint — see stream-position.ts), else a hash of the validated input.
  * `'header'`: HTTP calls must send `Idempotency-Key`; other triggers use `ctx.deliveryId`.
  * `'input'`: always a hash of the input: for a queue message, stream record or notification
  * whose trigger carries the payload as delivered (`ctx.trigger.rawBody`), of those exact
@@ -47,82 +44,6 @@ export type KeyKind = 'header' | 'delivery' | 'input' | 'custom';
 export interface ResolvedKey {
   kind: KeyKind;
   value: string;
-}
-
-/**
- * The result of reading an `Idempotency-Key` header: the key, or why it is not one.
- * `ambiguous` is set when the value holds more than one key (a repeated header, which
- * providers join as `a, b`, or a structured-field list).
- */
-export type HeaderParse = { ok: true; key: string } | { ok: false; reason: string; ambiguous?: true };
-
-/**
- * The IETF draft sends the key as a structured-field Item whose value is a String
- * (`"8e03…"`); Stripe and most clients send it bare. Both are accepted; anything else is a
- * typed 400. A value that starts with `"` is parsed as an RFC 9651 structured field by the
- * `structured-headers` package: its parameters (`"8e03…";v=1`, §3.1.2) are ignored — the key
- * is the string alone — and a malformed one is a 400. A bare key is taken whole, `;` included
- * (it is no structured field). A comma outside a quoted key separates two keys (RFC 9110 §5.3
- * joins repeated headers with `, `): ambiguous.
- *
- * @example
- * parseIdempotencyKeyHeader('"8e03978e"'); // { ok: true, key: '8e03978e' }
- * parseIdempotencyKeyHeader('"8e03978e";p=1'); // { ok: true, key: '8e03978e' }
- * parseIdempotencyKeyHeader('a, b');       // { ok: false, reason: 'More than one key', ambiguous: true }
- */
-export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
-  const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
-  if (value.length === 0) return { ok: false, reason: 'Empty' };
-  if (value.length > MAX_HEADER_LENGTH) return { ok: false, reason: 'Too long' };
-  let key = '';
-  if (value.startsWith('"')) {
-    const quoted = structuredKey(value);
-    if (!quoted.ok) return quoted;
-    key = quoted.key;
-  } else {
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e) return { ok: false, reason: 'Not printable ASCII' };
-      if (c === 0x2c) return { ok: false, reason: 'More than one key', ambiguous: true };
-    }
-    key = value;
-  }
-  if (key.length === 0) return { ok: false, reason: 'Empty' };
-  if (key.length > MAX_KEY_LENGTH) return { ok: false, reason: 'Too long' };
-  return { ok: true, key };
-}
-
-/**
- * A field value that starts with `"`, read as the draft's Item: parsed as a List so a second
- * key after a comma is seen as one (ambiguous); its one member must be a String, whose
- * parameters are ignored. A value that is no List but begins with a whole Item and a comma is
- * a quoted key joined with a key that is no structured field (`"k1", 8e03-…`): ambiguous too.
- * Reasons are fixed texts: the parser's messages can quote the value.
- */
-function structuredKey(value: string): HeaderParse {
-  let members: List;
-  try {
-    members = parseList(value);
-  } catch {
-    return startsWithItemAndComma(value) ? { ok: false, reason: 'More than one key', ambiguous: true } : { ok: false, reason: 'Not a structured-field String' };
-  }
-  if (members.length !== 1) return { ok: false, reason: 'More than one key', ambiguous: true };
-  const bare = members[0]![0];
-  if (typeof bare !== 'string') return { ok: false, reason: 'Not a structured-field String' };
-  return { ok: true, key: bare };
-}
-
-/** Whether some text before a comma in `value` is a whole structured-field Item (parameters included). */
-function startsWithItemAndComma(value: string): boolean {
-  for (let comma = value.indexOf(','); comma >= 0; comma = value.indexOf(',', comma + 1)) {
-    try {
-      parseItem(value.slice(0, comma).replace(/[ \t]+$/, ''));
-      return true;
-    } catch {
-      // Not an Item yet: the comma may sit inside a quoted parameter.
-    }
-  }
-  return false;
 }
 
 /** RFC 9110 §9.2.1 safe methods: they change nothing, so there is nothing to do only once. */
@@ -177,21 +98,34 @@ function headerKey(ctx: Context): string | undefined {
   return parsed.key;
 }
 
+/**
+ * The delivery id, or undefined: with the record's time for a reusable stream position
+ * (`positionKey`); with the subscription or topic for a Pub/Sub message.
+ */
 function deliveryKey(ctx: Context): string | undefined {
   // Only ids that stay the same across redeliveries; never the per-attempt requestId.
   if (ctx.trigger.kind === 'http') return undefined;
   const id = ctx.deliveryId;
-  return typeof id === 'string' && id.length > 0 ? id : undefined;
+  if (typeof id !== 'string' || id.length === 0) return undefined;
+  if (isReusablePosition(ctx.trigger)) return positionKey(id, ctx.trigger);
+  // A Pub/Sub message id is unique only within its topic: scoped by the subscription (else the
+  // topic) the trigger names, `<messageId>\0<queue>`, so two topics' messages never share one.
+  const trigger = ctx.trigger;
+  if (trigger.kind === 'queue' && trigger.source === 'pubsub' && typeof trigger.queue === 'string' && trigger.queue !== '') return `${id}\0${trigger.queue}`;
+  return id;
 }
 
 /**
  * The key that needs no validated input (header or delivery id), or undefined when the
- * source needs the input. Lets a batch claim every message before any of them runs.
+ * source needs the input. Lets a batch claim every message before any of them runs. A
+ * reusable stream position without its payload as delivered (the OpenWhisk Kafka feed with
+ * `isJSONData`, a Kafka tombstone) is fingerprinted by its validated input: claimed in `before`.
  */
 export function resolveKeyEarly(ctx: Context, source: KeySource): ResolvedKey | undefined {
   if (source === 'input' || typeof source === 'function') return undefined;
   const header = headerKey(ctx);
   if (header !== undefined) return { kind: 'header', value: header };
+  if (isReusablePosition(ctx.trigger) && messageBodyOf(ctx.trigger) === undefined) return undefined;
   const delivery = deliveryKey(ctx);
   if (delivery !== undefined) return { kind: 'delivery', value: delivery };
   return undefined;
@@ -209,6 +143,9 @@ export function resolveKey(ctx: Context, source: KeySource): ResolvedKey | undef
   if (source === 'input') return inputKey(ctx);
   const early = resolveKeyEarly(ctx, source);
   if (early) return early;
+  // A stream position `resolveKeyEarly` left for now, its input validated.
+  const delivery = deliveryKey(ctx);
+  if (delivery !== undefined) return { kind: 'delivery', value: delivery };
   if (source === 'header') return undefined;
   return inputKey(ctx);
 }
@@ -386,6 +323,10 @@ const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: '
  * (`callerScope`), the hash covers the caller too: the same key from another caller is
  * another record. Without one the key is what it always was.
  *
+ * For a Kafka or Event Hubs record with a time, a `delivery` key's value is the delivery id, a
+ * NUL, and `ctx.trigger.time` (`positionKey`, stream-position.ts); for a Pub/Sub message whose
+ * trigger names its subscription or topic (`ctx.trigger.queue`), the message id, a NUL, and that.
+ *
  * @param caller - the caller's hash: `principalScope(principal)` or `namedScope(value)`; omit it
  *   for anonymous callers, `scope: 'none'` and non-HTTP triggers.
  */
@@ -394,8 +335,11 @@ export function storeKey(scope: string, key: ResolvedKey, caller?: string): stri
   return `${scope}:${KIND_TAG[key.kind]}${key.kind === 'input' ? key.value : keyHash(key.value)}`;
 }
 
-/** Delivery ids name one message, so its payload needs no separate check. */
-const DELIVERY_FINGERPRINT = 'delivery';
+/**
+ * Delivery ids name one message, so its payload needs no separate check — except a reusable
+ * stream position (stream-position.ts), which a new record can take again.
+ */
+const DELIVERY_FINGERPRINT = LEGACY_DELIVERY_FINGERPRINT;
 
 /**
  * What a repeated key must match: the validated input (and, for HTTP, the method, path and
@@ -408,14 +352,21 @@ export function fingerprintOf(ctx: Context, key: ResolvedKey): string {
 }
 
 /**
- * `fingerprintOf`, and for a header or custom key's HTTP request with a query string the
- * fingerprint versions before the query counted gave it (method, path and input only) as
- * `legacy`. A record such a version wrote is still matched by it, so a retry across the
+ * `fingerprintOf`, and as `legacy` the fingerprint earlier versions gave the same key: for a
+ * header or custom key's HTTP request with a query string, the one before the query counted
+ * (method, path and input only); for a reusable stream position, `'delivery'`. A record such a version wrote is still matched by it, so a retry across the
  * upgrade replays rather than being refused as another request (for at most `ttlMs`). The
  * body is scanned once for both.
  */
 export function fingerprintsOf(ctx: Context, key: ResolvedKey): { fingerprint: string; legacy?: string } {
-  if (key.kind === 'delivery') return { fingerprint: DELIVERY_FINGERPRINT };
+  if (key.kind === 'delivery') {
+    if (!isReusablePosition(ctx.trigger)) return { fingerprint: DELIVERY_FINGERPRINT };
+    // The record's payload as delivered (else its validated input): the same position and time
+    // with other bytes is IDEMPOTENCY_KEY_REUSED, not a replay. A record an earlier version wrote
+    // (fingerprint 'delivery') under a key that did not change (no record time) still replays.
+    const body = messageBodyOf(ctx.trigger);
+    return { fingerprint: body === undefined ? inputHash(ctx) : messageBodyHash(body), legacy: LEGACY_DELIVERY_FINGERPRINT };
+  }
   if (key.kind === 'input') return { fingerprint: key.value };
   const trigger = ctx.trigger;
   const query = trigger.kind === 'http' ? queryOf(trigger.request) : undefined;

@@ -88,6 +88,10 @@ export interface IdempotencyOptions {
    * that never ran after an earlier one failed: its record is released, so its redelivery runs it.
    * Nor is any failure of a batch message whose function never ran (another plugin's
    * `beforeBatch` threw, its input failed validation): not the function's, it is released.
+   * An HTTP response the function returns with a status that asks for a retry (any 5xx, 429,
+   * 408) is a retryable failure too: released under `true`; a function is shown it as a
+   * `SteadyError` with code `IDEMPOTENCY_RESPONSE_RETRYABLE` and the response's status, and
+   * `true` stores the response (see cache-errors.ts).
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);

@@ -17,6 +17,7 @@
  *   options.ts  the options, checked once          state.ts  the per-invocation state
  *   claim.ts    key, claim, replay, wait           local.ts  the local cache of completed records
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
+ *   cache-errors.ts  which failures are stored (`cacheErrors`; a returned 5xx, 429 or 408 is one)
  */
 // From /internal, not the root entry: unbundled, the root loads every provider's adapter.
 import { functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
@@ -29,7 +30,8 @@ import { resolveKey, runsWithoutKey } from './key.js';
 import { fromLocal } from './local.js';
 import { settingsOf, type IdempotencyOptions, type Settings } from './options.js';
 import { decodeStored, encodeStored, errorStored, replay, replayTooLarge, resultStored } from './record.js';
-import { completionOf, firstAnswer, settle, shouldCache } from './settle.js';
+import { releasesResponse, shouldCache } from './cache-errors.js';
+import { completionOf, firstAnswer, settle } from './settle.js';
 import type { IdempotencyState, Joiner } from './state.js';
 import type { TakeNotice } from './stores/notices.js';
 
@@ -101,6 +103,13 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         return;
       }
       const stored = resultStored(result);
+      if (releasesResponse(s, ctx, stored)) {
+        // A 5xx, 429 or 408 the function returned: a retryable failure, like a thrown one. Not
+        // stored (a replay would answer every retry with it until ttlMs); released, the response
+        // answered as it is. A cacheErrors function may opt in (cache-errors.ts).
+        if (!state.settled) await settle(s, ctx, state, undefined);
+        return;
+      }
       let text: string | undefined;
       try {
         text = encodeStored(stored);

@@ -3,66 +3,17 @@
  * background while the lease lasts when the store call failed, or through another write that
  * joined the completion (`PendingCompletion`, join.ts) — and the log lines it says.
  */
-import type { Context, SteadyError } from '@steadyfn/handler';
-import { errorFacts } from '@steadyfn/handler/internal';
+import type { Context } from '@steadyfn/handler';
 import pLimit from 'p-limit';
 import { appliedBefore, settleLater as retrySettle } from '@steadyfn/lease/internal';
 import type { PendingCompletion } from './join.js';
 import { remember } from './local.js';
+import { isRetryableStatus, responseStatus } from './cache-errors.js';
 import { completionAbandoned, logStoreFailure, lostLease } from './settle-log.js';
 import type { Settings } from './options.js';
 import { decodeStored, encodeStored, replay, replayTooLarge, resultStored, type StoredResult } from './record.js';
 import type { IdempotencyState } from './state.js';
 import { isCompleteRequest, type CompleteRequest, type ReleaseRequest } from './types.js';
-
-/**
- * Whether a failure is stored and replayed (`cacheErrors`): retryable ones only when a function
- * says so. A `cacheErrors` function that throws, or returns anything but a boolean (a Promise
- * from an `async` one, which would otherwise count as `true` and store every error), counts as
- * `false` with a warning `IDEMPOTENCY_CACHE_ERRORS_FAILED` (the thrown value's class, never its
- * message): the record is released and the function's own error answered, rather than the hook
- * failing with the record left held — every retry a 409 until the lease ends — and the caller
- * told `500 INTERNAL`. Never throws, whatever the function throws or returns (a revoked Proxy,
- * an error whose `name` getter throws); a Promise it returns is given a no-op `catch`, so its
- * rejection (an `async` predicate reading a field the error lacks) is not an unhandled rejection,
- * which would end the process (Node's default `--unhandled-rejections=throw`, the Lambda runtime).
- * A function that returns no boolean is a configuration bug, the same on every call: said once
- * per plugin instance; one that throws is said each time (it may throw for some errors only).
- */
-export function shouldCache(s: Settings, ctx: Context, error: SteadyError): boolean {
-  if (typeof s.cacheErrors !== 'function') return s.cacheErrors && !error.retryable;
-  let decided: unknown;
-  try {
-    decided = s.cacheErrors(error);
-  } catch (thrown) {
-    ctx.log.warn('idempotency cacheErrors function threw; the error is not stored and the record released', { code: 'IDEMPOTENCY_CACHE_ERRORS_FAILED', errorCode: error.code, cause: errorFacts(thrown).cause });
-    return false;
-  }
-  if (decided === true || decided === false) return decided;
-  const got = settledAside(decided) ? 'a Promise' : typeof decided;
-  if (s.noted.cacheErrorsNotBoolean) return false;
-  s.noted.cacheErrorsNotBoolean = true;
-  ctx.log.warn(`idempotency cacheErrors function returned ${got}, not a boolean; no error is stored and records are released (said once)`, { code: 'IDEMPOTENCY_CACHE_ERRORS_FAILED', errorCode: error.code });
-  return false;
-}
-
-/**
- * Whether `value` is a thenable (an `async` function's Promise); if so, its rejection is caught
- * and dropped. Never throws: reading `then` of a revoked Proxy, or a getter that throws, counts
- * as no thenable.
- */
-function settledAside(value: unknown): boolean {
-  try {
-    if ((typeof value !== 'object' && typeof value !== 'function') || value === null || typeof (value as { then?: unknown }).then !== 'function') return false;
-    // `Promise.resolve` of a native Promise is that Promise; of another thenable, a Promise that
-    // calls its `then` later and rejects if that throws. Either way, the rejection is handled here.
-    Promise.resolve(value as PromiseLike<unknown>).catch(() => undefined);
-    return true;
-  } catch {
-    // A Proxy whose `then` or `constructor` read throws: nothing to catch.
-    return false;
-  }
-}
 
 /** Whether an encoded result is larger than the store keeps (`IdempotencyStore.maxResultBytes`, UTF-8 bytes). */
 function overStoreLimit(s: Settings, result: string): boolean {
@@ -188,6 +139,11 @@ export function completionOf(s: Settings, state: IdempotencyState, result: unkno
   if (!state.owner || state.settled) return undefined;
   let request: CompleteRequest;
   const stored = resultStored(result);
+  // A 5xx, 429 or 408 response (a `{ statusCode }` value too, whatever the trigger: no `ctx` here):
+  // never carried by another write; the plugin's own `after` releases it, or stores it when a
+  // `cacheErrors` function opts in (cache-errors.ts).
+  const status = responseStatus(stored, true);
+  if (status !== undefined && isRetryableStatus(status)) return undefined;
   try {
     request = { key: state.key!, owner: state.owner, fingerprint: state.fingerprint!, result: encodeStored(stored), expiresAt: Date.now() + s.ttlMs };
   } catch {

@@ -1,0 +1,49 @@
+/**
+ * Stream records whose delivery id is a position a NEW record can take again: a Kafka offset
+ * (`<cluster>/topic/partition/offset`; Amazon MSK, self-managed Kafka, the OpenWhisk Kafka
+ * feed) restarts at 0 when a topic is deleted and recreated, and an unclean leader election or
+ * a broker reset truncates a partition and hands its offsets out again; an Event Hubs sequence
+ * number (`hub/partition/sequenceNumber`) restarts when a hub is recreated. Keyed by the
+ * position alone, such a record within `ttlMs` would be answered with the old record's replay,
+ * the function never run and nothing logged (noelwschneider/kafka-portfolio-project#27, #29).
+ * So the record's time (`ctx.trigger.time`: Kafka's record timestamp, Event Hubs'
+ * `enqueuedTimeUtc`) is part of its key — a redelivered record keeps its time, a reused
+ * position does not — and its payload is its fingerprint (key.ts, `fingerprintsOf`), so the
+ * same position and time with other bytes is a visible `IDEMPOTENCY_KEY_REUSED`.
+ *
+ * Not Kinesis: its sequence numbers are assigned by the service as the record's unique
+ * identifier within its shard and increase over time — never a count from 0 that starts over —
+ * and the delivery id names the stream's ARN; nor DynamoDB Streams (the same kind of number).
+ * Their keys stay as they were, so an upgrade does not run their redeliveries again.
+ */
+import type { Trigger } from '@steadyfn/handler';
+
+/** `StreamTrigger.source` values whose positions are reused (see above). */
+const REUSED_POSITIONS: ReadonlySet<string> = new Set(['kafka', 'azure-event-hubs']);
+
+/** A stream record's trigger (`kind: 'stream'`). */
+export type StreamRecordTrigger = Extract<Trigger, { kind: 'stream' }>;
+
+/** Whether the trigger is a stream record whose delivery id is a reusable position (a Kafka offset, an Event Hubs sequence number). */
+export function isReusablePosition(trigger: Trigger): trigger is StreamRecordTrigger {
+  return trigger.kind === 'stream' && REUSED_POSITIONS.has(trigger.source);
+}
+
+/**
+ * The delivery key of such a record: `<deliveryId>\0<time>` (the ISO 8601 time as the trigger
+ * gives it; NUL appears in no delivery id or time), or the delivery id alone when the source
+ * gives no time (the OpenWhisk Kafka feed, a Kafka record without a timestamp) — then only the
+ * payload fingerprint tells a reused position from a redelivery.
+ *
+ * @example positionKey('kafka-1.internal:9092/orders/0/0', trigger) // 'kafka-1.internal:9092/orders/0/0\u00002026-12-01T10:00:00.123Z'
+ */
+export function positionKey(deliveryId: string, trigger: StreamRecordTrigger): string {
+  return typeof trigger.time === 'string' && trigger.time !== '' ? `${deliveryId}\0${trigger.time}` : deliveryId;
+}
+
+/**
+ * The fingerprint versions before this one gave every delivery key. Still matched for a
+ * reusable position, so a record redelivered across the upgrade whose key did not change (no
+ * time) replays rather than meeting `IDEMPOTENCY_KEY_REUSED`, for at most `ttlMs`.
+ */
+export const LEGACY_DELIVERY_FINGERPRINT = 'delivery';
