@@ -7,8 +7,8 @@
  * draft's discussion, ietf-wg-httpapi/idempotency#41): so it is released, as a thrown retryable
  * error is, unless a `cacheErrors` function opts in.
  */
-import { SteadyError, type Context } from '@steadyfn/handler';
-import { errorFacts } from '@steadyfn/handler/internal';
+import type { Context } from '@steadyfn/handler';
+import { errorFacts, SteadyError } from '@steadyfn/handler/internal';
 import type { Settings } from './options.js';
 import type { StoredResult } from './record.js';
 
