@@ -18,7 +18,7 @@ import { handler, type Plugin } from '@steadyfn/handler';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { mongoEmbeddedOutbox, outbox, transitions } from '../src/index.js';
-import { useMongo } from './support.js';
+import { useMongo, withUpdateOneHook } from './support.js';
 
 const mongo = useMongo();
 
@@ -35,29 +35,12 @@ describe('embedded mode: a concurrent update without events (atomicity server)',
     const a = handler({ use: [outbox({ events, store: plainStore })], logSink: () => undefined }, async (_i: unknown, ctx) => ctx.outbox.updateOne({ _id: 'o-1' }, { $inc: { views: 1 } }));
     let injected = false;
     // Its whole invocation runs between our read of the outbox fields and our update.
-    const db = {
-      command: (c: object, o?: object) => mongo.db.command(c as never, o as never),
-      collection(name: string) {
-        const real = mongo.db.collection(name);
-        if (name !== collection) return real;
-        return new Proxy(real, {
-          get(t, p, r) {
-            if (p === 'updateOne') {
-              return async (...args: unknown[]) => {
-                if (!injected) {
-                  injected = true;
-                  await a.invoke({}, { deliveryId: randomUUID() });
-                }
-                return (t.updateOne as (...x: unknown[]) => unknown).apply(t, args);
-              };
-            }
-            const v = Reflect.get(t, p, r);
-            return typeof v === 'function' ? v.bind(t) : v;
-          },
-        });
-      },
-    };
-    const bStore = mongoEmbeddedOutbox({ db: db as never, collection, aggregateType: 'order', atomicity: 'server' });
+    const db = withUpdateOneHook(mongo.db, collection, async () => {
+      if (injected) return;
+      injected = true;
+      await a.invoke({}, { deliveryId: randomUUID() });
+    });
+    const bStore = mongoEmbeddedOutbox({ db, collection, aggregateType: 'order', atomicity: 'server' });
     const b = handler({ use: [outbox({ events, store: bStore })], logSink: () => undefined }, async (_i: unknown, ctx) => {
       ctx.outbox.add({ type: 'Paid', aggregateId: 'o-1', payload: {} });
       const r = await ctx.outbox.updateOne({ _id: 'o-1', status: 'open' }, { $set: { status: 'paid' } });

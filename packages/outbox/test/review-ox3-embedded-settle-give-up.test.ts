@@ -13,7 +13,7 @@ import { handler } from '@steadyfn/handler';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { mongoEmbeddedOutbox, outbox, type Sender } from '../src/index.js';
-import { useMongo } from './support.js';
+import { useMongo, withUpdateOneHook } from './support.js';
 
 const mongo = useMongo();
 const events = { Noted: { aggregateType: 'order', schema: z.object({}) } };
@@ -28,30 +28,14 @@ describe('embedded relay: a mark that gives up after the seq kept moving', () =>
       return ctx.outbox.updateOne({ _id: 'o-1' }, { $inc: { other: 1 } }, { upsert: true });
     });
     let interfere = 0;
-    const db = {
-      command: (c: object, o?: object) => mongo.db.command(c as never, o as never),
-      collection(name: string) {
-        const real = mongo.db.collection(name);
-        if (name !== collection) return real;
-        return new Proxy(real, {
-          get(t, p, r) {
-            if (p === 'updateOne') {
-              return async (...args: unknown[]) => {
-                // The relay's mark ($pullAll): another write lands between its read and its update.
-                if (interfere > 0 && (args[1] as Record<string, unknown>).$pullAll) {
-                  interfere--;
-                  await writer.invoke({}, { deliveryId: randomUUID() });
-                }
-                return (t.updateOne as (...x: unknown[]) => unknown).apply(t, args);
-              };
-            }
-            const v = Reflect.get(t, p, r);
-            return typeof v === 'function' ? v.bind(t) : v;
-          },
-        });
-      },
-    };
-    const store = mongoEmbeddedOutbox({ db: db as never, collection, aggregateType: 'order', atomicity: 'server' });
+    const db = withUpdateOneHook(mongo.db, collection, async (args) => {
+      // The relay's mark ($pullAll): another write lands between its read and its update.
+      if (interfere > 0 && (args[1] as Record<string, unknown>).$pullAll) {
+        interfere--;
+        await writer.invoke({}, { deliveryId: randomUUID() });
+      }
+    });
+    const store = mongoEmbeddedOutbox({ db, collection, aggregateType: 'order', atomicity: 'server' });
     const queued: string[] = [];
     const sender: Sender = {
       fifo: true,

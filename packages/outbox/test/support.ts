@@ -313,3 +313,30 @@ export function replayQueues(sqs: () => SQSClient, cleanups: Array<() => Promise
     },
   };
 }
+
+/**
+ * `db` whose `collection(name)` answers with a view of the real collection where each
+ * `updateOne` first awaits `before(args)` — to land another writer's whole invocation between
+ * a store's read and its update (the races of the embedded mode). Other collections are `db`'s own.
+ */
+export function withUpdateOneHook(db: Db, name: string, before: (args: unknown[]) => Promise<void>): Db {
+  return {
+    command: (c: object, o?: object) => db.command(c as never, o as never),
+    collection(wanted: string) {
+      const real = db.collection(wanted);
+      if (wanted !== name) return real;
+      return new Proxy(real, {
+        get(target, prop, receiver) {
+          if (prop === 'updateOne') {
+            return async (...args: unknown[]) => {
+              await before(args);
+              return (target.updateOne as (...x: unknown[]) => unknown).apply(target, args);
+            };
+          }
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    },
+  } as unknown as Db;
+}
