@@ -324,7 +324,7 @@ const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: '
  * another record. Without one the key is what it always was.
  *
  * For a Kafka or Event Hubs record with a time, a `delivery` key's value is the delivery id, a
- * NUL, and `ctx.trigger.time` (`positionKey`, stream-position.ts); for a Pub/Sub message whose
+ * NUL, and `ctx.trigger.time` as ISO 8601 UTC when it parses (`positionKey`, stream-position.ts); for a Pub/Sub message whose
  * trigger names its subscription or topic (`ctx.trigger.queue`), the message id, a NUL, and that.
  *
  * @param caller - the caller's hash: `principalScope(principal)` or `namedScope(value)`; omit it

@@ -198,8 +198,12 @@ function leaveToLease(state: IdempotencyState): void {
   delete state.owner;
 }
 
-/** Makes the state reachable from `ctx` for `pendingCompletion` while this plugin may hold the record. */
+/**
+ * Makes the state reachable from `ctx` for `pendingCompletion` while this plugin may hold the
+ * record, with the trigger kind it needs (`completionOf` has no `ctx`).
+ */
 function expose(ctx: Context, state: IdempotencyState): void {
+  state.http = ctx.trigger.kind === 'http';
   (ctx as unknown as Record<symbol, Joinable>)[JOIN] = state;
 }
 

@@ -139,10 +139,11 @@ export function completionOf(s: Settings, state: IdempotencyState, result: unkno
   if (!state.owner || state.settled) return undefined;
   let request: CompleteRequest;
   const stored = resultStored(result);
-  // A 5xx, 429 or 408 response (a `{ statusCode }` value too, whatever the trigger: no `ctx` here):
-  // never carried by another write; the plugin's own `after` releases it, or stores it when a
-  // `cacheErrors` function opts in (cache-errors.ts).
-  const status = responseStatus(stored, true);
+  // A 5xx, 429 or 408 response (by the rule `releasesResponse` uses: a rendered response on any
+  // trigger, a plain `{ statusCode }` value on HTTP only): never carried by another write; the
+  // plugin's own `after` releases it, or stores it when a `cacheErrors` function opts in
+  // (cache-errors.ts). A queue function's `{ statusCode: 503 }` is its stored answer, so joined.
+  const status = responseStatus(stored, state.http === true);
   if (status !== undefined && isRetryableStatus(status)) return undefined;
   try {
     request = { key: state.key!, owner: state.owner, fingerprint: state.fingerprint!, result: encodeStored(stored), expiresAt: Date.now() + s.ttlMs };

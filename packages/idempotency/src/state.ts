@@ -42,6 +42,8 @@ export interface IdempotencyState {
    */
   batchClaims?: Set<string>;
   settled: boolean;
+  /** The invocation is an HTTP request (`ctx.trigger.kind`), set with the state's exposure in `before`: which results are responses (`responseStatus`). */
+  http?: boolean;
   /** Another write carried the completion (`PendingCompletion.joined`). */
   joined?: boolean;
   /** The plugin's side of `pendingCompletion` (one per plugin, shared by its states). */

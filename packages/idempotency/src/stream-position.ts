@@ -30,15 +30,27 @@ export function isReusablePosition(trigger: Trigger): trigger is StreamRecordTri
 }
 
 /**
- * The delivery key of such a record: `<deliveryId>\0<time>` (the ISO 8601 time as the trigger
- * gives it; NUL appears in no delivery id or time), or the delivery id alone when the source
- * gives no time (the OpenWhisk Kafka feed, a Kafka record without a timestamp) — then only the
- * payload fingerprint tells a reused position from a redelivery.
+ * The delivery key of such a record: `<deliveryId>\0<time>` (the time normalised, `recordTime`;
+ * NUL appears in no delivery id or time), or the delivery id alone when the source gives no time
+ * (the OpenWhisk Kafka feed, a Kafka record without a timestamp) — then only the payload
+ * fingerprint tells a reused position from a redelivery.
  *
  * @example positionKey('kafka-1.internal:9092/orders/0/0', trigger) // 'kafka-1.internal:9092/orders/0/0\u00002026-12-01T10:00:00.123Z'
  */
 export function positionKey(deliveryId: string, trigger: StreamRecordTrigger): string {
-  return typeof trigger.time === 'string' && trigger.time !== '' ? `${deliveryId}\0${trigger.time}` : deliveryId;
+  return typeof trigger.time === 'string' && trigger.time !== '' ? `${deliveryId}\0${recordTime(trigger.time)}` : deliveryId;
+}
+
+/**
+ * A record's time as one text per instant: `Date#toISOString` (UTC, milliseconds) when it
+ * parses, else the text as given. Kafka's time comes normalised already; Event Hubs'
+ * `enqueuedTimeUtc` is passed on as the host wrote it (`2026-12-01T10:00:00.123Z`,
+ * `2026-12-01T10:00:00.1230000+00:00`, …), and one record must keep one key whichever form a
+ * redelivery carries.
+ */
+export function recordTime(time: string): string {
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? time : new Date(ms).toISOString();
 }
 
 /**

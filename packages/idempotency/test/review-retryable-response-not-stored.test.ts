@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { handler, httpResult, type Plugin, type SteadyError } from '@steadyfn/handler';
 import { steadyHandler, toMiddy } from '@steadyfn/handler/middy';
 import { idempotency, pendingCompletion, type IdempotencyOptions, type PendingCompletion } from '../src/index.js';
-import { BACKENDS, httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
+import { BACKENDS, counting, httpEvent, lambdaContext, silentSink, sqsRecord, useBackend } from './support.js';
 
 type Res = { statusCode: number; headers?: Record<string, string>; body?: string };
 
@@ -87,6 +87,29 @@ describe.each(BACKENDS)('a returned 5xx/429/408 response (%s)', (name) => {
     await main.aws(httpEvent({ key, body: { a: 1 } }), lambdaContext());
     const retry = (await main.aws(httpEvent({ key, body: { a: 1 } }), lambdaContext())) as Res;
     expect({ offered: offered.map((o) => o === undefined), status: retry.statusCode, runs }).toEqual({ offered: [true, false], status: 200, runs: 2 });
+  });
+
+  it('a queue function returning { statusCode: 503 } (a plain value, stored and replayed there) has its completion joined to another write', async () => {
+    // Same rule as the plugin's own `after` (releasesResponse): a plain `{ statusCode }` is a response on HTTP only.
+    const store = counting(backend.store);
+    const offered: Array<PendingCompletion | undefined> = [];
+    const write: Plugin = {
+      name: 'joining-write',
+      async after(ctx, result) {
+        const completion = pendingCompletion(ctx, result);
+        offered.push(completion);
+        if (completion?.lease && (await completion.lease.store.settle(completion.lease.settle))) completion.joined();
+      },
+    };
+    let runs = 0;
+    const main = handler({ name: `orders-${randomUUID().slice(0, 8)}`, logSink: silentSink(), use: [idempotency({ store, ttlMs: 3_600_000, localCache: false }), write] }, async () => ({ statusCode: 503, run: ++runs }));
+    const event = { Records: [sqsRecord(randomUUID(), { a: 1 })] };
+    expect(await main.aws(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(offered[0]?.answer).toBe(JSON.stringify({ k: 'v', v: { statusCode: 503, run: 1 } }));
+    // Completed by the joined write alone, then replayed to the redelivery.
+    expect({ complete: store.calls.complete ?? 0, completeMany: store.calls.completeMany ?? 0 }).toEqual({ complete: 0, completeMany: 0 });
+    expect(await main.aws(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(runs).toBe(1);
   });
 
   it('middy: a raw { statusCode: 503 } from steadyHandler is not replayed to the retry', async () => {
