@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StorageError, mongoSource, mongoTarget, restore, snapshotBackup } from '../src/index.js';
 import { getObject, headObject } from '../src/s3/client.js';
 import { listParts } from '../src/s3/multipart.js';
-import { deleteIfUnchanged, putIfMatch } from '../src/s3/conditional.js';
+import { deleteIfUnchanged, putIfAbsent, putIfMatch } from '../src/s3/conditional.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
@@ -34,6 +34,7 @@ describe.each(S3_SERVERS)('a bucket that does not exist, on $name', (server) => 
         () => headObject(loc, 'p/manifest.json'),
         () => listParts(loc, 'p/segment', 'upload-id'),
         () => putIfMatch(loc, caps, 'p/checkpoint.json', '"etag"', '{}'),
+        () => putIfAbsent(loc, caps, 'p/checkpoint.json', '{}'),
         () => deleteIfUnchanged(loc, caps, 'p/checkpoint.json', '"etag"'),
       ];
       for (const attempt of attempts) expectNoSuchBucket(await attempt().catch((e: unknown) => e), s3.bucket);

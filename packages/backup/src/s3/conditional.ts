@@ -4,10 +4,11 @@
  * leaves a race window that the job lease closes (documented in the README).
  * S3's 409 `ConditionalRequestConflict` is retried (p-retry), as AWS documents.
  */
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import pRetry, { AbortError } from 'p-retry';
 import { conditionalPut, type ConditionalPutResult } from '@steadyfn/lease/internal-s3';
 import { deleteObject, headObject, isConditionalConflict, isPreconditionFailed, statusOf, type S3Location } from './client.js';
-import { objectAbsent } from './missing-bucket.js';
+import { isNoSuchBucket, noSuchBucket, objectAbsent } from './missing-bucket.js';
 import type { S3Capabilities } from './probe.js';
 
 /** The result of a conditional write: written with this ETag, or refused because the condition failed. */
@@ -51,11 +52,34 @@ function putRequest(loc: S3Location, key: string, body: Uint8Array | string, opt
   };
 }
 
-/** Writes `body` at `key` only if nothing is there (`If-None-Match: *`). */
+/**
+ * True when `key` exists: a HEAD, without `headObject`'s `HeadBucket` after a 404 — the PUT that
+ * follows a 404 here names a missing bucket in its own body (`NoSuchBucket`), so confirming the
+ * bucket would only add a request to every new object.
+ */
+async function exists(loc: S3Location, key: string, signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    await loc.client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: key }), signal ? { abortSignal: signal } : undefined);
+    return true;
+  } catch (error) {
+    if (objectAbsent(loc, error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Writes `body` at `key` only if nothing is there (`If-None-Match: *`; without it, a HEAD first).
+ * @throws StorageError (`noSuchBucket`, not retryable) when the bucket does not exist
+ */
 export async function putIfAbsent(loc: S3Location, caps: Pick<S3Capabilities, 'ifNoneMatch'>, key: string, body: Uint8Array | string, options: WriteOptions = {}): Promise<ConditionalResult> {
   return retryConflicts(async () => {
-    if (!caps.ifNoneMatch && (await headObject(loc, key, options.signal))) return { written: false };
-    return resultOf(await conditionalPut(loc.client, putRequest(loc, key, body, options, caps.ifNoneMatch ? { ifNoneMatch: '*' } : {}), options.signal));
+    if (!caps.ifNoneMatch && (await exists(loc, key, options.signal))) return { written: false };
+    try {
+      return resultOf(await conditionalPut(loc.client, putRequest(loc, key, body, options, caps.ifNoneMatch ? { ifNoneMatch: '*' } : {}), options.signal));
+    } catch (error) {
+      if (isNoSuchBucket(error)) throw noSuchBucket(loc, error);
+      throw error;
+    }
   }, options.signal);
 }
 

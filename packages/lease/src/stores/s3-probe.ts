@@ -69,7 +69,11 @@ async function put(client: S3LeaseClient, bucket: string, key: string, signal: A
   }
 }
 
-/** True when `write` is refused with 412 (or another 4xx a server uses for an unsupported condition). */
+/**
+ * True when `write` is refused with 412 (or another 4xx a server uses for a failed condition).
+ * Only for a header the probe has already seen accepted: there a 400 naming it is the
+ * condition's refusal, not the header's (`put` would keep it as unsupported for the process).
+ */
 async function refused(write: () => Promise<unknown>): Promise<boolean> {
   try {
     await write();
@@ -86,14 +90,16 @@ async function refused(write: () => Promise<unknown>): Promise<boolean> {
 async function runProbe(client: S3LeaseClient, bucket: string, key: string): Promise<{ conditionalWrites: true }> {
   const signal = AbortSignal.timeout(PROBE_MS);
   try {
+    // `put` (a refused header is unsupported) only for each header's first use: the first PUT
+    // proves If-None-Match is accepted, so the second one's 4xx is the condition failing.
     const etag = await put(client, bucket, key, signal, { ifNoneMatch: '*' });
-    if (!(await refused(() => put(client, bucket, key, signal, { ifNoneMatch: '*' })))) {
+    if (!(await refused(() => putObject(client, bucket, key, '{}', signal, { ifNoneMatch: '*' })))) {
       throw new LeaseStoreUnsupportedError('if-none-match', 'the S3 server overwrote an existing object despite If-None-Match: * (no conditional writes)', CONDITIONAL_WRITES);
     }
     if (!(await refused(() => put(client, bucket, key, signal, { ifMatch: '"00000000000000000000000000000000"' })))) {
       throw new LeaseStoreUnsupportedError('if-match', 'the S3 server overwrote an object whose ETag differs from If-Match (no conditional writes)', CONDITIONAL_WRITES);
     }
-    await put(client, bucket, key, signal, { ifMatch: etag });
+    await putObject(client, bucket, key, '{}', signal, { ifMatch: etag });
     return { conditionalWrites: true };
   } catch (error) {
     // The SDK rejects an aborted request with its own AbortError: the bound's reason says what happened.

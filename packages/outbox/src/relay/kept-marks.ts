@@ -47,6 +47,9 @@ export async function settleKept(deps: RelayDeps, options: RelayRunOptions): Pro
     return;
   }
   if (!deps.store.settleReleasesLease) await release(deps, items.map((i) => i.lease), options);
+  // Per item: events marked (>= 0), -1 fenced (a newer lease holder), -2 the store gave up (still pending, sent again).
   const fenced = marked.filter((m) => m === -1).length;
-  deps.log?.info('outbox relay marked rounds SQS accepted before a store outage', { store: deps.store.kind, aggregates: items.length, fenced });
+  const stillPending = marked.filter((m) => m === -2).length;
+  const settled = items.length - fenced - stillPending;
+  deps.log?.info('outbox relay settled rounds SQS accepted before a store outage', { store: deps.store.kind, aggregates: items.length, marked: settled, fenced, stillPending });
 }
