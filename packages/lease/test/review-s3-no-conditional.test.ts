@@ -7,12 +7,10 @@
  * an S3 server): it answers a PUT carrying If-None-Match or If-Match with the refusal, anything
  * else with 204.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseStoreUnsupportedError } from '../src/index.js';
 import { s3LeaseStore } from '../src/s3.js';
-import { s3Client } from './support/backends.js';
+import { useFakeS3Endpoint } from './support/fake-s3-endpoint.js';
 
 const xml = (code: string, message: string): string => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 
@@ -23,27 +21,15 @@ const REFUSALS = [
 
 describe.each(REFUSALS)('s3LeaseStore on a server refusing conditional PUTs with %s', (_name, status, body) => {
   let conditionalPuts = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.method === 'PUT' && (req.headers['if-none-match'] !== undefined || req.headers['if-match'] !== undefined)) {
-        conditionalPuts++;
-        res.writeHead(status, { 'content-type': 'application/xml' }).end(body);
-      } else res.writeHead(204).end();
-    });
-  });
-  let client: S3Client;
-  beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = s3Client(`http://127.0.0.1:${(server.address() as { port: number }).port}`, { maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  const endpoint = useFakeS3Endpoint((req, res) => {
+    if (req.method === 'PUT' && (req.headers['if-none-match'] !== undefined || req.headers['if-match'] !== undefined)) {
+      conditionalPuts++;
+      res.writeHead(status, { 'content-type': 'application/xml' }).end(body);
+    } else res.writeHead(204).end();
   });
 
   it('every call is LEASE_STORE_UNSUPPORTED (if-none-match) and the refusal is kept: one probe PUT', async () => {
-    const store = s3LeaseStore({ client, bucket: 'refusing' });
+    const store = s3LeaseStore({ client: endpoint.client(), bucket: 'refusing' });
     for (const call of [() => store.claim({ key: 'k', owner: 'o', leaseMs: 1000 }), () => store.get('k'), () => store.probe()]) {
       const error = await call().then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(LeaseStoreUnsupportedError);

@@ -7,11 +7,9 @@
  * was before), and the probe goes on. The server is a tiny local HTTP server that only stands
  * for that answer's shape (a fake, not an S3 server): it honours If-Match with 412.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3LeaseStore } from '../src/s3.js';
-import { s3Client } from './support/backends.js';
+import { useFakeS3Endpoint } from './support/fake-s3-endpoint.js';
 
 const REFUSAL = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>If-None-Match: the object exists</Message></Error>';
 const ETAG = '"0123456789abcdef0123456789abcdef"';
@@ -19,33 +17,21 @@ const ETAG = '"0123456789abcdef0123456789abcdef"';
 describe('s3LeaseStore probe on a server answering If-None-Match on an existing object with 400 naming the header', () => {
   const seen: string[] = [];
   const objects = new Set<string>();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => {
-      const url = req.url ?? '';
-      const ifNoneMatch = req.headers['if-none-match'];
-      const ifMatch = req.headers['if-match'];
-      seen.push(`${req.method} ${ifNoneMatch ? 'if-none-match' : ifMatch ? 'if-match' : '-'}`);
-      if (req.method === 'PUT' && ifNoneMatch !== undefined && objects.has(url)) res.writeHead(400, { 'content-type': 'application/xml' }).end(REFUSAL);
-      else if (req.method === 'PUT' && ifMatch !== undefined && ifMatch !== ETAG) res.writeHead(412, { 'content-type': 'application/xml' }).end('<Error><Code>PreconditionFailed</Code></Error>');
-      else if (req.method === 'PUT') {
-        objects.add(url);
-        res.writeHead(200, { etag: ETAG }).end();
-      } else res.writeHead(204).end();
-    });
-  });
-  let client: S3Client;
-  beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = s3Client(`http://127.0.0.1:${(server.address() as { port: number }).port}`, { maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  const endpoint = useFakeS3Endpoint((req, res) => {
+    const url = req.url ?? '';
+    const ifNoneMatch = req.headers['if-none-match'];
+    const ifMatch = req.headers['if-match'];
+    seen.push(`${req.method} ${ifNoneMatch ? 'if-none-match' : ifMatch ? 'if-match' : '-'}`);
+    if (req.method === 'PUT' && ifNoneMatch !== undefined && objects.has(url)) res.writeHead(400, { 'content-type': 'application/xml' }).end(REFUSAL);
+    else if (req.method === 'PUT' && ifMatch !== undefined && ifMatch !== ETAG) res.writeHead(412, { 'content-type': 'application/xml' }).end('<Error><Code>PreconditionFailed</Code></Error>');
+    else if (req.method === 'PUT') {
+      objects.add(url);
+      res.writeHead(200, { etag: ETAG }).end();
+    } else res.writeHead(204).end();
   });
 
   it('reads the second PUT\'s 400 as the condition refused: the probe passes, not LEASE_STORE_UNSUPPORTED', async () => {
-    const store = s3LeaseStore({ client, bucket: 'second-write' });
+    const store = s3LeaseStore({ client: endpoint.client(), bucket: 'second-write' });
     await expect(store.probe()).resolves.toEqual({ conditionalWrites: true });
     expect(seen).toEqual(['PUT if-none-match', 'PUT if-none-match', 'PUT if-match', 'PUT if-match', 'DELETE -']);
   });
