@@ -35,13 +35,19 @@ describe('a first completion refused after a take-over on redis', () => {
   it('HTTP: the first invocation, whose lease ran out and whose record another completed, says IDEMPOTENCY_LEASE_LOST', async () => {
     const lines: string[] = [];
     const second = gate();
+    const started = gate();
     let runs = 0;
     const main = handler({ name: `taken-over-${randomUUID()}`, logLevel: 'warn', logSink: (l) => lines.push(l), use: [idempotency(options())] }, async () => {
-      if (++runs === 1) await second.wait;
+      if (++runs === 1) {
+        started.open();
+        await second.wait;
+      }
       return { ok: true };
     });
     const event = httpEvent({ key: randomUUID(), body: { amount: 1 } });
     const first = main.aws(event, lambdaContext()) as Promise<{ statusCode: number }>;
+    // The lease was claimed before the function started: it has run out LEASE_MS after that at the latest.
+    await started.wait;
     await new Promise((r) => setTimeout(r, LEASE_MS + 300));
     // The retry takes the key over (the first's lease ran out), runs and completes it.
     expect(((await main.aws(event, lambdaContext())) as { statusCode: number }).statusCode).toBe(200);
@@ -55,15 +61,21 @@ describe('a first completion refused after a take-over on redis', () => {
   it('SQS batch: the message whose record another completed says IDEMPOTENCY_LEASE_LOST', async () => {
     const lines: string[] = [];
     const second = gate();
+    const started = gate();
     const ids = [randomUUID(), randomUUID()];
     let runs = 0;
     const main = handler({ name: `taken-over-batch-${randomUUID()}`, logLevel: 'warn', logSink: (l) => lines.push(l), use: [idempotency(options())] }, async (input) => {
       const { id } = input as { id: string };
-      if (id === ids[1] && ++runs === 1) await second.wait;
+      if (id === ids[1] && ++runs === 1) {
+        started.open();
+        await second.wait;
+      }
       return { ok: true };
     });
     const batch = { Records: ids.map((id) => sqsRecord(id, { id })) };
     const first = main.aws(batch, lambdaContext()) as Promise<{ batchItemFailures: unknown[] }>;
+    // The batch's claims were made before its functions started: run out LEASE_MS after that at the latest.
+    await started.wait;
     await new Promise((r) => setTimeout(r, LEASE_MS + 300));
     // The redelivery of the held message alone: its lease ran out, so it is taken over and completed.
     expect(await main.aws({ Records: [sqsRecord(ids[1]!, { id: ids[1] })] }, lambdaContext())).toEqual({ batchItemFailures: [] });
