@@ -471,7 +471,10 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'kinesis': {
       const records = (event as Rec).Records as unknown[];
       const batch = readBatch(() => (kind === 'kinesis' ? kinesisItems(records, def) : dynamoDbStreamItems(records)));
-      return runStreamBatch(def, frame, batch.items.map((item) => withRequestId(item, context)), batch.sequences);
+      // An event source mapping reads the failed record's sequence number; a Pipe its `eventID`
+      // (EventBridge User Guide, "Pipes batching and concurrency", Partial batch failure).
+      const identifiers = pipes ? batch.eventIds.map((id, i) => id || batch.sequences[i]!) : batch.sequences;
+      return runStreamBatch(def, frame, batch.items.map((item) => withRequestId(item, context)), identifiers);
     }
     case 'sns':
       return runThrowingBatch(def, frame, readBatch(() => snsItems((event as Rec).Records as unknown[], def)), context, false);
