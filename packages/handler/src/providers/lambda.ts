@@ -43,11 +43,13 @@ export interface SqsBatchResponse {
 
 /**
  * The partial batch answer for Amazon MSK and self-managed Kafka (with the
- * `kafkaBatchItemFailures` option): each failed record named by its `topic-partition` (the key
- * of `records` in the event) and offset.
+ * `kafkaBatchItemFailures` option): each failed record named by `partition`, its
+ * `<topic>-<partition>` (the key of `records` in the event, e.g. `'payments-0'`), and its
+ * offset — the identifier AWS documents for Kafka partial batch failures (and Powertools'
+ * `KafkaItemIdentifier`); Lambda fails the whole batch on any other key.
  */
 export interface KafkaBatchResponse {
-  batchItemFailures: Array<{ itemIdentifier: { 'topic-partition': string; offset: number } }>;
+  batchItemFailures: Array<{ itemIdentifier: { partition: string; offset: number } }>;
 }
 
 export type HttpKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'apigw-websocket';
@@ -304,9 +306,9 @@ async function runStreamBatch<I>(def: Definition, frame: Frame, invocations: Inv
 }
 
 /** Kafka's item identifier: the `records` key Lambda groups the record under, and its offset. */
-function kafkaIdentifier(invocation: Invocation): { 'topic-partition': string; offset: number } {
+function kafkaIdentifier(invocation: Invocation): { partition: string; offset: number } {
   const trigger = invocation.trigger as StreamTrigger;
-  return { 'topic-partition': `${trigger.stream}-${trigger.partition}`, offset: Number(trigger.sequence) };
+  return { partition: `${trigger.stream}-${trigger.partition}`, offset: Number(trigger.sequence) };
 }
 
 /** Events answered by throwing (SNS, S3, Kafka, EventBridge): the first reported failure is thrown so Lambda retries. */
