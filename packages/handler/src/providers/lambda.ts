@@ -2,8 +2,8 @@
  * AWS Lambda: `(event, context)`.
  *
  * Events: API Gateway REST (v1) and HTTP API (v2), Function URLs, ALB, SQS batches
- * (partial batch responses), EventBridge rules and Scheduler, other EventBridge events,
- * and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
+ * (partial batch responses), Kinesis, DynamoDB Streams, Kafka, DocumentDB change streams,
+ * EventBridge rules and Scheduler, other EventBridge events, and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
  */
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
 import { decodeBody, httpInput } from '../http.js';
@@ -18,6 +18,7 @@ import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../
 import { anyPayload } from '../message.js';
 import { lambdaPrincipal } from '../principal-aws.js';
 import { authorizerItem, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
+import { documentDbItems } from '../events/documentdb.js';
 import { dynamoDbStreamItems } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
 import { lambdaKafkaItems } from '../events/kafka.js';
@@ -374,7 +375,7 @@ function fail(error: SteadyError): never {
   throw toPublicError(error);
 }
 
-/** Runs record items (SNS, S3, Kafka) as one batch: in order when `ordered`; a failure is thrown. */
+/** Runs record items (SNS, S3, Kafka, DocumentDB) as one batch: in order when `ordered`; a failure is thrown. */
 async function runThrowingBatch(def: Definition, frame: Frame, items: EventItem[], context: LambdaContext, ordered: boolean): Promise<unknown> {
   const invocations = items.map((item) => withRequestId(item, context));
   if (invocations.length === 1) {
@@ -494,6 +495,10 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
       const invocations = items.map((item) => withRequestId(item, context));
       return runStreamBatch(def, frame, invocations, invocations.map(kafkaIdentifier)) satisfies Promise<KafkaBatchResponse>;
     }
+    case 'documentdb':
+      // Change stream order holds: events run in order and stop at the first failure, which is
+      // thrown — Lambda reads no partial batch answer for a DocumentDB event source mapping.
+      return runThrowingBatch(def, frame, readBatch(() => documentDbItems(event as Rec)), context, true);
     case 'schedule':
     case 'eventbridge': {
       const outcome = await runInvocation(def, frame, eventBridgeInvocation(kind, event as Rec, context));
