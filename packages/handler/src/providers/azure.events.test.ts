@@ -122,8 +122,8 @@ describe('Event Hubs trigger (cardinality many)', () => {
       batchIndex: 0,
       batchSize: 3,
     });
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['readings/3/1207', 'readings/3/1208', 'readings/3/1209']);
-    expect(seen[0]!.ctx.requestId).toBe(`${f.context.invocationId}:readings/3/1207`);
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['steadydemo.servicebus.windows.net/readings/3/1207', 'steadydemo.servicebus.windows.net/readings/3/1208', 'steadydemo.servicebus.windows.net/readings/3/1209']);
+    expect(seen[0]!.ctx.requestId).toBe(`${f.context.invocationId}:steadydemo.servicebus.windows.net/readings/3/1207`);
   });
 
   it('stops at the first failure and throws it, so the host retries the batch (with a retry policy)', async () => {
