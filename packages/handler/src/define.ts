@@ -109,7 +109,7 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   kinesisDeaggregate?: KinesisDeaggregate | false;
   /**
    * Amazon MSK and self-managed Kafka on Lambda: answer a failed batch with
-   * `batchItemFailures` (`itemIdentifier: { 'topic-partition', offset }`, the first failed
+   * `batchItemFailures` (`itemIdentifier: { partition: '<topic>-<partition>', offset }`, the first failed
    * record of each partition; later records of that partition are not run) instead of
    * throwing. Turn it on only together with `ReportBatchItemFailures` on the event source
    * mapping (provisioned mode): without it Lambda reads that answer as a success and the

@@ -271,14 +271,14 @@ interface InBatch {
 }
 
 /**
- * A database row or document changed: DynamoDB Streams, Azure Cosmos DB change feed,
+ * A database row or document changed: DynamoDB Streams, Amazon DocumentDB change streams, Azure Cosmos DB change feed,
  * Firestore and Firebase Realtime Database (CloudEvents), CouchDB/Cloudant changes feed.
  * `input` is the record after the change; for a delete, the record as it was when the source
  * says (else its key).
  */
 export interface ChangeTrigger extends InBatch {
   kind: 'change';
-  /** `dynamodb-streams`, `cosmosdb`, `firestore`, `firebase-rtdb`, `couchdb`. */
+  /** `dynamodb-streams`, `documentdb`, `cosmosdb`, `firestore`, `firebase-rtdb`, `couchdb`. */
   source: string;
   /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
   transactionId?: string;

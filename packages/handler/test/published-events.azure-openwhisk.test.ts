@@ -60,7 +60,7 @@ describe('Azure Functions', () => {
     });
     expect(seen).toHaveLength(1);
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', source: 'cosmosdb', collection: 'users', op: 'upsert', key: 'doc-1', sequence: '12', time: '2025-03-02T17:25:52.000Z' });
-    expect(seen[0]!.ctx.deliveryId).toBe('CosmosDB/app/users/doc-1@12');
+    expect(seen[0]!.ctx.deliveryId).toBe('CosmosDB/app/users/u0hEAMr3zlcBAAAAAAAAAA==@12');
     expect(outcome).toEqual({ error: 'INTERNAL' });
   });
 

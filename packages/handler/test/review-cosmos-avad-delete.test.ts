@@ -25,7 +25,7 @@ const changes = [
 ];
 
 describe('Cosmos DB all-versions-and-deletes: a delete carries its id only in metadata', () => {
-  it.each(['root', 'azure'] as const)('%s entry: create, replace and delete each run, the delete keyed by metadata.id', async (entry) => {
+  it.each(['root', 'azure'] as const)('%s entry: create, replace and delete each run, the delete keyed by metadata.id (delivery id: its partition key and id)', async (entry) => {
     const { seen, fn } = recorder();
     const main = entry === 'root' ? handler({ logSink: () => undefined }, fn) : azureHandler({ logSink: () => undefined }, fn);
     await main(structuredClone(changes), invocationContext(context, options));
@@ -34,7 +34,7 @@ describe('Cosmos DB all-versions-and-deletes: a delete carries its id only in me
       { kind: 'change', source: 'cosmosdb', collection: 'orders', op: 'update', key: 'o-1', sequence: '16' },
       { kind: 'change', source: 'cosmosdb', collection: 'orders', op: 'delete', key: 'o-1', sequence: '17' },
     ]);
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['CosmosDB/shop/orders/o-1@15', 'CosmosDB/shop/orders/o-1@16', 'CosmosDB/shop/orders/o-1@17']);
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['CosmosDB/shop/orders/AAAA@15', 'CosmosDB/shop/orders/AAAA@16', 'CosmosDB/shop/orders/[{"customerId":"c-7"},"o-1"]@17']);
     // What is known of the deleted item: its id and partition key.
     expect(seen[2]!.input).toEqual({ id: 'o-1', customerId: 'c-7' });
     expect(seen[2]!.ctx.trigger).not.toHaveProperty('before');

@@ -1,7 +1,9 @@
 /**
  * EventBridge Pipes with a DynamoDB stream source send a Lambda target a JSON array of the same
  * records the Lambda event source mapping wraps in `{ Records }`, and read `batchItemFailures`
- * (the failed record's sequence number) as the partial batch failure. The sample is the
+ * as the partial batch failure — naming the failed record by its `eventID`, not its sequence
+ * number as the event source mapping does ("Amazon EventBridge Pipes batching and concurrency",
+ * Partial batch failure: "For Kinesis and DynamoDB, this is the eventID"). The sample is the
  * Amazon EventBridge User Guide's, unchanged ("Amazon DynamoDB stream as a source for
  * EventBridge Pipes", eb-pipes-dynamodb.md, Example event), in
  * test/fixtures/samples/aws/ebpipes-dynamodb.json.
@@ -11,7 +13,7 @@ import type { Context } from '../src/index.js';
 import { runOnAwsEntries, sample } from './support/published.js';
 
 describe('EventBridge Pipes: an array of DynamoDB stream records', () => {
-  it('one change per record, in order; a failure stops the batch and names its sequence number', async () => {
+  it('one change per record, in order; a failure stops the batch and names its eventID', async () => {
     const run = await runOnAwsEntries(sample('aws', 'ebpipes-dynamodb.json'), (_input: unknown, ctx: Context) => {
       if (ctx.trigger.kind === 'change' && ctx.trigger.batchIndex === 1) throw new Error('asked to fail');
     });
@@ -20,6 +22,22 @@ describe('EventBridge Pipes: an array of DynamoDB stream records', () => {
       { kind: 'change', source: 'dynamodb-streams', collection: 'EventSourceTable', op: 'insert', key: { Id: 101 }, sequence: '111', batchIndex: 0, batchSize: 2 },
       { kind: 'change', source: 'dynamodb-streams', collection: 'EventSourceTable', op: 'update', key: { Id: 101 }, sequence: '222', before: { Message: 'New item!', Id: 101 }, batchIndex: 1, batchSize: 2 },
     ]);
+    expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: '2' }] });
+  });
+
+  it('a record without an eventID is named by its sequence number', async () => {
+    const records = sample('aws', 'ebpipes-dynamodb.json') as unknown as Array<Record<string, unknown>>;
+    delete records[1]!.eventID;
+    const run = await runOnAwsEntries(records, (_input: unknown, ctx: Context) => {
+      if (ctx.trigger.kind === 'change' && ctx.trigger.batchIndex === 1) throw new Error('asked to fail');
+    });
+    expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: '222' }] });
+  });
+
+  it('the same records under { Records } (the event source mapping) are still named by sequence number', async () => {
+    const run = await runOnAwsEntries({ Records: sample('aws', 'ebpipes-dynamodb.json') }, (_input: unknown, ctx: Context) => {
+      if (ctx.trigger.kind === 'change' && ctx.trigger.batchIndex === 1) throw new Error('asked to fail');
+    });
     expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: '222' }] });
   });
 });

@@ -91,7 +91,7 @@ describe('EventBridge Pipes: an array of Kafka records', () => {
     expect(seen.map((s) => s.ctx.trigger)).toMatchObject([{ kind: 'stream', source: 'kafka', sequence: '15' }]);
     // The event source mapping's own event is still answered by topic-partition and offset.
     const mapping = mappingEvent(twoRecords('ebpipes-msk.json'));
-    await expect(main(mapping, lambdaContext())).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: { 'topic-partition': 'mytopic-0', offset: 15 } }] });
+    await expect(main(mapping, lambdaContext())).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'mytopic-0', offset: 15 } }] });
   });
 
   it('arrays that are not the documented Kafka records stay direct inputs', async () => {

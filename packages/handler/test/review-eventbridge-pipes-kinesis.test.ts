@@ -5,8 +5,9 @@
  * `approximateArrivalTimestamp`, `kinesisSchemaVersion`) beside the record's own `eventID`,
  * `eventSourceARN`… (Amazon EventBridge User Guide, "Amazon Kinesis stream as a source for
  * EventBridge Pipes", Example event) — and read a `{ batchItemFailures }` answer naming the
- * failed record's sequence number as the partial batch failure ("Amazon EventBridge Pipes
- * batching and concurrency"). The adapter read SQS and DynamoDB arrays as batches but ran a
+ * failed record's `eventID` (`shardId-…:<sequenceNumber>`, not the bare sequence number the
+ * event source mapping reads) as the partial batch failure ("Amazon EventBridge Pipes
+ * batching and concurrency", Partial batch failure: "For Kinesis and DynamoDB, this is the eventID"). The adapter read SQS and DynamoDB arrays as batches but ran a
  * Kinesis array as one direct call: the function got the whole array as `input`, undecoded,
  * with no stream trigger, and a failure failed the whole batch. Sample in
  * test/fixtures/samples/aws/ebpipes-kinesis.json (see SOURCES.md).
@@ -19,7 +20,7 @@ const FIRST = '49590338271490256608559692538361571095921575989136588898';
 const SECOND = '49590338271490256608559692540925702759324208523137515618';
 
 describe('EventBridge Pipes: an array of flattened Kinesis records', () => {
-  it('one stream record per element, data decoded, in order; a failure is named by its sequence number', async () => {
+  it('one stream record per element, data decoded, in order; a failure is named by its eventID', async () => {
     const run = await runOnAwsEntries(sample('aws', 'ebpipes-kinesis.json'), (_input: unknown, ctx: Context) => {
       if (ctx.trigger.kind === 'stream' && ctx.trigger.batchIndex === 1) throw new Error('asked to fail');
     });
@@ -29,6 +30,15 @@ describe('EventBridge Pipes: an array of flattened Kinesis records', () => {
       { kind: 'stream', source: 'kinesis', stream: 'lambda-stream', partition: 'shardId-000000000006', sequence: SECOND, key: '1', batchIndex: 1, batchSize: 2 },
     ]);
     expect(run.seen[0]!.ctx.deliveryId).toBe(`arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream/shardId-000000000006:${FIRST}`);
+    expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: `shardId-000000000006:${SECOND}` }] });
+  });
+
+  it('a record without an eventID is named by its sequence number', async () => {
+    const records = sample('aws', 'ebpipes-kinesis.json') as unknown as Array<Record<string, unknown>>;
+    delete records[1]!.eventID;
+    const run = await runOnAwsEntries(records, (_input: unknown, ctx: Context) => {
+      if (ctx.trigger.kind === 'stream' && ctx.trigger.batchIndex === 1) throw new Error('asked to fail');
+    });
     expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: SECOND }] });
   });
 });

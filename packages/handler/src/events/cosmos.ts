@@ -7,7 +7,7 @@
  * carries no item at all, only `metadata.id` and `metadata.partitionKey` (Azure Cosmos DB docs
  * "Change feed modes", All versions and deletes mode, "Parse the response object"), so its
  * input is `{ ...partitionKey, id }` unless a `previous` image came along.
- * `ctx.deliveryId` is `<account>/<database>/<container>/<id>@<lsn>` (see `cosmosItems`).
+ * `ctx.deliveryId` is `<account>/<database>/<container>/<_rid>@<lsn>` (see `cosmosItems`).
  */
 import { isRecord, setOwn, type Rec } from '../internal/record.js';
 import type { ChangeTrigger } from '../types.js';
@@ -37,11 +37,34 @@ function deletedItem(id: string, partitionKey: unknown): Rec {
   return out;
 }
 
+/** JSON with object keys sorted at every level: one text per value, whatever order the keys came in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isRecord(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Which document a change is of, unique in its container: the document's `_rid` (its resource
+ * id, unique per document in the container, unlike `id`, which is unique only per partition key
+ * value), from `current` or else `previous`; for an all-versions-and-deletes delete that carries
+ * neither, the canonical JSON of `[metadata.partitionKey, id]`; failing both (a hand-built
+ * document without `_rid`), the `id`.
+ */
+function documentIdentity(doc: Rec | undefined, id: string, meta: Rec): string {
+  if (doc && typeof doc._rid === 'string' && doc._rid !== '') return doc._rid;
+  if (!doc && isRecord(meta.partitionKey)) return canonicalJson([meta.partitionKey, id]);
+  return id;
+}
+
 /**
  * @param container - the trigger's container, `ctx.trigger.collection`.
  * @param scope - where the container lives, `<account>/<database>/<container>` (the adapter
- *   names the account): a document `id` and its `_lsn` repeat across containers and accounts,
- *   so the delivery id is `<scope>/<id>@<lsn>`; without one, `<id>@<lsn>`.
+ *   names the account): a document's `_rid` and its `_lsn` repeat across containers and
+ *   accounts, so the delivery id is `<scope>/<_rid>@<lsn>`; without one, `<_rid>@<lsn>`. Not the
+ *   `id`: two documents with one `id` under two partition key values (two tenants' `settings`)
+ *   can change at one `_lsn` (it counts per physical partition) — see `documentIdentity`.
+ *   `ctx.trigger.key` stays the `id`; the partition key is in the document (`input`).
  */
 export function cosmosItems(documents: unknown, container: string, scope?: string): EventItem[] {
   if (!Array.isArray(documents)) throw malformed('Cosmos DB trigger input is not a list of documents', 'documents', 'a list of documents');
@@ -77,6 +100,6 @@ export function cosmosItems(documents: unknown, container: string, scope?: strin
     };
     const etag = doc && typeof doc._etag === 'string' ? doc._etag : undefined;
     const input = op === 'delete' ? (previous ?? deletedItem(id, meta.partitionKey)) : current;
-    return { trigger, deliveryId: streamDeliveryId(scope, `${id}@${lsn ?? etag ?? ''}`), payload: () => input };
+    return { trigger, deliveryId: streamDeliveryId(scope, `${documentIdentity(doc, id, meta)}@${lsn ?? etag ?? ''}`), payload: () => input };
   });
 }

@@ -112,9 +112,12 @@ export function isDynamoDbStreamRecord(record: unknown): boolean {
  * The records of a DynamoDB Streams batch, in order. `ctx.trigger.sequence` is the record's
  * `SequenceNumber` (byte-exact text), which the batch answer reports in `batchItemFailures`;
  * `ctx.deliveryId` is the stream's ARN and that number (`arn:aws:dynamodb:…/stream/<label>/<SequenceNumber>`).
+ * `eventIds` (one per item, absent when the record has none) are the records' `eventID`, what
+ * an EventBridge Pipe's `batchItemFailures` reports instead.
  */
-export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: EventItem[]; sequences: string[] } {
+export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: EventItem[]; sequences: string[]; eventIds: Array<string | undefined> } {
   const sequences: string[] = [];
+  const eventIds: Array<string | undefined> = [];
   // Array.from: a hole in the list is a record too (and a malformed one).
   const items = Array.from(records).map((raw, index): EventItem => {
     const field = `Records.${index}`;
@@ -122,6 +125,7 @@ export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: E
     const ddb = needRecord(record.dynamodb, `${field}.dynamodb`);
     const sequence = needString(ddb.SequenceNumber, `${field}.dynamodb.SequenceNumber`);
     sequences.push(sequence);
+    eventIds.push(typeof record.eventID === 'string' && record.eventID !== '' ? record.eventID : undefined);
     const eventName = needString(record.eventName, `${field}.eventName`);
     const op = OPS[eventName];
     if (!op) throw malformed('DynamoDB Streams eventName is not INSERT, MODIFY or REMOVE', `${field}.eventName`, 'INSERT, MODIFY or REMOVE');
@@ -147,5 +151,5 @@ export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: E
     const input = op === 'delete' ? (before ?? key) : (after ?? key);
     return { trigger, deliveryId: streamDeliveryId(record.eventSourceARN, sequence), payload: () => input };
   });
-  return { items, sequences };
+  return { items, sequences, eventIds };
 }

@@ -1,9 +1,10 @@
 /**
  * Azure Event Hubs trigger (`app.eventHub`, `cardinality: 'many'` or `'one'`) as `stream`
  * items. Trigger metadata (camel-cased by the worker): `partitionContext` { eventHubName,
- * consumerGroup, partitionId }, and per event `sequenceNumber(Array)`, `offset(Array)`,
- * `enqueuedTimeUtc(Array)`, `partitionKeyArray`, `properties(Array)`, `systemProperties(Array)`.
- * `ctx.deliveryId` is `eventHub/partition/sequenceNumber`.
+ * consumerGroup, fullyQualifiedNamespace, partitionId }, and per event `sequenceNumber(Array)`,
+ * `offset(Array)`, `enqueuedTimeUtc(Array)`, `partitionKeyArray`, `properties(Array)`,
+ * `systemProperties(Array)`. `ctx.deliveryId` is `<namespace>/eventHub/partition/sequenceNumber`
+ * (`eventHub/partition/sequenceNumber` when the host names no namespace).
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload } from '../message.js';
@@ -35,6 +36,10 @@ export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, optio
   const partitionContext = isRecord(meta.partitionContext) ? meta.partitionContext : {};
   const hub = typeof partitionContext.eventHubName === 'string' ? partitionContext.eventHubName : '';
   const partition = idText(partitionContext.partitionId) ?? '';
+  // Hub names and sequence numbers repeat across namespaces (two namespaces' `readings`, one
+  // function reading both): the namespace the host names (Event Hubs extension 5.x) scopes them.
+  const namespace = member(partitionContext, 'fullyQualifiedNamespace', 'FullyQualifiedNamespace');
+  const scope = typeof namespace === 'string' && namespace.trim() !== '' ? `${namespace.trim()}/` : '';
   if (many && !Array.isArray(trigger)) throw malformed('Event Hubs batch is not a list of events', 'events', 'a list (cardinality many)');
   const bodies: unknown[] = many ? Array.from(trigger as unknown[]) : [trigger];
   const hostBodies = lazyTriggerBodies(data, many, bodies.length);
@@ -68,6 +73,6 @@ export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, optio
       batchSize: bodies.length,
     };
     withRawBody(trigger, () => hostBodies()?.[index] ?? rawBodyOf(body));
-    return { trigger, deliveryId: `${hub}/${partition}/${sequence}`, payload: () => anyPayload(body, options.body, { field: many ? `events.${index}` : 'event' }) };
+    return { trigger, deliveryId: `${scope}${hub}/${partition}/${sequence}`, payload: () => anyPayload(body, options.body, { field: many ? `events.${index}` : 'event' }) };
   });
 }

@@ -130,7 +130,18 @@ function headerAttributes(headers: ReadonlyArray<KafkaHeader>): TypedAttributes 
 }
 
 /**
+ * A record's time (ISO 8601), or none for a record without a timestamp: Kafka writes
+ * `NO_TIMESTAMP` (-1) with `timestampType: 'NO_TIMESTAMP_TYPE'` (a record from a pre-0.10
+ * producer or message format), which is no instant — not 1969-12-31T23:59:59.999Z.
+ */
+function recordTime(record: Record<string, unknown>): string | undefined {
+  if (record.timestampType === 'NO_TIMESTAMP_TYPE' || typeof record.timestamp !== 'number' || record.timestamp < 0) return undefined;
+  return isoFromSeconds(record.timestamp / 1000);
+}
+
+/**
  * Every record of the batch, partition by partition in the order Lambda sent them.
+ * `ctx.trigger.time` is the record's `timestamp` (absent when it has none, see `recordTime`).
  * `ctx.deliveryId` is `<cluster>/topic/partition/offset`: offsets are unique only inside one
  * cluster's topic partition, and a function may read several clusters (one event source
  * mapping each), so the cluster is named — Amazon MSK by `eventSourceArn`, self-managed Kafka
@@ -150,7 +161,7 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
     const topic = needString(record.topic, `${field}.topic`);
     const partition = needId(record.partition, `${field}.partition`);
     const offset = needId(record.offset, `${field}.offset`);
-    const time = isoFromSeconds(typeof record.timestamp === 'number' ? record.timestamp / 1000 : undefined);
+    const time = recordTime(record);
     const headers = kafkaHeaders(record.headers);
     const trigger: StreamTrigger = {
       kind: 'stream',

@@ -39,6 +39,8 @@ interface KinesisRecordParts {
   trigger: Omit<StreamTrigger, 'batchIndex' | 'batchSize'>;
   deliveryId: string;
   sequence: string;
+  /** The record's own `eventID` (`shardId-…:<sequenceNumber>`), when it has one. */
+  eventId: string | undefined;
 }
 
 function readRecord(raw: unknown, index: number): KinesisRecordParts {
@@ -53,6 +55,7 @@ function readRecord(raw: unknown, index: number): KinesisRecordParts {
     field,
     kinesis,
     sequence,
+    eventId,
     deliveryId: streamDeliveryId(record.eventSourceARN, eventId ?? `${shard}:${sequence}`),
     trigger: {
       kind: 'stream',
@@ -118,16 +121,19 @@ function recordItems(parts: KinesisRecordParts, options: KinesisParseOptions): R
  * The records of a Kinesis batch, in order (user records of an aggregated record in their
  * order). `ctx.deliveryId` is the stream's ARN and the record's `eventID`
  * (`arn:aws:kinesis:…:stream/orders/shardId-…:sequenceNumber`), with `:<subSequence>` for a
- * user record; `sequences` (one per item) are what
- * `batchItemFailures` reports — for a user record, its aggregated record's sequence number.
+ * user record; `sequences` (one per item) are what the event source mapping's
+ * `batchItemFailures` reports — for a user record, its aggregated record's sequence number —
+ * and `eventIds` (one per item, the record's `eventID`, absent when the record has none) what
+ * an EventBridge Pipe's reports.
  */
-export function kinesisItems(records: ReadonlyArray<unknown>, options: KinesisParseOptions): { items: EventItem[]; sequences: string[] } {
+export function kinesisItems(records: ReadonlyArray<unknown>, options: KinesisParseOptions): { items: EventItem[]; sequences: string[]; eventIds: Array<string | undefined> } {
   const flat = Array.from(records).flatMap((raw, index) => {
     const parts = readRecord(raw, index);
-    return recordItems(parts, options).map((item) => ({ item, sequence: parts.sequence }));
+    return recordItems(parts, options).map((item) => ({ item, sequence: parts.sequence, eventId: parts.eventId }));
   });
   return {
     items: flat.map(({ item: { rawBody, ...item } }, i): EventItem => ({ ...item, trigger: withRawBody({ ...item.trigger, batchIndex: i, batchSize: flat.length } as StreamTrigger, rawBody) })),
     sequences: flat.map(({ sequence }) => sequence),
+    eventIds: flat.map(({ eventId }) => eventId),
   };
 }

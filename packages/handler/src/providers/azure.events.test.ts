@@ -122,8 +122,8 @@ describe('Event Hubs trigger (cardinality many)', () => {
       batchIndex: 0,
       batchSize: 3,
     });
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['readings/3/1207', 'readings/3/1208', 'readings/3/1209']);
-    expect(seen[0]!.ctx.requestId).toBe(`${f.context.invocationId}:readings/3/1207`);
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['steadydemo.servicebus.windows.net/readings/3/1207', 'steadydemo.servicebus.windows.net/readings/3/1208', 'steadydemo.servicebus.windows.net/readings/3/1209']);
+    expect(seen[0]!.ctx.requestId).toBe(`${f.context.invocationId}:steadydemo.servicebus.windows.net/readings/3/1207`);
   });
 
   it('stops at the first failure and throws it, so the host retries the batch (with a retry policy)', async () => {
@@ -146,13 +146,13 @@ describe('Event Hubs trigger (cardinality many)', () => {
 });
 
 describe('Cosmos DB trigger', () => {
-  it('runs each changed document in order as an upsert keyed by id, delivery id from _lsn', async () => {
+  it('runs each changed document in order as an upsert keyed by id, delivery id from _rid and _lsn', async () => {
     const f = fixture('cosmosdb-batch.json');
     const { seen, fn } = recorder();
     const cosmos = trigger.cosmosDB({ connection: 'CosmosDBConnection', databaseName: 'shop', containerName: 'orders', createLeaseContainerIfNotExists: true });
     await handler({}, fn)(structuredClone(f.documents), invocationContext(f.context, cosmos));
     // Scoped by account (no endpoint in the app settings here: the connection setting's name), database and container.
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['CosmosDBConnection/shop/orders/o-42@219', 'CosmosDBConnection/shop/orders/o-43@220']);
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['CosmosDBConnection/shop/orders/q1YdAJ2lR5oBAAAAAAAAAA==@219', 'CosmosDBConnection/shop/orders/q1YdAJ2lR5oCAAAAAAAAAA==@220']);
     expect(seen[0]!.ctx.trigger).toEqual({
       kind: 'change',
       source: 'cosmosdb',
@@ -193,10 +193,10 @@ describe('Cosmos DB trigger', () => {
     }
     // The same document and _lsn in two accounts: two deliveries.
     expect(ids).toEqual([
-      'acct-a.documents.azure.com/shop/orders/o-42@219',
-      'acct-b.documents.azure.com/shop/orders/o-42@219',
-      'acct-c.documents.azure.com/shop/orders/o-42@219',
-      'CosmosD/shop/orders/o-42@219',
+      'acct-a.documents.azure.com/shop/orders/q1YdAJ2lR5oBAAAAAAAAAA==@219',
+      'acct-b.documents.azure.com/shop/orders/q1YdAJ2lR5oBAAAAAAAAAA==@219',
+      'acct-c.documents.azure.com/shop/orders/q1YdAJ2lR5oBAAAAAAAAAA==@219',
+      'CosmosD/shop/orders/q1YdAJ2lR5oBAAAAAAAAAA==@219',
     ]);
     expect(ids.join()).not.toContain(secret);
   });

@@ -5,6 +5,7 @@
  */
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { isAuthorizerEvent } from '../events/authorizer.js';
+import { isDocumentDbEvent } from '../events/documentdb.js';
 import { isDynamoDbStreamRecord } from '../events/dynamodb.js';
 import { isLambdaKafkaEvent, pipesKafkaEvent } from '../events/kafka.js';
 import { isKinesisRecord } from '../events/kinesis.js';
@@ -25,6 +26,7 @@ export type LambdaEventKind =
   | 'dynamodb-streams'
   | 'kinesis'
   | 'kafka'
+  | 'documentdb'
   | 's3-eventbridge'
   | 'schedule'
   | 'eventbridge'
@@ -97,6 +99,7 @@ export function classifyLambdaEvent(event: unknown): LambdaEventKind {
     if (records.some(isKinesisRecord)) return 'kinesis';
   }
   if (isLambdaKafkaEvent(event)) return 'kafka';
+  if (isDocumentDbEvent(event)) return 'documentdb';
   if (typeof event['detail-type'] === 'string' && typeof event.source === 'string' && 'detail' in event) {
     if (isS3EventBridgeEvent(event)) return 's3-eventbridge';
     return event['detail-type'] === 'Scheduled Event' && (event.source === 'aws.events' || event.source === 'aws.scheduler') ? 'schedule' : 'eventbridge';

@@ -11,6 +11,7 @@ import { MalformedEventError } from '../errors.js';
 import { isRecord as isRec, type Rec } from '../internal/record.js';
 import type { Definition, Frame, Invocation } from '../invoke.js';
 import { authorizerItem } from '../events/authorizer.js';
+import { documentDbItems } from '../events/documentdb.js';
 import { dynamoDbStreamItems } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
 import { lambdaKafkaItems } from '../events/kafka.js';
@@ -93,6 +94,9 @@ export function lambdaRequest(def: Definition, event: unknown, context: LambdaCo
         break;
       case 'kafka':
         invocation = oneOrBatch(kind, items(lambdaKafkaItems(e, def), context), event, context);
+        break;
+      case 'documentdb':
+        invocation = oneOrBatch(kind, items(documentDbItems(e), context), event, context);
         break;
       case 'schedule':
       case 'eventbridge':

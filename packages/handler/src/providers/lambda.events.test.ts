@@ -244,7 +244,7 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     expect(seen).toHaveLength(2);
   });
 
-  it('with kafkaBatchItemFailures, names the first failed record of each partition by topic-partition and offset, and runs nothing after it', async () => {
+  it('with kafkaBatchItemFailures, names the first failed record of each partition by { partition: "<topic>-<partition>", offset }, and runs nothing after it', async () => {
     const event = fixture('msk-batch.json');
     const other = { ...event.records['orders-0'][0], partition: 1, offset: 7, value: Buffer.from('{"orderId":"o-7"}').toString('base64') };
     event.records['orders-1'] = [other];
@@ -252,7 +252,7 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
       if (input === '89e7073266') throw new Error('boom');
     });
     expect(await handler({ kafkaBatchItemFailures: true }, fn).aws(event, lambdaContext())).toEqual({
-      batchItemFailures: [{ itemIdentifier: { 'topic-partition': 'orders-0', offset: 16 } }, { itemIdentifier: { 'topic-partition': 'orders-1', offset: 7 } }],
+      batchItemFailures: [{ itemIdentifier: { partition: 'orders-0', offset: 16 } }, { itemIdentifier: { partition: 'orders-1', offset: 7 } }],
     });
     expect(seen).toHaveLength(2);
     // All succeeded: an empty list, which Lambda reads as a complete success.

@@ -2,8 +2,8 @@
  * AWS Lambda: `(event, context)`.
  *
  * Events: API Gateway REST (v1) and HTTP API (v2), Function URLs, ALB, SQS batches
- * (partial batch responses), EventBridge rules and Scheduler, other EventBridge events,
- * and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
+ * (partial batch responses), Kinesis, DynamoDB Streams, Kafka, DocumentDB change streams,
+ * EventBridge rules and Scheduler, other EventBridge events, and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
  */
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
 import { decodeBody, httpInput } from '../http.js';
@@ -18,6 +18,7 @@ import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../
 import { anyPayload } from '../message.js';
 import { lambdaPrincipal } from '../principal-aws.js';
 import { authorizerItem, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
+import { documentDbItems } from '../events/documentdb.js';
 import { dynamoDbStreamItems } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
 import { lambdaKafkaItems } from '../events/kafka.js';
@@ -43,11 +44,13 @@ export interface SqsBatchResponse {
 
 /**
  * The partial batch answer for Amazon MSK and self-managed Kafka (with the
- * `kafkaBatchItemFailures` option): each failed record named by its `topic-partition` (the key
- * of `records` in the event) and offset.
+ * `kafkaBatchItemFailures` option): each failed record named by `partition`, its
+ * `<topic>-<partition>` (the key of `records` in the event, e.g. `'payments-0'`), and its
+ * offset — the identifier AWS documents for Kafka partial batch failures (and Powertools'
+ * `KafkaItemIdentifier`); Lambda fails the whole batch on any other key.
  */
 export interface KafkaBatchResponse {
-  batchItemFailures: Array<{ itemIdentifier: { 'topic-partition': string; offset: number } }>;
+  batchItemFailures: Array<{ itemIdentifier: { partition: string; offset: number } }>;
 }
 
 export type HttpKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'apigw-websocket';
@@ -304,9 +307,9 @@ async function runStreamBatch<I>(def: Definition, frame: Frame, invocations: Inv
 }
 
 /** Kafka's item identifier: the `records` key Lambda groups the record under, and its offset. */
-function kafkaIdentifier(invocation: Invocation): { 'topic-partition': string; offset: number } {
+function kafkaIdentifier(invocation: Invocation): { partition: string; offset: number } {
   const trigger = invocation.trigger as StreamTrigger;
-  return { 'topic-partition': `${trigger.stream}-${trigger.partition}`, offset: Number(trigger.sequence) };
+  return { partition: `${trigger.stream}-${trigger.partition}`, offset: Number(trigger.sequence) };
 }
 
 /** Events answered by throwing (SNS, S3, Kafka, EventBridge): the first reported failure is thrown so Lambda retries. */
@@ -372,7 +375,7 @@ function fail(error: SteadyError): never {
   throw toPublicError(error);
 }
 
-/** Runs record items (SNS, S3, Kafka) as one batch: in order when `ordered`; a failure is thrown. */
+/** Runs record items (SNS, S3, Kafka, DocumentDB) as one batch: in order when `ordered`; a failure is thrown. */
 async function runThrowingBatch(def: Definition, frame: Frame, items: EventItem[], context: LambdaContext, ordered: boolean): Promise<unknown> {
   const invocations = items.map((item) => withRequestId(item, context));
   if (invocations.length === 1) {
@@ -471,7 +474,10 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'kinesis': {
       const records = (event as Rec).Records as unknown[];
       const batch = readBatch(() => (kind === 'kinesis' ? kinesisItems(records, def) : dynamoDbStreamItems(records)));
-      return runStreamBatch(def, frame, batch.items.map((item) => withRequestId(item, context)), batch.sequences);
+      // An event source mapping reads the failed record's sequence number; a Pipe its `eventID`
+      // (EventBridge User Guide, "Pipes batching and concurrency", Partial batch failure).
+      const identifiers = pipes ? batch.eventIds.map((id, i) => id || batch.sequences[i]!) : batch.sequences;
+      return runStreamBatch(def, frame, batch.items.map((item) => withRequestId(item, context)), identifiers);
     }
     case 'sns':
       return runThrowingBatch(def, frame, readBatch(() => snsItems((event as Rec).Records as unknown[], def)), context, false);
@@ -489,6 +495,10 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
       const invocations = items.map((item) => withRequestId(item, context));
       return runStreamBatch(def, frame, invocations, invocations.map(kafkaIdentifier)) satisfies Promise<KafkaBatchResponse>;
     }
+    case 'documentdb':
+      // Change stream order holds: events run in order and stop at the first failure, which is
+      // thrown — Lambda reads no partial batch answer for a DocumentDB event source mapping.
+      return runThrowingBatch(def, frame, readBatch(() => documentDbItems(event as Rec)), context, true);
     case 'schedule':
     case 'eventbridge': {
       const outcome = await runInvocation(def, frame, eventBridgeInvocation(kind, event as Rec, context));

@@ -69,10 +69,25 @@ const isFlag = (v: unknown): boolean => v === true || v === 'true';
 const isPosition = (v: unknown): v is number | string =>
   (typeof v === 'number' && Number.isInteger(v) && v >= 0) || (typeof v === 'string' && /^\d+$/.test(v));
 
+/**
+ * The cluster a feed reads, when the action knows it: the feed's `brokers` (`/messaging/kafkaFeed`)
+ * or `kafka_brokers_sasl` (`/messaging/messageHubFeed`) bound as a trigger or action parameter
+ * too — a list or comma-separated text of `host:port`, joined with `,` as Lambda's
+ * `bootstrapServers`. The feed's messages name no cluster (apache/openwhisk-package-kafka
+ * `provider/consumer.py`, `__getMessagePayload`: value, topic, partition, offset, key).
+ */
+function kafkaCluster(params: Rec): string | undefined {
+  const brokers = params.brokers ?? params.kafka_brokers_sasl;
+  const list = Array.isArray(brokers) ? brokers : typeof brokers === 'string' ? brokers.split(',') : [];
+  const hosts = list.filter((b): b is string => typeof b === 'string').map((b) => b.trim()).filter((b) => b !== '');
+  return hosts.length > 0 ? hosts.join(',') : undefined;
+}
+
 function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: string, mode: Definition['body']): Invocation[] {
   // The feed's `isBinaryValue` / `isBinaryKey` are feed settings, not per-message fields: the
   // action only knows them when they are also bound as trigger or action parameters.
   const binaryValue = isFlag(params.isBinaryValue);
+  const cluster = kafkaCluster(params);
   const { messages } = params;
   // Array.from: a hole in the list is a message too (and a malformed one).
   return Array.from(messages).map((message, index): Invocation => {
@@ -85,7 +100,8 @@ function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: s
     }
     const partition = String(m.partition);
     const offset = String(m.offset);
-    const id = `${topic}/${partition}/${offset}`;
+    // Offsets are unique only inside one cluster's topic partition: scoped by the cluster when known.
+    const id = `${cluster === undefined ? '' : `${cluster}/`}${topic}/${partition}/${offset}`;
     const attributes: Record<string, string> = { partition, offset };
     if (typeof m.key === 'string') attributes.key = m.key;
     const field = `messages.${index}.value`;
