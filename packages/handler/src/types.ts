@@ -89,7 +89,11 @@ export interface QueueTrigger {
   source: string;
   /** Queue, topic or subscription the message came from, when known. */
   queue?: string;
-  /** The provider's message id, byte-exact. */
+  /**
+   * The provider's message id, byte-exact. Azure Service Bus: the `MessageId` the sender set —
+   * `''` when it set none (optional in AMQP); not unique unless the entity has duplicate
+   * detection on, so it is not `ctx.deliveryId` there (the broker's `sequenceNumber` is).
+   */
   messageId: string;
   /** How many times this message has been delivered, when the provider says (1 = first). */
   attempt?: number;
