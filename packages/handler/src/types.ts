@@ -333,6 +333,14 @@ export interface ChangeTrigger extends InBatch {
    * deletes (AWS identifies them only in the Region where the item expired).
    */
   expired?: true;
+  /**
+   * Firestore `….withAuthContext` events only: who made the change, from the event's `authtype`
+   * and `authid` extension attributes — `type` is `app_user`, `admin`, `service_account`,
+   * `api_key`, `unauthenticated`, `system` or `unknown`; `id` the principal (a Firebase user id,
+   * a service account email…), left out when the event carries none. Left out for other events.
+   * @see https://firebase.google.com/docs/functions/firestore-events#auth-context
+   */
+  auth?: { type: string; id?: string };
   /** Firestore: `protobuf` when the event carries the document as protobuf bytes (then `input` is a `Buffer`: decode it with `@google-cloud/firestore`'s types, or switch the trigger to JSON). */
   encoding?: 'json' | 'protobuf';
 }
