@@ -5,11 +5,11 @@
  * SQS gives the copy a new message id, so `@steadyfn/idempotency` ran the event twice. The same
  * event invoking Lambda directly is keyed by its `id`. A body that is a whole EventBridge event
  * is now keyed by the event id (a scheduled tick by `<schedule>@<time>`, a replay scoped by its
- * `replay-name`); the SQS message id stays on the trigger and in `batchItemFailures`.
+ * `replay-name`); the SQS message id stays on the trigger and in `batchItemFailures`. The
+ * idempotency plugin's view: packages/idempotency/test/review-delivery-keys.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { idempotency, memoryStore } from '@steadyfn/idempotency';
 import { handler } from '../src/index.js';
 import { lambdaContext, runOnAwsEntries } from './support/published.js';
 import { sqsRecord } from './support/sqs.js';
@@ -32,14 +32,6 @@ describe('EventBridge → SQS: one event is one delivery, however many SQS copie
     // The input is still the body as it came: the whole event.
     expect(run.seen[0]!.input).toEqual(custom);
     expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: M2 }] });
-  });
-
-  it('with idempotency, the second copy (a later batch) is not run again', async () => {
-    const runs: unknown[] = [];
-    const main = handler({ use: [idempotency({ store: memoryStore(), ttlMs: 3_600_000 })], logSink: () => undefined }, (input: unknown) => void runs.push(input));
-    expect(await main({ Records: [sqsRecord(M1, custom)] }, lambdaContext('a0000000-0000-4000-8000-000000000001'))).toEqual({ batchItemFailures: [] });
-    expect(await main({ Records: [sqsRecord(M2, custom)] }, lambdaContext('a0000000-0000-4000-8000-000000000002'))).toEqual({ batchItemFailures: [] });
-    expect(runs).toHaveLength(1);
   });
 
   it('a scheduled rule tick: <rule ARN>@<time>, as when it invokes Lambda directly', async () => {

@@ -10,48 +10,40 @@
  *
  * The key is now the broker-assigned `SequenceNumber` (unique per queue or subscription) scoped
  * by the entity: `<queue>#<sequenceNumber>`, `<topic>/<subscription>#<sequenceNumber>`. Run with
- * the real `@azure/functions` `InvocationContext` and the real idempotency plugin.
+ * the real `@azure/functions` `InvocationContext`; the idempotency plugin's view of it is in
+ * packages/idempotency/test/review-delivery-keys.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { trigger } from '@azure/functions';
-import { idempotency, memoryStore } from '@steadyfn/idempotency';
 import { handler, type Context } from '../src/index.js';
 import { invocationContext } from './support/azure.js';
 
 const orders = trigger.serviceBusQueue({ queueName: 'orders', connection: 'ServiceBus' });
 const ordersMany = trigger.serviceBusQueue({ queueName: 'orders', connection: 'ServiceBus', cardinality: 'many' });
 
-function idempotent(runs: unknown[], terminalErrors: 'fail' | 'ack' = 'fail') {
-  const use = [idempotency({ store: memoryStore(), ttlMs: 3_600_000 })];
-  return handler({ use, terminalErrors, logSink: () => undefined }, (input: unknown) => {
-    runs.push(input);
-    return { ran: input };
-  });
+/** The delivery ids the function sees for each run, in order. */
+function keys() {
+  const seen: Context[] = [];
+  const main = handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx));
+  return { seen, main, ids: () => seen.map((c) => c.deliveryId) };
 }
 
 const one = (invocationId: string, meta: Record<string, unknown>) => invocationContext({ invocationId, functionName: 'onOrder', triggerMetadata: { deliveryCount: 1, ...meta } }, orders);
 
 describe('Service Bus: the delivery is the broker-assigned SequenceNumber, not the sender-chosen MessageId', () => {
-  it('(a) two messages reusing MessageId o-42 (sequence 101, 102) both run', async () => {
-    const runs: unknown[] = [];
-    const main = idempotent(runs);
+  it('(a) two messages reusing MessageId o-42 (sequence 101, 102) are two deliveries; a redelivery of 101 keeps its key', async () => {
+    const { main, ids } = keys();
     await main({ type: 'OrderPlaced' }, one('inv-a1', { messageId: 'o-42', sequenceNumber: 101 }));
     await main({ type: 'OrderShipped' }, one('inv-a2', { messageId: 'o-42', sequenceNumber: 102 }));
-    expect(runs).toEqual([{ type: 'OrderPlaced' }, { type: 'OrderShipped' }]);
-    // A redelivery of sequence 101 (same broker id) is still recognised: not run again.
     await main({ type: 'OrderPlaced' }, one('inv-a3', { messageId: 'o-42', sequenceNumber: 101, deliveryCount: 2 }));
-    expect(runs).toHaveLength(2);
+    expect(ids()).toEqual(['orders#101', 'orders#102', 'orders#101']);
   });
 
-  it('(b) a batch with messageIdArray [o-42, o-42] and sequenceNumberArray [201, 202] runs both, and a redelivery replays each its own', async () => {
-    const runs: unknown[] = [];
-    const main = idempotent(runs);
-    const context = (invocationId: string, delivery: number) =>
-      invocationContext({ invocationId, functionName: 'onOrder', triggerMetadata: { messageIdArray: ['o-42', 'o-42'], sequenceNumberArray: [201, 202], deliveryCountArray: [delivery, delivery] } }, ordersMany);
-    await main([{ type: 'OrderPlaced' }, { type: 'OrderShipped' }], context('inv-b1', 1));
-    expect(runs).toEqual([{ type: 'OrderPlaced' }, { type: 'OrderShipped' }]);
-    await main([{ type: 'OrderPlaced' }, { type: 'OrderShipped' }], context('inv-b2', 2));
-    expect(runs).toHaveLength(2);
+  it('(b) a batch with messageIdArray [o-42, o-42] and sequenceNumberArray [201, 202]: two deliveries, two request ids', async () => {
+    const { main, seen, ids } = keys();
+    await main([{ type: 'OrderPlaced' }, { type: 'OrderShipped' }], invocationContext({ invocationId: 'inv-b1', functionName: 'onOrder', triggerMetadata: { messageIdArray: ['o-42', 'o-42'], sequenceNumberArray: [201, 202], deliveryCountArray: [1, 1] } }, ordersMany));
+    expect(ids().sort()).toEqual(['orders#201', 'orders#202']);
+    expect(seen.map((c) => c.requestId).sort()).toEqual(['inv-b1:201', 'inv-b1:202']);
   });
 
   it('the key is <entity>#<sequenceNumber>; MessageId stays on the trigger; a topic subscription names both', async () => {
@@ -79,9 +71,13 @@ describe('Service Bus: the delivery is the broker-assigned SequenceNumber, not t
   });
 
   it('a message with neither id: MALFORMED_EVENT thrown under terminalErrors "fail", acknowledged under "ack"', async () => {
-    const runs: unknown[] = [];
-    await expect(idempotent(runs, 'fail')({}, one('inv-n1', {}))).rejects.toMatchObject({ code: 'MALFORMED_EVENT' });
-    await expect(idempotent(runs, 'ack')({}, one('inv-n2', {}))).resolves.toBeUndefined();
-    expect(runs).toEqual([]);
+    let runs = 0;
+    for (const terminalErrors of ['fail', 'ack'] as const) {
+      const main = handler({ terminalErrors, logSink: () => undefined }, () => void runs++);
+      const result = main({}, one(`inv-n-${terminalErrors}`, {}));
+      if (terminalErrors === 'fail') await expect(result).rejects.toMatchObject({ code: 'MALFORMED_EVENT' });
+      else await expect(result).resolves.toBeUndefined();
+    }
+    expect(runs).toBe(0);
   });
 });
