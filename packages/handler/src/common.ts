@@ -55,6 +55,7 @@ export type {
   QueueTrigger,
   ScheduleTrigger,
   SnsNotification,
+  EventBridgeEventRef,
   StorageObject,
   StorageTrigger,
   StreamTrigger,

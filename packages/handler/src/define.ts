@@ -164,6 +164,18 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    */
   snsEnvelope?: 'unwrap' | 'keep';
   /**
+   * SQS messages an EventBridge rule delivered (the queue as target, no input transformer) carry
+   * the whole event as their body. `'read'`: `ctx.deliveryId` is the event's `id` (a scheduled
+   * tick: `<schedule ARN>@<time>`; an archive replay: `replay/<replay-name>#<id>`, so a replay
+   * runs again), the same for every copy EventBridge's target retries send, and
+   * `ctx.trigger.eventBridge` names the event. `'keep'`: `ctx.deliveryId` is the SQS message id,
+   * as before. Either way the input is the body (the whole event), `ctx.trigger.messageId` and
+   * `batchItemFailures` name the SQS message.
+   * @default 'read'
+   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
+   */
+  eventBridgeEnvelope?: 'read' | 'keep';
+  /**
    * OpenWhisk: the largest action result, in bytes (the UTF-8 of the JSON the runtime answers
    * the invoker with), that the platform accepts — its `whisk.activation.payload.max`. Set it
    * when the operator of your OpenWhisk deployment raised (or lowered) that limit. A larger
@@ -305,6 +317,7 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   principal: true,
   trustIdentityHeaders: true,
   snsEnvelope: true,
+  eventBridgeEnvelope: true,
   openwhiskResultLimitBytes: true,
   gcpResponseLimitBytes: true,
   gcpPubSubPush: true,
@@ -396,6 +409,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     kafkaBatchItemFailures: oneOfOption('handler', 'kafkaBatchItemFailures', o.kafkaBatchItemFailures, [true, false] as const, false),
     principal: principalOption(o.principal, o.trustIdentityHeaders),
     snsEnvelope: oneOfOption('handler', 'snsEnvelope', o.snsEnvelope, ['unwrap', 'keep'] as const, 'unwrap'),
+    eventBridgeEnvelope: oneOfOption('handler', 'eventBridgeEnvelope', o.eventBridgeEnvelope, ['read', 'keep'] as const, 'read'),
     openwhiskResultLimitBytes: intOption('handler', 'openwhiskResultLimitBytes', o.openwhiskResultLimitBytes, OPENWHISK_RESULT_LIMIT_BYTES, 1),
     gcpResponseLimitBytes: intOption('handler', 'gcpResponseLimitBytes', o.gcpResponseLimitBytes, GCF_RESPONSE_LIMIT_BYTES, 1),
     gcpPubSubPush: oneOfOption('handler', 'gcpPubSubPush', o.gcpPubSubPush, [true, false] as const, false),

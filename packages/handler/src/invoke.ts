@@ -117,6 +117,8 @@ export interface Definition {
   principal?: PrincipalConfig;
   /** SQS: read an SNS envelope body as the notification it carries (`'unwrap'`, the default) or hand the body over as it is. */
   snsEnvelope?: 'unwrap' | 'keep' | undefined;
+  /** SQS: key a body that is a whole EventBridge event by the event's id (`'read'`, the default) or by the SQS message id. */
+  eventBridgeEnvelope?: 'read' | 'keep' | undefined;
   /** OpenWhisk: the largest action result in bytes (`whisk.activation.payload.max`). Optional so hand-built definitions need not set it. */
   openwhiskResultLimitBytes?: number | undefined;
   /** Cloud Functions HTTP: the largest response body in bytes (`gcpResponseLimitBytes`). Optional so hand-built definitions need not set it. */

@@ -89,7 +89,11 @@ export interface QueueTrigger {
   source: string;
   /** Queue, topic or subscription the message came from, when known. */
   queue?: string;
-  /** The provider's message id, byte-exact. */
+  /**
+   * The provider's message id, byte-exact. Azure Service Bus: the `MessageId` the sender set —
+   * `''` when it set none (optional in AMQP); not unique unless the entity has duplicate
+   * detection on, so it is not `ctx.deliveryId` there (the broker's `sequenceNumber` is).
+   */
   messageId: string;
   /** How many times this message has been delivered, when the provider says (1 = first). */
   attempt?: number;
@@ -147,6 +151,14 @@ export interface QueueTrigger {
    */
   sns?: SnsNotification;
   /**
+   * SQS only: the EventBridge event this message's body is, when a rule delivered it to the
+   * queue (the whole event, no input transformer). `ctx.deliveryId` is then the event's `id`
+   * (a scheduled tick: `<schedule ARN>@<time>`; a replay: scoped by `replayName`), the same for
+   * every copy EventBridge's retries send; the input is still the body as it is. Left out for
+   * any other message, and with `eventBridgeEnvelope: 'keep'`.
+   */
+  eventBridge?: EventBridgeEventRef;
+  /**
    * The message's payload exactly as the provider delivered it, before the `body` option read
    * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
    * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
@@ -165,6 +177,20 @@ export interface QueueTrigger {
   batchIndex: number;
   /** How many messages arrived in that batch. */
   batchSize: number;
+}
+
+/** The identity of the EventBridge event an SQS message's body is (a rule with the queue as target). */
+export interface EventBridgeEventRef {
+  /** The event `id`: the same on every retry of the delivery to the queue. */
+  id: string;
+  /** The event `source` (`com.example.checkout`, `aws.events`). */
+  source: string;
+  /** The event `detail-type`. */
+  detailType: string;
+  /** The event `time` (ISO 8601 UTC). */
+  time: string;
+  /** `replay-name`: the archive replay that sent the event again, when one did. */
+  replayName?: string;
 }
 
 /** The SNS notification an SQS message carried in its body (SNS → SQS without raw message delivery). */
@@ -307,6 +333,14 @@ export interface ChangeTrigger extends InBatch {
    * deletes (AWS identifies them only in the Region where the item expired).
    */
   expired?: true;
+  /**
+   * Firestore `….withAuthContext` events only: who made the change, from the event's `authtype`
+   * and `authid` extension attributes — `type` is `app_user`, `admin`, `service_account`,
+   * `api_key`, `unauthenticated`, `system` or `unknown`; `id` the principal (a Firebase user id,
+   * a service account email…), left out when the event carries none. Left out for other events.
+   * @see https://firebase.google.com/docs/functions/firestore-events#auth-context
+   */
+  auth?: { type: string; id?: string };
   /** Firestore: `protobuf` when the event carries the document as protobuf bytes (then `input` is a `Buffer`: decode it with `@google-cloud/firestore`'s types, or switch the trigger to JSON). */
   encoding?: 'json' | 'protobuf';
 }

@@ -406,7 +406,8 @@ describe('SQS carrying an SNS notification (SNS → SQS without raw message deli
       batchSize: 4,
     });
     for (const other of seen.slice(2)) expect(other.ctx.trigger).not.toHaveProperty('sns');
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual([SNS_ID, '2c7a8b9f-3d4e-5f6a-8b1c-2d3e4f5a6b7c', 'e3f4a5b6-c7d8-4e9f-8a1b-2c3d4e5f6a7b', 'f4a5b6c7-d8e9-4f0a-9b2c-3d4e5f6a7b8c']);
+    // The EventBridge event in SQS is keyed by its event id (EventBridge's retries send new SQS copies).
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual([SNS_ID, '2c7a8b9f-3d4e-5f6a-8b1c-2d3e4f5a6b7c', '3f9a1c2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b', 'f4a5b6c7-d8e9-4f0a-9b2c-3d4e5f6a7b8c']);
     // The attempt is still the SQS message's; the trace comes from the publisher's attribute.
     expect(seen[0]!.ctx.requestId).toBe(`c0ffee00-1111-4222-8333-444455556666:${SQS_ID}`);
     expect(seen[0]!.ctx.traceparent.split('-')[1]).toBe('4bf92f3577b34da6a3ce929d0e0e4736');

@@ -505,7 +505,8 @@ describe('Azure Functions: the library\'s published trigger metadata', () => {
     const { seen } = await azure('hello world', meta, trigger.serviceBusTopic({ topicName: 'helloWorldTopic', subscriptionName: 'helloWorldSub', connection: 'sb' }));
     expect(seen[0]!.input).toBe('hello world');
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'queue', source: 'azure-service-bus', queue: 'helloWorldTopic/helloWorldSub', messageId: 'a11f788b439b4c5daa6a9f173bf78d68', attempt: 1, attributes: { $AzureWebJobsParentId: '4cad516d-0081-4fa8-8ddb-2f898c664d2b' } });
-    expect(seen[0]!.ctx.deliveryId).toBe('a11f788b439b4c5daa6a9f173bf78d68');
+    // The broker's SequenceNumber scoped by the subscription: MessageId is the sender's.
+    expect(seen[0]!.ctx.deliveryId).toBe('helloWorldTopic/helloWorldSub#17');
   });
 
   it('blobTrigger: container/name from blobTrigger, size from properties.length, the quoted ETag kept in the delivery id', async () => {

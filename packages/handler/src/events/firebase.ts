@@ -14,6 +14,8 @@
  * `DocumentEventData` type from googleapis/google-cloudevents, or use a JSON trigger. The op of
  * a `written` event is read from which documents the bytes carry (`protobufDocuments`).
  *
+ * A `….withAuthContext` event's `authtype` / `authid` attributes are the trigger's `auth`.
+ *
  * Realtime Database events carry `{ data, delta }`: the value before and the change; the value
  * after is `delta` applied to `data` (a null member removes that child), as firebase-functions does.
  */
@@ -153,15 +155,28 @@ function protobufDocuments(bytes: Uint8Array): { value: boolean; oldValue: boole
   return pos === bytes.length ? found : undefined;
 }
 
+/**
+ * Who made a change, from a `….withAuthContext` event's extension attributes `authtype`
+ * (`app_user`, `admin`, `service_account`, `api_key`, `unauthenticated`, `system`, `unknown`)
+ * and `authid` (the principal's id; absent for some types). Undefined for other event types, or
+ * when the event carries no `authtype`.
+ */
+function authContext(ce: Rec, withAuth: boolean): ChangeTrigger['auth'] {
+  if (!withAuth || typeof ce.authtype !== 'string' || ce.authtype === '') return undefined;
+  return { type: ce.authtype, ...opt('id', typeof ce.authid === 'string' && ce.authid !== '' ? ce.authid : undefined) };
+}
+
 /** The change item of a Firestore CloudEvent; `data` is the decoded JSON or the protobuf bytes. */
 export function firestoreItem(ce: Rec, data: unknown): EventItem {
   const type = needString(ce.type, 'type');
-  const verb = FIRESTORE.exec(type)![1]!;
+  const match = FIRESTORE.exec(type)!;
+  const verb = match[1]!;
+  const auth = authContext(ce, match[2] !== undefined);
   const id = needString(ce.id, 'id');
   const path = (typeof ce.document === 'string' ? ce.document : undefined) ?? stripPrefix(typeof ce.subject === 'string' ? ce.subject : undefined, 'documents/');
   if (!path) throw malformed('Firestore event names no document', 'document', 'the document path (extension `document` or subject `documents/…`)');
   const time = typeof ce.time === 'string' ? ce.time : undefined;
-  const base = { kind: 'change' as const, source: 'firestore', collection: parentOf(path), key: path, sequence: undefined, ...opt('time', time), batchIndex: 0, batchSize: 1 };
+  const base = { kind: 'change' as const, source: 'firestore', collection: parentOf(path), key: path, sequence: undefined, ...opt('time', time), ...opt('auth', auth), batchIndex: 0, batchSize: 1 };
   if (Buffer.isBuffer(data) || data instanceof Uint8Array) {
     const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data);
     // A `written` event is a create, an update or a delete by the documents it carries; bytes

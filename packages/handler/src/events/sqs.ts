@@ -2,7 +2,9 @@
  * One SQS message of a Lambda SQS batch as a `queue` item (S3 notifications inside SQS bodies
  * are read by s3.ts first). A body that is an SNS notification envelope (SNS → SQS without raw
  * message delivery) is read as the notification it carries, unless the handler keeps it
- * (`snsEnvelope: 'keep'`): see sns-envelope.ts.
+ * (`snsEnvelope: 'keep'`): see sns-envelope.ts. A body that is a whole EventBridge event (a rule
+ * with the queue as target) is keyed by the event's id unless the handler keeps it
+ * (`eventBridgeEnvelope: 'keep'`): see eventbridge-envelope.ts.
  */
 import { MalformedEventError } from '../errors.js';
 import { isRecord, str, type Rec } from '../internal/record.js';
@@ -10,11 +12,13 @@ import { anyPayload, textPayload } from '../message.js';
 import type { QueueTrigger, SnsNotification } from '../types.js';
 import { AttributeSink, sqsMessageAttributes } from './attributes.js';
 import { rawBodyOf, withRawBody, type EventItem, type ParseOptions } from './item.js';
+import { eventBridgeDelivery, eventBridgeEventInBody } from './eventbridge-envelope.js';
 import { readSnsEnvelope, snsEnvelopeInBody } from './sns-envelope.js';
 
 /** What the SQS reader takes from the handler. */
 export interface SqsParseOptions extends ParseOptions {
   snsEnvelope?: 'unwrap' | 'keep' | undefined;
+  eventBridgeEnvelope?: 'read' | 'keep' | undefined;
 }
 
 /** SQS's ordering attributes (`Records[].attributes`), each left out when absent or empty. */
@@ -33,7 +37,9 @@ function orderingOf(attrs: Rec): Pick<QueueTrigger, 'groupId' | 'sequenceNumber'
  * `deliveryId`: the SQS message id; for an unwrapped SNS notification the SNS message id, which
  * is the same in every queue the topic fans the message out to and when SNS delivers it to a
  * queue twice (SQS gives each such copy a new message id) — one notification is one delivery
- * for the function, as it is on the SNS trigger.
+ * for the function, as it is on the SNS trigger. For an EventBridge event the event's id
+ * (eventbridge-envelope.ts `eventBridgeDelivery`): EventBridge's retries to the queue send copies
+ * with new SQS message ids.
  */
 export function sqsMessageItem(record: Rec, messageId: string, batch: { index: number; size: number }, options: SqsParseOptions): EventItem & { xray: unknown } {
   const index = batch.index;
@@ -51,6 +57,8 @@ export function sqsMessageItem(record: Rec, messageId: string, batch: { index: n
       error ??= thrown;
     }
   }
+  const event = envelope || options.eventBridgeEnvelope === 'keep' ? undefined : eventBridgeEventInBody(record.body);
+  const delivery = event ? eventBridgeDelivery(event) : undefined;
   const attrs = isRecord(record.attributes) ? record.attributes : {};
   const receiveCount = Number(attrs.ApproximateReceiveCount);
   const arn = str(record.eventSourceARN) ?? '';
@@ -63,6 +71,7 @@ export function sqsMessageItem(record: Rec, messageId: string, batch: { index: n
     ...orderingOf(attrs),
     ...sink.result(),
     ...(notification ? { sns: notification.sns } : {}),
+    ...(delivery ? { eventBridge: delivery.ref } : {}),
     batchIndex: index,
     batchSize: batch.size,
   };
@@ -72,7 +81,7 @@ export function sqsMessageItem(record: Rec, messageId: string, batch: { index: n
   return {
     trigger,
     // A detected envelope always has a MessageId (a string; an empty one fails the message).
-    deliveryId: envelope ? (envelope.MessageId as string) || messageId : messageId,
+    deliveryId: envelope ? (envelope.MessageId as string) || messageId : (delivery?.deliveryId ?? messageId),
     payload: () => {
       if (error) throw error;
       if (notification) return textPayload(notification.message, options.body, { field: `${field}.body.Message` });

@@ -26,7 +26,7 @@ describe('ids the worker would turn into numbers', () => {
     for (const [i, id] of ['9007199254740993', '1e3'].entries()) {
       await invoke('payments', `inv-${i}`, { MessageId: { string: id }, DeliveryCount: { int: 1 }, SequenceNumber: { int: 5101 } }, { string: '{"n":1}' });
     }
-    expect(seen.map((c) => c.deliveryId)).toEqual(['9007199254740993', '1e3']);
+    expect(seen.map((c) => c.trigger.kind === 'queue' && c.trigger.messageId)).toEqual(['9007199254740993', '1e3']);
     // What the library itself hands the function: the parsed numbers.
     expect(seen.map((c) => ((c.raw as { context: { triggerMetadata: Record<string, unknown> } }).context.triggerMetadata.messageId))).toEqual([9007199254740992, 1000]);
   });

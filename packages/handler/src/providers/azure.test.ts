@@ -325,7 +325,7 @@ describe('Azure Service Bus trigger', () => {
     await main(structuredClone(f.message), invocationContext(f.context, trigger.serviceBusQueue({ queueName: 'payments', connection: 'ServiceBusConnection' })));
     const { input, ctx } = seen[0]!;
     expect(input).toEqual({ paymentId: 'p-310', amountCents: 1299 });
-    expect(ctx.deliveryId).toBe('pay-310-capture');
+    expect(ctx.deliveryId).toBe('payments#4411');
     expect(ctx.trigger).toEqual({
       kind: 'queue',
       source: 'azure-service-bus',
@@ -352,9 +352,9 @@ describe('Azure Service Bus trigger', () => {
     await expect(main(structuredClone(f.messages), context)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(batches).toEqual([3]);
     // The two valid messages ran; the invalid one never reached the function.
-    expect(seen.map((c) => c.deliveryId).sort()).toEqual(['pay-401', 'pay-403']);
-    const third = seen.find((c) => c.deliveryId === 'pay-403')!;
-    expect(third.requestId).toBe('5e2a7c91-0b4d-4f68-a3e2-c18d9b7f6a05:pay-403');
+    expect(seen.map((c) => c.deliveryId).sort()).toEqual(['payments/capture#5101', 'payments/capture#5103']);
+    const third = seen.find((c) => c.deliveryId === 'payments/capture#5103')!;
+    expect(third.requestId).toBe('5e2a7c91-0b4d-4f68-a3e2-c18d9b7f6a05:5103');
     expect(third.trigger).toEqual({
       kind: 'queue',
       source: 'azure-service-bus',
@@ -388,6 +388,7 @@ describe('Azure Service Bus trigger', () => {
     const main = handler({ ...silent }, () => void ran++);
     const meta = { ...f.context.triggerMetadata };
     delete meta.messageIdArray;
+    delete meta.sequenceNumberArray;
     const context = invocationContext({ ...f.context, triggerMetadata: meta }, trigger.serviceBusQueue({ queueName: 'payments', connection: 'c', cardinality: 'many' }));
     await expect(main(structuredClone(f.messages), context)).rejects.toMatchObject({ code: 'MALFORMED_EVENT' });
     expect(ran).toBe(0);

@@ -8,6 +8,9 @@
  * balancer in front waits for an answer. A failed message is thrown: the host redelivers it
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
  * queue. A Service Bus batch settles as one: one failed message redelivers all of them; a session batch (`isSessionsEnabled: true`) runs in order.
+ * A Service Bus delivery is keyed by the broker's `SequenceNumber` scoped by the entity
+ * (`<queue>#<n>`, `<topic>/<subscription>#<n>`), not by the sender's `MessageId`. A message
+ * that cannot be read is thrown, or acknowledged under `terminalErrors: 'ack'`.
  *
  * Inside the worker, ids, properties and `trigger.rawBody` come from the host's own RPC data
  * (kept by azure-raw.ts before `@azure/functions` parses every JSON string it can): one
@@ -25,7 +28,7 @@ import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js'
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
 import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
-import { idText, rawBodyOf, withRawBody, type EventItem } from '../events/item.js';
+import { idText, rawBodyOf, scopedDeliveryId, withRawBody, type EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
 import { azurePrincipal } from '../principal-azure.js';
 import { lazyTriggerBodies, rawInteger, rawIntegers, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
@@ -199,11 +202,14 @@ function serviceBusInvocations(
 ): { invocations: Invocation[]; many: boolean } {
   const meta = metadataOf(context);
   const queue = serviceBusQueueName(context);
-  const many = triggerOption(context, 'cardinality')?.toLowerCase() === 'many' || (Array.isArray(trigger) && Array.isArray(meta.messageIdArray));
-  if (many && (!Array.isArray(trigger) || !Array.isArray(meta.messageIdArray))) {
+  // Sequence numbers are unique per queue or subscription: the key names it.
+  const entity = queue ?? 'azure-service-bus';
+  const withIds = Array.isArray(meta.messageIdArray) || Array.isArray(meta.sequenceNumberArray);
+  const many = triggerOption(context, 'cardinality')?.toLowerCase() === 'many' || (Array.isArray(trigger) && withIds);
+  if (many && (!Array.isArray(trigger) || !withIds)) {
     const issues: FieldIssue[] = [];
     if (!Array.isArray(trigger)) issues.push({ field: 'messages', message: 'Not a list', expected: 'array' });
-    if (!Array.isArray(meta.messageIdArray)) issues.push({ field: 'triggerMetadata.messageIdArray', message: 'Missing', expected: 'array' });
+    if (!withIds) issues.push({ field: 'triggerMetadata.sequenceNumberArray', message: 'Missing', expected: 'array' });
     throw new MalformedEventError('Service Bus batch is not a list of messages with their ids', issues);
   }
   // Array.from: a sparse list (holes) still yields one invocation per index.
@@ -212,8 +218,8 @@ function serviceBusInvocations(
   const hostBodies = lazyTriggerBodies(data, many, bodies.length);
   // The host's own text first: the worker turns "9007199254740993" into 9007199254740992.
   const rawIds = many ? rawTexts(raw, 'messageIdArray') : [rawText(raw, 'messageId')];
-  const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+  const ids: unknown[] = (many ? list(meta.messageIdArray) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
   // The host's own int64 first: the library rounds a JSON one past 2^53 (partitioned entities).
   const rawSequences = many ? rawIntegers(raw, 'sequenceNumberArray') : [rawInteger(raw, 'sequenceNumber')];
@@ -228,15 +234,17 @@ function serviceBusInvocations(
   const hostText = many ? (rawJson(raw, 'applicationPropertiesArray') ?? rawJson(raw, 'userPropertiesArray')) : (rawJson(raw, 'applicationProperties') ?? rawJson(raw, 'userProperties'));
   const props: unknown[] = many ? (Array.isArray(hostText) ? hostText : parsed) : [hostText ?? parsed[0]];
   const invocations = bodies.map((body, index): Invocation => {
+    // MessageId is the sender's (optional in AMQP, unique only under duplicate detection);
+    // SequenceNumber is the broker's, unique within the entity: the delivery is keyed by it.
     const messageId = asText(ids[index]);
-    if (!messageId) {
-      throw new MalformedEventError('Service Bus message has no messageId', [
-        { field: many ? `triggerMetadata.messageIdArray.${index}` : 'triggerMetadata.messageId', message: 'Missing', expected: 'string' },
+    const sequenceNumber = idText(sequences[index]);
+    if (!messageId && !sequenceNumber) {
+      throw new MalformedEventError('Service Bus message has neither a sequenceNumber nor a messageId', [
+        { field: many ? `triggerMetadata.sequenceNumberArray.${index}` : 'triggerMetadata.sequenceNumber', message: 'Missing', expected: 'integer' },
       ]);
     }
     const attempt = asCount(counts[index]);
     const groupId = asText(sessions[index]);
-    const sequenceNumber = idText(sequences[index]);
     return {
       trigger: withRawBody<QueueTrigger>(
         {
@@ -253,8 +261,8 @@ function serviceBusInvocations(
         },
         () => hostBodies()?.[index] ?? rawBodyOf(body),
       ),
-      requestId: many ? `${context.invocationId}:${messageId}` : context.invocationId,
-      deliveryId: messageId,
+      requestId: many ? `${context.invocationId}:${sequenceNumber ?? messageId}` : context.invocationId,
+      deliveryId: sequenceNumber ? scopedDeliveryId(entity, sequenceNumber) : messageId,
       payload: () => anyPayload(body, mode, { field: many ? `messages.${index}` : 'message' }),
     };
   });
@@ -399,7 +407,10 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   } catch (thrown) {
     const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the trigger');
     adapterLogger(def, 'azure', ctx.invocationId).warn('malformed event', { code: error.code });
-    throw toPublicError(error);
+    // Under `terminalErrors: 'ack'` an unreadable message is acknowledged, as on the other
+    // providers: thrown, the host would redeliver it `MaxDeliveryCount` times, never running it.
+    if (reportsFailure(def, { ok: false, error })) throw toPublicError(error);
+    return undefined;
   }
   if (!batch) {
     const outcome = await runInvocation(def, frame, invocations[0]!);
