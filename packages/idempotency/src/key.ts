@@ -353,10 +353,13 @@ export function fingerprintOf(ctx: Context, key: ResolvedKey): string {
 
 /**
  * `fingerprintOf`, and as `legacy` the fingerprint earlier versions gave the same key: for a
- * header or custom key's HTTP request with a query string, the one before the query counted
- * (method, path and input only); for a reusable stream position, `'delivery'`. A record such a version wrote is still matched by it, so a retry across the
- * upgrade replays rather than being refused as another request (for at most `ttlMs`). The
- * body is scanned once for both.
+ * header or custom key's HTTP request, the one before the query counted (method, path and
+ * input only — every HTTP request's fingerprint now holds its query, an empty one too, so no
+ * record written now has that form); for a reusable stream position, `'delivery'`. A record
+ * such a version wrote is still matched by it, so a retry across the upgrade replays rather
+ * than being refused as another request (for at most `ttlMs`; also a request with a query
+ * meeting such a record written for the same key without one, which those versions could not
+ * tell apart). The body is scanned once for both.
  */
 export function fingerprintsOf(ctx: Context, key: ResolvedKey): { fingerprint: string; legacy?: string } {
   if (key.kind === 'delivery') {
@@ -369,8 +372,10 @@ export function fingerprintsOf(ctx: Context, key: ResolvedKey): { fingerprint: s
   }
   if (key.kind === 'input') return { fingerprint: key.value };
   const trigger = ctx.trigger;
-  const query = trigger.kind === 'http' ? queryOf(trigger.request) : undefined;
-  if (trigger.kind !== 'http' || query === undefined) return { fingerprint: inputHash(ctx) };
+  if (trigger.kind !== 'http') return { fingerprint: inputHash(ctx) };
+  // Every request with its query, an empty one too: a request without one fingerprinted as the
+  // legacy form would be taken, by a later request WITH a query under its key, for a record an
+  // earlier version wrote (its legacy), and replayed instead of refused.
   const parts = requestParts(ctx, trigger.request);
-  return { fingerprint: hashOfInput(withQuery(parts, query), true), legacy: hashOfInput(parts, true) };
+  return { fingerprint: hashOfInput(withQuery(parts, queryOf(trigger.request) ?? {}), true), legacy: hashOfInput(parts, true) };
 }
