@@ -26,8 +26,9 @@ export type KeyFunction = (ctx: Context) => string | undefined | null;
  * `Idempotency-Key` (see `runsWithoutKey`).
  *
  * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
- * schedule and event triggers; for a Kafka or Event Hubs record with its time, and its payload
- * as the fingerprint — see stream-position.ts), else a hash of the validated input.
+ * schedule and event triggers; for a Kafka or Event Hubs record or a Knative KafkaSource
+ * CloudEvent with its time, and its payload as the fingerprint — see stream-position.ts), else a
+ * hash of the validated input.
  * `'header'`: HTTP calls must send `Idempotency-Key`; other triggers use `ctx.deliveryId`.
  * `'input'`: always a hash of the input: for a queue message, stream record or notification
  * whose trigger carries the payload as delivered (`ctx.trigger.rawBody`), of those exact
@@ -323,8 +324,9 @@ const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: '
  * (`callerScope`), the hash covers the caller too: the same key from another caller is
  * another record. Without one the key is what it always was.
  *
- * For a Kafka or Event Hubs record with a time, a `delivery` key's value is the delivery id, a
- * NUL, and `ctx.trigger.time` as ISO 8601 UTC when it parses (`positionKey`, stream-position.ts); for a Pub/Sub message whose
+ * For a Kafka or Event Hubs record, or a Knative KafkaSource CloudEvent (`<source>#<id>`), with a
+ * time, a `delivery` key's value is the delivery id, a NUL, and `ctx.trigger.time` as ISO 8601
+ * UTC when it parses (`positionKey`, stream-position.ts); for a Pub/Sub message whose
  * trigger names its subscription or topic (`ctx.trigger.queue`), the message id, a NUL, and that.
  *
  * @param caller - the caller's hash: `principalScope(principal)` or `namedScope(value)`; omit it
@@ -353,10 +355,13 @@ export function fingerprintOf(ctx: Context, key: ResolvedKey): string {
 
 /**
  * `fingerprintOf`, and as `legacy` the fingerprint earlier versions gave the same key: for a
- * header or custom key's HTTP request with a query string, the one before the query counted
- * (method, path and input only); for a reusable stream position, `'delivery'`. A record such a version wrote is still matched by it, so a retry across the
- * upgrade replays rather than being refused as another request (for at most `ttlMs`). The
- * body is scanned once for both.
+ * header or custom key's HTTP request, the one before the query counted (method, path and
+ * input only — every HTTP request's fingerprint now holds its query, an empty one too, so no
+ * record written now has that form); for a reusable stream position, `'delivery'`. A record
+ * such a version wrote is still matched by it, so a retry across the upgrade replays rather
+ * than being refused as another request (for at most `ttlMs`; also a request with a query
+ * meeting such a record written for the same key without one, which those versions could not
+ * tell apart). The body is scanned once for both.
  */
 export function fingerprintsOf(ctx: Context, key: ResolvedKey): { fingerprint: string; legacy?: string } {
   if (key.kind === 'delivery') {
@@ -369,8 +374,10 @@ export function fingerprintsOf(ctx: Context, key: ResolvedKey): { fingerprint: s
   }
   if (key.kind === 'input') return { fingerprint: key.value };
   const trigger = ctx.trigger;
-  const query = trigger.kind === 'http' ? queryOf(trigger.request) : undefined;
-  if (trigger.kind !== 'http' || query === undefined) return { fingerprint: inputHash(ctx) };
+  if (trigger.kind !== 'http') return { fingerprint: inputHash(ctx) };
+  // Every request with its query, an empty one too: a request without one fingerprinted as the
+  // legacy form would be taken, by a later request WITH a query under its key, for a record an
+  // earlier version wrote (its legacy), and replayed instead of refused.
   const parts = requestParts(ctx, trigger.request);
-  return { fingerprint: hashOfInput(withQuery(parts, query), true), legacy: hashOfInput(parts, true) };
+  return { fingerprint: hashOfInput(withQuery(parts, queryOf(trigger.request) ?? {}), true), legacy: hashOfInput(parts, true) };
 }

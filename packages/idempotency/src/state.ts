@@ -14,7 +14,7 @@ export interface IdempotencyState {
   /** The store key, once resolved. */
   key?: string;
   fingerprint?: string;
-  /** The fingerprint versions before the query counted gave this request, when it differs (`fingerprintsOf`). */
+  /** The fingerprint an earlier version gave this request (before the query counted; for a reusable position, `delivery`), still matched (`fingerprintsOf`). */
   legacyFingerprint?: string;
   /** Set while this invocation holds the record. */
   owner?: string;

@@ -11,6 +11,13 @@
  * position does not — and its payload is its fingerprint (key.ts, `fingerprintsOf`), so the
  * same position and time with other bytes is a visible `IDEMPOTENCY_KEY_REUSED`.
  *
+ * The same for a Knative KafkaSource's CloudEvent (`type` `dev.knative.kafka.event`): its `id`
+ * is the position, `partition:<P>/offset:<O>`, and its `source` names the KafkaSource and topic
+ * (`/apis/v1/namespaces/<ns>/kafkasources/<name>#<topic>`), so a reused offset gives the same
+ * `<source>#<id>` delivery id (knative/eventing-contrib#1205, "Kafka event source IDs may not be
+ * unique"). Its `time` is the record's timestamp; its fingerprint is its validated data (the
+ * event trigger carries no raw body).
+ *
  * Not Kinesis: its sequence numbers are assigned by the service as the record's unique
  * identifier within its shard and increase over time — never a count from 0 that starts over —
  * and the delivery id names the stream's ARN; nor DynamoDB Streams (the same kind of number).
@@ -21,11 +28,18 @@ import type { Trigger } from '@steadyfn/handler';
 /** `StreamTrigger.source` values whose positions are reused (see above). */
 const REUSED_POSITIONS: ReadonlySet<string> = new Set(['kafka', 'azure-event-hubs']);
 
+/** The CloudEvents `type` of a Knative KafkaSource record (see above). */
+export const KNATIVE_KAFKA_EVENT = 'dev.knative.kafka.event';
+
 /** A stream record's trigger (`kind: 'stream'`). */
 export type StreamRecordTrigger = Extract<Trigger, { kind: 'stream' }>;
 
-/** Whether the trigger is a stream record whose delivery id is a reusable position (a Kafka offset, an Event Hubs sequence number). */
-export function isReusablePosition(trigger: Trigger): trigger is StreamRecordTrigger {
+/** A trigger whose delivery id is a reusable position: a stream record, or a Knative KafkaSource CloudEvent (`kind: 'event'`). */
+export type ReusablePositionTrigger = StreamRecordTrigger | Extract<Trigger, { kind: 'event' }>;
+
+/** Whether the trigger's delivery id is a reusable position (a Kafka offset, an Event Hubs sequence number, a Knative KafkaSource event's `partition:P/offset:O`). */
+export function isReusablePosition(trigger: Trigger): trigger is ReusablePositionTrigger {
+  if (trigger.kind === 'event') return trigger.type === KNATIVE_KAFKA_EVENT;
   return trigger.kind === 'stream' && REUSED_POSITIONS.has(trigger.source);
 }
 
@@ -37,7 +51,7 @@ export function isReusablePosition(trigger: Trigger): trigger is StreamRecordTri
  *
  * @example positionKey('kafka-1.internal:9092/orders/0/0', trigger) // 'kafka-1.internal:9092/orders/0/0\u00002026-12-01T10:00:00.123Z'
  */
-export function positionKey(deliveryId: string, trigger: StreamRecordTrigger): string {
+export function positionKey(deliveryId: string, trigger: ReusablePositionTrigger): string {
   return typeof trigger.time === 'string' && trigger.time !== '' ? `${deliveryId}\0${recordTime(trigger.time)}` : deliveryId;
 }
 

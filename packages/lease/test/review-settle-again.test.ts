@@ -1,15 +1,17 @@
 /**
  * A settle sent again after its first send was applied (its answer lost: the caller saw
  * LEASE_STORE_UNAVAILABLE, or another key of its settleMany threw) answers what it did, on every
- * real store — the README's "A settle sent again answers what it did" — and a settleMany that
+ * real store and the memory store (which README says keeps the same rules; it answered false
+ * before) — the README's "A settle sent again answers what it did" — and a settleMany that
  * rejects has finished every write before it rejects.
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MemoryLeaseStore } from '../src/index.js';
 import { openBackend, token, type Backend } from './support/backends.js';
 
-describe.each(['redis', 'cluster', 'mongodb', 's3', 's3-alt'] as const)('a settle sent again on %s', (name) => {
+describe.each(['memory', 'redis', 'cluster', 'mongodb', 's3', 's3-alt'] as const)('a settle sent again on %s', (name) => {
   let backend: Backend;
   beforeAll(async () => {
     backend = await openBackend(name);
@@ -60,9 +62,28 @@ describe.each(['redis', 'cluster', 'mongodb', 's3', 's3-alt'] as const)('a settl
     }
   });
 
+  it.runIf(name === 'memory' || name === 'redis')('with retainMs 0 a release deletes the key: sent again it answers false, as nothing is left to recognise; a done settle sent again still answers true', async () => {
+    const zero = await openBackend(name, { retainMs: 0 });
+    try {
+      const owner = token();
+      for (const data of [undefined, 'result']) {
+        const k = `again-zero:${randomUUID()}`;
+        const claim = await zero.store.claim({ key: k, owner, leaseMs: 30_000 });
+        if (!claim.claimed) throw new Error('not claimed');
+        const request = { key: k, owner, fence: claim.fence, ...(data === undefined ? {} : { data, keepMs: 30_000 }) };
+        await expect(zero.store.settle(request)).resolves.toBe(true);
+        await expect(zero.store.settle(request)).resolves.toBe(data !== undefined);
+      }
+    } finally {
+      await zero.close();
+    }
+  });
+
   /** Forgets everything the store holds of `k`. */
   const forget = async (k: string): Promise<void> => {
-    if (backend.redis) await backend.redis.del(backend.prefix + k);
+    // The memory store forgets every key at once (as its process restarting would).
+    if (name === 'memory') (backend.store as MemoryLeaseStore).clear();
+    else if (backend.redis) await backend.redis.del(backend.prefix + k);
     else if (backend.collection) await backend.collection.deleteMany({ k });
     else await backend.s3!.client.send(new DeleteObjectCommand({ Bucket: backend.s3!.bucket, Key: backend.s3Store!.objectKey(k) }));
   };

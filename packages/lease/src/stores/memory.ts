@@ -49,9 +49,16 @@ export interface MemoryLeaseStore extends LeaseStore {
   clear(): void;
 }
 
+/** Whether `entry` is what settle `r` makes of the key: generation fence + 1, its owner, done with its data or released. */
+function settledBy(entry: Entry, r: SettleRequest): boolean {
+  if (entry.fence !== r.fence + 1 || entry.owner !== r.owner) return false;
+  return r.data === undefined ? entry.state === 'f' : entry.state === 'd' && entry.data === r.data;
+}
+
 interface Entry {
   state: 'h' | 'd' | 'f';
   fence: number;
+  /** The holder; for a done or released entry, the owner that settled it (a settle sent again is recognised by it). */
   owner: string;
   data: string | undefined;
   /** Epoch ms until which the record is live. */
@@ -120,12 +127,18 @@ export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryL
     return { claimed: true, fence, expiresAt: at + r.leaseMs };
   };
 
+  /**
+   * Settles a held key (generation fence + 1, done or released, naming its settling owner); when
+   * the key is not held at `fence` by `owner`, answers true (writing nothing) if it already is
+   * what this settle makes of it — this settle sent again, as the Redis store's
+   * `steadyfn_lease_settle_once` answers. A release with `retainMs` 0 dropped the key: false.
+   */
   const settle = (r: SettleRequest): boolean => {
     const at = now();
     const entry = current(r.key, at);
-    if (!entry || entry.state !== 'h' || entry.fence !== r.fence || entry.owner !== r.owner) return false;
+    if (!entry || entry.state !== 'h' || entry.fence !== r.fence || entry.owner !== r.owner) return entry !== undefined && settledBy(entry, r);
     const liveUntil = r.data === undefined ? at : at + r.keepMs!;
-    put(r.key, { state: r.data === undefined ? 'f' : 'd', fence: entry.fence + 1, owner: '', data: r.data, liveUntil, dropAt: liveUntil + retainMs });
+    put(r.key, { state: r.data === undefined ? 'f' : 'd', fence: entry.fence + 1, owner: r.owner, data: r.data, liveUntil, dropAt: liveUntil + retainMs });
     return true;
   };
 
