@@ -2,7 +2,9 @@
  * `giveBack`, the bounded best-effort release of a failed claim: retried while the store is
  * unavailable, never past `GIVE_BACK_MS`, never throwing; and off the load path — no retry
  * package is bundled with a Redis lease store (esbuild bundles what an `import()` names, so a
- * package loaded "only on the failure path" is still code every function parses at start-up).
+ * package loaded "only on the failure path" is still code every function parses at start-up),
+ * nor a slot library (redis-slot.ts computes slots; review-cluster-slots.test.ts checks them
+ * against the server).
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -51,7 +53,7 @@ describe('giveBack', () => {
 });
 
 describe('load path', () => {
-  it('a bundle of the Redis lease store holds no retry package', async () => {
+  it('a bundle of the Redis lease store holds no retry package and no second slot library (ioredis pins its own)', async () => {
     const result = await build({
       stdin: { contents: `export { redisLeaseStore } from ${JSON.stringify(fileURLToPath(new URL('../index.ts', import.meta.url)))};`, resolveDir: process.cwd(), loader: 'ts' },
       bundle: true,
@@ -66,6 +68,6 @@ describe('load path', () => {
     });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((path) => path.includes('lease/src/stores/give-back.ts'))).toBe(true);
-    expect(inputs.filter((path) => /node_modules\/(p-retry|is-network-error)\//.test(path))).toEqual([]);
+    expect(inputs.filter((path) => /node_modules\/(p-retry|is-network-error|cluster-key-slot)\//.test(path))).toEqual([]);
   });
 });
