@@ -30,6 +30,16 @@ describe('spendBudget', () => {
     expect(spendBudget([[1, 1, 1], [1, 1, 1]], 2, 100)).toEqual([2, 2]);
   });
 
+  it('begins no pass after one where an aggregate\'s next event did not fit (calls hold one message per aggregate: each pass more is one more call after the one before)', () => {
+    // The second 600 does not fit: the small aggregate takes its second event in that pass, and no third.
+    // Before, it took all four, in four passes: four calls one after another, three of them of one entry.
+    expect(spendBudget([[600, 600], [10, 10, 10, 10]], 50, 700)).toEqual([1, 2]);
+    // An aggregate that has no more events is not one that did not fit: the others go on.
+    expect(spendBudget([[10], [10, 10, 10]], 50, 700)).toEqual([1, 3]);
+    // Many aggregates of the bench's mix: no aggregate reads more passes than the first that stopped.
+    expect(spendBudget([[900, 900], [5, 5, 5, 5, 5], [300, 300, 300], [5, 5, 5, 5, 5]], 50, 2_000)).toEqual([1, 2, 2, 2]);
+  });
+
   it('reads the round\'s first event alone when it is larger than the budget, and nothing after it', () => {
     expect(spendBudget([[500, 1], [1]], 50, 100)).toEqual([1, 0]);
     expect(spendBudget([[], [500], [1]], 50, 100)).toEqual([0, 1, 0]);
@@ -113,6 +123,31 @@ describe.each(['redis', 'cluster'] as const)('a relay round within maxBytesPerRo
       const seqs = inner.accepted.filter((m) => m.groupKey === `blob/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']));
       expect(seqs).toEqual(Array.from({ length: perAggregate }, (_, i) => i + 1));
     }
+    expect(await store.listPending({ limit: 10, before: Date.now() + 60_000 })).toEqual([]);
+  });
+
+  it('ends a round with the pass where an aggregate\'s next event did not fit: the aggregate of small events does not go on alone', { timeout: 60_000 }, async () => {
+    const prefix = `${backend.prefix}passes:`;
+    const big = `big-${name}`;
+    const small = `small-${name}`;
+    for (let n = 1; n <= 2; n++) await redisWrite(backend.client, prefix, { checks: [], commands: [['INCRBY', `${prefix}n:{${big}}`, 1]], events: [prepareEvent(events, { type: 'Blob', aggregateId: big, payload: { n, pad: 'x'.repeat(120 * KIB) } }, {})] });
+    for (let n = 1; n <= 6; n++) await redisWrite(backend.client, prefix, { checks: [], commands: [['INCRBY', `${prefix}n:{${small}}`, 1]], events: [prepareEvent(events, { type: 'Blob', aggregateId: small, payload: { n, pad: 'x'.repeat(KIB) } }, {})] });
+    const inner = scriptedSender();
+    const rounds: Array<ReadonlyArray<OutboundMessage>> = [];
+    const sender: Sender = {
+      fifo: false,
+      send(messages: ReadonlyArray<OutboundMessage>) {
+        rounds.push(messages);
+        return inner.send(messages);
+      },
+    };
+    const store = redisRelayStore({ client: backend.client, prefix }).withLease!(backend.lease);
+    const refs: AggregateRef[] = [big, small].map((id) => ({ where: id, aggregate: `blob/${id}`, since: 0 }));
+    await relayAggregates({ store, lease: backend.lease, sender, metrics: new MetricsRecorder() }, refs, { leaseMs: 10_000, maxEventsPerAggregate: 50, maxBytesPerRound: BUDGET, poison: DEFAULT_POISON, reserveMs: 0, remainingMs: () => 60_000 });
+    // Pass 1: the first of each; pass 2: the big one's second does not fit, the small one's does; no pass 3.
+    // Before, the small aggregate took all six: six calls of one message each, one after another.
+    expect(rounds[0]!.map((m) => m.groupKey)).toEqual([`blob/${big}`, `blob/${small}`, `blob/${small}`]);
+    for (const id of [big, small]) expect(inner.accepted.filter((m) => m.groupKey === `blob/${id}`).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual(Array.from({ length: id === big ? 2 : 6 }, (_, i) => i + 1));
     expect(await store.listPending({ limit: 10, before: Date.now() + 60_000 })).toEqual([]);
   });
 

@@ -174,7 +174,8 @@ export interface RelayStore {
    * more started attempt on them. One result per item, in order. `maxBytes` is the round's
    * budget of body bytes across all the items, spent round-robin (`relay/budget.ts`: every
    * item's first event, then every second, …): an aggregate whose next event no longer fits
-   * reads no more; one whose head no longer fits in what is left reads nothing (`events: []`,
+   * reads no more, and no pass follows the one where that happened (the others still take their
+   * event of that pass when it fits); one whose head no longer fits in what is left reads nothing (`events: []`,
    * `more: true`, no attempt counted); the round's first event is read even when it alone is
    * larger than the budget.
    */

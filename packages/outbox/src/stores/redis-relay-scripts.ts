@@ -56,8 +56,9 @@ function relayScript(own: OwnKeyPattern, nothing: string, body: string, prelude 
  * KEYS per aggregate (4 each): its set, the stream, the attempts hash, the quarantine hash.
  * ARGV: 1 the body bytes this call may read across all its aggregates (the round's budget,
  * spent round-robin as `relay/budget.ts` does: every aggregate's first event, then every
- * second, …), 2 `1` when the call may read its first event beyond that (the round has read
- * nothing yet), then per aggregate its name and the most events to read of it.
+ * second, …, no pass after one where an aggregate's next event did not fit), 2 `1` when the
+ * call may read its first event beyond that (the round has read nothing yet), then per
+ * aggregate its name and the most events to read of it.
  *
  * Reply: `{ meta, body × events read }`. `meta` is a JSON array (`cjson`), per aggregate `-1`
  * quarantined, else `n, more, (streamId, seq, eventId, type, started, finished, traceparent,
@@ -89,7 +90,7 @@ for i = 0, count - 1 do
   end
 end
 while #open > 0 do
-  local still = {}
+  local still, short = {}, false
   for _, i in ipairs(open) do
     local set, stream, attempts = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3]
     local list, f, id = ids[i], nil, nil
@@ -111,9 +112,11 @@ while #open > 0 do
       local t = taken[i]
       t[#t + 1] = { id, tonumber(f[4]) or f[4] or '', f[6] or '', f[10] or '', started, finished, f[12] or '', unjudged, f[8] }
       still[#still + 1] = i
+    elseif f then
+      short = true
     end
   end
-  open = still
+  if short then open = {} else open = still end
 end
 local meta = {}
 local out = {''}
