@@ -3,7 +3,7 @@
  * `code`; messages name the backup, object or option at fault but never a document, a key's
  * value or a secret. Option mistakes are the handler's `ConfigurationError` (`CONFIG_INVALID`).
  */
-// From the internal entry: the root entry would load every provider adapter.
+// The package entry (index.ts) exports the error classes by name, not this module's helpers.
 // From the internal entry: the root entry would load every provider adapter.
 import { SteadyError, errorFacts } from '@steadyfn/handler/internal';
 import { LeaseStoreUnavailableError } from '@steadyfn/lease';

@@ -19,7 +19,39 @@ export type { RunContext, LogLike } from './context.js';
 export { parseManifest, MANIFEST_FORMAT_VERSION } from './format/manifest.js';
 export type { Manifest, ManifestDataset, ManifestSegment, ManifestPart, PositionMark } from './format/manifest.js';
 export { ContentHash } from './format/content-hash.js';
-export * from './errors.js';
+// The typed errors, by name: errors.ts's helpers (how driver and SDK errors become them) stay internal.
+export { ConfigurationError } from '@steadyfn/handler/internal';
+export { BackupError, type BackupProblem } from './error-base.js';
+export {
+  BackupNotFoundError,
+  BackupCorruptedError,
+  BackupIncompleteError,
+  UnsupportedFormatError,
+  TimelineGapError,
+  TimelinePartialError,
+  PitrTargetError,
+  PitrPartialError,
+  LeaseHeldError,
+  FencedError,
+  StorageError,
+  BackupChangedError,
+  StreamPrunedError,
+  VerificationFailedError,
+  RetentionDeleteError,
+  type PrunedThrough,
+} from './errors-backup.js';
+export { SourceReadError, SourceRefusedError, SourceRecordInvalidError, SourceChangedError } from './errors-source.js';
+export {
+  RestoreUnsupportedError,
+  IndexConflictError,
+  IndexBuildError,
+  RestoreApplyError,
+  RestoreTargetUnavailableError,
+  RestoreTargetRefusedError,
+  RestoreTargetBusyError,
+  RestoreTargetNotEmptyError,
+  RestoreTargetPartialError,
+} from './errors-restore.js';
 export { restore } from './restore/index.js';
 export type { RestoreOptions, RestoreReport, BackupRef } from './restore/index.js';
 export { mongoTarget } from './restore/mongo.js';

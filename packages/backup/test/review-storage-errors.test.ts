@@ -25,7 +25,9 @@ describe.each(S3_SERVERS)('a missing bucket on $name', (server) => {
       const error = await work().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StorageError);
       expect(error).toMatchObject({ code: 'BACKUP_STORAGE_FAILED' });
-      expect((error as StorageError).message).toContain(`s3://${storage.bucket}/p`);
+      // The start-up probe names the missing bucket (missing-bucket.ts; s3-probe-missing-bucket.test.ts).
+      expect(error).toMatchObject({ retryable: false, bucket: storage.bucket });
+      expect((error as StorageError).message).toContain(`"${storage.bucket}" does not exist`);
     }
     // verifyBackup reports every failure as a failed verification, naming the cause's code.
     const failed = await verifyBackup({ backup: { storage, id: 'latest' }, level: 'quick' }).catch((e: unknown) => e);

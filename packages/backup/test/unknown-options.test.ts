@@ -58,7 +58,7 @@ afterAll(() => {
   sqs.destroy();
 });
 // The options types are read with the TypeScript checker: seconds of work (more on a loaded machine), done once here.
-const typed = ['sources/mongo.ts', 'sources/redis.ts', 'restore/mongo.ts', 'restore/redis.ts', 'stream/sources/redis-stream.ts', 'stream/sources/mongo-watermark.ts', 'stream/sources/sqs.ts', 'snapshot/options.ts', 'target.ts', 'stream/index.ts', 'restore/index.ts', 'verify/index.ts', 'restore/pitr.ts', 'retention-options.ts'];
+const typed = ['sources/mongo.ts', 'sources/redis.ts', 'restore/mongo.ts', 'restore/redis.ts', 'stream/sources/redis-stream.ts', 'stream/sources/mongo-watermark.ts', 'stream/sources/sqs.ts', 'snapshot/options.ts', 'target.ts', 'stream/index.ts', 'restore/index.ts', 'verify/index.ts', 'restore/pitr-options.ts', 'retention-options.ts'];
 beforeAll(() => loadOptionTypes(typed.map(src)), 120_000);
 
 const storage: Required<S3Target> = { client: s3, bucket: 'backups', prefix: 'shop' };
@@ -222,7 +222,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
     await expectRefusedAsync(() => pointInTimeRestore({ storage, stream: 'o', at: 0, target, allowUnverfied: true } as never), 'pointInTimeRestore', 'allowUnverfied', ['storage, stream, at, target, job, allowUnverified']);
     await expectRefusedAsync(() => pointInTimeRestore({ storage: { ...storage, prefx: 'p' }, stream: 'o', at: 0, target } as never), 'pointInTimeRestore', 'storage.prefx', ['an option of "storage"']);
     const all: Required<PointInTimeRestoreOptions> = { storage, stream: 'o', at: new Date(), target, job: 'nightly', allowUnverified: true, lockMs: 60_000, ifTargetNotEmpty: 'merge', allowPartial: false };
-    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/pitr.ts'), 'PointInTimeRestoreOptions'));
+    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/pitr-options.ts'), 'PointInTimeRestoreOptions'));
     await expectAcceptedAsync(() => pointInTimeRestore(all));
   });
 

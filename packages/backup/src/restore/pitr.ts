@@ -5,114 +5,24 @@
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { streamNameOption } from '../stream/name.js';
-import { ConfigurationError, PitrPartialError, PitrTargetError, RestoreUnsupportedError, beforeWriting, withStorageErrors, type BackupProblem } from '../errors.js';
+import { PitrPartialError, PitrTargetError, RestoreUnsupportedError, beforeWriting, withStorageErrors } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
-import type { S3Location } from '../s3/client.js';
-import type { IndexedObject } from '../stream/objects.js';
-import { zonedIsoMs } from '../format/zoned-time.js';
-import { toLocation, type S3Target } from '../target.js';
+import { toLocation } from '../target.js';
 import { pickSnapshot } from './pitr-snapshot.js';
-import { DEFAULT_SPOOL_BYTES, restoreIdentity, restoreManifest, type RestoreReport } from './index.js';
+import { DEFAULT_SPOOL_BYTES, restoreIdentity, restoreManifest } from './index.js';
 import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
-import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
+import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked } from './not-empty.js';
 import { parseDocument } from '../format/records.js';
 import { toEjson } from '../sources/mongo.js';
-import type { StreamRecord } from '../stream/types.js';
-import { assertCovered, assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
-import type { ChangeToApply, RestoreIdentity, RestoreTarget } from './targets.js';
+import { assertCovered, assertNoGap, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
+import type { RestoreIdentity } from './targets.js';
 import { describeRestore } from './lock-places.js';
-import { aggregateOrder, replacesKept, type AggregateOrder } from './change-order.js';
+import { checkChanges, lastChanges } from './pitr-changes.js';
+import { toTime, type PointInTimeReport, type PointInTimeRestoreOptions } from './pitr-options.js';
 
-/** Options of `pointInTimeRestore()`. */
-export interface PointInTimeRestoreOptions {
-  storage: S3Target;
-  /** The stream backup (its `name`) whose changes are replayed. */
-  stream: string;
-  /**
-   * The state to reproduce: a time (Date, epoch ms, or an ISO string with its zone — `Z` or an
-   * offset; one without is refused with `ConfigurationError`, as it would be read in local time,
-   * and so is a day the calendar lacks, such as `2026-02-29`, or epoch ms past a `Date`'s range).
-   */
-  at: Date | string | number;
-  /** A MongoDB target (`mongoTarget(...)`): changes are applied as upserts and deletes by `_id`. */
-  target: RestoreTarget;
-  /**
-   * Only snapshots of this job are candidates. Without it, the snapshots marked with `stream`
-   * must all be of one job: where several jobs' are, the restore is refused with
-   * `ConfigurationError` on `job` naming them (as `restore()` refuses `'latest'` without
-   * `backup.job`). @default the one job whose snapshots are marked with `stream`
-   */
-  job?: string;
-  /** Use snapshots that no `verifyBackup` has passed yet. @default false (verified only) */
-  allowUnverified?: boolean;
-  /**
-   * How long the target's restore lock runs without a renewal (ms), as `restore()`'s `lockMs`:
-   * renewed every third of it while the restore writes, released when it ends; a killed
-   * restore's lock runs out after it, and another restore into the target is refused until then
-   * (`RestoreTargetBusyError`). An integer from 1000 to 2147483647 (2^31−1).
-   * @default 60000
-   * @example
-   * lockMs: 5 * 60_000 // a restore that may pause for minutes (a frozen instance)
-   */
-  lockMs?: number;
-  /**
-   * What to do when the target already holds documents in a collection the replay writes:
-   * see `RestoreOptions.ifTargetNotEmpty` (`'refuse'`: `RestoreTargetNotEmptyError` once the
-   * stream is checked, before anything is written; `'merge'`: the changes are applied over it).
-   * @default 'refuse'
-   */
-  ifTargetNotEmpty?: IfTargetNotEmpty;
-  /**
-   * Restore a collection the snapshot does not hold (not among its datasets) that streamed
-   * changes after the snapshot's mark touch: it gets only the documents those changes wrote —
-   * a partial state, as `restoreStream`'s `allowPartial` replays a timeline that began at a
-   * break. Without it such a restore is refused with `PitrPartialError` before anything is
-   * written; with it the report's `partial` and `warnings` name the collections, and a warning
-   * is logged. Take the snapshot with those collections (`mongoSource`'s `collections`) for
-   * their whole state.
-   * @default false
-   * @example
-   * await pointInTimeRestore({ storage, stream: 'orders', at, target: mongoTarget({ db: scratch }), allowPartial: true });
-   */
-  allowPartial?: boolean;
-}
-
-/** What a point-in-time restore did. */
-export interface PointInTimeReport {
-  snapshot: RestoreReport;
-  /** The target time (ISO). */
-  at: string;
-  timeline: number;
-  /** Streamed changes applied (records up to `at`, repeats and stale records left out). */
-  changes: number;
-  /** Records dropped as repeats of an event id. */
-  duplicates: number;
-  /**
-   * Stale outbox records left out: a redelivered or late event whose aggregate's later `seq`
-   * was archived before the snapshot's mark, so the snapshot already holds a newer state.
-   */
-  stale: number;
-  /** Stream objects read. */
-  objects: number;
-  /** Collections restored from streamed changes alone (not in the snapshot; `allowPartial`), sorted; empty when none. */
-  partial: string[];
-  /** What the restore found and did anyway (a `partial` collection); empty when none. */
-  warnings: string[];
-}
-
-/** The largest epoch milliseconds a Date holds (either side of 1970). */
-const MAX_DATE_MS = 8.64e15;
-
-export function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): number {
-  // A string without a zone would be read in the machine's local time (UTC on a function, hours
-  // off on a laptop): a restore to another moment than the one written. It must say its zone,
-  // and name a day the calendar has.
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? zonedIsoMs(value) : typeof value === 'number' ? value : NaN;
-  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) invalidOption(owner, field, 'a Date, an ISO time with its zone (Z or an offset, e.g. 2026-11-30T10:15:00Z) on a real calendar day, or epoch milliseconds', value);
-  return ms;
-}
+export type { PointInTimeReport, PointInTimeRestoreOptions } from './pitr-options.js';
 
 /**
  * Restores the state as of `at`.
@@ -204,62 +114,4 @@ function notInSnapshot(datasets: ManifestDataset[], changed: Set<string>, stream
     `streamed changes of "${stream}" after the snapshot's mark touch collection(s) the snapshot does not hold (${named}): replaying them would restore only the documents those changes touched. Take a snapshot that holds them, or pass allowPartial: true; nothing was written`,
     partial,
   );
-}
-
-/**
- * Reads every stream object (checked) and every change up to `until` that the apply will write
- * (per batch, only the last change of a document counts, as `applyChanges` does) against the
- * target's limits. Writes nothing. The target must have been prepared. Resolves to the id of
- * each document's last change (`<namespace>\u0000<_id as canonical EJSON>` → event id): the
- * last to arrive, except that of one aggregate's outbox events the highest `seq` is the last
- * (one that arrived after a higher `seq` — an unordered queue — is an older image).
- * @param call the token the target's `prepare` returned for this restore call (`PreparedRestore.call`)
- * @param overSnapshot the objects follow a snapshot's mark: stale records it holds are left out, as the apply leaves them (`replayObjects`)
- * @throws {RestoreUnsupportedError} a change the target cannot store (up to 20 listed)
- */
-export async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined, call?: object, overSnapshot = false): Promise<Map<string, string>> {
-  const unsupported: BackupProblem[] = [];
-  let unsupportedCount = 0;
-  const lastOf = new Map<string, { id: string; order: AggregateOrder | undefined }>();
-  await replayObjects(
-    loc,
-    objects,
-    async (records) => {
-      // The same batches as the apply, where only the last change of a document counts.
-      const last = new Map<string, { id: string; change: ChangeToApply; order: AggregateOrder | undefined }>();
-      for (const record of records) {
-        const change = changeOf(record);
-        if (!change) continue;
-        const key = `${change.namespace}\u0000${change.id}`;
-        const order = aggregateOrder(record);
-        if (replacesKept(order, last.get(key)?.order)) last.set(key, { id: record.id, change, order });
-        if (replacesKept(order, lastOf.get(key)?.order)) lastOf.set(key, { id: record.id, order });
-      }
-      for (const { id, change } of last.values()) {
-        if (change.op !== 'upsert' || change.doc === undefined) continue;
-        let problem: string | undefined;
-        try {
-          problem = target.check({ name: change.namespace, kind: 'mongodb-collection' } as ManifestDataset, change.doc, call);
-        } catch (error) {
-          // The target's refusal of its own options (mongoTarget's collectionName mapping two namespaces to one).
-          if (error instanceof ConfigurationError) throw error;
-          problem = `cannot be decoded (${(error as Error).name})`;
-        }
-        if (problem && ++unsupportedCount <= 20) unsupported.push({ key: change.namespace, message: `change ${id}: ${problem}` });
-      }
-    },
-    { ...(until === undefined ? {} : { until }), ...(signal ? { signal } : {}), overSnapshot },
-  );
-  if (unsupportedCount > 0) throw new RestoreUnsupportedError(`${unsupportedCount} streamed change(s) cannot be stored by the target; nothing was written`, unsupported);
-  return new Map([...lastOf].map(([key, { id }]) => [key, id]));
-}
-
-/** The changes of `records` that are the last (up to the target time) of their document, from `checkChanges`'s map. */
-export function lastChanges(records: StreamRecord[], last: Map<string, string>): ChangeToApply[] {
-  const out: ChangeToApply[] = [];
-  for (const record of records) {
-    const change = changeOf(record);
-    if (change && last.get(`${change.namespace}\u0000${change.id}`) === record.id) out.push(change);
-  }
-  return out;
 }

@@ -15,7 +15,8 @@ import type { StreamCheckpoint } from '../stream/checkpoint.js';
 import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
 import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
 import { assertCovered, assertNoGap, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
-import { checkChanges, lastChanges, toTime } from './pitr.js';
+import { checkChanges, lastChanges } from './pitr-changes.js';
+import { toTime } from './pitr-options.js';
 import type { RestoreIdentity, RestoreTarget } from './targets.js';
 import { describeRestore } from './lock-places.js';
 

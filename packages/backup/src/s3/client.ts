@@ -112,8 +112,11 @@ export async function getObject(loc: S3Location, key: string, options: { range?:
 
 /**
  * Size, ETag (and version id in a versioned bucket) of an object; `undefined` when it does not
- * exist. A 404 is checked against the bucket (`confirmBucket`: one `HeadBucket`): a bucket that
- * does not exist rejects with the permanent `StorageError` naming it.
+ * exist. A 404 is checked against the bucket (`confirmBucket`: one `HeadBucket` per `loc`, the
+ * first time an object is absent — a run builds its `loc` once, so N absent objects cost N HEADs
+ * and one `HeadBucket`): a bucket that does not exist rejects with the permanent `StorageError`
+ * naming it. Once `loc`'s bucket is confirmed, a 404 reads as the object absent (a bucket deleted
+ * later in the run surfaces at its next write or listing).
  */
 export async function headObject(loc: S3Location, key: string, signal?: AbortSignal): Promise<{ size: number; etag: string; metadata: Record<string, string>; versionId?: string } | undefined> {
   try {

@@ -35,18 +35,32 @@ export function objectAbsent(loc: Pick<S3Location, 'bucket'>, error: unknown): b
 }
 
 /**
+ * Locations whose bucket `HeadBucket` found (200; 403 for a principal without `s3:ListBucket`:
+ * the bucket exists): not asked again. Keyed by the `S3Location` object, which each run builds
+ * once (`{ ...given, client }` after the probe): a sweep or a restore meeting many absent objects
+ * pays one `HeadBucket`, not one per object, and the next run asks again. A bucket deleted after
+ * it was confirmed still surfaces within the run: a later write or listing (or any request but a
+ * HEAD) names it in its own answer (`NoSuchBucket`).
+ */
+const confirmed = new WeakSet<S3Location>();
+
+/**
  * After a HEAD's 404: a HEAD answer has no body, so its 404 (`NotFound`) is the same for a
- * missing object and a missing bucket. Asks `HeadBucket` once; resolves when the bucket answers
- * anything but a 404 (200; 403 for a principal without `s3:ListBucket`; a network failure): the
- * HEAD's 404 then stands for the object.
+ * missing object and a missing bucket. Asks `HeadBucket` once per `loc` (see `confirmed`);
+ * resolves when the bucket answers anything but a 404 (200; 403 for a principal without
+ * `s3:ListBucket`; a network failure or a 5xx, which confirms nothing and is asked again next
+ * time): the HEAD's 404 then stands for the object.
  *
  * @throws StorageError (`noSuchBucket`, not retryable) when the bucket answers 404 too
  */
 export async function confirmBucket(loc: S3Location, headError: unknown, signal?: AbortSignal): Promise<void> {
+  if (confirmed.has(loc)) return;
   try {
     await loc.client.send(new HeadBucketCommand({ Bucket: loc.bucket }), signal ? { abortSignal: signal } : undefined);
+    confirmed.add(loc);
   } catch (error) {
     if (signal?.aborted) throw error;
     if (statusOf(error) === 404 || isNoSuchBucket(error)) throw noSuchBucket(loc, headError);
+    if (statusOf(error) === 403) confirmed.add(loc);
   }
 }

@@ -21,7 +21,8 @@ import { SteadyError } from '@steadyfn/handler/internal';
 import { StorageError, describeError } from '../errors.js';
 import { toLocation } from '../target.js';
 import { terminalAdvice } from './retryable.js';
-import { deleteObject, getObject, isNotFound, isPreconditionFailed, joinKey, putObject, statusOf, withoutDefaultChecksums, type S3Location, type S3Sender } from './client.js';
+import { confirmBucket, isNoSuchBucket, noSuchBucket, objectAbsent } from './missing-bucket.js';
+import { deleteObject, getObject, isPreconditionFailed, joinKey, putObject, statusOf, withoutDefaultChecksums, type S3Location, type S3Sender } from './client.js';
 
 /** What the probe found. */
 export interface S3Capabilities {
@@ -44,7 +45,7 @@ const cache = new WeakMap<object, Map<string, Promise<{ client: S3Sender; capabi
  * given, or a copy without default checksums) and the capabilities.
  *
  * @throws {ConfigurationError} (rejects with it) a location that is not `{ client, bucket, prefix? }`
- * @throws {StorageError} a basic write or read fails even without default checksums (permissions, no such bucket); `cause` is the SDK error
+ * @throws {StorageError} a basic write or read fails even without default checksums (permissions); `cause` is the SDK error. A bucket that does not exist — from the start, or deleted while the probe runs — is the permanent (`retryable: false`) one naming it (`"<bucket>" does not exist`), never a capability
  */
 export function probeS3(location: S3Location, signal?: AbortSignal): Promise<{ client: S3Sender; capabilities: S3Capabilities }> {
   let loc: S3Location;
@@ -71,8 +72,11 @@ export function probeS3(location: S3Location, signal?: AbortSignal): Promise<{ c
   return found;
 }
 
+/** A plain write and a ranged read back. @throws StorageError (`noSuchBucket`, not retryable) when the bucket does not exist */
 async function basicRoundTrip(loc: S3Location, key: string, signal?: AbortSignal): Promise<void> {
-  await putObject(loc, key, 'probe', { signal, contentType: 'text/plain' });
+  await putObject(loc, key, 'probe', { signal, contentType: 'text/plain' }).catch((error: unknown) => {
+    throw isNoSuchBucket(error) ? noSuchBucket(loc, error) : error;
+  });
   const back = await getObject(loc, key, { range: [0, 2], signal });
   if (back?.body.toString() !== 'pro') throw new Error('ranged read returned other bytes');
 }
@@ -84,7 +88,8 @@ async function runProbe(given: S3Location, signal?: AbortSignal): Promise<{ clie
   try {
     await basicRoundTrip(loc, `${base}-basic`, signal);
   } catch (error) {
-    if (signal?.aborted) throw error;
+    // No bucket (`noSuchBucket`): no client configuration makes one, the retry would only ask again.
+    if (signal?.aborted || error instanceof SteadyError) throw error;
     // Retry once with checksums only when required: if that works, the defaults were the problem.
     const fallback = { ...given, client: withoutDefaultChecksums(given.client) };
     await basicRoundTrip(fallback, `${base}-basic`, signal);
@@ -94,15 +99,19 @@ async function runProbe(given: S3Location, signal?: AbortSignal): Promise<{ clie
   const keys = [`${base}-basic`, `${base}-cond`, `${base}-crc`, `${base}-mpu`];
   try {
     const etag = await putObject(loc, keys[1]!, 'a', { ifNoneMatch: '*', signal });
-    const ifNoneMatch = await expectRefused(() => putObject(loc, keys[1]!, 'b', { ifNoneMatch: '*', signal }));
+    const ifNoneMatch = await expectRefused(loc, () => putObject(loc, keys[1]!, 'b', { ifNoneMatch: '*', signal }), signal);
     const ifMatch =
-      (await expectRefused(() => putObject(loc, keys[1]!, 'c', { ifMatch: '"0123456789abcdef0123456789abcdef"', signal }))) &&
+      (await expectRefused(loc, () => putObject(loc, keys[1]!, 'c', { ifMatch: '"0123456789abcdef0123456789abcdef"', signal }), signal)) &&
       (await putObject(loc, keys[1]!, 'd', { ifMatch: etag, signal }).then(
         () => true,
-        () => false,
+        (error: unknown) => {
+          if (isNoSuchBucket(error)) throw noSuchBucket(loc, error);
+          return false;
+        },
       ));
-    const serverChecksums = await expectRefused(() =>
+    const serverChecksums = await expectRefused(loc, () =>
       loc.client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: keys[2]!, Body: 'hello', ChecksumCRC32: 'AAAAAA==' }), { abortSignal: signal }),
+      signal,
     );
     const multipartIfNoneMatch = await probeMultipartCondition(loc, keys[3]!, signal);
     return { client: loc.client, capabilities: { ifNoneMatch, ifMatch, multipartIfNoneMatch, serverChecksums, defaultChecksumsBroken } };
@@ -111,15 +120,22 @@ async function runProbe(given: S3Location, signal?: AbortSignal): Promise<{ clie
   }
 }
 
-/** True when `write` is refused (412, or a 400 for a checksum), false when it went through. */
-async function expectRefused(write: () => Promise<unknown>): Promise<boolean> {
+/**
+ * True when `write` is refused (412, or a 400 for a checksum; a 404 for the object or upload),
+ * false when it went through. A bucket gone meanwhile is no refusal of the condition: it rejects
+ * with the permanent `StorageError` naming the bucket, as at the probe's start — named by the
+ * answer (`NoSuchBucket`), or found by one `HeadBucket` after another 404 (gofakes3 answers
+ * `NoSuchUpload` to a complete in a deleted bucket: it looks the upload up first).
+ */
+async function expectRefused(loc: S3Location, write: () => Promise<unknown>, signal: AbortSignal | undefined): Promise<boolean> {
   try {
     await write();
     return false;
   } catch (error) {
-    const status = statusOf(error);
-    if (isPreconditionFailed(error) || status === 400 || isNotFound(error)) return true;
-    throw error;
+    if (isPreconditionFailed(error) || statusOf(error) === 400) return true;
+    if (!objectAbsent(loc, error)) throw error;
+    await confirmBucket(loc, error, signal);
+    return true;
   }
 }
 
@@ -131,7 +147,7 @@ async function probeMultipartCondition(loc: S3Location, key: string, signal?: Ab
     const part = (await loc.client.send(new UploadPartCommand({ Bucket: loc.bucket, Key: key, UploadId: uploadId, PartNumber: 1, Body: 'x' }), { abortSignal: signal })) as {
       ETag?: string;
     };
-    return await expectRefused(() =>
+    return await expectRefused(loc, () =>
       loc.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: loc.bucket,
@@ -142,6 +158,7 @@ async function probeMultipartCondition(loc: S3Location, key: string, signal?: Ab
         }),
         { abortSignal: signal },
       ),
+      signal,
     );
   } finally {
     await loc.client.send(new AbortMultipartUploadCommand({ Bucket: loc.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);

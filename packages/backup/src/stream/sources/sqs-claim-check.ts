@@ -18,6 +18,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { CLAIM_CHECK_ATTRIBUTE as POINTER_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE as ENCODING_ATTRIBUTE, claimCheckMismatch, decodeSqsBody, readClaimCheckPointer, readSizedObject } from '@steadyfn/lease/internal';
 import { BackupError, sourceErrorOf, type BackupProblem } from '../../errors.js';
 import { isNotFound, type S3Sender } from '../../s3/client.js';
+import { isNoSuchBucket } from '../../s3/missing-bucket.js';
 
 /** Message attribute marking a claim-check pointer body (`@steadyfn/outbox`'s `CLAIM_CHECK_ATTRIBUTE`). */
 export const CLAIM_CHECK_ATTRIBUTE = POINTER_ATTRIBUTE;
@@ -39,14 +40,22 @@ export interface SqsClaimCheckReader {
 }
 
 /** The stable codes of {@link SqsClaimCheckError}. */
-export type SqsClaimCheckCode = 'BACKUP_SQS_CLAIM_CHECK_NO_READER' | 'BACKUP_SQS_CLAIM_CHECK_INVALID' | 'BACKUP_SQS_CLAIM_CHECK_MISSING' | 'BACKUP_SQS_CLAIM_CHECK_MISMATCH';
+export type SqsClaimCheckCode =
+  | 'BACKUP_SQS_CLAIM_CHECK_NO_READER'
+  | 'BACKUP_SQS_CLAIM_CHECK_INVALID'
+  | 'BACKUP_SQS_CLAIM_CHECK_MISSING'
+  | 'BACKUP_SQS_CLAIM_CHECK_NO_BUCKET'
+  | 'BACKUP_SQS_CLAIM_CHECK_MISMATCH';
 
 /**
  * A claim-checked SQS message `sqsSource` could not archive; not retryable as is. Codes:
  * `BACKUP_SQS_CLAIM_CHECK_NO_READER` — the source has no `claimCheck` option (`field` names it,
  * `expected` says what to pass): fix the deployment, then redrive the dead-letter queue;
  * `BACKUP_SQS_CLAIM_CHECK_INVALID` — the pointer body is malformed; `BACKUP_SQS_CLAIM_CHECK_MISSING`
- * — the object is gone (expired by a lifecycle rule?); `BACKUP_SQS_CLAIM_CHECK_MISMATCH` — its
+ * — the object is gone (expired by a lifecycle rule?); `BACKUP_SQS_CLAIM_CHECK_NO_BUCKET` — the
+ * bucket the pointer names does not exist for the reader's client (`NoSuchBucket`: deleted, or
+ * the client reaches another account, region or endpoint than the producer's — a configuration
+ * error, not a lost object); `BACKUP_SQS_CLAIM_CHECK_MISMATCH` — its
  * size or SHA-256 is not the pointer's. Such a message is left on the queue while the rest of
  * its batch is archived (see `sqsSource`); `problems` lists each message left (its position:
  * sent time and message id), never a body.
@@ -114,6 +123,8 @@ export async function readSqsBody(
     stored = object.bytes;
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error;
+    // Before isNotFound (S3 answers both with a 404): a bucket gone is no object a lifecycle rule expired.
+    if (isNoSuchBucket(error)) return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_NO_BUCKET', noBucketReason(pointer.bucket));
     if (isNotFound(error)) return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISSING', `claim-check object ${pointer.key} is missing (a lifecycle rule shorter than the queue's retention?)`);
     const failed = sourceErrorOf(error, `sqsSource: reading claim-check object ${pointer.key}`);
     return { ok: false, code: failed.code, reason: 'reading the claim-check object failed', error: () => failed };
@@ -122,6 +133,11 @@ export async function readSqsBody(
   if (mismatch?.problem === 'size') return sizeMismatch(pointer, mismatch.bytes);
   if (mismatch?.problem === 'sha256') return claimCheckFailure('BACKUP_SQS_CLAIM_CHECK_MISMATCH', `claim-check object ${pointer.key} does not match the pointer's SHA-256`);
   return { ok: true, text: Buffer.from(stored).toString('utf8') };
+}
+
+/** Why a pointer's bucket cannot be read: it does not exist for the reader's S3 client. */
+function noBucketReason(bucket: string): string {
+  return `claim-check bucket "${bucket}" does not exist (NoSuchBucket) for the claimCheck reader's S3 client: it was deleted, or the client reaches another account, region or endpoint than the producer's — fix the claimCheck option's client (or the producer's bucket), then redrive the message`;
 }
 
 /** An object whose size is not the pointer's (`bytes` undefined: reading stopped past the pointer's size). */
