@@ -8,7 +8,8 @@
  * from it, and the restore gives the list as copied. A key read from itself (a hash) whose type
  * changed, or whose copy is gone, is exported again from chunk 0, replacing its earlier records;
  * one that is gone gets a record that deletes it. Every case: verify full, a restore equal to the
- * key as last read, and a drill that passes.
+ * key as last read, and a drill that passes. A checkpoint of an earlier version (no type kept)
+ * exports its cut key again from chunk 0.
  */
 import { randomBytes } from 'node:crypto';
 import { UploadPartCommand } from '@aws-sdk/client-s3';
@@ -112,4 +113,33 @@ describe.each(CASES)('a big key cut by the deadline, then changed before the nex
       await s3.drop();
     }
   }, 300_000);
+});
+
+describe('a checkpoint of an earlier version (its cut key without a type)', () => {
+  it('exports the key again from chunk 0, replacing the chunk it had written', async () => {
+    const redis = await redisClient();
+    const p = unique('rkc-old');
+    const key = `${p}:big`;
+    try {
+      await redis.rpush(key, ...Array.from({ length: 900 }, (_, i) => `e${i}`));
+      const source = redisSource({ client: redis, pattern: `${p}:*`, bigKeyElements: 100, chunkElements: 300 });
+      const dataset = { name: `keyspace:${p}:*`, kind: 'redis-keyspace' as const, encoding: 'mixed' as const, options: {} };
+      const first: string[] = [];
+      for await (const record of source.read(dataset, undefined)) first.push(record.line);
+      expect(first.length).toBeGreaterThan(2);
+      // The resume point an earlier version wrote after the first chunk (no type, no copy).
+      const resume = { node: 0, address: `${redis.options.host}:${redis.options.port}`, cursor: '0', inner: { key: JSON.stringify(key), position: '300', chunk: 0 } };
+      async function* history() {
+        yield first[0]!;
+      }
+      const again: Array<{ line: string }> = [];
+      for await (const record of source.read(dataset, resume, undefined, history())) again.push(record);
+      const records = again.map((r) => JSON.parse(r.line));
+      expect(records.map((r) => r.c)).toEqual(first.map((_, i) => i));
+      expect(records[0].r).toEqual([expect.objectContaining({ ttl: -1, n: 1 })]);
+    } finally {
+      await redis.del(key);
+      redis.disconnect();
+    }
+  });
 });
