@@ -32,6 +32,9 @@ async function valueOf(redis: Redis, key: string): Promise<string> {
 
 type Change = (redis: Redis, key: string) => Promise<void>;
 
+/** The copies this source made of `key` (other tests' backups may run meanwhile). */
+const copiesOf = (redis: Redis, key: string) => redis.keys(`steadyfn:backup-copy:*:${key}`);
+
 /** Rewrites `key` as a hash of 2000 fields. */
 const toHash: Change = async (redis, key) => {
   await redis.del(key);
@@ -42,16 +45,16 @@ const toList: Change = async (redis, key) => {
   await redis.del(key);
   for (let i = 0; i < 2000; i += 500) await redis.rpush(key, ...Array.from({ length: 500 }, () => randomBytes(64)));
 };
-/** Deletes the copies this source made (as if their TTL had run out). */
-const dropCopies = async (redis: Redis) => {
-  const copies = await redis.keys('steadyfn:backup-copy:*');
+/** Deletes the copies this source made of `key` (as if their TTL had run out). */
+const dropCopies = async (redis: Redis, key: string) => {
+  const copies = await copiesOf(redis, key);
   if (copies.length > 0) await redis.del(...copies);
 };
 
 const CASES: Array<{ name: string; type: 'list' | 'hash'; change: Change; expected: 'before' | 'after' }> = [
   { name: 'a list (read from its copy) deleted and recreated as a hash: restored as copied', type: 'list', change: toHash, expected: 'before' },
-  { name: 'a list whose copy is gone, recreated as a hash: exported again, restored as the hash', type: 'list', change: async (r, k) => (await dropCopies(r), await toHash(r, k)), expected: 'after' },
-  { name: 'a list whose copy is gone, deleted: restored without it', type: 'list', change: async (r, k) => (await dropCopies(r), void (await r.del(k))), expected: 'after' },
+  { name: 'a list whose copy is gone, recreated as a hash: exported again, restored as the hash', type: 'list', change: async (r, k) => (await dropCopies(r, k), await toHash(r, k)), expected: 'after' },
+  { name: 'a list whose copy is gone, deleted: restored without it', type: 'list', change: async (r, k) => (await dropCopies(r, k), void (await r.del(k))), expected: 'after' },
   { name: 'a hash recreated as a list: exported again, restored as the list', type: 'hash', change: toList, expected: 'after' },
   { name: 'a hash deleted: restored without it', type: 'hash', change: async (r, k) => void (await r.del(k)), expected: 'after' },
 ];
@@ -104,7 +107,7 @@ describe.each(CASES)('a big key cut by the deadline, then changed before the nex
       const drill = await verifyBackup({ backup: { storage, id: result.backupId }, level: 'drill', scratch: redisTarget({ client: redis, keyPrefix: `${unique('rkc-drill')}:` }) });
       expect(drill.drill!.datasets).toEqual([expect.objectContaining({ ok: true })]);
       // No copy is left behind.
-      expect(await redis.keys('steadyfn:backup-copy:*')).toEqual([]);
+      expect(await copiesOf(redis, key)).toEqual([]);
     } finally {
       for (const pattern of [`${p}:*`, `${restoredPrefix}*`]) {
         const keys = await redis.keys(pattern);

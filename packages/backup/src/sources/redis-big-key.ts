@@ -42,12 +42,14 @@ function hashTag(key: Buffer): Buffer | undefined {
 }
 
 /**
- * A fresh name for a copy of `key`, in the key's Cluster slot: `{<tag>}` with its hash tag, else
- * `{<key>}` (the same slot when the key holds no `}`); undefined when neither works.
+ * A fresh name for a copy of `key`: `steadyfn:backup-copy:<random>:` then the key, or on a
+ * Cluster, in the key's slot, `{<tag>}` with its hash tag, else `{<key>}` (the same slot when
+ * the key holds no `}`); undefined when neither works.
  */
 export function copyNameFor(key: Buffer, clustered: boolean): Buffer | undefined {
   const base = Buffer.from(`${COPY_PREFIX.toString()}${randomBytes(8).toString('hex')}`);
-  if (!clustered) return base;
+  // The key's name after the random part tells whose copy it is (an operator looking at memory).
+  if (!clustered) return Buffer.concat([base, Buffer.from(':'), key]);
   const tag = hashTag(key) ?? (key.includes('}') ? undefined : key);
   return tag === undefined ? undefined : Buffer.concat([base, Buffer.from(':{'), tag, Buffer.from('}')]);
 }
