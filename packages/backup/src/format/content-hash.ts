@@ -36,6 +36,18 @@ export class ContentHash {
     return this;
   }
 
+  /** Subtracts one 32-byte digest (adds its two's complement): what `add` added is taken out. */
+  subtract(digest: Uint8Array): this {
+    const negated = Buffer.alloc(32);
+    let carry = 1;
+    for (let i = 31; i >= 0; i--) {
+      const byte = (~digest[i]! & 0xff) + carry;
+      negated[i] = byte & 0xff;
+      carry = byte > 0xff ? 1 : 0;
+    }
+    return this.add(negated);
+  }
+
   /** Adds the SHA-256 of `data`. */
   addRecord(data: Uint8Array | string): this {
     return this.add(sha256(data));

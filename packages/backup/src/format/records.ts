@@ -27,6 +27,16 @@ const streamGroupPendingSchema = streamGroupSchema.pick({ n: true, c: true }).st
 /** A stream's counters from `XINFO STREAM`: last-generated-id, entries-added and max-deleted-entry-id (both `null` before Redis 7.0). */
 const streamCountersSchema = z.object({ id: entryId, a: z.number().int().min(0).nullable(), d: entryId.nullable() }).strict();
 
+/**
+ * On the first record of a key the source wrote again from scratch on a resume (its type
+ * changed, or its point-in-time copy was gone, since the run that began it): what the key's
+ * earlier records in the backup added, per expiry (`ttl`): the sum of their digests (`h`) and the
+ * keys they counted (`n`). The record replaces them (a typed chunk 0 or a DUMP replaces the key
+ * on restore), so its digest takes them out and a drill compares the key as it was read last.
+ * A typed chunk 0 with no elements (`v: []`, not a stream) and `r` deletes a key gone since.
+ */
+const replacesSchema = z.array(z.object({ ttl: z.number().int().min(-1), h: hex64, n: z.number().int().min(0) }).strict()).optional();
+
 /** A Redis record as written by the Redis source (one NDJSON line of a keyspace segment). */
 export const redisRecordSchema = z.union([
   z
@@ -39,6 +49,7 @@ export const redisRecordSchema = z.union([
       v: z.base64(),
       /** The record's content digest (hex): the sum of its element digests, read from the value. */
       h: hex64,
+      r: replacesSchema,
     })
     .strict(),
   z
@@ -56,6 +67,8 @@ export const redisRecordSchema = z.union([
       gp: z.array(streamGroupPendingSchema).optional(),
       /** A stream's counters, on its last entries chunk (not part of the content digest; absent in older backups). */
       s: streamCountersSchema.optional(),
+      /** Earlier records of the key this one replaces (see `replacesSchema`). */
+      r: replacesSchema,
     })
     .strict(),
 ]);
@@ -97,11 +110,28 @@ export function parseRedisRecord(line: string): RedisRecord {
 export function recordDigest(kind: 'mongodb-collection' | 'redis-keyspace', line: string): Uint8Array {
   if (kind === 'mongodb-collection') return sha256(line);
   const record = parseRedisRecord(line);
-  if (record.t === 'dump') return Buffer.from(record.h, 'hex');
-  const key = decodeBytes(record.k);
-  const sum = new ContentHash();
-  for (const element of record.v) sum.add(elementDigest(record.t, key, ...element.map((part) => decodeBytes(part))));
+  const sum = ownDigest(record);
+  for (const earlier of record.r ?? []) sum.subtract(Buffer.from(earlier.h, 'hex'));
   return sum.toBytes();
+}
+
+/** The digest of a Redis record's own content (its payload's, or the sum of its elements'), without what it replaces (`r`). */
+export function ownDigest(record: RedisRecord): ContentHash {
+  const sum = new ContentHash();
+  if (record.t === 'dump') return sum.add(Buffer.from(record.h, 'hex'));
+  const key = decodeBytes(record.k);
+  for (const element of record.v) sum.add(elementDigest(record.t, key, ...element.map((part) => decodeBytes(part))));
+  return sum;
+}
+
+/**
+ * The keys a Redis record counts: 1 for a DUMP record or a typed chunk 0 (a key's further
+ * chunks add to its content, not to the count), 0 for a chunk 0 with no elements that deletes
+ * the key (not a stream: an empty stream is a key).
+ */
+export function keysCounted(record: RedisRecord): number {
+  if (record.t === 'dump') return 1;
+  return record.c === 0 && (record.v.length > 0 || record.t === 'stream') ? 1 : 0;
 }
 
 /** Parses a canonical EJSON line into a document with driver types. */

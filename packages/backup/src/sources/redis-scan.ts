@@ -26,9 +26,11 @@ import { KeySet } from './key-set.js';
 import { isBookkeepingKey } from '../restore/lock-places.js';
 import type { RedisLike } from './redis.js';
 import { decodeBytes, encodeBytes } from './redis-values.js';
-import { serverFacts } from './redis-server-info.js';
+import { addressOf, mastersOf, sameTopology, topologyOf } from './redis-topology.js';
 import { exportTyped, type TypedExportLimits } from './redis-typed.js';
 import { dumpKeys, exportsWhole, isDumpOnly, keyMeta } from './redis-key-reads.js';
+import { ContentHash } from '../format/content-hash.js';
+import { copyAlive, copyKey, copyNameFor, deletedLine, dropCopy, isCopyKey, KeyStanding, needsCopy, replacing } from './redis-big-key.js';
 import type { SnapshotRecord } from './types.js';
 
 const resumeSchema = z.object({
@@ -38,47 +40,23 @@ const resumeSchema = z.object({
   address: z.string(),
   /** The SCAN cursor that began the batch of the last record. */
   cursor: z.string().regex(/^\d+$/),
-  /** Inside a big key being exported in chunks: the key and the position after the last chunk written. */
-  inner: z.object({ key: z.string(), position: z.string(), chunk: z.number().int().min(0) }).optional(),
+  /**
+   * Inside a big key being exported in chunks: the key and the position after the last chunk
+   * written; its type and expiry when read (absent in checkpoints of older versions: the key is
+   * then exported again from chunk 0), and the point-in-time copy it is read from (redis-big-key.ts).
+   */
+  inner: z
+    .object({ key: z.string(), position: z.string(), chunk: z.number().int().min(0), type: z.string().optional(), ttl: z.number().int().optional(), copy: z.string().optional() })
+    .optional(),
 });
 type NodeResume = z.infer<typeof resumeSchema>;
 
 /** Reads of a key's TYPE and value before one that keeps changing type fails the run (it is never left out silently). */
 const KEY_READ_ROUNDS = 5;
 
-/** How a master is named in resume points. */
-export function addressOf(client: RedisLike, index: number): string {
-  const options = client.options as { host?: string; port?: number } | undefined;
-  return options?.host !== undefined ? `${options.host}:${options.port ?? 6379}` : `node${index}`;
-}
-
 /** A key's id in resume points (its encoded bytes as JSON). */
 function keyId(key: Buffer): string {
   return JSON.stringify(encodeBytes(key));
-}
-
-/** The masters to scan, in a stable order. */
-export async function mastersOf(client: RedisLike): Promise<RedisLike[]> {
-  if (typeof client.nodes !== 'function') return [client];
-  const nodes = client.nodes('master');
-  return [...nodes].sort((a, b) => addressOf(a, 0).localeCompare(addressOf(b, 0)));
-}
-
-/**
- * What a resume depends on: each master's address and `run_id` (a new one after every restart),
- * and on a Cluster the slot ranges and who serves them.
- */
-export async function topologyOf(client: RedisLike, masters: RedisLike[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const [i, node] of masters.entries()) {
-    // `?` when the node refuses INFO (an ACL): the backup's warnings say a restart goes unseen.
-    out.push(`${addressOf(node, i)} ${(await serverFacts(node)).runId ?? '?'}`);
-  }
-  if (typeof client.nodes === 'function') {
-    const slots = (await masters[0]!.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string?]]>;
-    for (const [start, end, owner] of slots) out.push(`slots ${start}-${end} ${owner[0]}:${owner[1]}`);
-  }
-  return out.sort();
 }
 
 /** The key of a record line this source wrote (the line starts with it). */
@@ -104,6 +82,8 @@ export interface ScanOptions {
   onRepeat(): void;
   /** A key of a type without a value reader (a module type) exported by its DUMP payload alone. */
   onDumpOnly?(type: string): void;
+  /** A big list or string read from the key itself, without a point-in-time copy: why (`COPY` refused, or no name in the key's Cluster slot). */
+  onNoCopy?(reason: string): void;
   signal?: AbortSignal;
 }
 
@@ -125,7 +105,18 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
   const begun = await topologyOf(client, masters);
   if (options.topology) sameTopology(options.topology, begun, 'since the backup began');
   const seen = new KeySet();
-  if (history) for await (const line of history) seen.add(keyOfLine(line));
+  // What the cut key's records so far add: taken out by its record if it is written again.
+  const standing = new KeyStanding();
+  if (history) {
+    for await (const line of history) {
+      const key = keyOfLine(line);
+      seen.add(key);
+      if (from?.inner && from.inner.key === keyId(key)) standing.add(line);
+    }
+  }
+  const clustered = typeof client.nodes === 'function';
+  // The cut key written again from scratch: its first record replaces its earlier ones.
+  let replace: { id: string; earlier: ReturnType<KeyStanding['entries']> } | undefined;
 
   for (let n = from?.node ?? 0; n < masters.length; n++) {
     const node = masters[n]!;
@@ -146,15 +137,34 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
         const again: Buffer[] = [];
         for (let i = 0; i < keys.length; i++) {
           const key = keys[i]!;
-          const { type, expiresAt } = meta[i]!;
+          let { type, expiresAt } = meta[i]!;
           const id = keyId(key);
-          const start = inner && inner.key === id ? inner : undefined;
+          let start = inner && inner.key === id ? inner : undefined;
+          let copy: Buffer | undefined;
           if (start) {
             inner = undefined;
             seen.add(key);
+            // Read on from the point-in-time copy while it lives (whatever the key holds now), or
+            // from the key itself while it has the type it had; else export it again from chunk 0.
+            const named = start.copy === undefined ? undefined : decodeBytes(JSON.parse(start.copy) as string | { $b64: string });
+            if (named && start.type !== undefined && (await copyAlive(node, named, start.type))) {
+              copy = named;
+              type = start.type;
+              expiresAt = start.ttl ?? expiresAt;
+            } else if (named || start.type === undefined || start.type !== type) {
+              start = undefined;
+              replace = { id, earlier: standing.entries() };
+            }
           }
+          // The first record of a key written again replaces its earlier records in the backup.
+          const record = (line: string, digest: Uint8Array, resume: NodeResume): SnapshotRecord => {
+            const earlier = replace?.id === id ? replace.earlier : [];
+            if (replace?.id === id) replace = undefined;
+            return { key: id, ...replacing(line, digest, earlier), resume };
+          };
           if (type === 'none') {
             options.onExpired();
+            if (replace?.id === id) yield record(deletedLine(key), new ContentHash().toBytes(), base);
             continue;
           }
           if (isDumpOnly(type) || (!start && exportsWhole(meta[i]!, limits, options.allTyped))) {
@@ -165,12 +175,25 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
             }
             if (isDumpOnly(type)) options.onDumpOnly?.(type);
             const line = JSON.stringify({ k: encodeBytes(key), t: 'dump', ttl: expiresAt, v: dumped.payload.toString('base64'), h: dumped.digest.toString('hex') });
-            yield { key: id, line, digest: dumped.digest, resume: base satisfies NodeResume };
+            yield record(line, dumped.digest, base);
             continue;
           }
-          for await (const chunk of exportTyped(node, key, type, expiresAt, limits, start ? { position: start.position, chunk: start.chunk } : undefined, strip)) {
-            const at: NodeResume = chunk.last ? base : { ...base, inner: { key: id, position: chunk.position, chunk: chunk.chunk } };
-            yield { key: id, line: chunk.line, digest: chunk.digest, resume: at };
+          if (!start && needsCopy(type, meta[i]!.size, limits)) {
+            const name = copyNameFor(key, clustered);
+            const made = name ? await copyKey(node, key, name) : { result: 'refused' as const, reason: 'no name in its Cluster slot' };
+            if (made.result === 'gone') {
+              again.push(key);
+              continue;
+            }
+            if (made.result === 'copied') copy = name;
+            else if (made.result === 'refused') options.onNoCopy?.(made.reason);
+          }
+          const at = start ? { position: start.position, chunk: start.chunk } : undefined;
+          const cut = { type, ttl: expiresAt, ...(copy ? { copy: keyId(copy) } : {}) };
+          for await (const chunk of exportTyped(node, key, type, expiresAt, limits, at, strip, copy)) {
+            // The copy is no longer needed once its last chunk is read (a resume from before restarts the key).
+            if (chunk.last && copy) await dropCopy(node, copy);
+            yield record(chunk.line, chunk.digest, chunk.last ? base : { ...base, inner: { key: id, position: chunk.position, chunk: chunk.chunk, ...cut } });
           }
         }
         if (again.length > 0 && round >= KEY_READ_ROUNDS) {
@@ -187,7 +210,7 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
       cursor = next.toString();
       const keys = found.filter((k) => {
         // A restore's lock or partial-restore marker, or a drill's scratch marker (a restore or drill into this database wrote it): not data.
-        if (isBookkeepingKey(k)) return false;
+        if (isBookkeepingKey(k) || isCopyKey(k)) return false;
         if (inner && inner.key === keyId(k)) return true;
         if (seen.add(k)) return true;
         options.onRepeat();
@@ -207,11 +230,4 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
   // keyspace is read, before the backup can be committed (a run stopped earlier is checked by
   // the next one, at its start).
   sameTopology(begun, await topologyOf(client, masters), 'during the scan');
-}
-
-/** @throws {SourceChangedError} `now` is not `before` (a master's run_id, address or slots) */
-function sameTopology(before: string[], now: string[], when: string): void {
-  if (JSON.stringify(now) === JSON.stringify(before)) return;
-  const changed = [...now.filter((t) => !before.includes(t)), ...before.filter((t) => !now.includes(t)).map((t) => `gone: ${t}`)];
-  throw new SourceChangedError(`the Redis servers changed ${when} (a restart, a failover or a resharding): ${changed.slice(0, 4).join('; ')}`);
 }

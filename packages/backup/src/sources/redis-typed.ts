@@ -119,8 +119,10 @@ export async function* exportTyped(
   start?: { position: string; chunk: number },
   /** Bytes of a scratch prefix left out of the digests (drills). */
   strip = 0,
+  /** The key the values are read from: a point-in-time copy of `key` (redis-big-key.ts); `key` itself by default. */
+  from: Buffer = key,
 ): AsyncGenerator<TypedChunk> {
-  const read = readerFor(node, key, type, limits);
+  const read = readerFor(node, from, type, limits);
   let position = start?.position ?? '0';
   let chunk = start ? start.chunk + 1 : 0;
   const k = encodeBytes(key);

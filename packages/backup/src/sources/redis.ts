@@ -3,8 +3,9 @@
  * key written as its `DUMP` payload with an absolute expiry from `PTTL` (restored with
  * `RESTORE … ABSTTL REPLACE`), or — for big keys, or for every key when the restore target's
  * RDB version differs — as typed JSON in chunks (`GETRANGE`, `HSCAN`, `SSCAN`, `ZSCAN`,
- * `LRANGE`, `XRANGE`) so no single command holds a huge value. No `BGSAVE` (managed Redis
- * forbids it). A scan is not a point-in-time snapshot: the backup is fuzzy.
+ * `LRANGE`, `XRANGE`) so no single command holds a huge value — a big list or string from a
+ * point-in-time `COPY` (redis-big-key.ts). No `BGSAVE` (managed Redis forbids it). A scan is
+ * not a point-in-time snapshot: the backup is fuzzy.
  *
  * https://redis.io/docs/latest/commands/scan/ , /dump/ , /restore/
  */
@@ -13,7 +14,8 @@ import type { DatasetInfo, SnapshotSource } from './types.js';
 import { resolveClient, type ClientInput } from './types.js';
 import { rdbVersionOf } from './redis-values.js';
 import type { TypedExportLimits } from './redis-typed.js';
-import { mastersOf, scanKeyspace, topologyOf } from './redis-scan.js';
+import { scanKeyspace } from './redis-scan.js';
+import { mastersOf, topologyOf } from './redis-topology.js';
 import { serverFacts, type ServerFacts } from './redis-server-info.js';
 
 /** The part of an ioredis pipeline this package uses. */
@@ -129,7 +131,11 @@ function serverWarnings(facts: ServerFacts): string[] {
  * and restored by `RESTORE` (the target needs the same modules); the manifest's `warnings` count
  * them by type. A key rewritten with another type while it is read is read again (5 times at
  * most, then the run fails with a retryable `SourceReadError`); only a key that no longer exists
- * is left out ("expired or were deleted between SCAN and DUMP"). A source whose ACL refuses `INFO` is backed up too: its version is
+ * is left out ("expired or were deleted between SCAN and DUMP"). A big list or string (more
+ * than `chunkElements` entries, from `chunkBytes` bytes) is read from a point-in-time copy
+ * (`COPY` to `steadyfn:backup-copy:…`, in its Cluster slot, deleted once read, one hour TTL);
+ * where `COPY` is refused (Redis before 6.2, a replica, an ACL) it is read from the key itself,
+ * and the manifest's `warnings` count such keys. A source whose ACL refuses `INFO` is backed up too: its version is
  * read from `HELLO`, and the manifest's `warnings` say what could not be read (`run_id`; the
  * version as well, `SOURCE_VERSION_UNKNOWN`, when `HELLO` is refused too).
  *
@@ -154,6 +160,8 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
   let repeats = 0;
   // Keys of types without a value reader (module types), by type: in the backup as DUMP payloads only.
   const dumpOnly = new Map<string, number>();
+  // Big lists and strings read without a point-in-time copy, by why (redis-big-key.ts).
+  const noCopy = new Map<string, number>();
   const strip = Buffer.byteLength(options.digestWithoutPrefix ?? '');
 
   return {
@@ -212,6 +220,7 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
           onExpired: () => void expiredDuringBackup++,
           onRepeat: () => void repeats++,
           onDumpOnly: (type) => void dumpOnly.set(type, (dumpOnly.get(type) ?? 0) + 1),
+          onNoCopy: (reason) => void noCopy.set(reason, (noCopy.get(reason) ?? 0) + 1),
           ...(signal ? { signal } : {}),
         },
         resume,
@@ -229,6 +238,10 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
       if (dumpOnly.size > 0) {
         const types = [...dumpOnly].map(([type, n]) => `${type}: ${n}`).join(', ');
         out.push(`${[...dumpOnly.values()].reduce((a, b) => a + b, 0)} keys of types without a typed reader (${types}) are in the backup as DUMP payloads only: a restore writes them with RESTORE and needs a server with the same modules (and an RDB version it reads, also for a typed backup)`);
+      }
+      if (noCopy.size > 0) {
+        const why = [...noCopy].map(([reason, n]) => `${reason}: ${n}`).join(', ');
+        out.push(`${[...noCopy.values()].reduce((a, b) => a + b, 0)} big lists or strings were read chunk by chunk from the key itself, not from a point-in-time copy (COPY refused or impossible: ${why}): a write between two of its chunks shows in the backup (entries missed or kept twice, a value part old, part new)`);
       }
       if (repeats > 0) out.push(`SCAN returned ${repeats} keys again (the server rehashed, or a resume scanned a batch again): each is in the backup once`);
       return out;

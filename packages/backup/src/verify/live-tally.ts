@@ -13,10 +13,11 @@
  * on its DUMP record or its typed chunk 0; the content hash (a sum of element digests) does not
  * depend on the chunking. Both sides are tallied from records, so a drill of a backup written
  * before this counted keys compares the same way (the manifest's `count`, chunk records, is
- * not what a drill compares).
+ * not what a drill compares). A key the source wrote again on a resume (records.ts,
+ * `replacesSchema`) takes its earlier records out of the slots they were added to.
  */
-import { ContentHash } from '../format/content-hash.js';
-import { parseRedisRecord, recordDigest } from '../format/records.js';
+import { ContentHash, sha256 } from '../format/content-hash.js';
+import { keysCounted, ownDigest, parseRedisRecord } from '../format/records.js';
 import type { ManifestDataset } from '../format/manifest.js';
 
 /** Count (documents, or Redis keys) and content hash of records, split by the second their TTL ends in. */
@@ -27,19 +28,30 @@ export class LiveTally {
 
   /** Adds one line of the dataset's encoding. */
   add(line: string): void {
-    const digest = recordDigest(this.kind, line);
-    const record = this.kind === 'redis-keyspace' ? parseRedisRecord(line) : undefined;
-    const ttl = record ? record.ttl : -1;
-    // A key's further chunks (and a stream's group records) add to its hash, not to the count.
-    const counted = record === undefined || record.t === 'dump' || record.c === 0 ? 1 : 0;
-    let slot = this.untimed;
-    if (ttl !== -1) {
-      const second = Math.floor(ttl / 1000);
-      slot = this.bySecond.get(second) ?? { hash: new ContentHash(), count: 0 };
-      this.bySecond.set(second, slot);
+    if (this.kind !== 'redis-keyspace') {
+      this.untimed.hash.add(sha256(line));
+      this.untimed.count++;
+      return;
     }
-    slot.hash.add(digest);
-    slot.count += counted;
+    const record = parseRedisRecord(line);
+    const slot = this.slotOf(record.ttl);
+    slot.hash.merge(ownDigest(record));
+    // A key's further chunks (and a stream's group records) add to its hash, not to the count.
+    slot.count += keysCounted(record);
+    // A key written again on a resume: its earlier records are taken out where they were added.
+    for (const earlier of record.r ?? []) {
+      const at = this.slotOf(earlier.ttl);
+      at.hash.subtract(Buffer.from(earlier.h, 'hex'));
+      at.count -= earlier.n;
+    }
+  }
+
+  private slotOf(ttl: number): { hash: ContentHash; count: number } {
+    if (ttl === -1) return this.untimed;
+    const second = Math.floor(ttl / 1000);
+    const slot = this.bySecond.get(second) ?? { hash: new ContentHash(), count: 0 };
+    this.bySecond.set(second, slot);
+    return slot;
   }
 
   /** Documents or keys without a TTL or whose TTL ends in a second wholly after `cutoffMs`, and how many were left out. */

@@ -6,12 +6,14 @@
  *   re-read window: each pull reads from `checkpoint − overlapMs` and only up to
  *   `now − lagMs`, and drops documents already archived at that watermark;
  * - only the latest version of a document at each read is seen (intermediate versions between
- *   two pulls are not);
+ *   two pulls are not); a version is the `_id`, the watermark and the content (`versionOf`), so
+ *   a write that changes a document without moving its watermark is still streamed;
  * - a document whose watermark is not a Date (a string, a number, missing) is never streamed:
  *   the first pull of a process, and then one an hour, counts them (one more query, a scan of
  *   the collection on FerretDB) and reports them as a `WATERMARK_NOT_DATE` notice (logged, and
  *   in the run's `notices`: the count and the first `_id`, never a value).
  */
+import { createHash } from 'node:crypto';
 import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import { RAW_DOCUMENTS, toEjson, type MongoDbLike } from '../../sources/mongo.js';
 import { resolveClient, type ClientInput } from '../../sources/types.js';
@@ -36,8 +38,29 @@ export interface MongoWatermarkSourceOptions {
 }
 
 interface WatermarkState {
-  /** `<id>@<watermark ms>` of documents archived within the overlap window. */
+  /**
+   * Versions of documents archived within the overlap window: `<id>@<watermark ms>#<content>`
+   * (`#…`: the first 16 hex digits of the SHA-256 of the document's canonical EJSON). A
+   * checkpoint written before the content part holds `<id>@<ms>`: it still loads, and such an
+   * entry no longer matches a document read again (one more copy of it archived, once).
+   */
   seen: string[];
+}
+
+/**
+ * A document's version: its `_id`, its watermark (ms) and a short hash of its content. A write
+ * that leaves the watermark unchanged but changes the document is another version (archived);
+ * the same content read again by an overlapping read is the same one (dropped).
+ */
+export function versionOf(id: string, ms: number, line: string): string {
+  return `${id}@${ms}#${createHash('sha256').update(line).digest('hex').slice(0, 16)}`;
+}
+
+/** The watermark (ms) of a version, with or without its content part. */
+function msOfVersion(version: string): number {
+  const at = version.lastIndexOf('@');
+  const hash = version.indexOf('#', at);
+  return Number(version.slice(at + 1, hash === -1 ? undefined : hash));
 }
 
 /** A watermark position: the time, zero-padded, then the `_id`. */
@@ -93,7 +116,8 @@ export function mongoWatermarkSource(options: MongoWatermarkSourceOptions): Stre
         const mark = doc[field];
         if (!(mark instanceof Date)) continue;
         const id = toEjson(doc._id);
-        const version = `${id}@${mark.getTime()}`;
+        const line = toEjson(doc);
+        const version = versionOf(id, mark.getTime(), line);
         if (seen.has(version)) continue;
         seen.add(version);
         const deleted = deletedField !== undefined && doc[deletedField] !== undefined && doc[deletedField] !== null;
@@ -104,13 +128,13 @@ export function mongoWatermarkSource(options: MongoWatermarkSourceOptions): Stre
           op: deleted ? 'delete' : 'upsert',
           namespace: collection,
           key: id,
-          ...(deleted ? {} : { doc: toEjson(doc) }),
+          ...(deleted ? {} : { doc: line }),
         });
         if (records.length >= limit) break;
       }
       // Keep only versions still inside the next read's window.
       const newest = records.at(-1) ? Number(records.at(-1)!.position.split('|')[0]) : (checkpointMs ?? 0);
-      const kept = [...seen].filter((v) => Number(v.slice(v.lastIndexOf('@') + 1)) >= newest - overlapMs);
+      const kept = [...seen].filter((v) => msOfVersion(v) >= newest - overlapMs);
       return { records, drained: records.length < limit, state: { seen: kept } satisfies WatermarkState, ...(notices.length > 0 ? { notices } : {}) };
     },
   };
