@@ -33,7 +33,7 @@ import { ConfigurationError, describeCause } from '../errors.js';
 import { MarksFailed, settleKept } from './kept-marks.js';
 import { claimAll, release } from './leases.js';
 import { beginAll, sendRound } from './round.js';
-import type { RelayDeps, RelayRunOptions } from './run-options.js';
+import { doneKey, type RelayDeps, type RelayRunOptions } from './run-options.js';
 import type { AggregateRef, HeldLease, LeasedRef } from './types.js';
 import { warnUnsent } from './unsent.js';
 
@@ -92,6 +92,7 @@ async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, o
       if (working.length === 0 && waiting.length === 0) break;
       const drained = working.length > 0 ? await sendRound(deps, working, options) : [];
       if (deps.store.settleReleasesLease) settled = new Set(working.map((w) => w.lease));
+      for (const w of drained) if (!w.more) options.done?.add(doneKey(w.ref));
       // Those the byte budget left unread go first next round; then those whose whole read was
       // accepted and that have more behind it. A refusal waits for the next run.
       active = [...waiting, ...drained.filter((w) => w.more).map((w) => w.ref)];

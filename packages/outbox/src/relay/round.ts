@@ -8,7 +8,7 @@ import { DEFAULT_MAX_BYTES_PER_ROUND } from './budget.js';
 import { keepUnsettled, MarksFailed } from './kept-marks.js';
 import { toMessage } from './message.js';
 import { poisonReason } from './poison.js';
-import type { RelayDeps, RelayRunOptions } from './run-options.js';
+import { doneKey, type RelayDeps, type RelayRunOptions } from './run-options.js';
 import type { AggregateRef, HeldLease, LeasedRef, SendReport, SettleItem, StoredEvent } from './types.js';
 
 /** A leased aggregate with the events this round sends. */
@@ -44,6 +44,8 @@ export async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>
       deps.log?.warn('outbox relay skipped an aggregate whose partition cannot be read; the others are relayed', { store: deps.store.kind, where: ref.where, aggregate: ref.aggregate, code: head.refused.code, reason: head.refused.reason });
       options.onRefused?.({ where: ref.where, code: head.refused.code, reason: head.refused.reason });
     }
+    // Nothing to send now, for good or until a redrive: done, as far as a watchdog message goes.
+    if (head.quarantined || head.refused || (head.events.length === 0 && !head.more)) options.done?.add(doneKey(ref));
     if (head.quarantined || head.events.length === 0) continue;
     const sendable: StoredEvent[] = [];
     let poison: Working['poison'];
@@ -66,6 +68,7 @@ export async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>
 async function quarantine(deps: RelayDeps, ref: AggregateRef, lease: HeldLease, entry: { fromSeq: number; reason: string; code?: string }, options: RelayRunOptions): Promise<void> {
   const quarantinedAt = await deps.store.quarantine(ref, { fromSeq: entry.fromSeq, reason: entry.reason, lease, signal: options.signal });
   deps.metrics.quarantined++;
+  options.done?.add(doneKey(ref));
   deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: entry.fromSeq, quarantinedAt, reason: entry.code ? 'sender fault' : entry.reason, ...(entry.code ? { code: entry.code } : {}), fence: lease.fence });
 }
 
