@@ -7,7 +7,7 @@ import { describeCause } from '../errors.js';
 import { DEFAULT_MAX_BYTES_PER_ROUND } from './budget.js';
 import { keepUnsettled, MarksFailed } from './kept-marks.js';
 import { toMessage } from './message.js';
-import { poisonReason } from './poison.js';
+import { isSuspect, poisonReason } from './poison.js';
 import { doneKey, type RelayDeps, type RelayRunOptions } from './run-options.js';
 import type { AggregateRef, HeldLease, LeasedRef, SendReport, SettleItem, StoredEvent } from './types.js';
 
@@ -23,14 +23,31 @@ export interface Working extends LeasedRef {
   poison?: { fromSeq: number; reason: string };
 }
 
+/** What `beginAll` read: the aggregates to send, those left for the next round, and the suspects set aside. */
+export interface Begun {
+  working: Working[];
+  /** Aggregates the byte budget left unread: first in the next round. */
+  waiting: AggregateRef[];
+  /** Aggregates set aside for a round of their own (a suspect among their events; see poison.ts). */
+  suspects: AggregateRef[];
+  /** The leases of `suspects`, settled already (released with them where the store's settle releases). */
+  setAside: HeldLease[];
+}
+
 /**
  * Reads every leased aggregate's head in one batch, within the round's byte budget;
  * quarantines one whose head is poison. `waiting` are those the budget left for the next round.
+ * In a round that read more than one event, an aggregate with a suspect among its events
+ * (an earlier attempt never ended) is not sent: its attempt is ended at once, before any send
+ * (finished, unjudged: nothing counts), and it is returned in `suspects`, to be relayed alone.
  */
-export async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, options: RelayRunOptions): Promise<{ working: Working[]; waiting: AggregateRef[] }> {
+export async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, options: RelayRunOptions): Promise<Begun> {
   const heads = await deps.store.begin(leased, { limit: options.maxEventsPerAggregate, maxBytes: options.maxBytesPerRound ?? DEFAULT_MAX_BYTES_PER_ROUND, signal: options.signal });
   const waiting: AggregateRef[] = [];
   const out: Working[] = [];
+  const setAside: SettleItem[] = [];
+  // Alone: the round holds one event, so an attempt of it that never ends is that event's doing.
+  const alone = heads.reduce((n, h) => n + (h.quarantined ? 0 : h.events.length), 0) === 1;
   // One clock read for the round's pending-age metric, not one per event.
   const now = Date.now();
   for (let i = 0; i < leased.length; i++) {
@@ -49,19 +66,27 @@ export async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>
     if (head.quarantined || head.events.length === 0) continue;
     const sendable: StoredEvent[] = [];
     let poison: Working['poison'];
+    let suspect = false;
     for (const event of head.events) {
       deps.metrics.pendingSince(event.committedAt, now);
-      const reason = poisonReason(event, options.poison);
+      if (!alone && isSuspect(event)) {
+        suspect = true;
+        break;
+      }
+      const reason = poisonReason(event, options.poison, alone);
       if (reason) {
         poison = { fromSeq: event.seq, reason };
         break;
       }
       sendable.push(event);
     }
-    if (sendable.length > 0) out.push({ ref, lease, events: sendable, more: head.more && !poison, ...(poison ? { poison } : {}) });
+    if (suspect) setAside.push({ ref, lease, sent: [], refused: head.events, unjudged: head.events });
+    else if (sendable.length > 0) out.push({ ref, lease, events: sendable, more: head.more && !poison, ...(poison ? { poison } : {}) });
     else if (poison) await quarantine(deps, ref, lease, poison, options);
   }
-  return { working: out, waiting };
+  // Ended before anything is sent: a kill during this round's send leaves them no unfinished attempt.
+  if (setAside.length > 0) await deps.store.settle(setAside, { signal: options.releaseSignal ?? options.signal });
+  return { working: out, waiting, suspects: setAside.map((s) => s.ref), setAside: setAside.map((s) => s.lease) };
 }
 
 /** Holds the aggregate from `fromSeq` on, and says so (the warning names a redrive reference). */
