@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MetricsRecorder } from '../../src/relay/metrics.js';
 import { sweep } from '../../src/relay/sweeper.js';
 import type { AggregateRef } from '../../src/relay/types.js';
