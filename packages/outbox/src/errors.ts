@@ -263,6 +263,28 @@ export class RelayTargetInvalidError extends SteadyError {
 }
 
 /**
+ * `relayWatchdog()` could not relay every aggregate its watchdog message names: another relay
+ * still holds an aggregate's lease (a relay killed mid-flush keeps it for `relay.leaseMs`), SQS
+ * did not take its events (an outage, throttling, a retryable refusal) or the run stopped early
+ * (deadline, store outage). HTTP 503, retryable: the consumer must fail so that the relay
+ * queue delivers the message again after its visibility timeout — returning would let SQS
+ * delete it and leave the events to the sweeper. Aggregates quarantined or held for a redrive
+ * count as done. `left` and `named` are counts; no key, payload or driver message.
+ */
+export class RelayIncompleteError extends SteadyError {
+  override readonly name = 'RelayIncompleteError';
+  /** Aggregates the message names that still have events pending after this run. */
+  readonly left: number;
+  /** Distinct aggregates the message names. */
+  readonly named: number;
+  constructor(left: number, named: number) {
+    super('OUTBOX_RELAY_INCOMPLETE', `relayWatchdog(): ${left} of the ${named} aggregates the watchdog message names still have events pending (held by another relay's lease, not taken by SQS, or the run stopped early); fail the message so the relay queue delivers it again`, { status: 503, retryable: true, expose: true, logFields: { left, named } });
+    this.left = left;
+    this.named = named;
+  }
+}
+
+/**
  * The server cannot give a guarantee this mode needs, found at run time (a MongoDB
  * deployment without transactions in transaction mode). Terminal.
  */

@@ -50,6 +50,7 @@ export {
   WriteConflictError,
   AggregatePartitionError,
   OutboxUnavailableError,
+  RelayIncompleteError,
   TransitionError,
   SeqGapError,
   SeqConflictError,

@@ -5,11 +5,12 @@
  */
 import type { Context } from '@steadyfn/handler';
 import { ConfigurationError, DeadlineExceededError, fitsTimer, invalidOption, isRecord, SteadyError } from '@steadyfn/handler/internal';
-import { OutboxUnavailableError } from '../errors.js';
+import { OutboxUnavailableError, RelayIncompleteError } from '../errors.js';
 import type { ResolvedRelay } from '../options.js';
 import { readWatchdogMessage } from '../sqs/watchdog-message.js';
 import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
+import { doneKey } from './run-options.js';
 import { sweep, type SweepResult } from './sweeper.js';
 import { checkRedriveRef, redriveQuarantine, type RedriveResult } from './redrive.js';
 import { flushRefs, watchdogRefs } from './targets.js';
@@ -43,8 +44,15 @@ export interface RelayEntries {
   /**
    * The watchdog's consumer: relays the aggregates a watchdog message names (its body, as the
    * relay queue delivered it); a message naming none sweeps the whole outbox. Undefined when
-   * the message is not this outbox's watchdog message.
+   * the message is not this outbox's watchdog message. Resolves (the consumer returns, SQS
+   * deletes the message) only once every aggregate it names has nothing left to send now:
+   * drained, quarantined or held for a redrive. Give the relay queue a visibility timeout of at
+   * least `relay.leaseMs`, and the watchdog a `delayMs` of at least `relay.leaseMs`.
    *
+   * @throws RelayIncompleteError (`OUTBOX_RELAY_INCOMPLETE`, 503, retryable; `left` and `named`
+   *   count aggregates) when an aggregate it names still has events pending: another relay's
+   *   lease holds it (a relay killed mid-flush keeps it for `relay.leaseMs`), SQS did not take
+   *   its events, or the run stopped early. Let it fail the message: the relay queue delivers it again.
    * @throws RelayTargetInvalidError (`OUTBOX_RELAY_TARGET_INVALID`, 400, field `keys`, `keys[i]`,
    *   `keys[i].where` or `keys[i].aggregate`) for this outbox's watchdog message whose keys cannot
    *   name its aggregates (not at most 100 `JSON.stringify([where, aggregate])` texts, another
@@ -175,8 +183,19 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
       // Every key checked before any is relayed: a garbled or foreign one refuses the message.
       const refs = watchdogRefs(target.keys, types, store);
       return run(ctx, 'relayWatchdog()', async (deps, options, r) => {
-        if (refs.length > 0) await relayAggregates(deps, refs, options);
-        else await sweep(deps, options, { ...r.sweep, graceMs: 0 });
+        if (refs.length === 0) return void (await sweep(deps, options, { ...r.sweep, graceMs: 0 }));
+        // Returning acknowledges the message (SQS deletes it): only once every aggregate it names
+        // has nothing left to send now. One another relay's lease still holds (a relay killed
+        // mid-flush keeps it for leaseMs), or whose events SQS did not take, fails the message:
+        // the relay queue delivers it again after its visibility timeout.
+        const done = new Set<string>();
+        await relayAggregates(deps, refs, { ...options, done });
+        const named = new Set(refs.map(doneKey));
+        const left = [...named].filter((key) => !done.has(key)).length;
+        if (left > 0) {
+          ctx.log?.warn('outbox watchdog message not done; failed so the relay queue delivers it again', { code: 'OUTBOX_RELAY_INCOMPLETE', left, named: named.size, sent: deps.metrics.sent, failed: deps.metrics.failed, leased: deps.metrics.leased });
+          throw new RelayIncompleteError(left, named.size);
+        }
       });
     },
     async redrive(ctx, ref) {

@@ -145,13 +145,14 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
   it('counts crashes: attempts begun that never finished make an event poison', async () => {
     await record('f', 2);
     const store = storeOf();
-    // Three relays that "crash" after reading (begin counted, nothing settled).
-    for (let i = 0; i < 3; i++) {
+    // Four relays that "crash" after reading its head alone (begin counted, nothing settled): the
+    // first makes it a suspect, the next three count (crashes are judged in isolation).
+    for (let i = 0; i < 4; i++) {
       const key = `${store.leaseKey(ref('f'))}`;
       const owner = randomUUID();
       const claim = await backend.lease.claim({ key, owner, leaseMs: 60_000 });
       if (!claim.claimed) throw new Error('not claimed');
-      await store.begin([{ ref: ref('f'), lease: { key, owner, fence: claim.fence } }], { limit: 50, maxBytes: 1 << 20 });
+      await store.begin([{ ref: ref('f'), lease: { key, owner, fence: claim.fence } }], { limit: 1, maxBytes: 1 << 20 });
       await backend.lease.settle({ key, owner, fence: claim.fence });
     }
     const sender = scriptedSender();
@@ -209,6 +210,8 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(heads.every((h) => h.more)).toBe(true);
     // A cluster reads each partition's head sizes, then its bodies: two scripts per partition, each wave at once.
     expect(scripts).toBe(name === 'redis' ? 1 : 2 * ids.length);
+    // That read ends its attempts (as a relay's settle would): left unfinished, they would be a crash's suspects, each sent alone.
+    await redisRelayStore({ client: backend.client, prefix: backend.prefix }).settle(leases.map((l, i) => ({ ...l, sent: [], refused: heads[i]!.events, unjudged: heads[i]!.events })));
     // The whole relay of 12 aggregates: a lease batch, a read and a mark script per round.
     scripts = 0;
     const sender = scriptedSender();

@@ -24,6 +24,9 @@
  * that only needed a retry. After a send, the first refused event is quarantined when SQS
  * refused it as a sender fault; a poison event (the attempt rule) read behind sendable ones is
  * quarantined once they were all accepted. Otherwise the next flush or sweep tries again.
+ * An aggregate with a *suspect* event (an earlier attempt never ended: its relay was killed)
+ * is set aside from a round that read more than it and relayed next in a round of its own, one
+ * event per call: only crashes met alone count toward `maxUnfinishedAttempts` (poison.ts).
  *
  * Marks that meet a store outage are kept in this process and settled first by its next run
  * (kept-marks.ts). The parts: leases.ts (claim, release), round.ts (read, send, settle),
@@ -33,7 +36,7 @@ import { ConfigurationError, describeCause } from '../errors.js';
 import { MarksFailed, settleKept } from './kept-marks.js';
 import { claimAll, release } from './leases.js';
 import { beginAll, sendRound } from './round.js';
-import type { RelayDeps, RelayRunOptions } from './run-options.js';
+import { doneKey, type RelayDeps, type RelayRunOptions } from './run-options.js';
 import type { AggregateRef, HeldLease, LeasedRef } from './types.js';
 import { warnUnsent } from './unsent.js';
 
@@ -81,23 +84,34 @@ async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, o
   await settleKept(deps, options);
   if (refs.length > 0 && (options.queueUnreadable?.seen || !(await queueReadable(deps, options)))) return;
   let active: ReadonlyArray<AggregateRef> = refs;
-  for (let round = 0; active.length > 0 && round < 1000; round++) {
+  // Aggregates set aside with a suspect event (poison.ts): each relayed next in a round of its own, one event.
+  const suspects: AggregateRef[] = [];
+  for (let round = 0; (active.length > 0 || suspects.length > 0) && round < 1000; round++) {
     if (options.signal?.aborted || options.remainingMs() < options.reserveMs) break;
+    const isolated = suspects.length > 0;
+    const batch = isolated ? suspects.splice(0, 1) : active;
+    const roundOptions = isolated ? { ...options, maxEventsPerAggregate: 1 } : options;
     let leased: LeasedRef[] = [];
     let settled = new Set<HeldLease>();
+    let next: AggregateRef[] = [];
     try {
-      leased = await claimAll(deps, active, options);
-      if (leased.length === 0) break;
-      const { working, waiting } = await beginAll(deps, leased, options);
-      if (working.length === 0 && waiting.length === 0) break;
-      const drained = working.length > 0 ? await sendRound(deps, working, options) : [];
-      if (deps.store.settleReleasesLease) settled = new Set(working.map((w) => w.lease));
-      // Those the byte budget left unread go first next round; then those whose whole read was
-      // accepted and that have more behind it. A refusal waits for the next run.
-      active = [...waiting, ...drained.filter((w) => w.more).map((w) => w.ref)];
+      leased = await claimAll(deps, batch, roundOptions);
+      if (leased.length > 0) {
+        const begun = await beginAll(deps, leased, roundOptions);
+        const { working, waiting } = begun;
+        suspects.push(...begun.suspects);
+        // The suspects' settle released their leases already (where the store's settle releases).
+        if (deps.store.settleReleasesLease) settled = new Set(begun.setAside);
+        const drained = working.length > 0 ? await sendRound(deps, working, roundOptions) : [];
+        if (deps.store.settleReleasesLease) for (const w of working) settled.add(w.lease);
+        for (const w of drained) if (!w.more) options.done?.add(doneKey(w.ref));
+        // Those the byte budget left unread go first next round; then those whose whole read was
+        // accepted and that have more behind it. A refusal waits for the next run.
+        next = [...waiting, ...drained.filter((w) => w.more).map((w) => w.ref)];
+      }
     } catch (error) {
       if (error instanceof MarksFailed) {
-        settled = new Set(error.items.map((i) => i.lease));
+        for (const item of error.items) settled.add(item.lease);
         deps.log?.warn('outbox relay could not mark what SQS accepted; the next run here marks it (leases kept until then)', { store: deps.store.kind, aggregates: error.items.length, ...describeCause(error.cause) });
         break;
       }
@@ -114,5 +128,7 @@ async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, o
     } finally {
       await release(deps, leased.map((l) => l.lease).filter((l) => !settled.has(l)), options);
     }
+    // A round of its own leaves the others' turn as it was.
+    active = isolated ? [...active, ...next] : next;
   }
 }

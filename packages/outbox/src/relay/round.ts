@@ -7,8 +7,8 @@ import { describeCause } from '../errors.js';
 import { DEFAULT_MAX_BYTES_PER_ROUND } from './budget.js';
 import { keepUnsettled, MarksFailed } from './kept-marks.js';
 import { toMessage } from './message.js';
-import { poisonReason } from './poison.js';
-import type { RelayDeps, RelayRunOptions } from './run-options.js';
+import { isSuspect, poisonReason } from './poison.js';
+import { doneKey, type RelayDeps, type RelayRunOptions } from './run-options.js';
 import type { AggregateRef, HeldLease, LeasedRef, SendReport, SettleItem, StoredEvent } from './types.js';
 
 /** A leased aggregate with the events this round sends. */
@@ -23,14 +23,31 @@ export interface Working extends LeasedRef {
   poison?: { fromSeq: number; reason: string };
 }
 
+/** What `beginAll` read: the aggregates to send, those left for the next round, and the suspects set aside. */
+export interface Begun {
+  working: Working[];
+  /** Aggregates the byte budget left unread: first in the next round. */
+  waiting: AggregateRef[];
+  /** Aggregates set aside for a round of their own (a suspect among their events; see poison.ts). */
+  suspects: AggregateRef[];
+  /** The leases of `suspects`, settled already (released with them where the store's settle releases). */
+  setAside: HeldLease[];
+}
+
 /**
  * Reads every leased aggregate's head in one batch, within the round's byte budget;
  * quarantines one whose head is poison. `waiting` are those the budget left for the next round.
+ * In a round that read more than one event, an aggregate with a suspect among its events
+ * (an earlier attempt never ended) is not sent: its attempt is ended at once, before any send
+ * (finished, unjudged: nothing counts), and it is returned in `suspects`, to be relayed alone.
  */
-export async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, options: RelayRunOptions): Promise<{ working: Working[]; waiting: AggregateRef[] }> {
+export async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, options: RelayRunOptions): Promise<Begun> {
   const heads = await deps.store.begin(leased, { limit: options.maxEventsPerAggregate, maxBytes: options.maxBytesPerRound ?? DEFAULT_MAX_BYTES_PER_ROUND, signal: options.signal });
   const waiting: AggregateRef[] = [];
   const out: Working[] = [];
+  const setAside: SettleItem[] = [];
+  // Alone: the round holds one event, so an attempt of it that never ends is that event's doing.
+  const alone = heads.reduce((n, h) => n + (h.quarantined ? 0 : h.events.length), 0) === 1;
   // One clock read for the round's pending-age metric, not one per event.
   const now = Date.now();
   for (let i = 0; i < leased.length; i++) {
@@ -44,28 +61,39 @@ export async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>
       deps.log?.warn('outbox relay skipped an aggregate whose partition cannot be read; the others are relayed', { store: deps.store.kind, where: ref.where, aggregate: ref.aggregate, code: head.refused.code, reason: head.refused.reason });
       options.onRefused?.({ where: ref.where, code: head.refused.code, reason: head.refused.reason });
     }
+    // Nothing to send now, for good or until a redrive: done, as far as a watchdog message goes.
+    if (head.quarantined || head.refused || (head.events.length === 0 && !head.more)) options.done?.add(doneKey(ref));
     if (head.quarantined || head.events.length === 0) continue;
     const sendable: StoredEvent[] = [];
     let poison: Working['poison'];
+    let suspect = false;
     for (const event of head.events) {
       deps.metrics.pendingSince(event.committedAt, now);
-      const reason = poisonReason(event, options.poison);
+      if (!alone && isSuspect(event)) {
+        suspect = true;
+        break;
+      }
+      const reason = poisonReason(event, options.poison, alone);
       if (reason) {
         poison = { fromSeq: event.seq, reason };
         break;
       }
       sendable.push(event);
     }
-    if (sendable.length > 0) out.push({ ref, lease, events: sendable, more: head.more && !poison, ...(poison ? { poison } : {}) });
+    if (suspect) setAside.push({ ref, lease, sent: [], refused: head.events, unjudged: head.events });
+    else if (sendable.length > 0) out.push({ ref, lease, events: sendable, more: head.more && !poison, ...(poison ? { poison } : {}) });
     else if (poison) await quarantine(deps, ref, lease, poison, options);
   }
-  return { working: out, waiting };
+  // Ended before anything is sent: a kill during this round's send leaves them no unfinished attempt.
+  if (setAside.length > 0) await deps.store.settle(setAside, { signal: options.releaseSignal ?? options.signal });
+  return { working: out, waiting, suspects: setAside.map((s) => s.ref), setAside: setAside.map((s) => s.lease) };
 }
 
 /** Holds the aggregate from `fromSeq` on, and says so (the warning names a redrive reference). */
 async function quarantine(deps: RelayDeps, ref: AggregateRef, lease: HeldLease, entry: { fromSeq: number; reason: string; code?: string }, options: RelayRunOptions): Promise<void> {
   const quarantinedAt = await deps.store.quarantine(ref, { fromSeq: entry.fromSeq, reason: entry.reason, lease, signal: options.signal });
   deps.metrics.quarantined++;
+  options.done?.add(doneKey(ref));
   deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: entry.fromSeq, quarantinedAt, reason: entry.code ? 'sender fault' : entry.reason, ...(entry.code ? { code: entry.code } : {}), fence: lease.fence });
 }
 

@@ -53,7 +53,16 @@ export interface RelayRunOptions {
    * Redis own key of another type): the sweep reports its partition as skipped.
    */
   onRefused?: ((skip: SkippedPartition) => void) | undefined;
+  /**
+   * Filled with the `doneKey` of each aggregate this run left with nothing to send now: drained,
+   * nothing pending, quarantined, held for a redrive, or its partition refused. The watchdog's
+   * consumer fails (`OUTBOX_RELAY_INCOMPLETE`) when an aggregate it names is not in it.
+   */
+  done?: Set<string> | undefined;
 }
+
+/** An aggregate's key in `RelayRunOptions.done`. */
+export const doneKey = (ref: { where: string; aggregate: string }): string => `${ref.where}\u0000${ref.aggregate}`;
 
 /** What a relay run works with: its store, its lease store, its sender, where it counts and logs. */
 export interface RelayDeps {

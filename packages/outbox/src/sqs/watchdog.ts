@@ -24,7 +24,9 @@ export interface OutboxWatchdogOptions {
   /**
    * How long after sending the message becomes visible, in milliseconds; rounded up to whole
    * seconds, 0–900 000 (SQS's 15-minute `DelaySeconds` limit). Choose it longer than the flush
-   * normally takes. @default 30_000
+   * normally takes, and at least the relay's `relay.leaseMs`: a relay killed mid-flush holds its
+   * lease that long, and a message that meets it is failed (`OUTBOX_RELAY_INCOMPLETE`) and
+   * delivered again. @default 30_000
    */
   delayMs?: number;
 }
@@ -34,7 +36,7 @@ export interface OutboxWatchdogOptions {
  *
  * @throws {ConfigurationError} for invalid options, an unknown option key, a `queueUrl` that is not an `http(s)` URL, or a `.fifo` queue URL (`CONFIG_INVALID`, naming the option).
  * @example
- * const watchdog = outboxWatchdog({ client: sqs, queueUrl: relayQueueUrl, delayMs: 20_000 });
+ * const watchdog = outboxWatchdog({ client: sqs, queueUrl: relayQueueUrl, delayMs: 30_000 });
  * await watchdog.arm({ outbox: 'orders', keys: [orderId] }, { signal: ctx.signal }); // before commit
  * // in the relay queue's consumer:
  * const target = parseWatchdogMessage(body); // → flush target.outbox (target.keys)
