@@ -61,14 +61,39 @@ export function needsCopy(type: string, size: number, limits: { chunkElements: n
 
 /** The server refusing `COPY` itself (unknown or renamed, an ACL, a read-only replica), not failing. */
 function copyRefused(message: string): boolean {
-  return /^(NOPERM|READONLY)\b/.test(message) || /^ERR unknown command\b/i.test(message) || /^EXECABORT\b/.test(message);
+  return /^(NOPERM|READONLY|OOM)\b/.test(message) || /^ERR unknown command\b/i.test(message) || /^EXECABORT\b/.test(message);
 }
 
 /** Why `COPY` was refused, for the warnings (never the key or a value). */
 function refusal(message: string): string {
   if (/^NOPERM\b/.test(message)) return 'COPY refused by an ACL (NOPERM)';
   if (/^READONLY\b/.test(message)) return 'a read-only replica (READONLY)';
+  if (/^OOM\b/.test(message)) return 'no memory for a point-in-time copy (OOM)';
   return 'COPY unknown: Redis before 6.2, or renamed or disabled (ERR)';
+}
+
+/** The warning's reason when a copy would not fit under `maxmemory`. */
+export const NO_HEADROOM = 'no memory headroom for a point-in-time copy';
+
+/**
+ * Whether a copy of `key` fits: with `maxmemory` set (`INFO memory`), only when `used_memory`
+ * plus twice the key's `MEMORY USAGE` (sampled: the margin covers the estimate) stays below it,
+ * so a copy never makes Redis evict user keys (an `allkeys-*` policy), evict the copy itself
+ * (the only key with a TTL, under `volatile-*`) or refuse writes (`noeviction`). `INFO` or
+ * `MEMORY USAGE` refused (an ACL) or unreadable counts as no room: the key is read directly.
+ */
+export async function copyFits(node: RedisLike, key: Buffer): Promise<boolean> {
+  try {
+    const info = String(await node.call('INFO', 'memory'));
+    const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)\\s*$`, 'm').exec(info)?.[1] ?? NaN);
+    const max = field('maxmemory');
+    if (max === 0) return true;
+    const used = field('used_memory');
+    const size = Number(await node.callBuffer('MEMORY', 'USAGE', key));
+    return Number.isFinite(max) && Number.isFinite(used) && Number.isFinite(size) && used + 2 * size < max;
+  } catch {
+    return false;
+  }
 }
 
 /**
