@@ -10,7 +10,10 @@
  *   the key's hash tag, or the key itself as the tag, so it is in the key's slot (`MULTI` and
  *   `COPY` need one slot). Where `COPY` is refused (an older server, a read-only replica, an ACL,
  *   a renamed command) or no name in the key's slot exists (a key with `}` and no hash tag), the
- *   key is read as before, and the backup's warnings say so.
+ *   key is read as before, and the backup's warnings say so. A copy is made only with memory
+ *   headroom under `maxmemory` (`copyFits`); `OOM` is a refusal; each chunk read from a copy
+ *   checks it exists and renews its TTL in one `MULTI` (redis-typed.ts `fromCopy`): one gone fails
+ *   the run, retryably, never read as the value's end.
  * - A key cut short by a deadline whose type changed (or whose copy is gone) before the next run
  *   is exported again from chunk 0; one that no longer exists gets a record that deletes it. That
  *   record carries what the key's earlier records added (`r`, format/records.ts), so the backup's
