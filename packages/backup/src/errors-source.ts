@@ -1,11 +1,16 @@
 /** Typed errors of reading a backup's source (MongoDB, Redis, a stream source); errors.ts re-exports them. */
 import { BackupError, type BackupProblem } from './error-base.js';
 
-/** Reading the source database failed. Code `BACKUP_SOURCE_FAILED`. */
+/**
+ * Reading the source database failed. Code `BACKUP_SOURCE_FAILED`, or
+ * `BACKUP_SOURCE_COPY_LOST`: the point-in-time copy a big Redis list or string was read from
+ * was gone between two chunks (evicted, deleted); the next run resumes and writes the key again
+ * from its first chunk. Retryable.
+ */
 export class SourceReadError extends BackupError {
   override readonly name = 'SourceReadError';
-  constructor(message: string, cause?: unknown) {
-    super('BACKUP_SOURCE_FAILED', message, { retryable: true, cause });
+  constructor(message: string, cause?: unknown, code: 'BACKUP_SOURCE_FAILED' | 'BACKUP_SOURCE_COPY_LOST' = 'BACKUP_SOURCE_FAILED') {
+    super(code, message, { retryable: true, cause });
   }
 }
 

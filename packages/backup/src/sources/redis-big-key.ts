@@ -10,7 +10,10 @@
  *   the key's hash tag, or the key itself as the tag, so it is in the key's slot (`MULTI` and
  *   `COPY` need one slot). Where `COPY` is refused (an older server, a read-only replica, an ACL,
  *   a renamed command) or no name in the key's slot exists (a key with `}` and no hash tag), the
- *   key is read as before, and the backup's warnings say so.
+ *   key is read as before, and the backup's warnings say so. A copy is made only with memory
+ *   headroom under `maxmemory` (`copyFits`); `OOM` is a refusal; each chunk read from a copy
+ *   checks it exists and renews its TTL in one `MULTI` (redis-typed.ts `fromCopy`): one gone fails
+ *   the run, retryably, never read as the value's end.
  * - A key cut short by a deadline whose type changed (or whose copy is gone) before the next run
  *   is exported again from chunk 0; one that no longer exists gets a record that deletes it. That
  *   record carries what the key's earlier records added (`r`, format/records.ts), so the backup's
@@ -61,14 +64,39 @@ export function needsCopy(type: string, size: number, limits: { chunkElements: n
 
 /** The server refusing `COPY` itself (unknown or renamed, an ACL, a read-only replica), not failing. */
 function copyRefused(message: string): boolean {
-  return /^(NOPERM|READONLY)\b/.test(message) || /^ERR unknown command\b/i.test(message) || /^EXECABORT\b/.test(message);
+  return /^(NOPERM|READONLY|OOM)\b/.test(message) || /^ERR unknown command\b/i.test(message) || /^EXECABORT\b/.test(message);
 }
 
 /** Why `COPY` was refused, for the warnings (never the key or a value). */
 function refusal(message: string): string {
   if (/^NOPERM\b/.test(message)) return 'COPY refused by an ACL (NOPERM)';
   if (/^READONLY\b/.test(message)) return 'a read-only replica (READONLY)';
+  if (/^OOM\b/.test(message)) return 'no memory for a point-in-time copy (OOM)';
   return 'COPY unknown: Redis before 6.2, or renamed or disabled (ERR)';
+}
+
+/** The warning's reason when a copy would not fit under `maxmemory`. */
+export const NO_HEADROOM = 'no memory headroom for a point-in-time copy';
+
+/**
+ * Whether a copy of `key` fits: with `maxmemory` set (`INFO memory`), only when `used_memory`
+ * plus twice the key's `MEMORY USAGE` (sampled: the margin covers the estimate) stays below it,
+ * so a copy never makes Redis evict user keys (an `allkeys-*` policy), evict the copy itself
+ * (the only key with a TTL, under `volatile-*`) or refuse writes (`noeviction`). `INFO` or
+ * `MEMORY USAGE` refused (an ACL) or unreadable counts as no room: the key is read directly.
+ */
+export async function copyFits(node: RedisLike, key: Buffer): Promise<boolean> {
+  try {
+    const info = String(await node.call('INFO', 'memory'));
+    const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)\\s*$`, 'm').exec(info)?.[1] ?? NaN);
+    const max = field('maxmemory');
+    if (max === 0) return true;
+    const used = field('used_memory');
+    const size = Number(await node.callBuffer('MEMORY', 'USAGE', key));
+    return Number.isFinite(max) && Number.isFinite(used) && Number.isFinite(size) && used + 2 * size < max;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -30,7 +30,7 @@ import { addressOf, mastersOf, sameTopology, topologyOf } from './redis-topology
 import { exportTyped, type TypedExportLimits } from './redis-typed.js';
 import { dumpKeys, exportsWhole, isDumpOnly, keyMeta } from './redis-key-reads.js';
 import { ContentHash } from '../format/content-hash.js';
-import { copyAlive, copyKey, copyNameFor, deletedLine, dropCopy, isCopyKey, KeyStanding, needsCopy, replacing } from './redis-big-key.js';
+import { copyAlive, copyFits, copyKey, copyNameFor, NO_HEADROOM, deletedLine, dropCopy, isCopyKey, KeyStanding, needsCopy, replacing } from './redis-big-key.js';
 import type { SnapshotRecord } from './types.js';
 
 const resumeSchema = z.object({
@@ -180,7 +180,11 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
           }
           if (!start && needsCopy(type, meta[i]!.size, limits)) {
             const name = copyNameFor(key, clustered);
-            const made = name ? await copyKey(node, key, name) : { result: 'refused' as const, reason: 'no name in its Cluster slot' };
+            const made = !name
+              ? { result: 'refused' as const, reason: 'no name in its Cluster slot' }
+              : (await copyFits(node, key))
+                ? await copyKey(node, key, name)
+                : { result: 'refused' as const, reason: NO_HEADROOM };
             if (made.result === 'gone') {
               again.push(key);
               continue;

@@ -10,6 +10,8 @@
 import { elementDigest, encodeBytes } from './redis-values.js';
 import { ContentHash } from '../format/content-hash.js';
 import type { RedisLike } from './redis.js';
+import { SourceReadError } from '../errors.js';
+import { COPY_TTL_MS } from './redis-big-key.js';
 import { readStreamCounters, readStreamGroups, splitGroups } from './redis-stream-groups.js';
 
 /** Size thresholds and chunk sizes of the typed export. */
@@ -41,8 +43,34 @@ function pairs(flat: Array<Buffer | Buffer[]>): Buffer[][] {
   return out;
 }
 
-function readerFor(node: RedisLike, key: Buffer, type: string, limits: TypedExportLimits): Reader {
+/**
+ * `command` on a point-in-time copy `from`, in one `MULTI` with `EXISTS` and a renewed TTL: a
+ * copy evicted or deleted is never read as an empty tail (a `complete` backup without the key).
+ * @throws {SourceReadError} `BACKUP_SOURCE_COPY_LOST` (retryable: the next run writes the key again)
+ */
+async function fromCopy(node: RedisLike, from: Buffer, command: string, ...args: number[]): Promise<unknown> {
+  const pipeline = node.pipeline();
+  pipeline.call('MULTI');
+  pipeline.callBuffer('EXISTS', from);
+  pipeline.callBuffer('PEXPIRE', from, COPY_TTL_MS);
+  pipeline.callBuffer(command, from, ...args);
+  pipeline.callBuffer('EXEC');
+  const answers = (await pipeline.exec()) ?? [];
+  const failed = answers.map(([error]) => error).find((error): error is Error => error instanceof Error);
+  if (failed) throw failed;
+  const replies = answers[4]?.[1] as unknown[] | null | undefined;
+  if (!Array.isArray(replies)) throw new SourceReadError('a point-in-time copy read was aborted (EXEC)');
+  const inner = replies.find((reply): reply is Error => reply instanceof Error);
+  if (inner) throw inner;
+  if (Number(replies[0]) !== 1) {
+    throw new SourceReadError('the point-in-time copy of a big Redis list or string was gone between two chunk reads (evicted or deleted): not read as the end of the value; the next run writes the key again', undefined, 'BACKUP_SOURCE_COPY_LOST');
+  }
+  return replies[2];
+}
+
+function readerFor(node: RedisLike, key: Buffer, type: string, limits: TypedExportLimits, copied = false): Reader {
   const count = limits.chunkElements;
+  const range = (command: string, start: number, end: number) => (copied ? fromCopy(node, key, command, start, end) : node.callBuffer(command, key, start, end));
   const scan = (command: string) => async (position: string) => {
     const [next, flat] = (await node.callBuffer(command, key, position, 'COUNT', count)) as [Buffer, Buffer[]];
     const cursor = next.toString();
@@ -52,7 +80,7 @@ function readerFor(node: RedisLike, key: Buffer, type: string, limits: TypedExpo
     case 'string':
       return async (position) => {
         const offset = Number(position);
-        const bytes = (await node.callBuffer('GETRANGE', key, offset, offset + limits.chunkBytes - 1)) as Buffer;
+        const bytes = (await range('GETRANGE', offset, offset + limits.chunkBytes - 1)) as Buffer;
         const next = offset + bytes.length;
         return { elements: [[String(offset), bytes]], next: String(next), done: bytes.length < limits.chunkBytes };
       };
@@ -65,7 +93,7 @@ function readerFor(node: RedisLike, key: Buffer, type: string, limits: TypedExpo
     case 'list':
       return async (position) => {
         const start = Number(position);
-        const items = (await node.callBuffer('LRANGE', key, start, start + count - 1)) as Buffer[];
+        const items = (await range('LRANGE', start, start + count - 1)) as Buffer[];
         return { elements: items.map((item, i) => [String(start + i), item]), next: String(start + items.length), done: items.length < count };
       };
     case 'stream':
@@ -122,7 +150,7 @@ export async function* exportTyped(
   /** The key the values are read from: a point-in-time copy of `key` (redis-big-key.ts); `key` itself by default. */
   from: Buffer = key,
 ): AsyncGenerator<TypedChunk> {
-  const read = readerFor(node, from, type, limits);
+  const read = readerFor(node, from, type, limits, !from.equals(key));
   let position = start?.position ?? '0';
   let chunk = start ? start.chunk + 1 : 0;
   const k = encodeBytes(key);
