@@ -48,7 +48,9 @@ export function eventBridgeDelivery(event: Rec): { ref: EventBridgeEventRef; del
   const time = event.time as string;
   const replayName = typeof event['replay-name'] === 'string' && event['replay-name'] !== '' ? event['replay-name'] : undefined;
   const tick = detailType === 'Scheduled Event' && (source === 'aws.events' || source === 'aws.scheduler') && time !== '';
-  const schedule = (event.resources as unknown[]).map(String)[0];
+  // JSON text for a member that is not a string: String() throws on an object whose toString is not a function.
+  const first = (event.resources as unknown[])[0];
+  const schedule = first === undefined ? undefined : typeof first === 'string' ? first : String(JSON.stringify(first));
   const base = tick ? `${schedule ?? 'schedule'}@${time}` : id;
   return {
     ref: { id, source, detailType, time, ...opt('replayName', replayName) },

@@ -194,6 +194,22 @@ describe('Lambda adapter (fuzz)', () => {
     );
   });
 
+  it('answers an EventBridge event whose resources hold an object with a non-function toString (found by this fuzz, seed -1434256460)', async () => {
+    const tick = JSON.parse(
+      '{"version":"0","id":"3d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a","detail-type":"Scheduled Event","source":"aws.scheduler","account":"123456789012",' +
+        '"time":"2025-03-14T11:00:00Z","region":"eu-west-1","resources":[{"toString":{}}],"detail":{"window":"hourly"}}',
+    );
+    const seen: string[] = [];
+    const main = handler({ logSink: quiet }, (_input, ctx) => {
+      seen.push(String(ctx.deliveryId));
+    });
+    await expect(main.aws(tick, lambdaContext(30_000))).resolves.toBeUndefined();
+    // The same event as an SQS body (a rule with the queue as target) is keyed the same way.
+    const sqs = { Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:eu-west-1:1:q', body: JSON.stringify(tick), attributes: {} }] };
+    await expect(main.aws(sqs, lambdaContext(30_000))).resolves.toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual(['{"toString":{}}@2025-03-14T11:00:00Z', '{"toString":{}}@2025-03-14T11:00:00Z']);
+  });
+
   it('keeps hostile names in headers, query and SQS attributes as plain data', async () => {
     const raw =
       '{"httpMethod":"GET","path":"/","requestContext":{"identity":{}},' +

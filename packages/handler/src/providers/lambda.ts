@@ -321,7 +321,8 @@ function throwFirstFailure(def: Definition, outcomes: Outcome[]): void {
 export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, context: LambdaContext): Invocation {
   const id = str(event.id) ?? context.awsRequestId;
   const time = str(event.time);
-  const resources = Array.isArray(event.resources) ? event.resources.map(String) : [];
+  // JSON text for a member that is not a string: String() throws on an object whose toString is not a function.
+  const resources = Array.isArray(event.resources) ? event.resources.map((r: unknown) => (typeof r === 'string' ? r : String(JSON.stringify(r)))) : [];
   if (kind === 'schedule') {
     const schedule = resources[0];
     return {
