@@ -8,7 +8,7 @@
  * (every member EventBridge always sends, each of its type), so a body of your own with an `id`
  * or a `detail` is never taken for one.
  */
-import { isRecord, type Rec } from '../internal/record.js';
+import { isRecord, jsonText, type Rec } from '../internal/record.js';
 import type { EventBridgeEventRef } from '../types.js';
 import { opt, scopedDeliveryId } from './item.js';
 
@@ -48,9 +48,8 @@ export function eventBridgeDelivery(event: Rec): { ref: EventBridgeEventRef; del
   const time = event.time as string;
   const replayName = typeof event['replay-name'] === 'string' && event['replay-name'] !== '' ? event['replay-name'] : undefined;
   const tick = detailType === 'Scheduled Event' && (source === 'aws.events' || source === 'aws.scheduler') && time !== '';
-  // JSON text for a member that is not a string: String() throws on an object whose toString is not a function.
   const first = (event.resources as unknown[])[0];
-  const schedule = first === undefined ? undefined : typeof first === 'string' ? first : String(JSON.stringify(first));
+  const schedule = first === undefined ? undefined : jsonText(first);
   const base = tick ? `${schedule ?? 'schedule'}@${time}` : id;
   return {
     ref: { id, source, detailType, time, ...opt('replayName', replayName) },

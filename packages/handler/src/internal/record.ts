@@ -17,6 +17,14 @@ export function str(value: unknown): string | undefined {
 }
 
 /**
+ * A JSON value as text: a string as it is, anything else as its JSON text. `String()` would
+ * throw on an object whose `toString` is not a function (`{"toString":{}}` from an event).
+ */
+export function jsonText(value: unknown): string {
+  return typeof value === 'string' ? value : String(JSON.stringify(value));
+}
+
+/**
  * Sets an own property even for names such as `__proto__` or `toString`, which arrive in
  * hostile headers and query strings and must neither pollute nor collide with the prototype.
  */

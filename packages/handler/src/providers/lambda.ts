@@ -10,7 +10,7 @@ import { decodeBody, httpInput } from '../http.js';
 import { forwardedClient } from '../http-headers.js';
 import { eventHeaders, eventQuery } from '../http-event-maps.js';
 import { statusLine } from '../internal/http-grammar.js';
-import { isRecord as isRec, str, type Rec } from '../internal/record.js';
+import { isRecord as isRec, jsonText, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderError, sentResponse, type HttpResponse, type ResponseTooLargeError } from '../response.js';
 import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, WEBSOCKET_MESSAGE_LIMIT_BYTES } from '../internal/limits.js';
@@ -321,8 +321,7 @@ function throwFirstFailure(def: Definition, outcomes: Outcome[]): void {
 export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, context: LambdaContext): Invocation {
   const id = str(event.id) ?? context.awsRequestId;
   const time = str(event.time);
-  // JSON text for a member that is not a string: String() throws on an object whose toString is not a function.
-  const resources = Array.isArray(event.resources) ? event.resources.map((r: unknown) => (typeof r === 'string' ? r : String(JSON.stringify(r)))) : [];
+  const resources = Array.isArray(event.resources) ? event.resources.map(jsonText) : [];
   if (kind === 'schedule') {
     const schedule = resources[0];
     return {
