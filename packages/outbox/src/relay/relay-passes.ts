@@ -6,6 +6,7 @@
  */
 import { describeCause } from '../errors.js';
 import { relayAggregates, warnUnsent, type RelayDeps, type RelayRunOptions } from './relay.js';
+import { chunkFloor, keepCount, takeCount, type ReadSizes } from './chunking.js';
 import type { AggregateRef, SkippedPartition } from './types.js';
 
 /** How the passes run, and the sweep's listing and skip bookkeeping they share. */
@@ -60,7 +61,7 @@ export async function relayPasses(deps: RelayDeps, run: RelayRunOptions, refs: A
       const fresh = refs.filter((ref) => !seen.has(`${ref.where}\u0000${ref.aggregate}`));
       for (const ref of fresh) seen.add(`${ref.where}\u0000${ref.aggregate}`);
       found += fresh.length;
-      await relayChunks(deps, fresh, chunkSize(fresh.length, options.chunk, parallel), parallel, shared, refused, stopped);
+      await relayChunks(deps, fresh, Math.max(1, options.chunk), parallel, shared, refused, stopped);
       if (refused.size === before || refs.length < options.maxAggregates || stopped()) break;
       try {
         refs = await options.list();
@@ -77,30 +78,47 @@ export async function relayPasses(deps: RelayDeps, run: RelayRunOptions, refs: A
 }
 
 /**
- * Aggregates per chunk when `found` are listed: `chunk`, or fewer so that each of the `parallel`
- * workers gets some — but not fewer than {@link FULL_BATCH}. A chunk is one sender call per
- * round, and SQS batches hold one message per aggregate (`onePerGroupPerBatch`): a chunk of k
- * aggregates sends calls of at most k entries. Cutting 20 aggregates into 4 chunks of 5 doubled
- * the calls against 2 chunks of 10 (fill 0.5) and gained nothing: an aggregate has one message in
- * flight at a time either way, so the messages in flight are the same; on a server that spends
- * its time per call (moto, fauxqs here; SQS bills per call), fewer calls are faster.
+ * Relays `refs` in chunks, `parallel` workers each taking the next chunk ({@link takeCount}, its
+ * floor from what the sweep has read: chunking.ts) until none is left or `stopped()`; a refused
+ * partition's aggregates are dropped from the chunks not begun. A worker with nothing to take
+ * waits while others relay: between its rounds a chunk leaves what is above the floor to the
+ * waiting workers (`RelayRunOptions.shed`), its leases released first, so each aggregate is
+ * still relayed by one worker at a time, in seq order.
  */
-export function chunkSize(found: number, chunk: number, parallel: number): number {
-  return Math.max(1, Math.min(chunk, Math.max(FULL_BATCH, Math.ceil(found / parallel))));
-}
-
-/** Entries of a full `SendMessageBatch` call: the fewest aggregates a chunk is cut to. */
-export const FULL_BATCH = 10;
-
-/** Relays `refs` in chunks of `size`, `parallel` workers taking the next chunk until none is left or `stopped()`; a refused partition's aggregates are dropped from the chunks not begun. */
-async function relayChunks(deps: RelayDeps, refs: AggregateRef[], size: number, parallel: number, shared: RelayRunOptions, refused: ReadonlySet<string>, stopped: () => boolean): Promise<void> {
-  let next = 0;
+async function relayChunks(deps: RelayDeps, refs: AggregateRef[], chunk: number, parallel: number, shared: RelayRunOptions, refused: ReadonlySet<string>, stopped: () => boolean): Promise<void> {
+  const left = refs.slice();
+  const read: ReadSizes = shared.read ?? { events: 0, bytes: 0 };
+  let busy = 0;
+  const waiting: Array<() => void> = [];
+  const wake = (): void => {
+    for (const resume of waiting.splice(0)) resume();
+  };
+  const shed = (next: AggregateRef[]): AggregateRef[] => {
+    const keep = stopped() ? next.length : keepCount(next.length, waiting.length, chunkFloor(read, parallel));
+    if (keep >= next.length) return next;
+    left.push(...next.slice(keep));
+    wake();
+    return next.slice(0, keep);
+  };
+  const options: RelayRunOptions = { ...shared, read, shed };
   const worker = async (): Promise<void> => {
-    while (next < refs.length) {
+    for (;;) {
       if (stopped()) return;
-      const chunk = refs.slice(next, next + size).filter((ref) => !refused.has(ref.where));
-      next += size;
-      if (chunk.length > 0) await relayAggregates(deps, chunk, shared);
+      if (left.length === 0) {
+        // Nothing to take: done once no chunk is left that could hand some over.
+        if (busy === 0) return;
+        await new Promise<void>((resume) => waiting.push(resume));
+        continue;
+      }
+      const chunkRefs = left.splice(0, takeCount(left.length, parallel - busy, chunk, chunkFloor(read, parallel))).filter((ref) => !refused.has(ref.where));
+      if (chunkRefs.length === 0) continue;
+      busy++;
+      try {
+        await relayAggregates(deps, chunkRefs, options);
+      } finally {
+        busy--;
+        wake();
+      }
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));

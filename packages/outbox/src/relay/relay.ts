@@ -102,6 +102,13 @@ async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, o
         suspects.push(...begun.suspects);
         // The suspects' settle released their leases already (where the store's settle releases).
         if (deps.store.settleReleasesLease) settled = new Set(begun.setAside);
+        // What was read, for a sweep's chunk floor (chunking.ts).
+        if (options.read) {
+          for (const w of working) {
+            options.read.events += w.events.length;
+            for (const e of w.events) options.read.bytes += e.body.length;
+          }
+        }
         const drained = working.length > 0 ? await sendRound(deps, working, roundOptions) : [];
         if (deps.store.settleReleasesLease) for (const w of working) settled.add(w.lease);
         for (const w of drained) if (!w.more) options.done?.add(doneKey(w.ref));
@@ -128,7 +135,8 @@ async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, o
     } finally {
       await release(deps, leased.map((l) => l.lease).filter((l) => !settled.has(l)), options);
     }
-    // A round of its own leaves the others' turn as it was.
-    active = isolated ? [...active, ...next] : next;
+    // A round of its own leaves the others' turn as it was. A sweep's chunk may hand some of the
+    // next round's aggregates to idle workers here, their leases released above (relay-passes.ts).
+    active = isolated ? [...active, ...next] : options.shed ? options.shed(next) : next;
   }
 }

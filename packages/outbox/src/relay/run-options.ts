@@ -5,7 +5,8 @@
 import type { Logger } from '@steadyfn/handler';
 import type { MetricsRecorder } from './metrics.js';
 import type { PoisonPolicy } from './poison.js';
-import type { RelayLease, RelayStore, Sender, SkippedPartition } from './types.js';
+import type { ReadSizes } from './chunking.js';
+import type { AggregateRef, RelayLease, RelayStore, Sender, SkippedPartition } from './types.js';
 import type { UnsentTally } from './unsent.js';
 
 /** How a relay run behaves. */
@@ -59,6 +60,17 @@ export interface RelayRunOptions {
    * consumer fails (`OUTBOX_RELAY_INCOMPLETE`) when an aggregate it names is not in it.
    */
   done?: Set<string> | undefined;
+  /**
+   * Shared by a sweep's chunks: the events its rounds read and their body characters, from
+   * which the sweep's chunk floor follows (chunking.ts, `chunkFloor`). Added to by every round.
+   */
+  read?: ReadSizes | undefined;
+  /**
+   * A sweep's: given the aggregates a round leaves for the next one (after that round's leases
+   * were released), returns those this run keeps; it has handed the others to idle workers of
+   * the sweep, which relay them from their next seq (chunking.ts, `keepCount`). Undefined: all kept.
+   */
+  shed?: ((next: AggregateRef[]) => AggregateRef[]) | undefined;
 }
 
 /** An aggregate's key in `RelayRunOptions.done`. */

@@ -21,8 +21,13 @@ export interface SweepOptions {
    * batch per round for all of them. Chunks run `parallel` at a time, so one chunk's store work
    * overlaps another's sends (the sender bounds the calls in flight across them). A sweep that
    * finds fewer than `chunk × parallel` aggregates cuts smaller chunks, so every parallel
-   * worker gets some — but none below 10 aggregates (a full `SendMessageBatch`): with one
-   * message per aggregate in a call, smaller chunks only make smaller calls. @default 25
+   * worker gets some — but none below a floor: 10 aggregates (a full `SendMessageBatch`) until
+   * the sweep has read events, for with one message per aggregate in a call, smaller chunks of
+   * small events only make smaller calls. Once it has read, the floor is the aggregates whose
+   * head events, at the mean size read, weigh a `parallel`-th of a 1 MiB batch (10 for events
+   * up to about 26 KiB, 2 for 200 KiB): a call of large events is full by bytes, not entries.
+   * Between its rounds a chunk above that floor hands aggregates to idle workers
+   * (`src/relay/chunking.ts`). @default 25
    */
   chunk: number;
   /** Chunks relayed at the same time, so store round trips of one overlap the sends of another. @default 4 */
