@@ -9,6 +9,7 @@ import { MalformedEventError, toPublicError, type SteadyError } from '../errors.
 import { decodeBody, httpInput } from '../http.js';
 import { forwardedClient } from '../http-headers.js';
 import { eventHeaders, eventQuery } from '../http-event-maps.js';
+import { decodedQuery } from '../http-query.js';
 import { statusLine } from '../internal/http-grammar.js';
 import { isRecord as isRec, jsonText, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
@@ -79,19 +80,8 @@ export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
     if (ip) request.sourceIp = ip;
     return request;
   }
-  let { query, multiQuery } = eventQuery(event, false);
-  if (kind === 'alb') {
-    // ALB passes query values still percent-encoded.
-    const decode = (s: string): string => {
-      try {
-        return decodeURIComponent(s.replace(/\+/g, ' '));
-      } catch {
-        return s;
-      }
-    };
-    query = Object.fromEntries(Object.entries(query).map(([k, v]) => [decode(k), decode(v)]));
-    multiQuery = Object.fromEntries(Object.entries(multiQuery).map(([k, v]) => [decode(k), v.map(decode)]));
-  }
+  // ALB passes query names and values still percent-encoded.
+  const { query, multiQuery } = kind === 'alb' ? decodedQuery(eventQuery(event, false)) : eventQuery(event, false);
   const identity = isRec(rc.identity) ? rc.identity : {};
   const websocket = kind === 'apigw-websocket' ? webSocketRoute(event) : undefined;
   const request: HttpRequest = {
