@@ -29,6 +29,7 @@ import { snsItems } from '../events/sns.js';
 import { sqsMessageItem } from '../events/sqs.js';
 import { webSocketRoute } from '../events/websocket.js';
 import { classifyLambdaEvent, pipesEvent, unrecognisedShape, type LambdaEventKind } from './lambda-events.js';
+import { withApiGatewayDeadline } from './lambda-deadline.js';
 
 /** The part of the Lambda context object the wrapper reads. */
 export interface LambdaContext {
@@ -423,6 +424,7 @@ export function invokeLambda(def: Definition, event: unknown, context: LambdaCon
     const frame = frameFor(event, context);
     const read = pipesEvent(event);
     const kind = classifyLambdaEvent(read);
+    withApiGatewayDeadline(def, kind, frame);
     if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, event, context)).then(directAnswer);
     return invokeLambdaEvent(def, frame, kind, read, context, read !== event);
   } catch (thrown) {
