@@ -72,6 +72,7 @@ export function lambdaRequest(def: Definition, event: unknown, context: LambdaCo
       case 'function-url':
       case 'alb':
       case 'apigw-websocket':
+      case 'vpc-lattice':
         return { frame, invocation: httpInvocation(def, kind, e, context), http: { kind, event: e } };
       case 'authorizer':
         invocation = withRequestId(authorizerItem(e), context);
