@@ -32,7 +32,7 @@ describe('idempotency on a VPC Lattice request (redis store)', () => {
 
   it('the Idempotency-Key header keys it: a retry replays, another body with the key is 422', async () => {
     let runs = 0;
-    const main = handler({ name: 'orders', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, (input: { qty: number }) => {
+    const main = handler({ name: 'orders', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, (input: any) => {
       runs++;
       return httpResult({ status: 201, headers: { location: `/orders/${runs}` }, body: { qty: input.qty, run: runs } });
     });
