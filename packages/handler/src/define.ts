@@ -53,6 +53,28 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    */
   timeoutMs?: number;
   /**
+   * AWS Lambda behind API Gateway: the API's integration timeout in ms — how long API Gateway
+   * waits for the function before it answers the client `504` itself. An HTTP invocation from
+   * API Gateway has its deadline at most this long from the start, however long the Lambda
+   * timeout is, so `ctx.signal` aborts (and idempotency and inbox leases end) when the client
+   * has been answered, not minutes later. Set it when you raised a Regional or private REST
+   * API's integration timeout above 29 s. REST APIs (and HTTP APIs with payload format 1.0,
+   * whose events read the same): this value. HTTP APIs (payload 2.0): at most 30000, their
+   * fixed maximum; WebSocket APIs: at most 29000 — a smaller value counts there too (a
+   * lowered `timeoutInMillis`). ALB, Function URL and VPC Lattice requests keep the Lambda
+   * clock. The earlier of this and `getRemainingTimeInMillis()` wins.
+   * @default 29000 (REST's default integration timeout; HTTP APIs 30000, WebSocket APIs 29000)
+   * @throws ConfigurationError (`CONFIG_INVALID`, field `apiGatewayTimeoutMs`) not a whole
+   *   number of milliseconds ≥ 50 (API Gateway's smallest integration timeout)
+   * @example
+   * ```ts
+   * // A Regional REST API whose integration timeout was raised to 120 s; the function's timeout is 180 s:
+   * export const report = handler({ apiGatewayTimeoutMs: 120_000 }, buildReport);
+   * ```
+   * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+   */
+  apiGatewayTimeoutMs?: number;
+  /**
    * How long before the deadline, in ms, `ctx.signal` aborts and the wrapper answers
    * `DEADLINE_EXCEEDED`; cleanup hooks are cut off at half of it.
    * @default 500
@@ -307,6 +329,7 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   provider: true,
   name: true,
   timeoutMs: true,
+  apiGatewayTimeoutMs: true,
   deadlineMarginMs: true,
   terminalErrors: true,
   logSink: true,
@@ -403,6 +426,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     terminalErrors: oneOfOption('handler', 'terminalErrors', o.terminalErrors, ['fail', 'ack'] as const, 'fail'),
     timeoutMs: msOption('handler', 'timeoutMs', o.timeoutMs, 5 * 60_000),
     timeoutMsGiven: o.timeoutMs !== undefined,
+    apiGatewayTimeoutMs: o.apiGatewayTimeoutMs === undefined ? undefined : msOption('handler', 'apiGatewayTimeoutMs', o.apiGatewayTimeoutMs, 29_000, 50),
     name,
     body: oneOfOption('handler', 'body', o.body, BODY_MODES, 'auto'),
     kinesisDeaggregate: deaggregateOption(o.kinesisDeaggregate),

@@ -53,3 +53,33 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
   }
   return { query, multiQuery };
 }
+
+/** `+` as a space, then percent-decoded; text whose escapes are malformed is kept as it came. */
+function formDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Query maps whose names and values arrive still percent-encoded (an ALB's), decoded as a
+ * query string is. Names that decode to the same text (`a+b`, `a%20b`) are one parameter, as
+ * they are when the whole query string is parsed (an HTTP API's `rawQueryString`): their values
+ * are appended in arrival order (`{ 'a+b': ['1'], 'a%20b': ['2'] }` → `{ 'a b': ['1', '2'] }`),
+ * and `query` keeps the last.
+ */
+export function decodedQuery(encoded: { query: Record<string, string>; multiQuery: Record<string, string[]> }): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(encoded.query)) setOwn(query, formDecode(name), formDecode(value));
+  for (const [name, values] of Object.entries(encoded.multiQuery)) {
+    const key = formDecode(name);
+    const decoded = values.map(formDecode);
+    const all = getOwn(multiQuery, key);
+    if (all) all.push(...decoded);
+    else setOwn(multiQuery, key, decoded);
+  }
+  return { query, multiQuery };
+}

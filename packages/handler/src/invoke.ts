@@ -105,6 +105,8 @@ export interface Definition {
   timeoutMs: number;
   /** Whether `timeoutMs` was given (not the default): then Cloud Functions counts it too. Optional so hand-built definitions need not set it. */
   timeoutMsGiven?: boolean | undefined;
+  /** AWS: the API Gateway integration timeout in ms (`apiGatewayTimeoutMs`); undefined: each API type's default. Optional so hand-built definitions need not set it. */
+  apiGatewayTimeoutMs?: number | undefined;
   /** Overrides the provider's function name in ctx and logs. */
   name: string | undefined;
   /** How message and request bodies reach the function (see message.ts). */

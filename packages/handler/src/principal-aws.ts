@@ -123,9 +123,12 @@ function albIssuer(jwt: string | undefined): string | undefined {
 
 /**
  * The Lambda adapter's reader: an ALB event's OIDC headers (`x-amzn-oidc-identity`, issuer from
- * `x-amzn-oidc-data`) with the `alb-oidc` opt-in; any other HTTP event's `requestContext`.
+ * `x-amzn-oidc-data`) with the `alb-oidc` opt-in; none for VPC Lattice; any other HTTP event's
+ * `requestContext`.
  */
 export const lambdaPrincipal: PrincipalReader = (trigger, raw, trusted) => {
+  // VPC Lattice writes its own `requestContext.identity` (`type`, `principal`), not API Gateway's: none is read as one.
+  if (trigger.source === 'vpc-lattice') return undefined;
   if (trigger.source === 'alb') {
     if (!trusted.has('alb-oidc')) return undefined;
     return makePrincipal('alb-oidc', singleHeader(trigger, 'x-amzn-oidc-identity'), albIssuer(singleHeader(trigger, 'x-amzn-oidc-data')));

@@ -14,7 +14,15 @@ export type TriggerKind = 'http' | 'queue' | 'schedule' | 'event' | 'change' | '
 export interface HttpRequest {
   /** The HTTP method in upper case (`GET`, `POST`, …). */
   method: string;
-  /** Path without the query string, e.g. `/orders/42`. */
+  /**
+   * Path without the query string, e.g. `/orders/42`, passed through as the source sent it —
+   * not decoded or re-encoded here, so whether escapes are still in it depends on the source.
+   * On AWS: API Gateway REST (`path`), Function URLs (`rawPath`) and ALB (`path`) send it
+   * percent-encoded as the client wrote it (`/a%20b`); an HTTP API sends `rawPath` decoded
+   * (`/a b`); a WebSocket route has its route key here; VPC Lattice's `raw_path` (v1) / `path`
+   * (v2) as Lattice sends it. Decode it yourself (`decodeURIComponent` per segment) where you
+   * need the text, and compare paths from different sources only after doing so.
+   */
   path: string;
   /**
    * Header names in lower case. Repeated headers are joined as HTTP allows: `cookie` with `; `
@@ -69,7 +77,7 @@ export interface HttpRequest {
 /** An HTTP request (API Gateway, Function URL, ALB, Express on GCF, Azure HTTP, OpenWhisk web action). */
 export interface HttpTrigger {
   kind: 'http';
-  /** Which event shape carried it: `apigw-v1`, `apigw-v2`, `function-url`, `alb`, `apigw-websocket`, `express`, `azure-http`, `ow-web`, `ow-web-raw`. */
+  /** Which event shape carried it: `apigw-v1`, `apigw-v2`, `function-url`, `alb`, `apigw-websocket`, `vpc-lattice`, `express`, `azure-http`, `ow-web`, `ow-web-raw`. */
   source: string;
   /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
   transactionId?: string;

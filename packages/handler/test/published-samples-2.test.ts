@@ -217,13 +217,12 @@ describe('AWS Lambda: Powertools parser test events', () => {
     expect(warnings(lines)).toMatchObject([{ msg: 'event not recognised; running it as a direct invocation', shape: 'Kinesis or DynamoDB Streams tumbling window' }]);
   });
 
-  it('vpc-lattice/base.json and base-v2.json: not an HTTP trigger here, so direct — and logged as VPC Lattice (v1 used to run silently)', async () => {
+  it('vpc-lattice/base.json and base-v2.json: an HTTP trigger (source vpc-lattice), not logged as unrecognised (see review-vpc-lattice.test.ts)', async () => {
     for (const name of ['pt-vpc-lattice-v1.json', 'pt-vpc-lattice-v2.json']) {
-      const event = sample('aws', name);
-      const { seen, lines } = await aws(event, () => ({ statusCode: 200 }));
-      expect(seen[0]!.ctx.trigger).toEqual({ kind: 'direct', source: 'lambda-invoke', unrecognised: 'VPC Lattice' });
-      expect(seen[0]!.input).toEqual(event);
-      expect(warnings(lines)).toMatchObject([{ shape: 'VPC Lattice' }]);
+      const { seen, lines, answer } = await aws(sample('aws', name), () => 'ok');
+      expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'http', source: 'vpc-lattice', request: { method: 'GET', query: { 'order-id': '1' } } });
+      expect(answer).toMatchObject({ statusCode: 200, statusDescription: '200 OK', body: 'ok' });
+      expect(warnings(lines)).toEqual([]);
     }
   });
 });

@@ -37,6 +37,14 @@ export const LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556;
 export const ALB_RESPONSE_LIMIT_BYTES = 1_000_000;
 
 /**
+ * VPC Lattice with a Lambda target: "The maximum size of the response JSON that the Lambda
+ * function can send is 6 MB" (VPC Lattice User Guide, "Lambda functions as targets in VPC
+ * Lattice", Limitations). No byte count given: read as the decimal 6,000,000, the lower
+ * reading, as for the ALB (below Lambda's own 6291556).
+ */
+export const VPC_LATTICE_RESPONSE_LIMIT_BYTES = 6_000_000;
+
+/**
  * API Gateway WebSocket APIs: "Message payload size: 128 KB" (API Gateway quotas for WebSocket
  * APIs); a two-way route sends the integration's response body to the client as one message.
  * Read, like the ALB's "1 MB", as the decimal 128,000 bytes of the body, the lower reading.

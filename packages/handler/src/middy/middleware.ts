@@ -43,10 +43,10 @@ import { onErrorOf, recoverOutward } from './recover.js';
  * middleware of a chain builds the ctx with its options; the others' apply to nothing else,
  * so give them to the first (or the same to each).
  */
-export type MiddyOptions = Pick<HandlerOptions<undefined, []>, 'name' | 'deadlineMarginMs' | 'logSink' | 'logLevel' | 'body' | 'snsEnvelope' | 'eventBridgeEnvelope' | 'principal' | 'trustIdentityHeaders'>;
+export type MiddyOptions = Pick<HandlerOptions<undefined, []>, 'name' | 'deadlineMarginMs' | 'apiGatewayTimeoutMs' | 'logSink' | 'logLevel' | 'body' | 'snsEnvelope' | 'eventBridgeEnvelope' | 'principal' | 'trustIdentityHeaders'>;
 
 // keysOf: fails to compile when MiddyOptions gains an option this list lacks.
-const MIDDY_OPTIONS = keysOf<MiddyOptions>({ name: true, deadlineMarginMs: true, logSink: true, logLevel: true, body: true, snsEnvelope: true, eventBridgeEnvelope: true, principal: true, trustIdentityHeaders: true });
+const MIDDY_OPTIONS = keysOf<MiddyOptions>({ name: true, deadlineMarginMs: true, apiGatewayTimeoutMs: true, logSink: true, logLevel: true, body: true, snsEnvelope: true, eventBridgeEnvelope: true, principal: true, trustIdentityHeaders: true });
 
 /** A middy middleware object (`MiddlewareObj` of `@middy/core`), typed structurally. */
 export interface MiddyMiddleware {

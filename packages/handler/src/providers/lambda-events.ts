@@ -12,6 +12,7 @@ import { isKinesisRecord } from '../events/kinesis.js';
 import { isS3EventBridgeEvent, isS3Record } from '../events/s3.js';
 import { isSnsRecord } from '../events/sns.js';
 import { isWebSocketEvent } from '../events/websocket.js';
+import { isVpcLatticeEvent } from '../events/vpc-lattice.js';
 
 export type LambdaEventKind =
   | 'apigw-v1'
@@ -19,6 +20,7 @@ export type LambdaEventKind =
   | 'function-url'
   | 'alb'
   | 'apigw-websocket'
+  | 'vpc-lattice'
   | 'authorizer'
   | 'sqs'
   | 'sns'
@@ -88,6 +90,7 @@ export function classifyLambdaEvent(event: unknown): LambdaEventKind {
     return typeof rc.domainName === 'string' && rc.domainName.includes('.lambda-url.') ? 'function-url' : 'apigw-v2';
   }
   if (typeof event.httpMethod === 'string' && isRec(rc)) return 'apigw-v1';
+  if (isVpcLatticeEvent(event)) return 'vpc-lattice';
   // One SQS record makes it an SQS batch: a damaged record then fails the batch with a typed
   // error instead of the whole event reaching the function as if it were a direct input.
   if (Array.isArray(event.Records)) {
@@ -138,9 +141,6 @@ const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
   ['Kinesis Data Analytics output', (e) => typeof e.applicationArn === 'string' && Array.isArray(e.records)],
   ['Client VPN connection handler', (e) => typeof e['connection-id'] === 'string' && typeof e['endpoint-id'] === 'string'],
   ['IoT fleet provisioning hook', (e) => typeof e.claimCertificateId === 'string' && typeof e.templateArn === 'string'],
-  // Payload v1 is flat snake_case (`raw_path`, `is_base64_encoded`); v2 has `version: '2.0'` and a
-  // requestContext naming the service network, but no `requestContext.http`.
-  ['VPC Lattice', (e) => (typeof e.raw_path === 'string' && typeof e.method === 'string') || (isRec(e.requestContext) && typeof (e.requestContext as Rec).serviceNetworkArn === 'string')],
   // aws/aws-lambda-go events/testdata/cognito-event.json: a Cognito Sync dataset sync.
   ['Cognito Sync trigger', (e) => e.eventType === 'SyncTrigger' && isRec(e.datasetRecords)],
   // aws/aws-lambda-go events/testdata/iot-button-event.json and iot-1-click-event.json.
@@ -162,7 +162,7 @@ const SHAPE_KEYS = new Set([
   'window', 'isFinalInvokeForWindow', 'awslogs', 'deliveryStreamArn', 'triggerSource', 'RequestType', 'getObjectContext', 'listObjectsContext',
   'headObjectContext', 'invocationSchemaVersion', 'CodePipeline.job', 'configRuleName', 'bot', 'currentIntent', 'sessionState', 'info', 'request',
   'clientId', 'messageVersion', 'SecretId', 'signatureVerified', 'Name', 'Records', 'authorizationToken', 'requestContext', 'source',
-  'applicationArn', 'connection-id', 'claimCertificateId', 'eventSource', 'EventSource', 'raw_path', 'datasetRecords', 'clickType',
+  'applicationArn', 'connection-id', 'claimCertificateId', 'eventSource', 'EventSource', 'datasetRecords', 'clickType',
   'deviceEvent', 'operation',
 ]);
 

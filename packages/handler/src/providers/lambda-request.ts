@@ -30,6 +30,7 @@ import {
   type LambdaContext,
 } from './lambda.js';
 import { classifyLambdaEvent, pipesEvent } from './lambda-events.js';
+import { withApiGatewayDeadline } from './lambda-deadline.js';
 
 /** What the middy adapter builds its ctx from. */
 export interface LambdaRequest {
@@ -60,6 +61,7 @@ export function lambdaRequest(def: Definition, event: unknown, context: LambdaCo
   // An EventBridge Pipes array (of SQS, DynamoDB stream, Kinesis or Kafka records) is read as the batch it carries.
   const read = pipesEvent(event);
   const kind = classifyLambdaEvent(read);
+  withApiGatewayDeadline(def, kind, frame);
   const e = (isRec(read) ? read : {}) as Rec;
   const records = Array.isArray(e.Records) ? (e.Records as unknown[]) : [];
   let invocation: Invocation;
@@ -70,6 +72,7 @@ export function lambdaRequest(def: Definition, event: unknown, context: LambdaCo
       case 'function-url':
       case 'alb':
       case 'apigw-websocket':
+      case 'vpc-lattice':
         return { frame, invocation: httpInvocation(def, kind, e, context), http: { kind, event: e } };
       case 'authorizer':
         invocation = withRequestId(authorizerItem(e), context);

@@ -1,7 +1,7 @@
 /**
  * AWS Lambda: `(event, context)`.
  *
- * Events: API Gateway REST (v1) and HTTP API (v2), Function URLs, ALB, SQS batches
+ * Events: API Gateway REST (v1) and HTTP API (v2), Function URLs, ALB, VPC Lattice, SQS batches
  * (partial batch responses), Kinesis, DynamoDB Streams, Kafka, DocumentDB change streams,
  * EventBridge rules and Scheduler, other EventBridge events, and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
  */
@@ -9,11 +9,12 @@ import { MalformedEventError, toPublicError, type SteadyError } from '../errors.
 import { decodeBody, httpInput } from '../http.js';
 import { forwardedClient } from '../http-headers.js';
 import { eventHeaders, eventQuery } from '../http-event-maps.js';
+import { decodedQuery } from '../http-query.js';
 import { statusLine } from '../internal/http-grammar.js';
 import { isRecord as isRec, jsonText, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderError, sentResponse, type HttpResponse, type ResponseTooLargeError } from '../response.js';
-import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, WEBSOCKET_MESSAGE_LIMIT_BYTES } from '../internal/limits.js';
+import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, VPC_LATTICE_RESPONSE_LIMIT_BYTES, WEBSOCKET_MESSAGE_LIMIT_BYTES } from '../internal/limits.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../types.js';
 import { anyPayload } from '../message.js';
 import { lambdaPrincipal } from '../principal-aws.js';
@@ -27,7 +28,9 @@ import { s3ChangesInBody, s3EventBridgeChange, s3Items, s3NotificationChanges } 
 import { snsItems } from '../events/sns.js';
 import { sqsMessageItem } from '../events/sqs.js';
 import { webSocketRoute } from '../events/websocket.js';
+import { latticeBodyIsBase64, latticeRequest } from '../events/vpc-lattice.js';
 import { classifyLambdaEvent, pipesEvent, unrecognisedShape, type LambdaEventKind } from './lambda-events.js';
+import { withApiGatewayDeadline } from './lambda-deadline.js';
 
 /** The part of the Lambda context object the wrapper reads. */
 export interface LambdaContext {
@@ -53,9 +56,10 @@ export interface KafkaBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: { partition: string; offset: number } }>;
 }
 
-export type HttpKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'apigw-websocket';
+export type HttpKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'apigw-websocket' | 'vpc-lattice';
 
 export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
+  if (kind === 'vpc-lattice') return latticeRequest(event);
   const rc = isRec(event.requestContext) ? event.requestContext : {};
   const v2 = kind === 'apigw-v2' || kind === 'function-url';
   // Read as an API Gateway REQUEST authorizer reads them (see http-event-maps.ts).
@@ -79,19 +83,8 @@ export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
     if (ip) request.sourceIp = ip;
     return request;
   }
-  let { query, multiQuery } = eventQuery(event, false);
-  if (kind === 'alb') {
-    // ALB passes query values still percent-encoded.
-    const decode = (s: string): string => {
-      try {
-        return decodeURIComponent(s.replace(/\+/g, ' '));
-      } catch {
-        return s;
-      }
-    };
-    query = Object.fromEntries(Object.entries(query).map(([k, v]) => [decode(k), decode(v)]));
-    multiQuery = Object.fromEntries(Object.entries(multiQuery).map(([k, v]) => [decode(k), v.map(decode)]));
-  }
+  // ALB passes query names and values still percent-encoded.
+  const { query, multiQuery } = kind === 'alb' ? decodedQuery(eventQuery(event, false)) : eventQuery(event, false);
   const identity = isRec(rc.identity) ? rc.identity : {};
   const websocket = kind === 'apigw-websocket' ? webSocketRoute(event) : undefined;
   const request: HttpRequest = {
@@ -125,8 +118,8 @@ export function httpInvocation(def: Definition, kind: HttpKind, event: Rec, cont
     trigger: { kind: 'http', source: kind, request, ...(websocket ? { websocket } : {}) },
     requestId: str(context.awsRequestId) ?? str(rc.requestId) ?? '',
     deliveryId: undefined,
-    // Not base64: text API Gateway, the ALB or the Function URL already decoded (not bytes to decode again).
-    payload: () => httpInput(request, def.body, typeof event.body === 'string' && event.isBase64Encoded !== true),
+    // Not base64: text API Gateway, the ALB, the Function URL or VPC Lattice already decoded (not bytes to decode again).
+    payload: () => httpInput(request, def.body, typeof event.body === 'string' && !(kind === 'vpc-lattice' ? latticeBodyIsBase64(event) : event.isBase64Encoded === true)),
     http: httpAnswer(kind, event),
   };
 }
@@ -155,17 +148,18 @@ function albMultiValue(event: Rec): boolean {
 
 /**
  * What this event's answer shape cannot carry: several cookies through an ALB without
- * multi-value headers; more than the response JSON may hold — 1 MB through an ALB, else
- * Lambda's 6 MB synchronous response payload (API Gateway REST, HTTP and WebSocket APIs,
+ * multi-value headers or through VPC Lattice (one value per header); more than the response
+ * JSON may hold — 1 MB through an ALB, 6,000,000 bytes through VPC Lattice, else Lambda's 6 MB
+ * synchronous response payload (API Gateway REST, HTTP and WebSocket APIs,
  * Function URLs in buffered mode: each takes the function's response whole); and through a
  * WebSocket API, a body over the 128 KB a message may carry to the client.
  */
 export function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
-  const limit = kind === 'alb' ? ALB_RESPONSE_LIMIT_BYTES : LAMBDA_RESPONSE_LIMIT_BYTES;
+  const limit = kind === 'alb' ? ALB_RESPONSE_LIMIT_BYTES : kind === 'vpc-lattice' ? VPC_LATTICE_RESPONSE_LIMIT_BYTES : LAMBDA_RESPONSE_LIMIT_BYTES;
   const tooLarge = (res: HttpResponse): ResponseTooLargeError | undefined =>
     (kind === 'apigw-websocket' ? checkJsonSize(sentResponse(res).body, WEBSOCKET_MESSAGE_LIMIT_BYTES) : undefined) ??
     (jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(formatHttp(kind, event, res)), limit));
-  if (kind !== 'alb' || albMultiValue(event)) return { tooLarge };
+  if (kind !== 'vpc-lattice' && (kind !== 'alb' || albMultiValue(event))) return { tooLarge };
   return { unsendable: (res) => (res.cookies.length > 1 ? 'cookies' : undefined), tooLarge };
 }
 
@@ -209,6 +203,7 @@ function multiValueHeaders(res: HttpResponse, onlyRepeated: boolean): Record<str
 /** The HTTP method of the request `event` carries (a WebSocket route has none). */
 function requestMethod(kind: HttpKind, event: Rec): string | undefined {
   if (kind === 'apigw-websocket') return undefined;
+  if (kind === 'vpc-lattice') return str(event.method);
   if (kind === 'apigw-v2' || kind === 'function-url') {
     const http = isRec(event.requestContext) && isRec(event.requestContext.http) ? event.requestContext.http : undefined;
     return str(http?.method);
@@ -219,7 +214,8 @@ function requestMethod(kind: HttpKind, event: Rec): string | undefined {
 /**
  * The rendered response in the event source's answer shape: HTTP API (v2) and Function URLs
  * take `cookies`; REST APIs (v1) and WebSocket routes take repeated headers and cookies in `multiValueHeaders`; an
- * ALB takes `statusDescription`, and `multiValueHeaders` only when the target group has them on.
+ * ALB takes `statusDescription`, and `multiValueHeaders` only when the target group has them on;
+ * VPC Lattice takes the ALB's single-value shape.
  */
 export function formatHttp(kind: HttpKind, event: Rec, rendered: HttpResponse): Rec {
   const res = sentResponse(rendered, requestMethod(kind, event));
@@ -235,9 +231,9 @@ export function formatHttp(kind: HttpKind, event: Rec, rendered: HttpResponse): 
     const multi = multiValueHeaders(res, true);
     if (multi) out.multiValueHeaders = multi;
   } else {
-    // An ALB requires the status line text, e.g. `404 Not Found`.
+    // An ALB (and VPC Lattice) requires the status line text, e.g. `404 Not Found`.
     out.statusDescription = statusLine(res.status);
-    if (albMultiValue(event)) out.multiValueHeaders = multiValueHeaders(res, false) ?? {};
+    if (kind === 'alb' && albMultiValue(event)) out.multiValueHeaders = multiValueHeaders(res, false) ?? {};
     else {
       const headers = joinedHeaders(res);
       // At most one cookie here: the core refuses more (see httpAnswer).
@@ -433,6 +429,7 @@ export function invokeLambda(def: Definition, event: unknown, context: LambdaCon
     const frame = frameFor(event, context);
     const read = pipesEvent(event);
     const kind = classifyLambdaEvent(read);
+    withApiGatewayDeadline(def, kind, frame);
     if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, event, context)).then(directAnswer);
     return invokeLambdaEvent(def, frame, kind, read, context, read !== event);
   } catch (thrown) {
@@ -449,7 +446,8 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'apigw-v2':
     case 'function-url':
     case 'alb':
-    case 'apigw-websocket': {
+    case 'apigw-websocket':
+    case 'vpc-lattice': {
       const e = event as Rec;
       let invocation: Invocation;
       try {
