@@ -19,6 +19,7 @@ import { anyPayload } from '../message.js';
 import { lambdaPrincipal } from '../principal-aws.js';
 import { authorizerItem, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
 import { documentDbItems } from '../events/documentdb.js';
+import { eventBridgeDeliveryId } from '../events/eventbridge-envelope.js';
 import { dynamoDbStreamItems } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
 import { lambdaKafkaItems } from '../events/kafka.js';
@@ -332,8 +333,9 @@ export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: R
         ...(schedule ? { schedule } : {}),
       },
       requestId: context.awsRequestId,
-      // The same tick of the same schedule is the same delivery, however often it is retried.
-      deliveryId: time ? `${schedule ?? 'schedule'}@${time}` : id,
+      // The same tick of the same schedule is the same delivery, however often it is retried;
+      // an archive replay of it is another (the rule an SQS body of it is keyed by).
+      deliveryId: eventBridgeDeliveryId(event, id, true),
       // Scheduled rules send `{}`; a Scheduler input template may send the detail as JSON text.
       // A tick carries no data of its own, so a `null` detail is the same empty input as none.
       payload: () => (event.detail === undefined || event.detail === null ? {} : anyPayload(event.detail, 'auto', { field: 'detail', declaredJson: true })),
@@ -349,7 +351,8 @@ export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: R
       ...(time ? { time } : {}),
     },
     requestId: context.awsRequestId,
-    deliveryId: id,
+    // `id`; an archive replay (`replay-name`) scoped by it, so that it runs again.
+    deliveryId: eventBridgeDeliveryId(event, id, false),
     payload: () => event.detail,
   };
 }
