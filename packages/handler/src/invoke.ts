@@ -113,7 +113,7 @@ export interface Definition {
   body: BodyMode;
   /** De-aggregates KPL-aggregated Kinesis records (aws-kinesis-agg's deaggregateSync); `false`: hand them over as bytes; undefined: fail them with KINESIS_AGGREGATED_RECORD. */
   kinesisDeaggregate?: KinesisDeaggregate | false | undefined;
-  /** Kafka on Lambda: answer batchItemFailures (topic-partition + offset) instead of throwing. */
+  /** Kafka on Lambda: answer batchItemFailures (`{ partition: '<topic>-<partition>', offset }` per failed record) instead of throwing. */
   kafkaBatchItemFailures?: boolean | undefined;
   /** Where `ctx.principal` comes from: the `principal` option and the trusted identity headers. Optional so hand-built definitions need not set it. */
   principal?: PrincipalConfig;

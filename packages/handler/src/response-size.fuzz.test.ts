@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { httpResult, jsonBytesBound, renderResult } from './response.js';
 import { isOpenWhiskStatus, toOpenWhiskWebResult } from './providers/openwhisk.js';
-import { formatHttp } from './providers/lambda.js';
+import { formatHttp } from './providers/lambda-http.js';
 
 // Long enough that the body, not the fixed overhead, decides: control characters take 6 bytes in JSON.
 const text = fc.string({ unit: fc.oneof(fc.constantFrom('\0', '\x01', '\n', '"', '\\', '\u2028', '\ud800', '\udfff', 'é', '€', '😀'), fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c))), maxLength: 400, size: 'max' });

@@ -320,11 +320,19 @@ export interface ChangeTrigger extends InBatch {
   collection: string;
   /**
    * What happened. `upsert` where the source cannot tell a new record from a changed one
-   * (Cosmos DB latest-version change feed).
+   * (Cosmos DB latest-version change feed). Amazon DocumentDB change streams also report
+   * changes to a collection or database, named as the change event names them: `drop` (the
+   * collection was dropped), `rename` (the collection was renamed; the new name is `to` in
+   * `input`, the change event), `dropDatabase`, and `invalidate` (the change stream can no
+   * longer be read from where it was). Those have no `key`.
    */
-  op: 'insert' | 'update' | 'upsert' | 'delete';
-  /** The record's key: DynamoDB key attributes as an object; a document id or path otherwise. */
-  key: string | Record<string, unknown>;
+  op: 'insert' | 'update' | 'upsert' | 'delete' | 'drop' | 'rename' | 'dropDatabase' | 'invalidate';
+  /**
+   * The record's key: DynamoDB key attributes as an object; a document id or path otherwise.
+   * Left out for a change to a collection or database (`op` `drop`, `rename`, `dropDatabase`,
+   * `invalidate`), which names no record.
+   */
+  key?: string | Record<string, unknown>;
   /** The source's position of this change (stream sequence number, `_lsn`, CouchDB `seq`), byte-exact; undefined when it has none. */
   sequence: string | undefined;
   /** The record before the change, when the source sends it (DynamoDB `OLD_IMAGE`/`NEW_AND_OLD_IMAGES`, Firestore `oldValue`, Realtime Database `data`, Cosmos DB all-versions mode). */

@@ -62,9 +62,10 @@ describe('Lambda: a DocumentDB change stream event', () => {
     expect(failing.answer).toEqual({ thrown: 'INTERNAL' });
   });
 
-  it('an event that is not a document change (drop) fails with MALFORMED_EVENT, not run; one without a resume token fails the batch', async () => {
+  it('an event of an operation it does not know fails with MALFORMED_EVENT, not run; one without a resume token fails the batch', async () => {
+    // drop, rename, dropDatabase and invalidate are changes too: review-documentdb-collection-events.test.ts.
     const event = sample('aws', 'lambda-documentdb.json');
-    event.events.push({ event: another({ _id: { _data: 'tok-9' }, operationType: 'drop', fullDocument: undefined }) });
+    event.events.push({ event: another({ _id: { _data: 'tok-9' }, operationType: 'shardCollection', fullDocument: undefined }) });
     const run = await runOnAwsEntries(event);
     expect(run.seen).toHaveLength(1);
     expect(run.answer).toEqual({ thrown: 'MALFORMED_EVENT' });

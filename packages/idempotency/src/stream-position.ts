@@ -3,7 +3,8 @@
  * (`<cluster>/topic/partition/offset`; Amazon MSK, self-managed Kafka, the OpenWhisk Kafka
  * feed) restarts at 0 when a topic is deleted and recreated, and an unclean leader election or
  * a broker reset truncates a partition and hands its offsets out again; an Event Hubs sequence
- * number (`hub/partition/sequenceNumber`) restarts when a hub is recreated. Keyed by the
+ * number (`<namespace>/hub/partition/sequenceNumber`, without `<namespace>/` when the host names
+ * none) restarts when a hub is recreated. Keyed by the
  * position alone, such a record within `ttlMs` would be answered with the old record's replay,
  * the function never run and nothing logged (noelwschneider/kafka-portfolio-project#27, #29).
  * So the record's time (`ctx.trigger.time`: Kafka's record timestamp, Event Hubs'

@@ -13,12 +13,23 @@
  * configuration `UpdateLookup`; without it, and for a `delete`, the `documentKey`), still in
  * Extended JSON. `ctx.deliveryId` is `<eventSourceArn>/<_id._data>`. Lambda reads no partial
  * batch answer for this mapping: a failure is thrown (see invokeLambda).
+ *
+ * A change to a collection or database, not to a document — `drop` (`{ _id, operationType,
+ * clusterTime, ns: { db, coll } }`), `rename` (the same with `to: { db, coll }`),
+ * `dropDatabase` (`ns: { db }`) and `invalidate` (no `ns`) (MongoDB manual, "Change Events",
+ * whose events DocumentDB change streams give) — carries no `documentKey`. It is a `change` too,
+ * `op` named as the event names it, no `key`, keyed by its resume token like the others; its
+ * `input` is the change event itself (Extended JSON), so `to` of a rename is there. A function
+ * watching a collection so sees its drop, instead of a batch that fails on it for ever.
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import type { ChangeTrigger } from '../types.js';
 import { isoFromSeconds, malformed, needRecord, needString, opt, streamDeliveryId, type EventItem } from './item.js';
 
 const OPS: Record<string, ChangeTrigger['op']> = { insert: 'insert', update: 'update', replace: 'update', delete: 'delete' };
+
+/** Changes to a collection or database, which carry no `documentKey`: their `op` is their `operationType`. */
+const COLLECTION_OPS: Record<string, ChangeTrigger['op']> = { drop: 'drop', rename: 'rename', dropDatabase: 'dropDatabase', invalidate: 'invalidate' };
 
 /** A DocumentDB change stream event from the Lambda event source mapping. */
 export function isDocumentDbEvent(event: Rec): boolean {
@@ -35,9 +46,10 @@ function clusterTime(value: unknown): string | undefined {
  * The events of one invocation, in order.
  *
  * @throws MalformedEventError when the event has no `events` list, or an entry no `event`,
- *   resume token (`_id._data`), `documentKey` or `operationType` (the whole batch fails). An
- *   event whose `operationType` is not a document change (`drop`, `rename`, `dropDatabase`,
- *   `invalidate`) fails when it runs, with the same typed error: it is reported, never skipped.
+ *   resume token (`_id._data`) or `operationType`, or a document change (`insert`, `update`,
+ *   `replace`, `delete`) no `documentKey` (the whole batch fails). An event whose
+ *   `operationType` is neither a document change nor one of `drop`, `rename`, `dropDatabase`,
+ *   `invalidate` fails when it runs, with the same typed error: it is reported, never skipped.
  */
 export function documentDbItems(event: Rec): EventItem[] {
   if (!Array.isArray(event.events)) throw malformed('DocumentDB event has no events list', 'events', 'a list of change events');
@@ -48,7 +60,9 @@ export function documentDbItems(event: Rec): EventItem[] {
     const token = needString(isRecord(change._id) ? change._id._data : undefined, `${field}._id._data`, 'the resume token');
     const operationType = needString(change.operationType, `${field}.operationType`);
     const op = OPS[operationType];
-    const key = needRecord(change.documentKey, `${field}.documentKey`, 'the changed document’s key');
+    const collectionOp = COLLECTION_OPS[operationType];
+    // Only a document change must name its document; an unknown operation fails when it runs (below).
+    const key = op ? needRecord(change.documentKey, `${field}.documentKey`, 'the changed document’s key') : isRecord(change.documentKey) ? change.documentKey : undefined;
     const ns = isRecord(change.ns) ? change.ns : {};
     const collection = typeof ns.coll === 'string' ? ns.coll : typeof ns.db === 'string' ? ns.db : '';
     const before = isRecord(change.fullDocumentBeforeChange) ? change.fullDocumentBeforeChange : undefined;
@@ -56,8 +70,8 @@ export function documentDbItems(event: Rec): EventItem[] {
       kind: 'change',
       source: 'documentdb',
       collection,
-      op: op ?? 'update',
-      key,
+      op: op ?? collectionOp ?? 'update',
+      ...opt('key', key),
       sequence: token,
       ...opt('before', before),
       ...opt('time', clusterTime(change.clusterTime)),
@@ -65,12 +79,12 @@ export function documentDbItems(event: Rec): EventItem[] {
       batchSize: events.length,
     };
     const after = isRecord(change.fullDocument) ? change.fullDocument : undefined;
-    const input = op === 'delete' ? (before ?? key) : (after ?? key);
+    const input = collectionOp ? change : op === 'delete' ? (before ?? key) : (after ?? key);
     return {
       trigger,
       deliveryId: streamDeliveryId(event.eventSourceArn, token),
       payload: () => {
-        if (!op) throw malformed('DocumentDB change is not a document insert, update, replace or delete', `${field}.operationType`, 'insert, update, replace or delete');
+        if (!op && !collectionOp) throw malformed('DocumentDB change is not a known change stream operation', `${field}.operationType`, 'insert, update, replace, delete, drop, rename, dropDatabase or invalidate');
         return input;
       },
     };

@@ -35,24 +35,49 @@ export function eventBridgeEventInBody(body: unknown): Rec | undefined {
 }
 
 /**
- * The event's identity and delivery id: its `id`; for a scheduled rule's or EventBridge
- * Scheduler's tick (`detail-type: 'Scheduled Event'` from `aws.events` / `aws.scheduler`)
- * `<rule or schedule ARN>@<time>`, as for a tick invoking Lambda directly. An event an archive
- * replays carries the original `id` and a `replay-name`: its delivery id is scoped by the
- * replay (`replay/<name>#<id>`) so that a replay, which is asked for, runs again.
+ * `replay-name`: the archive replay that sent the event again, when one did (EventBridge adds it
+ * to every replayed event — the EventBridge User Guide's "Archiving and replaying events" keeps
+ * replays from live rules with the pattern `"replay-name": [{ "exists": false }]`).
+ */
+export function replayNameOf(event: Rec): string | undefined {
+  const name = event['replay-name'];
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+/**
+ * The delivery id of an EventBridge event, however it arrived (invoking Lambda directly, or as
+ * an SQS body): `id`; for a scheduled tick (`tick`) with a `time`, `<rule or schedule ARN>@<time>`
+ * (the first of `resources`; `schedule` when there is none). An event an archive replays carries
+ * the original `id` and a `replay-name`: its delivery id is scoped by the replay
+ * (`replay/<name>#<id>`) so that a replay, which is asked for, runs again instead of being
+ * answered as a duplicate; a second run of the same replay is still one delivery.
+ *
+ * @param id The event's `id` (or what the caller keys an event without one by).
+ * @example eventBridgeDeliveryId({ id: 'e-1', 'replay-name': 'fix-03' }, 'e-1', false) // 'replay/fix-03#e-1'
+ */
+export function eventBridgeDeliveryId(event: Rec, id: string, tick: boolean): string {
+  const time = typeof event.time === 'string' ? event.time : '';
+  const first = Array.isArray(event.resources) ? (event.resources as unknown[])[0] : undefined;
+  const schedule = first === undefined ? undefined : jsonText(first);
+  const base = tick && time !== '' ? `${schedule ?? 'schedule'}@${time}` : id;
+  const replayName = replayNameOf(event);
+  return replayName ? scopedDeliveryId(`replay/${replayName}`, base) : base;
+}
+
+/**
+ * The identity and delivery id (see {@link eventBridgeDeliveryId}) of a whole EventBridge event
+ * in an SQS body; a tick is a scheduled rule's or EventBridge Scheduler's (`detail-type:
+ * 'Scheduled Event'` from `aws.events` / `aws.scheduler`).
  */
 export function eventBridgeDelivery(event: Rec): { ref: EventBridgeEventRef; deliveryId: string } {
   const id = event.id as string;
   const source = event.source as string;
   const detailType = event['detail-type'] as string;
   const time = event.time as string;
-  const replayName = typeof event['replay-name'] === 'string' && event['replay-name'] !== '' ? event['replay-name'] : undefined;
-  const tick = detailType === 'Scheduled Event' && (source === 'aws.events' || source === 'aws.scheduler') && time !== '';
-  const first = (event.resources as unknown[])[0];
-  const schedule = first === undefined ? undefined : jsonText(first);
-  const base = tick ? `${schedule ?? 'schedule'}@${time}` : id;
+  const replayName = replayNameOf(event);
+  const tick = detailType === 'Scheduled Event' && (source === 'aws.events' || source === 'aws.scheduler');
   return {
     ref: { id, source, detailType, time, ...opt('replayName', replayName) },
-    deliveryId: replayName ? scopedDeliveryId(`replay/${replayName}`, base) : base,
+    deliveryId: eventBridgeDeliveryId(event, id, tick),
   };
 }

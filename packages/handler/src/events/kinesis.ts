@@ -48,7 +48,9 @@ function readRecord(raw: unknown, index: number): KinesisRecordParts {
   const record = needRecord(raw, field, 'a Kinesis record');
   const kinesis = needRecord(record.kinesis, `${field}.kinesis`);
   const sequence = needString(kinesis.sequenceNumber, `${field}.kinesis.sequenceNumber`);
-  const eventId = typeof record.eventID === 'string' ? record.eventID : undefined;
+  // An empty eventID is none: kept, it gave every such record of a stream one delivery id
+  // (`<eventSourceARN>/`), so idempotency answered the second as the first.
+  const eventId = typeof record.eventID === 'string' && record.eventID !== '' ? record.eventID : undefined;
   const colon = eventId?.lastIndexOf(':') ?? -1;
   const shard = eventId !== undefined && colon > 0 ? eventId.slice(0, colon) : '';
   return {
@@ -56,6 +58,7 @@ function readRecord(raw: unknown, index: number): KinesisRecordParts {
     kinesis,
     sequence,
     eventId,
+    // Without an eventID, the position it would name: `:<sequenceNumber>` (no shard to name).
     deliveryId: streamDeliveryId(record.eventSourceARN, eventId ?? `${shard}:${sequence}`),
     trigger: {
       kind: 'stream',
@@ -121,10 +124,11 @@ function recordItems(parts: KinesisRecordParts, options: KinesisParseOptions): R
  * The records of a Kinesis batch, in order (user records of an aggregated record in their
  * order). `ctx.deliveryId` is the stream's ARN and the record's `eventID`
  * (`arn:aws:kinesis:…:stream/orders/shardId-…:sequenceNumber`), with `:<subSequence>` for a
- * user record; `sequences` (one per item) are what the event source mapping's
- * `batchItemFailures` reports — for a user record, its aggregated record's sequence number —
- * and `eventIds` (one per item, the record's `eventID`, absent when the record has none) what
- * an EventBridge Pipe's reports.
+ * user record; a record without an `eventID` (absent or empty) names its position
+ * `<eventSourceARN>/:<sequenceNumber>` instead, never the bare ARN. `sequences` (one per item)
+ * are what the event source mapping's `batchItemFailures` reports — for a user record, its
+ * aggregated record's sequence number — and `eventIds` (one per item, the record's `eventID`,
+ * absent when the record has none or an empty one) what an EventBridge Pipe's reports.
  */
 export function kinesisItems(records: ReadonlyArray<unknown>, options: KinesisParseOptions): { items: EventItem[]; sequences: string[]; eventIds: Array<string | undefined> } {
   const flat = Array.from(records).flatMap((raw, index) => {

@@ -23,12 +23,11 @@ import {
   directInvocation,
   eventBridgeInvocation,
   frameFor,
-  httpInvocation,
   sqsInvocations,
   withRequestId,
-  type HttpKind,
   type LambdaContext,
 } from './lambda.js';
+import { httpInvocation, type HttpKind } from './lambda-http.js';
 import { classifyLambdaEvent, pipesEvent } from './lambda-events.js';
 import { withApiGatewayDeadline } from './lambda-deadline.js';
 
