@@ -27,6 +27,7 @@ export { scrubText, errorFacts } from './internal/scrub.js';
 export { passThroughStoreError } from './internal/store-error.js';
 export { connectionFailure, errorChain, errorName, wasNotSent, CONNECTION_FAILURES, MONGO_DRIVER_NETWORK_NAMES, type ConnectionFailure } from './internal/connection-errors.js';
 export { rejectDroppedWrites } from './internal/redis-dropped.js';
+export { redisKeyPrefix } from './internal/redis-key-prefix.js';
 export { nodeCrypto, randomUUID } from './internal/crypto.js';
 export { decodeBase64Strict } from './internal/base64.js';
 export { MAX_JSON_DEPTH, jsonTextTooDeep, valueTooDeep, parseJsonLossless, isLosslessNumber, jsonExactNumbers } from './internal/json.js';

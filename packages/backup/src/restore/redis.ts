@@ -10,7 +10,8 @@ import { RestoreApplyError, RestoreUnsupportedError, describeError } from '../er
 import { parseRedisRecord } from '../format/records.js';
 import { decodeBytes, encodeBytes } from '../sources/redis-values.js';
 import { redisSource, type RedisLike } from '../sources/redis.js';
-import { resolveClient, type ClientInput } from '../sources/types.js';
+import type { ClientInput } from '../sources/types.js';
+import { resolveRedis, unprefixedRedis } from '../sources/redis-unprefixed.js';
 import type { Manifest } from '../format/manifest.js';
 import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnder, writeRedisScratchMarker } from './redis-scratch.js';
 import type { RestoreTarget, ScratchMarker } from './targets.js';
@@ -29,7 +30,12 @@ function patternsOf(manifest: Manifest): string[] {
 
 /** Options of `redisTarget()`. */
 export interface RedisTargetOptions {
-  /** An ioredis `Redis` or `Cluster`, or a function giving one. */
+  /**
+   * An ioredis `Redis` or `Cluster`, or a function giving one. Without the ioredis `keyPrefix`
+   * option (ioredis does not prefix `SCAN` patterns, so the emptiness check would miss its keys):
+   * a prefixed client is refused (`ConfigurationError`, code `REDIS_CLIENT_KEY_PREFIX`); pass this
+   * target's `keyPrefix` instead.
+   */
   client: ClientInput<RedisLike>;
   /** Prepended to every key (drills restore under a scratch prefix); `''` is no prefix. @default '' */
   keyPrefix?: string;
@@ -53,11 +59,15 @@ export interface RedisTargetOptions {
  *
  * @example
  * await restore({ backup: { storage, id }, target: redisTarget({ client: redis }) });
- * @throws {ConfigurationError} a missing client or an option out of range
+ * @throws {ConfigurationError} a missing client or an option out of range; a client with an ioredis
+ * `keyPrefix` (code `REDIS_CLIENT_KEY_PREFIX`; pass this target's `keyPrefix` instead), now or,
+ * from a getter, on every use
  */
 export function redisTarget(options: RedisTargetOptions): RestoreTarget {
   checkKnownKeys('redisTarget', '', options, keysOf<RedisTargetOptions>({ client: true, keyPrefix: true, batchSize: true, connectTimeoutMs: true }));
   if (options === null || typeof options !== 'object' || !options.client) invalidOption('redisTarget', 'client', 'an ioredis Redis or Cluster, or a function giving one', options?.client);
+  // The client's own keyPrefix is refused (ioredis does not prefix SCAN patterns): this option does it.
+  if (typeof options.client !== 'function') unprefixedRedis('redisTarget', options.client);
   // '' (the default, spelled out) is no prefix: keys are restored under their own names.
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') invalidOption('redisTarget', 'keyPrefix', "a string ('' for none)", options.keyPrefix);
   const prefix = options.keyPrefix ?? '';
@@ -109,7 +119,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       if (manifest.source.kind !== 'redis') throw new RestoreUnsupportedError(`backup ${manifest.backupId} is a ${manifest.source.kind} backup; this target is Redis`);
       const hasDump = manifest.datasets.some((d) => d.encoding !== 'typed' && d.count > 0);
       const source = manifest.source.rdbVersion;
-      const client = await resolveClient(options.client);
+      const client = await resolveRedis('redisTarget', options.client);
       // Always one request before the first write, so a refused login (WRONGPASS, NOAUTH) or an
       // unreachable server is a typed error with nothing written, whatever the backup holds.
       await client.callBuffer('PING');
@@ -139,7 +149,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
     },
 
     async heldData(_names, signal) {
-      const client = await resolveClient(options.client);
+      const client = await resolveRedis('redisTarget', options.client);
       if (prefix === '') {
         const keys = await databaseKeys(client, signal);
         // DBSIZE counts keys that expired but were not removed yet (nothing a user can read);
@@ -172,7 +182,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
 
     async apply(_dataset, lines, signal, call) {
       const { support, losses } = stateOf(call);
-      const client = await resolveClient(options.client);
+      const client = await resolveRedis('redisTarget', options.client);
       let batch: Array<Array<string | Buffer | number>> = [];
       let applied = 0;
       for await (const line of lines) {
@@ -223,23 +233,23 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
 
     async drop(manifest, signal) {
       if (prefix === '') return;
-      const client = await resolveClient(options.client);
+      const client = await resolveRedis('redisTarget', options.client);
       // A key that fails to unlink is an error (the drill reports it; its marker stays, for the next drill).
       await unlinkUnder(client, prefix, patternsOf(manifest), signal, isBookkeepingKey);
       await client.call('DEL', scratchMarkerKey(prefix));
     },
 
     // The lock is read first by every call (restoreStatus, the restores' checkFree): a bounded PING before it.
-    lock: redisLockPlace(() => resolveClient(options.client), prefix, (c) => pingWithin(c, connectTimeoutMs)),
+    lock: redisLockPlace(() => resolveRedis('redisTarget', options.client), prefix, (c) => pingWithin(c, connectTimeoutMs)),
 
     // The drill marker (redis-scratch.ts): kept only under a scratch prefix.
     ...(prefix === ''
       ? {}
       : {
           scratchCollections: (manifest: Manifest) => patternsOf(manifest),
-          markScratch: async (marker: ScratchMarker) => writeRedisScratchMarker(await resolveClient(options.client), prefix, marker),
-          readScratchMarker: async () => readRedisScratchMarker(await resolveClient(options.client), prefix),
-          clearScratch: async (marker: ScratchMarker, signal?: AbortSignal) => clearRedisScratch(await resolveClient(options.client), prefix, marker, signal, isBookkeepingKey),
+          markScratch: async (marker: ScratchMarker) => writeRedisScratchMarker(await resolveRedis('redisTarget', options.client), prefix, marker),
+          readScratchMarker: async () => readRedisScratchMarker(await resolveRedis('redisTarget', options.client), prefix),
+          clearScratch: async (marker: ScratchMarker, signal?: AbortSignal) => clearRedisScratch(await resolveRedis('redisTarget', options.client), prefix, marker, signal, isBookkeepingKey),
         }),
   };
 }

@@ -11,7 +11,8 @@
  */
 import { checkKnownKeys, intOption, invalidOption, oneOfOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import type { DatasetInfo, SnapshotSource } from './types.js';
-import { resolveClient, type ClientInput } from './types.js';
+import type { ClientInput } from './types.js';
+import { resolveRedis, unprefixedRedis } from './redis-unprefixed.js';
 import { rdbVersionOf } from './redis-values.js';
 import type { TypedExportLimits } from './redis-typed.js';
 import { scanKeyspace } from './redis-scan.js';
@@ -38,7 +39,11 @@ export interface RedisLike {
 
 /** Options of `redisSource()`. */
 export interface RedisSourceOptions {
-  /** An ioredis `Redis` or `Cluster`, or a function giving one. */
+  /**
+   * An ioredis `Redis` or `Cluster`, or a function giving one. Without the ioredis `keyPrefix`
+   * option (ioredis does not prefix `SCAN` patterns): a prefixed client is refused
+   * (`ConfigurationError`, code `REDIS_CLIENT_KEY_PREFIX`); match its keys with `pattern` instead.
+   */
   client: ClientInput<RedisLike>;
   /**
    * `SCAN … MATCH` pattern. Whatever it matches, the restore locks and partial-restore markers a
@@ -141,11 +146,15 @@ function serverWarnings(facts: ServerFacts): string[] {
  *
  * @example
  * const source = redisSource({ client: cluster, pattern: 'session:*' });
- * @throws {ConfigurationError} a missing client or an option out of range
+ * @throws {ConfigurationError} a missing client or an option out of range; a client with an ioredis
+ * `keyPrefix` (code `REDIS_CLIENT_KEY_PREFIX`: ioredis does not prefix `SCAN` patterns), now or,
+ * from a getter, when the backup runs
  */
 export function redisSource(options: RedisSourceOptions): SnapshotSource {
   checkKnownKeys('redisSource', '', options, REDIS_SOURCE_KEYS);
   if (options === null || typeof options !== 'object' || options.client === undefined || options.client === null) invalidOption('redisSource', 'client', 'an ioredis Redis or Cluster, or a function giving one', options?.client);
+  // A client given directly is checked now; one from a getter when it is got (every use).
+  if (typeof options.client !== 'function') unprefixedRedis('redisSource', options.client);
   const pattern = stringOption('redisSource', 'pattern', options.pattern, '*');
   const scanCount = intOption('redisSource', 'scanCount', options.scanCount, 500, 1, 100_000);
   const limits: TypedExportLimits = {
@@ -168,7 +177,7 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
     kind: 'redis',
 
     async describe() {
-      const client = await resolveClient(options.client);
+      const client = await resolveRedis('redisSource', options.client);
       const masters = await mastersOf(client);
       // An ACL refusing INFO no longer fails the backup: the version comes from HELLO, and what
       // could not be read is said in the manifest's warnings (and the run's report).
@@ -201,7 +210,7 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
     },
 
     async serverTime() {
-      const client = await resolveClient(options.client);
+      const client = await resolveRedis('redisSource', options.client);
       const [seconds, micros] = (await (await mastersOf(client))[0]!.call('TIME')) as [string, string];
       return new Date(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)).toISOString();
     },
@@ -210,7 +219,7 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
       const topology = dataset.options?.topology;
       yield* scanKeyspace(
         {
-          client: await resolveClient(options.client),
+          client: await resolveRedis('redisSource', options.client),
           pattern,
           scanCount,
           limits,

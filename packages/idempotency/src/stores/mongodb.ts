@@ -20,7 +20,12 @@ const MAX_RESULT_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 
 /** Options of `mongoStore()`. */
 export interface MongoStoreOptions {
-  /** The collection holding records (a driver `Collection`), or a function returning it (e.g. from a cached client). */
+  /**
+   * The collection holding records (a driver `Collection`), or a function returning it (e.g. from a
+   * cached client). Its client's `promoteValues` / `promoteLongs` do not matter (the store's
+   * reads promote numbers). Its write concern must acknowledge writes: `writeConcern: { w: 0 }`
+   * is refused at the first call (`ConfigurationError`, field `collection`, terminal).
+   */
   collection: MongoLeaseCollection | (() => MongoLeaseCollection | Promise<MongoLeaseCollection>);
   /**
    * How long a record is kept after it expires before it is deleted (TTL index or `purge()`).
@@ -50,7 +55,8 @@ export interface MongoStore extends IdempotencyStore {
 
 /**
  * An idempotency store on MongoDB or FerretDB.
- * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
+ * @throws ConfigurationError (from `@steadyfn/handler`) for bad options; from the first call, a
+ *   collection whose `writeConcern` is `{ w: 0 }` (field `collection`).
  * @example
  * ```ts
  * import { mongoStore } from '@steadyfn/idempotency';

@@ -13,7 +13,7 @@
  * server enforces atomically (FerretDB 1.24 does not run a filtered update as a
  * compare-and-set).
  */
-import { throwIfAborted } from '@steadyfn/handler/internal';
+import { ConfigurationError, throwIfAborted } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import type { LeaseRecord, SettleRequest } from '../types.js';
 
@@ -29,6 +29,21 @@ export interface MongoLeaseCollection {
   createIndex(...args: any[]): Promise<unknown>;
   /** The driver's `Db`, for the server's clock (`hello`). Without it the local clock is used. */
   readonly db?: { command(...args: any[]): Promise<any> };
+  /** The driver's write concern of the collection (inherited from its `Db` and client); `w: 0` is refused. */
+  readonly writeConcern?: { readonly w?: unknown } | undefined;
+}
+
+/**
+ * Refuses a collection whose writes are not acknowledged (`writeConcern: { w: 0 }`): an insert
+ * then never says whether it landed or met a duplicate, so no claim can be known to be won.
+ * @throws {ConfigurationError} field `collection` (named as `owner`'s option), terminal.
+ */
+export function refuseUnacknowledged(owner: string, col: MongoLeaseCollection): void {
+  if (col.writeConcern?.w !== 0) return;
+  throw new ConfigurationError(
+    `${owner}(): option "collection" must acknowledge writes; got one with writeConcern { w: 0 }, whose inserts never say whether they landed, so no claim can be known to be won: use w: 1 or 'majority' (the default) for this collection`,
+    { field: 'collection', expected: "a collection whose writeConcern acknowledges writes (w ≥ 1 or 'majority')" },
+  );
 }
 
 /**
@@ -53,14 +68,31 @@ export interface LeaseDocument {
 
 export const DUPLICATE_KEY = 11000;
 
+/**
+ * Read options of every `find` of a record: numbers decoded as numbers whatever the client's
+ * `promoteValues` / `promoteLongs` say (with `false` a generation came back as an `Int32`
+ * object, and every record read as unreadable).
+ */
+export const PROMOTED = { promoteValues: true, promoteLongs: true } as const;
+
 export function docId(key: string, generation: number): string {
   // Injective: the generation is digits after the last '#', whatever the key holds.
   return `${key}#${generation}`;
 }
 
+/**
+ * The numeric `code` of a driver error: a number, or a BSON number object (`Int32`, `Double`,
+ * `Long`: a client with `promoteValues: false` decodes the server's reply so) read by its
+ * `valueOf()`; `undefined` for anything else.
+ */
 export function errorCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
+  if (typeof code === 'number') return code;
+  if (typeof code === 'object' && code !== null && typeof (code as { _bsontype?: unknown })._bsontype === 'string') {
+    const value = Number((code as { valueOf(): unknown }).valueOf());
+    return Number.isFinite(value) ? value : undefined;
+  }
+  return undefined;
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
-import { byKey, docId, isDocument, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
+import { PROMOTED, byKey, docId, isDocument, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 
 /** What a read found for one key. */
 export interface Located {
@@ -52,7 +52,7 @@ export interface TopReader {
 
 /** The document under `_id` `id`, whatever it holds. */
 async function point(col: MongoLeaseCollection, id: string, options: ReadOptions | undefined): Promise<LeaseDocument | undefined> {
-  const found = await abortable(col.find({ _id: id }, options?.session ? { session: options.session, limit: 1 } : { limit: 1 }).toArray(), options?.signal);
+  const found = await abortable(col.find({ _id: id }, options?.session ? { ...PROMOTED, session: options.session, limit: 1 } : { ...PROMOTED, limit: 1 }).toArray(), options?.signal);
   return found[0] as LeaseDocument | undefined;
 }
 
@@ -131,7 +131,7 @@ export function topReader(): TopReader {
       });
       if (rest.length > 0) {
         const filter = rest.length === 1 ? { k: rest[0] } : { k: { $in: rest } };
-        const docs = byKey(await abortable(col.find(filter, options?.session ? { session: options.session } : {}).toArray(), options?.signal));
+        const docs = byKey(await abortable(col.find(filter, options?.session ? { ...PROMOTED, session: options.session } : PROMOTED).toArray(), options?.signal));
         for (const key of rest) {
           const entry = docs.get(key);
           out.set(key, entry ? { top: entry.top, seen: entry.all } : { top: undefined, seen: [] });

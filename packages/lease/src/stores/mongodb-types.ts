@@ -19,7 +19,12 @@ export interface MongoCallOptions extends CallOptions {
 
 /** Options of `mongoLeaseStore`. */
 export interface MongoLeaseStoreOptions {
-  /** The collection holding leases (a driver `Collection`), or a function returning it (e.g. from a cached client). */
+  /**
+   * The collection holding leases (a driver `Collection`), or a function returning it (e.g. from a
+   * cached client). Its client's `promoteValues` / `promoteLongs` do not matter (the store's
+   * reads promote numbers). Its write concern must acknowledge writes: `writeConcern: { w: 0 }`
+   * is refused at the first call (`ConfigurationError`, field `collection`, terminal).
+   */
   collection: MongoLeaseCollection | (() => MongoLeaseCollection | Promise<MongoLeaseCollection>);
   /**
    * How long a record is kept after its lease or keep time ends: its generation (the fence) is

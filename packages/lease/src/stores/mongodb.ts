@@ -23,7 +23,7 @@ import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/inter
 import type { ClaimRequest, ClaimResult, LeaseRecord, RenewRequest, RenewResult, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle, withDataLimit } from '../validate.js';
 import { serverClock } from './mongodb-clock.js';
-import { nextGeneration, recordOf, settledAs, successor, type LeaseDocument, type MongoLeaseCollection } from './mongodb-docs.js';
+import { nextGeneration, recordOf, refuseUnacknowledged, settledAs, successor, type LeaseDocument, type MongoLeaseCollection } from './mongodb-docs.js';
 import { changeBatch } from './mongodb-change.js';
 import { claimRounds } from './mongodb-claim.js';
 import type { Attempt, Below, Change, StoreContext } from './mongodb-context.js';
@@ -54,7 +54,8 @@ const checkSizedSettle = /* @__PURE__ */ withDataLimit(checkSettle, MAX_DATA_BYT
 
 /**
  * A lease store on MongoDB or FerretDB.
- * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
+ * @throws ConfigurationError (from `@steadyfn/handler`) for bad options; from the first call, a
+ *   collection whose `writeConcern` is `{ w: 0 }` (field `collection`).
  * @throws LeaseStoreUnavailableError from the store's calls when the server cannot be reached
  *   (see `MongoLeaseStore`).
  * @example
@@ -103,6 +104,7 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
   const ready = async (signal: AbortSignal | undefined): Promise<{ col: MongoLeaseCollection; probed: ProbeResult }> => {
     throwIfAborted(signal);
     const col = await abortable(Promise.resolve(getCollection()), signal);
+    refuseUnacknowledged(owner, col);
     current = col;
     const probed = await abortable(probe(col), signal);
     await abortable(clock.refresh(), signal);
@@ -211,6 +213,7 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
       const signal = callOptions?.signal;
       throwIfAborted(signal);
       const col = await abortable(Promise.resolve(getCollection()), signal);
+      refuseUnacknowledged(owner, col);
       return ensureLeaseIndexes(col, owner, retainMs, signal);
     },
     async probe(callOptions) {

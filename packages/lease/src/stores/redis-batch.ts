@@ -3,7 +3,7 @@
  * a cluster (a script touches one slot), sent together — and, for a slot the cluster refuses a
  * multi-key script on while it moves (`slotRefused`), one call per key.
  */
-import { errorChain } from '@steadyfn/handler/internal';
+import { errorChain, redisKeyPrefix } from '@steadyfn/handler/internal';
 import pLimit from 'p-limit';
 import { clusterSlot } from './redis-slot.js';
 import type { LuaScript } from './redis-eval.js';
@@ -107,8 +107,7 @@ export async function runBatch<T>(
   }
   const bySlot = new Map<number, number[]>();
   // ioredis sends `keyPrefix + key` (Cluster: its own keyPrefix, or redisOptions.keyPrefix, which it copies there).
-  const keyPrefix = c.options?.keyPrefix;
-  const sent = keyPrefix === undefined || keyPrefix.length === 0 ? '' : typeof keyPrefix === 'string' ? keyPrefix : Buffer.from(keyPrefix).toString();
+  const sent = redisKeyPrefix(c);
   keys.forEach((key, i) => {
     const slot = clusterSlot(sent + key);
     const group = bySlot.get(slot);

@@ -5,7 +5,7 @@
  * are read as bytes where the client can (ioredis' `…Buffer` commands) and decoded here, so bytes
  * that are not UTF-8 fail the load rather than reading as U+FFFD.
  */
-import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, setOwn, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, redisKeyPrefix, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { booleanOption, bytesOption } from '../options.js';
@@ -93,14 +93,13 @@ function hashTag(key: string): string {
 
 /**
  * Whether two commands on these keys are answered in the order they were sent: always on one
- * connection (a `Redis`); on an ioredis `Cluster` only when the keys (with its string
+ * connection (a `Redis`); on an ioredis `Cluster` only when the keys (with its
  * `keyPrefix`) share a hash tag, so they live in one slot.
  */
 function sameNode(client: RedisReader, a: string, b: string): boolean {
-  const cluster = client as { isCluster?: unknown; options?: { keyPrefix?: unknown } };
-  if (cluster.isCluster !== true) return true;
-  const prefix = cluster.options?.keyPrefix ?? '';
-  return typeof prefix === 'string' && hashTag(prefix + a) === hashTag(prefix + b);
+  if ((client as { isCluster?: unknown }).isCluster !== true) return true;
+  const prefix = redisKeyPrefix(client);
+  return hashTag(prefix + a) === hashTag(prefix + b);
 }
 
 /** Options of `redisKey()`: the key, an optional version key, and how the value decodes. */
