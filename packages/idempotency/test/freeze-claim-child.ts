@@ -24,7 +24,7 @@ const store =
   process.env.CHILD_KIND === 'mongo'
     ? mongoStore({ collection: async () => (await db.get()).db.collection(process.env.CHILD_COLLECTION!) })
     : redisStore({ client: () => cache.get(), prefix: `${process.env.CHILD_PREFIX}:` });
-const clients = process.env.CHILD_KIND === 'mongo' ? { db } : { redis: cache };
+const clients: Record<string, typeof db | typeof cache> = process.env.CHILD_KIND === 'mongo' ? { db } : { redis: cache };
 
 const main = handler(
   { name: 'orders', logSink: () => undefined, use: [connections(clients, { closeOnSigterm: false }), idempotency({ store, ttlMs: 3_600_000, localCache: false })] },

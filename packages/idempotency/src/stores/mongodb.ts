@@ -20,7 +20,11 @@ const MAX_RESULT_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 
 /** Options of `mongoStore()`. */
 export interface MongoStoreOptions {
-  /** The collection holding records (a driver `Collection`), or a function returning it (e.g. from a cached client). */
+  /**
+   * The collection holding records (a driver `Collection`), or a function returning it (e.g.
+   * from a cached client). With a function, a claim that failed on the network before it wrote
+   * anything runs once more on the function's collection of then (see `mongoLeaseStore`).
+   */
   collection: MongoLeaseCollection | (() => MongoLeaseCollection | Promise<MongoLeaseCollection>);
   /**
    * How long a record is kept after it expires before it is deleted (TTL index or `purge()`).

@@ -19,7 +19,12 @@ export interface MongoCallOptions extends CallOptions {
 
 /** Options of `mongoLeaseStore`. */
 export interface MongoLeaseStoreOptions {
-  /** The collection holding leases (a driver `Collection`), or a function returning it (e.g. from a cached client). */
+  /**
+   * The collection holding leases (a driver `Collection`), or a function returning it (e.g. from
+   * a cached client). With a function, a claim outside a session that failed on the network
+   * before it sent any insert (it wrote nothing; not a server selection that timed out) runs once
+   * more, one event-loop turn later, on the function's collection of then, under the same signal.
+   */
   collection: MongoLeaseCollection | (() => MongoLeaseCollection | Promise<MongoLeaseCollection>);
   /**
    * How long a record is kept after its lease or keep time ends: its generation (the fence) is
