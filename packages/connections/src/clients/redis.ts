@@ -57,6 +57,18 @@ export function closingRedis(client: object): boolean {
   return (client as { manuallyClosing?: unknown }).manuallyClosing === true;
 }
 
+/**
+ * Whether the client's socket can still be written: ioredis keeps `status` at `'ready'` until the
+ * socket's `close`, but once the server's FIN has been read (a server restarted or a connection
+ * killed while the instance was frozen) Node ends the socket's writable side at once, and every
+ * command sent until `close` fails with `Stream isn't writeable…` (no offline queue). A client
+ * without a `stream` (not connected yet) says nothing here.
+ */
+export function redisWritable(client: object): boolean {
+  const stream = (client as { stream?: { writable?: unknown; destroyed?: unknown } | null }).stream;
+  return stream === undefined || stream === null || (stream.writable !== false && stream.destroyed !== true);
+}
+
 /** At most this long for a QUIT, ours or the function's own, before the sockets are dropped. */
 const QUIT_WAIT_MS = 500;
 
@@ -226,7 +238,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
         );
       },
       ping: (client) => client.ping(),
-      isReady: (client) => client.status === 'ready' && !closingRedis(client),
+      isReady: (client) => client.status === 'ready' && !closingRedis(client) && redisWritable(client),
       close: closeRedis,
       readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
     },

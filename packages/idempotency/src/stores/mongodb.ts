@@ -25,6 +25,8 @@ export interface MongoStoreOptions {
    * cached client). Its client's `promoteValues` / `promoteLongs` do not matter (the store's
    * reads promote numbers). Its write concern must acknowledge writes: `writeConcern: { w: 0 }`
    * is refused at the first call (`ConfigurationError`, field `collection`, terminal).
+   * With a function, a claim that failed on the network before it wrote anything runs once
+   * more on the function's collection of then (see `mongoLeaseStore`).
    */
   collection: MongoLeaseCollection | (() => MongoLeaseCollection | Promise<MongoLeaseCollection>);
   /**

@@ -13,7 +13,12 @@ import { noticeBox, withNotices } from './notices.js';
 
 /** Options of `redisStore()`. */
 export interface RedisStoreOptions {
-  /** An ioredis `Redis` or `Cluster`, or a function returning one (e.g. a cached connection getter). */
+  /**
+   * An ioredis `Redis` or `Cluster`, or a function returning one (e.g. a cached connection
+   * getter: `() => cache.get()`). A getter is asked once more for a claim that provably never
+   * left ioredis, which is then sent again (the first invocation after a freeze whose server
+   * dropped the connection answers, not 503). A fixed client is never sent a claim twice.
+   */
   client: RedisLeaseClient | (() => RedisLeaseClient | Promise<RedisLeaseClient>);
   /**
    * Prepended to every key.

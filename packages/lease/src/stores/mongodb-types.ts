@@ -24,6 +24,9 @@ export interface MongoLeaseStoreOptions {
    * cached client). Its client's `promoteValues` / `promoteLongs` do not matter (the store's
    * reads promote numbers). Its write concern must acknowledge writes: `writeConcern: { w: 0 }`
    * is refused at the first call (`ConfigurationError`, field `collection`, terminal).
+   * With a function, a claim outside a session that failed on the network before it sent any
+   * insert (it wrote nothing; not a server selection that timed out) runs once more, one
+   * event-loop turn later, on the function's collection of then, under the same signal.
    */
   collection: MongoLeaseCollection | (() => MongoLeaseCollection | Promise<MongoLeaseCollection>);
   /**

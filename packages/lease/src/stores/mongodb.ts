@@ -17,7 +17,7 @@
  * claim rounds: `mongodb-claim.ts`; the settle and renewal rounds: `mongodb-change.ts`; what
  * they share with the store: `mongodb-context.ts`.
  */
-import { checkedGetter, checkKnownKeys, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
+import { checkedGetter, checkKnownKeys, invalidOption, keysOf, msOption, oneOfOption, sleep } from '@steadyfn/handler/internal';
 import { LeaseStoreUnsupportedError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import type { ClaimRequest, ClaimResult, LeaseRecord, RenewRequest, RenewResult, SettleRequest } from '../types.js';
@@ -33,7 +33,7 @@ import { ACT_MARGIN_MS, grantMemory, MIN_RETAIN_MS, SUPERSEDED_GRACE_MS, YOUNG_M
 import type { MongoCallOptions, MongoLeaseStore, MongoLeaseStoreOptions } from './mongodb-types.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
 import { topReader } from './mongodb-read.js';
-import { typedCall, typedOperations } from './store-unavailable.js';
+import { resendable, typedCall, typedOperations } from './store-unavailable.js';
 import { insertAll, sweep } from './mongodb-write.js';
 import { giveBack } from './give-back.js';
 
@@ -86,6 +86,7 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
   // A getter's result is checked at each use (a connections handle, a Db or MongoClient: CONFIG_INVALID, not a TypeError).
   const getCollection = checkedGetter<MongoLeaseCollection>(owner, 'collection', source, ['find', 'insertOne'], 'a MongoDB Collection');
 
+  const fromGetter = typeof source === 'function';
   let current: MongoLeaseCollection | undefined;
   const grants = grantMemory();
   const clock = serverClock(() => current?.db);
@@ -151,13 +152,26 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
    * given back (released, where this owner holds it) before the error is thrown; what cannot be
    * given back (the server still unreachable, an insert landing later) ends with its lease.
    * Inside a transaction nothing is given back: the transaction's abort undoes its inserts.
+   *
+   * A call whose collection comes from a getter, outside a session, that failed on the network
+   * before it sent any insert (`resendable`: it wrote nothing) is run once more from the start,
+   * on the getter's collection of then, while the caller's signal lets it: after a freeze during
+   * which the server or a proxy dropped the driver's pooled sockets, the first read dies on a dead
+   * socket (the driver does not retry reads' network errors on a standalone) and clears the pool;
+   * the second gets a new connection.
    */
-  const claimBatch = async (requests: ClaimRequest[], options: MongoCallOptions | undefined): Promise<ClaimResult[]> => {
+  const claimBatch = async (requests: ClaimRequest[], options: MongoCallOptions | undefined, retried = false): Promise<ClaimResult[]> => {
     if (requests.length === 0) return [];
     const taken: Change[] = [];
     try {
       return await claimRounds(ctx, requests, taken, options);
     } catch (error) {
+      if (!retried && fromGetter && taken.length === 0 && options?.session === undefined && options?.signal?.aborted !== true && resendable(error)) {
+        // One turn of the event loop first: the sockets whose FIN was read close in its close
+        // phase, and the driver's pool then checks out none of them (see `MongoLeaseStore`).
+        await sleep(0, options?.signal);
+        return claimBatch(requests, options, true);
+      }
       // Best effort and bounded (give-back.ts), without the caller's signal (it may be what ended the call).
       if (taken.length > 0 && !options?.session?.inTransaction()) await giveBack((signal) => typedCall('mongodb', undefined, () => settleBatch(taken, { signal })));
       throw error;

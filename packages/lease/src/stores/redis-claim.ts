@@ -19,11 +19,14 @@ import { watchDropped, watchSend } from './redis-unsent.js';
 
 /** The claims of one store. */
 export interface RedisClaims {
-  /** A batch of checked requests: one call per slot; a failure gives back what it may have written. */
+  /**
+   * A batch of checked requests: one call per slot; a failure gives back what it may have
+   * written. With a getter, a batch proven never sent is sent once more on the getter's next client (`again`).
+   */
   claimChecked(checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]>;
-  /** One checked request on client `c`. */
-  claimOne(c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult>;
-  /** One checked request on the getter's client: connect, then claim. */
+  /** One checked request on client `c`; `again`, when given, answers instead of the error when the claim provably was never sent. */
+  claimOne(c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined, again?: () => Promise<ClaimResult>): Promise<ClaimResult>;
+  /** One checked request on the getter's client: connect, then claim; proven never sent, once more on the getter's next client. */
   claimAfterConnect(r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult>;
 }
 
@@ -63,14 +66,25 @@ export function redisClaims(ctx: RedisStoreContext): RedisClaims {
    * at once when `unsent` (from `watchSend`) proves the claim never reached the server: it wrote
    * nothing, and the server is not there to give back to. Never skipped after the caller's abort:
    * the command may still be waiting in ioredis' offline queue, to be written on reconnect.
+   *
+   * Proven never sent, with `again` (a getter's first attempt): `again()` answers instead — the
+   * claim sent once more on the client the getter gives now. After a freeze whose server dropped
+   * the connection, ioredis may still say `ready` while its socket is already half closed (the
+   * server's FIN read, not yet its `close`): the claim fails `Stream isn't writeable…`, and a
+   * connections handle asked again sees the dead socket and rebuilds the client. Nothing of the
+   * first send can land later (it never left ioredis), so the resend cannot break fencing.
    */
-  const claimFailed = (c: RedisLeaseClient, checked: ClaimRequest[], error: unknown, unsent: (error: unknown) => boolean, signal: AbortSignal | undefined): Promise<never> =>
-    signal?.aborted !== true && unsent(error) ? Promise.reject(redisStoreError(error)) : giveBackClaims(checked, c).then(() => Promise.reject(redisStoreError(error)));
+  const claimFailed = <R>(c: RedisLeaseClient, checked: ClaimRequest[], error: unknown, unsent: (error: unknown) => boolean, signal: AbortSignal | undefined, again?: () => Promise<R>): Promise<R> => {
+    if (signal?.aborted === true || !unsent(error)) return giveBackClaims(checked, c).then(() => Promise.reject(redisStoreError(error)));
+    return again === undefined ? Promise.reject(redisStoreError(error)) : again();
+  };
 
-  const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
+  const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions, retried = false): Promise<ClaimResult[]> => {
     if (checked.length === 0) return [];
     const signal = callOptions?.signal;
     const c = await clientFor(signal);
+    // A getter's batch proven never sent goes once more, on the getter's client of then (see `claimFailed`).
+    const again = getClient === undefined || retried ? undefined : () => claimChecked(checked, callOptions, true);
     sawClient(c);
     const now = Date.now();
     // In the tick the command is handed to ioredis (runBatch sends it before its first await).
@@ -89,7 +103,7 @@ export function redisClaims(ctx: RedisStoreContext): RedisClaims {
       );
     } catch (error) {
       // A slot's call failed (its master down, its reply lost): the others' claims, and its own if it ran, are given back.
-      return claimFailed(c, checked, error, unsent, signal);
+      return claimFailed(c, checked, error, unsent, signal, again);
     }
     try {
       // A key another program wrote: the script that met it wrote nothing (tag -1: the script
@@ -110,7 +124,7 @@ export function redisClaims(ctx: RedisStoreContext): RedisClaims {
    * key's TTL (Redis's clock; no clock of ours) and answers a live one, or claims. Sent straight
    * from the request — the batch path's arrays and async frames cost a duplicate several µs.
    */
-  const claimOne = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
+  const claimOne = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined, again?: () => Promise<ClaimResult>): Promise<ClaimResult> => {
     const signal = callOptions?.signal;
     sawClient(c);
     const now = Date.now();
@@ -118,18 +132,19 @@ export function redisClaims(ctx: RedisStoreContext): RedisClaims {
     const args = [1, redisKey(r.key), r.owner, String(leaseMs), payload(r), retainArg];
     // A failed send (its reply lost, the connection cut, an abort) may have claimed: given back before it rejects.
     const unsent = watchSend(c);
-    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, r, now), (error) => claimFailed(c, [r], error, unsent, signal));
+    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, r, now), (error) => claimFailed(c, [r], error, unsent, signal, again));
   };
 
   // The getter awaited in place, not through `connected`: an async frame less on every call.
-  const claimAfterConnect = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
+  // `retried`: the second attempt, after a first one proven never sent — no third.
+  const claimAfterConnect = async (r: ClaimRequest, callOptions: CallOptions | undefined, retried = false): Promise<ClaimResult> => {
     let c: RedisLeaseClient;
     try {
       c = watchDropped(await abortable(Promise.resolve(getClient!()), callOptions?.signal));
     } catch (error) {
       throw redisStoreError(error);
     }
-    return claimOne(c, r, callOptions);
+    return claimOne(c, r, callOptions, retried ? undefined : () => claimAfterConnect(r, callOptions, true));
   };
 
   return { claimChecked, claimOne, claimAfterConnect };

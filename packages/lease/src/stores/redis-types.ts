@@ -32,7 +32,12 @@ export interface RedisLeaseClient {
 
 /** Options of `redisLeaseStore`. */
 export interface RedisLeaseStoreOptions {
-  /** An ioredis `Redis` or `Cluster`, or a function returning one (e.g. a cached connection getter). */
+  /**
+   * An ioredis `Redis` or `Cluster`, or a function returning one (e.g. a cached connection
+   * getter). A getter is asked at each call, and once more for a claim that provably never left
+   * ioredis (`Stream isn't writeable…` on a single server): that claim is sent again on the
+   * getter's client of then, under the same signal. A fixed client is never sent a claim twice.
+   */
   client: RedisLeaseClient | (() => RedisLeaseClient | Promise<RedisLeaseClient>);
   /**
    * Prepended to every key. On a cluster, a hash tag in the key (`{order-42}:lease`) or in the

@@ -48,6 +48,8 @@ export type { RedisLeaseClient, RedisLeaseStore, RedisLeaseStoreOptions, RedisSe
  * ioredis refused it before writing (`Stream isn't writeable…`, its offline queue off), or it was
  * sent while the client was not connected and ioredis dropped it from its offline queue
  * (`MaxRetriesPerRequestError`, `Connection is closed.`) before the client became ready again.
+ * With a getter (`client` a function), such a claim is first sent once more on the client the
+ * getter gives then (same signal; a second failure is the call's).
  * The give-back goes on the claim's own client, by `EVAL`: a claim that timed out (`commandTimeout`)
  * and runs later runs before it, never after (`giveBackClaims`).
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.

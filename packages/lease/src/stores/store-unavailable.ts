@@ -4,7 +4,7 @@
  * conditional-write conflict, an unsupported server, an unreadable record, the caller's abort)
  * pass through unchanged. (The Redis store's rule: `redis-unavailable.ts`.)
  */
-import { abortReasonOf, connectionFailure, errorChain, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
+import { abortReasonOf, connectionFailure, errorChain, errorName, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
 import { LeaseStoreUnavailableError } from '../errors.js';
 import type { CallOptions, LeaseStore } from '../types.js';
 
@@ -99,4 +99,15 @@ export function typedOperations<Options extends CallOptions>(name: 'mongodb' | '
     renew: (request, callOptions) => typedCall(name, callOptions?.signal, () => store.renew(request, callOptions)),
     get: (key, callOptions) => typedCall(name, callOptions?.signal, () => store.get(key, callOptions)),
   };
+}
+
+/**
+ * A network failure of a claim that sent no insert, worth one more try (`claimBatch`): the
+ * driver's network errors (`mongo-network`, a socket code), but not a server selection that timed
+ * out — the server was not found for that long, and a second wait would only double the first.
+ */
+export function resendable(error: unknown): boolean {
+  if (connectionFailure(error, ['mongo-network', 'socket']) === undefined) return false;
+  for (const e of errorChain(error)) if (errorName(e) === 'MongoServerSelectionError') return false;
+  return true;
 }
