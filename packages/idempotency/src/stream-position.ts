@@ -56,15 +56,26 @@ export function positionKey(deliveryId: string, trigger: ReusablePositionTrigger
   return typeof trigger.time === 'string' && trigger.time !== '' ? `${deliveryId}\0${recordTime(trigger.time)}` : deliveryId;
 }
 
+/** An ISO 8601 date-time with no zone (`2026-12-01T10:00:00.123`, a space for the `T` too): `[date, time]`. */
+const ZONELESS_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+
 /**
  * A record's time as one text per instant: `Date#toISOString` (UTC, milliseconds) when it
  * parses, else the text as given. Kafka's time comes normalised already; Event Hubs'
  * `enqueuedTimeUtc` is passed on as the host wrote it (`2026-12-01T10:00:00.123Z`,
  * `2026-12-01T10:00:00.1230000+00:00`, …), and one record must keep one key whichever form a
- * redelivery carries.
+ * redelivery carries, on whichever host. A date-time without a zone is read as UTC, as its
+ * source writes it (`Date.parse` would read it in the process's zone — `TZ`, which Azure
+ * Functions on App Service sets from `WEBSITE_TIME_ZONE` — so one record would get another key
+ * on a host in another zone).
+ *
+ * @param time - The record's time as the trigger carries it (`ctx.trigger.time`).
+ * @returns The instant as `YYYY-MM-DDTHH:mm:ss.sssZ`, or `time` unchanged when it does not parse.
+ * @example recordTime('2026-12-01T10:00:00.1230000') // '2026-12-01T10:00:00.123Z', whatever TZ is
  */
 export function recordTime(time: string): string {
-  const ms = Date.parse(time);
+  const zoneless = ZONELESS_DATE_TIME.exec(time);
+  const ms = Date.parse(zoneless === null ? time : `${zoneless[1]}T${zoneless[2]}Z`);
   return Number.isNaN(ms) ? time : new Date(ms).toISOString();
 }
 

@@ -111,7 +111,9 @@ const RESOLVE_KEYS = keysOf<{ s3?: S3Sender; signal?: AbortSignal }>({ s3: true,
  *   `OUTBOX_SQS_CLAIM_CHECK_NO_READER` for a missing `s3` client (`kind: 'reader'`, 500, logged
  *   with `field: 's3'`: the deployment's fault, not the message's), `OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING`
  *   for a pointer body received without message attributes (`kind: 'reader'`, 500; the message
- *   names the `MessageAttributeNames` to receive with).
+ *   names the `MessageAttributeNames` to receive with), `OUTBOX_SQS_CLAIM_CHECK_NO_BUCKET` when the
+ *   pointer's bucket does not exist for `s3` (S3's `NoSuchBucket`: `kind: 'reader'`, 500, the bucket
+ *   named in the message and logged as `bucket` — fix the client or the producer's bucket, then redrive).
  * @throws {ConfigurationError} `CONFIG_INVALID` when `options` is not an object (field `options`), `s3` is a client of
  *   another AWS service (an `SQSClient`), or for an unknown option key.
  * @example

@@ -5,7 +5,7 @@
  * and the inbox.
  */
 import { ClaimCheckError } from './errors.js';
-import { httpStatus } from './classify.js';
+import { errorCode, httpStatus } from './classify.js';
 import type { ClaimCheckPointer, ClaimCheckReader } from './claim-check.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, decodeSqsBody, readClaimCheckPointer, readSizedObject, sha256Hex } from '@steadyfn/lease/internal';
 
@@ -93,13 +93,31 @@ export function pointerWithoutAttributes(message: ReceivedMessage): boolean {
 }
 
 /**
+ * A pointer naming a bucket that does not exist for the reader's S3 client (S3's `NoSuchBucket`,
+ * a 404 like a missing key): `OUTBOX_SQS_CLAIM_CHECK_NO_BUCKET` (`kind: 'reader'`, 500, not
+ * retryable: the same message fails the same way until the deployment is fixed, so it is kept for
+ * the dead-letter queue), naming the bucket in the message and the log (`logFields.bucket`). The
+ * bucket was deleted, or the client reaches another account, region or endpoint than the
+ * producer's: a configuration fault, not an object a lifecycle rule expired.
+ */
+export function noSuchBucket(bucket: string, cause: unknown): ClaimCheckError {
+  return new ClaimCheckError(
+    'OUTBOX_SQS_CLAIM_CHECK_NO_BUCKET',
+    `claim check: bucket "${bucket}" does not exist (NoSuchBucket) for the reader's S3 client: it was deleted, or the client reaches another account, region or endpoint than the producer's — fix the client (or the producer's bucket), then redrive the message`,
+    'reader',
+    { cause, logFields: { bucket } },
+  );
+}
+
+/**
  * The original body of a received message (see `resolveClaimCheck` in `@steadyfn/outbox/s3`):
  * fetched through `reader` and verified when the message is a claim-check pointer, decoded when
  * it was base64-encoded, otherwise the body as received. The object is read bounded by the
  * pointer's `size` (packages/lease/src/claim-check-fetch.ts): a larger one is refused before its body is read.
  * `missing` is thrown for a claim-checked message when there is no reader.
  * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` (size or SHA-256), `_MISSING`, `_INVALID`,
- *   `_ATTRIBUTES_MISSING` (a pointer body received without message attributes)
+ *   `_ATTRIBUTES_MISSING` (a pointer body received without message attributes), `_NO_BUCKET` (the
+ *   pointer's bucket does not exist for `reader`'s S3 client: {@link noSuchBucket})
  */
 export async function readClaimChecked(message: ReceivedMessage, reader: ClaimCheckReader | undefined, signal: AbortSignal | undefined, missing: () => Error): Promise<string> {
   const body = bodyOf(message);
@@ -114,6 +132,8 @@ export async function readClaimChecked(message: ReceivedMessage, reader: ClaimCh
   try {
     read = await readSizedObject(reader.s3, GetObjectCommand, pointer.bucket, pointer.key, pointer.size, signal);
   } catch (error) {
+    // Before the 404 (S3 answers both with one): a bucket gone is a configuration fault, no lost object.
+    if (errorCode(error) === 'NoSuchBucket') throw noSuchBucket(pointer.bucket, error);
     if (httpStatus(error) === 404) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISSING', `claim check: object ${pointer.key} is missing`, 'object', { cause: error });
     throw error;
   }

@@ -82,7 +82,10 @@ export class WatchdogUnavailableError extends SteadyError {
  * - `reader`: a claim-checked message reached a reader given no claim check (no S3 client) —
  *   the deployment's fault: 500, code `OUTBOX_SQS_CLAIM_CHECK_NO_READER` (fix the deployment, then
  *   redrive the dead-letter queue: the message itself is sound), or a pointer body arrived with no
- *   message attributes (`OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING`: the consumer's receive asks for none);
+ *   message attributes (`OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING`: the consumer's receive asks for none),
+ *   or the pointer's bucket does not exist for the reader's S3 client (`OUTBOX_SQS_CLAIM_CHECK_NO_BUCKET`,
+ *   S3's `NoSuchBucket`: deleted, or the client reaches another account, region or endpoint than the
+ *   producer's — fix the client or the producer's bucket, then redrive);
  * - `object`: the object is missing, or its size or SHA-256 differ from the pointer's — the
  *   bucket's: 500.
  * A 500 is kept for the dead-letter queue under every `terminalErrors` setting.
@@ -94,11 +97,12 @@ const STATUS_OF_KIND: Readonly<Record<ClaimCheckFailureKind, 400 | 500>> = { poi
 
 /**
  * A claim-check object does not match its pointer: the size or SHA-256 differ, the object is
- * gone, or the pointer is malformed. Terminal: the same message fails the same way again. Its
- * status follows its {@link ClaimCheckError.kind}: 400 for a malformed pointer (`pointer`: the
- * message's own fault, acknowledged under `terminalErrors: 'ack'`), 500 otherwise — a reader
- * given no `claimCheck` (`reader`), a missing object, a size or hash mismatch (`object`) — which
- * every setting keeps for the dead-letter queue.
+ * gone, its bucket does not exist for the reader, or the pointer is malformed. Terminal: the same
+ * message fails the same way again. Its status follows its {@link ClaimCheckError.kind}: 400 for a
+ * malformed pointer (`pointer`: the message's own fault, acknowledged under `terminalErrors: 'ack'`),
+ * 500 otherwise — a reader given no `claimCheck` or unable to see the pointer's bucket (`reader`),
+ * a missing object, a size or hash mismatch (`object`) — which every setting keeps for the
+ * dead-letter queue.
  */
 export class ClaimCheckError extends SteadyError {
   override readonly name = 'ClaimCheckError';
@@ -109,14 +113,16 @@ export class ClaimCheckError extends SteadyError {
    *   (no object), `OUTBOX_SQS_CLAIM_CHECK_INVALID` (a malformed pointer), `OUTBOX_SQS_CLAIM_CHECK_NO_READER`
    *   (no claim check given to the reader: its own code, as the fix is the deployment's, not the message's),
    *   `OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING` (a pointer body received without message attributes:
-   *   the consumer's `ReceiveMessage` is to ask for `steadyfn.claimCheck` and `steadyfn.contentEncoding`).
+   *   the consumer's `ReceiveMessage` is to ask for `steadyfn.claimCheck` and `steadyfn.contentEncoding`),
+   *   `OUTBOX_SQS_CLAIM_CHECK_NO_BUCKET` (S3's `NoSuchBucket`: the pointer's bucket does not exist for
+   *   the reader's S3 client — a configuration fault, not a lost object; the message names the bucket).
    * @param kind - What it is about; sets the status (`pointer` 400, `reader` and `object` 500).
    * @param options.logFields - Logged with the failure (a queue consumer's log shows the code, not
    *   the message): `{ field: 's3' }` or `{ field: 'claimCheck' }` naming the reader's option when
-   *   it was given no claim check.
+   *   it was given no claim check; `{ bucket }` naming the bucket that does not exist.
    */
   constructor(
-    code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID' | 'OUTBOX_SQS_CLAIM_CHECK_NO_READER' | 'OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING',
+    code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID' | 'OUTBOX_SQS_CLAIM_CHECK_NO_READER' | 'OUTBOX_SQS_CLAIM_CHECK_ATTRIBUTES_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_NO_BUCKET',
     message: string,
     kind: ClaimCheckFailureKind,
     options: { cause?: unknown; logFields?: Record<string, string> } = {},
