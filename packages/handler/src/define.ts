@@ -187,7 +187,7 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   openwhiskResultLimitBytes?: number;
   /**
    * OpenWhisk web actions: how long, in ms, the controller waits for a web action's result —
-   * its `maxWaitForBlockingActivation` (`CONFIG_whisk_controller_activation_maxWaitForBlockingActivation`).
+   * its activation setting `maxWaitForBlockingActivation` (the controller's activation config).
    * A web activation's deadline is at most this long from its start, whatever `__OW_DEADLINE`
    * (the action's own timeout) says: past it the controller answers the client `202` "Response
    * not yet ready." — a success status, the function's answer lost — so `ctx.signal` aborts and
