@@ -4,7 +4,7 @@
  */
 import type { ZodType, output } from 'zod';
 import { intOption, invalidOption, msOption, oneOfOption, stringOption } from './internal/options.js';
-import { GCF_RESPONSE_LIMIT_BYTES, OPENWHISK_RESULT_LIMIT_BYTES } from './internal/limits.js';
+import { GCF_RESPONSE_LIMIT_BYTES, OPENWHISK_RESULT_LIMIT_BYTES, OPENWHISK_WEB_TIMEOUT_MS } from './internal/limits.js';
 import { checkKnownKeys, keysOf } from './internal/option-keys.js';
 import { makeLogger, planPlugins, type Definition } from './invoke.js';
 import { isLogRecordSink, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
@@ -208,6 +208,24 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    */
   openwhiskResultLimitBytes?: number;
   /**
+   * OpenWhisk web actions: how long, in ms, the controller waits for a web action's result —
+   * its activation setting `maxWaitForBlockingActivation` (the controller's activation config).
+   * A web activation's deadline is at most this long from its start, whatever `__OW_DEADLINE`
+   * (the action's own timeout) says: past it the controller answers the client `202` "Response
+   * not yet ready." — a success status, the function's answer lost — so `ctx.signal` aborts and
+   * `DEADLINE_EXCEEDED` (504) is answered before. Set it when the operator changed that setting;
+   * other activations are not affected.
+   * @default 60000 (the controller's default)
+   * @throws ConfigurationError (`CONFIG_INVALID`, field `openwhiskWebTimeoutMs`) not a whole number of milliseconds ≥ 1
+   * @example
+   * ```ts
+   * // The deployment's controller waits 2 minutes for blocking activations:
+   * export const main = handler({ openwhiskWebTimeoutMs: 120_000 }, async () => render());
+   * ```
+   * @see https://github.com/apache/openwhisk/blob/master/core/controller/src/main/scala/org/apache/openwhisk/core/controller/WebActions.scala
+   */
+  openwhiskWebTimeoutMs?: number;
+  /**
    * Cloud Functions over HTTP (Cloud Scheduler HTTP targets included): the largest response
    * body, in bytes, the handler sends — uncompressed, a binary body counted by its bytes, not
    * its base64; headers are not counted. A larger one is answered `RESPONSE_TOO_LARGE` (500,
@@ -342,6 +360,7 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   snsEnvelope: true,
   eventBridgeEnvelope: true,
   openwhiskResultLimitBytes: true,
+  openwhiskWebTimeoutMs: true,
   gcpResponseLimitBytes: true,
   gcpPubSubPush: true,
   gcpSchedulerHttp: true,
@@ -435,6 +454,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     snsEnvelope: oneOfOption('handler', 'snsEnvelope', o.snsEnvelope, ['unwrap', 'keep'] as const, 'unwrap'),
     eventBridgeEnvelope: oneOfOption('handler', 'eventBridgeEnvelope', o.eventBridgeEnvelope, ['read', 'keep'] as const, 'read'),
     openwhiskResultLimitBytes: intOption('handler', 'openwhiskResultLimitBytes', o.openwhiskResultLimitBytes, OPENWHISK_RESULT_LIMIT_BYTES, 1),
+    openwhiskWebTimeoutMs: msOption('handler', 'openwhiskWebTimeoutMs', o.openwhiskWebTimeoutMs, OPENWHISK_WEB_TIMEOUT_MS),
     gcpResponseLimitBytes: intOption('handler', 'gcpResponseLimitBytes', o.gcpResponseLimitBytes, GCF_RESPONSE_LIMIT_BYTES, 1),
     gcpPubSubPush: oneOfOption('handler', 'gcpPubSubPush', o.gcpPubSubPush, [true, false] as const, false),
     gcpSchedulerHttp: oneOfOption('handler', 'gcpSchedulerHttp', o.gcpSchedulerHttp, [true, false] as const, false),

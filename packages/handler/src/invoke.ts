@@ -123,6 +123,8 @@ export interface Definition {
   eventBridgeEnvelope?: 'read' | 'keep' | undefined;
   /** OpenWhisk: the largest action result in bytes (`whisk.activation.payload.max`). Optional so hand-built definitions need not set it. */
   openwhiskResultLimitBytes?: number | undefined;
+  /** OpenWhisk web actions: the most a web activation's deadline is from its start, in ms (`openwhiskWebTimeoutMs`). Optional so hand-built definitions need not set it. */
+  openwhiskWebTimeoutMs?: number | undefined;
   /** Cloud Functions HTTP: the largest response body in bytes (`gcpResponseLimitBytes`). Optional so hand-built definitions need not set it. */
   gcpResponseLimitBytes?: number | undefined;
   /** Cloud Functions HTTP: a Pub/Sub push (wrapped, or unwrapped with write metadata) is its queue trigger (`gcpPubSubPush`). Optional so hand-built definitions need not set it. */

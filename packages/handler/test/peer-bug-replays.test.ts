@@ -238,6 +238,6 @@ describe('Functions Framework background events', () => {
     };
     await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).arrayBuffer();
     expect(seen[0]!.input).toEqual({ n: 41 });
-    expect(seen[0]!.ctx.deliveryId).toBe('e-41');
+    expect(seen[0]!.ctx.deliveryId).toBe('//pubsub.googleapis.com/projects/p/topics/t#e-41');
   });
 });

@@ -65,21 +65,21 @@ describe('Pub/Sub', () => {
       batchIndex: 0,
       batchSize: 1,
     });
-    expect(seen[0]!.ctx.deliveryId).toBe('11047523872344113');
+    expect(seen[0]!.ctx.deliveryId).toBe('//pubsub.googleapis.com/projects/demo-proj/topics/orders#11047523872344113');
   });
 
   it('a binary-mode CloudEvent whose data is not UTF-8: the bytes', async () => {
     // The framework hands a background function the message without its subscription.
     const { seen } = await everyWay(published('gcp', 'pubsub-binary.json'), undefined, ['queue']);
     expect(seen[0]!.input).toEqual(Buffer.from([0xff, 0xfe, 0x00, 0x80]));
-    expect(seen[0]!.ctx.deliveryId).toBe('11047523872344114');
+    expect(seen[0]!.ctx.deliveryId).toBe('//pubsub.googleapis.com/projects/demo-proj/topics/orders#11047523872344114');
   });
 
   it('a legacy (background) Pub/Sub event: the message id is the event id', async () => {
     const { seen } = await everyWay(published('gcp', 'legacy-pubsub.json'));
     expect(seen[0]!.input).toEqual({ orderId: 'o-9' });
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', messageId: '1215011316659232', attributes: { tenant: 'acme' } });
-    expect(seen[0]!.ctx.deliveryId).toBe('1215011316659232');
+    expect(seen[0]!.ctx.deliveryId).toBe('//pubsub.googleapis.com/projects/demo-proj/topics/orders#1215011316659232');
   });
 
   it('a failure answers non-2xx so Pub/Sub redelivers, on both signatures', async () => {
@@ -111,13 +111,13 @@ describe('Cloud Storage', () => {
       time: '2025-03-02T15:10:00.000Z',
     });
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', eventType: 'google.cloud.storage.object.v1.finalized' });
-    expect(seen[0]!.ctx.deliveryId).toBe('7b9f2e4a1c3d5e6f-1');
+    expect(seen[0]!.ctx.deliveryId).toBe('//storage.googleapis.com/projects/_/buckets/media-in#7b9f2e4a1c3d5e6f-1');
   });
 
   it('a legacy object.change for an object that no longer exists is a deletion', async () => {
     const { seen } = await everyWay(published('gcp', 'legacy-storage-delete.json'));
     expect(seen[0]!.input).toMatchObject({ op: 'deleted', bucket: 'media-in', key: 'old/report.pdf', size: 1024, versionId: '1740929000000000' });
-    expect(seen[0]!.ctx.deliveryId).toBe('1147091835525187');
+    expect(seen[0]!.ctx.deliveryId).toBe('//storage.googleapis.com/projects/_/buckets/media-in#1147091835525187');
   });
 });
 
@@ -126,7 +126,7 @@ describe('Firestore and Realtime Database', () => {
     const { seen } = await everyWay(published('gcp', 'firestore-json.json'));
     expect(seen[0]!.input).toEqual({ visits: 42, tags: ['x'], at: '2025-03-02T15:20:00Z', nested: { ok: true }, nothing: null });
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', source: 'firestore', collection: 'users', key: 'users/ada', op: 'update', before: { visits: '9007199254740993' }, encoding: 'json' });
-    expect(seen[0]!.ctx.deliveryId).toBe('d6e0f5a3-2b1c-4d8e-9f7a-6b5c4d3e2f1a');
+    expect(seen[0]!.ctx.deliveryId).toBe('//firestore.googleapis.com/projects/demo-proj/databases/(default)#d6e0f5a3-2b1c-4d8e-9f7a-6b5c4d3e2f1a');
   });
 
   it('a legacy Firestore write of a new document (oldValue {}) is an insert without a before image', async () => {
@@ -140,7 +140,7 @@ describe('Firestore and Realtime Database', () => {
     const { seen } = await everyWay(published('gcp', 'legacy-rtdb.json'));
     expect(seen[0]!.input).toEqual({ name: 'Ada', age: 37, city: 'London' });
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', source: 'firebase-rtdb', key: 'users/u1', collection: 'users', op: 'update', before: { name: 'Ada', age: 36 } });
-    expect(seen[0]!.ctx.deliveryId).toBe('/SnHth9OSlzK1Puj85kk4tDbF90=');
+    expect(seen[0]!.ctx.deliveryId).toBe('//firebasedatabase.googleapis.com/projects/_/instances/demo-rtdb#/SnHth9OSlzK1Puj85kk4tDbF90=');
   });
 });
 

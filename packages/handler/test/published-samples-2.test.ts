@@ -380,7 +380,7 @@ describe('Google Cloud: google-cloudevents examples through the Functions Framew
         expect({ how: run.how, status: run.status }).toEqual({ how: run.how, status: 204 });
         expect(run.seen[0]!.input).toEqual({ op, bucket: 'sample-bucket', key: 'MyFile', size: 0, etag: 'COu8mb3Dn+kCEAE=', contentType: 'text/plain', time: '2021-02-05T04:06:14.109Z' });
         expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op, eventType: type });
-        expect(run.seen[0]!.ctx.deliveryId).toBe(`1588778055917163-${op}`);
+        expect(run.seen[0]!.ctx.deliveryId).toBe(`//storage.googleapis.com/projects/_/buckets/sample-bucket#1588778055917163-${op}`);
       }
     }
   });
@@ -397,7 +397,7 @@ describe('Google Cloud: google-cloudevents examples through the Functions Framew
         expect(run.status).toBe(204);
         expect(run.seen[0]!.input).toEqual(input);
         expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', messageId: 'message-id', attributes });
-        expect(run.seen[0]!.ctx.deliveryId).toBe('message-id');
+        expect(run.seen[0]!.ctx.deliveryId).toBe(`//pubsub.googleapis.com/${project}/topics/my-topic#message-id`);
       }
       // Only the CloudEvent carries the subscription; a background function gets the topic.
       expect(runs.find((r) => r.how === 'root/cloudEvent')!.seen[0]!.ctx.trigger).toMatchObject({ queue: `${project}/subscriptions/my-subscription` });
@@ -417,7 +417,7 @@ describe('Google Cloud: google-cloudevents examples through the Functions Framew
     for (const run of runs) {
       expect(run.seen[0]!.input).toEqual({ 'another test': 'asd', count: 4, foo: 'bar' });
       expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', source: 'firestore', collection: 'gcf-test', key: 'gcf-test/2Vm2mI1d0wIaK2Waj5to', op: 'update', before: { 'another test': 'asd', count: 3, foo: 'bar' } });
-      expect(run.seen[0]!.ctx.deliveryId).toBe('fs-1');
+      expect(run.seen[0]!.ctx.deliveryId).toBe('//firestore.googleapis.com/projects/project-id/databases/(default)#fs-1');
     }
   });
 });
@@ -429,7 +429,7 @@ describe("Google Cloud: the Functions Framework's own test requests", () => {
       expect(run.status).toBe(204);
       expect(run.seen[0]!.input).toBe(10);
       expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', source: 'firebase-rtdb', collection: 'gcf-test', key: 'gcf-test/xyz', op: 'insert' });
-      expect(run.seen[0]!.ctx.deliveryId).toBe('aaaaaa-1111-bbbb-2222-cccccccccccc');
+      expect(run.seen[0]!.ctx.deliveryId).toBe('//firebasedatabase.googleapis.com/projects/_/instances/my-project-id#aaaaaa-1111-bbbb-2222-cccccccccccc');
     }
   });
 

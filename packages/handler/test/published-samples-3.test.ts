@@ -660,7 +660,7 @@ describe('Google Cloud published samples: google-cloudevents examples through th
       expect({ how: run.how, status: run.status }).toEqual({ how: run.how, status: 204 });
       expect(run.seen[0]!.input).toEqual({ op: 'created', bucket: 'sample-bucket', key: 'folder/Test.cs', size: 352, etag: 'CNHZkbuF/ugCEAE=', contentType: 'text/plain', versionId: '1587627537231057', time: '2021-02-05T04:06:14.109Z' });
       expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'created', eventType: 'google.cloud.storage.object.v1.finalized' });
-      expect(run.seen[0]!.ctx.deliveryId).toBe('gcs-simple-1');
+      expect(run.seen[0]!.ctx.deliveryId).toBe('//storage.googleapis.com/projects/_/buckets/sample-bucket#gcs-simple-1');
     }
   });
 
@@ -672,19 +672,19 @@ describe('Google Cloud published samples: google-cloudevents examples through th
       expect(run.seen[0]!.input).toEqual(FIRESTORE_COMPLEX_DOCUMENT);
       expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', source: 'firestore', collection: 'gcf-test', key: 'gcf-test/IH75dRdeYJKd4uuQiqch', op: 'insert' });
       expect(run.seen[0]!.ctx.trigger).not.toHaveProperty('before');
-      expect(run.seen[0]!.ctx.deliveryId).toBe('fs-complex-1');
+      expect(run.seen[0]!.ctx.deliveryId).toBe('//firestore.googleapis.com/projects/project-id/databases/(default)#fs-complex-1');
     }
   });
 });
 
 describe("Google Cloud published samples: the Functions Framework's background-event test requests (test/middleware/background_event_to_cloudevent.ts)", () => {
-  it.each(['ff-bg-pubsub.json', 'ff-bg-legacy-pubsub.json'])('%s: a Pub/Sub message (resource as object or text) whose data is not UTF-8 is its bytes; keyed by the event id', async (file) => {
+  it.each(['ff-bg-pubsub.json', 'ff-bg-legacy-pubsub.json'])('%s: a Pub/Sub message (resource as object or text) whose data is not UTF-8 is its bytes; keyed by the topic and the event id', async (file) => {
     const runs = await gcp(sample('gcp', file) as { headers: Record<string, string>; body: unknown });
     for (const run of runs) {
       expect({ how: run.how, status: run.status }).toEqual({ how: run.how, status: 204 });
       expect(run.seen[0]!.input).toEqual(Buffer.from('10', 'base64'));
       expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', queue: '//pubsub.googleapis.com/projects/sample-project/topics/gcf-test', messageId: '1215011316659232', attributes: {} });
-      expect(run.seen[0]!.ctx.deliveryId).toBe('1215011316659232');
+      expect(run.seen[0]!.ctx.deliveryId).toBe('//pubsub.googleapis.com/projects/sample-project/topics/gcf-test#1215011316659232');
     }
   });
 

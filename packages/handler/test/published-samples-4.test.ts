@@ -67,7 +67,7 @@ describe('Google Cloud (google-cloudevents testdata, as CloudEvents through the 
     expect(status).toBe(204);
     expect(seen[0]!.input).toEqual(Buffer.from([1, 2, 3, 4]));
     expect(seen[0]!.ctx.trigger).toEqual({ kind: 'queue', source: 'pubsub', queue: 'projects/my-project/subscriptions/my-subscription', messageId: 'message-id', attributes: {}, batchIndex: 0, batchSize: 1 });
-    expect(seen[0]!.ctx.deliveryId).toBe('message-id');
+    expect(seen[0]!.ctx.deliveryId).toBe('//pubsub.googleapis.com/projects/my-project/topics/my-topic#message-id');
   });
 
   it('Cloud Scheduler job executed: a schedule tick of the job (its data as input), named job@time', async () => {

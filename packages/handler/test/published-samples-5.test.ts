@@ -72,7 +72,7 @@ describe('Google Cloud (google-cloudevents testdata, binary CloudEvents through 
       expect(status).toBe(204);
       expect(seen[0]!.ctx.trigger).toEqual({ kind: 'storage', source: 'cloud-storage', op: 'created', eventType: 'google.cloud.storage.object.v1.finalized', bucket: 'my-bucket', key: 'my-file.txt', size: 13, etag: 'CPaEvZG1tPQCEAE=', contentType: 'text/plain', batchIndex: 0, batchSize: 1 });
       expect(seen[0]!.input).toMatchObject({ op: 'created', bucket: 'my-bucket', key: 'my-file.txt', size: 13, versionId: '1637874272256630' });
-      expect(seen[0]!.ctx.deliveryId).toBe('id-1');
+      expect(seen[0]!.ctx.deliveryId).toBe('//storage.googleapis.com/projects/_/buckets/my-bucket#id-1');
     });
 
     it(`${signature}: Realtime Database write with data and delta: an update of the ref, before = data, input = data with delta applied`, async () => {

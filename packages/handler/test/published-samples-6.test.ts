@@ -38,7 +38,7 @@ describe('Google Cloud (google-cloudevents testdata, binary CloudEvents through 
     expect(status).toBe(204);
     expect(seen[0]!.input).toEqual(Buffer.from([1, 2, 3, 4]));
     expect(seen[0]!.ctx.trigger).toEqual({ kind: 'queue', source: 'pubsub', queue: 'projects/my-project/subscriptions/my-subscription', messageId: 'message-id', attributes: {}, batchIndex: 0, batchSize: 1 });
-    expect(seen[0]!.ctx.deliveryId).toBe('message-id');
+    expect(seen[0]!.ctx.deliveryId).toBe('//pubsub.googleapis.com/projects/my-project/topics/my-topic#message-id');
   });
 
   it('event: the same message as the framework converts it (flattened, messageId dropped): its bytes, keyed by the event id, the topic as queue', async () => {
@@ -47,7 +47,7 @@ describe('Google Cloud (google-cloudevents testdata, binary CloudEvents through 
     expect(status).toBe(204);
     expect(seen[0]!.input).toEqual(Buffer.from([1, 2, 3, 4]));
     expect(seen[0]!.ctx.trigger).toEqual({ kind: 'queue', source: 'pubsub', queue: '//pubsub.googleapis.com/projects/my-project/topics/my-topic', messageId: 'id-1', attributes: {}, batchIndex: 0, batchSize: 1 });
-    expect(seen[0]!.ctx.deliveryId).toBe('id-1');
+    expect(seen[0]!.ctx.deliveryId).toBe('//pubsub.googleapis.com/projects/my-project/topics/my-topic#id-1');
   });
 
   const generic: Array<[string, string, Record<string, string>]> = [

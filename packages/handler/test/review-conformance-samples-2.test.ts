@@ -20,7 +20,7 @@ describe('Functions Framework conformance inputs: legacy Realtime Database write
     const { input, ctx } = await everyWay('ffc-firebase-db3-legacy-input.json');
     expect(input).toBe(10);
     expect(ctx.trigger).toEqual({ ...rtdb, op: 'insert', time: '2020-09-29T11:32:00.000Z' });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//firebasedatabase.googleapis.com/projects/_/instances/my-project-id#${ID}`);
   });
 
   it('firebase-db4-legacy-input.json: a subtree added beside a sibling is an update; the value holds both', async () => {
@@ -55,14 +55,14 @@ describe('Functions Framework conformance inputs: legacy Storage, Pub/Sub and Fi
     const { input, ctx } = await everyWay('ffc-storage-legacy-input.json');
     expect(input).toMatchObject({ op: 'created', bucket: 'some-bucket', key: 'folder/Test.cs', size: 352, etag: 'CNHZkbuF/ugCEAE=', contentType: 'text/plain' });
     expect(ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'created', bucket: 'some-bucket', key: 'folder/Test.cs' });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//storage.googleapis.com/projects/_/buckets/some-bucket#${ID}`);
   });
 
   it('legacy_pubsub-legacy-input.json (topic.publish): the text message, its attributes, keyed by the event id', async () => {
     const { input, ctx } = await everyWay('ffc-legacy_pubsub-legacy-input.json');
     expect(input).toBe('This is a sample message');
     expect(ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', messageId: ID, attributes: { attribute1: 'value1' } });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//pubsub.googleapis.com/projects/sample-project/topics/gcf-test#${ID}`);
   });
 
   it('firestore_simple-legacy-input.json (document.write of an existing document): an update of gcf-test/2Vm2mI1d0wIaK2Waj5to, the fields decoded, the old ones as before', async () => {
@@ -70,7 +70,7 @@ describe('Functions Framework conformance inputs: legacy Storage, Pub/Sub and Fi
     // integerValue text as a number when exact (README: integers as numbers when exact, else their text).
     expect(input).toEqual({ 'another test': 'asd', count: 4, foo: 'bar' });
     expect(ctx.trigger).toMatchObject({ kind: 'change', source: 'firestore', collection: 'gcf-test', key: 'gcf-test/2Vm2mI1d0wIaK2Waj5to', op: 'update', before: { 'another test': 'asd', count: 3, foo: 'bar' }, time: '2020-09-29T11:32:00.123Z' });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//firestore.googleapis.com/projects/project-id/databases/(default)#${ID}`);
   });
 
   it('firestore_complex-legacy-input.json (document.write, oldValue {}): an insert — no document before — with every Firestore value type decoded', async () => {
@@ -78,27 +78,27 @@ describe('Functions Framework conformance inputs: legacy Storage, Pub/Sub and Fi
     expect(input).toEqual(FIRESTORE_COMPLEX_DOCUMENT);
     expect(ctx.trigger).toMatchObject({ kind: 'change', source: 'firestore', collection: 'gcf-test', key: 'gcf-test/IH75dRdeYJKd4uuQiqch', op: 'insert', time: '2020-09-29T11:32:00.000Z' });
     expect((ctx.trigger as { before?: unknown }).before).toBeUndefined();
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//firestore.googleapis.com/projects/project-id/databases/(default)#${ID}`);
   });
 
   it('storage-cloudevent-input.json (object.v1.finalized): a creation of folder/Test.cs, its size a number', async () => {
     const { input, ctx } = await everyWay('ffc-storage-cloudevent-input.json');
     expect(input).toMatchObject({ op: 'created', bucket: 'some-bucket', key: 'folder/Test.cs', size: 352, etag: 'CNHZkbuF/ugCEAE=', contentType: 'text/plain' });
     expect(ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'created', bucket: 'some-bucket', key: 'folder/Test.cs' });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//storage.googleapis.com/projects/_/buckets/some-bucket/objects/folder/Test.cs#${ID}`);
   });
 
   it('legacy_storage_change-cloudevent-input.json (finalized, but resourceState not_exists and a timeDeleted): the deletion the legacy form of the same event is', async () => {
     const { input, ctx } = await everyWay('ffc-legacy_storage_change-cloudevent-input.json');
     expect(input).toMatchObject({ op: 'deleted', bucket: 'sample-bucket', key: 'MyFile' });
     expect(ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'deleted', bucket: 'sample-bucket', key: 'MyFile' });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//storage.googleapis.com/projects/_/buckets/sample-bucket/objects/MyFile#1588778055917163#${ID}`);
   });
 
   it('pubsub_text-cloudevent-input.json: the text message, its attributes, the subscription as the queue, keyed by messageId', async () => {
     const { input, ctx } = await everyWay('ffc-pubsub_text-cloudevent-input.json');
     expect(input).toBe('test message 3');
     expect(ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', messageId: ID, attributes: { attr1: 'attr1-value' } });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//pubsub.googleapis.com/projects/sample-project/topics/gcf-test#${ID}`);
   });
 });

@@ -18,7 +18,7 @@ describe('Functions Framework conformance inputs: Realtime Database', () => {
     const { input, ctx } = await everyWay('ffc-firebase-db1-legacy-input.json');
     expect(input).toEqual({ grandchild: 'other' });
     expect(ctx.trigger).toEqual({ ...rtdb, op: 'insert', time: '2020-09-29T11:32:00.000Z' });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//firebasedatabase.googleapis.com/projects/_/instances/my-project-id#${ID}`);
   });
 
   it('firebase-db2-cloudevent-input.json (document.v1.written): an update, the old value as before', async () => {
@@ -43,7 +43,7 @@ describe('Functions Framework conformance inputs: Realtime Database', () => {
     const { input, ctx } = await everyWay(file);
     expect(input).toEqual({ grandchild: 'other changed' });
     expect(ctx.trigger).toMatchObject({ ...rtdb, op: 'delete', before: { grandchild: 'other changed' } });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//firebasedatabase.googleapis.com/projects/_/instances/my-project-id#${ID}`);
   });
 
   it('firebase-dbdelete2-cloudevent-input.json: a deleted number is the input', async () => {
@@ -58,7 +58,7 @@ describe('Functions Framework conformance inputs: Pub/Sub and Cloud Storage', ()
     const { input, ctx } = await everyWay('ffc-legacy_pubsub-cloudevent-input.json');
     expect(input).toBe('This is a sample message');
     expect(ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', messageId: ID, attributes: { attribute1: 'value1' } });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//pubsub.googleapis.com/projects/sample-project/topics/gcf-test#${ID}`);
   });
 
   it('pubsub_binary-cloudevent-input.json: the exact bytes in rawBody', async () => {
@@ -71,6 +71,6 @@ describe('Functions Framework conformance inputs: Pub/Sub and Cloud Storage', ()
     const { input, ctx } = await everyWay('ffc-legacy_storage_change-legacy-input.json');
     expect(input).toEqual({ op: 'deleted', bucket: 'sample-bucket', key: 'MyFile', size: 0, etag: 'COu8mb3Dn+kCEAE=', versionId: '1588778055917163', time: '2020-09-29T11:32:00.000Z' });
     expect(ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'deleted', bucket: 'sample-bucket', key: 'MyFile' });
-    expect(ctx.deliveryId).toBe(ID);
+    expect(ctx.deliveryId).toBe(`//storage.googleapis.com/projects/_/buckets/sample-bucket#${ID}`);
   });
 });

@@ -49,7 +49,7 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
       expect(seen).toHaveLength(2);
       for (const { input, ctx } of seen) {
         expect(input).toEqual({ status: 'Hello there' });
-        expect(ctx.deliveryId).toBe(MESSAGE_ID);
+        expect(ctx.deliveryId).toBe(`${SUBSCRIPTION}#${MESSAGE_ID}`);
         expect(ctx.trigger).toEqual({ kind: 'queue', source: 'pubsub', queue: SUBSCRIPTION, messageId: MESSAGE_ID, groupId: 'some-key', attributes: {}, batchIndex: 0, batchSize: 1 });
         if (ctx.trigger.kind !== 'queue') throw new Error('expected a queue trigger');
         // The message data exactly as delivered, as for a wrapped push's decoded `data`.

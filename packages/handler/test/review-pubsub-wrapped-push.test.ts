@@ -45,7 +45,7 @@ describe('Pub/Sub wrapped push to an HTTP function', () => {
       const again = await push(url, { ...SAMPLE, message: { ...SAMPLE.message, orderingKey: 'k1' }, deliveryAttempt: 2 });
       expect([first.status, again.status]).toEqual([204, 204]);
       expect(seen.map(({ input }) => input)).toEqual(['Hello Cloud Pub/Sub! Here is my message!', 'Hello Cloud Pub/Sub! Here is my message!']);
-      expect(seen.map(({ ctx }) => ctx.deliveryId)).toEqual([MESSAGE_ID, MESSAGE_ID]);
+      expect(seen.map(({ ctx }) => ctx.deliveryId)).toEqual([`${SUBSCRIPTION}#${MESSAGE_ID}`, `${SUBSCRIPTION}#${MESSAGE_ID}`]);
       expect(seen[0]!.ctx.trigger).toEqual({ kind: 'queue', source: 'pubsub', queue: SUBSCRIPTION, messageId: MESSAGE_ID, attributes: { key: 'value' }, batchIndex: 0, batchSize: 1 });
       expect(seen[1]!.ctx.trigger).toMatchObject({ kind: 'queue', attempt: 2, groupId: 'k1' });
       expect(seen[0]!.ctx.requestId).not.toBe(seen[1]!.ctx.requestId);

@@ -39,7 +39,7 @@ describe('Realtime Database CloudEvent named google.firebase.database.document.v
           batchIndex: 0,
           batchSize: 1,
         });
-        expect(seen[0]!.ctx.deliveryId).toBe('aaaaaa-1111-bbbb-2222-cccccccccccc');
+        expect(seen[0]!.ctx.deliveryId).toBe('//firebasedatabase.googleapis.com/projects/_/instances/my-project-id#aaaaaa-1111-bbbb-2222-cccccccccccc');
       }
     }
   });

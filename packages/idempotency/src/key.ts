@@ -111,8 +111,10 @@ function deliveryKey(ctx: Context): string | undefined {
   if (isReusablePosition(ctx.trigger)) return positionKey(id, ctx.trigger);
   // A Pub/Sub message id is unique only within its topic: scoped by the subscription (else the
   // topic) the trigger names, `<messageId>\0<queue>`, so two topics' messages never share one.
+  // The handler scopes `ctx.deliveryId` the same way (`<queue>#<messageId>`); the key is built
+  // from the bare `messageId` as before, so records written by earlier versions still match.
   const trigger = ctx.trigger;
-  if (trigger.kind === 'queue' && trigger.source === 'pubsub' && typeof trigger.queue === 'string' && trigger.queue !== '') return `${id}\0${trigger.queue}`;
+  if (trigger.kind === 'queue' && trigger.source === 'pubsub' && typeof trigger.queue === 'string' && trigger.queue !== '') return `${trigger.messageId}\0${trigger.queue}`;
   return id;
 }
 

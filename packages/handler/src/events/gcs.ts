@@ -7,7 +7,7 @@
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import type { StorageObject, StorageTrigger } from '../types.js';
-import { needRecord, needString, opt, sizeOf, type EventItem } from './item.js';
+import { needRecord, needString, opt, scopedDeliveryId, sizeOf, type EventItem } from './item.js';
 
 const PREFIX = 'google.cloud.storage.object.v1.';
 const OPS: Record<string, StorageObject['op']> = { finalized: 'created', deleted: 'deleted', archived: 'deleted', metadataUpdated: 'updated' };
@@ -16,10 +16,16 @@ export function isCloudStorageEvent(type: string): boolean {
   return type.startsWith(PREFIX) && Object.hasOwn(OPS, type.slice(PREFIX.length));
 }
 
-/** The storage item of a Cloud Storage CloudEvent (`data` already decoded from JSON). */
+/**
+ * The storage item of a Cloud Storage CloudEvent (`data` already decoded from JSON). Its
+ * `deliveryId` is `<source>#<id>` (`scopedDeliveryId`): on Eventarc the id is a Pub/Sub message
+ * id, unique only within its topic, so two buckets feeding one function may send one id.
+ *
+ * @throws MalformedEventError (`MALFORMED_EVENT`) without a `type`, `id`, `source` or object
+ */
 export function cloudStorageItem(ce: Rec, data: unknown): EventItem {
   const type = needString(ce.type, 'type');
-  const id = needString(ce.id, 'id');
+  const id = scopedDeliveryId(needString(ce.source, 'source'), needString(ce.id, 'id'));
   const object = needRecord(isRecord(data) ? data : undefined, 'data', 'a Cloud Storage object (JSON)');
   // A legacy `object.change` for a deleted object reaches a CloudEvent function as `finalized`
   // (the framework's conversion), with `resourceState: 'not_exists'` still in the object.

@@ -10,7 +10,7 @@ import { parseJsonLossless } from '../internal/json.js';
 import { anyPayload, base64Payload } from '../message.js';
 import type { QueueTrigger } from '../types.js';
 import { propertiesAsText } from './attributes.js';
-import { rawBase64, rawBodyOf, withRawBody, type EventItem, type ParseOptions } from './item.js';
+import { rawBase64, rawBodyOf, scopedDeliveryId, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
 /** The push envelope `{ message, subscription, deliveryAttempt }`, parsed if it came as text or bytes. */
 export function pubSubEnvelope(data: unknown): Rec | undefined {
@@ -27,8 +27,23 @@ export function isRawPubSubPush(body: Rec): boolean {
 }
 
 /**
- * The message of a push envelope as a `queue` trigger: `messageId` (`ctx.deliveryId`, the same
- * on every redelivery), the subscription as `queue` (else the topic `source` names), `attempt`
+ * A Pub/Sub message's `ctx.deliveryId`: the message id scoped by where it is unique,
+ * `<scope>#<messageId>` (`scopedDeliveryId`) — the topic the CloudEvent `source` names
+ * (`//pubsub.googleapis.com/projects/<p>/topics/<t>`), else (a push, which names no topic) the
+ * subscription; the bare message id when neither is known. A message id is unique only within
+ * its topic, so two topics feeding one function may send one id; a redelivery keeps the pair.
+ *
+ * @param scope the topic source, else the subscription (`projects/<p>/subscriptions/<s>`)
+ * @example pubSubDeliveryId('//pubsub.googleapis.com/projects/p/topics/payments', '2070443601311540') // '//pubsub.googleapis.com/projects/p/topics/payments#2070443601311540'
+ */
+export function pubSubDeliveryId(scope: string | undefined, messageId: string): string {
+  return scope ? scopedDeliveryId(scope, messageId) : messageId;
+}
+
+/**
+ * The message of a push envelope as a `queue` trigger: `messageId`, the subscription as `queue`
+ * (else the topic `source` names), `ctx.deliveryId` = `<topic source, else subscription>#<messageId>`
+ * (`pubSubDeliveryId`, the same on every redelivery), `attempt`
  * (`deliveryAttempt`, set only with a dead-letter policy), `groupId` (the ordering key), the
  * attributes, and the base64 `data` decoded under the `body` option.
  *
@@ -47,7 +62,8 @@ export function pubSubItem(envelope: Rec | undefined, fallbackId: string | undef
   const attempt = Number(envelope?.deliveryAttempt ?? message.deliveryAttempt);
   // Without the subscription, the topic the source names; a raw push the framework converted
   // without a topic in the path has the bare `//pubsub.googleapis.com/` source: no queue then.
-  const queue = str(envelope?.subscription) ?? (source !== undefined && /\/topics\/[^/]/.test(source) ? source : undefined);
+  const topic = source !== undefined && /\/topics\/[^/]/.test(source) ? source : undefined;
+  const queue = str(envelope?.subscription) ?? topic;
   const data = message.data;
   // Set only by publishers with message ordering on (an empty key is "no key").
   const groupId = str(message.orderingKey) ?? str(message.ordering_key);
@@ -66,7 +82,7 @@ export function pubSubItem(envelope: Rec | undefined, fallbackId: string | undef
       },
       () => (typeof data === 'string' ? rawBase64(data) : rawBodyOf(data)),
     ),
-    deliveryId: messageId,
+    deliveryId: pubSubDeliveryId(topic ?? queue, messageId),
     payload: () => {
       if (data === undefined || data === null) return undefined;
       return typeof data === 'string' ? base64Payload(data, options.body, { field: 'data.message.data' }) : anyPayload(data, options.body, { field: 'data.message.data' });

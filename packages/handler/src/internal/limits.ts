@@ -21,6 +21,13 @@
 export const OPENWHISK_RESULT_LIMIT_BYTES = 1_048_576;
 
 /**
+ * How long, in ms, an OpenWhisk controller waits for a web action's result by default
+ * (`maxWaitForBlockingActivation`, apache/openwhisk `WebActions.scala`); then it answers `202`
+ * "Response not yet ready." The `openwhiskWebTimeoutMs` handler option overrides it.
+ */
+export const OPENWHISK_WEB_TIMEOUT_MS = 60_000;
+
+/**
  * AWS Lambda: the response payload of a synchronous invocation, 6 MB (Lambda quotas,
  * "Invocation payload (request and response)"). The Runtime API answers a larger
  * `/invocation/{id}/response` with 413 `RequestEntityTooLarge` "Exceeded maximum allowed

@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler, type Context } from '../index.js';
+import { scopedDeliveryId } from '../events/item.js';
 import { expectPublicError, mutate, mutation } from '../../test/support/fuzz.js';
 
 type Json = Record<string, unknown>;
@@ -56,7 +57,9 @@ describe('GCP background functions (fuzz)', () => {
           const d = data as Json | undefined;
           const ownId = typeof d === 'object' && d !== null && !Array.isArray(d) && d.messageId !== undefined && d.messageId !== null;
           if (name === 'legacy-pubsub.json' && ctx?.trigger.kind === 'queue' && typeof c?.eventId === 'string' && c.eventId !== '' && !ownId) {
-            expect(ctx.deliveryId).toBe(c.eventId);
+            // Scoped by the topic the resource names, when it names one (the queue then).
+            const topic = ctx.trigger.queue;
+            expect(ctx.deliveryId).toBe(topic === undefined ? c.eventId : scopedDeliveryId(topic, c.eventId));
             checked++;
           }
         }),

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { handler, TerminalError, type Context } from '../index.js';
+import { scopedDeliveryId } from '../events/item.js';
 import { closeServers, serve } from '../../test/support/gcp-server.js';
 
 afterAll(closeServers);
@@ -53,7 +54,8 @@ describe('Pub/Sub unwrapped push (fuzz, on the Functions Framework)', () => {
           expect(res.headers['x-google-status']).toBeUndefined();
           expect(seen).toHaveLength(1);
           const { input, ctx } = seen[0]!;
-          expect(ctx.deliveryId).toBe(messageId);
+          // Scoped by the subscription (a push names no topic).
+          expect(ctx.deliveryId).toBe(scopedDeliveryId(subscription, messageId));
           expect(ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', queue: subscription, messageId });
           if (ctx.trigger.kind !== 'queue') throw new Error('expected a queue trigger');
           expect(ctx.trigger.groupId).toBe(orderingKey);

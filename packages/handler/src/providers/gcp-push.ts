@@ -26,7 +26,7 @@ import { isRecord, str, type Rec } from '../internal/record.js';
 import { parseMediaType } from '../internal/media-type.js';
 import { anyPayload, type BodyMode } from '../message.js';
 import { withRawBody } from '../events/item.js';
-import { isRawPubSubPush, pubSubEnvelope, pubSubItem } from '../events/pubsub.js';
+import { isRawPubSubPush, pubSubDeliveryId, pubSubEnvelope, pubSubItem } from '../events/pubsub.js';
 import type { HttpRequest, QueueTrigger } from '../types.js';
 import { adapterLogger, type Definition, type Invocation } from '../invoke.js';
 import type { CarriedTrace } from '../trace/incoming.js';
@@ -40,8 +40,8 @@ function single(request: HttpRequest, name: string): string | undefined {
 
 /**
  * An unwrapped Pub/Sub push with write metadata as the queue trigger a wrapped push is: the
- * subscription (`queue`), the message id (`messageId`, `ctx.deliveryId`, the same on every
- * redelivery), the ordering key (`groupId`), and the body as the message data, read under the
+ * subscription (`queue`), the message id (`messageId`; `ctx.deliveryId` is `<queue>#<messageId>`,
+ * the same on every redelivery), the ordering key (`groupId`), and the body as the message data, read under the
  * `body` option as a wrapped push's decoded `data` is. Undefined for anything else: a POST
  * without both the message-id and subscription-name headers (each once) is a plain request.
  *
@@ -62,7 +62,7 @@ function unwrappedPushInvocation(req: Rec, request: HttpRequest, body: BodyMode)
     ),
     // The framework's execution id names this delivery; the message id is the same on every one.
     requestId: executionId(req, request),
-    deliveryId: messageId,
+    deliveryId: pubSubDeliveryId(queue, messageId),
     payload: () => (data === undefined ? undefined : anyPayload(data, body, { field: 'body' })),
     trace: pushTrace(request),
   };
@@ -111,7 +111,7 @@ function wrappedPushBody(request: HttpRequest): Rec | undefined {
 
 /**
  * A wrapped push as the queue trigger a Pub/Sub CloudEvent gives (the same normalisation,
- * `pubSubItem`): the subscription, the message id as `ctx.deliveryId`, `attempt`, `groupId`,
+ * `pubSubItem`): the subscription, `<subscription>#<messageId>` as `ctx.deliveryId`, `attempt`, `groupId`,
  * the attributes, and the decoded `data` as the input. The trace context is the message's
  * (`traceparent` / `googclient_traceparent` attributes), else the request's headers.
  */

@@ -43,7 +43,7 @@ describe('Cloud Storage CloudEvents', () => {
       time: '2025-03-14T10:02:11.204Z',
     });
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'created', eventType: 'google.cloud.storage.object.v1.finalized' });
-    expect(seen[0]!.ctx.deliveryId).toBe('9182736455647400');
+    expect(seen[0]!.ctx.deliveryId).toBe('//storage.googleapis.com/projects/_/buckets/photos#9182736455647400');
     expect(seen[1]!.input).toMatchObject({ op: 'deleted', bucket: 'photos', key: '2025/old report+1.pdf', size: 1024 });
   });
 });
@@ -82,7 +82,7 @@ describe('Firestore CloudEvents', () => {
         batchIndex: 0,
         batchSize: 1,
       });
-      expect(ctx.deliveryId).toBe('b3a6c9d2-1e4f-4a7b-9c0d-2e5f8a1b4c7d');
+      expect(ctx.deliveryId).toBe('//firestore.googleapis.com/projects/steady-demo/databases/(default)#b3a6c9d2-1e4f-4a7b-9c0d-2e5f8a1b4c7d');
     }
     expect(seen).toHaveLength(2);
   });

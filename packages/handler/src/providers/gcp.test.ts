@@ -240,7 +240,7 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
     expect(seen).toHaveLength(1);
     const { input, ctx } = seen[0]!;
     expect(input).toEqual({ orderId: 'o-1001', quantity: 2 });
-    expect(ctx.deliveryId).toBe('4821946602334719');
+    expect(ctx.deliveryId).toBe('//pubsub.googleapis.com/projects/steady-demo/topics/orders#4821946602334719');
     expect(ctx.requestId).not.toBe(ctx.deliveryId);
     expect(ctx.trigger).toEqual({
       kind: 'queue',
@@ -259,7 +259,7 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
     const url = await serve('cloudEvent', main.gcpEvent);
     const res = await request(url).post('/').set('content-type', 'application/cloudevents+json').send(JSON.stringify(published));
     expect(res.status).toBe(204);
-    expect(seen).toEqual([[{ orderId: 'o-1001', quantity: 2 }, '4821946602334719']]);
+    expect(seen).toEqual([[{ orderId: 'o-1001', quantity: 2 }, '//pubsub.googleapis.com/projects/steady-demo/topics/orders#4821946602334719']]);
   });
 
   it('takes a raw Pub/Sub push converted by the framework, and reports the delivery attempt', async () => {
@@ -270,7 +270,7 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
     // Pushed to /projects/<p>/topics/<t> as the framework asks; it rebuilds a CloudEvent.
     const res = await request(url).post('/projects/steady-demo/topics/orders').send(push);
     expect(res.status).toBe(204);
-    expect(seen[0]!.deliveryId).toBe('5503311208810042');
+    expect(seen[0]!.deliveryId).toBe('//pubsub.googleapis.com/projects/steady-demo/topics/orders#5503311208810042');
     expect(seen[0]!.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', messageId: '5503311208810042' });
   });
 

@@ -21,7 +21,8 @@
  *
  * Activation identity and clock come from `__OW_ACTIVATION_ID`, `__OW_TRANSACTION_ID` and
  * `__OW_DEADLINE` (epoch ms), read at entry: with `__OW_ALLOW_CONCURRENT` the runtime rewrites them for the next
- * activation while this one runs.
+ * activation while this one runs. A web action's deadline is at most `openwhiskWebTimeoutMs`
+ * (default 60 s, the controller's wait for its result) from entry.
  *
  * The returned promise never rejects: a rejection becomes `{ error }` carrying the stack, and
  * a synchronous throw makes the runtime discard the container with every warm connection in
@@ -37,6 +38,7 @@ import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { rawBase64, withRawBody } from '../events/item.js';
 import { decodeBase64Strict } from '../internal/base64.js';
+import { OPENWHISK_WEB_TIMEOUT_MS } from '../internal/limits.js';
 import { openwhiskPrincipal } from '../principal.js';
 import type { Trigger } from '../types.js';
 import { resultLimit, webInvocation, webResult } from './openwhisk-web.js';
@@ -337,6 +339,19 @@ function invokedByAnotherNamespace(env: Record<string, string | undefined>): boo
   return !!activation && !!owner && activation !== owner;
 }
 
+/**
+ * An activation's deadline: `__OW_DEADLINE` (epoch ms; none, `Infinity`, when absent or not a
+ * positive number). A web action's is at most `openwhiskWebTimeoutMs` (default 60 s) from now:
+ * the controller waits that long (`maxWaitForBlockingActivation`, apache/openwhisk
+ * `WebActions.scala`) and then answers the client `202` "Response not yet ready." — a 2xx, the
+ * function's answer lost — whatever the action's own timeout, so the function must stop before.
+ */
+function activationDeadline(def: Definition, raw: string | undefined, web: boolean): number {
+  const deadlineMs = Number(raw);
+  const deadline = Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : Number.POSITIVE_INFINITY;
+  return web ? Math.min(deadline, Date.now() + (def.openwhiskWebTimeoutMs ?? OPENWHISK_WEB_TIMEOUT_MS)) : deadline;
+}
+
 export async function invokeOpenWhisk(def: Definition, given: unknown, env: Record<string, string | undefined> = process.env): Promise<Rec> {
   // No parameters: the runtime's service.js turns a null or absent `value` into `{}` (earlier
   // versions passed it on as it came, so `main(undefined)`); either way it is an empty dictionary.
@@ -344,18 +359,17 @@ export async function invokeOpenWhisk(def: Definition, given: unknown, env: Reco
   // Synchronously, before any await: concurrent activations rewrite these variables.
   const activationId = env.__OW_ACTIVATION_ID || randomUUID();
   const transactionId = env.__OW_TRANSACTION_ID || undefined;
-  const deadlineMs = Number(env.__OW_DEADLINE);
+  const web = isRec(params) && typeof params.__ow_method === 'string';
   const frame: Frame = {
     provider: 'openwhisk',
     principal: openwhiskPrincipal,
     functionName: env.__OW_ACTION_NAME || 'action',
-    deadline: Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : Number.POSITIVE_INFINITY,
+    deadline: activationDeadline(def, env.__OW_DEADLINE, web),
     raw: params,
     requestId: activationId,
   };
   if (invokedByAnotherNamespace(env)) frame.callerSetIdentity = true;
   if (transactionId !== undefined) frame.logFields = { transactionId };
-  const web = isRec(params) && typeof params.__ow_method === 'string';
   const method = isRec(params) ? str(params.__ow_method) : undefined;
   const log = (): Logger => adapterLog(def, frame, activationId);
   try {
