@@ -53,15 +53,40 @@ export interface CloudEvent {
 
 const SEQ_DIGITS = 16;
 
+/** A URI-reference's characters: RFC 3986 unreserved, reserved, and `%` escapes of two hex digits. */
+const URI_CHARACTERS = /^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/;
+/** A scheme (RFC 3986 §3.1): a letter, then letters, digits, `+`, `-`, `.`. */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+
+/**
+ * Whether `text` is a non-empty RFC 3986 URI-reference (a URI, or a relative reference such as
+ * `/shop/orders`): only the characters RFC 3986 allows (no space, no control or non-ASCII
+ * character: those must be `%`-escaped), every `%` followed by two hex digits, at most one `#`,
+ * `[` and `]` only in the authority (an IP literal), and a `:` before the first `/`, `?` or `#`
+ * only after a valid scheme (a relative reference's first segment has none).
+ */
+export function isUriReference(text: string): boolean {
+  if (!URI_CHARACTERS.test(text) || text.indexOf('#') !== text.lastIndexOf('#')) return false;
+  const head = /^[^/?#]*/.exec(text)![0];
+  const colon = head.indexOf(':');
+  if (colon >= 0 && !SCHEME.test(head.slice(0, colon))) return false;
+  const rest = colon >= 0 ? text.slice(colon + 1) : text;
+  const authority = rest.startsWith('//') ? /^\/\/[^/?#]*/.exec(rest)![0] : '';
+  return !/[[\]]/.test(rest.slice(authority.length)) && !/[[\]]/.test(head.slice(colon + 1));
+}
+
 /**
  * Maps an envelope to a CloudEvent.
  *
- * @param source - The CloudEvents `source`, e.g. `/steadyfn/orders` or `urn:app:orders` (required, non-empty).
- * @throws ConfigurationError (`CONFIG_INVALID`, field `source`) when `source` is not a non-empty string.
+ * @param source - The CloudEvents `source`, e.g. `/steadyfn/orders` or `urn:app:orders`: a
+ *   non-empty RFC 3986 URI-reference (required).
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `source`) when `source` is not a non-empty
+ *   URI-reference ({@link isUriReference}: no space or other character RFC 3986 leaves out, every
+ *   `%` followed by two hex digits).
  * @example toCloudEvent(event, { source: '/shop/orders' }).sequence // '0000000000000003'
  */
 export function toCloudEvent(event: EventEnvelope, options: { source: string }): CloudEvent {
-  if (typeof options?.source !== 'string' || options.source === '') invalidOption('toCloudEvent', 'source', 'a non-empty URI-reference naming the producer (CloudEvents `source`)', options?.source);
+  if (typeof options?.source !== 'string' || !isUriReference(options.source)) invalidOption('toCloudEvent', 'source', 'a non-empty URI-reference naming the producer (CloudEvents `source`)', options?.source);
   const ce: CloudEvent = {
     specversion: '1.0',
     id: event.id,

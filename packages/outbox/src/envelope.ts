@@ -87,7 +87,10 @@ export interface EventDeclaration<P = unknown> {
   aggregateType: string;
   /** zod schema of `payload`. */
   schema: PayloadSchema<P>;
-  /** Version of the payload schema. @default 1 */
+  /**
+   * Version of the payload schema: an integer from 1 to {@link MAX_SCHEMA_VERSION} (2^31 − 1, a
+   * CloudEvents Integer, carried as `schemaversion`). @default 1
+   */
   schemaVersion?: number;
 }
 
@@ -138,6 +141,15 @@ function invalid(field: string, message: string, expected: string): never {
 }
 
 /**
+ * The largest `schemaVersion`: 2^31 − 1. CloudEvents carries it as the `schemaversion` extension,
+ * an Integer — a 32-bit signed one — so a larger version could not cross to a CloudEvents consumer.
+ */
+export const MAX_SCHEMA_VERSION = 2 ** 31 - 1;
+
+/** Whether `v` is a schema version: an integer from 1 to {@link MAX_SCHEMA_VERSION}. */
+const validSchemaVersion = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_SCHEMA_VERSION;
+
+/**
  * Checks a declaration table once, when the outbox is configured.
  *
  * @throws ConfigurationError (`CONFIG_INVALID`, field `events.<Type>[.schema|.aggregateType|.schemaVersion]`, or the path of an unknown key).
@@ -153,8 +165,8 @@ export function checkDeclarations(owner: string, declarations: EventDeclarations
     if (typeof decl.aggregateType !== 'string' || !AGGREGATE_TYPE.test(decl.aggregateType)) {
       invalidOption(owner, `events.${type}.aggregateType`, 'an aggregate type name of 1-64 characters of A-Z a-z 0-9 . _ -', decl.aggregateType);
     }
-    if (decl.schemaVersion !== undefined && (!Number.isInteger(decl.schemaVersion) || decl.schemaVersion < 1)) {
-      invalidOption(owner, `events.${type}.schemaVersion`, 'an integer ≥ 1', decl.schemaVersion);
+    if (decl.schemaVersion !== undefined && !validSchemaVersion(decl.schemaVersion)) {
+      invalidOption(owner, `events.${type}.schemaVersion`, `an integer from 1 to ${MAX_SCHEMA_VERSION} (a CloudEvents Integer)`, decl.schemaVersion);
     }
   }
 }
@@ -302,7 +314,22 @@ function orderedEnvelope(e: EventEnvelope): EventEnvelope {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?Z$/;
+
+/**
+ * Whether `text` is an ISO 8601 UTC time (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`) naming a real
+ * instant: month 1–12, a day the month has (29 February only in a leap year), hour 0–23,
+ * minute and second 0–59 — the fields a `Date` gives back unchanged (`2025-13-45T99:99:99Z` has
+ * the shape, not a date).
+ */
+function isUtcTime(text: string): boolean {
+  const m = ISO_TIME.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return days !== undefined && day >= 1 && day <= days && hour <= 23 && minute <= 59 && second <= 59;
+}
 
 /**
  * Reads an envelope from outside (an SQS body, an archived line). Returns it, or a reason
@@ -325,8 +352,8 @@ export function parseEnvelope(value: unknown): { ok: true; event: EventEnvelope 
   if (typeof e.aggregateId !== 'string' || e.aggregateId.length === 0 || e.aggregateId.length > MAX_ID_LENGTH) return { ok: false, reason: 'aggregateId is missing or invalid' };
   if (typeof e.seq !== 'number' || !Number.isSafeInteger(e.seq) || e.seq < 1) return { ok: false, reason: 'seq is not a positive integer' };
   if (!('payload' in e)) return { ok: false, reason: 'payload is missing' };
-  if (typeof e.occurredAt !== 'string' || !ISO_TIME.test(e.occurredAt)) return { ok: false, reason: 'occurredAt is not an ISO 8601 UTC time' };
-  if (typeof e.schemaVersion !== 'number' || !Number.isInteger(e.schemaVersion) || e.schemaVersion < 1) return { ok: false, reason: 'schemaVersion is not an integer ≥ 1' };
+  if (typeof e.occurredAt !== 'string' || !isUtcTime(e.occurredAt)) return { ok: false, reason: 'occurredAt is not an ISO 8601 UTC time of a real date' };
+  if (!validSchemaVersion(e.schemaVersion)) return { ok: false, reason: `schemaVersion is not an integer from 1 to ${MAX_SCHEMA_VERSION}` };
   for (const field of ['correlationId', 'causationId', 'traceparent'] as const) {
     if (e[field] !== undefined && typeof e[field] !== 'string') return { ok: false, reason: `${field} is not a string` };
   }

@@ -18,7 +18,9 @@ export interface InboxOptions {
    * retention plus its DLQ's. `leaseMs` bounds the handling before the completion, so the two
    * cover different times and either may be the longer. A FIFO DLQ redrive restarts a message's
    * enqueue time, so a redriven copy can arrive up to about twice the retention after the first
-   * delivery: raise it when you redrive from a DLQ. @default 1209600000 (14 days)
+   * delivery: raise it when you redrive from a DLQ. Records are kept whole retention windows
+   * (`floor(now / retentionMs)`): until the end of the window after the completion's, so between
+   * `retentionMs` and twice it. @default 1209600000 (14 days)
    */
   retentionMs?: number;
   /**
@@ -49,6 +51,23 @@ export interface InboxOptions {
    * (retryable `INBOX_SEQ_GAP`) so the queue delivers it again later; `'accept'` handles it now.
    */
   onGap?: 'retry' | 'accept';
+  /**
+   * An event whose predecessor (seq - 1) has no marker while this consumer handled no event of
+   * its aggregate for at least `retentionMs` (no seen record: inbox-seen.ts) — the aggregate is
+   * unseen, and the predecessor's marker expired or was never written, so waiting for it would
+   * only burn deliveries. Two ordinary cases: an aggregate idle past the retention (a monthly
+   * subscription with the 14-day default), and a consumer added to (or renamed in) a running
+   * system, at the first event it gets of each existing aggregate. `'accept'` (default) handles
+   * it now, logging `INBOX_AGGREGATE_UNSEEN` (info); `'retry'` treats it as a gap (`onGap`,
+   * `maxGapRetries`), as before this option. The cost of `'accept'`: a new aggregate's event that
+   * overtakes its first one while that is not being handled yet (seq 2 delivered before seq 1
+   * was received) is handled out of order; one that arrives while an event of the aggregate is
+   * being handled is a gap as usual. A seen aggregate's missing predecessor is always a gap.
+   * @default 'accept'
+   * @example
+   * inbox({ store, consumer: 'billing', unseenAggregate: 'retry' });
+   */
+  unseenAggregate?: 'accept' | 'retry';
   /**
    * With `onGap: 'retry'`, an event is handled anyway on its `maxGapRetries`-th delivery (the
    * queue's receive count, `ctx.trigger.attempt`, reaching it: deliveries before it are retried;
@@ -113,6 +132,8 @@ export interface InboxState {
   owner?: string;
   eventKey?: string;
   seqKey?: string;
+  /** The aggregate's seen record of this retention window, when this handling claimed it (inbox-seen.ts). */
+  seenKey?: string;
   /** When the claims of the event record and its seq marker end (ms since the epoch): a failed completion is retried until then. */
   leaseUntil?: number;
   gap: boolean;

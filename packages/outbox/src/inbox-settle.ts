@@ -10,6 +10,7 @@ import { appliedBefore, settleLater as retrySettle, storeFailureFacts } from '@s
 import type { EventEnvelope } from './envelope.js';
 import type { InboxState } from './inbox-options.js';
 import { FINGERPRINT, markerFingerprint } from './inbox-records.js';
+import { keptUntil } from './inbox-seen.js';
 
 /** Where an inbox's records live, and whose they are (named in its log lines). */
 export interface InboxRecords {
@@ -101,16 +102,17 @@ async function settleLater(to: InboxRecords, ctx: Context, event: EventEnvelope,
 }
 
 /**
- * Frees the event record and its seq marker (the event was not handled: the function failed,
+ * Frees the event record, its seq marker and the seen record it holds (the event was not handled: the function failed,
  * or never ran), so the redelivery runs the function. A release that failed only delays the
  * redelivery until the lease ends; it is retried likewise.
  */
 export async function releaseEvent(to: InboxRecords, ctx: Context, state: InboxState): Promise<void> {
   const event = state.event!;
-  const requests = [
+  const requests: ReleaseRequest[] = [
     { key: state.eventKey!, owner: state.owner! },
     { key: state.seqKey!, owner: state.owner! },
   ];
+  if (state.seenKey) requests.push({ key: state.seenKey, owner: state.owner! });
   let results: boolean[];
   try {
     results = await to.store.completeMany(requests);
@@ -124,17 +126,19 @@ export async function releaseEvent(to: InboxRecords, ctx: Context, state: InboxS
 }
 
 /**
- * Completes the event record and its seq marker, kept for `retentionMs` from now (the function
- * ran: the event is handled). Never throws: the effect happened, and failing now would run it
+ * Completes the event record, its seq marker and the aggregate's seen record when this handling
+ * holds it, in one `completeMany`, kept until `keptUntil(now, retentionMs)` — `retentionMs` to
+ * twice it from now (inbox-seen.ts) — (the function ran: the event is handled). Never throws: the effect happened, and failing now would run it
  * again; a failed completion is logged and repeated in the background while the lease lasts.
  */
 export async function completeEvent(to: InboxRecords, ctx: Context, state: InboxState, retentionMs: number): Promise<void> {
   const event = state.event!;
-  const expiresAt = Date.now() + retentionMs;
-  const requests = [
+  const expiresAt = keptUntil(Date.now(), retentionMs);
+  const requests: CompleteRequest[] = [
     { key: state.eventKey!, owner: state.owner!, fingerprint: FINGERPRINT, result: '1', expiresAt },
     { key: state.seqKey!, owner: state.owner!, fingerprint: markerFingerprint(event), result: '1', expiresAt },
   ];
+  if (state.seenKey) requests.push({ key: state.seenKey, owner: state.owner!, fingerprint: FINGERPRINT, result: '1', expiresAt });
   let results: boolean[];
   try {
     results = await to.store.completeMany(requests);

@@ -35,7 +35,7 @@ describe('inbox: one aggregate in one standard-queue batch (moto SQS, Redis)', (
   /** A consumer recording the (aggregate, seq) it applied; `plugin` lets a test take the hook away. */
   const consumer = (name: string, applied: string[], plugin: (p: ReturnType<typeof inbox>) => Plugin<any, any> = (p) => p) => {
     const store = redisStore({ client: redis.client, prefix: `${redis.prefix}idem:` });
-    return handler({ use: [plugin(inbox({ store, consumer: name }))], logSink: () => undefined }, async (_input, ctx) => {
+    return handler({ use: [plugin(inbox({ store, consumer: name, unseenAggregate: 'retry' }))], logSink: () => undefined }, async (_input, ctx) => {
       const e = ctx.inbox.event;
       // Time for a side-by-side run to overlap, as a real effect (a store write) would.
       await new Promise((r) => setTimeout(r, 10));

@@ -66,7 +66,7 @@ describe('inbox on Redis', () => {
   const consumer = (name: string, effect: (e: { aggregateId: string; seq: number }) => void, onGap: 'retry' | 'accept' = 'retry', logSink?: (line: string) => void) => {
     const store = redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` });
     const shipping = outbox({ events: shipped, store: redisOutbox({ client: backend.client, prefix: backend.prefix }) });
-    return handler({ use: [inbox({ store, consumer: name, onGap }), shipping], ...(logSink ? { logSink, logLevel: 'info' as const } : {}) }, async (_input, ctx) => {
+    return handler({ use: [inbox({ store, consumer: name, onGap, unseenAggregate: 'retry' }), shipping], ...(logSink ? { logSink, logLevel: 'info' as const } : {}) }, async (_input, ctx) => {
       const e = ctx.inbox.event;
       effect(e);
       // The consumer's own effect, exactly once with the inbox key: a counter and an event of its own.
@@ -202,7 +202,7 @@ describe('inbox on Redis', () => {
     const lines: Array<Record<string, unknown>> = [];
     const seen: number[] = [];
     const store = redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` });
-    const ship = handler({ use: [inbox({ store, consumer: `once-${randomUUID()}`, maxGapRetries: 1 })], logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>), logLevel: 'info' }, async (_input, ctx) => {
+    const ship = handler({ use: [inbox({ store, consumer: `once-${randomUUID()}`, maxGapRetries: 1, unseenAggregate: 'retry' })], logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>), logLevel: 'info' }, async (_input, ctx) => {
       seen.push(ctx.inbox.event.seq);
     });
     const event = sqsEvent([envelope(`once-${randomUUID()}`, 2)]);

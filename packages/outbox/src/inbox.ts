@@ -4,7 +4,8 @@
  * key (consumer name, event id) is claimed through an idempotency store, and a duplicate is
  * answered without running the function. `seq` gaps per aggregate are found through a marker
  * (consumer, aggregate, seq) written when an event completes, so order can be restored on a
- * standard queue (`onGap: 'retry'` fails the early event so SQS redelivers it later). Within
+ * standard queue (`onGap: 'retry'` fails the early event so SQS redelivers it later) — a gap
+ * only for an aggregate this consumer handled lately (inbox-seen.ts; else `unseenAggregate`). Within
  * one batch of a standard queue, the events of one aggregate run one after another in `seq`
  * order (the handler's `batchOrder` hook, ordered by the relay's `steadyfn.aggregate` and
  * `steadyfn.seq` attributes so no body is read for it; inbox-order.ts), so in-order events
@@ -30,6 +31,7 @@ import { CLAIM_CHECK_READS_IN_FLIGHT, orderFromAttributes } from './inbox-order.
 import type { InboxContext, InboxOptions, InboxState } from './inbox-options.js';
 import { FINGERPRINT, markerFingerprint, markerTaken, restoreMarker, storeFailure } from './inbox-records.js';
 import { receiveLimitOf } from './inbox-redrive.js';
+import { aggregateSeen, seenId, windowOf } from './inbox-seen.js';
 import { completeEvent, releaseEvent, type InboxRecords } from './inbox-settle.js';
 
 export type { InboxContext, InboxOptions, InboxState } from './inbox-options.js';
@@ -52,7 +54,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object { store, consumer }', options);
   // The option before 0.1: said plainly, not as an unknown key.
   if ('s3' in options && (options as { s3?: unknown }).s3 !== undefined) claimCheckFromSubpath(OWNER, 's3', "claimCheck: s3ClaimCheck({ s3 })", (options as { s3?: unknown }).s3);
-  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, allowShortLease: true, onGap: true, maxGapRetries: true, queue: true, claimCheck: true, read: true }));
+  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, allowShortLease: true, onGap: true, unseenAggregate: true, maxGapRetries: true, queue: true, claimCheck: true, read: true }));
   const store = options.store;
   if (typeof store?.claim !== 'function' || typeof store.completeMany !== 'function') invalidOption(OWNER, 'store', 'an idempotency store: redisStore(...) or mongoStore(...)', store);
   const consumer = stringOption(OWNER, 'consumer', options.consumer);
@@ -65,6 +67,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   // A short lease allowed on purpose counts as already warned about.
   const lease: LeaseSettings = { leaseMs, noted: { leaseShort: allowShortLease, noDeadline: false } };
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
+  const unseenAggregate = oneOfOption(OWNER, 'unseenAggregate', options.unseenAggregate, ['accept', 'retry'] as const, 'accept');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
   const receiveLimit = receiveLimitOf(OWNER, options.queue);
   /** The `maxReceiveCount` the cap warning was last logged for: logged again when the policy changes. */
@@ -97,6 +100,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const scope = scopeOf(`inbox:${consumer}`);
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
+  const seenKeyOf = (agg: string) => (w: number) => storeKey(scope, { kind: 'custom', value: seenId(agg, w) });
 
   const records: InboxRecords = { store, consumer };
   // `owner` is cleared once the claims are settled (the requests read it synchronously): nothing settles them twice.
@@ -175,13 +179,18 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       }
       if (event.seq > 1) {
         let previous;
+        let seen = true;
         try {
           previous = await store.get(seqKeyOf(agg, event.seq - 1), { signal: ctx.signal });
+          // No completed predecessor: a gap only if the aggregate was seen lately (inbox-seen.ts).
+          if (previous?.status !== 'completed') seen = await aggregateSeen(store, seenKeyOf(agg), Date.now(), retentionMs, ctx.signal);
         } catch (error) {
           await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
           throw storeFailure(error);
         }
-        if (previous?.status !== 'completed') {
+        if (previous?.status !== 'completed' && !seen && unseenAggregate === 'accept') {
+          ctx.log.info('inbox first event of an unseen aggregate accepted', { consumer, code: 'INBOX_AGGREGATE_UNSEEN', aggregate: agg, seq: event.seq });
+        } else if (previous?.status !== 'completed') {
           const known = ctx.trigger.kind === 'queue' ? ctx.trigger.attempt : undefined;
           const attempt = known ?? 1;
           if (onGap === 'retry' && attempt < (await gapLimit(ctx, attempt))) {
@@ -199,14 +208,25 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
           ctx.log.warn('inbox seq gap accepted', { consumer, aggregate: agg, seq: event.seq, attempt });
         }
       }
-      // The seq marker is held with the same owner, so both complete (or release) together.
-      let marker;
+      // The seq marker and this window's seen record are held with the same owner, so all complete
+      // (or release) together. A seen record someone holds or completed is theirs: not settled here.
+      const seenKey = seenKeyOf(agg)(windowOf(Date.now(), retentionMs));
+      let claims;
       try {
-        marker = await store.claim({ key: state.seqKey, owner: state.owner, fingerprint: markerFingerprint(event), leaseUntil }, { signal: ctx.signal });
+        claims = await store.claimMany(
+          [
+            { key: state.seqKey, owner: state.owner, fingerprint: markerFingerprint(event), leaseUntil },
+            { key: seenKey, owner: state.owner, fingerprint: FINGERPRINT, leaseUntil },
+          ],
+          { signal: ctx.signal },
+        );
       } catch (error) {
         await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
         throw storeFailure(error);
       }
+      const [marker, seenClaim] = [claims[0]!, claims[1]!];
+      if (!marker.claimed && seenClaim.claimed) await store.release({ key: seenKey, owner: state.owner }).catch(() => false);
+      if (marker.claimed && seenClaim.claimed) Object.assign(state, { seenKey });
       if (!marker.claimed) {
         if (marker.record.status === 'completed' && marker.record.fingerprint === markerFingerprint(event)) {
           // This event was applied (its marker completes only after the function), but its own

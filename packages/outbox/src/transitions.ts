@@ -18,7 +18,8 @@ import { CHECK_FAILURE, type CheckFailure, type RedisCheck } from './capture/red
 import type { OutboxContextBase } from './plugin.js';
 import type { EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import type { RedisOutboxContext } from './modes/redis-mode.js';
-import type { TransactionOutboxContext } from './modes/transaction-mode.js';
+import { appliedBefore, type TransactionOutboxContext } from './modes/transaction-mode.js';
+import type { MongoTransactionOutboxStore } from './stores/mongo-collection.js';
 import type { CollectionLike } from './stores/mongo-shapes.js';
 import type { OutboxStore } from './stores/outbox-store.js';
 
@@ -56,7 +57,9 @@ export interface TransitionsOptions<T extends TransitionTable> {
 /** What a transition did. */
 export interface TransitionResult {
   /**
-   * Already applied by an earlier delivery of the same step: nothing was written now. Always
+   * Already applied by an earlier delivery of the same step: nothing was written now (embedded
+   * mode; transaction mode, where the aggregate is no longer in `from` and the request key is
+   * among the applied markers — the transaction then rolls back as already applied). Always
    * `false` in Redis mode, where the write runs after the function returns (a re-run's write
    * then writes nothing, but the function cannot see it here).
    */
@@ -191,6 +194,9 @@ export function transitions<const T extends TransitionTable>(options: Transition
     }
     if (result.matchedCount > 0) return { duplicate: false };
     unstage(outbox, added);
+    // A re-run after a crash between the commit and the inbox completion: the state moved on with
+    // this request's own earlier attempt. Answered as a duplicate, the commit rolls back as already applied.
+    if (await appliedBefore(options.store as MongoTransactionOutboxStore, ctx, outbox.session)) return { duplicate: true };
     const current = await collection.findOne({ _id: id }, { session: outbox.session });
     throw conflict(id, from, to, { actual: current?.[field] });
   };

@@ -38,9 +38,9 @@ describe('inbox settle lines carry causeCode', () => {
     const prefix = `${redis.prefix}inbox-foreign-settle-${randomUUID()}:`;
     const lines: string[] = [];
     const ship = handler({ name: 'ship', logLevel: 'info', logSink: (l) => void lines.push(l), use: [inbox({ store: redisStore({ client: redis.client, prefix }), consumer: 'shipping' })] }, async () => {
-      // The event record and its seq marker, held by this invocation, overwritten by another program.
+      // The event record, its seq marker and the aggregate's seen record, held by this invocation, overwritten by another program.
       const keys = await (redis.client as Redis).keys(`${prefix}*`);
-      expect(keys).toHaveLength(2);
+      expect(keys).toHaveLength(3);
       for (const key of keys) await redis.client.set(key, 'hello-foreign-value');
     });
     expect(await ship.aws({ Records: [sqsRecord(eventBody())] }, lambdaContext())).toEqual({ batchItemFailures: [] });

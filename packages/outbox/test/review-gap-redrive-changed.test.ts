@@ -69,7 +69,7 @@ describe.each(sqsServers().map((s) => s.name))('inbox gap retries when the queue
   /** A consumer of `url` (maxGapRetries 10) and a way to deliver seq 2 of an aggregate whose seq 1 never comes, as receive `attempt`. */
   const consumerOf = (url: string, lines: string[] = []) => {
     const handled: number[] = [];
-    const consumer = handler({ use: [inbox({ store: memoryStore(), consumer: 'shipping', queue: inboxQueue({ client: sqs, queueUrl: url }) })], logLevel: 'warn', logSink: (line) => void lines.push(line) }, async (_input, ctx) => {
+    const consumer = handler({ use: [inbox({ store: memoryStore(), consumer: 'shipping', unseenAggregate: 'retry', queue: inboxQueue({ client: sqs, queueUrl: url }) })], logLevel: 'warn', logSink: (line) => void lines.push(line) }, async (_input, ctx) => {
       handled.push(ctx.trigger.kind === 'queue' ? (ctx.trigger.attempt ?? 1) : 0);
     });
     const event = { id: uuidv7(), type: 'OrderPaid', aggregateType: 'order', aggregateId: `o-${suffix()}`, seq: 2, payload: {}, occurredAt: new Date().toISOString(), schemaVersion: 1 };

@@ -45,7 +45,7 @@ describe.each(sqsServers().map((s) => s.name))('inbox gap retries against the re
     const warnings: string[] = [];
     const handled: number[] = [];
     const consumer = handler(
-      { use: [inbox({ store: memoryStore(), consumer: 'shipping', queue: inboxQueue({ client: sqs, queueUrl: url }) })], logLevel: 'warn', logSink: (line) => void warnings.push(line) },
+      { use: [inbox({ store: memoryStore(), consumer: 'shipping', unseenAggregate: 'retry', queue: inboxQueue({ client: sqs, queueUrl: url }) })], logLevel: 'warn', logSink: (line) => void warnings.push(line) },
       async (_input, ctx) => {
         handled.push(ctx.inbox.event.seq);
       },

@@ -86,7 +86,7 @@ describe('the README inbox fed by a real queue and claim-check bucket', () => {
     const effects: string[] = [];
     const logs: Array<Record<string, unknown>> = [];
     const consumer = handler(
-      { use: [inbox({ store: redisStore({ client: backend.client, prefix: `${prefix}idem:` }), consumer: 'shipping', claimCheck: s3ClaimCheck({ s3 }) })], logLevel: 'warn', logSink: (l: string) => void logs.push(JSON.parse(l) as Record<string, unknown>) },
+      { use: [inbox({ store: redisStore({ client: backend.client, prefix: `${prefix}idem:` }), consumer: 'shipping', unseenAggregate: 'retry', claimCheck: s3ClaimCheck({ s3 }) })], logLevel: 'warn', logSink: (l: string) => void logs.push(JSON.parse(l) as Record<string, unknown>) },
       async (_input, ctx) => void effects.push(`${ctx.inbox.event.aggregateId}#${ctx.inbox.event.seq}`),
     );
     const run = async (m: Message) => ((await consumer.aws({ Records: [record(m)] }, lambdaContext())) as { batchItemFailures: unknown[] }).batchItemFailures.length;

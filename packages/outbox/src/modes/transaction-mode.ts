@@ -13,6 +13,7 @@
  * its record is completed inside the transaction too (the lease's settle with the session): a
  * crash after the commit leaves the record done, and a retry replays at once.
  */
+import type { Context } from '@steadyfn/handler';
 import { pendingCompletion, RequestAlreadyAppliedError, type PendingCompletion } from '@steadyfn/idempotency';
 import { aggregateKey, serializeEvent, type EventDeclarations } from '../envelope.js';
 import { UnsupportedServerError, WriteConflictError } from '../errors.js';
@@ -92,6 +93,21 @@ async function markApplied(store: MongoTransactionOutboxStore, requestKey: strin
     const prior = (await applied.findOne({ _id: requestKey })) as { r?: unknown } | null;
     throw new AlreadyApplied(typeof prior?.r === 'string' ? prior.r : undefined);
   }
+}
+
+/**
+ * Whether this invocation's request key (`request-key.ts`) is among the applied markers, read
+ * with the transaction's `session`: an earlier attempt of the request committed. A conditional
+ * write of the re-run that matches nothing (its state already moved on by that attempt) is
+ * then a duplicate, not a conflict: the commit's marker insert rolls the transaction back as
+ * already applied. False when the invocation has no request key.
+ * @throws what the collection's `findOne` throws.
+ */
+export async function appliedBefore(store: MongoTransactionOutboxStore, ctx: Context, session: SessionLike | undefined): Promise<boolean> {
+  const requestKey = defaultRequestKey(ctx);
+  if (requestKey === undefined) return false;
+  const applied = await store.applied();
+  return (await applied.findOne({ _id: requestKey }, session === undefined ? {} : { session })) !== null;
 }
 
 /**
