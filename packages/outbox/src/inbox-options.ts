@@ -58,11 +58,14 @@ export interface InboxOptions {
    * only burn deliveries. Two ordinary cases: an aggregate idle past the retention (a monthly
    * subscription with the 14-day default), and a consumer added to (or renamed in) a running
    * system, at the first event it gets of each existing aggregate. `'accept'` (default) handles
-   * it now, logging `INBOX_AGGREGATE_UNSEEN` (info); `'retry'` treats it as a gap (`onGap`,
-   * `maxGapRetries`), as before this option. The cost of `'accept'`: a new aggregate's event that
-   * overtakes its first one while that is not being handled yet (seq 2 delivered before seq 1
-   * was received) is handled out of order; one that arrives while an event of the aggregate is
-   * being handled is a gap as usual. A seen aggregate's missing predecessor is always a gap.
+   * it at its second delivery (the queue's receive count, `ctx.trigger.attempt`, reaching 2; at
+   * once when the trigger counts no deliveries), logging `INBOX_AGGREGATE_UNSEEN` (info): the
+   * first delivery is retried as a gap, so a new aggregate's event that merely overtook its first
+   * one (seq 2 delivered before seq 1 on a standard queue) waits one visibility timeout for it
+   * and keeps its order. `'retry'` treats it as a gap (`onGap`, `maxGapRetries`), as before this
+   * option. The cost of `'accept'`: a first event held back longer than one visibility timeout
+   * (its own handling failing meanwhile) can be overtaken. A seen aggregate's missing
+   * predecessor is always a gap.
    * @default 'accept'
    * @example
    * inbox({ store, consumer: 'billing', unseenAggregate: 'retry' });

@@ -188,7 +188,11 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
           await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
           throw storeFailure(error);
         }
-        if (previous?.status !== 'completed' && !seen && unseenAggregate === 'accept') {
+        // An unseen aggregate's event is accepted from its second delivery (or at once when the
+        // trigger counts none): the first waits one visibility timeout for a predecessor that was
+        // merely overtaken (seq 2 of a new aggregate before seq 1 on a standard queue).
+        const delivery = ctx.trigger.kind === 'queue' ? ctx.trigger.attempt : undefined;
+        if (previous?.status !== 'completed' && !seen && unseenAggregate === 'accept' && (delivery === undefined || delivery >= 2)) {
           ctx.log.info('inbox first event of an unseen aggregate accepted', { consumer, code: 'INBOX_AGGREGATE_UNSEEN', aggregate: agg, seq: event.seq });
         } else if (previous?.status !== 'completed') {
           const known = ctx.trigger.kind === 'queue' ? ctx.trigger.attempt : undefined;
