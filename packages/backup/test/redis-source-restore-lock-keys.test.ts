@@ -67,14 +67,13 @@ describe.each([
           locks.push(lock);
         }
         reserved.push(keys.lock, keys.marker);
-        // A drill's marker: only a target with a prefix keeps one.
-        if (keyPrefix !== '') {
-          await redisTarget({ client, keyPrefix }).markScratch!({ drillId: `d-${keyPrefix}`, backupId: 'b', storage: 's3://x/y', startedAt: new Date().toISOString(), collections: ['*'] });
-          reserved.push(scratchMarkerKey(keyPrefix));
-        }
+        // A drill's marker: every scratch keeps one, without a prefix too (`~steadyfn:drill-marker:`).
+        await redisTarget({ client, keyPrefix }).markScratch!({ drillId: `d-${keyPrefix}`, backupId: 'b', storage: 's3://x/y', startedAt: new Date().toISOString(), collections: ['*'] });
+        reserved.push(scratchMarkerKey(keyPrefix));
       }
       expect(reserved).toContain('~steadyfn:restore-lock:steadyfn:');
       expect(reserved).toContain('~steadyfn:drill-marker:steadyfn:');
+      expect(reserved).toContain('~steadyfn:drill-marker:');
       // The set of locked prefixes (lock-places.ts) is bookkeeping too.
       reserved.push('steadyfn:restore-lock-prefixes:');
       for (const key of reserved) expect(await client.exists(key)).toBe(1);

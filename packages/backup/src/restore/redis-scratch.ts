@@ -1,5 +1,5 @@
 /**
- * A drill's marker in a Redis scratch keyspace (a `redisTarget` with a `keyPrefix`), as the
+ * A drill's marker in a Redis scratch keyspace (a `redisTarget`, with a `keyPrefix` or without: a scratch database), as the
  * MongoDB target keeps one in its scratch database (mongo-scratch.ts): one string key holding
  * the marker's JSON — the drill, the backup storage it drilled from and the key patterns it
  * restored under the prefix. It is written (after the drill found the prefix empty of the
@@ -11,14 +11,15 @@
  * The marker's key lies outside the prefix (`steadyfn:drill-marker:<prefix>`, or
  * `~steadyfn:drill-marker:<prefix>` for a prefix that key would start with), so no dataset's
  * pattern under the prefix ever matches it: the drill's read-back and the emptiness check
- * never see it. A target without a prefix keeps no marker (its drop removes nothing either).
+ * never see it. Without a prefix the key is `~steadyfn:drill-marker:` and the patterns are the
+ * database's: a drill into a scratch database drops, and a later one clears, only those keys.
  * `redisSource` skips it whatever its pattern (`isBookkeepingKey`, lock-places.ts): it is a drill's
  * bookkeeping in a database that may also be backed up, not data.
  */
 import type { RedisLike } from '../sources/redis.js';
 import type { ScratchMarker } from './targets.js';
 
-/** The marker's key for the scratch prefix `prefix` (not empty): a key that does not start with it. */
+/** The marker's key for the scratch prefix `prefix` (`''`: none, `~steadyfn:drill-marker:`): a key that does not start with it. */
 export function scratchMarkerKey(prefix: string): string {
   const key = `steadyfn:drill-marker:${prefix}`;
   return key.startsWith(prefix) ? `~${key}` : key;

@@ -232,7 +232,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
     },
 
     async drop(manifest, signal) {
-      if (prefix === '') return;
+      // With or without a prefix: only the keys matching the backup's patterns (what the drill
+      // restored into a scratch that held none of them), never steadyfn's bookkeeping.
       const client = await resolveRedis('redisTarget', options.client);
       // A key that fails to unlink is an error (the drill reports it; its marker stays, for the next drill).
       await unlinkUnder(client, prefix, patternsOf(manifest), signal, isBookkeepingKey);
@@ -242,14 +243,10 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
     // The lock is read first by every call (restoreStatus, the restores' checkFree): a bounded PING before it.
     lock: redisLockPlace(() => resolveRedis('redisTarget', options.client), prefix, (c) => pingWithin(c, connectTimeoutMs)),
 
-    // The drill marker (redis-scratch.ts): kept only under a scratch prefix.
-    ...(prefix === ''
-      ? {}
-      : {
-          scratchCollections: (manifest: Manifest) => patternsOf(manifest),
-          markScratch: async (marker: ScratchMarker) => writeRedisScratchMarker(await resolveRedis('redisTarget', options.client), prefix, marker),
-          readScratchMarker: async () => readRedisScratchMarker(await resolveRedis('redisTarget', options.client), prefix),
-          clearScratch: async (marker: ScratchMarker, signal?: AbortSignal) => clearRedisScratch(await resolveRedis('redisTarget', options.client), prefix, marker, signal, isBookkeepingKey),
-        }),
+    // The drill marker (redis-scratch.ts), with or without a prefix: a later drill takes over its leftovers.
+    scratchCollections: (manifest: Manifest) => patternsOf(manifest),
+    markScratch: async (marker: ScratchMarker) => writeRedisScratchMarker(await resolveRedis('redisTarget', options.client), prefix, marker),
+    readScratchMarker: async () => readRedisScratchMarker(await resolveRedis('redisTarget', options.client), prefix),
+    clearScratch: async (marker: ScratchMarker, signal?: AbortSignal) => clearRedisScratch(await resolveRedis('redisTarget', options.client), prefix, marker, signal, isBookkeepingKey),
   };
 }

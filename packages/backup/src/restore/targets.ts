@@ -217,11 +217,18 @@ export interface RestoreTarget {
    * comparison) and the backup's indexes this target skipped on purpose (`unsupportedMetadata: 'skip'`).
    */
   readIndexes?(dataset: ManifestDataset, signal?: AbortSignal): Promise<{ indexes: IndexDefinition[]; unkeptOptions: ReadonlyArray<string>; skipped: string[] }>;
-  /** Removes what a drill restored (a scratch database, keys under a scratch prefix) and its marker, last. Throws when a removal fails. */
-  drop?(manifest: Manifest, signal?: AbortSignal): Promise<void>;
-  /** The target collections a drill of `manifest` restores into (for its marker; MongoDB targets). */
+  /**
+   * Removes what a drill restored (a scratch database's collections; the keys matching the
+   * backup's patterns, under the scratch prefix or, without one, in the database) and its
+   * marker, last. Resolves `false` when it removed nothing it could tell was the drill's (the
+   * drill then reports `dropped: false` with a note); a target without `drop` is reported so too.
+   *
+   * @throws when a removal fails (the drill reports it in `drill.scratch.dropError`)
+   */
+  drop?(manifest: Manifest, signal?: AbortSignal): Promise<void | false>;
+  /** The target collections (MongoDB) or key patterns (Redis) a drill of `manifest` restores into, for its marker. */
   scratchCollections?(manifest: Manifest): string[];
-  /** Writes a drill's marker (MongoDB targets). */
+  /** Writes a drill's marker (MongoDB and Redis targets). */
   markScratch?(marker: ScratchMarker, signal?: AbortSignal): Promise<void>;
   /** The marker an earlier drill left (its drop failed or was skipped), or undefined. */
   readScratchMarker?(signal?: AbortSignal): Promise<ScratchMarker | undefined>;

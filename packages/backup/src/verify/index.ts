@@ -37,9 +37,13 @@ export interface VerifyBackupOptions {
   backup: BackupRef;
   /** @default 'full' */
   level?: 'quick' | 'full' | 'drill';
-  /** For `drill`: a scratch target (`mongoTarget({ db: scratchDb })`, `redisTarget({ client, keyPrefix: 'drill:' })`). Its data is removed afterwards. */
+  /**
+   * For `drill`: a scratch target (`mongoTarget({ db: scratchDb })`, `redisTarget({ client, keyPrefix: 'drill:' })`,
+   * or `redisTarget({ client: scratchDbClient })`: a dedicated database, the keys matching the backup's patterns).
+   * What the drill restored is removed afterwards (a target without `drop` is reported `dropped: false`).
+   */
   scratch?: RestoreTarget;
-  /** For `drill`: keep the restored data (and, on MongoDB, the drill's marker: the next drill from the same storage clears both). @default false */
+  /** For `drill`: keep the restored data (and the drill's marker: the next drill from the same storage clears both). @default false */
   keepScratch?: boolean;
 }
 
@@ -73,7 +77,7 @@ export interface DrillReport {
   bytesPerSecond: number;
   recordsPerSecond: number;
   problems: string[];
-  /** The scratch target: dropped or not (a failed drop's class and code), and an earlier drill's leftovers cleared first. */
+  /** The scratch target: dropped or not (a failed drop's class and code, or a `note` when the target has no drop or its drop removed nothing), and an earlier drill's leftovers cleared first. */
   scratch: DrillScratch;
 }
 
@@ -174,7 +178,7 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
   };
   const datasets: DrillReport['datasets'] = [];
   let restored: Awaited<ReturnType<typeof restoreManifest>>;
-  let dropped: Pick<DrillScratch, 'dropped' | 'dropError'> = { dropped: false };
+  let dropped: Pick<DrillScratch, 'dropped' | 'dropError' | 'note'> = { dropped: false };
   try {
     restored = await guard(() => restoreManifest(loc, manifest, tallying, signal));
     for (const dataset of manifest.datasets) {

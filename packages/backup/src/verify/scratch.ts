@@ -11,8 +11,13 @@ import type { RestoreTarget, ScratchMarker } from '../restore/targets.js';
 
 /** What happened to the scratch target around a drill (in the drill report). */
 export interface DrillScratch {
-  /** Whether what the drill restored was removed (false with `keepScratch`, or when the drop failed). */
+  /**
+   * Whether what the drill restored was removed (false with `keepScratch`, when the drop failed,
+   * or when the scratch target has no `drop` or its drop removed nothing: then `note` says so).
+   */
   dropped: boolean;
+  /** Why `dropped` is false though no drop failed: the scratch target has no `drop`, or its drop removed nothing (what the drill restored is still there). */
+  note?: string;
   /** The failed drop's error class and code (never its message); the next drill from the same storage clears what is left. */
   dropError?: string;
   /** The drill id whose leftovers (found by its marker) this drill dropped before it began. */
@@ -56,7 +61,7 @@ export async function prepareScratch(scratch: RestoreTarget, manifest: Manifest,
   }
   if (full !== undefined) {
     throw new ConfigurationError(
-      `verifyBackup(): option "scratch" must be an empty scratch target; it already holds data of ${full} (a drill would overwrite it and then remove it), and no earlier drill from this backup storage marked it as its own. Point the drill at a scratch database or key prefix, or clear it.`,
+      `verifyBackup(): option "scratch" must be an empty scratch target; it already holds data of ${full} (a drill would overwrite it and then remove it), and no earlier drill from this backup storage marked it as its own. Point the drill at a scratch database or key prefix (a drill drops what it restored there and marks it, so the next drill from this storage may reuse it), or clear it.`,
       { field: 'scratch', expected: 'an empty scratch target' },
     );
   }
@@ -67,10 +72,15 @@ export async function prepareScratch(scratch: RestoreTarget, manifest: Manifest,
   return clearedLeftoverOf === undefined ? {} : { clearedLeftoverOf };
 }
 
-/** Drops what the drill restored; a failure is logged and returned (class and code), not thrown. */
-export async function dropScratch(scratch: RestoreTarget, manifest: Manifest, drillId: string, log: LogLike, signal?: AbortSignal): Promise<Pick<DrillScratch, 'dropped' | 'dropError'>> {
+/**
+ * Drops what the drill restored; a failure is logged and returned (class and code), not thrown.
+ * A target without `drop`, or whose drop resolves `false`, is reported `dropped: false` with a `note`.
+ */
+export async function dropScratch(scratch: RestoreTarget, manifest: Manifest, drillId: string, log: LogLike, signal?: AbortSignal): Promise<Pick<DrillScratch, 'dropped' | 'dropError' | 'note'>> {
+  // A custom target without `drop` removes nothing: never reported as dropped.
+  if (!scratch.drop) return { dropped: false, note: 'the scratch target has no drop: what the drill restored is still there' };
   try {
-    await scratch.drop?.(manifest, signal);
+    if ((await scratch.drop(manifest, signal)) === false) return { dropped: false, note: "the scratch target's drop removed nothing: what the drill restored is still there" };
     return { dropped: true };
   } catch (error) {
     const dropError = describeError(error) || 'unknown error';
