@@ -57,18 +57,20 @@ export interface InboxOptions {
    * unseen, and the predecessor's marker expired or was never written, so waiting for it would
    * only burn deliveries. Two ordinary cases: an aggregate idle past the retention (a monthly
    * subscription with the 14-day default), and a consumer added to (or renamed in) a running
-   * system, at the first event it gets of each existing aggregate. `'accept'` (default) handles
+   * system, at the first event it gets of each existing aggregate. `'retry'` (default) treats it
+   * as a gap (`onGap`, `maxGapRetries`), as for a seen aggregate: order first. `'accept'` handles
    * it at its second delivery (the queue's receive count, `ctx.trigger.attempt`, reaching 2; at
-   * once when the trigger counts no deliveries), logging `INBOX_AGGREGATE_UNSEEN` (info): the
-   * first delivery is retried as a gap, so a new aggregate's event that merely overtook its first
-   * one (seq 2 delivered before seq 1 on a standard queue) waits one visibility timeout for it
-   * and keeps its order. `'retry'` treats it as a gap (`onGap`, `maxGapRetries`), as before this
-   * option. The cost of `'accept'`: a first event held back longer than one visibility timeout
-   * (its own handling failing meanwhile) can be overtaken. A seen aggregate's missing
-   * predecessor is always a gap.
-   * @default 'accept'
+   * once when the trigger counts no deliveries — a Pub/Sub subscription without a dead-letter
+   * policy), logging `INBOX_AGGREGATE_UNSEEN` (info): the first delivery is retried as a gap, so
+   * a new aggregate's event that merely overtook its first one (seq 2 before seq 1 on a standard
+   * queue) waits one visibility timeout for it. The costs of `'accept'`: a first event held back
+   * longer than that can be overtaken; and seen records are written from this release on, so an
+   * aggregate active before the upgrade counts as unseen until its first completion after it —
+   * turn `'accept'` on once twice `retentionMs` has passed since the upgrade (or for a consumer
+   * that is new anyway). A seen aggregate's missing predecessor is always a gap.
+   * @default 'retry'
    * @example
-   * inbox({ store, consumer: 'billing', unseenAggregate: 'retry' });
+   * inbox({ store, consumer: 'billing', unseenAggregate: 'accept' });
    */
   unseenAggregate?: 'accept' | 'retry';
   /**

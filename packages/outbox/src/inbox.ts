@@ -67,7 +67,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   // A short lease allowed on purpose counts as already warned about.
   const lease: LeaseSettings = { leaseMs, noted: { leaseShort: allowShortLease, noDeadline: false } };
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
-  const unseenAggregate = oneOfOption(OWNER, 'unseenAggregate', options.unseenAggregate, ['accept', 'retry'] as const, 'accept');
+  const unseenAggregate = oneOfOption(OWNER, 'unseenAggregate', options.unseenAggregate, ['accept', 'retry'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
   const receiveLimit = receiveLimitOf(OWNER, options.queue);
   /** The `maxReceiveCount` the cap warning was last logged for: logged again when the policy changes. */

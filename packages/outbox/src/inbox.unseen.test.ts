@@ -65,7 +65,7 @@ describe.each(backends)('inbox unseen aggregate on $name', ({ open }) => {
     const lines: Array<Record<string, unknown>> = [];
     const applied: number[] = [];
     const store = backend.store();
-    const fn = handler({ use: [inbox({ store, consumer: name, ...options })], logLevel: 'info', logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }, async (_input, ctx) => {
+    const fn = handler({ use: [inbox({ store, consumer: name, unseenAggregate: 'accept', ...options })], logLevel: 'info', logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }, async (_input, ctx) => {
       if (gate) await gate();
       applied.push(ctx.inbox.event.seq);
     });
@@ -120,6 +120,28 @@ describe.each(backends)('inbox unseen aggregate on $name', ({ open }) => {
     expect(await c.deliver(envelope(agg, 2), 2)).toBeUndefined();
     expect(c.applied).toEqual([1, 2]);
     expect(c.lines.some((l) => l.code === 'INBOX_AGGREGATE_UNSEEN')).toBe(false);
+  });
+
+  it("by default (unseenAggregate: 'retry') an aggregate active before the upgrade — markers, no seen record — keeps its gaps", async () => {
+    const name = `billing-${randomUUID()}`;
+    const agg = `sub-${randomUUID()}`;
+    const store = backend.store();
+    const applied: number[] = [];
+    const fn = handler({ use: [inbox({ store, consumer: name })], logSink: () => undefined }, async (_input, ctx) => {
+      applied.push(ctx.inbox.event.seq);
+    });
+    const deliver = async (body: string, attempt: number) => ((await fn.aws(sqsEvent([body], { attempt }), lambdaContext('bill'))) as { batchItemFailures: unknown[] }).batchItemFailures.length;
+    // What the previous release left: completed seq markers, no seen record.
+    for (const seq of [9, 10]) {
+      const key = markerKey(name, agg, seq);
+      expect((await store.claim({ key, owner: 'old-release', fingerprint: 'f', leaseUntil: Date.now() + 60_000 })).claimed).toBe(true);
+      expect(await store.completeMany([{ key, owner: 'old-release', fingerprint: 'f', result: '1', expiresAt: Date.now() + 14 * 86_400_000 }])).toEqual([true]);
+    }
+    expect(await deliver(envelope(agg, 12), 1)).toBe(1);
+    expect(await deliver(envelope(agg, 12), 2)).toBe(1);
+    expect(await deliver(envelope(agg, 11), 1)).toBe(0);
+    expect(await deliver(envelope(agg, 12), 3)).toBe(0);
+    expect(applied).toEqual([11, 12]);
   });
 
   it("unseenAggregate: 'retry' keeps the predecessor rule for an unseen aggregate", async () => {
