@@ -44,6 +44,13 @@ describe('checkKnownKeys', () => {
     expect(error.message).toBe('f(): option "ttl" must be left out: it is not an option of f() (durations are in milliseconds: "ttlMs"); the options are store, ttlMs, nested; got 5');
   });
 
+  it('never quotes a misnamed key\'s string (a connection string carries its password) and names the twin users swap', () => {
+    const error = thrown(() => checkKnownKeys('mongo', '', { url: 'mongodb://admin:S3cretPw@db.example.com/app' }, ['uri', 'db']));
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', field: 'url' });
+    expect(error.message).not.toContain('S3cretPw');
+    expect(error.message).toBe('mongo(): option "url" must be left out: it is not an option of mongo() (did you mean "uri"?); the options are uri, db; got a string (value not shown)');
+  });
+
   it('names the full dotted path of a nested key', () => {
     const error = thrown(() => checkKnownKeys('f', 'a.nested', { leese: 1 }, ['leaseMs']));
     expect(error.field).toBe('a.nested.leese');

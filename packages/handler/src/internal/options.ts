@@ -4,8 +4,12 @@
  */
 import { ConfigurationError } from '../errors.js';
 
+/** Passed as an option's value where the value must not be quoted (a string that may hold a secret). */
+export const STRING_NOT_SHOWN: unique symbol = Symbol('a string (value not shown)');
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === STRING_NOT_SHOWN) return 'a string (value not shown)';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (typeof value === 'function') return 'a function';
