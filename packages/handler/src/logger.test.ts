@@ -88,3 +88,22 @@ describe('masking at every depth (issue 9, item 9)', () => {
     expect(lines[0]).not.toMatch(/pw@|pa@ss|guest:guest|pgpass|t-1|s-1|"cs"/);
   });
 });
+
+describe('secrets in URLs and under short secret names (review s52)', () => {
+  it('masks query tokens in fields and in the message, and auth, pwd, sig, subscription keys by name', () => {
+    const lines: string[] = [];
+    const log = createLogger({}, (l) => lines.push(l), 'info');
+    log.info('x', { url: 'https://h/p?access_token=TOK1&sig=SIG1', auth: 'user:PASS2', 'Ocp-Apim-Subscription-Key': 'KEY3', pwd: 'PWD4', nested: { 'x-auth': 'A5', basicAuth: 'A6', SIG: 'S7' } });
+    log.info('calling https://h/p?access_token=TOK6');
+    for (const secret of ['TOK1', 'SIG1', 'PASS2', 'KEY3', 'PWD4', 'A5', 'A6', 'S7', 'TOK6']) expect(lines.join('\n')).not.toContain(secret);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ url: 'https://h/p?access_token=[redacted]&sig=[redacted]', auth: '[redacted]', 'Ocp-Apim-Subscription-Key': '[redacted]', pwd: '[redacted]' });
+    expect(JSON.parse(lines[1]!).msg).toBe('calling https://h/p?access_token=[redacted]');
+  });
+
+  it('keeps fields whose names only contain a short secret word', () => {
+    const lines: string[] = [];
+    const fields = { author: 'a', authorizer: { claims: 'c' }, oauthProvider: 'o', signal: 'aborted', SIGNAL: 'TERM', design: 'd', signed: true, pwdLength: undefined };
+    createLogger({}, (l) => lines.push(l), 'info').info('x', fields);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ author: 'a', authorizer: { claims: 'c' }, oauthProvider: 'o', signal: 'aborted', SIGNAL: 'TERM', design: 'd', signed: true });
+  });
+});

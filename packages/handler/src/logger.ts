@@ -1,7 +1,9 @@
 /**
  * A structured JSON logger: one line per entry, with the invocation's identity attached.
  * It never logs payloads by itself, and it masks secrets at every depth of an entry: values
- * under secret-looking names, and credentials inside URLs wherever they appear.
+ * under secret-looking names (`SECRET_FIELD_NAMES`), and, inside any string it writes (the
+ * message too), the credentials of URLs (`user:pass@`) and the values of secret-named query
+ * parameters (`access_token`, `sig`, `X-Amz-Signature`, … — see `scrubText`).
  */
 import { scrubText } from './internal/scrub.js';
 
@@ -52,6 +54,8 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /**
  * A field whose name contains one of these (case-insensitive; `-`, `_`, `.` or a space may
  * separate the words) has its value written as `[redacted]`, at any depth of a log entry.
+ * Short ones are matched as whole words only (marked below): `auth`, `x-auth`, `basicAuth`,
+ * `pwd`, `sig` are masked; `author`, `authorizer`, `oauthProvider`, `signal`, `design` are not.
  */
 export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'authorization', // authorization, proxy-authorization
@@ -69,9 +73,22 @@ export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'functions key', // x-functions-key (Azure Functions access key)
   'jwt assertion', // x-goog-iap-jwt-assertion (Google IAP)
   'oidc data', // x-amzn-oidc-data (ALB authentication, signed claims)
+  'subscription key', // Ocp-Apim-Subscription-Key (Azure API Management)
+  'auth', // whole word: auth, x-auth, basicAuth
+  'pwd', // whole word
+  'sig', // whole word: sig, x-sig (a SAS signature)
 ];
 
-const SECRET_NAME = /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature|whisk[-_. ]?auth|functions[-_. ]?key|jwt[-_. ]?assertion|oidc[-_. ]?data/i;
+const SECRET_NAME = /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature|whisk[-_. ]?auth|functions[-_. ]?key|jwt[-_. ]?assertion|oidc[-_. ]?data|subscription[-_. ]?key/i;
+
+// Short names as whole words: after the start, a non-letter or (capitalised) a lower-case
+// letter (camelCase), and not followed by a letter of the same word (`author`, `signal`, `SIGNAL`).
+const SECRET_WORD = /(?:^|[^A-Za-z])(?:(?:auth|Auth|pwd|Pwd|sig|Sig)(?![a-z])|(?:AUTH|PWD|SIG)(?![A-Za-z]))|(?<=[a-z])(?:(?:Auth|Pwd|Sig)(?![a-z])|(?:AUTH|PWD|SIG)(?![A-Za-z]))/;
+
+/** Whether a field named `key` holds a secret (see `SECRET_FIELD_NAMES`). */
+function isSecretName(key: string): boolean {
+  return SECRET_NAME.test(key) || SECRET_WORD.test(key);
+}
 
 /** Entries nested deeper than this are cut (`[depth limit]`), so a hostile structure cannot stall a log call. */
 const MAX_DEPTH = 8;
@@ -112,7 +129,7 @@ function maskValue(value: unknown, depth: number, seen: Set<object>): unknown {
 function maskFields(entries: ReadonlyArray<[string, unknown]>, depth: number, seen: Set<object>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of entries) {
-    const masked = SECRET_NAME.test(key) && value !== undefined && value !== null ? '[redacted]' : maskValue(value, depth + 1, seen);
+    const masked = isSecretName(key) && value !== undefined && value !== null ? '[redacted]' : maskValue(value, depth + 1, seen);
     // Own data property even for `__proto__`, which arrives in hostile headers.
     if (key === '__proto__') Object.defineProperty(out, key, { value: masked, enumerable: true, writable: true, configurable: true });
     else out[key] = masked;

@@ -18,7 +18,7 @@ import { answerOf, isAnswer, isThenable } from './pipeline-answer.js';
 import { logFailure } from './pipeline-failure-log.js';
 import { runFinally } from './pipeline-finally.js';
 import { recover } from './pipeline-recover.js';
-import { isHttpResponse } from './response.js';
+import { runWrapped, type WrapLife } from './pipeline-wrap.js';
 import type { Context, InputSchema, Outcome, Plugin } from './types.js';
 
 /** What a batch did for a message before its pipeline runs (extend and validation happen before `beforeBatch`). */
@@ -97,34 +97,6 @@ export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invoca
   return def.use.length === 0 && prepared === undefined ? runBare(def, ctx, inv, deadline) : runOnion(def, ctx, inv, deadline, prepared);
 }
 
-/** The function alone, under the deadline, rendered for HTTP: the innermost layer of the onion. */
-async function callFunction(def: Definition, ctx: InvocationContext, input: unknown, inv: Invocation, deadline: Deadline): Promise<unknown> {
-  deadline.check();
-  setFunctionStarted(ctx, true);
-  const result = def.fn(input, ctx);
-  const value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
-  return answerOf(inv, value);
-}
-
-/** `wrap` hooks (at least one) around the function, outermost first; each `next()` runs the rest again. */
-function runWrapped(def: Definition, ctx: InvocationContext, input: unknown, inv: Invocation, deadline: Deadline, states: unknown[]): Promise<unknown> {
-  const wrappers = def.wrappers;
-  const dispatch = (k: number): Promise<unknown> => {
-    if (k === wrappers.length) return callFunction(def, ctx, input, inv, deadline);
-    const index = wrappers[k]!;
-    try {
-      deadline.check();
-      const pending = deadline.race(Promise.resolve(def.use[index]!.wrap!(ctx, () => dispatch(k + 1), states[index])));
-      // An outer wrap's next() resolves to the rendered response too when this wrap replaced
-      // the result (the outermost one's is rendered, and checked, below).
-      return k === 0 || !inv.http ? pending : pending.then((value) => (isHttpResponse(value) ? value : answerOf(inv, value)));
-    } catch (thrown) {
-      return Promise.reject(thrown);
-    }
-  };
-  return dispatch(0).then((value) => answerOf(inv, value));
-}
-
 async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared: Prepared | undefined): Promise<Outcome> {
   const plugins = def.use;
   let states: unknown[] = [];
@@ -134,6 +106,8 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
   let passedBefore = 0;
   let afterFrom = plugins.length;
   let outcome: Outcome;
+  // Set when the invocation ends: a `next()` a wrap kept is refused from then on.
+  const life: WrapLife = { over: false, logged: false };
   try {
     states = pluginStates(ctx);
     if (prepared) {
@@ -183,7 +157,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
       setFunctionStarted(ctx, true);
       const result = def.fn(input, ctx);
       value = answerOf(inv, isThenable(result) ? await deadline.race(Promise.resolve(result)) : result);
-    } else value = await runWrapped(def, ctx, input, inv, deadline, states);
+    } else value = await runWrapped(def, ctx, input, inv, deadline, states, life);
     for (let i = passedBefore - 1; i >= 0; i--) {
       const plugin = plugins[i]!;
       if (!plugin.after) continue;
@@ -203,6 +177,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
   const finishing = runFinally(def, ctx, deadline, states, entered, outcome);
   if (finishing !== undefined) await finishing;
   if (!outcome.ok) logFailure(ctx, outcome.error);
+  life.over = true;
   if (deadline.owner === ctx) deadline.dispose();
   // Cut-off work may still run even when an onError recovered from the deadline or replaced its error.
   ended(ctx, deadline.cutOff || answeredLate(outcome));

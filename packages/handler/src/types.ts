@@ -728,6 +728,8 @@ export interface Plugin<Added extends object = {}, State = undefined> {
   /**
    * Around the function: call `next()` to run it (and inner `wrap`s) and return what it
    * resolves to, or another value to replace it. Not calling `next` answers without the function.
+   * `next()` works only while this `wrap` runs: called after it settled or after the invocation
+   * ended, it rejects with `WRAP_NEXT_AFTER_END` (`ConfigurationError`) and the function does not run.
    */
   wrap?(ctx: Context<Added>, next: Next, state: State): Promise<unknown>;
   /**

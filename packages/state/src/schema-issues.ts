@@ -132,6 +132,8 @@ export function schemaFailures(schema: ZodType, issues: ReadonlyArray<ZodLikeIss
     if (issue.code === 'unrecognized_keys') {
       const count = Array.isArray(raw.keys) ? raw.keys.length : 0;
       field!.message = count > 0 ? `${count} unrecognized key${count === 1 ? '' : 's'}` : 'unrecognized keys';
+      // The handler's `expected: 'no other keys'` is left out: a state failure says it in its message.
+      delete field!.expected;
     }
     out.push({ source, kind: 'invalid', ...field! });
   }

@@ -44,10 +44,26 @@ describe('toFieldIssues: expected, in the schema’s words', () => {
     const secret = 'hunter2-secret-value';
     const schema = z.object({ a: z.enum(['x']), b: z.string().refine(() => false, 'no'), c: z.number() }).strict();
     const issues = issuesOf(schema, { a: secret, b: secret, c: secret, [secret]: 1 });
-    // (zod's own message for an unrecognized key names the key: the message is zod's, kept as it is.)
     expect(issues.map((i) => i.expected ?? '').join(' ')).not.toContain('hunter2');
-    expect(issues.filter((i) => i.field !== '').map((i) => i.message).join(' ')).not.toContain('hunter2');
+    expect(issues.map((i) => i.message).join(' ')).not.toContain('hunter2');
     expect(issues.find((i) => i.field === 'b')).toEqual({ field: 'b', message: 'no' });
+  });
+
+  it('an unrecognized key is counted, never named, in the message and expected (review s52)', () => {
+    const schema = z.object({ name: z.string() }).strict();
+    expect(issuesOf(schema, { name: 'n', 'ssn-123-45-6789': 1 })).toEqual([{ field: '', message: 'Unrecognized key(s): 1', expected: 'no other keys' }]);
+    const nested = issuesOf(z.object({ a: z.strictObject({}) }), { a: { 'ssn-123-45-6789': 1, 'card-4111111111111111': 2 } }, 'payload');
+    expect(nested).toEqual([{ field: 'payload.a', message: 'Unrecognized key(s): 2', expected: 'no other keys' }]);
+    expect(JSON.stringify(nested)).not.toMatch(/ssn|4111/);
+  });
+
+  it('through handler(): the public error never names an unrecognized key', async () => {
+    const { handler } = await import('../index.js');
+    const main = handler({ input: z.object({ name: z.string() }).strict(), logSink: () => undefined }, () => 'ok');
+    const thrown = (await main.invoke({ name: 'n', 'ssn-123-45-6789': 1 }).then(() => undefined, (e: unknown) => e)) as { code: string; message: string; errors: unknown };
+    expect(thrown.code).toBe('VALIDATION_FAILED');
+    expect(thrown.errors).toEqual([{ field: '', message: 'Unrecognized key(s): 1', expected: 'no other keys' }]);
+    expect(thrown.message + JSON.stringify(thrown.errors)).not.toContain('ssn');
   });
 
   it('puts a prefix before every field', () => {

@@ -66,8 +66,9 @@ function format(issue: Record<string, unknown>): string | undefined {
  *   values, `"paid" | "shipped"` (the first 20, then `…`);
  * - `too_small` / `too_big`: the bound, `number >= 1`, `string of at most 64 characters`;
  * - `invalid_format`: `string in email format`, `string matching /^[a-z]+$/`;
- * - `not_multiple_of`: `multiple of 5`.
- * `undefined` for other issues (custom refinements, unrecognized keys: their message says it).
+ * - `not_multiple_of`: `multiple of 5`;
+ * - `unrecognized_keys` (a `.strict()` object): `no other keys`.
+ * `undefined` for other issues (custom refinements: their message says it).
  */
 export function expectedOf(issue: ZodLikeIssue): string | undefined {
   if (typeof issue.expected === 'string') return issue.expected;
@@ -87,14 +88,30 @@ export function expectedOf(issue: ZodLikeIssue): string | undefined {
       return format(raw);
     case 'not_multiple_of':
       return typeof raw.divisor === 'number' || typeof raw.divisor === 'bigint' ? `multiple of ${literal(raw.divisor)}` : undefined;
+    case 'unrecognized_keys':
+      return 'no other keys';
     default:
       return undefined;
   }
 }
 
 /**
+ * The message of an issue: the validator's, except where its default wording quotes the
+ * caller's input. zod's `unrecognized_keys` names the keys it did not expect (`Unrecognized
+ * key: "ssn-123-45-6789"`), in every locale: it becomes `Unrecognized key(s): N` (their count).
+ * zod 4's other default messages hold only the schema's words and the input's type; custom
+ * messages (refinements) are the schema author's text and are kept.
+ */
+function messageOf(issue: ZodLikeIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const keys = (issue as unknown as { keys?: unknown }).keys;
+  return `Unrecognized key(s): ${Array.isArray(keys) ? keys.length : 'some'}`;
+}
+
+/**
  * Maps validator issues to `{ field, message, expected? }`, `expected` from {@link expectedOf};
- * `prefix` (e.g. `payload`) is put before every field.
+ * `prefix` (e.g. `payload`) is put before every field. The message is the validator's, except
+ * an unrecognized-keys issue's, which never names the keys: `Unrecognized key(s): 2`.
  *
  * @example
  * toFieldIssues(result.error.issues); // [{ field: 'status', message: 'Invalid option: expected one of "paid"|"shipped"', expected: '"paid" | "shipped"' }]
@@ -102,7 +119,7 @@ export function expectedOf(issue: ZodLikeIssue): string | undefined {
 export function toFieldIssues(issues: ReadonlyArray<ZodLikeIssue>, prefix?: string): FieldIssue[] {
   return issues.map((issue) => {
     const path = issuePath(issue.path);
-    const out: FieldIssue = { field: prefix === undefined ? path : path === '' ? prefix : `${prefix}.${path}`, message: issue.message };
+    const out: FieldIssue = { field: prefix === undefined ? path : path === '' ? prefix : `${prefix}.${path}`, message: messageOf(issue) };
     const expected = expectedOf(issue);
     if (expected !== undefined) out.expected = expected;
     return out;

@@ -8,14 +8,33 @@
 // `#` or whitespace.
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 
+// A secret-named query (or fragment, or form) parameter: `?access_token=…`, `&sig=…`,
+// `#id_token=…` (OAuth implicit flow), `;AccountKey=…` (an Azure connection string), or one
+// at the start of the text (a form body). The name must be the whole parameter name
+// (`monkey=`, `keyboard=` pass), case-insensitive; the value ends at `&`, `#`, `;`,
+// whitespace or a quote.
+const QUERY_SECRETS =
+  /(^|[?&#;])((?:access|id|refresh)_token|code|sig|signature|key|api[-_]?key|subscription-key|token|password|passwd|pwd|secret|client_secret|accountkey|sharedaccesskey|x-amz-(?:signature|security-token|credential)|x-goog-(?:signature|credential))=[^&#;\s"'<>`]+/gi;
+
 /**
- * Replaces the credentials of every URL in `text` (`scheme://user:pass@host`) with `[redacted]`.
+ * Masks secrets by shape in `text`, wherever they appear:
+ * - the credentials of every URL (`scheme://user:pass@host`) become `[redacted]`;
+ * - the value of every secret-named query, fragment or form parameter becomes `[redacted]`:
+ *   `access_token`, `id_token`, `refresh_token`, `code`, `sig`, `signature`, `key`,
+ *   `api_key`/`apikey`/`api-key`, `subscription-key`, `token`, `password`, `passwd`, `pwd`,
+ *   `secret`, `client_secret`, `AccountKey`/`SharedAccessKey` (Azure connection strings, `;`-separated),
+ *   `X-Amz-Signature`, `X-Amz-Security-Token`, `X-Amz-Credential`,
+ *   `X-Goog-Signature`, `X-Goog-Credential` (names case-insensitive; other parameters are kept).
+ *
+ * Text without `@` or `=` is returned as it is, unscanned.
  *
  * @example
  * scrubText('connect ECONNREFUSED mongodb://app:s3cret@db:27017'); // 'connect ECONNREFUSED mongodb://[redacted]@db:27017'
+ * scrubText('GET https://h/p?page=2&access_token=abc'); // 'GET https://h/p?page=2&access_token=[redacted]'
  */
 export function scrubText(text: string): string {
-  return text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
+  const scrubbed = text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
+  return scrubbed.includes('=') ? scrubbed.replace(QUERY_SECRETS, '$1$2=[redacted]') : scrubbed;
 }
 
 /**
