@@ -24,16 +24,21 @@ export interface WrapLife {
  * (code and plugin only); the function does not run.
  */
 function nextAfterEnd(ctx: InvocationContext, life: WrapLife, plugin: string): Promise<never> {
-  const error = new ConfigurationError(`wrap of plugin "${plugin}": next() called after the wrap settled or the invocation ended`, {
-    field: 'wrap',
-    expected: 'next() called while the wrap that received it runs',
-    code: 'WRAP_NEXT_AFTER_END',
-  });
+  const error = wrapNextAfterEndError(plugin);
   if (!life.logged) {
     life.logged = true;
     ctx.log.error('wrap next() refused', { code: error.code, plugin });
   }
   return Promise.reject(error);
+}
+
+/** The `WRAP_NEXT_AFTER_END` error for `plugin` (also the middy adapter's, middy/handler.ts). */
+export function wrapNextAfterEndError(plugin: string): ConfigurationError {
+  return new ConfigurationError(`wrap of plugin "${plugin}": next() called after the wrap settled or the invocation ended`, {
+    field: 'wrap',
+    expected: 'next() called while the wrap that received it runs',
+    code: 'WRAP_NEXT_AFTER_END',
+  });
 }
 
 /** The function alone, under the deadline, rendered for HTTP: the innermost layer of the onion. */

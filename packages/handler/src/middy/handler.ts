@@ -6,6 +6,8 @@
  */
 import { setFunctionStarted } from '../context.js';
 import { ConfigurationError } from '../errors.js';
+import { isThenable } from '../pipeline-answer.js';
+import { wrapNextAfterEndError } from '../pipeline-wrap.js';
 import type { Context } from '../types.js';
 import { inContext, steadyRequestOfContext, type SteadyRequest } from './request.js';
 
@@ -39,9 +41,24 @@ function runWraps(steady: SteadyRequest, call: () => Promise<unknown>): Promise<
   const dispatch = (k: number): Promise<unknown> => {
     if (k === wrappers.length) return call();
     const entry = wrappers[k]!;
+    // A next() kept past its wrap is refused, as in handler() (pipeline-wrap.ts): the function
+    // must never run outside its invocation.
+    let settled = false;
+    const next = (): Promise<unknown> => (settled ? Promise.reject(wrapNextAfterEndError(entry.plugin.name)) : dispatch(k + 1));
     try {
       steady.deadline.check();
-      return steady.deadline.race(Promise.resolve(entry.plugin.wrap!(steady.ctx, () => dispatch(k + 1), entry.state)));
+      let returned: unknown;
+      try {
+        returned = entry.plugin.wrap!(steady.ctx, next, entry.state);
+      } finally {
+        if (!isThenable(returned)) settled = true;
+      }
+      const own = Promise.resolve(returned);
+      const done = (): void => {
+        settled = true;
+      };
+      own.then(done, done);
+      return steady.deadline.race(own);
     } catch (thrown) {
       return Promise.reject(thrown);
     }
