@@ -203,7 +203,7 @@ describe('with Powertools in the same chain', () => {
 describe('steadyHandler: a next() kept past its wrap', () => {
   it('is refused (WRAP_NEXT_AFTER_END) and never runs the function', async () => {
     let later: (() => Promise<unknown>) | undefined;
-    const sneaky: Plugin = { name: 'sneaky', wrap: (_ctx, next) => { later = next; return 'early'; } };
+    const sneaky: Plugin = { name: 'sneaky', wrap: async (_ctx, next) => { later = next; return 'early'; } };
     let ran = 0;
     const main = middy(steadyHandler(async () => { ran++; return 'fn'; })).use(toMiddy(sneaky, { logSink: () => undefined }));
     expect(await main({}, { awsRequestId: 'req-late', functionName: 'f', getRemainingTimeInMillis: () => 60_000 } as never)).toBe('early');
