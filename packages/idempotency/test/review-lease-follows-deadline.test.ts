@@ -17,6 +17,16 @@ import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { BACKENDS, deferred, eventually, httpEvent, lambdaContext, useBackend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
+
+/**
+ * The HTTP request as a Lambda Function URL sends it: the deadline is Lambda's own clock (behind
+ * API Gateway it is capped at the API's integration timeout, 30 s: handler's lambda-deadline.ts).
+ */
+function urlEvent(init: Parameters<typeof httpEvent>[0]): Record<string, unknown> {
+  const event = httpEvent(init);
+  (event.requestContext as Record<string, unknown>).domainName = 'abc123.lambda-url.us-east-1.on.aws';
+  return event;
+}
 const MINUTE = 60_000;
 
 /** A log sink keeping the `code` of every line about the lease. */
@@ -76,12 +86,12 @@ describe.each(BACKENDS)('review: the lease follows the invocation deadline on %s
     }, {}, log.sink);
     const key = randomUUID();
     const startedAt = Date.now();
-    const first = main.aws(httpEvent({ key, body: { a: 1 } }), lambdaContext(randomUUID(), 'orders', 15 * MINUTE)) as Promise<LambdaHttp>;
+    const first = main.aws(urlEvent({ key, body: { a: 1 } }), lambdaContext(randomUUID(), 'orders', 15 * MINUTE)) as Promise<LambdaHttp>;
     await eventually(() => held !== undefined);
     expect(held).toMatchObject({ status: 'in_progress' });
     // The deadline, 15 minutes after the start: no duplicate can take the key over before it.
     expect(held!.leaseUntil).toBeGreaterThan(startedAt + 14 * MINUTE);
-    const twin = (await main.aws(httpEvent({ key, body: { a: 1 } }), lambdaContext(randomUUID(), 'orders', 15 * MINUTE))) as LambdaHttp;
+    const twin = (await main.aws(urlEvent({ key, body: { a: 1 } }), lambdaContext(randomUUID(), 'orders', 15 * MINUTE))) as LambdaHttp;
     expect(twin.statusCode).toBe(409);
     expect(twin.headers['Retry-After']).toBe('5');
     gate.resolve();
@@ -142,7 +152,7 @@ describe.each(BACKENDS)('review: the lease follows the invocation deadline on %s
     }, {}, log.sink);
     // A Lambda context with no clock (the adapter reads no deadline from it).
     const noClock = () => ({ awsRequestId: randomUUID(), functionName: 'orders' });
-    for (let i = 0; i < 2; i++) await main.aws(httpEvent({ key: randomUUID(), body: { i } }), noClock() as never);
+    for (let i = 0; i < 2; i++) await main.aws(urlEvent({ key: randomUUID(), body: { i } }), noClock() as never);
     expect(held!.leaseUntil).toBeLessThanOrEqual(Date.now() + 5 * MINUTE + 1_000);
     expect(log.seen).toEqual(['IDEMPOTENCY_LEASE_NO_DEADLINE']);
     const quiet = codes();
@@ -152,7 +162,7 @@ describe.each(BACKENDS)('review: the lease follows the invocation deadline on %s
     // A leaseMs set says how long to hold the key: 300000 keeps the 5 minutes, without the warning.
     const chosen = codes();
     const set = make(() => ({ ok: true }), { leaseMs: 5 * MINUTE }, chosen.sink);
-    await set.aws(httpEvent({ key: randomUUID(), body: { a: 1 } }), noClock() as never);
+    await set.aws(urlEvent({ key: randomUUID(), body: { a: 1 } }), noClock() as never);
     expect(chosen.seen).toEqual([]);
   });
 });
