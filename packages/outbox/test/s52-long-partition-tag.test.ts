@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
+import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox } from '@steadyfn/outbox';
 import { redisOutbox } from '../src/stores/redis.js';
@@ -34,7 +35,7 @@ describe.each(['redis', 'cluster'] as const)('a long partition tag on %s', (name
     const store = redisOutbox({ client: redis.client, prefix });
     const box = outbox({ events: tickEvents, store, relay: { sender, lease: redis.lease, flush: false, sweep: { graceMs: 0 } } });
     const stateKey = `${prefix}n:{${tag}}`;
-    const fn = handler({ use: [box], logSink: (line) => void lines.push(line) }, async (input: { id: string }, ctx) => {
+    const fn = handler({ input: z.object({ id: z.string() }), use: [box], logSink: (line) => void lines.push(line) }, async (input, ctx) => {
       ctx.outbox.call('HSET', stateKey, 'n', '1');
       ctx.outbox.add({ type: 'Tick', aggregateId: input.id, payload: { n: 1 } });
       return 'ok';

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
+import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox } from '@steadyfn/outbox';
 import * as sqsEntry from '../src/sqs.js';
@@ -65,7 +66,7 @@ describe('watchdog keys (Redis, moto)', () => {
     // The function records without a watchdog plugin; the application arms it itself, as documented.
     const box = outbox({ name: 'ticks', events: tickEvents, store: redisOutbox({ client: redis.client, prefix }), relay: { sender, lease: redis.lease, flush: false } });
     const watchdog = outboxWatchdog({ client: sqs, queueUrl: relayQueue.url, delayMs: 0 });
-    const fn = handler({ use: [box], logSink: () => undefined }, async (input: { id: string }, ctx) => {
+    const fn = handler({ input: z.object({ id: z.string() }), use: [box], logSink: () => undefined }, async (input, ctx) => {
       await watchdog.arm({ outbox: 'ticks', keys: [sqsEntry.watchdogKey(input.id, `tick/${input.id}`)] }, { signal: ctx.signal });
       ctx.outbox.call('HSET', `${prefix}tick:{${input.id}}`, 'n', '1');
       ctx.outbox.add({ type: 'Tick', aggregateId: input.id, payload: { n: 1 } });
