@@ -52,7 +52,7 @@ export interface EventEnvelope<Type extends string = string, Payload = unknown> 
   type: Type;
   /** The kind of aggregate, e.g. `order`. */
   aggregateType: string;
-  /** The aggregate's id; FIFO `MessageGroupId` (hashed when not a valid group id), so aggregates of two types sharing an id share a group: keep ids unique across types to separate them. */
+  /** The aggregate's id. With `aggregateType` it makes the FIFO `MessageGroupId`, `aggregateType/aggregateId` (hashed when not a valid group id): aggregates of two types sharing an id are in separate groups. */
   aggregateId: string;
   /** Per aggregate (type + id), strictly increasing from 1 with no gaps, assigned inside the atomic write. */
   seq: number;

@@ -36,6 +36,7 @@ import { relayAggregates } from './relay/relay.js';
 import type { PendingEvent } from './envelope.js';
 import type { SessionLike } from './stores/mongo-collection.js';
 import type { MongoEmbeddedOutboxStore, MongoTransactionOutboxStore, OutboxStore, RedisOutboxStore } from './stores/outbox-store.js';
+import { MAX_WATCHDOG_KEY_LENGTH, watchdogKey } from './sqs/watchdog-message.js';
 
 /** What every mode's `ctx.outbox` offers. */
 export interface OutboxContextBase<D extends EventDeclarations> {
@@ -135,8 +136,10 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
   const armWatchdog = async (state: InvocationState): Promise<void> => {
     if (!options.watchdog || state.events.length === 0) return;
     const where = await whereOf(state);
-    const keys = [...new Set(state.events.map((e) => JSON.stringify([where, aggregateKey(e.aggregateType, e.aggregateId)])))];
-    await options.watchdog.arm({ outbox: name, keys }, { signal: state.ctx.signal });
+    const keys = [...new Set(state.events.map((e) => watchdogKey(where, aggregateKey(e.aggregateType, e.aggregateId))))];
+    // A key past the message's limit (a long partition and aggregate id): the whole outbox, as past MAX_WATCHDOG_KEYS.
+    const target = keys.every((k) => k.length <= MAX_WATCHDOG_KEY_LENGTH) ? { outbox: name, keys } : { outbox: name };
+    await options.watchdog.arm(target, { signal: state.ctx.signal });
   };
 
   /** Before each embedded write: a failed server probe fails it (nothing is written un-judged); the watchdog is armed for its events. */

@@ -11,4 +11,5 @@
  */
 export { sqsSender, type SqsSender, type SqsSenderOptions } from './sqs/sender.js';
 export { outboxWatchdog, type OutboxWatchdogOptions } from './sqs/watchdog.js';
+export { MAX_WATCHDOG_KEY_LENGTH, watchdogKey } from './sqs/watchdog-message.js';
 export { inboxQueue, type InboxQueueOptions } from './sqs/inbox-queue.js';

@@ -7,8 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { aggregateKey, checkAggregateId, serializeEvent, type PendingEvent } from '../envelope.js';
+import { EventInvalidError } from '../errors.js';
 import type { RedisLike } from '../stores/redis-client.js';
-import { homeKey, ownKeyRole, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
+import { homeKey, MAX_LEASE_KEY_LENGTH, maxPartitionTagLength, ownKeyRole, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
 import { bad, checkCommand, partitionOf, text } from './redis-commands.js';
 import type { ScriptFragment } from './redis-script.js';
 import type { RedisWrite } from './redis-write-types.js';
@@ -66,7 +67,8 @@ function envelopeAround(event: PendingEvent): [string, string] {
 /**
  * Plans `write` under `prefix`: checks every key, command and event, and places them.
  * @throws EventInvalidError for a command the write does not support, keys across hash tags, or
- *   a check or command on one of the outbox's own keys.
+ *   a check or command on one of the outbox's own keys, or (with events) a hash tag longer than
+ *   `maxPartitionTagLength(prefix)`.
  */
 export function planWrite(client: RedisLike, prefix: string, write: RedisWrite): PlannedWrite {
   const keys: string[] = [];
@@ -91,6 +93,7 @@ export function planWrite(client: RedisLike, prefix: string, write: RedisWrite):
   const commandArgs = write.commands.map((command, i) => checkCommand(command, i));
   const stateKeys = [...write.checks.map((c) => c.key), ...write.commands.map((c) => c[1])];
   const partition = partitionOf(stateKeys, client.isCluster);
+  if (write.events.length > 0) checkPartitionTag(prefix, partition);
   // The state must never live in the outbox's own key space: a command there would run after
   // the own keys' types were checked (and could break one half way through the writes).
   const ownRefused = (k: string, field: string): void => {
@@ -165,4 +168,20 @@ export function planWrite(client: RedisLike, prefix: string, write: RedisWrite):
   // The cluster's `live` marker is only tested and SET (which replaces any type): not checked.
   if (listing && !client.isCluster) ownKey('partition list', partitionsKey(prefix), 'set');
   return { keys, args, arg, plan, own, marker, partition, aggregates, listing, placed };
+}
+
+/**
+ * Refuses, before anything is written, a partition (hash) tag too long for the keys derived
+ * from it: past `maxPartitionTagLength`, its relay and redrive lease keys would pass the lease
+ * store's limit, and its events would be committed but never relayed. Names the limit and the
+ * tag's length, never its content.
+ *
+ * @throws EventInvalidError (`OUTBOX_EVENT_INVALID`, field `keys`), as every refusal of the write's keys.
+ */
+function checkPartitionTag(prefix: string, tag: string): void {
+  const max = maxPartitionTagLength(prefix);
+  if (tag.length <= max) return;
+  throw new EventInvalidError(`outbox: the keys' hash tag is ${tag.length} characters; with the prefix ${JSON.stringify(prefix)} at most ${max} fit the relay's lease keys (${MAX_LEASE_KEY_LENGTH} characters); nothing was written`, {
+    issues: [{ field: 'keys', message: `hash tag of ${tag.length} characters, over ${max}`, expected: `a hash tag of at most ${max} characters (got ${tag.length})` }],
+  });
 }

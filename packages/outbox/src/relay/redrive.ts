@@ -17,6 +17,7 @@ import type { LeaseStore } from '@steadyfn/lease';
 import { checkAggregateId } from '../envelope.js';
 import { RedriveRefInvalidError } from '../errors.js';
 import type { QuarantineRef, RedriveOutcome, RelayStore } from './types.js';
+import { hashedAggregate, MAX_LEASE_KEY_LENGTH } from '../stores/redis-keys.js';
 
 /** The keys a reference may carry: those of a `listQuarantined` entry. */
 const REF_KEYS = new Set(['where', 'aggregate', 'fromSeq', 'quarantinedAt', 'reason']);
@@ -101,10 +102,16 @@ const MAX_WAIT_MS = 250;
 
 /**
  * The lease key of one quarantine's redrive: the aggregate's relay lease key (so it lands where
- * that lease does, in the same Redis Cluster slot) with the quarantine's identity after it.
+ * that lease does, in the same Redis Cluster slot) with the quarantine's identity after it;
+ * with the aggregate hashed (`hashedAggregate`) when that would pass the lease store's
+ * 1,024 characters.
  */
 export function redriveLeaseKey(store: Pick<RelayStore, 'leaseKey'>, ref: QuarantineRef): string {
-  return `${store.leaseKey({ where: ref.where, aggregate: ref.aggregate, since: 0 })}:redrive:${ref.fromSeq}:${ref.quarantinedAt}`;
+  const suffix = `:redrive:${ref.fromSeq}:${ref.quarantinedAt}`;
+  const key = `${store.leaseKey({ where: ref.where, aggregate: ref.aggregate, since: 0 })}${suffix}`;
+  if (key.length <= MAX_LEASE_KEY_LENGTH) return key;
+  // Too long for the lease store: the aggregate hashed (never an aggregate: no `/`), same `where`, same slot.
+  return `${store.leaseKey({ where: ref.where, aggregate: hashedAggregate(ref.aggregate), since: 0 })}${suffix}`;
 }
 
 /**

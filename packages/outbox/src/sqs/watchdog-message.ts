@@ -12,12 +12,36 @@ export const WATCHDOG_ATTRIBUTE = 'steadyfn.outboxWatchdog';
 export interface WatchdogTarget {
   /** Name of the outbox (which store and collection/stream the relay reads). */
   outbox: string;
-  /** Aggregate ids (or document keys) with events pending; empty or absent: the whole outbox. */
+  /**
+   * The aggregates with events pending, each `watchdogKey(where, aggregate)` (the JSON text of
+   * `[where, "<aggregateType>/<aggregateId>"]`, at most `MAX_WATCHDOG_KEY_LENGTH` characters);
+   * empty or absent: the whole outbox. A bare aggregate id is refused by the consumer
+   * (`relayWatchdog`: `OUTBOX_RELAY_TARGET_INVALID`).
+   */
   keys?: string[];
 }
 
 /** Keys in one watchdog message; more means "flush the whole outbox". */
 export const MAX_KEYS = 100;
+
+/** Longest key of a watchdog message, in characters (`arm` refuses a longer one: `CONFIG_INVALID`). */
+export const MAX_WATCHDOG_KEY_LENGTH = 1024;
+
+/**
+ * The watchdog key of one aggregate: what `keys` of `outboxWatchdog().arm()` holds and the
+ * relay's consumer (`relayWatchdog`) reads — the JSON text of `[where, aggregate]`.
+ *
+ * @param where The aggregate's partition (Redis: its state keys' hash tag, `o-42` for
+ *   `order:{o-42}`; `default` for keys without one) or collection (the embedded outbox: the
+ *   collection's name; the transaction-mode store: `outbox`).
+ * @param aggregate `<aggregateType>/<aggregateId>` (`aggregateKey(type, id)`).
+ * @returns The key; mind `MAX_WATCHDOG_KEY_LENGTH` (arm without keys, the whole outbox, past it).
+ * @example
+ * await watchdog.arm({ outbox: 'orders', keys: [watchdogKey('o-42', 'order/o-42')] }, { signal: ctx.signal });
+ */
+export function watchdogKey(where: string, aggregate: string): string {
+  return JSON.stringify([where, aggregate]);
+}
 
 /**
  * Reads a watchdog message's body (the JSON text, or the object `@steadyfn/handler` parsed);

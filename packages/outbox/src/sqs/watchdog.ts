@@ -12,7 +12,7 @@ import { classifyCallError } from './classify.js';
 import { WatchdogUnavailableError } from './errors.js';
 import { MAX_DELAY_MS } from './limits.js';
 import { queueUrlOption } from './queue-url.js';
-import { MAX_KEYS, WATCHDOG_ATTRIBUTE, type WatchdogTarget } from './watchdog-message.js';
+import { MAX_KEYS, MAX_WATCHDOG_KEY_LENGTH, WATCHDOG_ATTRIBUTE, type WatchdogTarget } from './watchdog-message.js';
 
 export { MAX_WATCHDOG_KEYS, parseWatchdogMessage, readWatchdogMessage, WATCHDOG_ATTRIBUTE, type WatchdogTarget } from './watchdog-message.js';
 
@@ -37,9 +37,10 @@ export interface OutboxWatchdogOptions {
  * @throws {ConfigurationError} for invalid options, an unknown option key, a `queueUrl` that is not an `http(s)` URL, or a `.fifo` queue URL (`CONFIG_INVALID`, naming the option).
  * @example
  * const watchdog = outboxWatchdog({ client: sqs, queueUrl: relayQueueUrl, delayMs: 30_000 });
- * await watchdog.arm({ outbox: 'orders', keys: [orderId] }, { signal: ctx.signal }); // before commit
- * // in the relay queue's consumer:
- * const target = parseWatchdogMessage(body); // → flush target.outbox (target.keys)
+ * // before the commit; a key names the aggregate's partition (the hash tag of `order:{o-42}`) and `type/id`:
+ * await watchdog.arm({ outbox: 'orders', keys: [watchdogKey('o-42', 'order/o-42')] }, { signal: ctx.signal });
+ * // in the relay queue's consumer (the outbox plugin named 'orders'):
+ * await orders.relayWatchdog(ctx, record.body); // flushes those aggregates (all of the outbox without keys)
  */
 export function outboxWatchdog(options: OutboxWatchdogOptions) {
   if (!isRecord(options)) invalidOption('outboxWatchdog', 'options', 'an object', options);
@@ -80,7 +81,7 @@ function checkTarget(target: WatchdogTarget): { watchdog: 1; outbox: string; key
   const keys: unknown = target.keys;
   if (keys !== undefined && !Array.isArray(keys)) invalidOption('outboxWatchdog.arm', 'target.keys', 'an array of non-empty strings (≤ 1024 characters each)', keys);
   if (keys === undefined || keys.length === 0 || keys.length > MAX_KEYS) return { watchdog: 1, outbox };
-  if (!keys.every((k): k is string => typeof k === 'string' && k !== '' && k.length <= 1024)) {
+  if (!keys.every((k): k is string => typeof k === 'string' && k !== '' && k.length <= MAX_WATCHDOG_KEY_LENGTH)) {
     invalidOption('outboxWatchdog.arm', 'target.keys', 'an array of non-empty strings (≤ 1024 characters each)', keys);
   }
   return { watchdog: 1, outbox, keys: [...new Set(keys)] };

@@ -10,7 +10,9 @@
  *   <prefix>{tag}:attempts       hash: <stream id>:s / :f / :u → started / finished / unjudged attempts
  *   <prefix>{tag}:quarantine     hash: aggregate → JSON { fromSeq, reason, at }
  *   <prefix>{tag}:sent           sorted set (`mark: 'sent'` only): stream id → ms it was accepted
- *   <prefix>{tag}:lease:<agg>    the relay lease of an aggregate (kept by @steadyfn/lease)
+ *   <prefix>{tag}:lease:<agg>    the relay lease of an aggregate (kept by @steadyfn/lease); when that key
+ *                                would pass the lease store's 1,024 characters, `lease:#<h>` instead
+ *                                (`h`: sha256 of the aggregate, base64url: never an aggregate, which holds a `/`)
  *   <prefix>{tag}:applied:<h>    marker of an applied request key (sha256, base64url), for exactly-once
  *                                writes; holds the request's encoded answer when an idempotency plugin runs
  *   <prefix>{tag}:live           Redis Cluster: present (with a TTL each write renews) while the
@@ -19,6 +21,7 @@
  *   <prefix>home:<agg>           string `<ms> <tag>`: the aggregate's home partition, claimed by its first
  *                                write (`ms`: server time of a Redis Cluster claim, `0` on one server)
  */
+import { createHash } from 'node:crypto';
 import { ConfigurationError, PreconditionFailedError } from '../errors.js';
 import type { RedisLike } from './redis-client.js';
 
@@ -51,7 +54,10 @@ export interface PartitionKeys {
   live: string;
   /** The sorted set of one aggregate's pending stream ids. */
   aggregate(agg: string): string;
-  /** The relay lease key of one aggregate (same slot). */
+  /**
+   * The relay lease key of one aggregate (same slot): `<prefix>{tag}:lease:<agg>`, or with the
+   * aggregate hashed (`hashedAggregate`) when that would pass `MAX_LEASE_KEY_LENGTH`.
+   */
   lease(agg: string): string;
   /** The marker of an applied request key (its hash). */
   applied(hash: string): string;
@@ -68,6 +74,32 @@ export function checkPrefix(owner: string, prefix: unknown): string {
   return prefix;
 }
 
+/** Longest key the lease store takes (`@steadyfn/lease`), in characters. */
+export const MAX_LEASE_KEY_LENGTH = 1024;
+
+/**
+ * Room kept after a relay lease key for a redrive lease's `:redrive:<fromSeq>:<quarantinedAt>`
+ * (9 + 16 + 1 + 14 characters at most), in characters.
+ */
+export const REDRIVE_SUFFIX_RESERVE = 40;
+
+/**
+ * The stand-in of a long aggregate in a lease key: `#` and its sha256 (base64url, 43
+ * characters). Holds no `/`, so it never equals an aggregate (`<type>/<id>`).
+ */
+export function hashedAggregate(aggregate: string): string {
+  return `#${createHash('sha256').update(aggregate).digest('base64url')}`;
+}
+
+/**
+ * The longest partition (hash) tag a write may use under `prefix`, in characters: every key
+ * derived from it — the relay lease key with a hashed aggregate and a redrive's suffix after
+ * it — stays within the lease store's `MAX_LEASE_KEY_LENGTH`.
+ */
+export function maxPartitionTagLength(prefix: string): number {
+  return MAX_LEASE_KEY_LENGTH - REDRIVE_SUFFIX_RESERVE - `${prefix}{}:lease:${hashedAggregate('')}`.length;
+}
+
 /** Keys of the partition `tag` under `prefix`. */
 export function partitionKeys(prefix: string, tag: string): PartitionKeys {
   const base = `${prefix}{${tag}}:`;
@@ -81,7 +113,11 @@ export function partitionKeys(prefix: string, tag: string): PartitionKeys {
     sent: `${base}sent`,
     live: `${base}live`,
     aggregate: (agg) => `${base}agg:${agg}`,
-    lease: (agg) => `${base}lease:${agg}`,
+    // Today's key when the lease store takes it (leases held across an upgrade still match), else hashed.
+    lease: (agg) => {
+      const key = `${base}lease:${agg}`;
+      return key.length <= MAX_LEASE_KEY_LENGTH ? key : `${base}lease:${hashedAggregate(agg)}`;
+    },
     applied: (hash) => `${base}applied:${hash}`,
   };
 }
