@@ -35,7 +35,7 @@ describe('outbox(): event declarations are options', () => {
     ['no schema', { OrderPaid: { aggregateType: 'order' } }, 'events.OrderPaid.schema', 'a zod schema'],
     ['a schema that is not zod', { OrderPaid: { aggregateType: 'order', schema: {} } }, 'events.OrderPaid.schema', 'a zod schema'],
     ['a bad aggregate type', { OrderPaid: { aggregateType: 'order line', schema: z.object({}) } }, 'events.OrderPaid.aggregateType', 'an aggregate type name of 1-64 characters of A-Z a-z 0-9 . _ -'],
-    ['schemaVersion 0', { OrderPaid: { aggregateType: 'order', schema: z.object({}), schemaVersion: 0 } }, 'events.OrderPaid.schemaVersion', 'an integer ≥ 1'],
+    ['schemaVersion 0', { OrderPaid: { aggregateType: 'order', schema: z.object({}), schemaVersion: 0 } }, 'events.OrderPaid.schemaVersion', 'an integer from 1 to 2147483647 (a CloudEvents Integer)'],
     ['a bad type name', { 'Order Paid': { aggregateType: 'order', schema: z.object({}) } }, 'events.Order Paid', 'declared under an event type name of 1-128 characters of A-Z a-z 0-9 . _ : -'],
     ['a declaration that is not an object', { OrderPaid: 'order' }, 'events.OrderPaid', 'a declaration { aggregateType, schema, schemaVersion? }'],
   ])('%s: ConfigurationError naming the declaration', (_name, events, field, expected) => {

@@ -45,7 +45,8 @@ describe('a transition from a state the document holds inside an array', () => {
     const store = mongoTransactionOutbox({ client: { startSession: () => ({}) } as never, db: () => ({}) as never });
     const flow = transitions({ table, store, collection: () => collection as never });
     const staged: unknown[] = [];
-    const ctx = { outbox: { add: (event: unknown) => (staged.push(event), event), staged, session: undefined } };
+    // A direct call with no request key: a lost race is a conflict, not a re-run of an applied step.
+    const ctx = { functionName: 'orders', trigger: { kind: 'direct', source: 'test' }, outbox: { add: (event: unknown) => (staged.push(event), event), staged, session: undefined } };
     const { transition } = flow.extend!(ctx as never, []) as { transition: (...args: unknown[]) => Promise<unknown> };
     const id = `o-${randomUUID().slice(0, 8)}`;
     await collection.insertOne({ _id: id as never, status: ['validated', 'x'] });

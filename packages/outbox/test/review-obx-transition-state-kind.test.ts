@@ -49,7 +49,8 @@ describe('a transition meeting a state that is not a string', () => {
       const id = `o-${randomUUID().slice(0, 8)}`;
       await collection.insertOne({ _id: id as never, status });
       const staged: unknown[] = [];
-      const ctx = { outbox: { add: (event: unknown) => (staged.push(event), event), staged, session: undefined } };
+      // A direct call with no request key: a lost race is a conflict, not a re-run of an applied step.
+      const ctx = { functionName: 'orders', trigger: { kind: 'direct', source: 'test' }, outbox: { add: (event: unknown) => (staged.push(event), event), staged, session: undefined } };
       const { transition } = flow.extend!(ctx as never, []) as { transition: (...args: unknown[]) => Promise<unknown> };
       const refused = await transition(id, 'validated', 'paid', { type: 'OrderPaid', aggregateId: id, payload: {} }).catch((e: unknown) => e);
       expect(refused).toMatchObject({ code: 'TRANSITION_CONFLICT' });
