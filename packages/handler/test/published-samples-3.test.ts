@@ -291,7 +291,7 @@ const CHANGE_AND_STREAM_CASES: AwsCase[] = [
     check: (run) => {
       expect(run.seen[0]!.input).toEqual({ op: 'updated', bucket: 'example-bucket', key: 'glacier-test.txt', size: 1024, etag: '0123456789abcdef0123456789abcdef', versionId: 'abcdeH0Xp66ep__QDjR76LK7Gc9X4wKO', time: '2023-05-10T15:00:00.123Z' });
       expect(triggers(run)[0]).toMatchObject({ kind: 'storage', source: 's3', op: 'updated', eventType: 's3:ObjectRestore:Completed', key: 'glacier-test.txt' });
-      expect(run.seen[0]!.ctx.deliveryId).toBe('example-bucket/glacier-test.txt@0A1B2C3D4E5F678901');
+      expect(run.seen[0]!.ctx.deliveryId).toBe('example-bucket/glacier-test.txt@0A1B2C3D4E5F678901#restore-completed');
     },
   },
   {
@@ -300,7 +300,7 @@ const CHANGE_AND_STREAM_CASES: AwsCase[] = [
     check: (run) => {
       expect(run.seen[0]!.input).toEqual({ op: 'updated', bucket: 'example-bucket', key: 'IMG_m7fzo3.jpg', size: 184662, etag: '4e68adba0abe2dc8653dc3354e14c01d', time: '2021-11-12T00:00:00Z' });
       expect(triggers(run)[0]).toMatchObject({ kind: 'storage', source: 's3', via: 'eventbridge', op: 'updated', eventType: 'Object Restore Completed' });
-      expect(run.seen[0]!.ctx.deliveryId).toBe('example-bucket/IMG_m7fzo3.jpg@006408CAD69598B05E');
+      expect(run.seen[0]!.ctx.deliveryId).toBe('example-bucket/IMG_m7fzo3.jpg@006408CAD69598B05E#restore-completed');
     },
   },
   {

@@ -8,6 +8,7 @@
  * Here: `S` text, `N` a number when lossless else its exact text, `B` a `Buffer`, `SS`/`NS`/`BS`
  * arrays, `M`/`L` objects/arrays, `BOOL`, `NULL` → null. A type member that is `null` is absent.
  */
+import { MalformedEventError } from '../errors.js';
 import { decodeBase64Strict } from '../internal/base64.js';
 import { isLosslessNumber } from '../internal/json.js';
 import { isRecord, setOwn, type Rec } from '../internal/record.js';
@@ -94,6 +95,9 @@ export function tableFromArn(arn: string | undefined): string {
 
 const OPS: Record<string, ChangeTrigger['op']> = { INSERT: 'insert', MODIFY: 'update', REMOVE: 'delete' };
 
+/** The op of an eventName; undefined for any other (an inherited name such as `constructor` too). */
+const opOfName = (name: unknown): ChangeTrigger['op'] | undefined => (typeof name === 'string' && Object.hasOwn(OPS, name) ? OPS[name] : undefined);
+
 /**
  * Whether a record's `userIdentity` is DynamoDB's own TTL process, which it names on the
  * `REMOVE` records of expired items. Read on `REMOVE` records only: some published samples put
@@ -113,7 +117,10 @@ export function isDynamoDbStreamRecord(record: unknown): boolean {
  * `SequenceNumber` (byte-exact text), which the batch answer reports in `batchItemFailures`;
  * `ctx.deliveryId` is the stream's ARN and that number (`arn:aws:dynamodb:…/stream/<label>/<SequenceNumber>`).
  * `eventIds` (one per item, absent when the record has none) are the records' `eventID`, what
- * an EventBridge Pipe's `batchItemFailures` reports instead.
+ * an EventBridge Pipe's `batchItemFailures` reports instead. A record whose sequence number is
+ * read but whose `eventName`, `Keys` or images are damaged is an item whose payload throws the
+ * MALFORMED_EVENT: it fails alone and is reported by its sequence number (or `eventID`); only a
+ * record without a sequence number fails the whole batch.
  */
 export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: EventItem[]; sequences: string[]; eventIds: Array<string | undefined> } {
   const sequences: string[] = [];
@@ -126,30 +133,47 @@ export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: E
     const sequence = needString(ddb.SequenceNumber, `${field}.dynamodb.SequenceNumber`);
     sequences.push(sequence);
     eventIds.push(typeof record.eventID === 'string' && record.eventID !== '' ? record.eventID : undefined);
-    const eventName = needString(record.eventName, `${field}.eventName`);
-    const op = OPS[eventName];
-    if (!op) throw malformed('DynamoDB Streams eventName is not INSERT, MODIFY or REMOVE', `${field}.eventName`, 'INSERT, MODIFY or REMOVE');
-    const key = unmarshallItem(ddb.Keys, `${field}.dynamodb.Keys`);
-    // An image the record has not is absent in DynamoDB's own events, but `null` in events that
-    // a serialiser wrote (the .NET and Java event classes, hand-built test events): both are none.
-    const after = ddb.NewImage === undefined || ddb.NewImage === null ? undefined : unmarshallItem(ddb.NewImage, `${field}.dynamodb.NewImage`);
-    const before = ddb.OldImage === undefined || ddb.OldImage === null ? undefined : unmarshallItem(ddb.OldImage, `${field}.dynamodb.OldImage`);
-    const trigger: ChangeTrigger = {
-      kind: 'change',
-      source: 'dynamodb-streams',
-      collection: tableFromArn(typeof record.eventSourceARN === 'string' ? record.eventSourceARN : undefined),
-      op,
-      key,
-      sequence,
-      ...opt('before', before),
-      ...opt('time', isoFromSeconds(ddb.ApproximateCreationDateTime)),
-      ...(op === 'delete' && ttlDeletion(record.userIdentity) ? { expired: true as const } : {}),
-      batchIndex: index,
-      batchSize: records.length,
-    };
-    // KEYS_ONLY (and OLD_IMAGE for writes) carry no new image: the key is all there is.
-    const input = op === 'delete' ? (before ?? key) : (after ?? key);
-    return { trigger, deliveryId: streamDeliveryId(record.eventSourceARN, sequence), payload: () => input };
+    const collection = tableFromArn(typeof record.eventSourceARN === 'string' ? record.eventSourceARN : undefined);
+    const deliveryId = streamDeliveryId(record.eventSourceARN, sequence);
+    const place = { batchIndex: index, batchSize: records.length };
+    try {
+      const eventName = needString(record.eventName, `${field}.eventName`);
+      const op = opOfName(eventName);
+      if (!op) throw malformed('DynamoDB Streams eventName is not INSERT, MODIFY or REMOVE', `${field}.eventName`, 'INSERT, MODIFY or REMOVE');
+      const key = unmarshallItem(ddb.Keys, `${field}.dynamodb.Keys`);
+      // An image the record has not is absent in DynamoDB's own events, but `null` in events that
+      // a serialiser wrote (the .NET and Java event classes, hand-built test events): both are none.
+      const after = ddb.NewImage === undefined || ddb.NewImage === null ? undefined : unmarshallItem(ddb.NewImage, `${field}.dynamodb.NewImage`);
+      const before = ddb.OldImage === undefined || ddb.OldImage === null ? undefined : unmarshallItem(ddb.OldImage, `${field}.dynamodb.OldImage`);
+      const trigger: ChangeTrigger = {
+        kind: 'change',
+        source: 'dynamodb-streams',
+        collection,
+        op,
+        key,
+        sequence,
+        ...opt('before', before),
+        ...opt('time', isoFromSeconds(ddb.ApproximateCreationDateTime)),
+        ...(op === 'delete' && ttlDeletion(record.userIdentity) ? { expired: true as const } : {}),
+        ...place,
+      };
+      // KEYS_ONLY (and OLD_IMAGE for writes) carry no new image: the key is all there is.
+      const input = op === 'delete' ? (before ?? key) : (after ?? key);
+      return { trigger, deliveryId, payload: () => input };
+    } catch (thrown) {
+      if (!(thrown instanceof MalformedEventError)) throw thrown;
+      // The record is identified (its sequence number is what the answer reports): it fails
+      // alone when run, never the whole batch. Its `op` when its eventName is unreadable: `upsert`.
+      const op = opOfName(record.eventName) ?? 'upsert';
+      const trigger: ChangeTrigger = { kind: 'change', source: 'dynamodb-streams', collection, op, sequence, ...place };
+      return {
+        trigger,
+        deliveryId,
+        payload: () => {
+          throw thrown;
+        },
+      };
+    }
   });
   return { items, sequences, eventIds };
 }

@@ -5,6 +5,7 @@
  * records of that partition, keys and values base64, headers as lists of byte arrays.
  */
 import { isUtf8 } from 'node:buffer';
+import { MalformedEventError } from '../errors.js';
 import { decodeBase64Strict } from '../internal/base64.js';
 import { getOwn, isRecord, setOwn, str } from '../internal/record.js';
 import { AttributeSink, type TypedAttributes } from './attributes.js';
@@ -146,7 +147,9 @@ function recordTime(record: Record<string, unknown>): string | undefined {
  * cluster's topic partition, and a function may read several clusters (one event source
  * mapping each), so the cluster is named — Amazon MSK by `eventSourceArn`, self-managed Kafka
  * (which has no ARN) by the mapping's `bootstrapServers`. Without either (a hand-built
- * event), `topic/partition/offset`.
+ * event), `topic/partition/offset`. A record whose topic, partition and offset are read but
+ * whose key is not base64 text is an item whose payload throws the MALFORMED_EVENT: it fails
+ * alone, named by its offset; only a record that cannot be placed fails the whole batch.
  */
 export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseOptions): EventItem[] {
   const groups = needRecord(event.records, 'records', 'topic-partition → records');
@@ -162,14 +165,24 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
     const partition = needId(record.partition, `${field}.partition`);
     const offset = needId(record.offset, `${field}.offset`);
     const time = recordTime(record);
+    // Headers never throw (an entry of another shape is skipped); a key that is not base64 text
+    // fails this record alone when run, reported by its offset, never the whole batch.
     const headers = kafkaHeaders(record.headers);
+    let key: string | undefined;
+    let unreadable: MalformedEventError | undefined;
+    try {
+      key = keyText(record.key, `${field}.key`);
+    } catch (thrown) {
+      if (!(thrown instanceof MalformedEventError)) throw thrown;
+      unreadable = thrown;
+    }
     const trigger: StreamTrigger = {
       kind: 'stream',
       source: 'kafka',
       stream: topic,
       partition,
       sequence: offset,
-      ...opt('key', keyText(record.key, `${field}.key`)),
+      ...opt('key', key),
       ...opt('time', time),
       ...headerAttributes(headers),
       ...opt('headers', headers.length > 0 ? headers : undefined),
@@ -183,6 +196,7 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
       deliveryId: streamDeliveryId(cluster, `${topic}/${partition}/${offset}`),
       // A tombstone (null value) is a record too: the function receives null.
       payload: () => {
+        if (unreadable) throw unreadable;
         if (value === null || value === undefined) return null;
         if (typeof value !== 'string') throw malformed('Kafka value is not base64 text', `${field}.value`, 'base64 text');
         return base64Payload(value, options.body, { field: `${field}.value` });

@@ -5,7 +5,9 @@
  *
  * S3 notification keys are form-encoded (`+` is a space, `%2B` a plus); EventBridge keys are not.
  * `ctx.deliveryId` is `bucket/key@sequencer` (S3 re-sends a notification with the same
- * sequencer), so the same upload is one delivery whichever route it took.
+ * sequencer), so the same upload is one delivery whichever route it took; an event that is
+ * neither a creation nor a deletion (restore, tagging, ACL, storage class) adds its class
+ * (`#restore-completed`), the same from every route (s3DeliveryId).
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import { parseJsonLossless } from '../internal/json.js';
@@ -131,10 +133,58 @@ export function s3EventBridgeChange(event: Rec): S3Change {
   return eventBridgeChange(event, '');
 }
 
-/** The delivery identity of one object change: the same whichever route carried it. */
+/**
+ * The class of each S3 event that is neither a creation nor a deletion, the same for a
+ * notification's `eventName` and the EventBridge `detail-type` S3 sends for it (Amazon S3 User
+ * Guide, "Amazon EventBridge mapping and troubleshooting" and "Supported event types for SQS,
+ * SNS, and Lambda"). Such an event can carry the unchanged object's sequencer, which orders only
+ * the PUT and DELETE events of a key ("Event message structure").
+ */
+const EVENT_CLASSES: ReadonlyMap<string, string> = new Map([
+  ['ObjectRestore:Post', 'restore-initiated'],
+  ['Object Restore Initiated', 'restore-initiated'],
+  ['ObjectRestore:Completed', 'restore-completed'],
+  ['Object Restore Completed', 'restore-completed'],
+  ['ObjectRestore:Delete', 'restore-expired'],
+  ['Object Restore Expired', 'restore-expired'],
+  ['ObjectTagging:Put', 'tags-added'],
+  ['Object Tags Added', 'tags-added'],
+  ['ObjectTagging:Delete', 'tags-deleted'],
+  ['Object Tags Deleted', 'tags-deleted'],
+  ['ObjectAcl:Put', 'acl-updated'],
+  ['Object ACL Updated', 'acl-updated'],
+  ['LifecycleTransition', 'storage-class-changed'],
+  ['Object Storage Class Changed', 'storage-class-changed'],
+  ['IntelligentTiering', 'access-tier-changed'],
+  ['Object Access Tier Changed', 'access-tier-changed'],
+]);
+
+/**
+ * The event class a delivery id carries: none for a creation or a deletion (`ObjectCreated:*`,
+ * `ObjectRemoved:*`, `LifecycleExpiration:*`, `Object Created`, `Object Deleted`), whose ids
+ * stay `bucket/key@sequencer`; the class above for the others; for any other event (such as
+ * `Replication:OperationFailedReplication`, which EventBridge does not send) its name in
+ * kebab case, at most 64 characters.
+ */
+export function s3EventClass(eventType: string): string | undefined {
+  const name = eventType.startsWith('s3:') ? eventType.slice(3) : eventType;
+  if (opOf(name) !== 'updated') return undefined;
+  const known = EVENT_CLASSES.get(name);
+  if (known !== undefined) return known;
+  const kebab = name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+  return kebab || 'other';
+}
+
+/**
+ * The delivery identity of one object change: the same whichever route carried it.
+ * `bucket/key@sequencer` for a creation or a deletion, `bucket/key@sequencer#<class>` for any
+ * other event (`#restore-completed`, `#tags-added`, … see s3EventClass), so that a restore or a
+ * tagging of an object is not taken for its upload, nor its completion for its start.
+ */
 export function s3DeliveryId(change: S3Change): string {
   const o = change.object;
-  return `${o.bucket}/${o.key}@${change.sequencer ?? `${o.versionId ?? ''}${o.time ?? ''}`}`;
+  const cls = s3EventClass(change.eventType);
+  return `${o.bucket}/${o.key}@${change.sequencer ?? `${o.versionId ?? ''}${o.time ?? ''}`}${cls === undefined ? '' : `#${cls}`}`;
 }
 
 /** A storage item for each change; `via` names the wrapping (`sns`, `sqs`, `eventbridge`, `sns-sqs`). */

@@ -94,7 +94,11 @@ export function directInvocation(def: Definition, event: unknown, context: Lambd
 /**
  * An SQS batch: one invocation per message, or, for a message whose body is an S3 notification
  * (direct, via SNS, or an EventBridge event), one `storage` invocation per object change.
- * `owners[i]` is the index of the SQS message invocation i came from.
+ * `owners[i]` is the index of the SQS message invocation i came from. A body that is a damaged
+ * S3 notification (a key that is not URL-encoded, a record without a bucket) is one `queue`
+ * invocation whose payload throws the MALFORMED_EVENT: that message alone fails (on a FIFO
+ * queue, with every later one, as for any failure). Only a record without a `messageId` fails
+ * the batch.
  */
 export function sqsInvocations(def: Definition, event: Rec, context: LambdaContext): { invocations: Invocation[]; owners: number[]; ids: string[]; fifo: boolean } {
   const records = event.Records as unknown[];
@@ -109,7 +113,15 @@ export function sqsInvocations(def: Definition, event: Rec, context: LambdaConte
     ids.push(messageId);
     const arn = str(r.eventSourceARN) ?? '';
     if (arn.endsWith('.fifo')) fifo = true;
-    const s3 = typeof r.body === 'string' ? s3ChangesInBody(r.body, `Records.${index}.body`) : undefined;
+    let s3: ReturnType<typeof s3ChangesInBody>;
+    let unreadable: MalformedEventError | undefined;
+    try {
+      s3 = typeof r.body === 'string' ? s3ChangesInBody(r.body, `Records.${index}.body`) : undefined;
+    } catch (thrown) {
+      // A damaged S3 notification (or SNS envelope / EventBridge event of one) fails its message only.
+      if (!(thrown instanceof MalformedEventError)) throw thrown;
+      unreadable = thrown;
+    }
     if (s3) {
       const items = s3Items(s3.changes, [...s3.via, 'sqs'].join('-'));
       for (const _ of items) owners.push(index);
@@ -117,6 +129,12 @@ export function sqsInvocations(def: Definition, event: Rec, context: LambdaConte
     }
     owners.push(index);
     const { xray, ...item } = sqsMessageItem(r, messageId, { index, size: records.length }, def);
+    if (unreadable) {
+      const error = unreadable;
+      item.payload = () => {
+        throw error;
+      };
+    }
     // X-Ray's header (not W3C): used when no `traceparent` message attribute came.
     return [{ ...item, requestId: `${context.awsRequestId}:${messageId}`, ...(xray === undefined ? {} : { trace: { xray } }) }];
   });
