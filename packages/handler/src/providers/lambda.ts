@@ -8,7 +8,7 @@
  * `context.getRemainingTimeInMillis()`.
  */
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
-import { isRecord as isRec, jsonText, str, type Rec } from '../internal/record.js';
+import { isRecord as isRec, jsonText, nonEmptyStr, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type Invocation, type ResultAnswer } from '../invoke.js';
 import { checkJsonSize, renderError } from '../response.js';
 import { LAMBDA_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
@@ -160,7 +160,8 @@ function throwFirstFailure(def: Definition, outcomes: Outcome[]): void {
 }
 
 export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, context: LambdaContext): Invocation {
-  const id = str(event.id) ?? context.awsRequestId;
+  // An empty or blank `id` is none: kept, every such event had one delivery id (one idempotency key).
+  const id = nonEmptyStr(event.id) ?? context.awsRequestId;
   const time = str(event.time);
   const resources = Array.isArray(event.resources) ? event.resources.map(jsonText) : [];
   if (kind === 'schedule') {
