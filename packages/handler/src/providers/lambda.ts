@@ -17,7 +17,7 @@ import { anyPayload } from '../message.js';
 import { lambdaPrincipal } from '../principal-aws.js';
 import { authorizerItem, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
 import { documentDbItems } from '../events/documentdb.js';
-import { eventBridgeDeliveryId } from '../events/eventbridge-envelope.js';
+import { eventBridgeDeliveryId, replayNameOf } from '../events/eventbridge-envelope.js';
 import { dynamoDbStreamItems } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
 import { lambdaKafkaItems } from '../events/kafka.js';
@@ -164,6 +164,7 @@ export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: R
   const id = nonEmptyStr(event.id) ?? context.awsRequestId;
   const time = str(event.time);
   const resources = Array.isArray(event.resources) ? event.resources.map(jsonText) : [];
+  const replayName = replayNameOf(event);
   if (kind === 'schedule') {
     const schedule = resources[0];
     return {
@@ -172,6 +173,7 @@ export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: R
         source: event.source === 'aws.scheduler' ? 'eventbridge-scheduler' : 'eventbridge',
         ...(time ? { scheduledTime: time } : {}),
         ...(schedule ? { schedule } : {}),
+        ...(replayName ? { replayName } : {}),
       },
       requestId: context.awsRequestId,
       // The same tick of the same schedule is the same delivery, however often it is retried;
@@ -190,6 +192,7 @@ export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: R
       eventSource: String(event.source),
       id,
       ...(time ? { time } : {}),
+      ...(replayName ? { replayName } : {}),
     },
     requestId: context.awsRequestId,
     // `id`; an archive replay (`replay-name`) scoped by it, so that it runs again.
