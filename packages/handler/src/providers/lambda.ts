@@ -280,7 +280,7 @@ export function invokeLambda(def: Definition, event: unknown, context: LambdaCon
     const frame = frameFor(event, context);
     const read = pipesEvent(event);
     const kind = classifyLambdaEvent(read);
-    withApiGatewayDeadline(def, kind, frame);
+    withApiGatewayDeadline(def, kind, frame, read);
     if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, event, context)).then(directAnswer);
     return invokeLambdaEvent(def, frame, kind, read, context, read !== event);
   } catch (thrown) {
