@@ -95,7 +95,7 @@ describe('validation errors never carry the caller\'s record, map or catchall ke
 
   it('a schema that is not zod 4 keeps its paths as reported (nothing to walk)', async () => {
     const custom = { safeParseAsync: async () => ({ success: false as const, error: { issues: [{ path: ['a', 'b'], message: 'bad' }] } }) };
-    const main = handler({ input: custom, logSink: () => {} }, () => undefined);
+    const main = handler({ input: custom as unknown as z.ZodType, logSink: () => {} }, () => undefined);
     expect(await fieldsOf(main.invoke({}))).toEqual(['a.b']);
   });
 });
