@@ -58,9 +58,9 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * API Gateway has its deadline at most this long from the start, however long the Lambda
    * timeout is, so `ctx.signal` aborts (and idempotency and inbox leases end) when the client
    * has been answered, not minutes later. Set it when you raised a Regional or private REST
-   * API's integration timeout above 29 s. REST APIs (and HTTP APIs with payload format 1.0,
-   * whose events read the same): this value. HTTP APIs (payload 2.0): at most 30000, their
-   * fixed maximum; WebSocket APIs: at most 29000 — a smaller value counts there too (a
+   * API's integration timeout above 29 s. REST APIs: this value. HTTP APIs (payload format 2.0,
+   * or 1.0 — an event with a top-level `version: '1.0'`): at most 30000, their fixed maximum;
+   * WebSocket APIs: at most 29000 — a smaller value counts there too (a
    * lowered `timeoutInMillis`). ALB, Function URL and VPC Lattice requests keep the Lambda
    * clock. The earlier of this and `getRemainingTimeInMillis()` wins.
    * @default 29000 (REST's default integration timeout; HTTP APIs 30000, WebSocket APIs 29000)

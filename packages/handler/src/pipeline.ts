@@ -13,6 +13,7 @@ import type { Deadline } from './deadline.js';
 import { DeadlineExceededError, MethodNotAllowedError, SteadyError, ValidationError, toSteadyError } from './errors.js';
 import { extendContext } from './extend.js';
 import { toFieldIssues } from './internal/issues.js';
+import { isZod4Schema, maskedPath } from './internal/issue-mask.js';
 import type { Definition, Invocation } from './invoke.js';
 import { answerOf, isAnswer, isThenable } from './pipeline-answer.js';
 import { logFailure } from './pipeline-failure-log.js';
@@ -38,10 +39,16 @@ export interface Prepared {
   notRun?: true;
 }
 
+/**
+ * The input checked by `schema`; a `VALIDATION_FAILED` naming the fields at fault. A key the
+ * caller chose (of a `z.record()`, a `z.map()`, a `.catchall()`) is payload: its path segment
+ * is `*` (internal/issue-mask.ts); a schema that is not zod 4 keeps its paths as reported.
+ */
 async function validate(schema: InputSchema, payload: unknown): Promise<unknown> {
   const parsed = await schema.safeParseAsync(payload);
   if (parsed.success) return parsed.data;
-  throw new ValidationError(toFieldIssues(parsed.error.issues));
+  const issues = isZod4Schema(schema) ? parsed.error.issues.map((issue) => ({ ...issue, path: maskedPath(schema, issue.path) })) : parsed.error.issues;
+  throw new ValidationError(toFieldIssues(issues));
 }
 
 /** The validated input: a value when nothing needs awaiting, so the common path adds no promise. */

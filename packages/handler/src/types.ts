@@ -242,6 +242,12 @@ export interface ScheduleTrigger {
    */
   schedule?: string;
   /**
+   * EventBridge only: the archive replay that sent this scheduled rule's tick again (the event's
+   * `replay-name`), when one did — `ctx.deliveryId` is then
+   * `replay/<replayName>#<rule ARN>@<time>`. Left out for a live tick and on other providers.
+   */
+  replayName?: string;
+  /**
    * The schedule's cron expression, when the provider tells the function: the Azure timer
    * binding's `schedule` (an NCRONTAB expression, six fields from seconds, e.g.
    * `0 0 3 * * *`). Left out when that `schedule` is a TimeSpan (`00:05:00`) or an app
@@ -295,6 +301,13 @@ export interface EventTrigger {
   subject?: string;
   /** When it happened (ISO 8601), when the event says. */
   time?: string;
+  /**
+   * EventBridge only: the archive replay that sent the event again (its `replay-name`), when one
+   * did — `ctx.deliveryId` is then `replay/<replayName>#<id>`, so the replay runs again instead
+   * of being answered as a duplicate. Left out for a live event and on other sources. The same
+   * as `trigger.eventBridge.replayName` when the event came as an SQS body.
+   */
+  replayName?: string;
 }
 
 /** Where a record sits in the batch it arrived in. */

@@ -265,7 +265,7 @@ const CHANGE_AND_STREAM_CASES: AwsCase[] = [
     what: 'EventBridge service event (EC2 state change, replayed from an archive): an event keyed by its id scoped by the replay, detail as input',
     check: (run) => {
       expect(run.seen[0]!.input).toEqual({ instance_id: 'i-1234567890abcdef0', state: 'terminated' });
-      expect(triggers(run)).toEqual([{ kind: 'event', source: 'eventbridge', type: 'EC2 Instance State-change Notification', eventSource: 'aws.ec2', id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718', time: '2017-12-22T18:43:48Z' }]);
+      expect(triggers(run)).toEqual([{ kind: 'event', source: 'eventbridge', type: 'EC2 Instance State-change Notification', eventSource: 'aws.ec2', id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718', time: '2017-12-22T18:43:48Z', replayName: 'replay_archive' }]);
       // A replay is asked for: its own delivery (review-eventbridge-direct-replay.test.ts).
       expect(run.seen[0]!.ctx.deliveryId).toBe('replay/replay_archive#6a7e8feb-b491-4cf7-a9f1-bf3703467718');
     },

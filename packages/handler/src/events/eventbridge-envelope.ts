@@ -8,17 +8,17 @@
  * (every member EventBridge always sends, each of its type), so a body of your own with an `id`
  * or a `detail` is never taken for one.
  */
-import { isRecord, jsonText, type Rec } from '../internal/record.js';
+import { isRecord, jsonText, nonEmptyStr, type Rec } from '../internal/record.js';
 import type { EventBridgeEventRef } from '../types.js';
 import { opt, scopedDeliveryId } from './item.js';
 
 /** Members every EventBridge event carries as text (`version` is `'0'`). */
 const TEXT = ['id', 'detail-type', 'source', 'account', 'time', 'region'] as const;
 
-/** Whether a parsed value is a whole EventBridge event: `version: '0'`, every {@link TEXT} member a string (`id` non-empty), `resources` a list, a `detail` member. */
+/** Whether a parsed value is a whole EventBridge event: `version: '0'`, every {@link TEXT} member a string (`id` not empty or blank: such a body is keyed by its SQS message id), `resources` a list, a `detail` member. */
 export function isEventBridgeEvent(value: unknown): value is Rec {
   if (!isRecord(value) || value.version !== '0' || !('detail' in value) || !Array.isArray(value.resources)) return false;
-  return TEXT.every((name) => typeof value[name] === 'string') && value.id !== '';
+  return TEXT.every((name) => typeof value[name] === 'string') && nonEmptyStr(value.id) !== undefined;
 }
 
 /** The EventBridge event an SQS body holds, parsed; undefined for any other body (not text, not JSON, JSON of another shape). */

@@ -6,7 +6,7 @@
  */
 import { KinesisAggregatedRecordError, type SteadyError } from '../errors.js';
 import { decodeBase64Strict } from '../internal/base64.js';
-import { isRecord, type Rec } from '../internal/record.js';
+import { isRecord, nonEmptyStr, type Rec } from '../internal/record.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
 import { deaggregateRecord, isKplAggregated, type KinesisDeaggregate } from './kinesis-aggregation.js';
@@ -48,9 +48,9 @@ function readRecord(raw: unknown, index: number): KinesisRecordParts {
   const record = needRecord(raw, field, 'a Kinesis record');
   const kinesis = needRecord(record.kinesis, `${field}.kinesis`);
   const sequence = needString(kinesis.sequenceNumber, `${field}.kinesis.sequenceNumber`);
-  // An empty eventID is none: kept, it gave every such record of a stream one delivery id
+  // An empty (or blank) eventID is none: kept, it gave every such record of a stream one delivery id
   // (`<eventSourceARN>/`), so idempotency answered the second as the first.
-  const eventId = typeof record.eventID === 'string' && record.eventID !== '' ? record.eventID : undefined;
+  const eventId = nonEmptyStr(record.eventID);
   const colon = eventId?.lastIndexOf(':') ?? -1;
   const shard = eventId !== undefined && colon > 0 ? eventId.slice(0, colon) : '';
   return {

@@ -5,7 +5,7 @@
  * Functions Framework did not convert, or POSTed to an HTTP function (`gcpPubSubPush`).
  */
 import { MalformedEventError } from '../errors.js';
-import { isRecord, str, type Rec } from '../internal/record.js';
+import { isRecord, nonEmptyStr, str, type Rec } from '../internal/record.js';
 import { parseJsonLossless } from '../internal/json.js';
 import { anyPayload, base64Payload } from '../message.js';
 import type { QueueTrigger } from '../types.js';
@@ -54,7 +54,8 @@ export function pubSubDeliveryId(scope: string | undefined, messageId: string): 
 export function pubSubItem(envelope: Rec | undefined, fallbackId: string | undefined, source: string | undefined, options: ParseOptions): EventItem {
   const message = envelope && isRecord(envelope.message) ? envelope.message : undefined;
   if (!message) throw new MalformedEventError('Pub/Sub event has no message', [{ field: 'data.message', message: 'Missing', expected: 'object' }]);
-  const messageId = str(message.messageId) ?? str(message.message_id) ?? fallbackId;
+  // An empty or blank id is none (it would key every such message alike): the next one counts.
+  const messageId = nonEmptyStr(message.messageId) ?? nonEmptyStr(message.message_id) ?? nonEmptyStr(fallbackId);
   if (!messageId) throw new MalformedEventError('Pub/Sub message has no messageId', [{ field: 'data.message.messageId', message: 'Missing', expected: 'string' }]);
   // `map<string, string>` (Pub/Sub PubsubMessage): text only, no binary or typed attributes.
   const attributes = propertiesAsText(message.attributes);

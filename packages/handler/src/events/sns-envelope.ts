@@ -9,7 +9,7 @@
  * members (`SignatureVersion`, `Signature`, `SigningCertURL`) but a `SequenceNumber`, and is
  * recognised by that and its `.fifo` topic ARN instead.
  */
-import { isRecord, type Rec } from '../internal/record.js';
+import { isRecord, nonEmptyStr, type Rec } from '../internal/record.js';
 import type { SnsNotification } from '../types.js';
 import { AttributeSink, snsMessageAttributes } from './attributes.js';
 import { malformed, opt } from './item.js';
@@ -60,13 +60,13 @@ export function snsEnvelopeInBody(body: unknown): Rec | undefined {
  * trigger: text as sent, `Binary` decoded, each `Type` kept).
  *
  * @param field - where the envelope sits (`Records.0.body`), for error fields.
- * @throws MalformedEventError (`MALFORMED_EVENT`) naming the member when `MessageId` is empty,
+ * @throws MalformedEventError (`MALFORMED_EVENT`) naming the member when `MessageId` is empty or blank,
  *   `TopicArn` is not an SNS topic ARN, `Timestamp` is not an ISO 8601 UTC time, `Subject` is
  *   neither text nor null, or a message attribute is malformed.
  */
 export function readSnsEnvelope(envelope: Rec, field: string, sink: AttributeSink): { sns: SnsNotification; message: string } {
   const messageId = envelope.MessageId as string;
-  if (messageId === '') throw malformed('SNS envelope MessageId is empty', `${field}.MessageId`, 'the SNS message id');
+  if (nonEmptyStr(messageId) === undefined) throw malformed('SNS envelope MessageId is empty', `${field}.MessageId`, 'the SNS message id');
   const topic = envelope.TopicArn as string;
   if (!TOPIC_ARN.test(topic)) throw malformed('SNS envelope TopicArn is not an SNS topic ARN', `${field}.TopicArn`, 'arn:<partition>:sns:<region>:<account>:<topic>');
   const time = envelope.Timestamp as string;

@@ -7,7 +7,7 @@
  * (`eventBridgeEnvelope: 'keep'`): see eventbridge-envelope.ts.
  */
 import { MalformedEventError } from '../errors.js';
-import { isRecord, str, type Rec } from '../internal/record.js';
+import { isRecord, nonEmptyStr, str, type Rec } from '../internal/record.js';
 import { anyPayload, textPayload } from '../message.js';
 import type { QueueTrigger, SnsNotification } from '../types.js';
 import { AttributeSink, sqsMessageAttributes } from './attributes.js';
@@ -80,8 +80,8 @@ export function sqsMessageItem(record: Rec, messageId: string, batch: { index: n
   withRawBody(trigger, () => (envelope ? notification?.message : rawBodyOf(record.body)));
   return {
     trigger,
-    // A detected envelope always has a MessageId (a string; an empty one fails the message).
-    deliveryId: envelope ? (envelope.MessageId as string) || messageId : (delivery?.deliveryId ?? messageId),
+    // A detected envelope always has a MessageId (a string; an empty or blank one fails the message).
+    deliveryId: envelope ? (nonEmptyStr(envelope.MessageId) ?? messageId) : (delivery?.deliveryId ?? messageId),
     payload: () => {
       if (error) throw error;
       if (notification) return textPayload(notification.message, options.body, { field: `${field}.body.Message` });

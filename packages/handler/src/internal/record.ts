@@ -17,6 +17,18 @@ export function str(value: unknown): string | undefined {
 }
 
 /**
+ * `value` when it is a string with something other than whitespace in it, else undefined: an
+ * identity read from an event (an event id, a message id) that is `""` or `"  "` names nothing,
+ * and kept it would give every such event one delivery id (one idempotency key). The string is
+ * returned as it came (not trimmed).
+ *
+ * @example nonEmptyStr('  ') // undefined
+ */
+export function nonEmptyStr(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+/**
  * A JSON value as text: a string as it is, anything else as its JSON text. `String()` would
  * throw on an object whose `toString` is not a function (`{"toString":{}}` from an event).
  */

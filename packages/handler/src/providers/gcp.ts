@@ -12,7 +12,7 @@ import { MalformedEventError, SteadyError, toPublicError } from '../errors.js';
 import { bodyFromBytes, decodeBody, httpInput, type RequestBody } from '../http.js';
 import { headerLists, joinHeaderLists } from '../http-headers.js';
 import { queryFromObject } from '../http-query.js';
-import { isRecord as isRec, str, type Rec } from '../internal/record.js';
+import { isRecord as isRec, nonEmptyStr, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { headerEntries, renderError, renderResult, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
 import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
@@ -263,7 +263,8 @@ export function cloudEventInvocation(ce: Rec, options: ParseOptions = { body: 'a
 function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
   // A Pub/Sub push the framework did not convert (it converts only messages with data).
   if (isRawPubSubPush(ce)) return itemInvocation(pubSubItem(ce, undefined, undefined, options));
-  const id = str(ce.id);
+  // A blank id is no id (CloudEvents: a non-empty string; blank, every such event had one key).
+  const id = nonEmptyStr(ce.id);
   const type = str(ce.type);
   const source = str(ce.source);
   if (!id || !type || !source) {
@@ -335,7 +336,7 @@ export async function invokeGcpEvent(def: Definition, cloudEvent: unknown): Prom
     outcome = await runInvocation(def, gcpFrame(def, cloudEvent), cloudEventInvocation(cloudEvent, def));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the CloudEvent') };
-    const id = isRec(cloudEvent) ? str(cloudEvent.id) : undefined;
+    const id = isRec(cloudEvent) ? nonEmptyStr(cloudEvent.id) : undefined;
     adapterLogger(def, 'gcp', id ?? randomUUID()).warn('malformed event', { code: outcome.error.code });
   }
   if (!outcome.ok && reportsFailure(def, outcome)) throw toPublicError(outcome.error);

@@ -7,11 +7,15 @@
  *   private REST APIs may raise it (since June 2024) at the cost of throttle quota — the
  *   `apiGatewayTimeoutMs` option;
  * - HTTP APIs: "Maximum integration timeout" 30 seconds, not raisable
- *   (`TimeoutInMillis` 50 – 30,000, default 30,000);
+ *   (`TimeoutInMillis` 50 – 30,000, default 30,000) — whichever payload format the integration
+ *   sends: an HTTP API event with payload format 1.0 has REST's shape but a top-level
+ *   `version: '1.0'` (a REST event has no `version`; "Working with AWS Lambda proxy integrations
+ *   for HTTP APIs", payload format 1.0 example), and is held to the HTTP API's 30 s;
  * - WebSocket APIs: "Integration timeout" 50 ms – 29 seconds, not raisable.
  * ALB, Function URLs and VPC Lattice targets keep Lambda's clock (as Azure's HTTP trigger is
  * held to its load balancer's 230 s, see providers/azure.ts).
  */
+import { isRecord } from '../internal/record.js';
 import type { Definition, Frame } from '../invoke.js';
 import type { LambdaEventKind } from './lambda-events.js';
 
@@ -23,15 +27,17 @@ export const API_GATEWAY_HTTP_API_TIMEOUT_MS = 30_000;
 export const API_GATEWAY_WEBSOCKET_TIMEOUT_MS = 29_000;
 
 /**
- * How long API Gateway waits for the function on an event of `kind`, in ms, or undefined when
+ * How long API Gateway waits for the function on `event` (of `kind`), in ms, or undefined when
  * nothing in front gives up before Lambda does. `apiGatewayTimeoutMs` is the REST API's
  * integration timeout; for an HTTP or WebSocket API it counts only below their maximum (a
- * lowered `timeoutInMillis`). An HTTP API event with payload format 1.0 reads as REST's.
+ * lowered `timeoutInMillis`). An `apigw-v1` event with `version: '1.0'` is an HTTP API's
+ * (payload format 1.0): at most 30 s, as with format 2.0.
  */
-export function apiGatewayTimeout(def: Definition, kind: LambdaEventKind): number | undefined {
+export function apiGatewayTimeout(def: Definition, kind: LambdaEventKind, event: unknown): number | undefined {
   const given = def.apiGatewayTimeoutMs;
   switch (kind) {
     case 'apigw-v1':
+      if (isHttpApiV1(event)) return Math.min(given ?? API_GATEWAY_HTTP_API_TIMEOUT_MS, API_GATEWAY_HTTP_API_TIMEOUT_MS);
       return given ?? API_GATEWAY_REST_TIMEOUT_MS;
     case 'apigw-v2':
       return Math.min(given ?? API_GATEWAY_HTTP_API_TIMEOUT_MS, API_GATEWAY_HTTP_API_TIMEOUT_MS);
@@ -42,9 +48,14 @@ export function apiGatewayTimeout(def: Definition, kind: LambdaEventKind): numbe
   }
 }
 
-/** `frame` with its deadline at most the API Gateway integration timeout from now, for an event of `kind`. */
-export function withApiGatewayDeadline(def: Definition, kind: LambdaEventKind, frame: Frame): Frame {
-  const timeout = apiGatewayTimeout(def, kind);
+/** An HTTP API event with payload format 1.0: REST's shape, and a `version: '1.0'` REST events do not carry. */
+function isHttpApiV1(event: unknown): boolean {
+  return isRecord(event) && event.version === '1.0';
+}
+
+/** `frame` with its deadline at most the API Gateway integration timeout from now, for `event` (of `kind`). */
+export function withApiGatewayDeadline(def: Definition, kind: LambdaEventKind, frame: Frame, event: unknown): Frame {
+  const timeout = apiGatewayTimeout(def, kind, event);
   if (timeout === undefined) return frame;
   const deadline = Date.now() + timeout;
   if (deadline < frame.deadline) frame.deadline = deadline;

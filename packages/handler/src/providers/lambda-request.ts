@@ -60,7 +60,7 @@ export function lambdaRequest(def: Definition, event: unknown, context: LambdaCo
   // An EventBridge Pipes array (of SQS, DynamoDB stream, Kinesis or Kafka records) is read as the batch it carries.
   const read = pipesEvent(event);
   const kind = classifyLambdaEvent(read);
-  withApiGatewayDeadline(def, kind, frame);
+  withApiGatewayDeadline(def, kind, frame, read);
   const e = (isRec(read) ? read : {}) as Rec;
   const records = Array.isArray(e.Records) ? (e.Records as unknown[]) : [];
   let invocation: Invocation;

@@ -8,7 +8,7 @@
  * `context.getRemainingTimeInMillis()`.
  */
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
-import { isRecord as isRec, jsonText, str, type Rec } from '../internal/record.js';
+import { isRecord as isRec, jsonText, nonEmptyStr, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type Invocation, type ResultAnswer } from '../invoke.js';
 import { checkJsonSize, renderError } from '../response.js';
 import { LAMBDA_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
@@ -17,7 +17,7 @@ import { anyPayload } from '../message.js';
 import { lambdaPrincipal } from '../principal-aws.js';
 import { authorizerItem, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
 import { documentDbItems } from '../events/documentdb.js';
-import { eventBridgeDeliveryId } from '../events/eventbridge-envelope.js';
+import { eventBridgeDeliveryId, replayNameOf } from '../events/eventbridge-envelope.js';
 import { dynamoDbStreamItems } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
 import { lambdaKafkaItems } from '../events/kafka.js';
@@ -178,9 +178,11 @@ function throwFirstFailure(def: Definition, outcomes: Outcome[]): void {
 }
 
 export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, context: LambdaContext): Invocation {
-  const id = str(event.id) ?? context.awsRequestId;
+  // An empty or blank `id` is none: kept, every such event had one delivery id (one idempotency key).
+  const id = nonEmptyStr(event.id) ?? context.awsRequestId;
   const time = str(event.time);
   const resources = Array.isArray(event.resources) ? event.resources.map(jsonText) : [];
+  const replayName = replayNameOf(event);
   if (kind === 'schedule') {
     const schedule = resources[0];
     return {
@@ -189,6 +191,7 @@ export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: R
         source: event.source === 'aws.scheduler' ? 'eventbridge-scheduler' : 'eventbridge',
         ...(time ? { scheduledTime: time } : {}),
         ...(schedule ? { schedule } : {}),
+        ...(replayName ? { replayName } : {}),
       },
       requestId: context.awsRequestId,
       // The same tick of the same schedule is the same delivery, however often it is retried;
@@ -207,6 +210,7 @@ export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: R
       eventSource: String(event.source),
       id,
       ...(time ? { time } : {}),
+      ...(replayName ? { replayName } : {}),
     },
     requestId: context.awsRequestId,
     // `id`; an archive replay (`replay-name`) scoped by it, so that it runs again.
@@ -294,7 +298,7 @@ export function invokeLambda(def: Definition, event: unknown, context: LambdaCon
     const frame = frameFor(event, context);
     const read = pipesEvent(event);
     const kind = classifyLambdaEvent(read);
-    withApiGatewayDeadline(def, kind, frame);
+    withApiGatewayDeadline(def, kind, frame, read);
     if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, event, context)).then(directAnswer);
     return invokeLambdaEvent(def, frame, kind, read, context, read !== event);
   } catch (thrown) {
