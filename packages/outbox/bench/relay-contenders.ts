@@ -41,11 +41,8 @@ const SWEEP = { graceMs: 0, maxAggregates: 100_000, chunk: 25, parallel: 4, reta
  * `relay-spread`: the relay with the sweep's chunk cut to ⌈aggregates ÷ parallel⌉ whatever that
  * gives (the sweep's own rule cuts no chunk below 10 aggregates, a full batch): every parallel
  * worker busy, calls of fewer entries. Measured beside `relay` to weigh that trade.
- * `relay-unhinted`: the relay with a store that does not tell its heads' sizes
- * (`RelayStore.headBytes` removed): its first round cut as before that hint (floor 10), to
- * weigh the hint in the same run.
  */
-export type Contender = 'relay' | 'relay-spread' | 'relay-unhinted' | 'naive' | 'raw' | 'raw-minimal' | 'sqs-producer';
+export type Contender = 'relay' | 'relay-spread' | 'naive' | 'raw' | 'raw-minimal' | 'sqs-producer';
 
 /** The Redis the relay's store uses, and the same client counting the calls the relay's stores make (scripts and commands). */
 export interface BenchRedis {
@@ -179,7 +176,7 @@ export interface CellPlan {
   rounds: number;
 }
 
-const FORWARD: Contender[] = ['relay', 'relay-spread', 'relay-unhinted', 'naive', 'raw', 'raw-minimal', 'sqs-producer'];
+const FORWARD: Contender[] = ['relay', 'relay-spread', 'naive', 'raw', 'raw-minimal', 'sqs-producer'];
 
 /**
  * Runs `plan.rounds` interleaved rounds (the order rotated by one every round, so each contender
@@ -199,7 +196,7 @@ export async function measureCell(client: SQSClient, r: BenchRedis, plan: CellPl
   const mean: Partial<Record<Contender, number[]>> = {};
   const wire: Partial<Record<Contender, number[]>> = {};
   const callSamples: Partial<Record<Contender, Array<Record<string, number>>>> = {};
-  const out: CellResult = { rate: { relay: 0, 'relay-spread': 0, 'relay-unhinted': 0, naive: 0, raw: 0, 'raw-minimal': 0, 'sqs-producer': 0 }, delivered: {}, inFlight: {}, cpuPerEvent: {}, sqsCallsPer100: {}, wireBytesPerEvent: {}, fill: { entries: 0, bytes: 0 }, storeCallsPerAggregate: 0 };
+  const out: CellResult = { rate: { relay: 0, 'relay-spread': 0, naive: 0, raw: 0, 'raw-minimal': 0, 'sqs-producer': 0 }, delivered: {}, inFlight: {}, cpuPerEvent: {}, sqsCallsPer100: {}, wireBytesPerEvent: {}, fill: { entries: 0, bytes: 0 }, storeCallsPerAggregate: 0 };
   const storeCalls: number[] = [];
   for (let round = 0; round < plan.rounds; round++) {
     const chosen = FORWARD.filter((n) => plan.contenders.includes(n));
@@ -210,14 +207,12 @@ export async function measureCell(client: SQSClient, r: BenchRedis, plan: CellPl
       let count = 0;
       let ms = 0;
       let used = { user: 0, system: 0 };
-      if (name === 'relay' || name === 'relay-spread' || name === 'relay-unhinted' || name === 'naive') {
+      if (name === 'relay' || name === 'relay-spread' || name === 'naive') {
         const prefix = await record(r.redis, name === 'naive' ? naiveSizes : sizes);
         r.calls.n = 0;
         const lease = redisLeaseStore({ client: r.counted, prefix: `${prefix}lease:` });
         // The relay marks and releases in one script; the naive relay marks each event alone, then releases.
-        const leased = name !== 'naive' ? redisRelayStore({ client: r.counted, prefix }).withLease!(lease) : redisRelayStore({ client: r.counted, prefix });
-        const { headBytes: _unhinted, ...unhinted } = leased;
-        const store: RelayStore = name === 'relay-unhinted' ? unhinted : leased;
+        const store = name !== 'naive' ? redisRelayStore({ client: r.counted, prefix }).withLease!(lease) : redisRelayStore({ client: r.counted, prefix });
         const start = performance.now();
         const cpu0 = process.cpuUsage();
         if (name !== 'naive') {
@@ -225,7 +220,7 @@ export async function measureCell(client: SQSClient, r: BenchRedis, plan: CellPl
           const deps = { store, lease, sender: sqsSender({ client: meter.client, queueUrl, concurrency: CONCURRENCY }), metrics };
           if (process.env.BENCH_PHASES) timePhases(deps);
           const aggregates = Math.ceil(sizes.length / PER_AGGREGATE);
-          await sweep(deps, RUN, name !== 'relay-spread' ? SWEEP : { ...SWEEP, chunk: Math.min(SWEEP.chunk, Math.ceil(aggregates / SWEEP.parallel)) });
+          await sweep(deps, RUN, name === 'relay' ? SWEEP : { ...SWEEP, chunk: Math.min(SWEEP.chunk, Math.ceil(aggregates / SWEEP.parallel)) });
           if (process.env.BENCH_PHASES) console.log(`[bench] phases (summed over workers, ms): ${Object.entries(phases).map(([k, v]) => `${k} ${v.ms.toFixed(0)} (${v.n} calls)`).join(', ')}; elapsed ${(performance.now() - start).toFixed(0)}`);
           const m = metrics.snapshot();
           count = m.sent;

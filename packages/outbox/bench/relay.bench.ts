@@ -49,8 +49,7 @@
  *   BENCH_SQS_DELAY_MS=5 a farther endpoint, BENCH_PHASES=1 times the relay's store and send calls;
  *   scenarios: BENCH_PER_AGGREGATE=n events per aggregate (default 10; ≥ the cell's events: one
  *   aggregate, many events), BENCH_FIFO=1 FIFO queues for every contender; BENCH_CONTENDERS=relay,
- *   relay-spread,raw also runs the relay with every sweep worker busy however few the aggregates,
- *   relay-unhinted the relay whose store does not tell its heads' sizes before the first cut)
+ *   relay-spread,raw also runs the relay with every sweep worker busy however few the aggregates)
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -72,8 +71,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const DELAY_MS = Number(process.env.BENCH_SQS_DELAY_MS ?? 3);
 const VIEWS = process.env.BENCH_VIEWS?.split(',') ?? ['loopback', 'distance'];
-// `relay-unhinted` runs only when named (it weighs one change of the sweep, not a peer).
-const onlyContenders = (all: Contender[]): Contender[] => all.filter((n) => (process.env.BENCH_CONTENDERS ? process.env.BENCH_CONTENDERS.split(',').includes(n) : n !== 'relay-unhinted'));
+const onlyContenders = (all: Contender[]): Contender[] => all.filter((n) => !process.env.BENCH_CONTENDERS || process.env.BENCH_CONTENDERS.split(',').includes(n));
 
 const servers = benchServers();
 let redis: Redis;
@@ -159,7 +157,7 @@ function cellRow(server: string, mix: string, c: CellResult, counts: { events: n
   const ceiling = c.rate.naive > 0 ? `${(c.rate.raw / c.rate.naive).toFixed(2)}×` : 'n/a';
   return (
     `[bench] ${server.padEnd(6)} ${mix.padEnd(12)} ${String(counts.events).padStart(5)} events | events/s ${rate('relay', 6)} ${rate('naive', 5)} ${rate('raw', 6)}${extra.map((n) => ` ${rate(n, 6)}`).join('')}` +
-    `${extra.includes('sqs-producer') ? ` [${c.delivered['sqs-producer']}/${counts.events}]` : ''} | relay vs naive ${ratioText(c.rate, 'naive')} (goal ≥ 8×; raw ÷ naive ${ceiling}), vs raw ${ratioText(c.rate, 'raw')} (goal ≥ 0.8×)${(['relay-spread', 'relay-unhinted'] as const).map((n) => (c.rate[n] > 0 && c.rate.raw > 0 ? `, ${n} ${c.rate[n].toFixed(0)} vs raw ${(c.rate[n] / c.rate.raw).toFixed(2)}×` : '')).join('')}` +
+    `${extra.includes('sqs-producer') ? ` [${c.delivered['sqs-producer']}/${counts.events}]` : ''} | relay vs naive ${ratioText(c.rate, 'naive')} (goal ≥ 8×; raw ÷ naive ${ceiling}), vs raw ${ratioText(c.rate, 'raw')} (goal ≥ 0.8×)${c.rate['relay-spread'] > 0 && c.rate.raw > 0 ? `, relay-spread ${c.rate['relay-spread'].toFixed(0)} vs raw ${(c.rate['relay-spread'] / c.rate.raw).toFixed(2)}×` : ''}` +
     `${extra.map((n) => `, vs ${n} ${ratioText(c.rate, n)}`).join('')} | fill entries ${c.fill.entries.toFixed(2)} bytes ${c.fill.bytes.toFixed(2)} | Redis calls per aggregate ${c.storeCallsPerAggregate.toFixed(2)} [${c.delivered.relay}/${counts.events}] | naive ${counts.naive} events [${c.delivered.naive}/${counts.naive}] | ${explainText(c)}`
   );
 }
@@ -173,7 +171,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer, loopback; fill, fl
     const client = sqsClient(server.endpoint, 3);
     for (const mix of mixesOfRun()) {
       const counts = countsOf(COUNTS, server.name, mix, SCALE, PER_AGGREGATE);
-      const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'relay-spread', 'relay-unhinted', 'naive', 'raw', 'raw-minimal', 'sqs-producer']) });
+      const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'relay-spread', 'naive', 'raw', 'raw-minimal', 'sqs-producer']) });
       for (const other of ['naive', 'raw', 'raw-minimal', 'sqs-producer'] as const) if (c.rate[other] > 0) vs[other].push(c.rate.relay / c.rate[other]);
       rows.push(cellRow(server.name, mix, c, counts, ['raw-minimal', 'sqs-producer']));
       console.log(rows.at(-1));
@@ -236,7 +234,7 @@ test(`relay vs naive relay vs raw batch loop, SQS ${DELAY_MS} ms away each way`,
       console.log(`[bench] ${server.name.padEnd(6)} through the proxy: GetQueueAttributes p50 ${rtt.proxied.toFixed(1)} ms vs ${rtt.direct.toFixed(1)} ms direct (the proxy adds ${(rtt.proxied - rtt.direct).toFixed(1)} ms per call)`);
       for (const mix of mixesOfRun()) {
         const counts = countsOf(DISTANCE_COUNTS, server.name, mix, SCALE, PER_AGGREGATE);
-        const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'relay-spread', 'relay-unhinted', 'naive', 'raw']) });
+        const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'relay-spread', 'naive', 'raw']) });
         for (const other of ['naive', 'raw'] as const) if (c.rate[other] > 0) vs[other].push(c.rate.relay / c.rate[other]);
         rows.push(cellRow(`${server.name}+${DELAY_MS}`, mix, c, counts, []));
         console.log(rows.at(-1));

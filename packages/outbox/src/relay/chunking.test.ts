@@ -1,8 +1,7 @@
 /**
  * How a sweep cuts its aggregates into chunks: the pure rules (chunking.ts), and a sweep over
- * the real Redis store and lease with a recording sender — large events spread over the workers
- * from the first round (the store tells its heads' sizes) or after it (a store that does not),
- * small ones keep full calls, each aggregate in order, once.
+ * the real Redis store and lease with a recording sender — large events spread over the idle
+ * workers after the first round, small ones keep full calls, each aggregate in order, once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -10,11 +9,11 @@ import { openRedis, type RedisBackend } from '../../test/support.js';
 import { redisWrite } from '../capture/redis.js';
 import { prepareEvent } from '../envelope.js';
 import { redisRelayStore } from '../stores/redis.js';
-import { BATCH_BYTES, chunkFloor, floorSizes, FULL_BATCH, headSizesOf, keepCount, takeCount, wantsHeadSizes } from './chunking.js';
+import { BATCH_BYTES, chunkFloor, FULL_BATCH, keepCount, takeCount } from './chunking.js';
 import { MetricsRecorder } from './metrics.js';
 import { DEFAULT_POISON } from './poison.js';
 import { sweep } from './sweeper.js';
-import type { OutboundMessage, RelayStore, SendReport, Sender } from './types.js';
+import type { OutboundMessage, SendReport, Sender } from './types.js';
 
 const KiB = 1024;
 
@@ -33,35 +32,6 @@ describe('chunk floor', () => {
     expect(chunkFloor({ events: 1, bytes: BATCH_BYTES }, 4)).toBe(1);
     // One worker: a chunk's heads should fill a batch by bytes.
     expect(chunkFloor({ events: 10, bytes: 10 * 200 * KiB }, 1)).toBe(6);
-  });
-});
-
-describe('head sizes before the first cut', () => {
-  it('are asked only when they can change the cut', () => {
-    expect(wantsHeadSizes(16, 4)).toBe(true);
-    expect(wantsHeadSizes(2, 4)).toBe(true);
-    expect(wantsHeadSizes(39, 4)).toBe(true);
-    // 40 or more: every worker's even share is a full batch whatever the sizes.
-    expect(wantsHeadSizes(40, 4)).toBe(false);
-    expect(wantsHeadSizes(1, 4)).toBe(false);
-    expect(wantsHeadSizes(16, 1)).toBe(false);
-  });
-
-  it('count only the sizes the store knew', () => {
-    expect(headSizesOf([200 * KiB, undefined, 8 * KiB])).toEqual({ events: 2, bytes: 208 * KiB });
-    expect(headSizesOf([undefined, Number.NaN, Infinity, 0, -1])).toBeUndefined();
-    expect(headSizesOf([])).toBeUndefined();
-  });
-
-  it('judge the floor until the sweep has read, then what it read does', () => {
-    const heads = { events: 16, bytes: 16 * 80 * KiB };
-    expect(chunkFloor(floorSizes({ events: 0, bytes: 0 }, heads), 4)).toBe(4);
-    expect(chunkFloor(floorSizes({ events: 0, bytes: 0 }, undefined), 4)).toBe(FULL_BATCH);
-    // Read: small events after all, so full chunks again.
-    expect(chunkFloor(floorSizes({ events: 20, bytes: 20 * 256 }, heads), 4)).toBe(FULL_BATCH);
-    // The mix's 16 aggregates: 4 chunks of 4 from the first cut, not 10 and 6.
-    const floor = chunkFloor(floorSizes({ events: 0, bytes: 0 }, heads), 4);
-    expect([takeCount(16, 4, 25, floor), takeCount(12, 3, 25, floor), takeCount(8, 2, 25, floor), takeCount(4, 1, 25, floor)]).toEqual([4, 4, 4, 4]);
   });
 });
 
@@ -116,17 +86,14 @@ describe('a sweep over the Redis store', () => {
   });
   const events = { Blob: { aggregateType: 'blob', schema: z.object({ data: z.string() }) } };
 
-  const sweepOf = async (aggregates: number, perAggregate: number, bytes: number, hinted = true) => {
-    const prefix = `${backend.prefix}${aggregates}x${bytes}${hinted ? '' : 'u'}:`;
+  const sweepOf = async (aggregates: number, perAggregate: number, bytes: number) => {
+    const prefix = `${backend.prefix}${aggregates}x${bytes}:`;
     for (let a = 0; a < aggregates; a++) {
       const drafts = Array.from({ length: perAggregate }, () => prepareEvent(events, { type: 'Blob', aggregateId: `b${a}`, payload: { data: 'x'.repeat(bytes) } }, {}));
       await redisWrite(backend.client, prefix, { checks: [], commands: [], events: drafts });
     }
     const sender = recordingSender();
-    const leased = redisRelayStore({ client: backend.client, prefix }).withLease!(backend.lease);
-    // A store that does not tell its heads' sizes (a custom one): cut as if events were small until it has read.
-    const { headBytes: _, ...unhinted } = leased;
-    const store: RelayStore = hinted ? leased : unhinted;
+    const store = redisRelayStore({ client: backend.client, prefix }).withLease!(backend.lease);
     const run = { leaseMs: 10_000, maxEventsPerAggregate: 50, poison: DEFAULT_POISON, reserveMs: 0, remainingMs: () => 60_000 };
     const result = await sweep({ store, lease: backend.lease, sender, metrics: new MetricsRecorder() }, run, { graceMs: 0, maxAggregates: 1000, chunk: 25, parallel: 4, retainSentMs: 0, cleanupLimit: 0, pruneLimit: 0 });
     // Every event once, each aggregate's in seq order.
@@ -137,38 +104,13 @@ describe('a sweep over the Redis store', () => {
     return { found: result.found, calls: sender.calls };
   };
 
-  it('cuts large events over every worker from the first round, by the heads the store told', async () => {
-    // 10 aggregates of 200 KiB: the heads weigh 200 KiB, so the floor is 2 before anything is
-    // read and the first cut is 3, 3, 2, 2 — no call of the sweep holds more than 3 aggregates.
-    const { found, calls } = await sweepOf(10, 3, 200 * KiB);
-    expect(found).toBe(10);
-    expect(calls.length).toBeGreaterThanOrEqual(4);
-    expect(Math.max(...calls.map((c) => c.length))).toBeLessThanOrEqual(3);
-  });
-
-  it('hands large events to the idle workers after the first round when the store tells no sizes', async () => {
-    // Without the heads' sizes: one chunk of 10 (nothing read yet), whose first round reads one
+  it('hands large events to the idle workers after the first round', async () => {
+    // 10 aggregates of 200 KiB: one chunk of 10 (nothing read yet), whose first round reads one
     // event of each (2 MiB); then the floor is 2 and three workers wait: it keeps 3, the others take 7.
-    const { found, calls } = await sweepOf(10, 3, 200 * KiB, false);
+    const { found, calls } = await sweepOf(10, 3, 200 * KiB);
     expect(found).toBe(10);
     expect(calls[0]).toHaveLength(10);
     expect(Math.max(...calls.slice(1).map((c) => c.length))).toBeLessThanOrEqual(3);
-  });
-
-  it('tells the heads of listed aggregates without their bodies, unknown where nothing is pending', async () => {
-    const prefix = `${backend.prefix}heads:`;
-    await redisWrite(backend.client, prefix, { checks: [], commands: [], events: [prepareEvent(events, { type: 'Blob', aggregateId: 'h1', payload: { data: 'x'.repeat(5000) } }, {}), prepareEvent(events, { type: 'Blob', aggregateId: 'h1', payload: { data: 'y' } }, {})] });
-    await redisWrite(backend.client, prefix, { checks: [], commands: [], events: [prepareEvent(events, { type: 'Blob', aggregateId: 'h2', payload: { data: 'z'.repeat(100) } }, {})] });
-    const store = redisRelayStore({ client: backend.client, prefix });
-    const refs = await store.listPending({ limit: 10, before: Date.now() + 60_000 });
-    const byName = new Map(refs.map((r) => [r.aggregate, r]));
-    const bytes = await store.headBytes!([byName.get('blob/h1')!, byName.get('blob/h2')!, { where: refs[0]!.where, aggregate: 'blob/none', since: 0 }]);
-    // The head's stored body (its envelope JSON): the 5000-character payload and the envelope.
-    expect(bytes[0]).toBeGreaterThan(5000);
-    expect(bytes[0]).toBeLessThan(6000);
-    expect(bytes[1]).toBeGreaterThan(100);
-    expect(bytes[1]).toBeLessThan(1000);
-    expect(bytes[2]).toBeUndefined();
   });
 
   it('keeps small events in full chunks', async () => {

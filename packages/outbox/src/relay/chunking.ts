@@ -11,13 +11,9 @@
  * were two chunks, two workers, 1.7 of 4 calls in flight. So the floor adapts to what the sweep
  * has read: a chunk's heads must weigh at least a `parallel`-th of a batch
  * ({@link chunkFloor}), so that the `parallel` chunks' calls of one step carry together about
- * a full batch. Before the sweep has read anything the floor is judged by the listed
- * aggregates' head sizes where the store can tell them without the bodies
- * (`RelayStore.headBytes`, asked only when they can change the cut: {@link wantsHeadSizes}),
- * else it is {@link FULL_BATCH}: with only the first round's chunks cut at 10, 16 aggregates of
- * the bench's mix up to 1 MiB were 10 + 6 for that round and the 6 stayed 6, about 3 of 4 calls
- * in flight. Once it has read, a chunk leaves the aggregates above the floor to workers that
- * wait for work, between its rounds ({@link keepCount}).
+ * a full batch. Before the sweep has read anything the floor is {@link FULL_BATCH}; once it
+ * has, a chunk leaves the aggregates above the floor to workers that wait for work, between
+ * its rounds ({@link keepCount}).
  */
 
 /** Entries of a full `SendMessageBatch` call: the floor before the sweep has read any event. */
@@ -50,54 +46,6 @@ export function chunkFloor(read: ReadSizes | undefined, parallel: number): numbe
   if (!read || read.events <= 0 || read.bytes <= 0) return FULL_BATCH;
   const mean = read.bytes / read.events;
   return Math.max(1, Math.min(FULL_BATCH, Math.ceil(BATCH_BYTES / Math.max(1, parallel) / mean)));
-}
-
-/**
- * Whether a sweep asks its store for the listed aggregates' head sizes before its first cut:
- * only when they can change it — more than one worker and more than one aggregate, and fewer
- * aggregates than `FULL_BATCH × parallel` (with that many, every worker's even share is a full
- * batch already, whatever the sizes).
- *
- * @param listed Aggregates about to be cut into chunks.
- * @param parallel Chunks relayed at the same time.
- * @example
- * wantsHeadSizes(16, 4) // true
- * wantsHeadSizes(40, 4) // false: 4 chunks of 10 whatever the sizes
- * wantsHeadSizes(16, 1) // false: one worker takes them all
- */
-export function wantsHeadSizes(listed: number, parallel: number): boolean {
-  return parallel > 1 && listed > 1 && listed < FULL_BATCH * parallel;
-}
-
-/**
- * The head sizes a store told (`RelayStore.headBytes`) as {@link ReadSizes}: the known ones
- * (finite, above 0), or undefined when none is known.
- *
- * @example
- * headSizesOf([204800, undefined, 8192]) // { events: 2, bytes: 212992 }
- * headSizesOf([undefined]) // undefined
- */
-export function headSizesOf(bytes: ReadonlyArray<number | undefined>): ReadSizes | undefined {
-  let events = 0;
-  let total = 0;
-  for (const b of bytes) {
-    if (b === undefined || !Number.isFinite(b) || b <= 0) continue;
-    events++;
-    total += b;
-  }
-  return events > 0 ? { events, bytes: total } : undefined;
-}
-
-/**
- * What the floor ({@link chunkFloor}) is judged by: what the sweep has read once it has read
- * anything (the events it sends, not only their heads), else the heads' sizes the store told.
- *
- * @example
- * floorSizes({ events: 0, bytes: 0 }, { events: 16, bytes: 16 * 80_000 }) // the heads
- * floorSizes({ events: 4, bytes: 4096 }, { events: 16, bytes: 16 * 80_000 }) // what was read
- */
-export function floorSizes(read: ReadSizes, heads: ReadSizes | undefined): ReadSizes | undefined {
-  return read.events > 0 ? read : heads;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { describeCause } from '../errors.js';
 import { relayAggregates, warnUnsent, type RelayDeps, type RelayRunOptions } from './relay.js';
-import { chunkFloor, floorSizes, headSizesOf, keepCount, takeCount, wantsHeadSizes, type ReadSizes } from './chunking.js';
+import { chunkFloor, keepCount, takeCount, type ReadSizes } from './chunking.js';
 import type { AggregateRef, SkippedPartition } from './types.js';
 
 /** How the passes run, and the sweep's listing and skip bookkeeping they share. */
@@ -79,7 +79,7 @@ export async function relayPasses(deps: RelayDeps, run: RelayRunOptions, refs: A
 
 /**
  * Relays `refs` in chunks, `parallel` workers each taking the next chunk ({@link takeCount}, its
- * floor from what the sweep has read, before that from the heads' sizes: chunking.ts) until none is left or `stopped()`; a refused
+ * floor from what the sweep has read: chunking.ts) until none is left or `stopped()`; a refused
  * partition's aggregates are dropped from the chunks not begun. A worker with nothing to take
  * waits while others relay: between its rounds a chunk leaves what is above the floor to the
  * waiting workers (`RelayRunOptions.shed`), its leases released first, so each aggregate is
@@ -88,16 +88,13 @@ export async function relayPasses(deps: RelayDeps, run: RelayRunOptions, refs: A
 async function relayChunks(deps: RelayDeps, refs: AggregateRef[], chunk: number, parallel: number, shared: RelayRunOptions, refused: ReadonlySet<string>, stopped: () => boolean): Promise<void> {
   const left = refs.slice();
   const read: ReadSizes = shared.read ?? { events: 0, bytes: 0 };
-  // Before anything is read, the first cut is judged by the heads' sizes where the store tells them.
-  const heads = read.events === 0 && !stopped() ? await headSizes(deps, refs, parallel, shared.signal) : undefined;
-  const floor = (): number => chunkFloor(floorSizes(read, heads), parallel);
   let busy = 0;
   const waiting: Array<() => void> = [];
   const wake = (): void => {
     for (const resume of waiting.splice(0)) resume();
   };
   const shed = (next: AggregateRef[]): AggregateRef[] => {
-    const keep = stopped() ? next.length : keepCount(next.length, waiting.length, floor());
+    const keep = stopped() ? next.length : keepCount(next.length, waiting.length, chunkFloor(read, parallel));
     if (keep >= next.length) return next;
     left.push(...next.slice(keep));
     wake();
@@ -113,7 +110,7 @@ async function relayChunks(deps: RelayDeps, refs: AggregateRef[], chunk: number,
         await new Promise<void>((resume) => waiting.push(resume));
         continue;
       }
-      const chunkRefs = left.splice(0, takeCount(left.length, parallel - busy, chunk, floor())).filter((ref) => !refused.has(ref.where));
+      const chunkRefs = left.splice(0, takeCount(left.length, parallel - busy, chunk, chunkFloor(read, parallel))).filter((ref) => !refused.has(ref.where));
       if (chunkRefs.length === 0) continue;
       busy++;
       try {
@@ -125,18 +122,4 @@ async function relayChunks(deps: RelayDeps, refs: AggregateRef[], chunk: number,
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
-}
-
-/**
- * The listed heads' sizes (`RelayStore.headBytes`), when the store tells them and they can
- * change the cut (`wantsHeadSizes`). A hint only: when the store cannot tell, the cut is the
- * one without it (the rounds' own reads meet and say any outage).
- */
-async function headSizes(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, parallel: number, signal: AbortSignal | undefined): Promise<ReadSizes | undefined> {
-  if (!deps.store.headBytes || !wantsHeadSizes(refs.length, parallel)) return undefined;
-  try {
-    return headSizesOf(await deps.store.headBytes(refs, signal ? { signal } : {}));
-  } catch {
-    return undefined;
-  }
 }

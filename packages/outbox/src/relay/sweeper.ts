@@ -21,13 +21,11 @@ export interface SweepOptions {
    * batch per round for all of them. Chunks run `parallel` at a time, so one chunk's store work
    * overlaps another's sends (the sender bounds the calls in flight across them). A sweep that
    * finds fewer than `chunk × parallel` aggregates cuts smaller chunks, so every parallel
-   * worker gets some — but none below a floor: the aggregates whose head events, at their mean
-   * size, weigh a `parallel`-th of a 1 MiB batch (10 — a full `SendMessageBatch` — for events up
-   * to about 26 KiB, 2 for 200 KiB): with one message per aggregate in a call, smaller chunks of
-   * small events only make smaller calls, while a call of large events is full by bytes, not
-   * entries. The mean is of what the sweep has read; before that, of the listed heads' sizes
-   * where the store tells them without the bodies (`RelayStore.headBytes`: the Redis store),
-   * else the floor is 10.
+   * worker gets some — but none below a floor: 10 aggregates (a full `SendMessageBatch`) until
+   * the sweep has read events, for with one message per aggregate in a call, smaller chunks of
+   * small events only make smaller calls. Once it has read, the floor is the aggregates whose
+   * head events, at the mean size read, weigh a `parallel`-th of a 1 MiB batch (10 for events
+   * up to about 26 KiB, 2 for 200 KiB): a call of large events is full by bytes, not entries.
    * Between its rounds a chunk above that floor hands aggregates to idle workers
    * (`src/relay/chunking.ts`). @default 25
    */

@@ -170,16 +170,6 @@ export interface RelayStore {
    */
   listPending(options: { limit: number; before: number; onSkip?: (skip: SkippedPartition) => void; exclude?: ReadonlySet<string> } & StoreCallOptions): Promise<AggregateRef[]>;
   /**
-   * A sweep's hint before its first cut: per aggregate, the body bytes (characters of the stored
-   * envelope JSON) of its oldest pending event, read without the body, without a lease, counting
-   * no attempt and changing nothing; `undefined` where it is not known (quarantined, nothing
-   * pending, a partition that cannot be read). The sweep asks only when its listing is small
-   * enough that the sizes change how it is cut (`relay/chunking.ts`); a store without it is cut
-   * as if its events were small until the sweep has read some. Optional: a custom store need not
-   * have it.
-   */
-  headBytes?(refs: ReadonlyArray<AggregateRef>, options?: StoreCallOptions): Promise<Array<number | undefined>>;
-  /**
    * Reads each aggregate's head — up to `limit` events each, in seq order — and counts one
    * more started attempt on them. One result per item, in order. `maxBytes` is the round's
    * budget of body bytes across all the items, spent round-robin (`relay/budget.ts`: every

@@ -3,8 +3,6 @@
  *
  *   listPending  per partition (a few hundred pipelined): the STATUS script — its aggregates
  *                pending since before `before`, and whether it holds anything
- *   headBytes    the listed aggregates' head event sizes, no bodies (HEAD_SIZES with a limit of
- *                1: one script on a server, one per partition on a cluster), for the first cut
  *   cleanup      (`mark: 'sent'`) per partition: the CLEANUP script, sent events past their age
  *   prune        drop partitions the last `listPending` found holding nothing (and, on a cluster,
  *                not written within `partitionTtlMs`) from the list
@@ -16,12 +14,12 @@ import { PreconditionFailedError } from '../errors.js';
 import type { AggregateRef, RelayStore } from '../relay/types.js';
 import { flatPairs, type RedisLike } from './redis-client.js';
 import { partitionKeys, partitionsKey } from './redis-keys.js';
-import { groupsOf, type RunScript } from './redis-relay-begin.js';
+import type { RunScript } from './redis-relay-begin.js';
 import { listPartitions } from './redis-relay-calls.js';
-import { CLEANUP, HEAD_SIZES, IN_USE, PRUNE_ATOMIC, STATUS } from './redis-relay-scripts.js';
+import { CLEANUP, IN_USE, PRUNE_ATOMIC, STATUS } from './redis-relay-scripts.js';
 
 /** The sweep calls of the Redis relay store under `prefix`, through `getClient` and `run`. */
-export function redisSweep(prefix: string, getClient: () => Promise<RedisLike>, run: RunScript): Required<Pick<RelayStore, 'listPending' | 'headBytes' | 'cleanup' | 'prune'>> {
+export function redisSweep(prefix: string, getClient: () => Promise<RedisLike>, run: RunScript): Required<Pick<RelayStore, 'listPending' | 'cleanup' | 'prune'>> {
   /** Partitions the last `listPending` found holding nothing: candidates for `prune`. */
   let idle: string[] = [];
 
@@ -70,36 +68,6 @@ export function redisSweep(prefix: string, getClient: () => Promise<RedisLike>, 
       }
       idle = empty;
       return found.sort((a, b) => a.since - b.since).slice(0, limit);
-    },
-    async headBytes(refs, options) {
-      const client = await getClient();
-      const bytes = new Array<number | undefined>(refs.length).fill(undefined);
-      const groups = groupsOf(refs.map((ref) => ({ ref })), client.isCluster);
-      await Promise.all(
-        groups.map(async (group) => {
-          const keys: string[] = [];
-          for (const i of group) {
-            const k = partitionKeys(prefix, refs[i]!.where);
-            keys.push(k.aggregate(refs[i]!.aggregate), k.events, k.quarantine);
-          }
-          let reply: number[];
-          try {
-            reply = ((await run(client, HEAD_SIZES, keys, [1, ...group.map((i) => refs[i]!.aggregate)], options?.signal)) as unknown[]).map(Number);
-          } catch (error) {
-            // A partition's own key of another type: its sizes unknown (the round's read says why), the others read.
-            if (error instanceof PreconditionFailedError) return;
-            throw error;
-          }
-          // Per aggregate: -1 quarantined, else n (0 or 1 here) and that many sizes.
-          let at = 0;
-          for (const i of group) {
-            const n = reply[at++]!;
-            if (n > 0) bytes[i] = reply[at];
-            at += Math.max(0, n);
-          }
-        }),
-      );
-      return bytes;
     },
     async cleanup({ limit, olderThanMs, signal, onSkip }) {
       const client = await getClient();
