@@ -112,3 +112,39 @@ describe('peer ranges on workspace siblings', () => {
     if (unreleased !== undefined) expect(semver.satisfies(unreleased, range), `${range} admits the unreleased ${sibling} ${unreleased} that \`pnpm pack\` makes`).toBe(true);
   });
 });
+
+/**
+ * Brief s53-fxb, item 2: `@steadyfn/backup` peers `mongodb ^7.0.0` while connections, idempotency,
+ * lease, outbox and state accept `^6.8.0 || ^7.0.0`. Not a 7-only driver API: backup reads and
+ * writes documents with its own `bson` (a dependency, `^7`: Extended JSON both ways), and BSON
+ * values cross between it and the driver — the documents a source reads are `EJSON.stringify`d,
+ * the ones a restore writes are `EJSON.parse`d and handed to `insertMany`/`deleteMany`. `bson`
+ * refuses a value of another major (`BSONVersionError: Unsupported BSON version, bson types must
+ * be from bson 6.x.x`, its serializer and EJSON both check `Symbol.for('@@mdb.bson.version')`), and
+ * a `mongodb` major bundles the `bson` of its major: with driver 6, every backup of a collection
+ * holding an ObjectId and every restore would fail. So the peer stays on the major of the `bson`
+ * dependency, and the README says why; widening it needs the driver's own `BSON` instead.
+ */
+describe('backup peers only the mongodb major of its bson', () => {
+  const manifest = JSON.parse(readFileSync(join(root, 'packages/backup/package.json'), 'utf8')) as Manifest & { dependencies: Record<string, string> };
+  const driver = JSON.parse(readFileSync(join(root, 'packages/backup/node_modules/mongodb/package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+
+  it('hands its own bson values to the driver (the reason applies) and its peer admits no other major than its bson', () => {
+    const runtime = sources(join(root, 'packages/backup/src')).filter((file) => /^import \{[^}]*\b(EJSON|calculateObjectSize)\b[^}]*\} from 'bson'/m.test(readFileSync(file, 'utf8')));
+    expect(runtime.map((file) => file.slice(file.indexOf('src/')))).toEqual(expect.arrayContaining(['src/sources/mongo.ts', 'src/restore/mongo.ts']));
+    const bsonMajor = semver.minVersion(manifest.dependencies.bson!)!.major;
+    const peer = manifest.peerDependencies!.mongodb!;
+    expect(semver.minVersion(peer)!.major, `mongodb ${peer}`).toBe(bsonMajor);
+    expect(semver.intersects(peer, `<${bsonMajor}.0.0 || >=${bsonMajor + 1}.0.0`), `mongodb ${peer} admits a major whose bson is not ${bsonMajor}`).toBe(false);
+    // The driver bundles the bson of its own major (checked on the one installed).
+    expect(semver.minVersion(driver.dependencies.bson!)!.major).toBe(semver.parse(driver.version)!.major);
+    expect(semver.satisfies(driver.version, peer)).toBe(true);
+  });
+
+  it('the README says why mongodb 6 is not accepted', () => {
+    const readme = readFileSync(join(root, 'packages/backup/README.md'), 'utf8');
+    expect(readme).toMatch(/`mongodb` ≥ 7/);
+    expect(readme).toMatch(/BSONVersionError/);
+  });
+});
+

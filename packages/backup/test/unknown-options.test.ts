@@ -58,7 +58,7 @@ afterAll(() => {
   sqs.destroy();
 });
 // The options types are read with the TypeScript checker: seconds of work (more on a loaded machine), done once here.
-const typed = ['sources/mongo.ts', 'sources/redis.ts', 'restore/mongo.ts', 'restore/redis.ts', 'stream/sources/redis-stream.ts', 'stream/sources/mongo-watermark.ts', 'stream/sources/sqs.ts', 'snapshot/options.ts', 'target.ts', 'stream/index.ts', 'restore/index.ts', 'verify/index.ts', 'restore/pitr-options.ts', 'retention-options.ts'];
+const typed = ['sources/mongo.ts', 'sources/redis.ts', 'restore/mongo.ts', 'restore/redis.ts', 'stream/sources/redis-stream.ts', 'stream/sources/mongo-watermark.ts', 'stream/sources/sqs.ts', 'snapshot/options.ts', 'target.ts', 'stream/index.ts', 'restore/options.ts', 'verify/index.ts', 'restore/pitr-options.ts', 'retention-options.ts'];
 beforeAll(() => loadOptionTypes(typed.map(src)), 120_000);
 
 const storage: Required<S3Target> = { client: s3, bucket: 'backups', prefix: 'shop' };
@@ -204,8 +204,8 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
     await expectRefusedAsync(() => restore({ backup: { ...backup, backupId: 'x' }, target } as never), 'restore', 'backup.backupId', ['an option of "backup"', 'storage, id']);
     await expectRefusedAsync(() => restore({ backup: { ...backup, storage: { ...storage, prefx: 'p' } }, target } as never), 'restore', 'backup.storage.prefx', ['client, bucket, prefix']);
     const all: Required<RestoreOptions> = { backup, target, spoolBytes: 0, lockMs: 60_000, ifTargetNotEmpty: 'merge' };
-    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/index.ts'), 'RestoreOptions'));
-    expect(Object.keys(backup).sort()).toEqual(documentedOptionKeys(src('restore/index.ts'), 'BackupRef'));
+    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/options.ts'), 'RestoreOptions'));
+    expect(Object.keys(backup).sort()).toEqual(documentedOptionKeys(src('restore/options.ts'), 'BackupRef'));
     await expectAcceptedAsync(() => restore(all));
   });
 

@@ -60,4 +60,23 @@ describe('recordTime', () => {
       '2026-12-01T10:00:00.123Z',
     ]);
   });
+
+  // Brief s53-fxb, item 4: a zone-less time in another form than ISO 8601 (a .NET UTC DateTime
+  // as the Functions host may write enqueuedTimeUtc, an RFC 1123 date without its GMT) went to
+  // Date.parse, which reads it in TZ: one record, another key on a host in another zone. Every
+  // zone-less text is now read as UTC, and a zone the text ends with is read from the text.
+  it.each(['America/New_York', 'Asia/Kolkata', 'Europe/Paris', 'UTC'])('reads a zone-less time in any form as UTC, and a zone it ends with, under TZ=%s', (zone) => {
+    const zoneless = ['12/01/2026 10:00:00', '12/1/2026 10:00:00 AM', 'Tue, 01 Dec 2026 10:00:00', 'Dec 1, 2026 10:00:00', '2026/12/01 10:00:00', 'Tuesday, December 1, 2026 10:00:00 AM'];
+    const zoned = ['Tue, 01 Dec 2026 10:00:00 GMT', 'Tue, 01 Dec 2026 11:00:00 +0100', '12/1/2026 11:00:00 AM +01:00', 'Tue, 01 Dec 2026 05:00:00 EST', 'Tue Dec 01 2026 11:00:00 GMT+0100 (Central European Standard Time)', '2026-12-01 11:00:00+01:00', '2026-12-01T05:00:00-05:00'];
+    const { offset, keys } = recordTimesIn(zone, [...zoneless, ...zoned, '12/1/2026 10:00:00 PM', '2026-12-01', 'foo 1', 'not a time +0000']);
+    expect(offset).toBe({ 'America/New_York': 300, 'Asia/Kolkata': -330, 'Europe/Paris': -60, UTC: 0 }[zone]);
+    expect(keys).toEqual([
+      ...[...zoneless, ...zoned].map(() => '2026-12-01T10:00:00.000Z'),
+      '2026-12-01T22:00:00.000Z',
+      '2026-12-01T00:00:00.000Z',
+      // No four-digit year: Date.parse would guess one (2001), so the text is kept as given.
+      'foo 1',
+      'not a time +0000',
+    ]);
+  });
 });

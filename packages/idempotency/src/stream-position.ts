@@ -59,23 +59,63 @@ export function positionKey(deliveryId: string, trigger: ReusablePositionTrigger
 /** An ISO 8601 date-time with no zone (`2026-12-01T10:00:00.123`, a space for the `T` too): `[date, time]`. */
 const ZONELESS_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
 
+/** An ISO 8601 date alone (UTC by the spec) or date-time with a zone: `Date.parse` reads it the same in every zone. */
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?))?$/;
+
+/** A numeric zone after a time of day (`10:00:00 +0100`, `10:00 PM GMT-05:00`): sign, hours, minutes. */
+const OFFSET_AT_END = /(?<=\d:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?)\s*(?:gmt|utc?)?\s*([+-])(\d{2}):?(\d{2})$/i;
+
+/** A zone name at the end, as `Date.parse` knows them (`GMT`, `UTC`, `Z`, the US zones). */
+const NAMED_ZONE_AT_END = /(?<=[\s\d])(z|ut|utc|gmt|[ecmp][sd]t)$/i;
+
+/** Minutes east of UTC of the zone names `Date.parse` knows. */
+const ZONE_MINUTES: Readonly<Record<string, number>> = { z: 0, ut: 0, utc: 0, gmt: 0, est: -300, edt: -240, cst: -360, cdt: -300, mst: -420, mdt: -360, pst: -480, pdt: -420 };
+
+/**
+ * The instant of a text in another form than ISO 8601 (`Tue, 01 Dec 2026 10:00:00 GMT`,
+ * `12/1/2026 10:00:00 AM` as .NET writes a UTC `DateTime`), from the text alone: its zone, when
+ * it ends with one, is read here, and the rest is read as UTC (`Date.parse` with ` Z` appended,
+ * which overrides any zone left in it), so no host's `TZ` enters. A text without a four-digit
+ * year (a `+0000` zone is none) is not read (`Date.parse` guesses a year for `foo 1`): NaN.
+ */
+function otherFormInstant(time: string): number {
+  const text = time.replace(/\s*\([^()]*\)\s*$/, '');
+  if (!/(?:^|[^\d+])\d{4}(?!\d)/.test(text)) return Number.NaN;
+  let rest = text;
+  let east = 0;
+  const offset = OFFSET_AT_END.exec(text);
+  const named = offset === null ? NAMED_ZONE_AT_END.exec(text) : null;
+  if (offset !== null) {
+    rest = text.slice(0, offset.index);
+    east = (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3]));
+  } else if (named !== null) {
+    rest = text.slice(0, named.index);
+    east = ZONE_MINUTES[named[1]!.toLowerCase()]!;
+  }
+  return Date.parse(`${rest.trimEnd()} Z`) - east * 60_000;
+}
+
 /**
  * A record's time as one text per instant: `Date#toISOString` (UTC, milliseconds) when it
  * parses, else the text as given. Kafka's time comes normalised already; Event Hubs'
  * `enqueuedTimeUtc` is passed on as the host wrote it (`2026-12-01T10:00:00.123Z`,
- * `2026-12-01T10:00:00.1230000+00:00`, …), and one record must keep one key whichever form a
- * redelivery carries, on whichever host. A date-time without a zone is read as UTC, as its
- * source writes it (`Date.parse` would read it in the process's zone — `TZ`, which Azure
- * Functions on App Service sets from `WEBSITE_TIME_ZONE` — so one record would get another key
- * on a host in another zone).
+ * `2026-12-01T10:00:00.1230000+00:00`, `12/1/2026 10:00:00 AM`, …), and one record must keep one
+ * key whichever form a redelivery carries, on whichever host. A time without a zone, in any
+ * form, is read as UTC, as its source writes it (`Date.parse` would read it in the process's
+ * zone — `TZ`, which Azure Functions on App Service sets from `WEBSITE_TIME_ZONE` — so one record
+ * would get another key on a host in another zone). Read as UTC rather than kept as given: on a
+ * UTC host (Lambda, most containers) that is the key earlier versions gave, so an upgrade keeps
+ * it. A form other than ISO 8601 is read from the text alone (`otherFormInstant`); one without
+ * a four-digit year is kept as given.
  *
  * @param time - The record's time as the trigger carries it (`ctx.trigger.time`).
  * @returns The instant as `YYYY-MM-DDTHH:mm:ss.sssZ`, or `time` unchanged when it does not parse.
  * @example recordTime('2026-12-01T10:00:00.1230000') // '2026-12-01T10:00:00.123Z', whatever TZ is
+ * @example recordTime('12/1/2026 10:00:00 AM') // '2026-12-01T10:00:00.000Z', whatever TZ is
  */
 export function recordTime(time: string): string {
   const zoneless = ZONELESS_DATE_TIME.exec(time);
-  const ms = Date.parse(zoneless === null ? time : `${zoneless[1]}T${zoneless[2]}Z`);
+  const ms = zoneless !== null ? Date.parse(`${zoneless[1]}T${zoneless[2]}Z`) : ISO_WITH_ZONE.test(time) ? Date.parse(time) : otherFormInstant(time);
   return Number.isNaN(ms) ? time : new Date(ms).toISOString();
 }
 

@@ -22,40 +22,17 @@
  *   the lock may have run out; then the restore counts it as lost (`FencedError`).
  *
  * Where each target keeps them: lock-places.ts; `restoreStatus` reads them (restore-status.ts).
+ * The `lockMs` option: lock-options.ts; the signal of the writes: lock-write-signal.ts; when the
+ * lock's records may be dropped at the end: lock-drop.ts.
  */
 import { RestoreApplyError, FencedError, beforeWriting, describeError, targetUnreachable } from '../errors.js';
-import { MAX_LEASE_MS, holdLease, type JobLease } from '../job-lease.js';
+import { holdLease, type JobLease } from '../job-lease.js';
+import { dropLock, lockRemovable } from './lock-drop.js';
 import { busy, describeRestore, markerJson, markerOf } from './lock-places.js';
+import { lockWriteSignal } from './lock-write-signal.js';
 import type { RestoreIdentity, RestoreLockPlace, RestoreMarker, RestoreTarget } from './targets.js';
-import { intOption } from '@steadyfn/handler/internal';
-// The lease's MongoDB store's own timing assumptions (not copies): `DELIVERY_MS`, the longest
-// delivery of a request it assumes, and `FAST_SETTLE_MS`, how long after its last grant a holder
-// inserts its next generation (renewal or settle) without reading first.
-import { DELIVERY_MS, FAST_SETTLE_MS } from '@steadyfn/lease/internal';
 
-/** Default `lockMs`: how long a restore's lock runs without a renewal (a killed restore's lock runs out after it). */
-export const DEFAULT_LOCK_MS = 60_000;
-
-/**
- * A restore's `lockMs` option, checked: an integer of milliseconds from 1000 to `MAX_LEASE_MS`
- * (2^31−1), `DEFAULT_LOCK_MS` (60,000) when `value` is undefined.
- * @param owner the function whose option it is (`restore`, `pointInTimeRestore`, `restoreStream`), named in the error
- * @throws {ConfigurationError} `CONFIG_INVALID` naming `lockMs`: not an integer in that range
- */
-export function lockMsOption(owner: string, value: unknown): number {
-  return intOption(owner, 'lockMs', value, DEFAULT_LOCK_MS, 1000, MAX_LEASE_MS);
-}
-
-/**
- * How long an insert of the lock's next generation based on a record older than this
- * restore's claim may still land after the claim returned: a claim sends it within
- * `SEND_WINDOW_MS` (10 s) of its read, and the paused previous holder's no-read renewal within
- * `FAST_SETTLE_MS` (35 s) of its grant, which came before this restore's claim; either is
- * delivered within `DELIVERY_MS` (20 s). After the drop, such an insert would succeed.
- */
-const CLAIM_IN_FLIGHT_MS = FAST_SETTLE_MS + DELIVERY_MS;
-/** The store's assumed longest delivery of a request (`DELIVERY_MS`): the drop must land while the lock is still held. */
-const DROP_DELIVERY_MS = DELIVERY_MS;
+export { DEFAULT_LOCK_MS, lockMsOption } from './lock-options.js';
 
 /** A target's lock for one restore: taken once, before the first write; ended by the caller. */
 export class TargetLock {
@@ -187,23 +164,7 @@ export class TargetLock {
    * twentieth of `lockMs`, 50 ms to 1 s) aborts it as well, for listeners of its `abort` event.
    */
   writeSignal(signal?: AbortSignal): AbortSignal {
-    const joined = AbortSignal.any(signal ? [signal, this.lost.signal] : [this.lost.signal]);
-    const aborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
-    const throwIfAborted = AbortSignal.prototype.throwIfAborted;
-    return Object.defineProperties(joined, {
-      aborted: {
-        get: () => {
-          this.watchHeld();
-          return aborted.call(joined) as boolean;
-        },
-      },
-      throwIfAborted: {
-        value: () => {
-          this.watchHeld();
-          throwIfAborted.call(joined);
-        },
-      },
-    });
+    return lockWriteSignal(this.lost.signal, () => this.watchHeld(), signal);
   }
 
   /**
@@ -253,38 +214,14 @@ export class TargetLock {
     await held.release();
   }
 
-  /**
-   * Whether dropping the lock's records now cannot take the lock from another restore: this
-   * restore holds it (renewed at `renewedAsked`, with at least `DROP_DELIVERY_MS` of the lease
-   * left, so the drop lands before it could run out and be taken), and no claim that read an
-   * older record can still land (its insert would make a lock nobody else sees): either the
-   * claim took generation 1 — every claim that found no record tries generation 1, refused
-   * while it exists, and after the drop the target is as before that claim — or it returned
-   * more than `CLAIM_IN_FLIGHT_MS` (55 s) ago, so neither another claim nor the previous
-   * holder's no-read renewal can still land. Otherwise (after a killed or paused restore's
-   * stale lock, within 55 s) the lock is released and its collection stays: a later restore drops it (after the
-   * store's retention, 1 hour, its claim starts at generation 1 again).
-   */
+  /** Whether dropping the lock's records now cannot take the lock from another restore (lock-drop.ts, `lockRemovable`). */
   private removable(renewedAsked: number): boolean {
-    const claimed = this.claimed;
-    if (!claimed || !this.place?.removeLock) return false;
-    if (renewedAsked + this.lockMs - Date.now() < DROP_DELIVERY_MS) return false;
-    return claimed.fence === 1 || performance.now() - claimed.at > CLAIM_IN_FLIGHT_MS;
+    return lockRemovable(this.claimed, this.place, this.lockMs, renewedAsked);
   }
 
   /** Drops the lock's records when `removable`; false (nothing dropped, renewals still stopped only on success) otherwise or when the drop fails. */
-  private async removeLock(held: JobLease, renewedAsked: number): Promise<boolean> {
-    if (!this.removable(renewedAsked)) return false;
-    await held.abandon();
-    // Checked again after the renewal in flight settled: it may have found the lock lost.
-    if (held.failure() || !this.removable(renewedAsked)) return false;
-    try {
-      await this.place!.removeLock!();
-      return true;
-    } catch {
-      // Not dropped (or unknown): release instead; the records stay, as before.
-      return false;
-    }
+  private removeLock(held: JobLease, renewedAsked: number): Promise<boolean> {
+    return dropLock(held, this.place, () => this.removable(renewedAsked));
   }
 }
 

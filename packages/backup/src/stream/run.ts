@@ -7,7 +7,7 @@
  * A gap reported by the source ends the timeline: later objects go to a new timeline, and a
  * new snapshot is needed before point-in-time restore can reach past the gap.
  */
-import { DeadlineExceededError } from '@steadyfn/handler/internal';
+import { ConfigurationError, DeadlineExceededError } from '@steadyfn/handler/internal';
 import { logOf, remaining, warnUnderReserve, type RunContext } from '../context.js';
 import { BackupError, StorageError, describeError, sourceErrorOf } from '../errors.js';
 import { takeJobLease, type JobLease } from '../job-lease.js';
@@ -72,8 +72,8 @@ async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<O
 }
 
 /**
- * Runs a call to the source (`'source'`) or to S3 (the location it addresses); any other failure
- * than a typed one becomes `SourceReadError` (`SourceRefusedError` for refused credentials) or
+ * Runs a call to the source (`'source'`) or to S3 (the location it addresses); a source's
+ * `ConfigurationError` passes unchanged; any other failure than a typed one becomes `SourceReadError` (`SourceRefusedError` for refused credentials) or
  * `StorageError` naming the bucket (class and code only: driver messages may carry addresses or
  * secrets). A call the signal ended rejects with the signal's reason.
  */
@@ -83,6 +83,8 @@ async function typed<T>(on: 'source' | S3Location, what: string, work: () => Pro
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error;
     if (error instanceof BackupError) throw error;
+    // A source refusing its options (a client with keyPrefix) is the job's, as in a snapshot run.
+    if (on === 'source' && error instanceof ConfigurationError) throw error;
     if (on === 'source') throw sourceErrorOf(error, what);
     throw new StorageError(`${what} failed on bucket "${on.bucket}" (${describeError(error)})`, error, { bucket: on.bucket });
   }

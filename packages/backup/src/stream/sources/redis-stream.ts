@@ -10,15 +10,21 @@
  */
 import { checkKnownKeys, intOption, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import type { RedisLike } from '../../sources/redis.js';
-import { resolveClient, type ClientInput } from '../../sources/types.js';
+import type { ClientInput } from '../../sources/types.js';
+import { resolveRedis, unprefixedRedis } from '../../sources/redis-unprefixed.js';
 import type { PulledBatch, StreamSource } from '../types.js';
 import { SourceRecordInvalidError } from '../../errors.js';
 import { envelopesToBatch, parseEnvelopeText } from './outbox.js';
 
 /** Options of `redisStreamSource()`. */
 export interface RedisStreamSourceOptions {
+  /**
+   * An ioredis `Redis` or `Cluster`, or a function giving one (asked on every run). A client with
+   * the ioredis `keyPrefix` option is refused (`ConfigurationError`, code `REDIS_CLIENT_KEY_PREFIX`):
+   * give the stream's full `key` to a client without one.
+   */
   client: ClientInput<RedisLike>;
-  /** The stream's key. */
+  /** The stream's key (its full name: a client's `keyPrefix` is refused). */
   key: string;
   /**
    * Entries hold outbox envelopes in this field (JSON; `e` for `@steadyfn/outbox`'s `redisOutbox`). An
@@ -91,20 +97,29 @@ async function readAtOnce(client: RedisLike, key: string, start: string, limit: 
  *
  * @example
  * const source = redisStreamSource({ client: redis, key: 'outbox:{orders}:events', envelopeField: 'e' });
- * @throws {ConfigurationError} a missing client or key
+ * @throws {ConfigurationError} a missing client or key; a client with an ioredis `keyPrefix` (code
+ * `REDIS_CLIENT_KEY_PREFIX`, field `client`: the stream would be known by a name it does not have,
+ * and two prefixes on one key would be one source), now or, from a getter, when a run identifies
+ * its source (before anything is read or written)
  */
 export function redisStreamSource(options: RedisStreamSourceOptions): StreamSource {
   checkKnownKeys('redisStreamSource', '', options, keysOf<RedisStreamSourceOptions>({ client: true, key: true, envelopeField: true, count: true }));
   if (options === null || typeof options !== 'object' || !options.client) invalidOption('redisStreamSource', 'client', 'an ioredis client or a function giving one', options?.client);
+  // A client given directly is checked now; one from a getter on every use (identity, pull).
+  if (typeof options.client !== 'function') unprefixedRedis('redisStreamSource', options.client);
   const key = stringOption('redisStreamSource', 'key', options.key);
   const envelopeField = options.envelopeField === undefined ? undefined : stringOption('redisStreamSource', 'envelopeField', options.envelopeField);
   const count = intOption('redisStreamSource', 'count', options.count, 1000, 1, 100_000);
 
   return {
     kind: 'redis-stream',
-    identity: () => key,
+    async identity() {
+      // The key is the stream's name only through a client without keyPrefix.
+      await resolveRedis('redisStreamSource', options.client);
+      return key;
+    },
     async pull(from, max, _signal): Promise<PulledBatch> {
-      const client = await resolveClient(options.client);
+      const client = await resolveRedis('redisStreamSource', options.client);
       const previous = (from.state as RedisStreamState | undefined) ?? {};
       const start = from.position === null ? '-' : `(${unpadStreamId(from.position)}`;
       const limit = Math.min(max, count);
