@@ -133,7 +133,7 @@ describe('secrets in header lists and under more names (review rvm)', () => {
 
   it('keeps the names that only look alike, and arrays with no secret name in them', () => {
     const lines: string[] = [];
-    const fields = { author: 'a', signal: 'b', design: 'c', authorizer: 'd', oauthProvider: 'e', sigma: 'f', kansas: 'g', sass: 'h', assertions: 3, tags: ['orders', 'eu-west-1'], pairs: [['accept', 'text/html']], words: ['an invalid token', 'kept'] };
+    const fields = { author: 'a', signal: 'b', design: 'c', authorizer: 'd', oauthProvider: 'e', sigma: 'f', kansas: 'g', sass: 'h', assertions: 3, tokenType: 'Bearer', SharedAccessKeyName: 'root', secretName: 'prod/db', tags: ['orders', 'eu-west-1'], pairs: [['accept', 'text/html']], words: ['an invalid token', 'kept'] };
     createLogger({}, (l) => lines.push(l), 'info').info('x', fields);
     expect(JSON.parse(lines[0]!)).toMatchObject(fields);
   });

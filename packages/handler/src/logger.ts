@@ -58,7 +58,8 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
  * also in an array: the item after a secret header name (Node's flat `rawHeaders`), and the
  * value of a `[name, value]` pair (`[...headers]`). Short or common ones are matched as whole
  * words only (marked below): `auth`, `x-auth`, `basicAuth`, `pwd`, `sig`, `jwt`, `SAS` are
- * masked; `author`, `authorizer`, `oauthProvider`, `signal`, `sigma`, `design` are not. The
+ * masked; `author`, `authorizer`, `oauthProvider`, `signal`, `sigma`, `design` are not, nor is
+ * a name ending in `type`, `kind`, `name`, `method`, `algorithm` or `version` (`tokenType`). The
  * same rule names the secret parameters `scrubText` masks inside strings.
  */
 export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [

@@ -74,4 +74,8 @@ describe('scrubText: common spellings of secret parameters (review rvm)', () => 
     const text = 'https://h/p?author=a&signal=b&design=c&sigma=d&authorizer=e&oauthProvider=f&SharedAccessKeyName=g host=db sslmode=require';
     expect(scrubText(text)).toBe(text);
   });
+
+  it('keeps parameters that describe a secret rather than hold it (a type, a name, a version)', () => {
+    for (const text of ['set FUNCTION_SIGNATURE_TYPE=cloudevent or register main.gcpEvent', 'https://h/p?token_type=bearer&X-Amz-Signature-Version=4', 'secretName=prod/db']) expect(scrubText(text)).toBe(text);
+  });
 });

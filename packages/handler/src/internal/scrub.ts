@@ -9,9 +9,13 @@
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 
 // Names that hold a secret wherever they appear (in them, case-insensitive; `-`, `_`, `.` or a
-// space may separate the words). `SharedAccessKeyName` (the policy's name) is not one.
+// space may separate the words).
 const SECRET_NAME =
-  /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature|whisk[-_. ]?auth|functions[-_. ]?key|jwt[-_. ]?assertion|oidc[-_. ]?data|subscription[-_. ]?key|(?:account|shared[-_. ]?access)[-_. ]?key(?![-_. ]?name)/i;
+  /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature|whisk[-_. ]?auth|functions[-_. ]?key|jwt[-_. ]?assertion|oidc[-_. ]?data|subscription[-_. ]?key|(?:account|shared[-_. ]?access)[-_. ]?key/i;
+
+// A last word that says what the secret is, not what it holds: `token_type`, `tokenType`,
+// `signatureVersion`, `FUNCTION_SIGNATURE_TYPE`, `SharedAccessKeyName`, `secretName`.
+const DESCRIBES = /(?:type|kind|name|method|algorithm|version)$/i;
 
 // Short or common names, as whole words only (`author`, `signal`, `sigma`, `assertions` pass).
 const SECRET_WORDS = ['auth', 'authentication', 'pwd', 'sig', 'jwt', 'sas', 'passphrase', 'assertion'];
@@ -27,15 +31,18 @@ const SECRET_WORD = (() => {
 
 /**
  * Whether a field, header or parameter named `name` holds a secret: one rule for the logger's
- * field names and `scrubText`'s parameter names (see `SECRET_FIELD_NAMES` in logger.ts).
+ * field names and `scrubText`'s parameter names (see `SECRET_FIELD_NAMES` in logger.ts). A name
+ * that ends with `type`, `kind`, `name`, `method`, `algorithm` or `version` describes a secret
+ * and is not one (`token_type`, `SharedAccessKeyName`).
  *
  * @example
  * isSecretName('x-api-key'); // true
  * isSecretName('basicAuth'); // true
  * isSecretName('author'); // false
+ * isSecretName('token_type'); // false
  */
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name) || SECRET_WORD.test(name);
+  return (SECRET_NAME.test(name) || SECRET_WORD.test(name)) && !DESCRIBES.test(name);
 }
 
 // `name=value` at the start of the text or after a character no name holds: `?`, `&`, `#` (a
