@@ -107,3 +107,34 @@ describe('secrets in URLs and under short secret names (review s52)', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ author: 'a', authorizer: { claims: 'c' }, oauthProvider: 'o', signal: 'aborted', SIGNAL: 'TERM', design: 'd', signed: true });
   });
 });
+
+describe('secrets in header lists and under more names (review rvm)', () => {
+  it("masks a flat header list (Node's rawHeaders) and [name, value] pairs ([...fetchHeaders]) by the header's name", () => {
+    const lines: string[] = [];
+    createLogger({}, (l) => lines.push(l), 'info').info('x', {
+      rawHeaders: ['Host', 'h.example', 'Authorization', 'Bearer R1', 'Cookie', 'sid=R2', 'Accept', 'text/html'],
+      headers: [['authorization', 'Bearer R3'], ['x-api-key', 'R4'], ['accept', 'application/json']],
+      list: new Set(['X-Auth', 'R5']),
+    });
+    for (const secret of ['R1', 'R2', 'R3', 'R4', 'R5']) expect(lines[0]).not.toContain(secret);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      rawHeaders: ['Host', 'h.example', 'Authorization', '[redacted]', 'Cookie', '[redacted]', 'Accept', 'text/html'],
+      headers: [['authorization', '[redacted]'], ['x-api-key', '[redacted]'], ['accept', 'application/json']],
+      list: ['X-Auth', '[redacted]'],
+    });
+  });
+
+  it('masks jwt, passphrase, Authentication and SAS as whole words', () => {
+    const lines: string[] = [];
+    const fields = { jwt: 'J1', idJwt: 'J2', passphrase: 'P1', keyPassphrase: 'P2', Authentication: 'Bearer A1', 'x-authentication': 'A2', SAS: 'S1', sasUrl: 'S2', clientAssertion: 'C1' };
+    createLogger({}, (l) => lines.push(l), 'info').info('x', fields);
+    for (const secret of ['J1', 'J2', 'P1', 'P2', 'A1', 'A2', 'S1', 'S2', 'C1']) expect(lines[0]).not.toContain(secret);
+  });
+
+  it('keeps the names that only look alike, and arrays with no secret name in them', () => {
+    const lines: string[] = [];
+    const fields = { author: 'a', signal: 'b', design: 'c', authorizer: 'd', oauthProvider: 'e', sigma: 'f', kansas: 'g', sass: 'h', assertions: 3, tokenType: 'Bearer', SharedAccessKeyName: 'root', secretName: 'prod/db', tags: ['orders', 'eu-west-1'], pairs: [['accept', 'text/html']], words: ['an invalid token', 'kept'] };
+    createLogger({}, (l) => lines.push(l), 'info').info('x', fields);
+    expect(JSON.parse(lines[0]!)).toMatchObject(fields);
+  });
+});

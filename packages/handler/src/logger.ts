@@ -1,11 +1,12 @@
 /**
  * A structured JSON logger: one line per entry, with the invocation's identity attached.
  * It never logs payloads by itself, and it masks secrets at every depth of an entry: values
- * under secret-looking names (`SECRET_FIELD_NAMES`), and, inside any string it writes (the
- * message too), the credentials of URLs (`user:pass@`) and the values of secret-named query
- * parameters (`access_token`, `sig`, `X-Amz-Signature`, … — see `scrubText`).
+ * under secret-looking names (`SECRET_FIELD_NAMES`, also in header lists), and, inside any
+ * string it writes (the message too), the credentials of URLs (`user:pass@`) and the values of
+ * parameters named by the same rule (`access_token`, `sig`, `X-Amz-Signature`, `password` in a
+ * connection string, … — see `scrubText`).
  */
-import { scrubText } from './internal/scrub.js';
+import { isSecretName, scrubText } from './internal/scrub.js';
 
 /** Severity, lowest first: `debug` < `info` < `warn` < `error`. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -53,9 +54,13 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 /**
  * A field whose name contains one of these (case-insensitive; `-`, `_`, `.` or a space may
- * separate the words) has its value written as `[redacted]`, at any depth of a log entry.
- * Short ones are matched as whole words only (marked below): `auth`, `x-auth`, `basicAuth`,
- * `pwd`, `sig` are masked; `author`, `authorizer`, `oauthProvider`, `signal`, `design` are not.
+ * separate the words) has its value written as `[redacted]`, at any depth of a log entry —
+ * also in an array: the item after a secret header name (Node's flat `rawHeaders`), and the
+ * value of a `[name, value]` pair (`[...headers]`). Short or common ones are matched as whole
+ * words only (marked below): `auth`, `x-auth`, `basicAuth`, `pwd`, `sig`, `jwt`, `SAS` are
+ * masked; `author`, `authorizer`, `oauthProvider`, `signal`, `sigma`, `design` are not, nor is
+ * a name ending in `type`, `kind`, `name`, `method`, `algorithm` or `version` (`tokenType`). The
+ * same rule names the secret parameters `scrubText` masks inside strings.
  */
 export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'authorization', // authorization, proxy-authorization
@@ -74,21 +79,17 @@ export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'jwt assertion', // x-goog-iap-jwt-assertion (Google IAP)
   'oidc data', // x-amzn-oidc-data (ALB authentication, signed claims)
   'subscription key', // Ocp-Apim-Subscription-Key (Azure API Management)
+  'account key', // AccountKey (Azure Storage)
+  'shared access key', // SharedAccessKey (Azure Service Bus, Event Hubs); not SharedAccessKeyName
   'auth', // whole word: auth, x-auth, basicAuth
+  'authentication', // whole word: Authentication, x-authentication
   'pwd', // whole word
   'sig', // whole word: sig, x-sig (a SAS signature)
+  'sas', // whole word: SAS, sasUrl (an Azure shared access signature)
+  'jwt', // whole word: jwt, idJwt
+  'passphrase', // whole word: passphrase, keyPassphrase
+  'assertion', // whole word: client_assertion (OAuth client JWT), SAML assertion
 ];
-
-const SECRET_NAME = /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature|whisk[-_. ]?auth|functions[-_. ]?key|jwt[-_. ]?assertion|oidc[-_. ]?data|subscription[-_. ]?key/i;
-
-// Short names as whole words: after the start, a non-letter or (capitalised) a lower-case
-// letter (camelCase), and not followed by a letter of the same word (`author`, `signal`, `SIGNAL`).
-const SECRET_WORD = /(?:^|[^A-Za-z])(?:(?:auth|Auth|pwd|Pwd|sig|Sig)(?![a-z])|(?:AUTH|PWD|SIG)(?![A-Za-z]))|(?<=[a-z])(?:(?:Auth|Pwd|Sig)(?![a-z])|(?:AUTH|PWD|SIG)(?![A-Za-z]))/;
-
-/** Whether a field named `key` holds a secret (see `SECRET_FIELD_NAMES`). */
-function isSecretName(key: string): boolean {
-  return SECRET_NAME.test(key) || SECRET_WORD.test(key);
-}
 
 /** Entries nested deeper than this are cut (`[depth limit]`), so a hostile structure cannot stall a log call. */
 const MAX_DEPTH = 8;
@@ -111,10 +112,10 @@ function maskValue(value: unknown, depth: number, seen: Set<object>): unknown {
   if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
   seen.add(value);
   try {
-    if (Array.isArray(value)) return value.map((item) => maskValue(item, depth + 1, seen));
+    if (Array.isArray(value)) return maskItems(value, depth, seen);
     if (value instanceof Error) return { name: value.name, message: scrubText(value.message) };
     if (value instanceof Date) return value;
-    if (value instanceof Set) return Array.from(value, (item) => maskValue(item, depth + 1, seen));
+    if (value instanceof Set) return maskItems(Array.from(value), depth, seen);
     // Map, Fetch `Headers`, URLSearchParams: iterables of [name, value] pairs, read as objects.
     const pairs = value as { entries?: () => Iterable<[unknown, unknown]>; [Symbol.iterator]?: unknown };
     if (typeof pairs[Symbol.iterator] === 'function' && typeof pairs.entries === 'function') {
@@ -126,10 +127,30 @@ function maskValue(value: unknown, depth: number, seen: Set<object>): unknown {
   }
 }
 
+// An HTTP header name (an RFC 9110 token): in a list, the item after one that is secret is its value.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const isSecretHeader = (item: unknown): boolean => typeof item === 'string' && HEADER_NAME.test(item) && isSecretName(item);
+
+const present = (value: unknown): boolean => value !== undefined && value !== null;
+
+/**
+ * An array's items masked: an item after a secret header name (Node's flat `rawHeaders`) — even
+ * when that name stands where a value should, so a value that looks like one cannot shift the
+ * rest out of line — and the value of a `[name, value]` pair whose name is secret (`[...headers]`).
+ */
+function maskItems(items: readonly unknown[], depth: number, seen: Set<object>): unknown[] {
+  return items.map((item, i) => {
+    if (i > 0 && isSecretHeader(items[i - 1]) && present(item)) return '[redacted]';
+    if (Array.isArray(item) && item.length === 2 && typeof item[0] === 'string' && isSecretName(item[0]) && present(item[1])) return [scrubText(item[0]), '[redacted]'];
+    return maskValue(item, depth + 1, seen);
+  });
+}
+
 function maskFields(entries: ReadonlyArray<[string, unknown]>, depth: number, seen: Set<object>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of entries) {
-    const masked = isSecretName(key) && value !== undefined && value !== null ? '[redacted]' : maskValue(value, depth + 1, seen);
+    const masked = isSecretName(key) && present(value) ? '[redacted]' : maskValue(value, depth + 1, seen);
     // Own data property even for `__proto__`, which arrives in hostile headers.
     if (key === '__proto__') Object.defineProperty(out, key, { value: masked, enumerable: true, writable: true, configurable: true });
     else out[key] = masked;

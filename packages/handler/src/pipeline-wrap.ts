@@ -21,9 +21,9 @@ export interface WrapLife {
 /**
  * `WRAP_NEXT_AFTER_END` (a `ConfigurationError`, status 500): a `next()` was called after the
  * `wrap` that received it settled, or after its invocation ended. Logged once per invocation
- * (code and plugin only); the function does not run.
+ * (code and plugin only); the function does not run. Also the middy adapter's (middy/handler.ts).
  */
-function nextAfterEnd(ctx: InvocationContext, life: WrapLife, plugin: string): Promise<never> {
+export function nextAfterEnd(ctx: InvocationContext, life: WrapLife, plugin: string): Promise<never> {
   const error = wrapNextAfterEndError(plugin);
   if (!life.logged) {
     life.logged = true;
@@ -32,7 +32,7 @@ function nextAfterEnd(ctx: InvocationContext, life: WrapLife, plugin: string): P
   return Promise.reject(error);
 }
 
-/** The `WRAP_NEXT_AFTER_END` error for `plugin` (also the middy adapter's, middy/handler.ts). */
+/** The `WRAP_NEXT_AFTER_END` error for `plugin`. */
 export function wrapNextAfterEndError(plugin: string): ConfigurationError {
   return new ConfigurationError(`wrap of plugin "${plugin}": next() called after the wrap settled or the invocation ended`, {
     field: 'wrap',

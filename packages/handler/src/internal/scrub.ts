@@ -8,33 +8,80 @@
 // `#` or whitespace.
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 
-// A secret-named query (or fragment, or form) parameter: `?access_token=…`, `&sig=…`,
-// `#id_token=…` (OAuth implicit flow), `;AccountKey=…` (an Azure connection string), or one
-// at the start of the text (a form body). The name must be the whole parameter name
-// (`monkey=`, `keyboard=` pass), case-insensitive; the value ends at `&`, `#`, `;`,
-// whitespace or a quote.
-const QUERY_SECRETS =
-  /(^|[?&#;])((?:access|id|refresh)_token|code|sig|signature|key|api[-_]?key|subscription-key|token|password|passwd|pwd|secret|client_secret|accountkey|sharedaccesskey|x-amz-(?:signature|security-token|credential)|x-goog-(?:signature|credential))=[^&#;\s"'<>`]+/gi;
+// Names that hold a secret wherever they appear (in them, case-insensitive; `-`, `_`, `.` or a
+// space may separate the words).
+const SECRET_NAME =
+  /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature|whisk[-_. ]?auth|functions[-_. ]?key|jwt[-_. ]?assertion|oidc[-_. ]?data|subscription[-_. ]?key|(?:account|shared[-_. ]?access)[-_. ]?key/i;
+
+// A last word that says what the secret is, not what it holds: `token_type`, `tokenType`,
+// `signatureVersion`, `FUNCTION_SIGNATURE_TYPE`, `SharedAccessKeyName`, `secretName`.
+const DESCRIBES = /(?:type|kind|name|method|algorithm|version)$/i;
+
+// Short or common names, as whole words only (`author`, `signal`, `sigma`, `assertions` pass).
+const SECRET_WORDS = ['auth', 'authentication', 'pwd', 'sig', 'jwt', 'sas', 'passphrase', 'assertion'];
+
+// A whole word: after the start, a non-letter or (capitalised) a lower-case letter (camelCase),
+// and not followed by a letter of the same word (`author`, `signal`, `SIGNAL`).
+const SECRET_WORD = (() => {
+  const lower = SECRET_WORDS.join('|');
+  const capital = SECRET_WORDS.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('|');
+  const upper = SECRET_WORDS.join('|').toUpperCase();
+  return new RegExp(`(?:^|[^A-Za-z])(?:(?:${lower}|${capital})(?![a-z])|(?:${upper})(?![A-Za-z]))|(?<=[a-z])(?:(?:${capital})(?![a-z])|(?:${upper})(?![A-Za-z]))`);
+})();
+
+/**
+ * Whether a field, header or parameter named `name` holds a secret: one rule for the logger's
+ * field names and `scrubText`'s parameter names (see `SECRET_FIELD_NAMES` in logger.ts). A name
+ * that ends with `type`, `kind`, `name`, `method`, `algorithm` or `version` describes a secret
+ * and is not one (`token_type`, `SharedAccessKeyName`).
+ *
+ * @example
+ * isSecretName('x-api-key'); // true
+ * isSecretName('basicAuth'); // true
+ * isSecretName('author'); // false
+ * isSecretName('token_type'); // false
+ */
+export function isSecretName(name: string): boolean {
+  return (SECRET_NAME.test(name) || SECRET_WORD.test(name)) && !DESCRIBES.test(name);
+}
+
+// `name=value` at the start of the text or after a character no name holds: `?`, `&`, `#` (a
+// URL, an OAuth fragment), `;` (an Azure connection string), `,` (StackExchange.Redis),
+// whitespace (libpq), a quote. The value ends at `&`, `#`, `;`, whitespace, a quote, `<`, `>`,
+// or a `,` that starts another `name=`.
+const PARAMETER = /(^|[^\w.[\]-])([\w.[\]-]+)=((?:[^&#;,\s"'<>`]|,(?![\w.[\]-]+=))+)/g;
+
+// Secret only as a URL parameter (after `?`, `&`, `#`): Google's `key`, OAuth's authorization `code`.
+const URL_ONLY_NAME = /^(?:key|code)$/i;
+
+function isSecretParameter(before: string, name: string): boolean {
+  if (URL_ONLY_NAME.test(name)) return before === '?' || before === '&' || before === '#';
+  return isSecretName(name);
+}
 
 /**
  * Masks secrets by shape in `text`, wherever they appear:
  * - the credentials of every URL (`scheme://user:pass@host`) become `[redacted]`;
- * - the value of every secret-named query, fragment or form parameter becomes `[redacted]`:
- *   `access_token`, `id_token`, `refresh_token`, `code`, `sig`, `signature`, `key`,
- *   `api_key`/`apikey`/`api-key`, `subscription-key`, `token`, `password`, `passwd`, `pwd`,
- *   `secret`, `client_secret`, `AccountKey`/`SharedAccessKey` (Azure connection strings, `;`-separated),
- *   `X-Amz-Signature`, `X-Amz-Security-Token`, `X-Amz-Credential`,
- *   `X-Goog-Signature`, `X-Goog-Credential` (names case-insensitive; other parameters are kept).
+ * - the value of every secret-named parameter becomes `[redacted]` — in a URL's query or
+ *   fragment, a form body, an Azure connection string (`;AccountKey=`), a libpq (`host=db
+ *   password=…`) or StackExchange.Redis (`host:6380,password=…`) connection string, quoted text
+ *   (any `name=` at the start or after a character no name holds: `-`, `_`, `.` and brackets are
+ *   part of a name). A name is
+ *   secret by the logger's field-name rule (`isSecretName`: `access_token`, `accessToken`,
+ *   `auth_token`, `sig`, `jwt`, `client_assertion`, `X-Amz-Signature`, …); `key` and `code`
+ *   only after `?`, `&` or `#` (`code=ECONNRESET` in a message is kept).
  *
  * Text without `@` or `=` is returned as it is, unscanned.
  *
  * @example
  * scrubText('connect ECONNREFUSED mongodb://app:s3cret@db:27017'); // 'connect ECONNREFUSED mongodb://[redacted]@db:27017'
  * scrubText('GET https://h/p?page=2&access_token=abc'); // 'GET https://h/p?page=2&access_token=[redacted]'
+ * scrubText('host=db user=app password=pw'); // 'host=db user=app password=[redacted]'
  */
 export function scrubText(text: string): string {
   const scrubbed = text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
-  return scrubbed.includes('=') ? scrubbed.replace(QUERY_SECRETS, '$1$2=[redacted]') : scrubbed;
+  if (!scrubbed.includes('=')) return scrubbed;
+  return scrubbed.replace(PARAMETER, (whole, before: string, name: string) => (isSecretParameter(before, name) ? `${before}${name}=[redacted]` : whole));
 }
 
 /**

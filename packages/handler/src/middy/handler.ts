@@ -7,7 +7,7 @@
 import { setFunctionStarted } from '../context.js';
 import { ConfigurationError } from '../errors.js';
 import { isThenable } from '../pipeline-answer.js';
-import { wrapNextAfterEndError } from '../pipeline-wrap.js';
+import { nextAfterEnd } from '../pipeline-wrap.js';
 import type { Context } from '../types.js';
 import { inContext, steadyRequestOfContext, type SteadyRequest } from './request.js';
 
@@ -41,10 +41,10 @@ function runWraps(steady: SteadyRequest, call: () => Promise<unknown>): Promise<
   const dispatch = (k: number): Promise<unknown> => {
     if (k === wrappers.length) return call();
     const entry = wrappers[k]!;
-    // A next() kept past its wrap is refused, as in handler() (pipeline-wrap.ts): the function
-    // must never run outside its invocation.
+    // A next() kept past its wrap, or past the invocation (`steady.life`), is refused and logged
+    // once, as in handler() (pipeline-wrap.ts): the function must never run outside its invocation.
     let settled = false;
-    const next = (): Promise<unknown> => (settled ? Promise.reject(wrapNextAfterEndError(entry.plugin.name)) : dispatch(k + 1));
+    const next = (): Promise<unknown> => (settled || steady.life.over ? nextAfterEnd(steady.ctx, steady.life, entry.plugin.name) : dispatch(k + 1));
     try {
       steady.deadline.check();
       let returned: unknown;
@@ -70,7 +70,10 @@ function runWraps(steady: SteadyRequest, call: () => Promise<unknown>): Promise<
  * Wraps a middy handler so it runs inside the steadyfn ctx: it receives `ctx` as its third
  * argument (typed with what the plugins add), `currentContext()` returns it, it is raced
  * against the deadline (`DEADLINE_EXCEEDED` instead of a Lambda timeout; `ctx.signal` aborts),
- * and plugins' `wrap` hooks run around it, outermost first.
+ * and plugins' `wrap` hooks run around it, outermost first. A wrap's `next()` kept and called
+ * after that wrap settled or the invocation ended (this handler answered, or middy went on to
+ * `after`/`onError`, e.g. on its early timeout) rejects with `WRAP_NEXT_AFTER_END`
+ * (`ConfigurationError`, logged once per invocation) and the function does not run.
  *
  * @throws ConfigurationError (`MIDDY_NO_CONTEXT`) at run time when no steadyfn middleware ran.
  * @example
@@ -99,6 +102,13 @@ export function steadyHandler<Added extends object = {}, E = any, R = any>(
     // Not called until `call` runs: a `wrap` that answers without `next()`, or a deadline
     // check that throws first, leaves it false (the last `before` left it "not known").
     setFunctionStarted(steady.ctx, false);
-    return inContext(steady, () => runWraps(steady, call)) as Promise<R>;
+    const running = inContext(steady, () => runWraps(steady, call));
+    // Its answer ends the invocation for the wraps: one still running (an outer wrap answered
+    // without waiting for it) cannot run the function any more.
+    const over = (): void => {
+      steady.life.over = true;
+    };
+    running.then(over, over);
+    return running as Promise<R>;
   };
 }

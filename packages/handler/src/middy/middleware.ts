@@ -134,6 +134,8 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       const found = entryOf(request);
       if (!found) return;
       const { steady, entry } = found;
+      // middy went on: the invocation is over for the wraps, whatever they still hold.
+      steady.life.over = true;
       if (plugin.wrap && !steady.wrapped) {
         throw new ConfigurationError(
           `toMiddy(): plugin "${plugin.name}" has a wrap hook, which only runs when the handler is wrapped: middy(steadyHandler(fn)) or .handler(steadyHandler(fn))`,
@@ -152,6 +154,8 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       const found = entryOf(request);
       if (!found) return undefined;
       const { steady, entry } = found;
+      // middy went on (the handler failed, or middy's early timeout answered while it runs).
+      steady.life.over = true;
       const error = toSteadyError(request.error);
       const got = await onErrorOf(steady, entry, error);
       if (got !== undefined && 'answer' in got) {

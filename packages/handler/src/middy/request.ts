@@ -11,6 +11,7 @@ import { DeadlineExceededError, toSteadyError } from '../errors.js';
 import { isRecord } from '../internal/record.js';
 import type { Definition } from '../invoke.js';
 import { isThenable } from '../pipeline-answer.js';
+import type { WrapLife } from '../pipeline-wrap.js';
 import { hookTimedOut } from '../pipeline-recover.js';
 import type { LambdaContext } from '../providers/lambda.js';
 import { formatHttp } from '../providers/lambda-http.js';
@@ -49,6 +50,12 @@ export interface SteadyRequest {
   wrapped: boolean;
   /** `finally` hooks have run and the deadline is disposed: nothing more happens. */
   done: boolean;
+  /**
+   * Set when the invocation ends — `steadyHandler`'s promise settles, a steadyfn `after` or
+   * `onError` runs (middy went on, even past a handler still running: its early timeout), or
+   * `finally` hooks run: a `next()` a wrap kept is refused from then on (pipeline-wrap.ts).
+   */
+  life: WrapLife;
 }
 
 const REQUEST = Symbol.for('steadyfn.middy.request');
@@ -77,7 +84,7 @@ export function openRequest(request: MiddyRequestLike, def: Definition): SteadyR
   const read = lambdaRequest(def, request.event, request.context as LambdaContext);
   const deadline = new Deadline(read.frame.deadline, def.deadlineMarginMs);
   const ctx = createContext(def, read.frame, read.invocation, deadline, takeColdStart());
-  const steady: SteadyRequest = { ctx, deadline, read, entries: [], inputRead: false, wrapped: false, done: false };
+  const steady: SteadyRequest = { ctx, deadline, read, entries: [], inputRead: false, wrapped: false, done: false, life: { over: false, logged: false } };
   slotOf(request)[REQUEST] = steady;
   // Not enumerable: loggers that print the Lambda context (Powertools) do not see it.
   Object.defineProperty(request.context, REQUEST, { value: steady, configurable: true, enumerable: false });
@@ -130,6 +137,7 @@ export function isAnswer(value: unknown): value is { answer: unknown } {
 
 /** `finally` of every entered plugin (reverse), once; then the deadline is released. */
 export async function finish(steady: SteadyRequest, outcome: Outcome): Promise<void> {
+  steady.life.over = true;
   if (steady.done) return;
   steady.done = true;
   for (let i = steady.entries.length - 1; i >= 0; i--) {

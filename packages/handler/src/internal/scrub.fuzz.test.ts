@@ -1,0 +1,81 @@
+/**
+ * Fuzz: secret parameters in any common spelling (snake, kebab, camel, Pascal, upper case), in
+ * every place `scrubText` reads parameters from — a URL's query or fragment, a form body, an
+ * Azure (`;`), libpq (space) or StackExchange.Redis (`,`) connection string — never keep their
+ * value; text made of other parameters (`code` and `key` outside a URL among them) is unchanged.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { scrubText } from './scrub.js';
+
+/** Secret names as words: each is spelled every way below. */
+const SECRET_WORDS: ReadonlyArray<ReadonlyArray<string>> = [
+  ['access', 'token'], ['auth', 'token'], ['api', 'token'], ['session', 'token'], ['id', 'token'], ['refresh', 'token'], ['token'],
+  ['client', 'secret'], ['secret'], ['api', 'key'], ['password'], ['passwd'], ['pwd'], ['signature'], ['sig'], ['jwt'],
+  ['client', 'assertion'], ['credential'], ['passphrase'], ['subscription', 'key'], ['account', 'key'], ['shared', 'access', 'key'],
+  ['x', 'amz', 'security', 'token'], ['x', 'goog', 'signature'], ['session', 'id'], ['auth'],
+];
+
+const capital = (word: string): string => word[0]!.toUpperCase() + word.slice(1);
+const SPELLINGS: ReadonlyArray<(words: ReadonlyArray<string>) => string> = [
+  (w) => w.join('_'),
+  (w) => w.join('-'),
+  (w) => w[0]! + w.slice(1).map(capital).join(''),
+  (w) => w.map(capital).join(''),
+  (w) => w.join('_').toUpperCase(),
+];
+
+/** Where a parameter stands: the text around `name=value`. */
+const PLACES: ReadonlyArray<(param: string) => string> = [
+  (p) => `GET https://h.example/p?${p}`,
+  (p) => `GET https://h.example/p?page=2&${p}&b=1`,
+  (p) => `https://app.example/cb#${p}&state=s`,
+  (p) => `${p}&grant_type=client_credentials`,
+  (p) => `Endpoint=sb://ns.example/;${p};EntityPath=q`,
+  (p) => `connect failed: host=db user=app ${p} dbname=orders`,
+  (p) => `redis0:6380,${p},ssl=True`,
+  (p) => `"${p}"`,
+];
+
+/** A value: a marker no name or place contains, then URL-safe characters. */
+const value = fc.stringMatching(/^[A-Za-z0-9%._~+/=-]{0,24}$/).map((rest) => `Qv9${rest}`);
+
+const secretName = fc.tuple(fc.constantFrom(...SECRET_WORDS), fc.constantFrom(...SPELLINGS)).map(([words, spell]) => spell(words));
+
+/** Names that only look alike, and the others a URL or a connection string carries. */
+const KEPT_NAMES = ['page', 'user', 'host', 'dbname', 'ssl', 'sslmode', 'state', 'author', 'signal', 'design', 'sigma', 'authorizer', 'oauthProvider', 'postcode', 'keyboard', 'monkey', 'AccountName', 'SharedAccessKeyName', 'X-Amz-Expires', 'abortConnect', 'grant_type', 'token_type', 'FUNCTION_SIGNATURE_TYPE', 'signatureVersion'];
+
+describe('scrubText (fuzz)', () => {
+  it('never keeps the value of a secret parameter, in any spelling, anywhere', () => {
+    fc.assert(
+      fc.property(secretName, value, fc.constantFrom(...PLACES), (name, secret, place) => {
+        const text = place(`${name}=${secret}`);
+        const scrubbed = scrubText(text);
+        expect(scrubbed).not.toContain(secret);
+        expect(scrubbed).toBe(text.replace(`${name}=${secret}`, `${name}=[redacted]`));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('masks code and key as URL parameters only; text of other parameters is unchanged', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('code', 'key', 'Code', 'KEY'), value, (name, secret) => {
+        expect(scrubText(`https://h.example/cb?${name}=${secret}`)).toBe(`https://h.example/cb?${name}=[redacted]`);
+        for (const text of [`${name}=${secret} not found`, `failed: ${name}=${secret}`, `redis0:6380,${name}=${secret}`]) expect(scrubText(text)).toBe(text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps text made of non-secret parameters as it is, wherever they stand', () => {
+    const param = fc.tuple(fc.constantFrom(...KEPT_NAMES), value).map(([name, v]) => `${name}=${v}`);
+    fc.assert(
+      fc.property(fc.array(param, { minLength: 1, maxLength: 4 }), fc.constantFrom('&', ';', ' ', ','), fc.constantFrom(...PLACES), (params, separator, place) => {
+        const text = place(params.join(separator));
+        expect(scrubText(text)).toBe(text);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
