@@ -42,6 +42,13 @@ export let pluginStates: (ctx: InvocationContext) => unknown[];
 export let setFunctionStarted: (ctx: InvocationContext, started: boolean | undefined) => void;
 
 /**
+ * Records that the function returned, with `value` (see `functionReturned`). Cleared by
+ * `setFunctionStarted`: a function called again (a `wrap` calling `next()` twice) has not
+ * returned until that call does.
+ */
+export let setFunctionReturned: (ctx: InvocationContext, value: unknown) => void;
+
+/**
  * Whether the invocation's function was called — `true` from the moment it is called, whether it
  * then returned, threw, or was cut off at the deadline. For a plugin's `after`, `onError` and
  * `finally` hooks: `false` means the outcome is not the function's (a later plugin's `before`
@@ -71,6 +78,34 @@ export function functionStarted(ctx: object): boolean {
 }
 /** `undefined` for an object that is not an `InvocationContext` of this copy (a brand check: a prototype's instance has no `#started`). */
 let readFunctionStarted: (ctx: object) => boolean | undefined;
+
+/**
+ * Whether the invocation's function returned — its effects are done — and what it returned,
+ * for a plugin's `onError` (and `after`, `finally`) to tell "the function threw" from "the
+ * function returned, then a later hook failed" (a plugin's `after` or `wrap` inside it threw, the
+ * result could not be sent). `value` is the result as the `after` hooks are handed it: rendered
+ * for HTTP (an `HttpResponse`), after every `wrap`. When the result itself could not be
+ * answered (`INVALID_HTTP_RESULT`, `RESPONSE_TOO_LARGE`), `value` is what the function returned,
+ * unrendered. Under middy, `value` is `request.response` as the innermost `toMiddy(...)`
+ * middleware's `after` finds it; a plain middy `after` that throws before it is not seen.
+ *
+ * @param ctx - The invocation's `ctx`, as a hook receives it.
+ * @returns `{ value }` once the last call of the function returned; `undefined` while it has
+ *   not (it threw, was cut off at the deadline, never ran, is running again under a `wrap`),
+ *   and for a ctx another copy of `@steadyfn/handler` made (not known).
+ * @example
+ * const ledger: Plugin = {
+ *   name: 'ledger',
+ *   onError(ctx, error) {
+ *     const returned = functionReturned(ctx);
+ *     if (returned) ctx.log.warn('failed after the function returned', { code: error.code }); // effects done
+ *   },
+ * };
+ */
+export function functionReturned(ctx: object): { readonly value: unknown } | undefined {
+  return readFunctionReturned(ctx);
+}
+let readFunctionReturned: (ctx: object) => { readonly value: unknown } | undefined;
 
 /**
  * The trace context the invocation was called with, or undefined when it came with none
@@ -145,6 +180,9 @@ export class InvocationContext implements BaseContext {
   #verified: Principal | undefined | null = null;
   /** See `functionStarted`: `undefined` when not known. */
   #started: boolean | undefined = false;
+  /** See `functionReturned`: whether the function's last call returned, and its value (no object made per invocation). */
+  #returned = false;
+  #returnedValue: unknown = undefined;
   /** Set while the `principal` option runs, so that it reading `ctx.principal` gets the verified one. */
   #resolving = false;
 
@@ -155,6 +193,13 @@ export class InvocationContext implements BaseContext {
     readFunctionStarted = (ctx) => (#started in ctx ? ctx.#started : undefined);
     setFunctionStarted = (ctx, started) => {
       ctx.#started = started;
+      ctx.#returned = false;
+      ctx.#returnedValue = undefined;
+    };
+    readFunctionReturned = (ctx) => (#returned in ctx && ctx.#returned ? { value: ctx.#returnedValue } : undefined);
+    setFunctionReturned = (ctx, value) => {
+      ctx.#returned = true;
+      ctx.#returnedValue = value;
     };
     pluginStates = (ctx) => {
       const states = ctx.#states;

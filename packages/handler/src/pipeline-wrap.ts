@@ -3,7 +3,7 @@
  * called after that wrap settled, or after the invocation ended, is refused: the function
  * must never run outside its invocation (after its answer, `finally` and deadline).
  */
-import { setFunctionStarted, type InvocationContext } from './context.js';
+import { setFunctionReturned, setFunctionStarted, type InvocationContext } from './context.js';
 import type { Deadline } from './deadline.js';
 import { ConfigurationError } from './errors.js';
 import type { Definition, Invocation } from './invoke.js';
@@ -47,7 +47,11 @@ async function callFunction(def: Definition, ctx: InvocationContext, input: unkn
   setFunctionStarted(ctx, true);
   const result = def.fn(input, ctx);
   const value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
-  return answerOf(inv, value);
+  // Returned (functionReturned): unrendered until it renders, so a failure to render it is seen as after the return.
+  setFunctionReturned(ctx, value);
+  const answer = answerOf(inv, value);
+  setFunctionReturned(ctx, answer);
+  return answer;
 }
 
 /**

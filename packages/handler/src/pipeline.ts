@@ -8,7 +8,7 @@
  * cleanup bound. On HTTP invocations the result is rendered once, right after the function
  * (and any early or replacing answer), so every later hook sees the rendered response.
  */
-import { ended, pluginStates, setFunctionStarted, type InvocationContext } from './context.js';
+import { ended, functionReturned, pluginStates, setFunctionReturned, setFunctionStarted, type InvocationContext } from './context.js';
 import type { Deadline } from './deadline.js';
 import { DeadlineExceededError, MethodNotAllowedError, SteadyError, ValidationError, toSteadyError } from './errors.js';
 import { extendContext } from './extend.js';
@@ -163,8 +163,15 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
       deadline.check();
       setFunctionStarted(ctx, true);
       const result = def.fn(input, ctx);
-      value = answerOf(inv, isThenable(result) ? await deadline.race(Promise.resolve(result)) : result);
-    } else value = await runWrapped(def, ctx, input, inv, deadline, states, life);
+      value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
+      setFunctionReturned(ctx, value);
+      value = answerOf(inv, value);
+      setFunctionReturned(ctx, value);
+    } else {
+      value = await runWrapped(def, ctx, input, inv, deadline, states, life);
+      // What the `after` hooks are handed: the result through every wrap (functionReturned).
+      if (functionReturned(ctx) !== undefined) setFunctionReturned(ctx, value);
+    }
     for (let i = passedBefore - 1; i >= 0; i--) {
       const plugin = plugins[i]!;
       if (!plugin.after) continue;

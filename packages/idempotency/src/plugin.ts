@@ -18,9 +18,10 @@
  *   claim.ts    key, claim, replay, wait           local.ts  the local cache of completed records
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
  *   cache-errors.ts  which failures are stored (`cacheErrors`; a returned 5xx, 429 or 408 is one)
+ *   returned.ts  a failure after the function returned: the record completed, not released
  */
 // From /internal, not the root entry: unbundled, the root loads every provider's adapter.
-import { functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
+import { functionReturned, functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { answerExisting, claimOrAnswer, resolveInto } from './claim.js';
 import { claimBatch, settleBatch } from './batch.js';
@@ -32,6 +33,7 @@ import { settingsOf, type IdempotencyOptions, type Settings } from './options.js
 import { decodeStored, encodeStored, errorStored, replay, replayTooLarge, resultStored } from './record.js';
 import { releasesResponse, shouldCache } from './cache-errors.js';
 import { completionOf, firstAnswer, settle } from './settle.js';
+import { completesReturned, settleReturned } from './returned.js';
 import type { IdempotencyState, Joiner } from './state.js';
 import type { TakeNotice } from './stores/notices.js';
 
@@ -90,10 +92,15 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         return { answer: replay(decodeStored(recovered.answer)) };
       }
       if (recovered !== undefined) {
+        if (state.settled) return;
+        // The function returned, then an inner plugin's `after` failed and its onError answered
+        // (a fallback): the effects are done, so completed with the function's result, as in onError.
+        const returned = functionReturned(ctx);
+        if (completesReturned(state, returned)) return settleReturned(s, ctx, state, returned.value, recovered);
         // An inner plugin's onError answered for a failure (a fallback): not the function's result,
         // never stored. Released, so a retry runs the function, unless it may still be running:
         // cut off at the deadline, whatever code an inner onError mapped the cut-off to.
-        if (!state.settled) await settleUnfinished(s, ctx, state, recovered.code === 'DEADLINE_EXCEEDED' || ctx.signal.aborted);
+        await settleUnfinished(s, ctx, state, recovered.code === 'DEADLINE_EXCEEDED' || ctx.signal.aborted);
         return;
       }
       if (!functionStarted(ctx)) {
@@ -141,6 +148,16 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         // Released: a retry runs the function rather than replaying another plugin's failure
         // (a 401 after the caller fixed its token, a store down, a bad option) until `ttlMs` ends.
         await settle(s, ctx, state, undefined);
+        return;
+      }
+      const returned = functionReturned(ctx);
+      if (completesReturned(state, returned)) {
+        // The function returned (its effects are done), then a plugin after this one failed — its
+        // `after` or `wrap` threw, even past the deadline — or its result could not be sent:
+        // completed, not released, so a retry answers from the record instead of running the
+        // function again (returned.ts). This caller still gets the error. Not when a write took
+        // the completion (`pendingCompletion`): its failure means the effects were not written.
+        await settleReturned(s, ctx, state, returned.value, error);
         return;
       }
       // Past the deadline (ctx.signal aborted) too: an inner onError may have replaced the cut-off

@@ -158,6 +158,7 @@ export function completionOf(s: Settings, state: IdempotencyState, result: unkno
   // function's effects with it. Not offered; the plugin's own `after` releases the record and warns.
   if (overStoreLimit(s, request.result)) return undefined;
   const joinable = s.store.joinable?.(request);
+  state.offered = true;
   return {
     key: state.key!,
     answer: request.result,

@@ -110,7 +110,7 @@ describe.each(ROUTES)('a replay fits the limit the first answer was judged by: $
     expect(fn.runs).toBe(1);
   });
 
-  it('one byte more fits the limit but its replay would not: refused the first time as RESPONSE_TOO_LARGE, the record released, a retry runs again', async () => {
+  it('one byte more fits the limit but its replay would not: refused the first time as RESPONSE_TOO_LARGE, that error stored, a retry replays it', async () => {
     const length = route.limit - overhead - replayHeader + 1;
     // (control) Without the plugin nothing replays it: the same response is sent, within the limit.
     const plain = handler({ logSink: silentSink() }, () => httpResult({ headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(length) })) as Main;
@@ -124,11 +124,12 @@ describe.each(ROUTES)('a replay fits the limit the first answer was judged by: $
     expect(route.response(first).statusCode).toBe(500);
     expect(problem(route.response(first))).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
     expect(fn.runs).toBe(1);
-    // Released, not completed: the retry runs the function again and is refused the same way.
+    // The function returned (its effects done): the refusal is stored, so the retry gets it
+    // replayed rather than running the function's effects again to be refused again.
     const retry = await route.call(main, key);
-    expect(fn.runs).toBe(2);
+    expect(fn.runs).toBe(1);
     expect(route.response(retry).statusCode).toBe(500);
-    expect(route.response(retry).headers?.[REPLAYED_HEADER]).toBeUndefined();
+    expect(route.response(retry).headers?.[REPLAYED_HEADER]).toBe('true');
     expect(problem(route.response(retry))).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
   });
   it('a write joining the completion (pendingCompletion) is refused the same way before it writes', async () => {
@@ -162,7 +163,10 @@ describe.each(ROUTES)('a replay fits the limit the first answer was judged by: $
     expect(problem(route.response(first))).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
     expect(thrown).toEqual(['RESPONSE_TOO_LARGE']);
     expect(writes).toEqual([]);
-    await route.call(main, key);
-    expect(runs).toBe(2);
+    // Refused before a write took the completion: the refusal is stored, as without a join.
+    const retry = await route.call(main, key);
+    expect(problem(route.response(retry))).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
+    expect(route.response(retry).headers?.[REPLAYED_HEADER]).toBe('true');
+    expect([runs, writes]).toEqual([1, []]);
   });
 });

@@ -17,7 +17,7 @@
  *
  * Errors are thrown as middy expects; a steadyfn error keeps its class and `code`.
  */
-import { setFunctionStarted, type InvocationContext } from '../context.js';
+import { functionReturned, functionStarted, setFunctionReturned, setFunctionStarted, type InvocationContext } from '../context.js';
 import { ConfigurationError, toSteadyError } from '../errors.js';
 import { defineHandler, type HandlerOptions } from '../define.js';
 import { extendContext } from '../extend.js';
@@ -136,6 +136,9 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       const { steady, entry } = found;
       // middy went on: the invocation is over for the wraps, whatever they still hold.
       steady.life.over = true;
+      // middy runs `after` only once the handler returned: the innermost steadyfn one records it
+      // (functionReturned), unless a `wrap` answered without calling the function.
+      if (functionStarted(steady.ctx) && functionReturned(steady.ctx) === undefined) setFunctionReturned(steady.ctx, request.response);
       if (plugin.wrap && !steady.wrapped) {
         throw new ConfigurationError(
           `toMiddy(): plugin "${plugin.name}" has a wrap hook, which only runs when the handler is wrapped: middy(steadyHandler(fn)) or .handler(steadyHandler(fn))`,
