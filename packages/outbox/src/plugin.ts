@@ -24,7 +24,7 @@ import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, 
 import { EventInvalidError, UnsupportedServerError } from './errors.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
 import { checkOutboxOptions, checkRelayLease, relayLeaseJudge, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
-import { partitionOf } from './capture/redis.js';
+import { checkEmbeddedWrite } from './capture/mongo-embedded.js';
 import { checkNothingLeft, checkUpdateArguments, embeddedRead, embeddedRecordAnswers, embeddedUpdate, withStagedEvents, writeFailure, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import { embeddedWriteLeftovers } from './modes/embedded-leftovers.js';
 import { redisCommit, type RedisOutboxContext } from './modes/redis-mode.js';
@@ -123,31 +123,30 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
 
   const metaOf = (state: InvocationState): EnvelopeMeta => (state.meta ??= envelopeMeta(state.ctx, inboxOf(state.ctx)?.event, options.callerContext));
 
-  /** Where the relay finds an invocation's aggregates: the Redis partition, the collection. */
-  const whereOf = async (state: InvocationState): Promise<string> => {
-    if (store.mode === 'redis') {
-      const keys = [...state.redis.checks.map((c) => c.key), ...state.redis.commands.map((c) => c[1])];
-      return partitionOf(keys, (await store.client()).isCluster);
-    }
-    if (store.mode === 'mongo-embedded') return (await store.collection()).collectionName;
-    return 'outbox';
-  };
-
-  const armWatchdog = async (state: InvocationState): Promise<void> => {
-    if (!options.watchdog || state.events.length === 0) return;
-    const where = await whereOf(state);
-    const keys = [...new Set(state.events.map((e) => watchdogKey(where, aggregateKey(e.aggregateType, e.aggregateId))))];
+  /**
+   * Arms the watchdog for `events`, written at `where` (the Redis partition, the collection,
+   * `outbox`): only once the write carrying them passed every check that needs no server, so a
+   * write refused for its own input sends no message.
+   */
+  const armWatchdog = async (state: InvocationState, where: string, events: ReadonlyArray<PendingEvent>): Promise<void> => {
+    if (!options.watchdog || events.length === 0) return;
+    const keys = [...new Set(events.map((e) => watchdogKey(where, aggregateKey(e.aggregateType, e.aggregateId))))];
     // A key past the message's limit (a long partition and aggregate id): the whole outbox, as past MAX_WATCHDOG_KEYS.
     const target = keys.every((k) => k.length <= MAX_WATCHDOG_KEY_LENGTH) ? { outbox: name, keys } : { outbox: name };
     await options.watchdog.arm(target, { signal: state.ctx.signal });
   };
 
-  /** Before each embedded write: a failed server probe fails it (nothing is written un-judged); the watchdog is armed for its events. */
-  const beforeEmbeddedWrite = async (state: InvocationState): Promise<void> => {
+  /**
+   * Before each embedded write of `events`: its arguments checked (nothing needs the server), a
+   * failed server probe fails it (nothing is written un-judged), then the watchdog armed for them.
+   */
+  const beforeEmbeddedWrite = async (state: InvocationState, write: { filter: Record<string, unknown>; update: Record<string, unknown> }, events: ReadonlyArray<PendingEvent>): Promise<void> => {
+    if (store.mode !== 'mongo-embedded') return;
+    await checkEmbeddedWrite(store.aggregateType, write, events, store.limits);
     await judgeLease().catch((error: unknown) => {
       throw writeFailure(error);
     });
-    if (state.events.length > 0) await armWatchdog(state);
+    await armWatchdog(state, (await store.collection()).collectionName, events);
   };
 
   /**
@@ -191,7 +190,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         // An update that writes nothing (matched: false, or it throws) takes back the events it was given.
         return withStagedEvents(state, store.aggregateType, filter, async (given) => {
           checkUpdateArguments(filter, update, updateOptions ?? {});
-          await beforeEmbeddedWrite(state);
+          await beforeEmbeddedWrite(state, { filter, update }, given);
           return embeddedUpdate(store, state, given, filter, update, updateOptions);
         });
       };
@@ -236,7 +235,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     },
     async wrap(_ctx, next, state) {
       checkOrder(state);
-      if (store.mode === 'mongo-transaction') return transactionAround(store, state, next, () => armWatchdog(state));
+      if (store.mode === 'mongo-transaction') return transactionAround(store, state, next, () => armWatchdog(state, 'outbox', state.events));
       // Each run of the function (a plugin listed before this one may run it again) starts from nothing.
       resetAttempt(state);
       return next();
@@ -245,11 +244,12 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       state.closed = true;
       if (state.committed) return;
       if (store.mode === 'redis') {
-        if (state.events.length > 0) await armWatchdog(state);
-        await redisCommit(store, state, result);
+        // Armed once the write's plan passed (redis-plan.ts), before anything is sent.
+        const events = [...state.events];
+        await redisCommit(store, state, result, (partition) => armWatchdog(state, partition, events));
       } else if (store.mode === 'mongo-embedded') {
         // Events added after the update that wrote their document: one more update writes them.
-        await embeddedWriteLeftovers(store, state, () => beforeEmbeddedWrite(state));
+        await embeddedWriteLeftovers(store, state, (filter, events) => beforeEmbeddedWrite(state, { filter, update: {} }, events));
         checkNothingLeft(state);
         await embeddedRecordAnswers(store, state, result);
       }
