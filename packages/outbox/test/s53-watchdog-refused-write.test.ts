@@ -78,8 +78,8 @@ describe('Redis mode: a write refused by its plan sends no watchdog message (mot
     ['a command the write does not run', (ctx, p) => ctx.outbox.call(...(['GETDEL', `${p}order:{o-1}`] as unknown as ['DEL', string])), 'commands.0'],
     ['a command with wrong arguments', (ctx, p) => ctx.outbox.call('HINCRBY', `${p}order:{o-1}`, 'n', '1.5'), 'commands.0'],
     ["a command on the outbox's own key", (ctx, p) => ctx.outbox.call('HSET', partitionKeys(p, 'o-1').seq, 'o', '1'), 'commands.0.key'],
-    ['a check whose key is not a string', (ctx) => ctx.outbox.check({ key: 42 as unknown as string }), 'checks.0.key'],
-    ['a check whose field is not text', (ctx, p) => ctx.outbox.check({ key: `${p}order:{o-1}`, field: {} as unknown as string }), 'checks.0.field'],
+    ['a check whose key is not a string', (ctx) => ctx.outbox.check({ key: 42 as unknown as string, exists: true }), 'checks.0.key'],
+    ['a check whose field is not text', (ctx, p) => ctx.outbox.check({ key: `${p}order:{o-1}`, field: {} as unknown as string, exists: true }), 'checks.0.field'],
     [
       'keys across hash tags',
       (ctx, p) => {
