@@ -10,28 +10,31 @@
  * order (the handler's `batchOrder` hook, ordered by the relay's `steadyfn.aggregate` and
  * `steadyfn.seq` attributes so no body is read for it; inbox-order.ts), so in-order events
  * delivered together need no redelivery; different aggregates run side by side. At most
- * {@link CLAIM_CHECK_READS_IN_FLIGHT} claim-checked bodies are read from S3 at once.
+ * `CLAIM_CHECK_READS_IN_FLIGHT` claim-checked bodies are read from S3 at once (inbox-read.ts).
+ *
+ * Here: the options, the claims (the event's record, its seq marker and the aggregate's seen
+ * record) and the hooks; the order check is inbox-gap.ts, completion and release inbox-settle.ts.
  *
  * The function's own write is exactly-once when it joins the inbox key: the outbox's Redis
  * and embedded modes use it as the request key of the invocation's atomic write (a retry after
  * a crash between the write and the inbox completion writes nothing again).
  */
 import { randomUUID } from 'node:crypto';
-import pLimit from 'p-limit';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey } from '@steadyfn/idempotency';
 import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';
-import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
-import { EventInProgressError, MessageInvalidError, SeqGapError } from './errors.js';
-import { CLAIM_CHECK_ATTRIBUTE, claimCheckFromSubpath, CONTENT_ENCODING_ATTRIBUTE, isClaimCheckReader } from './sqs/claim-check.js';
-import { attributesNotReceived, missingClaimCheck, pointerWithoutAttributes, readClaimChecked } from './sqs/claim-check-read.js';
-import { CLAIM_CHECK_READS_IN_FLIGHT, orderFromAttributes } from './inbox-order.js';
+import { aggregateKey, type EventEnvelope } from './envelope.js';
+import { EventInProgressError } from './errors.js';
+import { claimCheckFromSubpath, isClaimCheckReader } from './sqs/claim-check.js';
+import { gapCheck } from './inbox-gap.js';
+import { orderFromAttributes } from './inbox-order.js';
 import type { InboxContext, InboxOptions, InboxState } from './inbox-options.js';
+import { eventReader } from './inbox-read.js';
 import { FINGERPRINT, markerFingerprint, markerTaken, restoreMarker, storeFailure } from './inbox-records.js';
 import { receiveLimitOf } from './inbox-redrive.js';
-import { aggregateSeen, seenId, windowOf } from './inbox-seen.js';
+import { seenId, windowOf } from './inbox-seen.js';
 import { completeEvent, releaseEvent, type InboxRecords } from './inbox-settle.js';
 
 export type { InboxContext, InboxOptions, InboxState } from './inbox-options.js';
@@ -70,28 +73,6 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const unseenAggregate = oneOfOption(OWNER, 'unseenAggregate', options.unseenAggregate, ['accept', 'retry'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
   const receiveLimit = receiveLimitOf(OWNER, options.queue);
-  /** The `maxReceiveCount` the cap warning was last logged for: logged again when the policy changes. */
-  let cappedNoted: number | undefined;
-  /** Whether the gap of a delivery with no count was warned about (once per inbox). */
-  let uncountedNoted = false;
-  /**
-   * The delivery on which a gap is accepted: `maxGapRetries`, or the queue's last receive before
-   * its DLQ when that is earlier. Before a gap is accepted on the queue's limit (delivery
-   * `attempt` reached it), the policy is read again unless this call just read it: a warm
-   * instance's value may predate a raised `maxReceiveCount` or a removed DLQ, and accepting now
-   * would skip the retries the queue still gives.
-   */
-  const gapLimit = async (ctx: Context, attempt: number): Promise<number> => {
-    const asked = performance.now();
-    let receives = receiveLimit ? await receiveLimit(ctx.log, ctx.signal) : undefined;
-    if (receiveLimit && receives !== undefined && receives < maxGapRetries && attempt >= receives) receives = await receiveLimit(ctx.log, ctx.signal, asked);
-    if (receives === undefined || receives >= maxGapRetries) return maxGapRetries;
-    if (cappedNoted !== receives) {
-      cappedNoted = receives;
-      ctx.log.warn("inbox maxGapRetries is above the queue's maxReceiveCount; a gap is accepted on the queue's last receive", { consumer, maxGapRetries, maxReceiveCount: receives });
-    }
-    return receives;
-  };
   if (options.read !== undefined && typeof options.read !== 'function') invalidOption(OWNER, 'read', "a function (ctx) => the message body as the envelope's JSON", options.read);
   if (options.claimCheck !== undefined) {
     if (!isClaimCheckReader(options.claimCheck)) claimCheckFromSubpath(OWNER, 'claimCheck', 'claimCheck: s3ClaimCheck({ s3 })', options.claimCheck);
@@ -110,30 +91,8 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     return releasing;
   };
 
-  // Per inbox, so the cap holds across the batch (and across batches a process runs at once).
-  const claimCheckReads = pLimit(CLAIM_CHECK_READS_IN_FLIGHT);
-  const readBody = async (ctx: Context): Promise<unknown> => {
-    if (options.read) return options.read(ctx);
-    const attributes = ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : {};
-    if (attributes[CLAIM_CHECK_ATTRIBUTE] === undefined && attributes[CONTENT_ENCODING_ATTRIBUTE] === undefined) {
-      // A pointer with no attributes at all: a receive that asked for none (not a Lambda event).
-      if (pointerWithoutAttributes({ body: ctx.input, attributes })) throw attributesNotReceived();
-      return ctx.input;
-    }
-    const read = () =>
-      readClaimChecked({ body: ctx.input, attributes }, options.claimCheck, ctx.signal, () =>
-        missingClaimCheck(OWNER, 'claimCheck', "s3ClaimCheck({ s3 }) from '@steadyfn/outbox/s3', with an S3Client that reads the producer's claim-check bucket"),
-      );
-    // Only a claim-checked body is an S3 GET: only those wait for a slot.
-    return attributes[CLAIM_CHECK_ATTRIBUTE] === undefined ? read() : claimCheckReads(read);
-  };
-
-  const readEvent = async (ctx: Context): Promise<EventEnvelope> => {
-    const body = await readBody(ctx);
-    const parsed = parseEnvelope(body);
-    if (!parsed.ok) throw new MessageInvalidError(`inbox: the message is not an outbox event (${parsed.reason})`, { logFields: { reason: parsed.reason } });
-    return parsed.event;
-  };
+  const readEvent = eventReader(OWNER, options);
+  const checkGap = gapCheck({ store, consumer, onGap, unseenAggregate, maxGapRetries, retentionMs, receiveLimit, seqKeyOf, seenKeyOf });
 
   return {
     name: `inbox:${consumer}`,
@@ -177,41 +136,8 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
         }
         throw new EventInProgressError('inbox: this event is being handled by another delivery; retry');
       }
-      if (event.seq > 1) {
-        let previous;
-        let seen = true;
-        try {
-          previous = await store.get(seqKeyOf(agg, event.seq - 1), { signal: ctx.signal });
-          // No completed predecessor: a gap only if the aggregate was seen lately (inbox-seen.ts).
-          if (previous?.status !== 'completed') seen = await aggregateSeen(store, seenKeyOf(agg), Date.now(), retentionMs, ctx.signal);
-        } catch (error) {
-          await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
-          throw storeFailure(error);
-        }
-        // An unseen aggregate's event is accepted from its second delivery (or at once when the
-        // trigger counts none): the first waits one visibility timeout for a predecessor that was
-        // merely overtaken (seq 2 of a new aggregate before seq 1 on a standard queue).
-        const delivery = ctx.trigger.kind === 'queue' ? ctx.trigger.attempt : undefined;
-        if (previous?.status !== 'completed' && !seen && unseenAggregate === 'accept' && (delivery === undefined || delivery >= 2)) {
-          ctx.log.info('inbox first event of an unseen aggregate accepted', { consumer, code: 'INBOX_AGGREGATE_UNSEEN', aggregate: agg, seq: event.seq });
-        } else if (previous?.status !== 'completed') {
-          const known = ctx.trigger.kind === 'queue' ? ctx.trigger.attempt : undefined;
-          const attempt = known ?? 1;
-          if (onGap === 'retry' && attempt < (await gapLimit(ctx, attempt))) {
-            if (known === undefined && !uncountedNoted) {
-              // maxGapRetries counts deliveries: with no count (a Pub/Sub subscription without a
-              // dead-letter policy, a direct call) the gap is retried until its predecessor is
-              // handled. Said only here: a limit of 1 accepts the gap at once, and nothing is retried.
-              uncountedNoted = true;
-              ctx.log.warn('inbox maxGapRetries cannot apply: the trigger gives no delivery count, so a seq gap is retried on every delivery until its predecessor is handled', { consumer, code: 'INBOX_GAP_UNCOUNTED', trigger: ctx.trigger.kind, ...(ctx.trigger.kind === 'queue' ? { source: ctx.trigger.source } : {}) });
-            }
-            await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
-            throw new SeqGapError(`inbox: event ${event.seq} of ${agg} arrived before ${event.seq - 1} was handled; retry later`, { aggregate: agg, expectedSeq: event.seq - 1, gotSeq: event.seq });
-          }
-          state.gap = true;
-          ctx.log.warn('inbox seq gap accepted', { consumer, aggregate: agg, seq: event.seq, attempt });
-        }
-      }
+      // The order check: a gap retried throws (the claim released); one accepted is noted.
+      state.gap = await checkGap(ctx, event, agg, state);
       // The seq marker and this window's seen record are held with the same owner, so all complete
       // (or release) together. A seen record someone holds or completed is theirs: not settled here.
       const seenKey = seenKeyOf(agg)(windowOf(Date.now(), retentionMs));

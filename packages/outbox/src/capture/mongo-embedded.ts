@@ -20,14 +20,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sleep } from '@steadyfn/handler/internal';
-import { aggregateKey, serializeEvent, type PendingEvent } from '../envelope.js';
-import { EventInvalidError, OutboxFullError, UnsupportedServerError, WriteConflictError } from '../errors.js';
+import type { PendingEvent } from '../envelope.js';
+import { OutboxFullError, UnsupportedServerError, WriteConflictError } from '../errors.js';
 import type { RelayLease } from '../relay/types.js';
-import { FIELDS, answerField, type CollectionLike, type EmbeddedEvent } from '../stores/mongo-shapes.js';
+import { FIELDS, answerField, type CollectionLike } from '../stores/mongo-shapes.js';
 import { bsonSize, embeddedBytes } from '../stores/bson-size.js';
+import { checkEmbeddedWrite, embeddedEvents, refuseOversized } from './mongo-embedded-check.js';
 
-/** Update operators an author's update may use (all run by FerretDB 1.24). */
-export const EMBEDDED_OPERATORS = ['$set', '$unset', '$inc', '$min', '$max', '$mul', '$push', '$addToSet', '$pop', '$pullAll', '$currentDate', '$setOnInsert', '$rename'] as const;
+export { EMBEDDED_OPERATORS, checkEmbeddedWrite } from './mongo-embedded-check.js';
 
 /** Limits of one document's outbox. */
 export interface EmbeddedLimits {
@@ -77,22 +77,6 @@ export interface EmbeddedResult {
 }
 
 const MAX_RACE_RETRIES = 5;
-
-function checkAuthorUpdate(update: Record<string, unknown>): void {
-  for (const [op, fields] of Object.entries(update)) {
-    if (!(EMBEDDED_OPERATORS as readonly string[]).includes(op)) {
-      throw new EventInvalidError(`outbox: update operator ${JSON.stringify(op)} is not supported in embedded mode (use ${EMBEDDED_OPERATORS.join(', ')})`, { issues: [{ field: `update.${op}`, message: 'unsupported operator' }] });
-    }
-    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
-      throw new EventInvalidError(`outbox: update operator ${op} must map field paths to values`, { issues: [{ field: `update.${op}`, message: 'must be an object of field paths' }] });
-    }
-    for (const [field, value] of Object.entries(fields)) {
-      // `$rename` writes where its value points: that path may not be the outbox's either.
-      const owned = field.startsWith('_outbox') || (op === '$rename' && typeof value === 'string' && value.startsWith('_outbox'));
-      if (owned) throw new EventInvalidError(`outbox: the update may not touch ${op === '$rename' ? `${field} → ${String(value)}` : field}: the outbox owns _outbox* fields`, { issues: [{ field: `update.${op}.${field}`, message: 'owned by the outbox' }] });
-    }
-  }
-}
 
 /** Author's operators plus the outbox's, merged per operator. */
 function mergeUpdate(author: Record<string, unknown>, outbox: Record<string, Record<string, unknown>>): Record<string, unknown> {
@@ -183,7 +167,7 @@ export async function recordAnswer(collection: CollectionLike, id: string, reque
  *
  * @throws OutboxFullError when the pending events would pass a cap (nothing written).
  * @throws WriteConflictError when concurrent writers kept moving the document (retryable).
- * @throws EventInvalidError for an unsupported operator, a touched `_outbox*` field, or events of another aggregate.
+ * @throws EventInvalidError for what {@link checkEmbeddedWrite} refuses.
  */
 export async function embeddedWrite(
   collection: CollectionLike,
@@ -195,17 +179,9 @@ export async function embeddedWrite(
   signal?: AbortSignal,
   registry?: PendingRegistry,
 ): Promise<EmbeddedResult> {
-  const id = write.filter._id;
-  // A string: the relay finds the document by its aggregate id (a string); a document with a
-  // number or ObjectId _id would hold events no relay ever reads.
-  if (typeof id !== 'string' || id === '') throw new EventInvalidError('outbox: an embedded update filter must name the document by its _id, a non-empty string (the aggregate id)', { issues: [{ field: 'filter._id', message: 'must be a non-empty string' }] });
-  checkAuthorUpdate(write.update);
-  for (const e of events) {
-    if (e.aggregateType !== aggregateType || e.aggregateId !== String(id)) {
-      throw new EventInvalidError(`outbox: event ${e.type} belongs to ${aggregateKey(e.aggregateType, e.aggregateId)}, not to the document ${aggregateKey(aggregateType, String(id))} being updated`);
-    }
-  }
-  const lockKey = `outbox-write:${collection.collectionName}:${String(id)}`;
+  await checkEmbeddedWrite(aggregateType, write, events, limits);
+  const id = write.filter._id as string;
+  const lockKey = `outbox-write:${collection.collectionName}:${id}`;
   const size = await bsonSize();
   return serialised(serialisation, lockKey, signal, async (writeBy) => {
     for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
@@ -213,15 +189,10 @@ export async function embeddedWrite(
       if (write.requestKey !== undefined && state.applied.includes(write.requestKey)) return duplicateOf(state);
       const base = state.seq ?? 0;
       const now = new Date();
-      const embedded: EmbeddedEvent[] = events.map((e, i) => ({ i: e.id, s: base + i + 1, t: e.type, e: serializeEvent(e, base + i + 1), c: now, ...(e.traceparent ? { p: e.traceparent } : {}) }));
+      const embedded = embeddedEvents(events, base, now);
       // What MongoDB stores for them (BSON), the measure of maxPendingBytes.
       const bytes = embedded.reduce((sum, e) => sum + embeddedBytes(e, size), 0);
-      // More than a drained document takes: waiting cannot help, so not the retryable "full".
-      if (embedded.length > limits.maxPendingEvents || bytes > limits.maxPendingBytes) {
-        throw new EventInvalidError(`outbox: this update's ${embedded.length} event(s) of ${bytes} bytes exceed what one document holds (maxPendingEvents ${limits.maxPendingEvents}, maxPendingBytes ${limits.maxPendingBytes}); nothing was written`, {
-          issues: [{ field: 'events', message: 'larger than the document caps even with nothing pending' }],
-        });
-      }
+      refuseOversized(embedded.length, bytes, limits);
       if (state.count + embedded.length > limits.maxPendingEvents) {
         throw new OutboxFullError('count', `outbox: document ${String(id)} would hold ${state.count + embedded.length} pending events (cap ${limits.maxPendingEvents}); nothing was written`);
       }

@@ -32,9 +32,13 @@ export { REDIS_COMMANDS, partitionOf, type RedisCommand, type RedisCommandName }
  * @throws AggregatePartitionError when an event's aggregate lives in another partition (its
  *   home, recorded by its first write; see `redis-home.ts`): nothing written.
  * @throws OutboxUnavailableError when Redis cannot be reached or refuses the script (e.g. OOM).
+ * @throws what `planned` throws (nothing written).
+ * @param planned Runs once the plan passed (every check that needs no server), before anything
+ *   is claimed or sent, with the write's partition: the plugin arms its watchdog there.
  */
-export async function redisWrite(client: RedisLike, prefix: string, write: RedisWrite): Promise<RedisWriteResult> {
+export async function redisWrite(client: RedisLike, prefix: string, write: RedisWrite, planned?: (partition: string) => Promise<void>): Promise<RedisWriteResult> {
   const { keys, args, arg, plan, own, marker, partition, aggregates, listing, placed } = planWrite(client, prefix, write);
+  await planned?.(partition);
 
   // On a cluster the home keys are on other slots: claimed before the script (once every
   // argument is checked), the script checking each claim's deadline (`redis-home.ts`); not for

@@ -11,7 +11,7 @@
  * plugin refuses them (`checkNothingLeft`).
  */
 import { isRequestAlreadyApplied } from '@steadyfn/idempotency';
-import { aggregateKey } from '../envelope.js';
+import { aggregateKey, type PendingEvent } from '../envelope.js';
 import { EventInvalidError } from '../errors.js';
 import { embeddedUpdate, withStagedEvents } from './embedded-mode.js';
 import type { InvocationState } from '../invocation.js';
@@ -32,13 +32,14 @@ function baseKeyOf(state: InvocationState, id: string): string | null {
 
 /**
  * Writes the staged events of each document an update of this invocation already wrote, with
- * one more update of it. `prepare` runs before each write (the plugin's lease judge and
- * watchdog, as before the function's own updates).
+ * one more update of it. `prepare` runs before each write with the document's filter and the
+ * events it writes (the plugin's checks, lease judge and watchdog, as before the function's own
+ * updates).
  *
  * @throws EventInvalidError when the document no longer exists (deleted since the update): the
  *   events cannot be written with it.
  */
-export async function embeddedWriteLeftovers(store: MongoEmbeddedOutboxStore, state: InvocationState, prepare: () => Promise<void>): Promise<void> {
+export async function embeddedWriteLeftovers(store: MongoEmbeddedOutboxStore, state: InvocationState, prepare: (filter: { _id: string }, events: ReadonlyArray<PendingEvent>) => Promise<void>): Promise<void> {
   if (state.events.length === 0) return;
   const where = (await store.collection()).collectionName;
   const updated = new Set(state.written.filter((r) => r.where === where).map((r) => r.aggregate));
@@ -46,8 +47,8 @@ export async function embeddedWriteLeftovers(store: MongoEmbeddedOutboxStore, st
   for (const id of ids) {
     const filter = { _id: id };
     const result = await withStagedEvents(state, store.aggregateType, filter, async (staged) => {
-      await prepare();
       const events = staged.filter((e) => e.aggregateType === store.aggregateType && e.aggregateId === id);
+      await prepare(filter, events);
       return embeddedUpdate(store, state, events, filter, {}, { requestKey: baseKeyOf(state, id) }).catch((error: unknown) => {
         // An earlier attempt wrote them and recorded its answer: replayed after the flush, as the plugin does.
         if (!isRequestAlreadyApplied(error)) throw error;

@@ -66,11 +66,14 @@ function completionFragment(completion: PendingCompletion | undefined, partition
 
 /**
  * Writes what the invocation staged, once; notes the aggregates written for the flush.
+ * `planned` runs once the write passed every check that needs no server, before anything is
+ * sent, with its partition (the plugin arms the watchdog there): a write refused for its own
+ * input runs nothing.
  *
  * @throws RequestAlreadyAppliedError when an earlier attempt of this request already wrote and
  *   recorded its answer (the idempotency plugin replays it).
  */
-export async function redisCommit(store: RedisOutboxStore, state: InvocationState, result: unknown): Promise<void> {
+export async function redisCommit(store: RedisOutboxStore, state: InvocationState, result: unknown, planned?: (partition: string) => Promise<void>): Promise<void> {
   const { checks, commands } = state.redis;
   const completion = pendingCompletion(state.ctx, result);
   if (state.events.length === 0 && commands.length === 0 && checks.length === 0) return;
@@ -86,7 +89,7 @@ export async function redisCommit(store: RedisOutboxStore, state: InvocationStat
     mark: store.mark ?? 'delete',
     ...(fragment ? { fragments: [fragment] } : {}),
     ...(key === undefined ? {} : { requestKey: { key, ttlMs: store.appliedTtlMs, answer: completion?.answer } }),
-  });
+  }, planned);
   state.committed = true;
   state.metrics.recorded += write.events.length;
   if (fragment && write.extra.includes('joined:1')) completion!.joined();

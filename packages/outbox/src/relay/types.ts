@@ -294,10 +294,86 @@ export interface SendReport {
   retries: number;
 }
 
-/** Sends messages to one queue, batched byte-exact: `sqsSender(...)` from src/sqs satisfies it. */
+/**
+ * Sends messages to one queue: `sqsSender(...)` from `@steadyfn/outbox/sqs` satisfies it
+ * (batched byte-exact, claim checks, retries). A custom sender must keep the contract below, or
+ * the relay's per-aggregate order no longer holds.
+ *
+ * **What `send` is handed.** Messages of several aggregates, and of one aggregate a run of its
+ * pending events from the oldest, in seq order: a group's (`groupKey`'s) messages appear in the
+ * array in the order they must reach the queue. Messages of different groups are independent
+ * and may be sent in any order, in parallel, in one batch.
+ *
+ * **Group blocking (what keeps order).** Per group, a message may be sent only once the one
+ * before it was accepted:
+ * - at most one message of a group per underlying call that judges its entries one by one
+ *   (`SendMessageBatch`: SQS may refuse entry 1 and accept entry 2 of the same call), and the
+ *   group's next message only after that call was answered;
+ * - once a message of a group failed in this `send` — refused, or no verdict — none of the
+ *   group's later messages is sent in it: report each failed with `judged: false`,
+ *   `retryable: true`, `senderFault: false` (`sqsSender` uses `OUTBOX_SQS_GROUP_BLOCKED`);
+ * - never reorder a group: no later message sent ahead of an earlier one, no earlier one
+ *   retried after a later one was sent, no message split from its group (on FIFO,
+ *   `MessageGroupId` from `groupKey` and `MessageDeduplicationId` = `id`).
+ *
+ * **What the relay does with the report.** Every `id` in `sent` is marked and leaves the store,
+ * whatever else failed — an accepted message behind a refused one of its group would leave the
+ * store, and reach the consumer, out of order: that is why the sender must block. Every
+ * message not in `sent` stays pending at its aggregate's head and is sent again by a later run,
+ * in order; report each in `failed` (one missing from both counts as a judged refusal). A
+ * failure with `judged: true` (or no `judged`) counts toward `relay.poison.maxAttempts`;
+ * `judged: false` counts nothing. `senderFault: true` on the first failed message of an
+ * aggregate quarantines the aggregate from that message on (SQS will never take it as it is).
+ * A `send` that throws is taken as every message failed with no verdict (warned, nothing
+ * counted, all pending).
+ *
+ * @example
+ * import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+ * import type { Sender } from '@steadyfn/outbox';
+ *
+ * // One SendMessage per message, in order; a failed message blocks the rest of its group.
+ * export function oneByOneSender(sqs: SQSClient, queueUrl: string): Sender {
+ *   const fifo = queueUrl.endsWith('.fifo');
+ *   return {
+ *     fifo,
+ *     async send(messages, { signal } = {}) {
+ *       const sent: Array<{ id: string }> = [];
+ *       const failed: Array<{ id: string; code: string; senderFault: boolean; retryable: boolean; judged?: boolean }> = [];
+ *       const blocked = new Set<string>();
+ *       let batches = 0;
+ *       for (const m of messages) {
+ *         const group = m.groupKey ?? m.id;
+ *         if (blocked.has(group)) {
+ *           // Behind a failed message of its group: not sent, not judged, retried next run.
+ *           failed.push({ id: m.id, code: 'GROUP_BLOCKED', senderFault: false, retryable: true, judged: false });
+ *           continue;
+ *         }
+ *         try {
+ *           batches++;
+ *           const attributes = Object.entries(m.attributes ?? {}).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]);
+ *           const fifoIds = fifo ? { MessageGroupId: group, MessageDeduplicationId: m.id } : {};
+ *           await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.body, MessageAttributes: Object.fromEntries(attributes), ...fifoIds }), signal ? { abortSignal: signal } : {});
+ *           sent.push({ id: m.id });
+ *         } catch (error) {
+ *           blocked.add(group);
+ *           failed.push({ id: m.id, code: error instanceof Error ? error.name : 'SendFailed', senderFault: false, retryable: true });
+ *         }
+ *       }
+ *       return { sent, failed, batches, fill: { entries: 0, bytes: 0 }, retries: 0 };
+ *     },
+ *   };
+ * }
+ */
 export interface Sender {
   /** Whether the queue is FIFO. */
   readonly fifo: boolean;
+  /**
+   * Sends `messages` keeping each group's order (see the interface: one message of a group per
+   * call that judges entries one by one, a failed message blocks the rest of its group in this
+   * call, never reordered) and reports each message once, in `sent` or `failed`.
+   * @param options.signal The run's deadline: stop sending; what was not confirmed fails with `judged: false`.
+   * @returns the report the relay marks, retries and quarantines by.
+   */
   send(messages: ReadonlyArray<OutboundMessage>, options?: { signal?: AbortSignal }): Promise<SendReport>;
   /**
    * The queue's message size limit (`sqsSender` reads it once and caches it). When present, the
