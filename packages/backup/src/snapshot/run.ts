@@ -41,7 +41,7 @@ export type SnapshotResult =
       resumed: boolean;
       /** Parts S3 held that the checkpoint did not know (replaced or discarded). */
       strayParts: number;
-      /** The manifest's `warnings`: what the backup left out or could not read as asked (e.g. `MONGODB_VIEW_NOT_BACKED_UP: view "…" on "…" …`, one per MongoDB view). Empty when none. */
+      /** The manifest's `warnings`: what the backup left out or could not read as asked (e.g. `MONGODB_VIEW_DEFINITION_SAVED: view "…" on "…": …`, one per MongoDB view). Empty when none. */
       warnings: string[];
       durationMs: number;
     }

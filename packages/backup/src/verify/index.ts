@@ -77,7 +77,7 @@ export interface DrillReport {
   bytesPerSecond: number;
   recordsPerSecond: number;
   problems: string[];
-  /** The restore's `warnings`: the backup's own (e.g. `MONGODB_VIEW_NOT_BACKED_UP`, one per MongoDB view it left out), then what the scratch restore found. */
+  /** The restore's `warnings`: the backup's own (e.g. `MONGODB_VIEW_DEFINITION_SAVED`, one per MongoDB view), then what the scratch restore found. */
   warnings: string[];
   /** The scratch target: dropped or not (a failed drop's class and code, or a `note` when the target has no drop or its drop removed nothing), and an earlier drill's leftovers cleared first. */
   scratch: DrillScratch;
