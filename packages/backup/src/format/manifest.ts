@@ -64,6 +64,21 @@ const datasetSchema = z.object({
   segments: z.array(segmentSchema),
 });
 
+/**
+ * MongoDB: a view's definition (a view holds no documents). Added by a later version, optional:
+ * an earlier reader drops the field (its restore recreates no view) and still repeats the
+ * manifest's `MONGODB_VIEW_DEFINITION_SAVED` warning lines that name each view.
+ */
+export const viewSchema = z.object({
+  name: z.string().min(1),
+  /** The collection (or view) it reads from. */
+  viewOn: z.string().min(1),
+  /** Canonical Extended JSON v2 text of the pipeline: its stages' keys in the order the server gave them (a `$sort`'s order matters; MongoDB TOOLS-3411). */
+  pipeline: z.string(),
+  /** The view's collation (canonical Extended JSON v2), when it has one. */
+  collation: z.record(z.string(), z.unknown()).optional(),
+});
+
 /** The server behind a backup (engine, version; Redis: RDB version, whether a Cluster). */
 export const sourceServerSchema = z.object({
   kind: z.enum(['mongodb', 'redis']),
@@ -102,6 +117,8 @@ const bodySchema = z.object({
   compression: z.literal('gzip-member-per-part'),
   datasets: z.array(datasetSchema),
   warnings: z.array(z.string()),
+  /** MongoDB: the views of the database (`mongoSource` without `collections`), recreated by a restore after the collections. */
+  views: z.array(viewSchema).optional(),
   /** Storage facts found by the probe (for the record; restore does not depend on them). */
   storage: z.object({ conditionalWrites: z.boolean(), serverChecksums: z.boolean() }),
 });
@@ -113,6 +130,7 @@ export type Manifest = ManifestBody & { selfChecksum: { algorithm: 'sha256'; val
 export type ManifestDataset = z.infer<typeof datasetSchema>;
 export type ManifestSegment = z.infer<typeof segmentSchema>;
 export type ManifestPart = z.infer<typeof partSchema>;
+export type ManifestView = z.infer<typeof viewSchema>;
 export type PositionMark = z.infer<typeof markSchema>;
 
 /** Serialises `body` with its self-checksum as the last member. */

@@ -1,7 +1,8 @@
 /**
  * MongoDB restore target: idempotent upserts by `_id` (`replaceOne … upsert`, unordered bulk
  * writes) in batches within the server's `maxWriteBatchSize` and message size, collection
- * options first, indexes after the data. On FerretDB, documents it cannot store and metadata
+ * options first, indexes after the data, the backup's views once every collection is written
+ * (mongo-views.ts). On FerretDB, documents it cannot store and metadata
  * it does not support (TTL indexes, validators) are refused before anything is written, and so
  * are existing indexes of the target that clash with the backup's (`IndexConflictError`).
  */
@@ -19,6 +20,7 @@ import { RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION, mongoLockPlace } fr
 import { duplicateKeyBuild, noneRefused, writeBatch, writeRefused } from './mongo-writes.js';
 import { SCRATCH_MARKER_COLLECTION, clearScratch, dropCollection, readScratchMarker, writeScratchMarker } from './mongo-scratch.js';
 import { distinctTargetNames } from './mongo-names.js';
+import { ferretViewProblems, recreateViews, viewNames } from './mongo-views.js';
 
 /** Options of `mongoTarget()`. */
 export interface MongoTargetOptions {
@@ -33,7 +35,7 @@ export interface MongoTargetOptions {
   /** Documents per bulk write (capped by the server's `maxWriteBatchSize`). @default 1000 */
   batchSize?: number;
   /**
-   * What to do with metadata the target does not support (FerretDB: TTL indexes, validators):
+   * What to do with metadata the target does not support (FerretDB: TTL indexes, validators, views):
    * `refuse` the restore, or `skip` it with a warning. Documents it cannot store are always refused.
    * @default 'refuse'
    */
@@ -43,7 +45,10 @@ export interface MongoTargetOptions {
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 /**
- * A MongoDB (or FerretDB) restore target.
+ * A MongoDB (or FerretDB) restore target. The backup's views (`mongoSource`'s saved definitions)
+ * are created once every collection is written (`createCollection(name, { viewOn, pipeline,
+ * collation })`, `collectionName` mapping the view and `viewOn`; a view or collection already
+ * there under the name is left as it is); a drill drops them with its collections.
  *
  * @example
  * await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: client.db('shop') }) });
@@ -85,7 +90,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
 
     async prepare(manifest, signal) {
       if (manifest.source.kind !== 'mongodb') throw new RestoreUnsupportedError(`backup ${manifest.backupId} is a ${manifest.source.kind} backup; this target is MongoDB`);
-      distinct(manifest.datasets.filter((d) => !bookkeeping(d)).map((d) => d.name));
+      distinct([...manifest.datasets.filter((d) => !bookkeeping(d)).map((d) => d.name), ...(manifest.views ?? []).map((v) => v.name)]);
       const db = await resolveClient(options.db);
       ferret = (await mongoEngine(db, signal)).engine === 'ferretdb';
       const hello = (await db.command({ hello: 1 }, signal ? { signal } : undefined)) as { maxWriteBatchSize?: number };
@@ -119,6 +124,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         }
         if (dataset.options?.validator !== undefined) problems.push({ key: dataset.name, message: 'collection validator (FerretDB 1.x does not support validators)' });
       }
+      problems.push(...ferretViewProblems(manifest));
       if (problems.length > 0 && unsupported === 'refuse') {
         throw new RestoreUnsupportedError('the target (FerretDB) does not support metadata in this backup; pass unsupportedMetadata: "skip" to restore without it', problems);
       }
@@ -130,6 +136,12 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     },
 
     checkLocked: (manifest, signal) => checkIndexes(manifest, signal),
+
+    async finishAll(manifest, signal) {
+      // FerretDB cannot create views: prepare refused them, or skipped them with a warning.
+      if (ferret || !manifest.views?.length) return;
+      await recreateViews(await resolveClient(options.db), manifest.views, rename, signal);
+    },
 
     skips(dataset) {
       return bookkeeping(dataset);
@@ -267,12 +279,13 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       const db = await resolveClient(options.db);
       // A collection that is not there is fine; any other failure is the drill's to report.
       for (const dataset of manifest.datasets) if (!bookkeeping(dataset)) await dropCollection(db, rename(dataset.name), signal);
+      for (const name of viewNames(manifest, rename)) await dropCollection(db, name, signal);
       await dropCollection(db, SCRATCH_MARKER_COLLECTION, signal);
     },
 
     lock: mongoLockPlace(() => resolveClient(options.db)),
 
-    scratchCollections: (manifest) => manifest.datasets.filter((d) => !bookkeeping(d)).map((d) => rename(d.name)),
+    scratchCollections: (manifest) => [...manifest.datasets.filter((d) => !bookkeeping(d)).map((d) => rename(d.name)), ...viewNames(manifest, rename)],
     markScratch: async (marker) => writeScratchMarker(await resolveClient(options.db), marker),
     readScratchMarker: async () => readScratchMarker(await resolveClient(options.db)),
     clearScratch: async (marker, signal) => clearScratch(await resolveClient(options.db), marker, signal),

@@ -92,6 +92,7 @@ export async function restoreManifest(
         await target.finish(dataset, writing);
         datasets.push({ name: dataset.name, records: records + skipped });
       }
+      await target.finishAll?.(manifest, writing);
     } catch (error) {
       // A lost lock first: whatever failed after it, this restore no longer holds the target.
       lock?.checkHeld();

@@ -207,6 +207,11 @@ export interface RestoreTarget {
   checkLocked?(manifest: Manifest, signal?: AbortSignal): Promise<void>;
   /** Creates indexes (after data). */
   finish(dataset: ManifestDataset, signal?: AbortSignal): Promise<void>;
+  /**
+   * Once every dataset is written and finished: what depends on them all (MongoDB: the
+   * manifest's views, created after the collections they read). `signal` as for `apply`. Absent: nothing.
+   */
+  finishAll?(manifest: Manifest, signal?: AbortSignal): Promise<void>;
   /** Applies streamed changes in order (point-in-time restore; MongoDB targets only); `signal` as for `apply`. */
   applyChanges?(changes: ChangeToApply[], signal?: AbortSignal): Promise<void>;
   /** Reads the restored data back as lines of the backup's encoding (for drills: counts and content hashes). */

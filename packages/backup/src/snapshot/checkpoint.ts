@@ -6,7 +6,7 @@
  * The resume point of a part is the source's own (each source checks it when it resumes).
  */
 import { z } from 'zod';
-import { hex64, indexSchema, markSchema, sourceServerSchema } from '../format/manifest.js';
+import { hex64, indexSchema, markSchema, sourceServerSchema, viewSchema } from '../format/manifest.js';
 
 const count = z.number().int().min(0);
 
@@ -55,6 +55,7 @@ export const datasetInfoSchema = z.object({
 export const sourceDescriptionSchema = sourceServerSchema.extend({
   datasets: z.array(datasetInfoSchema),
   warnings: z.array(z.string()),
+  views: z.array(viewSchema).optional(),
 });
 
 export const snapshotCheckpointSchema = z.object({

@@ -70,6 +70,7 @@ export function manifestBody(current: SnapshotCheckpoint, job: string, end: Posi
     compression: 'gzip-member-per-part',
     datasets: current.datasets.map((ds) => manifestDataset(ds, current.description.datasets.find((d) => d.name === ds.name)!)),
     warnings: current.warnings,
+    ...(current.description.views === undefined || current.description.views.length === 0 ? {} : { views: current.description.views }),
     storage: { conditionalWrites: capabilities.ifNoneMatch && capabilities.ifMatch, serverChecksums: capabilities.serverChecksums },
   };
 }

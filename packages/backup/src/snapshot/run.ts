@@ -41,6 +41,8 @@ export type SnapshotResult =
       resumed: boolean;
       /** Parts S3 held that the checkpoint did not know (replaced or discarded). */
       strayParts: number;
+      /** The manifest's `warnings`: what the backup left out or could not read as asked (e.g. `MONGODB_VIEW_DEFINITION_SAVED: view "…" on "…": …`, one per MongoDB view). Empty when none. */
+      warnings: string[];
       durationMs: number;
     }
   | {
@@ -141,6 +143,9 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
         warnings: [...description.warnings],
         updatedAt: new Date().toISOString(),
       };
+      // Once per backup (a resume does not describe the source again): what it leaves out, e.g.
+      // MongoDB views. Counts and codes only: a warning's text may name collections or keys.
+      if (description.warnings.length > 0) log.warn('snapshot backup warnings', { job: options.job, backupId: state.backupId, warnings: description.warnings.length, codes: warningCodes(description.warnings) });
     }
     if (state.streamPending !== undefined) {
       // Saved before the stream's position is read: retention that lists checkpoints after
@@ -204,6 +209,7 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
       bytes,
       resumed,
       strayParts,
+      warnings: [...body.warnings],
       durationMs: Date.now() - started,
     };
   } catch (error) {
@@ -228,4 +234,14 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
     // Named: the bucket and the SDK error's name and status (never its message: it may carry request details).
     throw new StorageError(`snapshot job "${options.job}" failed on bucket "${loc.bucket}" (${describeError(error)}); ${after}${terminalAdvice(error)}`, error, { bucket: loc.bucket });
   }
+}
+
+/** The stable codes (`CODE: …` at a line's start) of warning lines, each with how many lines have it. */
+function warningCodes(warnings: string[]): Array<{ code: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const line of warnings) {
+    const code = /^([A-Z][A-Z0-9_]*):/.exec(line)?.[1];
+    if (code !== undefined) counts.set(code, (counts.get(code) ?? 0) + 1);
+  }
+  return [...counts].map(([code, count]) => ({ code, count }));
 }

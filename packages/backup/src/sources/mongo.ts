@@ -2,6 +2,7 @@
  * MongoDB-compatible snapshot source (MongoDB, FerretDB): each collection read in `_id` order
  * and written as canonical Extended JSON v2 (the `bson` package's EJSON, so types survive),
  * with its indexes (TTL included), options and validator from `listCollections`/`listIndexes`.
+ * Views hold no documents: each one's definition is saved in the manifest's `views` and named in its warnings (mongo-views.ts).
  *
  * Resume is by `_id` range, never by keeping a cursor alive across invocations (idle cursors
  * time out after 10 minutes and FerretDB lacks `noCursorTimeout`). A range query only matches
@@ -21,6 +22,7 @@ import { readAhead } from './read-ahead.js';
 import { fromListed } from '../restore/mongo-indexes.js';
 import type { ClientInput, DatasetInfo, SnapshotRecord, SnapshotSource, SourceDescription } from './types.js';
 import { resolveClient } from './types.js';
+import { isView, refuseNamedViews, viewDefinition, viewWarning, type ListedCollection } from './mongo-views.js';
 
 /** The part of a `mongodb` `Db` this source uses. */
 export interface MongoDbLike {
@@ -41,7 +43,7 @@ const RESTORE_LOCK_NAMES = [RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION, 
 export interface MongoSourceOptions {
   /** The database to back up: a `Db`, or a function giving one (e.g. `async () => (await store.get()).db`). */
   db: ClientInput<MongoDbLike>;
-  /** Collections to back up (a non-empty list of distinct names; an empty one, or one naming a collection twice, is refused with `ConfigurationError`). @default every collection except `system.*`, a restore target's own lock collections (`steadyfn_restore_lock`, `steadyfn_restore_marker`) and a drill's scratch marker (`steadyfn_drill_marker`) */
+  /** Collections to back up (a non-empty list of distinct names; an empty one, or one naming a collection twice, is refused with `ConfigurationError`). A view is refused (`ConfigurationError` on `collections` saying it is a view: it holds no documents). @default every collection except `system.*`, views (each one's definition — `viewOn`, `pipeline`, `collation` — is saved in the manifest's `views` instead, and named by a `MONGODB_VIEW_DEFINITION_SAVED` line in the manifest's and the run's `warnings`), a restore target's own lock collections (`steadyfn_restore_lock`, `steadyfn_restore_marker`) and a drill's scratch marker (`steadyfn_drill_marker`) */
   collections?: string[];
   /** Documents per `find` batch. @default 1000 */
   batchSize?: number;
@@ -99,10 +101,18 @@ export function toEjson(value: unknown): string {
 /**
  * Backs up MongoDB collections.
  *
+ * A view holds no documents: with `collections` left out, each view's definition (`viewOn`,
+ * `pipeline` with its keys in order, `collation`) is saved in the manifest's `views`, and
+ * `mongoTarget` recreates it after the collections (not on FerretDB, which cannot create views).
+ * Each view is named, with the collection it reads, in a warning line starting
+ * `MONGODB_VIEW_DEFINITION_SAVED:` in the manifest's `warnings`, the complete run's `warnings`
+ * (logged once as a code and a count), and every restore's and drill's `warnings` of the backup
+ * (an earlier version's restore, which recreates no view, repeats it too).
+ *
  * @example
  * const source = mongoSource({ db: async () => (await store.get()).db, collections: ['orders', 'customers'] });
  * @throws {ConfigurationError} `db` missing, `collections` not a non-empty list of distinct names, `batchSize` out of range;
- *   when a run starts, `collections` naming a collection the database does not have
+ *   when a run starts, `collections` naming a collection the database does not have, or a view
  */
 export function mongoSource(options: MongoSourceOptions): SnapshotSource {
   checkKnownKeys('mongoSource', '', options, keysOf<MongoSourceOptions>({ db: true, collections: true, batchSize: true }));
@@ -122,8 +132,11 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
     async describe(signal) {
       const db = await resolveClient(options.db);
       const { engine, version } = await mongoEngine(db, signal);
-      const listed = (await db.listCollections({}, { nameOnly: false }).toArray()) as Array<{ name: string; type?: string; options?: Record<string, unknown> }>;
-      const byName = new Map(listed.filter((c) => c.type !== 'view' && !c.name.startsWith('system.') && !RESTORE_LOCK_NAMES.includes(c.name)).map((c) => [c.name, c]));
+      const listed = ((await db.listCollections({}, { nameOnly: false }).toArray()) as ListedCollection[]).filter((c) => !c.name.startsWith('system.') && !RESTORE_LOCK_NAMES.includes(c.name));
+      // A view holds no documents: named in `collections`, refused as one; otherwise its definition is saved, said in the warnings (mongo-views.ts).
+      const views = listed.filter(isView).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      refuseNamedViews(options.collections, views, db.databaseName);
+      const byName = new Map(listed.filter((c) => !isView(c)).map((c) => [c.name, c]));
       const names = options.collections ?? [...byName.keys()].sort();
       // A typo (or a collection dropped since the job was written) is the job's configuration, not a
       // failure of the source to retry: refuse it naming the collection, before anything is written.
@@ -142,6 +155,8 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
         });
       }
       const description: SourceDescription = { kind: 'mongodb', engine, serverVersion: version, database: db.databaseName, datasets, warnings: [] };
+      // Every view of the database, as every collection, when `collections` is left out.
+      if (options.collections === undefined && views.length > 0) Object.assign(description, { warnings: views.map(viewWarning), views: views.map(viewDefinition) });
       return description;
     },
 

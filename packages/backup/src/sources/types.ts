@@ -33,6 +33,8 @@ export interface SourceDescription {
   rdbVersion?: number;
   cluster?: boolean;
   datasets: DatasetInfo[];
+  /** MongoDB: the views' definitions (saved in the manifest, recreated by a restore after the collections). */
+  views?: Array<{ name: string; viewOn: string; pipeline: string; collation?: Record<string, unknown> }>;
   /** Things a restore should know (documents FerretDB cannot store, keys that expired during the backup…). */
   warnings: string[];
 }

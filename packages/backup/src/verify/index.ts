@@ -77,6 +77,8 @@ export interface DrillReport {
   bytesPerSecond: number;
   recordsPerSecond: number;
   problems: string[];
+  /** The restore's `warnings`: the backup's own (e.g. `MONGODB_VIEW_DEFINITION_SAVED`, one per MongoDB view), then what the scratch restore found. */
+  warnings: string[];
   /** The scratch target: dropped or not (a failed drop's class and code, or a `note` when the target has no drop or its drop removed nothing), and an earlier drill's leftovers cleared first. */
   scratch: DrillScratch;
 }
@@ -227,6 +229,7 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
     bytesPerSecond: Math.round(restored.bytes / restored.reads / seconds),
     recordsPerSecond: Math.round(restored.records / seconds),
     problems: problems.map((p) => `${p.key}: ${p.message}`),
+    warnings: restored.warnings,
     scratch: { ...dropped, ...(clearedLeftoverOf === undefined ? {} : { clearedLeftoverOf }) },
   };
   await putObject(loc, reportKey, JSON.stringify(report, null, 1), signal ? { signal } : {});
