@@ -29,11 +29,12 @@ abstract class Watched implements Link {
   /** The bound has come (it is already out of the watch). */
   abstract expire(): void;
 
-  /** Leaves the watch; nothing when it is not in it. */
+  /** Leaves the watch; nothing when it is not in it. The last one out lets the process go (`release`). */
   unwatch(): void {
     this.prev.next = this.next;
     this.next.prev = this.prev;
     this.prev = this.next = this;
+    if (watchList.next === watchList) releaseWatch();
   }
 }
 
@@ -42,6 +43,8 @@ const watchList: Link = { prev: undefined!, next: undefined! };
 watchList.prev = watchList.next = watchList;
 let watchTimer: NodeJS.Timeout | undefined;
 let watchTimerAt = Number.POSITIVE_INFINITY;
+/** Whether `watchTimer` holds the process open (it does while anything is watched). */
+let watchHeld = false;
 
 /** Node's longest timer (about 24.8 days); a longer delay would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -51,8 +54,24 @@ function armWatch(at: number): void {
   watchTimerAt = at;
   // A deadline beyond the longest timer is re-checked when this one fires.
   watchTimer = setTimeout(fireWatch, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
-  // A frozen instance must not be kept alive by our timer.
-  watchTimer.unref();
+  // Ref'd (Node's default) while work is watched: an invocation in flight keeps the process
+  // open until it ends with its own answer — DEADLINE_EXCEEDED at its deadline at the latest.
+  // Without it, a function awaiting what holds no socket or timer (an in-process lock, an event
+  // never emitted) lets the event loop drain, and the runtime answers for us: the Lambda Node
+  // runtime's `beforeExit` listener posts a `null` response — success, so an SQS batch with
+  // ReportBatchItemFailures is deleted unprocessed. (A freeze has nothing to do with it: a
+  // frozen instance runs no timer, ref'd or not.)
+  watchHeld = true;
+}
+
+/**
+ * The watch is empty: the timer no longer holds the process (an idle warm instance holds
+ * nothing of ours, and a script that has finished exits). Unref'd rather than cleared, so the
+ * next invocation's later deadline does not re-arm it (see `Watched`); fired, it finds nothing.
+ */
+function releaseWatch(): void {
+  if (watchHeld && watchTimer) watchTimer.unref();
+  watchHeld = false;
 }
 
 function watch(entry: Watched): void {
@@ -62,11 +81,17 @@ function watch(entry: Watched): void {
   last.next = entry;
   watchList.prev = entry;
   if (entry.at < watchTimerAt) armWatch(entry.at);
+  else if (!watchHeld) {
+    // The timer armed for an earlier invocation, unref'd since: it holds the process again.
+    watchTimer!.ref();
+    watchHeld = true;
+  }
 }
 
 function fireWatch(): void {
   watchTimer = undefined;
   watchTimerAt = Number.POSITIVE_INFINITY;
+  watchHeld = false;
   const now = Date.now();
   let next = Number.POSITIVE_INFINITY;
   // Taken out first, expired after: an expiry's own effects cannot unlink the entry the walk stands on.

@@ -74,8 +74,10 @@ export function flights({ cache, refresh, timeoutMs, maxAge, now, withinStaleWin
       f.ctx = ctx;
       if (f.timer) clearTimeout(f.timer);
       f.timer = leaveAt - Date.now() > MAX_TIMER_MS ? undefined : setTimeout(() => expire(f), Math.max(0, leaveAt - Date.now()));
-      // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
-      f.timer?.unref?.();
+      // Ref'd while someone waits on the load (`hold` is always followed by `wait`): a caller
+      // without a deadline still gets the load's time limit even when the load holds no socket
+      // or timer. Cleared when the load settles; unref'd when its last waiter gives up (`wait`),
+      // so a stopped load that ignores its signal does not keep an idle process alive.
     }
     return leaveAt;
   }
@@ -174,8 +176,11 @@ export function flights({ cache, refresh, timeoutMs, maxAge, now, withinStaleWin
           signal.addEventListener('abort', onAbort, { once: true });
         }
         if (timed) {
+          // Ref'd, as is the fallback timer below, while this waiter waits (both are cleared when it
+          // stops): a caller waiting on a load that holds no socket or timer (a `custom` source's
+          // promise that never settles) gets DEADLINE_EXCEEDED at its deadline, not an event loop
+          // that drains first and a process that exits with the call unanswered.
           timer = setTimeout(() => reject(new DeadlineExceededError()), Math.max(0, deadline - Date.now()));
-          timer.unref?.();
           if (fallback && leaveAt - Date.now() <= MAX_TIMER_MS) {
             const started = Date.now();
             const limit = Math.max(0, leaveAt - started);
@@ -194,7 +199,6 @@ export function flights({ cache, refresh, timeoutMs, maxAge, now, withinStaleWin
               });
               resolve({ value: fallback.value });
             }, limit);
-            fallbackTimer.unref?.();
           }
         }
         f.promise.then(
@@ -215,6 +219,7 @@ export function flights({ cache, refresh, timeoutMs, maxAge, now, withinStaleWin
       // Nobody waits any more: stop the load rather than leave it running after the response.
       if (f.waiters === 0 && !f.settled) {
         f.abandoned = true;
+        f.timer?.unref?.();
         f.controller.abort(new SourceError('stopped: every invocation waiting for it gave up (deadline or signal)'));
         // The next invocation starts afresh instead of joining a load that is being stopped.
         if (cache.flight === f) cache.flight = undefined;

@@ -15,7 +15,10 @@ export function fitsTimer(ms: number): boolean {
 
 /**
  * Resolves after `ms` milliseconds (never on its own past `MAX_TIMER_MS`), or as soon as `signal` aborts (it never rejects: the
- * caller checks `signal.aborted`). The timer is unref'd so a frozen instance is not kept alive.
+ * caller checks `signal.aborted`). The timer is unref'd: a sleep does not by itself keep the
+ * process open. Its callers are backoffs in background work (`settleLater`, a relay's redrive
+ * wait, a client's reconnect budget) that must not keep an idle process alive, or waits inside an
+ * invocation, which the handler's deadline watch keeps the process open for (deadline.ts).
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -36,6 +39,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Settles like `work`, or rejects with `onTimeout()` after `ms` milliseconds (no bound past
  * `MAX_TIMER_MS`). `onLate` receives
  * a value that arrives after the timeout (to close a client that connected too late).
+ * While `work` is pending its timer keeps the process open (at most `ms`), so the bound is
+ * reached even when nothing else holds the event loop.
  */
 export function withTimeout<V>(work: Promise<V>, ms: number, onTimeout: () => Error, onLate?: (value: V) => void): Promise<V> {
   return new Promise<V>((resolve, reject) => {
@@ -46,7 +51,9 @@ export function withTimeout<V>(work: Promise<V>, ms: number, onTimeout: () => Er
           reject(onTimeout());
         }, Math.max(0, ms))
       : undefined;
-    timer?.unref?.();
+    // Ref'd: the work is awaited, so the process stays open until it settles or the bound comes
+    // (the timer is cleared as soon as it settles, and holds nothing after). Unref'd, a wait on
+    // work that holds no socket or timer of its own would end with the event loop, unanswered.
     work.then(
       (value) => {
         clearTimeout(timer);
