@@ -29,7 +29,7 @@ function refusal(fn: () => unknown): { code: string; fields: string[] } {
   } catch (error) {
     expect(error).toBeInstanceOf(MalformedEventError);
     const e = error as MalformedEventError;
-    return { code: e.code, fields: e.issues.map((i) => i.field) };
+    return { code: e.code, fields: (e.issues ?? []).map((i) => i.field) };
   }
   throw new Error('accepted a blank id');
 }
