@@ -20,7 +20,7 @@ export { invalidOption, msOption, intOption, oneOfOption, stringOption, clientOp
 export { keysOf, checkKnownKeys } from './internal/option-keys.js';
 export { awsClientOption, serviceIdOf } from './internal/aws-client.js';
 export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.js';
-export { maskedPath, MASKED_SEGMENT } from './internal/issue-mask.js';
+export { isZod4Schema, maskedPath, MASKED_SEGMENT } from './internal/issue-mask.js';
 export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType } from './internal/media-type.js';
 export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';
 export { scrubText, errorFacts } from './internal/scrub.js';

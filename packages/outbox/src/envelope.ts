@@ -4,7 +4,7 @@
  * the README; `schemaVersion` versions the payload, `ENVELOPE_VERSION` this shape.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { checkKnownKeys, invalidOption, isRecord, keysOf, toFieldIssues } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, isRecord, isZod4Schema, keysOf, maskedPath, toFieldIssues } from '@steadyfn/handler/internal';
 import { EventInvalidError } from './errors.js';
 import { changedByJson, droppedByJson } from './json-fidelity.js';
 import { findInvalidCharacter, stringifyForSqs } from './sqs/chars.js';
@@ -188,7 +188,8 @@ export function checkAggregateId(id: unknown): string {
  * Validates a draft against its declaration and fills in id (UUIDv7), occurredAt,
  * schemaVersion and the invocation's metadata. `seq` is left to the atomic write.
  *
- * @throws EventInvalidError for an undeclared type, a bad aggregate id, a payload the schema refuses,
+ * @throws EventInvalidError for an undeclared type, a bad aggregate id, a payload the schema refuses (field
+ *   `payload.<path>`, a key the caller chose in a `z.record()`/`z.map()`/`.catchall()` written `*`),
  *   a payload that is `undefined` after parsing or that `JSON.stringify` leaves out (a function, a symbol,
  *   an object whose `toJSON()` gives one of them: the envelope could not carry it), or a key of the
  *   draft (or of `change`) the outbox does not read — `correlationId` and the other fields it fills in included;
@@ -203,7 +204,11 @@ export function prepareEvent(declarations: EventDeclarations, draft: EventDraft,
   const aggregateId = checkAggregateId(draft.aggregateId);
   const parsed = decl.schema.safeParse(draft.payload);
   if (!parsed.success) {
-    throw new EventInvalidError(`outbox: payload of ${draft.type} does not match its schema`, { issues: toFieldIssues(parsed.error.issues, 'payload') });
+    // A key the caller chose (of a z.record(), a z.map(), a .catchall()) is payload, not schema:
+    // its segment is `*`, as in the handler's validation (an email address as a key is not logged).
+    const schema = decl.schema;
+    const issues = isZod4Schema(schema) ? parsed.error.issues.map((issue) => ({ ...issue, path: maskedPath(schema, issue.path) })) : parsed.error.issues;
+    throw new EventInvalidError(`outbox: payload of ${draft.type} does not match its schema`, { issues: toFieldIssues(issues, 'payload') });
   }
   // JSON.stringify drops a property whose value it turns into nothing: the envelope would go
   // out without `payload`, which every consumer (parseEnvelope) refuses. `null` or `{}` says "no data".

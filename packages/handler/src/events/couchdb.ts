@@ -10,7 +10,7 @@
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import type { ChangeTrigger } from '../types.js';
-import { idText, malformed, needString, type EventItem } from './item.js';
+import { idText, malformed, needIdString, needString, type EventItem } from './item.js';
 
 export function isCouchDbChange(params: Rec): boolean {
   return (
@@ -23,7 +23,7 @@ export function isCouchDbChange(params: Rec): boolean {
 }
 
 export function couchDbItem(params: Rec): EventItem {
-  const id = needString(params.id, 'id');
+  const id = needIdString(params.id, 'id');
   const first: unknown = Array.isArray(params.changes) ? params.changes[0] : undefined;
   const rev = needString(isRecord(first) ? first.rev : undefined, 'changes.0.rev');
   const deleted = params.deleted === true;

@@ -23,7 +23,7 @@ import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { decodeBase64Strict } from '../internal/base64.js';
 import type { NotificationTrigger, StorageObject, StorageTrigger } from '../types.js';
-import { malformed, needString, opt, rawBase64, rawBodyOf, scopedDeliveryId, sizeOf, stringMap, withRawBody, type EventItem, type ParseOptions } from './item.js';
+import { malformed, needIdString, needString, opt, rawBase64, rawBodyOf, scopedDeliveryId, sizeOf, stringMap, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
 const BLOB_OPS: Record<string, StorageObject['op']> = {
   'Microsoft.Storage.BlobCreated': 'created',
@@ -87,7 +87,7 @@ function blobLocation(data: Rec, subject: string | undefined, field: string): { 
 export function eventGridItem(event: Rec, options: ParseOptions, index = 0, size = 1, field = ''): EventItem {
   const at = (name: string): string => (field ? `${field}.${name}` : name);
   const cloudEvent = typeof event.specversion === 'string';
-  const id = needString(event.id, at('id'));
+  const id = needIdString(event.id, at('id'));
   const type = needString(cloudEvent ? event.type : event.eventType, at(cloudEvent ? 'type' : 'eventType'));
   const subject = typeof event.subject === 'string' ? event.subject : undefined;
   const time = typeof (cloudEvent ? event.time : event.eventTime) === 'string' ? ((cloudEvent ? event.time : event.eventTime) as string) : undefined;

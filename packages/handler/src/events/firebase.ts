@@ -23,7 +23,7 @@ import { decodeBase64Strict } from '../internal/base64.js';
 import { isLosslessNumber } from '../internal/json.js';
 import { isRecord, setOwn, type Rec } from '../internal/record.js';
 import type { ChangeTrigger } from '../types.js';
-import { malformed, needString, opt, scopedDeliveryId, type EventItem } from './item.js';
+import { malformed, needIdString, needString, opt, scopedDeliveryId, type EventItem } from './item.js';
 
 const FIRESTORE = /^google\.cloud\.firestore\.document\.v1\.(created|updated|deleted|written)(\.withAuthContext)?$/;
 const RTDB = /^google\.firebase\.database\.(?:ref|document)\.v1\.(created|updated|deleted|written)$/;
@@ -173,7 +173,7 @@ export function firestoreItem(ce: Rec, data: unknown): EventItem {
   const verb = match[1]!;
   const auth = authContext(ce, match[2] !== undefined);
   // `<source>#<id>`: an id is unique only within its source (the database), see `scopedDeliveryId`.
-  const id = scopedDeliveryId(needString(ce.source, 'source'), needString(ce.id, 'id'));
+  const id = scopedDeliveryId(needString(ce.source, 'source'), needIdString(ce.id, 'id'));
   const path = (typeof ce.document === 'string' ? ce.document : undefined) ?? stripPrefix(typeof ce.subject === 'string' ? ce.subject : undefined, 'documents/');
   if (!path) throw malformed('Firestore event names no document', 'document', 'the document path (extension `document` or subject `documents/…`)');
   const time = typeof ce.time === 'string' ? ce.time : undefined;
@@ -219,7 +219,7 @@ export function realtimeDatabaseItem(ce: Rec, data: unknown): EventItem {
   // Without the source's `/locations/<l>` (instance names are global): a background function's
   // context carries none (the framework strips it), and one event keeps one id on either signature.
   const instance = needString(ce.source, 'source').replace(/\/locations\/[^/]+(?=\/instances\/)/, '');
-  const id = scopedDeliveryId(instance, needString(ce.id, 'id'));
+  const id = scopedDeliveryId(instance, needIdString(ce.id, 'id'));
   const ref = (typeof ce.ref === 'string' ? ce.ref : undefined) ?? stripPrefix(typeof ce.subject === 'string' ? ce.subject : undefined, 'refs/');
   if (ref === undefined) throw malformed('Realtime Database event names no ref', 'ref', 'the ref path (extension `ref` or subject `refs/…`)');
   if (!isRecord(data)) throw malformed('Realtime Database event data is not { data, delta }', 'data', '{ data, delta }');

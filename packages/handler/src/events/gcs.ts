@@ -7,7 +7,7 @@
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import type { StorageObject, StorageTrigger } from '../types.js';
-import { needRecord, needString, opt, scopedDeliveryId, sizeOf, type EventItem } from './item.js';
+import { needIdString, needRecord, needString, opt, scopedDeliveryId, sizeOf, type EventItem } from './item.js';
 
 const PREFIX = 'google.cloud.storage.object.v1.';
 const OPS: Record<string, StorageObject['op']> = { finalized: 'created', deleted: 'deleted', archived: 'deleted', metadataUpdated: 'updated' };
@@ -25,7 +25,7 @@ export function isCloudStorageEvent(type: string): boolean {
  */
 export function cloudStorageItem(ce: Rec, data: unknown): EventItem {
   const type = needString(ce.type, 'type');
-  const id = scopedDeliveryId(needString(ce.source, 'source'), needString(ce.id, 'id'));
+  const id = scopedDeliveryId(needString(ce.source, 'source'), needIdString(ce.id, 'id'));
   const object = needRecord(isRecord(data) ? data : undefined, 'data', 'a Cloud Storage object (JSON)');
   // A legacy `object.change` for a deleted object reaches a CloudEvent function as `finalized`
   // (the framework's conversion), with `resourceState: 'not_exists'` still in the object.

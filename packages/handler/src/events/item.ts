@@ -4,7 +4,7 @@
  */
 import { MalformedEventError } from '../errors.js';
 import { decodeBase64Strict } from '../internal/base64.js';
-import { isRecord, setOwn, type Rec } from '../internal/record.js';
+import { isRecord, nonEmptyStr, setOwn, type Rec } from '../internal/record.js';
 import type { BodyMode } from '../message.js';
 import type { Trigger } from '../types.js';
 
@@ -33,6 +33,21 @@ export function needString(value: unknown, field: string, what = 'a non-empty st
   return value;
 }
 
+/**
+ * An event's own id (an event id, a message id) at `field`, or a typed error: unlike message
+ * text, an id that is `""` or only whitespace names nothing, and kept it would give every such
+ * event one delivery id (one idempotency key).
+ *
+ * @throws MalformedEventError (`MALFORMED_EVENT`, naming `field`) when the id is missing, not a
+ * string, or blank.
+ * @example needIdString(' ', 'id') // throws MALFORMED_EVENT, field 'id'
+ */
+export function needIdString(value: unknown, field: string): string {
+  const id = nonEmptyStr(value);
+  if (id === undefined) throw malformed(`Event field ${field} is missing, not a string or blank`, field, 'a non-blank string');
+  return id;
+}
+
 /** A record at `field`, or a typed error. */
 export function needRecord(value: unknown, field: string, what = 'an object'): Rec {
   if (!isRecord(value)) throw malformed(`Event field ${field} is missing or not an object`, field, what);
@@ -48,10 +63,11 @@ export function needList(value: unknown, field: string, what = 'a list'): unknow
 /**
  * An identity (sequence number, offset, partition) as text, byte-exact: a string as it is; a
  * number only when the event itself carries it as a JSON number (Kafka offsets), as its decimal;
- * a protobuf int64 (`{ low, high, unsigned }`) as its decimal.
+ * a protobuf int64 (`{ low, high, unsigned }`) as its decimal; undefined for a blank string
+ * (`""` or whitespace names nothing).
  */
 export function idText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'string') return nonEmptyStr(value);
   if (typeof value === 'number' && Number.isInteger(value)) return String(value);
   if (typeof value === 'bigint') return value.toString();
   return longText(value);

@@ -7,7 +7,7 @@ import { isRecord } from '../internal/record.js';
 import { textPayload } from '../message.js';
 import type { NotificationTrigger } from '../types.js';
 import { snsMessageAttributes } from './attributes.js';
-import { needRecord, needString, opt, rawBodyOf, withRawBody, type EventItem, type ParseOptions } from './item.js';
+import { needIdString, needRecord, needString, opt, rawBodyOf, withRawBody, type EventItem, type ParseOptions } from './item.js';
 import { s3ChangesInBody, s3Items } from './s3.js';
 
 export function isSnsRecord(record: unknown): boolean {
@@ -20,7 +20,7 @@ export function snsItems(records: ReadonlyArray<unknown>, options: ParseOptions)
     const field = `Records.${index}`;
     const record = needRecord(raw, field, 'an SNS record');
     const sns = needRecord(record.Sns, `${field}.Sns`);
-    const messageId = needString(sns.MessageId, `${field}.Sns.MessageId`);
+    const messageId = needIdString(sns.MessageId, `${field}.Sns.MessageId`);
     const message = sns.Message;
     const s3 = typeof message === 'string' ? s3ChangesInBody(message, `${field}.Sns.Message`, ['sns']) : undefined;
     if (s3) return s3Items(s3.changes, s3.via.join('-'));

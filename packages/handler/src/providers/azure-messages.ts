@@ -5,7 +5,7 @@
  * readers also give azure.ts. The dispatch, HTTP and the event sources are in azure.ts.
  */
 import { MalformedEventError, type FieldIssue } from '../errors.js';
-import { isRecord as isRec, str, type Rec } from '../internal/record.js';
+import { isRecord as isRec, nonEmptyStr, str, type Rec } from '../internal/record.js';
 import type { Definition, Invocation } from '../invoke.js';
 import type { QueueTrigger, TimerScheduleStatus } from '../types.js';
 import { idText, rawBodyOf, scopedDeliveryId, withRawBody } from '../events/item.js';
@@ -60,7 +60,7 @@ export function metadataOf(context: AzureInvocationContext): Rec {
 export function queueMessageInvocation(trigger: unknown, context: AzureInvocationContext, mode: Definition['body'], raw: Rec | undefined, data: Rec | undefined): Invocation {
   const meta = metadataOf(context);
   // The host's own text first: the worker may have turned a numeric-looking id into a number.
-  const id = rawText(raw, 'id') ?? asText(meta.id);
+  const id = nonEmptyStr(rawText(raw, 'id')) ?? nonEmptyStr(asText(meta.id));
   if (!id) throw new MalformedEventError('Storage queue message has no id', [{ field: 'triggerMetadata.id', message: 'Missing', expected: 'string' }]);
   const attempt = asCount(meta.dequeueCount);
   const queue = triggerOption(context, 'queueName');
@@ -144,7 +144,7 @@ export function serviceBusInvocations(
   const invocations = bodies.map((body, index): Invocation => {
     // MessageId is the sender's (optional in AMQP, unique only under duplicate detection);
     // SequenceNumber is the broker's, unique within the entity: the delivery is keyed by it.
-    const messageId = asText(ids[index]);
+    const messageId = nonEmptyStr(asText(ids[index])) ?? '';
     const sequenceNumber = idText(sequences[index]);
     if (!messageId && !sequenceNumber) {
       throw new MalformedEventError('Service Bus message has neither a sequenceNumber nor a messageId', [
