@@ -59,8 +59,12 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
  * value of a `[name, value]` pair (`[...headers]`). Short or common ones are matched as whole
  * words only (marked below): `auth`, `x-auth`, `basicAuth`, `pwd`, `sig`, `jwt`, `SAS` are
  * masked; `author`, `authorizer`, `oauthProvider`, `signal`, `sigma`, `design` are not, nor is
- * a name ending in `type`, `kind`, `name`, `method`, `algorithm` or `version` (`tokenType`). The
- * same rule names the secret parameters `scrubText` masks inside strings.
+ * a name ending in `type`, `kind`, `name`, `method`, `algorithm` or `version` (`tokenType`).
+ * The secret word must also be the name's **last word** (split at `-`, `_`, `.`, spaces and
+ * camelCase): `access_token`, `x-api-key` are masked; `tokenCount`, `tokens_used`,
+ * `passwordPolicy`, `secretArn` are not. A session id (`sessionId`), a SAS URL (`sasUrl`) and
+ * `x-amzn-oidc-data` are masked too. The same rule names the secret parameters `scrubText`
+ * masks inside strings.
  */
 export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'authorization', // authorization, proxy-authorization
@@ -84,6 +88,7 @@ export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'auth', // whole word: auth, x-auth, basicAuth
   'authentication', // whole word: Authentication, x-authentication
   'pwd', // whole word
+  'pass', // whole word: pass, db_pass
   'sig', // whole word: sig, x-sig (a SAS signature)
   'sas', // whole word: SAS, sasUrl (an Azure shared access signature)
   'jwt', // whole word: jwt, idJwt

@@ -80,3 +80,15 @@ describe('recordTime', () => {
     ]);
   });
 });
+
+// Review rvm2, item 2: ECMAScript's expanded years (`+002026`, `-000001`) are ISO 8601 as
+// Date#toISOString writes them; earlier versions keyed them by their instant, and a key that
+// changes across the upgrade is a new key for one record.
+describe('recordTime with an expanded year', () => {
+  it.each(['America/New_York', 'Asia/Kolkata', 'UTC'])('gives the instant, as earlier versions did, under TZ=%s', (zone) => {
+    const times = ['+002026-12-01T10:00:00.000Z', '-000001-01-01T00:00:00Z', '+002026-12-01T11:00:00.000+01:00', '+002026-12-01T10:00:00.000', '+002026-12-01'];
+    const { offset, keys } = recordTimesIn(zone, times);
+    expect(offset).toBe({ 'America/New_York': 300, 'Asia/Kolkata': -330, UTC: 0 }[zone]);
+    expect(keys).toEqual(['2026-12-01T10:00:00.000Z', '-000001-01-01T00:00:00.000Z', '2026-12-01T10:00:00.000Z', '2026-12-01T10:00:00.000Z', '2026-12-01T00:00:00.000Z']);
+  });
+});

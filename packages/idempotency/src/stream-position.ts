@@ -56,11 +56,11 @@ export function positionKey(deliveryId: string, trigger: ReusablePositionTrigger
   return typeof trigger.time === 'string' && trigger.time !== '' ? `${deliveryId}\0${recordTime(trigger.time)}` : deliveryId;
 }
 
-/** An ISO 8601 date-time with no zone (`2026-12-01T10:00:00.123`, a space for the `T` too): `[date, time]`. */
-const ZONELESS_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+/** An ISO 8601 date-time with no zone (`2026-12-01T10:00:00.123`, a space for the `T` too; an expanded year `+002026` as ECMAScript writes it): `[date, time]`. */
+const ZONELESS_DATE_TIME = /^((?:[+-]\d{6}|\d{4})-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
 
-/** An ISO 8601 date alone (UTC by the spec) or date-time with a zone: `Date.parse` reads it the same in every zone. */
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?))?$/;
+/** An ISO 8601 date alone (UTC by the spec) or date-time with a zone, four-digit or expanded (`+002026`, `-000001`) year: `Date.parse` reads it the same in every zone. */
+const ISO_WITH_ZONE = /^(?:[+-]\d{6}|\d{4})-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?))?$/;
 
 /** A numeric zone after a time of day (`10:00:00 +0100`, `10:00 PM GMT-05:00`): sign, hours, minutes. */
 const OFFSET_AT_END = /(?<=\d:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?)\s*(?:gmt|utc?)?\s*([+-])(\d{2}):?(\d{2})$/i;

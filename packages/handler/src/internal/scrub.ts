@@ -18,7 +18,7 @@ const SECRET_NAME =
 const DESCRIBES = /(?:type|kind|name|method|algorithm|version)$/i;
 
 // Short or common names, as whole words only (`author`, `signal`, `sigma`, `assertions` pass).
-const SECRET_WORDS = ['auth', 'authentication', 'pwd', 'sig', 'jwt', 'sas', 'passphrase', 'assertion'];
+const SECRET_WORDS = ['auth', 'authentication', 'pwd', 'pass', 'sig', 'jwt', 'sas', 'passphrase', 'assertion'];
 
 // A whole word: after the start, a non-letter or (capitalised) a lower-case letter (camelCase),
 // and not followed by a letter of the same word (`author`, `signal`, `SIGNAL`).
@@ -29,20 +29,55 @@ const SECRET_WORD = (() => {
   return new RegExp(`(?:^|[^A-Za-z])(?:(?:${lower}|${capital})(?![a-z])|(?:${upper})(?![A-Za-z]))|(?<=[a-z])(?:(?:${capital})(?![a-z])|(?:${upper})(?![A-Za-z]))`);
 })();
 
+// The words of a name: split at `-`, `_`, `.`, spaces and camelCase (`tokenExpiresAt` → token,
+// expires, at; `XAmzSignature` → x, amz, signature).
+const WORD_BREAK = /[-_. ]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
+
+// A last word that holds a secret when it ends the name (`accesstoken`, `clientsecret`,
+// `dbpassword`). Plurals that hold secrets too (`credentials`, `cookies`, `secrets`); not the
+// counters (`tokens`, `max_tokens`, `tokens_used`).
+const SECRET_LAST_END = /(?:token|secrets?|passwords?|passwd|pwd|credentials?|signature|authorization|cookies?|session|passphrase)$/;
+
+// A last word that is a secret only as the whole word (`auth`, not `oauth`; `pass`, not `bypass`).
+const SECRET_LAST_WORD = /^(?:auth|authentication|pass|sig|jwt|sas|assertion)$/;
+
+// Secrets whose last word is not a secret word: a session id is a bearer credential, a SAS URL
+// carries its token, the ALB's `x-amzn-oidc-data` is a signed token.
+// Matched against the last two words joined, or the last word alone (`sessionid`).
+const SECRET_TAIL = /^(?:sessionid|sasur[il]|oidcdata)$/;
+
+function lastWordIsSecret(name: string): boolean {
+  // A trailing number is a variant, not a word (`x-hub-signature-256`).
+  const words = name.split(WORD_BREAK).filter((word) => word !== '' && !/^\d+$/.test(word));
+  const last = (words[words.length - 1] ?? '').toLowerCase();
+  // `key` (`apikey`, `x-api-key`, `AccountKey`, `secretAccessKey`) as the compound rule decides;
+  // `partitionKey`, `monkey` are not secrets.
+  if (last.endsWith('key')) return true;
+  const tail = words.slice(-2).join('').toLowerCase();
+  return SECRET_LAST_END.test(last) || SECRET_LAST_WORD.test(last) || SECRET_TAIL.test(last) || SECRET_TAIL.test(tail);
+}
+
 /**
  * Whether a field, header or parameter named `name` holds a secret: one rule for the logger's
- * field names and `scrubText`'s parameter names (see `SECRET_FIELD_NAMES` in logger.ts). A name
- * that ends with `type`, `kind`, `name`, `method`, `algorithm` or `version` describes a secret
- * and is not one (`token_type`, `SharedAccessKeyName`).
+ * field names and `scrubText`'s parameter names (see `SECRET_FIELD_NAMES` in logger.ts). The
+ * name must contain a secret word (as below) and its **last word** (split at `-`, `_`, `.`,
+ * spaces and camelCase) must be one: `token`, `secret`, `password`, `passwd`, `pwd`, `pass`,
+ * `credential(s)`, `signature`, `authorization`, `cookie`, `session`, `auth`, `sig`, `jwt`,
+ * `sas`, `passphrase`, `assertion`, or a `key` of an API, account, shared access, private,
+ * functions or subscription key; a session id (`sessionId`) and `x-amzn-oidc-data` are secret
+ * too. So `tokenCount`, `tokens_used`, `passwordPolicy`, `secretArn`, `token_type` and
+ * `SharedAccessKeyName` are kept.
  *
  * @example
  * isSecretName('x-api-key'); // true
  * isSecretName('basicAuth'); // true
+ * isSecretName('sessionId'); // true
  * isSecretName('author'); // false
  * isSecretName('token_type'); // false
+ * isSecretName('tokens_used'); // false
  */
 export function isSecretName(name: string): boolean {
-  return (SECRET_NAME.test(name) || SECRET_WORD.test(name)) && !DESCRIBES.test(name);
+  return (SECRET_NAME.test(name) || SECRET_WORD.test(name)) && !DESCRIBES.test(name) && lastWordIsSecret(name);
 }
 
 // `name=value` at the start of the text or after a character no name holds: `?`, `&`, `#` (a
