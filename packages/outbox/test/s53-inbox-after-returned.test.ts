@@ -8,7 +8,7 @@
  * and FerretDB (idempotency `redisStore` / `mongoStore`), SQS records as Lambda hands them out.
  */
 import { randomUUID } from 'node:crypto';
-import { handler, httpResult, SteadyError, type Plugin } from '@steadyfn/handler';
+import { handler, httpResult, SteadyError, type Plugin, type SteadyHandler } from '@steadyfn/handler';
 import { mongoStore, redisStore, type IdempotencyStore } from '@steadyfn/idempotency';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -27,7 +27,7 @@ const freshEvent = () => {
 };
 
 type Deliver = (attempt: number) => Promise<{ batchItemFailures: unknown[] }>;
-const deliverer = (fn: { aws: (e: unknown, c: unknown) => Promise<unknown> }, body: string): Deliver =>
+const deliverer = (fn: SteadyHandler, body: string): Deliver =>
   async (attempt) => (await fn.aws({ Records: [sqsRecord(body, { attempt })] }, lambdaContext())) as { batchItemFailures: unknown[] };
 
 /** A plugin whose `after` throws while `down`: retryable (503) or not (422). */
