@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
-import { functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
+import { functionReturned, functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey } from '@steadyfn/idempotency';
 import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';
@@ -35,6 +35,7 @@ import { eventReader } from './inbox-read.js';
 import { FINGERPRINT, markerFingerprint, markerTaken, restoreMarker, storeFailure } from './inbox-records.js';
 import { receiveLimitOf } from './inbox-redrive.js';
 import { seenId, windowOf } from './inbox-seen.js';
+import { joinedWriteFailed } from './modes/request-key.js';
 import { completeEvent, releaseEvent, type InboxRecords } from './inbox-settle.js';
 
 export type { InboxContext, InboxOptions, InboxState } from './inbox-options.js';
@@ -89,6 +90,18 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     const releasing = releaseEvent(records, ctx, state);
     delete state.owner;
     return releasing;
+  };
+
+  // A failure of the invocation. The function failed, or never ran (a later plugin's `before`
+  // threw): released for the redelivery. It returned, and a later plugin failed after it (its
+  // `after` or `wrap` threw, a result the provider refused): its effects are done, so the event is
+  // completed and the redelivery answers as a duplicate — unless the outbox's write joining the
+  // inbox's key failed (its effects were not written): released, the redelivery writes once.
+  const settleFailure = (ctx: Context & InboxContext, state: InboxState): Promise<void> => {
+    if (functionReturned(ctx) === undefined || joinedWriteFailed(ctx.inbox)) return release(ctx, state);
+    const completing = completeEvent(records, ctx, state, retentionMs);
+    delete state.owner;
+    return completing;
   };
 
   const readEvent = eventReader(OWNER, options);
@@ -175,18 +188,19 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     async after(ctx, _result, state) {
       const event = state.event;
       if (!state.owner || !event) return;
-      // A later plugin answered in the function's place (its `before` or `wrap`), or recovered
-      // from its failure (an `onError` fallback): the event was not handled, so it is released
-      // like a failure, and its redelivery runs the function.
-      if (!functionStarted(ctx) || recoveredFrom(ctx) !== undefined) return release(ctx, state);
+      // A later plugin answered in the function's place (its `before` or `wrap`): the event was
+      // not handled, so it is released like a failure, and its redelivery runs the function.
+      if (!functionStarted(ctx)) return release(ctx, state);
+      // A later plugin recovered from a failure (an `onError` fallback): released when the
+      // function failed, completed when it returned and the failure came after (as in onError).
+      if (recoveredFrom(ctx) !== undefined) return settleFailure(ctx, state);
       const completing = completeEvent(records, ctx, state, retentionMs);
       delete state.owner;
       await completing;
     },
     async onError(ctx, _error, state) {
       if (!state.owner || !state.event) return;
-      // Failed, or never ran (a later plugin's `before` threw): either way released for the redelivery.
-      await release(ctx, state);
+      await settleFailure(ctx, state);
     },
     // Defence in depth: claims still held here had their after and onError skipped (under
     // toMiddy(), an outer steadyfn after that threw on a recovered answer; another plugin's bug):

@@ -28,7 +28,7 @@ import { checkOutboxOptions, checkRelayLease, relayLeaseJudge, resolveRelay, typ
 import { checkNothingLeft, embeddedRecordAnswers } from './modes/embedded-mode.js';
 import { embeddedWriteLeftovers } from './modes/embedded-leftovers.js';
 import { redisCommit } from './modes/redis-mode.js';
-import { inboxOf } from './modes/request-key.js';
+import { inboxOf, noteJoinedWriteFailed } from './modes/request-key.js';
 import { transactionAround } from './modes/transaction-mode.js';
 import { outboxContext, type OutboxContextOf } from './plugin-context.js';
 import { writePath } from './plugin-write.js';
@@ -96,7 +96,13 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     },
     async wrap(_ctx, next, state) {
       checkOrder(state);
-      if (store.mode === 'mongo-transaction') return transactionAround(store, state, next, () => armWatchdog(state, 'outbox', state.events));
+      if (store.mode === 'mongo-transaction') {
+        return transactionAround(store, state, next, () => armWatchdog(state, 'outbox', state.events)).catch((error: unknown) => {
+          // Rolled back (or the function threw): the inbox releases the event (request-key.ts).
+          noteJoinedWriteFailed(state.ctx);
+          throw error;
+        });
+      }
       // Each run of the function (a plugin listed before this one may run it again) starts from nothing.
       resetAttempt(state);
       return next();
@@ -104,15 +110,21 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     async after(_ctx, result, state) {
       state.closed = true;
       if (state.committed) return;
-      if (store.mode === 'redis') {
-        // Armed once the write's plan passed (redis-plan.ts), before anything is sent.
-        const events = [...state.events];
-        await redisCommit(store, state, result, (partition) => armWatchdog(state, partition, events));
-      } else if (store.mode === 'mongo-embedded') {
-        // Events added after the update that wrote their document: one more update writes them.
-        await embeddedWriteLeftovers(store, state, (filter, events) => beforeEmbeddedWrite(state, { filter, update: {} }, events));
-        checkNothingLeft(state);
-        await embeddedRecordAnswers(store, state, result);
+      try {
+        if (store.mode === 'redis') {
+          // Armed once the write's plan passed (redis-plan.ts), before anything is sent.
+          const events = [...state.events];
+          await redisCommit(store, state, result, (partition) => armWatchdog(state, partition, events));
+        } else if (store.mode === 'mongo-embedded') {
+          // Events added after the update that wrote their document: one more update writes them.
+          await embeddedWriteLeftovers(store, state, (filter, events) => beforeEmbeddedWrite(state, { filter, update: {} }, events));
+          checkNothingLeft(state);
+          await embeddedRecordAnswers(store, state, result);
+        }
+      } catch (error) {
+        // The write joining the inbox's key failed: the inbox releases the event although the function returned.
+        noteJoinedWriteFailed(state.ctx);
+        throw error;
       }
       await flush(state);
       // An earlier attempt already wrote: the idempotency plugin replays its answer.
