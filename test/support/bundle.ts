@@ -5,6 +5,7 @@
  * drivers it holds, how it loads them).
  */
 import { buildSync } from 'esbuild';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,4 +44,20 @@ export function bundleChild(entry: string, options: BundleOptions = {}): { file:
     outfile: file,
   });
   return { file, dir };
+}
+
+/**
+ * Runs a bundled child (`node <file> ...args`) to its end and collects its output; killed with
+ * SIGKILL after `killAfterMs` (a process kept alive past it is a failure of its own: `code` null).
+ */
+export async function runChild(file: string, args: string[], killAfterMs = 20_000): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  clearTimeout(killer);
+  return { code, out, err };
 }

@@ -5,10 +5,9 @@
  * 4.x: the process exits unanswered). The watch now holds the process while an invocation is in
  * flight, and lets it go when none is.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleChild } from '../../../test/support/bundle.js';
+import { bundleChild, runChild } from '../../../test/support/bundle.js';
 
 let dir: string | undefined;
 let bundle: string;
@@ -20,17 +19,7 @@ afterAll(() => {
 });
 
 /** Runs the child to its end (killed after 20 s: a process kept alive is a failure too). */
-async function run(scenario: string): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [bundle, scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  clearTimeout(killer);
-  return { code, out, err };
-}
+const run = (scenario: string) => runChild(bundle, [scenario]);
 
 describe('the deadline holds the process while an invocation is in flight', () => {
   it('answers DEADLINE_EXCEEDED for a function awaiting a promise that holds nothing, before the event loop drains', async () => {

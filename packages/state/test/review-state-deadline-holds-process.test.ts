@@ -5,10 +5,9 @@
  * answered for the invocation — success, for an SQS batch (every message deleted unprocessed).
  * A waiter's timers, and the load's time limit while anyone waits, now hold the process.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleChild } from '../../../test/support/bundle.js';
+import { bundleChild, runChild } from '../../../test/support/bundle.js';
 
 let dir: string | undefined;
 let bundle: string;
@@ -20,17 +19,7 @@ afterAll(() => {
 });
 
 /** Runs the child to its end (killed after 20 s: a process kept alive is a failure too). */
-async function run(scenario: string): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [bundle, scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  clearTimeout(killer);
-  return { code, out, err };
-}
+const run = (scenario: string) => runChild(bundle, [scenario]);
 
 describe('a get() waiting on a load that holds nothing is answered before the event loop drains', () => {
   it('with a deadline, fails at its own limit (half its remaining time), as with a load that holds a socket', async () => {
