@@ -33,40 +33,36 @@ const SECRET_WORD = (() => {
 // expires, at; `XAmzSignature` → x, amz, signature).
 const WORD_BREAK = /[-_. ]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
 
-// A last word that holds a secret when it ends the name (`accesstoken`, `clientsecret`,
-// `dbpassword`). Plurals that hold secrets too (`credentials`, `cookies`, `secrets`); not the
-// counters (`tokens`, `max_tokens`, `tokens_used`).
-const SECRET_LAST_END = /(?:token|secrets?|passwords?|passwd|pwd|credentials?|signature|authorization|cookies?|session|passphrase)$/;
+// A last word that says the name is about a secret, not the secret itself: a counter, a limit,
+// a policy, a time, a place (`tokens_used`, `max_tokens`, `tokenCount`, `passwordPolicy`,
+// `secretArn`, `tokenExpiresAt`, `cookieDomain`, `tokenUrl`). Anything else after a secret word
+// keeps the name secret (`SecretString`, `password1`, `password_confirmation`, `JSESSIONID`,
+// `private_key_pem`, `clientSecretValue`, `cookieHeader`, `credentialsJson`).
+const NOT_SECRET_LAST = /^(?:counts?|used|usage|limits?|max|min|polic(?:y|ies)|arn|at|expires|expiry|expiration|ttl|length|size|valid|scope|domain|path|changed|enabled|required|tokens|endpoint|url|uri)$/;
 
-// A last word that is a secret only as the whole word (`auth`, not `oauth`; `pass`, not `bypass`).
-const SECRET_LAST_WORD = /^(?:auth|authentication|pass|sig|jwt|sas|assertion)$/;
-
-// Secrets whose last word is not a secret word: a session id is a bearer credential, a SAS URL
-// carries its token, the ALB's `x-amzn-oidc-data` is a signed token.
-// Matched against the last two words joined, or the last word alone (`sessionid`).
-const SECRET_TAIL = /^(?:sessionid|sasur[il]|oidcdata)$/;
+// Secrets whose last word would read as not secret: a SAS URL carries its token.
+// Matched against the last two words joined.
+const SECRET_TAIL = /^(?:sasur[il])$/;
 
 function lastWordIsSecret(name: string): boolean {
   // A trailing number is a variant, not a word (`x-hub-signature-256`).
   const words = name.split(WORD_BREAK).filter((word) => word !== '' && !/^\d+$/.test(word));
   const last = (words[words.length - 1] ?? '').toLowerCase();
-  // `key` (`apikey`, `x-api-key`, `AccountKey`, `secretAccessKey`) as the compound rule decides;
-  // `partitionKey`, `monkey` are not secrets.
-  if (last.endsWith('key')) return true;
-  const tail = words.slice(-2).join('').toLowerCase();
-  return SECRET_LAST_END.test(last) || SECRET_LAST_WORD.test(last) || SECRET_TAIL.test(last) || SECRET_TAIL.test(tail);
+  if (SECRET_TAIL.test(words.slice(-2).join('').toLowerCase())) return true;
+  return !NOT_SECRET_LAST.test(last);
 }
 
 /**
  * Whether a field, header or parameter named `name` holds a secret: one rule for the logger's
  * field names and `scrubText`'s parameter names (see `SECRET_FIELD_NAMES` in logger.ts). The
- * name must contain a secret word (as below) and its **last word** (split at `-`, `_`, `.`,
- * spaces and camelCase) must be one: `token`, `secret`, `password`, `passwd`, `pwd`, `pass`,
- * `credential(s)`, `signature`, `authorization`, `cookie`, `session`, `auth`, `sig`, `jwt`,
- * `sas`, `passphrase`, `assertion`, or a `key` of an API, account, shared access, private,
- * functions or subscription key; a session id (`sessionId`) and `x-amzn-oidc-data` are secret
- * too. So `tokenCount`, `tokens_used`, `passwordPolicy`, `secretArn`, `token_type` and
- * `SharedAccessKeyName` are kept.
+ * name must contain a secret word (`token`, `secret`, `password`, `credential`, `cookie`,
+ * `session`, `signature`, `authorization`, an API/account/shared access/private key; as whole
+ * words `auth`, `pwd`, `pass`, `sig`, `jwt`, `sas`, `passphrase`, `assertion`), and its last
+ * word (split at `-`, `_`, `.`, spaces and camelCase) must not say it is about the secret rather
+ * than the secret: a counter, limit, policy, time or place (`tokenCount`, `tokens_used`,
+ * `passwordPolicy`, `secretArn`, `tokenExpiresAt`), or a description (`token_type`,
+ * `SharedAccessKeyName`). Any other last word keeps it secret (`SecretString`, `password1`,
+ * `JSESSIONID`, `clientSecretValue`): a name not on those lists is masked, never shown.
  *
  * @example
  * isSecretName('x-api-key'); // true
