@@ -60,10 +60,11 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
  * words only (marked below): `auth`, `x-auth`, `basicAuth`, `pwd`, `sig`, `jwt`, `SAS` are
  * masked; `author`, `authorizer`, `oauthProvider`, `signal`, `sigma`, `design` are not, nor is
  * a name ending in `type`, `kind`, `name`, `method`, `algorithm` or `version` (`tokenType`).
- * The secret word must also be the name's **last word** (split at `-`, `_`, `.`, spaces and
- * camelCase): `access_token`, `x-api-key` are masked; `tokenCount`, `tokens_used`,
- * `passwordPolicy`, `secretArn` are not. A session id (`sessionId`), a SAS URL (`sasUrl`) and
- * `x-amzn-oidc-data` are masked too. The same rule names the secret parameters `scrubText`
+ * A name with a secret word is kept only when its last word (split at `-`, `_`, `.`, spaces and
+ * camelCase) says it is about the secret — a counter, limit, policy, time or place: `tokenCount`,
+ * `tokens_used`, `max_tokens`, `passwordPolicy`, `secretArn`, `tokenExpiresAt` are kept; any
+ * other last word keeps it masked (`access_token`, `SecretString`, `password1`, `JSESSIONID`,
+ * `sessionId`, `clientSecretValue`, `sasUrl`, `x-amzn-oidc-data`). The same rule names the secret parameters `scrubText`
  * masks inside strings.
  */
 export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
