@@ -44,9 +44,10 @@ export let setFunctionStarted: (ctx: InvocationContext, started: boolean | undef
 /**
  * Records that the function returned, with `value` (see `functionReturned`). Cleared by
  * `setFunctionStarted`: a function called again (a `wrap` calling `next()` twice) has not
- * returned until that call does.
+ * returned until that call does. `rendered` (default `true`) is `false` while `value` is the
+ * function's own result, not yet rendered for HTTP.
  */
-export let setFunctionReturned: (ctx: InvocationContext, value: unknown) => void;
+export let setFunctionReturned: (ctx: InvocationContext, value: unknown, rendered?: boolean) => void;
 
 /**
  * Whether the invocation's function was called — `true` from the moment it is called, whether it
@@ -85,12 +86,15 @@ let readFunctionStarted: (ctx: object) => boolean | undefined;
  * function returned, then a later hook failed" (a plugin's `after` or `wrap` inside it threw, the
  * result could not be sent). `value` is the result as the `after` hooks are handed it: rendered
  * for HTTP (an `HttpResponse`), after every `wrap`. When the result itself could not be
- * answered (`INVALID_HTTP_RESULT`, `RESPONSE_TOO_LARGE`), `value` is what the function returned,
- * unrendered. Under middy, `value` is `request.response` as the innermost `toMiddy(...)`
+ * answered (`INVALID_HTTP_RESULT`, `RESPONSE_TOO_LARGE` while rendering it), `value` is what
+ * the function returned, unrendered, and `rendered` is `false`: the refused answer was the
+ * function's own, not one a later plugin's `after` made. Under middy, `value` is `request.response` as the innermost `toMiddy(...)`
  * middleware's `after` finds it; a plain middy `after` that throws before it is not seen.
  *
  * @param ctx - The invocation's `ctx`, as a hook receives it.
- * @returns `{ value }` once the last call of the function returned; `undefined` while it has
+ * @returns `{ value, rendered }` once the last call of the function returned (`rendered`: `false`
+ *   only while `value` is the function's result not yet rendered for HTTP — its rendering
+ *   failed when read from a failure hook); `undefined` while it has
  *   not (it threw, was cut off at the deadline, never ran, is running again under a `wrap`),
  *   and for a ctx another copy of `@steadyfn/handler` made (not known).
  * @example
@@ -102,10 +106,59 @@ let readFunctionStarted: (ctx: object) => boolean | undefined;
  *   },
  * };
  */
-export function functionReturned(ctx: object): { readonly value: unknown } | undefined {
+export function functionReturned(ctx: object): FunctionReturned | undefined {
   return readFunctionReturned(ctx);
 }
-let readFunctionReturned: (ctx: object) => { readonly value: unknown } | undefined;
+let readFunctionReturned: (ctx: object) => FunctionReturned | undefined;
+
+/** What `functionReturned` answers once the function returned. */
+export interface FunctionReturned {
+  /** The result as the `after` hooks are handed it (see `functionReturned`). */
+  readonly value: unknown;
+  /** `false` while `value` is the function's own result not yet rendered for HTTP (its rendering failed). */
+  readonly rendered: boolean;
+}
+
+/** Registry key of the "effects not yet written" mark: two copies of the package agree on it. */
+const EFFECTS_PENDING = Symbol.for('steadyfn.handler.effectsPending');
+
+/**
+ * Marks that the function's effects are staged with a plugin that writes them later (the
+ * outbox, in its `before`): until `effectsWritten(ctx)`, a failure after the function returned
+ * has effects not written, so `effectsPending(ctx)` is `true` and a record or event the function
+ * answered for is released rather than completed (the retry writes them once).
+ *
+ * @param ctx - The invocation's `ctx`, as a hook receives it.
+ * @example
+ * const writer: Plugin = { name: 'writer', before: (ctx) => markEffectsPending(ctx), after: async (ctx) => { await write(); effectsWritten(ctx); } };
+ */
+export function markEffectsPending(ctx: object): void {
+  (ctx as Record<symbol, unknown>)[EFFECTS_PENDING] = true;
+}
+
+/**
+ * Clears `markEffectsPending`: the staged effects are written (committed), or there was nothing to write.
+ *
+ * @param ctx - The invocation's `ctx`, as a hook receives it.
+ */
+export function effectsWritten(ctx: object): void {
+  if ((ctx as Record<symbol, unknown>)[EFFECTS_PENDING] === true) (ctx as Record<symbol, unknown>)[EFFECTS_PENDING] = false;
+}
+
+/**
+ * Whether a plugin marked the function's effects as staged and has not written them yet
+ * (`markEffectsPending` without `effectsWritten` since). A failure after the function returned
+ * completes a record only when this is `false`: a plugin listed inside the writer (its `after`
+ * runs first) that fails leaves the effects unwritten; one listed outside it fails after the write.
+ *
+ * @param ctx - The invocation's `ctx`, as a hook receives it.
+ * @returns `true` while staged effects are not written; `false` when none were marked.
+ * @example
+ * if (functionReturned(ctx) !== undefined && !effectsPending(ctx)) complete(); else release();
+ */
+export function effectsPending(ctx: object): boolean {
+  return (ctx as Record<symbol, unknown>)[EFFECTS_PENDING] === true;
+}
 
 /**
  * The trace context the invocation was called with, or undefined when it came with none
@@ -183,6 +236,9 @@ export class InvocationContext implements BaseContext {
   /** See `functionReturned`: whether the function's last call returned, and its value (no object made per invocation). */
   #returned = false;
   #returnedValue: unknown = undefined;
+  #returnedRendered = true;
+  /** See `markEffectsPending` (a registry-symbol field: every ctx has one shape). */
+  [EFFECTS_PENDING] = false;
   /** Set while the `principal` option runs, so that it reading `ctx.principal` gets the verified one. */
   #resolving = false;
 
@@ -195,11 +251,13 @@ export class InvocationContext implements BaseContext {
       ctx.#started = started;
       ctx.#returned = false;
       ctx.#returnedValue = undefined;
+      ctx.#returnedRendered = true;
     };
-    readFunctionReturned = (ctx) => (#returned in ctx && ctx.#returned ? { value: ctx.#returnedValue } : undefined);
-    setFunctionReturned = (ctx, value) => {
+    readFunctionReturned = (ctx) => (#returned in ctx && ctx.#returned ? { value: ctx.#returnedValue, rendered: ctx.#returnedRendered } : undefined);
+    setFunctionReturned = (ctx, value, rendered = true) => {
       ctx.#returned = true;
       ctx.#returnedValue = value;
+      ctx.#returnedRendered = rendered;
     };
     pluginStates = (ctx) => {
       const states = ctx.#states;

@@ -22,7 +22,7 @@ describe('functionReturned(ctx)', () => {
     const audit: Plugin = { name: 'audit', after: () => { throw failed(); } };
     await expect(handler({ ...silent, use: [observer(seen), audit] }, async () => ({ charged: 1 })).invoke({})).rejects.toMatchObject({ code: 'AUDIT_FAILED' });
     await expect(handler({ ...silent, use: [observer(seen)] }, () => { throw failed(); }).invoke({})).rejects.toMatchObject({ code: 'AUDIT_FAILED' });
-    expect(seen).toEqual([{ value: { charged: 1 } }, undefined]);
+    expect(seen).toEqual([{ value: { charged: 1 }, rendered: true }, undefined]);
   });
 
   it('on HTTP, the rendered response; the unrendered value when it could not be sent', async () => {
@@ -34,8 +34,9 @@ describe('functionReturned(ctx)', () => {
     const bad = httpResult({ headers: { 'x-trace': 'a\nb' }, body: 'ok' });
     await handler({ ...silent, use: [observer(seen)] }, () => bad).aws(event, context);
     expect(isHttpResponse((seen[0] as { value: unknown }).value)).toBe(true);
+    expect((seen[0] as { rendered: boolean }).rendered).toBe(true);
     expect((seen[0] as { value: { status: number } }).value.status).toBe(201);
-    expect(seen[1]).toEqual({ value: bad });
+    expect(seen[1]).toEqual({ value: bad, rendered: false });
   });
 
   it('through a wrap: the wrap’s result; undefined when the last next() threw', async () => {
@@ -46,7 +47,7 @@ describe('functionReturned(ctx)', () => {
     let calls = 0;
     const twice: Plugin = { name: 'twice', wrap: async (_ctx, next) => { await next(); return next(); } };
     await expect(handler({ ...silent, use: [observer(seen), twice] }, () => { if (++calls === 2) throw failed(); return calls; }).invoke({})).rejects.toMatchObject({ code: 'AUDIT_FAILED' });
-    expect(seen).toEqual([{ value: { wrapped: 1 } }, undefined]);
+    expect(seen).toEqual([{ value: { wrapped: 1 }, rendered: true }, undefined]);
   });
 
   it('under middy: the response the innermost toMiddy after found', async () => {
@@ -54,7 +55,7 @@ describe('functionReturned(ctx)', () => {
     const audit: Plugin = { name: 'audit', after: () => { throw failed(); } };
     const main = middy().use(toMiddy(observer(seen), silent)).use(toMiddy(audit)).handler(steadyHandler(async () => ({ statusCode: 200, body: 'ok' })));
     await expect(main({}, { awsRequestId: 'a', functionName: 'f', getRemainingTimeInMillis: () => 30_000 } as never)).rejects.toMatchObject({ code: 'AUDIT_FAILED' });
-    expect(seen).toEqual([{ value: { statusCode: 200, body: 'ok' } }]);
+    expect(seen).toEqual([{ value: { statusCode: 200, body: 'ok' }, rendered: true }]);
   });
 
   it('undefined for an object that is not a ctx of this package', () => {

@@ -48,7 +48,7 @@ async function callFunction(def: Definition, ctx: InvocationContext, input: unkn
   const result = def.fn(input, ctx);
   const value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
   // Returned (functionReturned): unrendered until it renders, so a failure to render it is seen as after the return.
-  setFunctionReturned(ctx, value);
+  setFunctionReturned(ctx, value, false);
   const answer = answerOf(inv, value);
   setFunctionReturned(ctx, answer);
   return answer;

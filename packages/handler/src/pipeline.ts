@@ -164,7 +164,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
       setFunctionStarted(ctx, true);
       const result = def.fn(input, ctx);
       value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
-      setFunctionReturned(ctx, value);
+      setFunctionReturned(ctx, value, false);
       value = answerOf(inv, value);
       setFunctionReturned(ctx, value);
     } else {

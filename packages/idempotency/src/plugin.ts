@@ -96,7 +96,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         // The function returned, then an inner plugin's `after` failed and its onError answered
         // (a fallback): the effects are done, so completed with the function's result, as in onError.
         const returned = functionReturned(ctx);
-        if (completesReturned(state, returned)) return settleReturned(s, ctx, state, returned.value, recovered);
+        if (completesReturned(ctx, state, returned)) return settleReturned(s, ctx, state, returned, recovered);
         // An inner plugin's onError answered for a failure (a fallback): not the function's result,
         // never stored. Released, so a retry runs the function, unless it may still be running:
         // cut off at the deadline, whatever code an inner onError mapped the cut-off to.
@@ -151,13 +151,13 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         return;
       }
       const returned = functionReturned(ctx);
-      if (completesReturned(state, returned)) {
+      if (completesReturned(ctx, state, returned)) {
         // The function returned (its effects are done), then a plugin after this one failed — its
         // `after` or `wrap` threw, even past the deadline — or its result could not be sent:
         // completed, not released, so a retry answers from the record instead of running the
         // function again (returned.ts). This caller still gets the error. Not when a write took
         // the completion (`pendingCompletion`): its failure means the effects were not written.
-        await settleReturned(s, ctx, state, returned.value, error);
+        await settleReturned(s, ctx, state, returned, error);
         return;
       }
       // Past the deadline (ctx.signal aborted) too: an inner onError may have replaced the cut-off

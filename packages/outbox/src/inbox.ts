@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
-import { functionReturned, functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
+import { effectsPending, functionReturned, functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey } from '@steadyfn/idempotency';
 import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';
@@ -96,9 +96,10 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   // threw): released for the redelivery. It returned, and a later plugin failed after it (its
   // `after` or `wrap` threw, a result the provider refused): its effects are done, so the event is
   // completed and the redelivery answers as a duplicate — unless the outbox's write joining the
-  // inbox's key failed (its effects were not written): released, the redelivery writes once.
+  // inbox's key failed, or had not been written yet when a plugin listed after the outbox failed
+  // (`effectsPending`): released, the redelivery writes once.
   const settleFailure = (ctx: Context & InboxContext, state: InboxState): Promise<void> => {
-    if (functionReturned(ctx) === undefined || joinedWriteFailed(ctx.inbox)) return release(ctx, state);
+    if (functionReturned(ctx) === undefined || effectsPending(ctx) || joinedWriteFailed(ctx.inbox)) return release(ctx, state);
     const completing = completeEvent(records, ctx, state, retentionMs);
     delete state.owner;
     return completing;

@@ -7,7 +7,10 @@
  * Hooks, with `use: [connections, idempotency | inbox, outbox, transitions]`:
  *
  *   extend   ctx.outbox for the store's mode
- *   before   notes whether an idempotency plugin already holds the request (its place in `use`)
+ *   before   notes whether an idempotency plugin already holds the request (its place in `use`);
+ *            marks the effects pending (`markEffectsPending`) until the write committed, so an
+ *            inbox or idempotency record is released, not completed, when a plugin listed after
+ *            this one fails after the function returned, before this write
  *   wrap     each run of the function starts from nothing; transaction mode runs it inside
  *            `withTransaction` (which may run it again), with the events and the idempotency
  *            completion in the same transaction
@@ -20,7 +23,7 @@
  * plugin-write.ts; the writes themselves in src/modes.
  */
 import type { Context, Plugin } from '@steadyfn/handler';
-import { invalidOption } from '@steadyfn/handler/internal';
+import { effectsWritten, invalidOption, markEffectsPending } from '@steadyfn/handler/internal';
 import { heldIdempotencyKey } from '@steadyfn/idempotency';
 import type { EventDeclarations } from './envelope.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
@@ -91,25 +94,36 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       state.ctx = ctx;
       return { outbox: outboxContext(contextDeps, state) as OutboxContextOf<S, D> };
     },
-    before(_ctx, state) {
+    before(ctx, state) {
       state.idempotencyFirst = heldIdempotencyKey(state.ctx) !== undefined;
+      markEffectsPending(ctx);
     },
     async wrap(_ctx, next, state) {
       checkOrder(state);
       if (store.mode === 'mongo-transaction') {
-        return transactionAround(store, state, next, () => armWatchdog(state, 'outbox', state.events)).catch((error: unknown) => {
-          // Rolled back (or the function threw): the inbox releases the event (request-key.ts).
-          noteJoinedWriteFailed(state.ctx);
-          throw error;
-        });
+        return transactionAround(store, state, next, () => armWatchdog(state, 'outbox', state.events)).then(
+          (result) => {
+            // Committed: a plugin that fails from here on fails after the effects were written.
+            effectsWritten(state.ctx);
+            return result;
+          },
+          (error: unknown) => {
+            // Rolled back (or the function threw): the inbox releases the event (request-key.ts).
+            noteJoinedWriteFailed(state.ctx);
+            throw error;
+          },
+        );
       }
       // Each run of the function (a plugin listed before this one may run it again) starts from nothing.
       resetAttempt(state);
       return next();
     },
-    async after(_ctx, result, state) {
+    async after(ctx, result, state) {
       state.closed = true;
-      if (state.committed) return;
+      if (state.committed) {
+        effectsWritten(ctx);
+        return;
+      }
       try {
         if (store.mode === 'redis') {
           // Armed once the write's plan passed (redis-plan.ts), before anything is sent.
@@ -126,6 +140,8 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         noteJoinedWriteFailed(state.ctx);
         throw error;
       }
+      // Written (or nothing to write): a failure from here on is after the effects.
+      effectsWritten(ctx);
       await flush(state);
       // An earlier attempt already wrote: the idempotency plugin replays its answer.
       if (state.replay) throw state.replay;
