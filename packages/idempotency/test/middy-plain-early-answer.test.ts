@@ -64,4 +64,28 @@ describe('idempotency under middy: a plain middleware’s own answer releases th
     await expect(main(event, lambdaContext() as never)).resolves.toEqual({ statusCode: 201, body: 'created' });
     expect(counter.runs).toBe(2);
   });
+
+  it.each([
+    ['its default response (a thrown TimeoutError)', {}],
+    ['a timeoutEarlyResponse that answers 202', { timeoutEarlyResponse: () => ({ statusCode: 202, body: 'accepted' }) }],
+  ])("middy's early timeout while the handler runs, %s: neither stored nor released — the record is left to its lease", async (_name, response) => {
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    let runs = 0;
+    const main = middy(
+      steadyHandler(async () => {
+        runs++;
+        await hold;
+        return { statusCode: 201, body: 'created' };
+      }),
+      middyPlugin({ timeoutEarlyInMillis: 29_990, ...response }),
+    ).use(toMiddy(idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false }), { name: `orders-${randomUUID().slice(0, 8)}` }));
+    const event = httpEvent({ key: randomUUID(), body: { sku: 'lamp' } });
+    // middy answers 10 ms in (29_990 ms before the end of a 30 s invocation), the handler still running.
+    await main(event, lambdaContext() as never).catch((error: unknown) => expect(error).toMatchObject({ name: 'TimeoutError' }));
+    // A retry meanwhile neither replays middy's answer nor runs the handler beside the first run.
+    await expect(main(event, lambdaContext() as never)).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    expect(runs).toBe(1);
+    release();
+  });
 });

@@ -102,11 +102,15 @@ export function steadyHandler<Added extends object = {}, E = any, R = any>(
     // Not called until `call` runs: a `wrap` that answers without `next()`, or a deadline
     // check that throws first, leaves it false (the last `before` left it "not known").
     setFunctionStarted(steady.ctx, false);
+    steady.handlerRunning = true;
     const running = inContext(steady, () => runWraps(steady, call));
     // Its answer ends the invocation for the wraps: one still running (an outer wrap answered
-    // without waiting for it) cannot run the function any more.
+    // without waiting for it) cannot run the function any more. Settled before middy's own
+    // reaction to it runs (registered first): middy going on before it means middy answered
+    // in its place (its early timeout; cutOffByMiddy).
     const over = (): void => {
       steady.life.over = true;
+      steady.handlerRunning = false;
     };
     running.then(over, over);
     return running as Promise<R>;
