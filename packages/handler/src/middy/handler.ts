@@ -73,7 +73,10 @@ function runWraps(steady: SteadyRequest, call: () => Promise<unknown>): Promise<
  * and plugins' `wrap` hooks run around it, outermost first. A wrap's `next()` kept and called
  * after that wrap settled or the invocation ended (this handler answered, or middy went on to
  * `after`/`onError`, e.g. on its early timeout) rejects with `WRAP_NEXT_AFTER_END`
- * (`ConfigurationError`, logged once per invocation) and the function does not run.
+ * (`ConfigurationError`, logged once per invocation) and the function does not run. middy's
+ * early timeout (`timeoutEarlyInMillis`) answering while it still runs is, for the steadyfn
+ * hooks, its deadline: `ctx.signal` aborts, `onError` gets `DEADLINE_EXCEEDED`, and an answer
+ * from `timeoutEarlyResponse` is a recovery from it (`recoveredFrom`), not its result.
  *
  * @throws ConfigurationError (`MIDDY_NO_CONTEXT`) at run time when no steadyfn middleware ran.
  * @example
