@@ -73,7 +73,10 @@ function runWraps(steady: SteadyRequest, call: () => Promise<unknown>): Promise<
  * and plugins' `wrap` hooks run around it, outermost first. A wrap's `next()` kept and called
  * after that wrap settled or the invocation ended (this handler answered, or middy went on to
  * `after`/`onError`, e.g. on its early timeout) rejects with `WRAP_NEXT_AFTER_END`
- * (`ConfigurationError`, logged once per invocation) and the function does not run.
+ * (`ConfigurationError`, logged once per invocation) and the function does not run. middy's
+ * early timeout (`timeoutEarlyInMillis`) answering while it still runs is, for the steadyfn
+ * hooks, its deadline: `ctx.signal` aborts, `onError` gets `DEADLINE_EXCEEDED`, and an answer
+ * from `timeoutEarlyResponse` is a recovery from it (`recoveredFrom`), not its result.
  *
  * @throws ConfigurationError (`MIDDY_NO_CONTEXT`) at run time when no steadyfn middleware ran.
  * @example
@@ -102,11 +105,15 @@ export function steadyHandler<Added extends object = {}, E = any, R = any>(
     // Not called until `call` runs: a `wrap` that answers without `next()`, or a deadline
     // check that throws first, leaves it false (the last `before` left it "not known").
     setFunctionStarted(steady.ctx, false);
+    steady.handlerRunning = true;
     const running = inContext(steady, () => runWraps(steady, call));
     // Its answer ends the invocation for the wraps: one still running (an outer wrap answered
-    // without waiting for it) cannot run the function any more.
+    // without waiting for it) cannot run the function any more. Settled before middy's own
+    // reaction to it runs (registered first): middy going on before it means middy answered
+    // in its place (its early timeout; cutOffByMiddy).
     const over = (): void => {
       steady.life.over = true;
+      steady.handlerRunning = false;
     };
     running.then(over, over);
     return running as Promise<R>;

@@ -18,12 +18,14 @@
  * Errors are thrown as middy expects; a steadyfn error keeps its class and `code`.
  */
 import { functionReturned, functionStarted, setFunctionReturned, setFunctionStarted, type InvocationContext } from '../context.js';
-import { ConfigurationError, toSteadyError } from '../errors.js';
+import { ConfigurationError, DeadlineExceededError, toSteadyError, type SteadyError } from '../errors.js';
 import { defineHandler, type HandlerOptions } from '../define.js';
 import { extendContext } from '../extend.js';
+import { markRecovered } from '../recovered.js';
 import { checkKnownKeys, keysOf } from '../internal/option-keys.js';
 import type { Plugin } from '../types.js';
 import {
+  cutOffByMiddy,
   finish,
   inContext,
   isAnswer,
@@ -60,6 +62,18 @@ export interface MiddyMiddleware {
 function notKnown(ctx: InvocationContext): undefined {
   setFunctionStarted(ctx, undefined);
   return undefined;
+}
+
+/** middy's early-timeout error as the steadyfn one, its message kept, the original as `cause`. */
+function cutOff(thrown: unknown): DeadlineExceededError {
+  const error = new DeadlineExceededError('middy answered before the function (its early timeout)');
+  Object.defineProperty(error, 'cause', { value: thrown, configurable: true, writable: true });
+  return error;
+}
+
+/** What the steadyfn hooks are handed for `thrown`: DEADLINE_EXCEEDED for middy's early-timeout error. */
+function errorOf(steady: SteadyRequest, thrown: unknown): SteadyError {
+  return steady.timedOut !== undefined && steady.timedOut.thrown === thrown ? steady.timedOut.error : toSteadyError(thrown);
 }
 
 /** Middy's early return: set `earlyResponse` (even to undefined) and hand the value back. */
@@ -136,9 +150,13 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       const { steady, entry } = found;
       // middy went on: the invocation is over for the wraps, whatever they still hold.
       steady.life.over = true;
+      // middy's early timeout answered (its `timeoutEarlyResponse` returned a value) while the
+      // function still runs: not the function's result, but a recovery from the deadline — so
+      // idempotency neither stores it nor releases the record for a retry to run alongside.
+      if (cutOffByMiddy(steady)) markRecovered(steady.ctx, new DeadlineExceededError('middy answered before the function (its early timeout)'));
       // middy runs `after` only once the handler returned: the innermost steadyfn one records it
       // (functionReturned), unless a `wrap` answered without calling the function.
-      if (functionStarted(steady.ctx) && functionReturned(steady.ctx) === undefined) setFunctionReturned(steady.ctx, request.response);
+      else if (!steady.deadline.cutOff && functionStarted(steady.ctx) && functionReturned(steady.ctx) === undefined) setFunctionReturned(steady.ctx, request.response);
       if (plugin.wrap && !steady.wrapped) {
         throw new ConfigurationError(
           `toMiddy(): plugin "${plugin.name}" has a wrap hook, which only runs when the handler is wrapped: middy(steadyHandler(fn)) or .handler(steadyHandler(fn))`,
@@ -159,7 +177,10 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       const { steady, entry } = found;
       // middy went on (the handler failed, or middy's early timeout answered while it runs).
       steady.life.over = true;
-      const error = toSteadyError(request.error);
+      // Its early timeout, the function still running: the steadyfn hooks see DEADLINE_EXCEEDED
+      // (idempotency keeps the record for its lease); middy throws on its own error.
+      if (cutOffByMiddy(steady)) steady.timedOut = { thrown: request.error, error: cutOff(request.error) };
+      const error = errorOf(steady, request.error);
       const got = await onErrorOf(steady, entry, error);
       if (got !== undefined && 'answer' in got) {
         const end = await recoverOutward(steady, entry, error, got.answer);
@@ -171,7 +192,7 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       }
       // A throw here replaces the error, as in handler(); thrown on by middy at the end.
       if (got !== undefined) request.error = got.replaced;
-      if (steady.entries[0] === entry) await finish(steady, { ok: false, error: toSteadyError(request.error) });
+      if (steady.entries[0] === entry) await finish(steady, { ok: false, error: errorOf(steady, request.error) });
       return undefined;
     },
   };

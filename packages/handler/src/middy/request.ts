@@ -7,7 +7,7 @@
 import { createContext, ended, runAs, takeColdStart, type InvocationContext } from '../context.js';
 import { Deadline } from '../deadline.js';
 import { HookTimeoutError } from '../deadline.js';
-import { DeadlineExceededError, toSteadyError } from '../errors.js';
+import { DeadlineExceededError, toSteadyError, type SteadyError } from '../errors.js';
 import { isRecord } from '../internal/record.js';
 import type { Definition } from '../invoke.js';
 import { isThenable } from '../pipeline-answer.js';
@@ -48,6 +48,10 @@ export interface SteadyRequest {
   inputRead: boolean;
   /** `steadyHandler()` ran the function (and so the `wrap` hooks). */
   wrapped: boolean;
+  /** `steadyHandler()`'s promise has not settled: the function (or a wrap) still runs. */
+  handlerRunning: boolean;
+  /** middy's early-timeout error (`thrown`) while the function ran, and what the steadyfn hooks get for it. */
+  timedOut?: { thrown: unknown; error: SteadyError };
   /** `finally` hooks have run and the deadline is disposed: nothing more happens. */
   done: boolean;
   /**
@@ -84,7 +88,7 @@ export function openRequest(request: MiddyRequestLike, def: Definition): SteadyR
   const read = lambdaRequest(def, request.event, request.context as LambdaContext);
   const deadline = new Deadline(read.frame.deadline, def.deadlineMarginMs);
   const ctx = createContext(def, read.frame, read.invocation, deadline, takeColdStart());
-  const steady: SteadyRequest = { ctx, deadline, read, entries: [], inputRead: false, wrapped: false, done: false, life: { over: false, logged: false } };
+  const steady: SteadyRequest = { ctx, deadline, read, entries: [], inputRead: false, wrapped: false, handlerRunning: false, done: false, life: { over: false, logged: false } };
   slotOf(request)[REQUEST] = steady;
   // Not enumerable: loggers that print the Lambda context (Powertools) do not see it.
   Object.defineProperty(request.context, REQUEST, { value: steady, configurable: true, enumerable: false });
@@ -129,6 +133,21 @@ export async function runAftersBefore(steady: SteadyRequest, upTo: number, respo
     if (isAnswer(replaced)) value = toMiddyResponse(steady, replaced.answer);
   }
   return value;
+}
+
+/**
+ * Whether middy went on (to its `after`s or `onError`s) while `steadyHandler`'s function still
+ * runs — middy's early timeout (`timeoutEarlyInMillis`) answered in its place. Then it is as at
+ * steadyfn's deadline: `ctx.signal` aborts, the work may still run after the answer
+ * (`ended`), and the hooks are told `DEADLINE_EXCEEDED`. Once per request (true the first time).
+ */
+export function cutOffByMiddy(steady: SteadyRequest): boolean {
+  if (!steady.handlerRunning || steady.deadline.cutOff) return false;
+  steady.deadline.cutOff = true;
+  // Made now if nobody read it yet, so that a read from a hook finds it aborted too.
+  void steady.deadline.abortable;
+  steady.deadline.expireSignal();
+  return true;
 }
 
 export function isAnswer(value: unknown): value is { answer: unknown } {
