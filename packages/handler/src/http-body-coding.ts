@@ -34,11 +34,12 @@ export function contentCodings(contentEncoding: string | undefined): string[] {
 /**
  * Whether `bytes` are still coded by the codings a `Content-Encoding` value names (RFC 9110
  * §8.4; `identity` is no coding): decided by the coding applied last, the last one listed —
- * `gzip`/`x-gzip` by gzip's magic bytes (RFC 1952 §2.3.1), `deflate` by a zlib header (RFC 1950
- * §2.2) or, without one, a raw deflate stream that inflates completely (RFC 9110 §8.4.1.2: clients
- * send raw deflate), any other (`br`, `zstd`…) has no sure signature and counts as still coded. Bytes a
- * gateway already decoded while leaving the header (API Gateway inflates gzip and deflate
- * request bodies when compression is on) lack the signature: false. No coding: false.
+ * `gzip`/`x-gzip` by gzip's magic bytes (RFC 1952 §2.3.1), `deflate` by a whole zlib stream (RFC
+ * 1950: a header, then data that inflates using every byte) or a whole raw deflate stream (RFC
+ * 9110 §8.4.1.2: clients send raw deflate), any other (`br`, `zstd`…) has no sure signature and
+ * counts as still coded. Bytes a gateway already decoded while leaving the header (API Gateway
+ * inflates gzip and deflate request bodies when compression is on) lack the signature: false —
+ * also text whose first two bytes happen to make a zlib header (`x = 1`, `x y`). No coding: false.
  */
 export function stillContentCoded(contentEncoding: string | undefined, bytes: Uint8Array): boolean {
   const codings = contentCodings(contentEncoding);
@@ -46,19 +47,23 @@ export function stillContentCoded(contentEncoding: string | undefined, bytes: Ui
   if (outer === undefined) return false;
   const [a = -1, b = -1] = bytes;
   if (outer === 'gzip' || outer === 'x-gzip') return a === 0x1f && b === 0x8b;
-  if (outer === 'deflate') return ((a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0) || rawDeflateStream(bytes);
+  if (outer === 'deflate') return ((a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0 && wholeStream(bytes, 'zlib')) || wholeStream(bytes, 'raw');
   return true;
 }
 
-/** Inflated at most this far to tell a raw deflate stream: past it the bytes are taken as coded. */
-const RAW_DEFLATE_PROBE = 64 * 1024 * 1024;
+/** Inflated at most this far to tell a deflate stream: past it the bytes are taken as coded. */
+const DEFLATE_PROBE = 64 * 1024 * 1024;
 
-/** Whether `bytes` are one whole raw deflate stream (RFC 1951): it inflates without error and uses every byte. */
-function rawDeflateStream(bytes: Uint8Array): boolean {
-  // zlib is loaded here, on the first deflate body without a zlib header: not by every cold start.
-  const { inflateRawSync } = builtinModule<typeof import('node:zlib')>('node:zlib');
+/**
+ * Whether `bytes` are one whole deflate stream — zlib-wrapped (RFC 1950) or raw (RFC 1951): it
+ * inflates without error and uses every byte.
+ */
+function wholeStream(bytes: Uint8Array, kind: 'zlib' | 'raw'): boolean {
+  // zlib is loaded here, on the first deflate body: not by every cold start.
+  const { inflateRawSync, inflateSync } = builtinModule<typeof import('node:zlib')>('node:zlib');
+  const inflate = kind === 'zlib' ? inflateSync : inflateRawSync;
   try {
-    const { engine } = inflateRawSync(bytes, { info: true, maxOutputLength: RAW_DEFLATE_PROBE }) as unknown as { engine: { bytesWritten: number } };
+    const { engine } = inflate(bytes, { info: true, maxOutputLength: DEFLATE_PROBE }) as unknown as { engine: { bytesWritten: number } };
     return engine.bytesWritten === bytes.length;
   } catch (error) {
     return error instanceof RangeError; // inflated past the probe: a stream, not text

@@ -43,7 +43,7 @@ describe('stillContentCoded', () => {
     expect(stillContentCoded('gzip', gz)).toBe(true);
     expect(stillContentCoded('gzip', Buffer.from('hi'))).toBe(false);
     expect(stillContentCoded('x-gzip', gz)).toBe(true);
-    expect(stillContentCoded('deflate', Buffer.from([0x78, 0x9c]))).toBe(true);
+    expect(stillContentCoded('deflate', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]))).toBe(true); // zlib's empty stream
     expect(stillContentCoded('deflate', Buffer.from('hi'))).toBe(false);
     expect(stillContentCoded('br', Buffer.from('hi'))).toBe(true);
     expect(stillContentCoded('gzip, br', gz)).toBe(true);
@@ -82,6 +82,17 @@ describe('stillContentCoded: raw deflate (review F6)', () => {
     expect(stillContentCoded('deflate', Buffer.from('café au lait'))).toBe(false);
     expect(stillContentCoded('deflate', Buffer.from('hi'))).toBe(false);
     expect(stillContentCoded('deflate', Buffer.concat([deflateRawSync(Buffer.from('abc')), Buffer.from('trailing text')]))).toBe(false);
+  });
+});
+
+describe('stillContentCoded: a zlib stream is whole (review rvp)', () => {
+  it('text whose first two bytes make a zlib header (`x = 1`, `x y`) is not coded; a zlib stream, with or without more after it, is judged whole', async () => {
+    const { deflateSync } = await import('node:zlib');
+    expect(stillContentCoded('deflate', Buffer.from('x = 1'))).toBe(false);
+    expect(stillContentCoded('deflate', Buffer.from('x y'))).toBe(false);
+    expect(stillContentCoded('deflate', deflateSync('x = 1'))).toBe(true);
+    expect(stillContentCoded('deflate', deflateSync(Buffer.alloc(0)))).toBe(true);
+    expect(stillContentCoded('deflate', Buffer.concat([deflateSync('abc'), Buffer.from('trailing text')]))).toBe(false);
   });
 });
 

@@ -33,6 +33,10 @@ export { isTextualContentType };
  * `charset` is not applied to them again (a form's percent-escapes are still decoded in it).
  * Such a text holding U+FFFD has lost its bytes when they were coded or in another charset.
  *
+ * `codingUndone`: the provider has already undone the body's `Content-Encoding` and kept the
+ * header (the Functions Framework's body parsers inflate gzip, deflate and br before the function
+ * runs), so the bytes are never taken for still coded, whatever they look like.
+ *
  * @throws MalformedEventError (`MALFORMED_EVENT`, 400) under `'text'` for a body not valid in
  *   its charset (field `body`), for JSON that does not parse or is not UTF-8, and for more than
  *   one Content-Type (field `headers.content-type`)
@@ -43,7 +47,7 @@ export { isTextualContentType };
  *   `headers.content-type.charset`, its bytes lost) or under a `Content-Encoding` likely not
  *   undone (field `headers.content-encoding`)
  */
-export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDecoded = false): unknown {
+export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDecoded = false, codingUndone = false): unknown {
   const body = request.rawBody;
   if (body === undefined || body === '') {
     // Bytes with no text (a hand-built request with rawBytes alone) are still a binary body.
@@ -63,7 +67,7 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
     // U+FFFD in a text the provider decoded as UTF-8: where the bytes were coded or in another
     // charset, they were lost. A genuine U+FFFD in UTF-8 text a proxy already inflated is kept.
     const nonUtf8 = charset !== undefined && charset.encoding !== 'utf-8';
-    const codings = contentCodings(request.headers['content-encoding']);
+    const codings = codingUndone ? [] : contentCodings(request.headers['content-encoding']);
     if (codings.length > 0 && (nonUtf8 || codingLikelyLeft(body, codings))) throw codedBodyLost();
     if (nonUtf8) throw charsetBytesLost();
   }
@@ -82,7 +86,7 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
   // Under 'auto' a body is never garbled nor refused for its encoding: one that cannot be read as
   // text is its exact bytes (a Buffer), whatever its type says. A body still coded by its
   // `Content-Encoding` is bytes whatever they look like (see `stillContentCoded`).
-  if (bytes !== undefined && stillContentCoded(request.headers['content-encoding'], bytes)) return bytes;
+  if (bytes !== undefined && !codingUndone && stillContentCoded(request.headers['content-encoding'], bytes)) return bytes;
   // Without a content type, JSON is taken only when nothing is lost; anything else stays text —
   // but bytes that are not UTF-8 are no text (a gzip body, a file).
   if (type === '') {

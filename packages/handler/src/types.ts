@@ -250,8 +250,8 @@ export interface ScheduleTrigger {
   /**
    * The schedule's cron expression, when the provider tells the function: the Azure timer
    * binding's `schedule` (an NCRONTAB expression, six fields from seconds, e.g.
-   * `0 0 3 * * *`). Left out when that `schedule` is a TimeSpan (`00:05:00`) or an app
-   * setting name (`%Setting%`, resolved by the host, not the function), and on the other
+   * `0 0 3 * * *`; a `%Setting%` name is read as that app setting's value). Left out when
+   * that `schedule` is a TimeSpan (`00:05:00`) or names a setting that is not set, and on the other
    * providers: EventBridge sends the rule's ARN, Cloud Scheduler the job's name, OpenWhisk
    * alarms nothing. Written as the span's `faas.cron`.
    */

@@ -16,6 +16,12 @@ import type { HttpRequest } from '../types.js';
 /** A cookie as `@azure/functions` takes it (`HttpResponseInit.cookies`): the host sends one `Set-Cookie` per cookie. */
 export interface AzureCookie {
   name: string;
+  /**
+   * The value as the worker is given it: the host percent-encodes it once more on the way out
+   * (`Uri.EscapeDataString`; `encodeURIComponent` under `enableHttpStream`), so a `Set-Cookie`
+   * value already percent-encoded is given decoded (`s%3Aabc` → `s:abc`) and reaches the client
+   * as written.
+   */
   value: string;
   domain?: string;
   path?: string;
@@ -119,16 +125,43 @@ function sendableExpiry(expires: Date): Date {
   return ms <= 0 ? new Date(EARLIEST_SENT_EXPIRY_MS) : expires;
 }
 
+/** .NET's `Uri.EscapeDataString` (RFC 3986 unreserved characters kept): `encodeURIComponent` that also escapes `!'()*`. */
+function escapeDataString(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * The value to give the worker so the client gets `value`, byte for byte. Both ways the worker
+ * answers percent-encode a cookie value once more: the host (`ConvertCookie` → ASP.NET Core
+ * `Response.Cookies.Append`) with `Uri.EscapeDataString`, the HTTP stream proxy
+ * (`enableHttpStream`) with `cookie.serialize` → `encodeURIComponent`. So a value both would
+ * encode back to itself (`s%3Aabc.def%2Bg%2F`, `abc`) is handed over decoded (`s:abc.def+g/`).
+ * Any other value (`dGVzdA==`, a lowercase `%3a`, a `%` not followed by two hex digits) has no
+ * such decoded form and is handed over as it is: the client gets it percent-encoded
+ * (`dGVzdA%3D%3D`), which a reader that decodes cookie values (Express `cookie-parser`,
+ * `cookie.parse`) still reads as the value set.
+ */
+function sendableValue(value: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+  return escapeDataString(decoded) === value && encodeURIComponent(decoded) === value ? decoded : value;
+}
+
 /**
  * A `Set-Cookie` line as the cookie object the worker takes, or undefined when that object
- * cannot say the same thing (an attribute it has no field for, such as `Partitioned`).
+ * cannot say the same thing (an attribute it has no field for, such as `Partitioned`). The
+ * value is the one that reaches the client as the line has it (see `sendableValue`).
  */
 export function toAzureCookie(line: string): AzureCookie | undefined {
   const [parsed] = parseSetCookie(line, { decodeValues: false, silent: true, split: false });
   if (!parsed || parsed.name === '') return undefined;
   const fields = parsed as unknown as Record<string, unknown>;
   for (const key of Object.keys(fields)) if (!COOKIE_FIELDS.has(key)) return undefined;
-  const cookie: AzureCookie = { name: parsed.name, value: parsed.value };
+  const cookie: AzureCookie = { name: parsed.name, value: sendableValue(parsed.value) };
   if (parsed.domain !== undefined) cookie.domain = parsed.domain;
   if (parsed.path !== undefined) cookie.path = parsed.path;
   if (parsed.expires !== undefined) cookie.expires = sendableExpiry(parsed.expires);

@@ -13,6 +13,7 @@ import { anyPayload } from '../message.js';
 import { lazyTriggerBodies, rawInteger, rawIntegers, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
 import { propertiesAsText } from '../events/attributes.js';
 import type { AzureInvocationContext } from './azure.js';
+import { resolveAppSettings } from './azure-app-settings.js';
 
 /**
  * The worker parses every string it is handed as JSON when it can, metadata included, so a
@@ -35,10 +36,15 @@ function triggerOptions(context: AzureInvocationContext): Record<string, unknown
   return isRec(context.options) && isRec(context.options.trigger) ? context.options.trigger : undefined;
 }
 
-/** A string trigger option (`queueName`, `cardinality`, `schedule`…) of the function's trigger binding; undefined when unset. */
+/**
+ * A string trigger option (`queueName`, `cardinality`, `schedule`…) of the function's trigger
+ * binding, its `%Setting%` references resolved as the host resolves them (azure-app-settings.ts:
+ * `%ORDERS_QUEUE%` is the queue's name, not that text); undefined when unset.
+ */
 export function triggerOption(context: AzureInvocationContext, name: string): string | undefined {
   const trigger = triggerOptions(context);
-  return trigger ? str(trigger[name]) : undefined;
+  const value = trigger ? str(trigger[name]) : undefined;
+  return value === undefined ? undefined : resolveAppSettings(value);
 }
 
 /** A boolean trigger option: `true` only when set to `true`; `undefined` when the context gives no trigger options. */

@@ -20,9 +20,10 @@ import { adapterLogger, type Definition, type HttpAnswer, type Invocation } from
  * The `schedule` tick a Cloud Scheduler HTTP target's call is, when `def` opted in
  * (`gcpSchedulerHttp`) and the request carries `x-cloudscheduler: true`; undefined for anything
  * else (a plain request). Without the option such a request stays plain HTTP, and the first one
- * of each handler is named in a `warn` line saying how to opt in.
+ * of each handler is named in a `warn` line saying how to opt in. `codingUndone`: the body's
+ * `Content-Encoding` was already undone (see `httpInput`).
  */
-export function schedulerHttpInvocation(def: Definition, request: HttpRequest, requestId: string, http: HttpAnswer): Invocation | undefined {
+export function schedulerHttpInvocation(def: Definition, request: HttpRequest, requestId: string, http: HttpAnswer, codingUndone = false): Invocation | undefined {
   const h = request.headers;
   if (h['x-cloudscheduler'] !== 'true') return undefined;
   if (def.gcpSchedulerHttp !== true) {
@@ -36,7 +37,7 @@ export function schedulerHttpInvocation(def: Definition, request: HttpRequest, r
     requestId,
     // The scheduled time names the tick: a retry of it (same job, same time) is the same delivery.
     deliveryId: time ? `${job ?? 'schedule'}@${time}` : undefined,
-    payload: () => (request.rawBody === undefined ? {} : httpInput(request, def.body)),
+    payload: () => (request.rawBody === undefined ? {} : httpInput(request, def.body, false, codingUndone)),
     // Answered over HTTP like any request: its result is rendered.
     http,
   };

@@ -99,15 +99,20 @@ function expressRequest(req: Rec, unread?: Buffer): HttpRequest {
   return request;
 }
 
-function httpInvocation(def: Definition, req: Rec, request: HttpRequest, http: HttpAnswer): Invocation {
+/**
+ * `codingUndone`: a body-parser read the body (`rawBody`, `body`), which undoes its
+ * `Content-Encoding` (gzip, deflate, br) and keeps the header; a body read from the stream here
+ * (no parser took it) is as the client coded it.
+ */
+function httpInvocation(def: Definition, req: Rec, request: HttpRequest, http: HttpAnswer, codingUndone: boolean): Invocation {
   const h = request.headers;
   // The framework names each execution (from `Function-Execution-Id`, or one it makes up)
   // and labels its own log lines with it; using the same id lets the two be matched.
   const requestId = str(req.executionId) ?? h['function-execution-id'] ?? randomUUID();
   // A Cloud Scheduler HTTP target's call is a tick only when the handler opted in (`gcpSchedulerHttp`).
-  const tick = schedulerHttpInvocation(def, request, requestId, http);
+  const tick = schedulerHttpInvocation(def, request, requestId, http, codingUndone);
   if (tick) return tick;
-  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, def.body), http };
+  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, def.body, false, codingUndone), http };
 }
 
 /**
@@ -181,9 +186,10 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   let delivery: 'push' | 'schedule' | undefined;
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
-    const request = expressRequest(req, await readUnparsedBody(req));
+    const unread = await readUnparsedBody(req);
+    const request = expressRequest(req, unread);
     const pushed = pushInvocation(def, req, request);
-    const invocation = pushed ?? httpInvocation(def, req, request, httpAnswer(def, request.method));
+    const invocation = pushed ?? httpInvocation(def, req, request, httpAnswer(def, request.method), unread === undefined);
     delivery = pushed ? 'push' : invocation.trigger.kind === 'schedule' ? 'schedule' : undefined;
     outcome = await runInvocation(def, gcpFrame(def, { req, res }, caller.signal), invocation);
   } catch (thrown) {

@@ -21,6 +21,7 @@ interface Model {
     invokeFunction(context: unknown, inputs: unknown[], handler: unknown): Promise<unknown>;
     getResponse(context: unknown, result: unknown): Promise<Record<string, any>>;
   };
+  getCapabilities(capabilities: Record<string, string>): Promise<Record<string, string>>;
 }
 
 /** The worker: `invoke` runs one registered function with the host's trigger metadata and trigger `TypedData`; `uninstall` restores the loader. */
@@ -32,6 +33,12 @@ export interface AzureWorker {
    * `toRpcHttp` / `toRpcHttpCookie` convert them).
    */
   respond(name: string, invocationId: string, triggerMetadata: Record<string, unknown>, input: Record<string, unknown>): Promise<Record<string, any>>;
+  /**
+   * The capabilities the worker reports to the host at startup (`getCapabilities`): under
+   * `app.setup({ enableHttpStream: true })` this starts the library's HTTP proxy and gives its
+   * address as `HttpUri`, to which the host then sends each request (with `x-ms-invocation-id`).
+   */
+  capabilities(): Promise<Record<string, string>>;
   uninstall(): void;
 }
 
@@ -71,6 +78,10 @@ export function installAzureWorker(): AzureWorker {
   return {
     invoke: (name, invocationId, triggerMetadata, input) => run(name, invocationId, triggerMetadata, input, false),
     respond: (name, invocationId, triggerMetadata, input) => run(name, invocationId, triggerMetadata, input, true),
+    capabilities: async () => {
+      if (!model) throw new Error('no programming model: import @azure/functions first');
+      return model.getCapabilities({});
+    },
     uninstall() {
       moduleWithLoad._load = originalLoad;
       if (hadRuntime === undefined) delete process.env.FUNCTIONS_WORKER_RUNTIME;
