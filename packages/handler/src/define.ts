@@ -109,7 +109,12 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * @default stdout, one JSON line per entry
    */
   logSink?: LogSink | LogRecordSink;
-  /** Lowest level written. @default `STEADYFN_LOG_LEVEL`, else `'info'` */
+  /**
+   * Lowest level written.
+   * @default `STEADYFN_LOG_LEVEL` (`debug`, `info`, `warn`, `error`, any case), else `'info'` — a
+   *   value naming no level also gives `'info'`, warned once per process (`LOG_LEVEL_UNKNOWN`)
+   * @throws ConfigurationError (`CONFIG_INVALID`, field `logLevel`) not one of the four levels
+   */
   logLevel?: LogLevel;
   /**
    * How message bodies (queue, stream, notification) and HTTP bodies reach the function:
