@@ -15,10 +15,19 @@ import { IDENTITY_HEADERS, type IdentityHeaders, type PrincipalConfig, type Prin
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
-/** The members a list of plugins adds to `ctx`. */
-export type PluginsAdded<P extends ReadonlyArray<Plugin<any, any>>> = [P[number]] extends [never]
-  ? {}
-  : UnionToIntersection<P[number] extends infer U ? (U extends Plugin<infer A, any> ? A : never) : never> & {};
+type AddedBy<P extends ReadonlyArray<Plugin<any, any>>> = P[number] extends infer U ? (U extends Plugin<infer A, any> ? A : never) : never;
+/** The named (not index-signature) keys of each member of the union `T`. */
+type NamedKeys<T> = T extends unknown ? (keyof T extends infer K ? (K extends unknown ? (string extends K ? never : number extends K ? never : symbol extends K ? never : K) : never) : never) : never;
+/** Keys of a member of the union `A` that another member of it has too. */
+type SharedKeys<A, All = A> = A extends unknown ? NamedKeys<A> & NamedKeys<Exclude<All, A>> : never;
+type Merged<A> = [SharedKeys<A>] extends [never] ? UnionToIntersection<A> & {} : Omit<UnionToIntersection<A>, SharedKeys<A>> & { [K in SharedKeys<A>]: never };
+
+/**
+ * The members a list of plugins adds to `ctx`. A member two plugins add (with different types) is
+ * `never`: at run time the second plugin adding it is refused (`CONFIG_INVALID`), so the function
+ * cannot be written against both shapes. Plugins whose added types are the same are not told apart.
+ */
+export type PluginsAdded<P extends ReadonlyArray<Plugin<any, any>>> = [P[number]] extends [never] ? {} : Merged<AddedBy<P>>;
 
 /** Options of `handler(options, fn)`. Durations are whole milliseconds. */
 export interface HandlerOptions<S extends ZodType | undefined, P extends ReadonlyArray<Plugin<any, any>>> {
@@ -100,7 +109,12 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * @default stdout, one JSON line per entry
    */
   logSink?: LogSink | LogRecordSink;
-  /** Lowest level written. @default `STEADYFN_LOG_LEVEL`, else `'info'` */
+  /**
+   * Lowest level written.
+   * @default `STEADYFN_LOG_LEVEL` (`debug`, `info`, `warn`, `error`, any case), else `'info'` — a
+   *   value naming no level also gives `'info'`, warned once per process (`LOG_LEVEL_UNKNOWN`)
+   * @throws ConfigurationError (`CONFIG_INVALID`, field `logLevel`) not one of the four levels
+   */
   logLevel?: LogLevel;
   /**
    * How message bodies (queue, stream, notification) and HTTP bodies reach the function:

@@ -104,9 +104,25 @@ const stdoutSink: LogSink = (line) => {
   process.stdout.write(line + '\n');
 };
 
+/** `STEADYFN_LOG_LEVEL` when it names a level (any case), else `info`. */
 function levelFromEnv(): LogLevel {
   const raw = (process.env.STEADYFN_LOG_LEVEL ?? '').toLowerCase();
-  return raw in ORDER ? (raw as LogLevel) : 'info';
+  // Own keys only: `constructor` or `toString` is no level.
+  return Object.hasOwn(ORDER, raw) ? (raw as LogLevel) : 'info';
+}
+
+/** The unknown `STEADYFN_LOG_LEVEL` value last warned about: each is warned about once per process. */
+let warnedEnvLevel: string | undefined;
+
+/** Warns on `log`, once, that `STEADYFN_LOG_LEVEL` is set to no level (a typo such as `warning` or `bogus`), so `info` applies. */
+function warnUnknownEnvLevel(log: Logger): void {
+  const raw = process.env.STEADYFN_LOG_LEVEL ?? '';
+  if (raw === '' || Object.hasOwn(ORDER, raw.toLowerCase()) || raw === warnedEnvLevel) return;
+  warnedEnvLevel = raw;
+  log.warn(`STEADYFN_LOG_LEVEL is not a log level; info applies (accepted: ${Object.keys(ORDER).join(', ')})`, {
+    code: 'LOG_LEVEL_UNKNOWN',
+    value: raw.length > 32 ? `${raw.slice(0, 32)}…` : raw,
+  });
 }
 
 /** A copy of `value` with secrets masked at every depth; cycles become `[circular]`. */
@@ -182,13 +198,18 @@ function safeStringify(entry: Record<string, unknown>): string {
  *
  * @param base - Fields on every line (masked once, here).
  * @param sink - Where lines go (a function of the JSON line), or a `LogRecordSink` taking entries as objects. Default: stdout.
- * @param level - Lowest level written. Default: `STEADYFN_LOG_LEVEL`, else `info`.
+ * @param level - Lowest level written. Default: `STEADYFN_LOG_LEVEL` (`debug`, `info`, `warn`,
+ *   `error`, any case), else `info`; a value that is none of these (`warning`, a typo) gives
+ *   `info` and is warned about once per process on this logger (code `LOG_LEVEL_UNKNOWN`).
  * @example
  * const log = createLogger({ fn: 'orders' });
  * log.info('request', { headers: { authorization: 'Bearer x' } }); // {"level":"info",…,"headers":{"authorization":"[redacted]"}}
  */
-export function createLogger(base: Record<string, unknown> = {}, sink: LogSink | LogRecordSink = stdoutSink, level: LogLevel = levelFromEnv()): Logger {
-  return makeLogger(maskLogFields(base), sink, ORDER[level] ?? ORDER.info, level);
+export function createLogger(base: Record<string, unknown> = {}, sink: LogSink | LogRecordSink = stdoutSink, level?: LogLevel): Logger {
+  const chosen = level ?? levelFromEnv();
+  const log = makeLogger(maskLogFields(base), sink, ORDER[chosen] ?? ORDER.info, chosen);
+  if (level === undefined) warnUnknownEnvLevel(log);
+  return log;
 }
 
 function makeLogger(base: Record<string, unknown>, sink: LogSink | LogRecordSink, min: number, level: LogLevel): Logger {

@@ -734,7 +734,11 @@ export interface Plugin<Added extends object = {}, State = undefined> {
    * on every invocation.
    */
   state?(): State;
-  /** Adds typed members to `ctx` (e.g. `ctx.redis`). Runs first, before validation and before `beforeBatch`. */
+  /**
+   * Adds typed members to `ctx` (e.g. `ctx.redis`). Runs first, before validation and before `beforeBatch`.
+   * @throws ConfigurationError (`CONFIG_INVALID`, field `use.<name>.extend`), raised by the handler when
+   *   the members name one every ctx has (`log`, `signal`, …) or one an earlier plugin added.
+   */
   extend?(ctx: Context, state: State): Added | Promise<Added>;
   /** Before the function, after validation; return `{ answer }` to answer without calling it. */
   before?(ctx: Context<Added>, state: State): void | EarlyAnswer | Promise<void | EarlyAnswer>;

@@ -11,7 +11,9 @@ import type { DeepReadonly } from './types.js';
 /** Options of the `state()` plugin. */
 export interface StatePluginOptions<K extends string> {
   /**
-   * The ctx member to add; not one every ctx already has (`log`, `signal`, `input`, …).
+   * The ctx member to add; not one every ctx already has (`log`, `signal`, `input`, …), nor
+   * one another plugin in `use` adds (a second `state()`, a `connections()` handle named
+   * `state`): that is refused at the first invocation (`CONFIG_INVALID`, field `use.state:<key>.extend`).
    * @default 'state'
    */
   key?: K;

@@ -27,6 +27,15 @@ export const SendFailureCode = {
   /** The caller's signal aborted before SQS confirmed the message; it may or may not have been accepted. Retryable. */
   aborted: 'OUTBOX_SQS_ABORTED',
 } as const;
+/**
+ * One of the codes the sender decides itself (the values of the {@link SendFailureCode} object,
+ * e.g. `'OUTBOX_SQS_MESSAGE_TOO_LARGE'`). A `SendReport.failed` entry's `code` is one of these or
+ * a code SQS answered, so compare with the object's members rather than with this type alone.
+ * @example
+ * ```ts
+ * const tooLarge = report.failed.filter((f) => f.code === SendFailureCode.tooLarge);
+ * ```
+ */
 export type SendFailureCode = (typeof SendFailureCode)[keyof typeof SendFailureCode];
 
 /**
