@@ -1,5 +1,6 @@
 /** What every entry of `@steadyfn/handler` exports besides its `handler`. */
-export { currentContext, functionReturned, functionStarted } from './context.js';
+export { currentContext } from './context.js';
+export { functionReturned, functionStarted } from './effects.js';
 export { recoveredFrom } from './recovered.js';
 export { httpResult, isHttpResult, isHttpResponse } from './response.js';
 export type { HeaderValue, HttpResult, HttpResultInit, HttpResponse } from './response.js';

@@ -1,6 +1,7 @@
 /**
  * `ctx`: one class so every invocation's context has one shape, with lazy members on the
- * prototype, and each plugin's private state beside it.
+ * prototype, and each plugin's private state beside it. The function's outcome (started,
+ * returned, effects pending) is its base class, in effects.ts.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Deadline } from './deadline.js';
@@ -12,6 +13,7 @@ import { incomingTrace, type CarriedTrace } from './trace/incoming.js';
 import { newTraceparent, parseTraceparent, parseTracestate, type TraceContext } from './trace/traceparent.js';
 import { resolvePrincipal, verifiedPrincipal, type Principal, type PrincipalConfig, type PrincipalReader } from './principal.js';
 import type { BaseContext, Context, Provider, Trigger } from './types.js';
+import { FunctionOutcome } from './effects.js';
 
 const NO_STATES: unknown[] = [];
 const NO_PRINCIPAL_CONFIG: PrincipalConfig = { custom: undefined, trusted: new Set() };
@@ -34,131 +36,8 @@ class StateFailure {
 /** Each plugin's state for this ctx, by the plugin's index in `use`. */
 export let pluginStates: (ctx: InvocationContext) => unknown[];
 
-/**
- * Records whether the function was called: `true` just before the pipeline calls it; `undefined`
- * (not known) where the core does not call it itself (a plain middy handler); `false` again once
- * it is known that it cannot have been (a middy `before` failed).
- */
-export let setFunctionStarted: (ctx: InvocationContext, started: boolean | undefined) => void;
-
-/**
- * Records that the function returned, with `value` (see `functionReturned`). Cleared by
- * `setFunctionStarted`: a function called again (a `wrap` calling `next()` twice) has not
- * returned until that call does. `rendered` (default `true`) is `false` while `value` is the
- * function's own result, not yet rendered for HTTP.
- */
-export let setFunctionReturned: (ctx: InvocationContext, value: unknown, rendered?: boolean) => void;
-
-/**
- * Whether the invocation's function was called — `true` from the moment it is called, whether it
- * then returned, threw, or was cut off at the deadline. For a plugin's `after`, `onError` and
- * `finally` hooks: `false` means the outcome is not the function's (a later plugin's `before`
- * threw or answered early, the input failed validation, a batch's `beforeBatch` threw), so the
- * function had no effects, and nothing the function did needs recording.
- *
- * `true` when it is not known: for a ctx another copy of `@steadyfn/handler` made, and under
- * middy once every steadyfn middleware's `before` passed (middy does not say whether it called
- * the handler). Under middy the answer is exact only when every middleware of the chain is a
- * `toMiddy(...)` one: a plain middy middleware's `before` that throws after
- * them is not seen, so it reads `true`, with `steadyHandler(fn)` too (which only makes a `wrap`
- * that answers without calling `next()` read `false`).
- *
- * @param ctx - The invocation's `ctx`, as a hook receives it.
- * @returns `false` only when the function is known not to have been called.
- * @example
- * const audit: Plugin = {
- *   name: 'audit',
- *   onError(ctx, error) {
- *     if (!functionStarted(ctx)) return; // refused before the function ran: nothing to audit
- *     ctx.log.warn('order failed', { code: error.code });
- *   },
- * };
- */
-export function functionStarted(ctx: object): boolean {
-  return readFunctionStarted(ctx) !== false;
-}
-/** `undefined` for an object that is not an `InvocationContext` of this copy (a brand check: a prototype's instance has no `#started`). */
-let readFunctionStarted: (ctx: object) => boolean | undefined;
-
-/**
- * Whether the invocation's function returned — its effects are done — and what it returned,
- * for a plugin's `onError` (and `after`, `finally`) to tell "the function threw" from "the
- * function returned, then a later hook failed" (a plugin's `after` or `wrap` inside it threw, the
- * result could not be sent). `value` is the result as the `after` hooks are handed it: rendered
- * for HTTP (an `HttpResponse`), after every `wrap`. When the result itself could not be
- * answered (`INVALID_HTTP_RESULT`, `RESPONSE_TOO_LARGE` while rendering it), `value` is what
- * the function returned, unrendered, and `rendered` is `false`: the refused answer was the
- * function's own, not one a later plugin's `after` made. Under middy, `value` is `request.response` as the innermost `toMiddy(...)`
- * middleware's `after` finds it; a plain middy `after` that throws before it is not seen.
- *
- * @param ctx - The invocation's `ctx`, as a hook receives it.
- * @returns `{ value, rendered }` once the last call of the function returned (`rendered`: `false`
- *   only while `value` is the function's result not yet rendered for HTTP — its rendering
- *   failed when read from a failure hook); `undefined` while it has
- *   not (it threw, was cut off at the deadline, never ran, is running again under a `wrap`),
- *   and for a ctx another copy of `@steadyfn/handler` made (not known).
- * @example
- * const ledger: Plugin = {
- *   name: 'ledger',
- *   onError(ctx, error) {
- *     const returned = functionReturned(ctx);
- *     if (returned) ctx.log.warn('failed after the function returned', { code: error.code }); // effects done
- *   },
- * };
- */
-export function functionReturned(ctx: object): FunctionReturned | undefined {
-  return readFunctionReturned(ctx);
-}
-let readFunctionReturned: (ctx: object) => FunctionReturned | undefined;
-
-/** What `functionReturned` answers once the function returned. */
-export interface FunctionReturned {
-  /** The result as the `after` hooks are handed it (see `functionReturned`). */
-  readonly value: unknown;
-  /** `false` while `value` is the function's own result not yet rendered for HTTP (its rendering failed). */
-  readonly rendered: boolean;
-}
-
-/** Registry key of the "effects not yet written" mark: two copies of the package agree on it. */
-const EFFECTS_PENDING = Symbol.for('steadyfn.handler.effectsPending');
-
-/**
- * Marks that the function's effects are staged with a plugin that writes them later (the
- * outbox, in its `before`): until `effectsWritten(ctx)`, a failure after the function returned
- * has effects not written, so `effectsPending(ctx)` is `true` and a record or event the function
- * answered for is released rather than completed (the retry writes them once).
- *
- * @param ctx - The invocation's `ctx`, as a hook receives it.
- * @example
- * const writer: Plugin = { name: 'writer', before: (ctx) => markEffectsPending(ctx), after: async (ctx) => { await write(); effectsWritten(ctx); } };
- */
-export function markEffectsPending(ctx: object): void {
-  (ctx as Record<symbol, unknown>)[EFFECTS_PENDING] = true;
-}
-
-/**
- * Clears `markEffectsPending`: the staged effects are written (committed), or there was nothing to write.
- *
- * @param ctx - The invocation's `ctx`, as a hook receives it.
- */
-export function effectsWritten(ctx: object): void {
-  if ((ctx as Record<symbol, unknown>)[EFFECTS_PENDING] === true) (ctx as Record<symbol, unknown>)[EFFECTS_PENDING] = false;
-}
-
-/**
- * Whether a plugin marked the function's effects as staged and has not written them yet
- * (`markEffectsPending` without `effectsWritten` since). A failure after the function returned
- * completes a record only when this is `false`: a plugin listed inside the writer (its `after`
- * runs first) that fails leaves the effects unwritten; one listed outside it fails after the write.
- *
- * @param ctx - The invocation's `ctx`, as a hook receives it.
- * @returns `true` while staged effects are not written; `false` when none were marked.
- * @example
- * if (functionReturned(ctx) !== undefined && !effectsPending(ctx)) complete(); else release();
- */
-export function effectsPending(ctx: object): boolean {
-  return (ctx as Record<symbol, unknown>)[EFFECTS_PENDING] === true;
-}
+// The outcome bookkeeping, also imported from here (by middy/).
+export { functionReturned, functionStarted, setFunctionReturned, setFunctionStarted } from './effects.js';
 
 /**
  * The trace context the invocation was called with, or undefined when it came with none
@@ -205,7 +84,7 @@ export function extendingAt(ctx: object): number | undefined {
 let readExtendingAt: (ctx: InvocationContext) => number | undefined;
 
 /** The `ctx` of every invocation: see `BaseContext` for its members. */
-export class InvocationContext implements BaseContext {
+export class InvocationContext extends FunctionOutcome implements BaseContext {
   readonly provider: Provider;
   readonly trigger: Trigger;
   readonly functionName: string;
@@ -231,14 +110,6 @@ export class InvocationContext implements BaseContext {
   #readPrincipal: PrincipalReader | undefined;
   /** The provider-verified principal, read on first use (`null`: not read yet). */
   #verified: Principal | undefined | null = null;
-  /** See `functionStarted`: `undefined` when not known. */
-  #started: boolean | undefined = false;
-  /** See `functionReturned`: whether the function's last call returned, and its value (no object made per invocation). */
-  #returned = false;
-  #returnedValue: unknown = undefined;
-  #returnedRendered = true;
-  /** See `markEffectsPending` (a registry-symbol field: every ctx has one shape). */
-  [EFFECTS_PENDING] = false;
   /** Set while the `principal` option runs, so that it reading `ctx.principal` gets the verified one. */
   #resolving = false;
 
@@ -246,19 +117,6 @@ export class InvocationContext implements BaseContext {
     readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
     readAbortable = (ctx, now) => (now === undefined ? ctx.#deadline.abortable : ctx.#deadline.abortableAt(now));
     readExtendingAt = (ctx) => ctx.#deadline.extendingAt;
-    readFunctionStarted = (ctx) => (#started in ctx ? ctx.#started : undefined);
-    setFunctionStarted = (ctx, started) => {
-      ctx.#started = started;
-      ctx.#returned = false;
-      ctx.#returnedValue = undefined;
-      ctx.#returnedRendered = true;
-    };
-    readFunctionReturned = (ctx) => (#returned in ctx && ctx.#returned ? { value: ctx.#returnedValue, rendered: ctx.#returnedRendered } : undefined);
-    setFunctionReturned = (ctx, value, rendered = true) => {
-      ctx.#returned = true;
-      ctx.#returnedValue = value;
-      ctx.#returnedRendered = rendered;
-    };
     pluginStates = (ctx) => {
       const states = ctx.#states;
       // A state factory that threw fails the invocation inside the pipeline, where it is reported.
@@ -268,6 +126,7 @@ export class InvocationContext implements BaseContext {
   }
 
   constructor(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline, coldStart: boolean) {
+    super();
     this.provider = frame.provider;
     this.trigger = inv.trigger;
     this.functionName = def.name ?? frame.functionName;

@@ -3,7 +3,8 @@
  * called after that wrap settled, or after the invocation ended, is refused: the function
  * must never run outside its invocation (after its answer, `finally` and deadline).
  */
-import { setFunctionReturned, setFunctionStarted, type InvocationContext } from './context.js';
+import type { InvocationContext } from './context.js';
+import { setFunctionReturned, setFunctionStarted } from './effects.js';
 import type { Deadline } from './deadline.js';
 import { ConfigurationError } from './errors.js';
 import type { Definition, Invocation } from './invoke.js';

@@ -8,7 +8,8 @@
  * cleanup bound. On HTTP invocations the result is rendered once, right after the function
  * (and any early or replacing answer), so every later hook sees the rendered response.
  */
-import { ended, functionReturned, pluginStates, setFunctionReturned, setFunctionStarted, type InvocationContext } from './context.js';
+import { ended, pluginStates, type InvocationContext } from './context.js';
+import { functionReturned, setFunctionReturned, setFunctionStarted } from './effects.js';
 import type { Deadline } from './deadline.js';
 import { DeadlineExceededError, MethodNotAllowedError, SteadyError, ValidationError, toSteadyError } from './errors.js';
 import { extendContext } from './extend.js';

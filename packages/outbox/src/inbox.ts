@@ -35,7 +35,6 @@ import { eventReader } from './inbox-read.js';
 import { FINGERPRINT, markerFingerprint, markerTaken, restoreMarker, storeFailure } from './inbox-records.js';
 import { receiveLimitOf } from './inbox-redrive.js';
 import { seenId, windowOf } from './inbox-seen.js';
-import { joinedWriteFailed } from './modes/request-key.js';
 import { completeEvent, releaseEvent, type InboxRecords } from './inbox-settle.js';
 
 export type { InboxContext, InboxOptions, InboxState } from './inbox-options.js';
@@ -95,11 +94,12 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   // A failure of the invocation. The function failed, or never ran (a later plugin's `before`
   // threw): released for the redelivery. It returned, and a later plugin failed after it (its
   // `after` or `wrap` threw, a result the provider refused): its effects are done, so the event is
-  // completed and the redelivery answers as a duplicate — unless the outbox's write joining the
-  // inbox's key failed, or had not been written yet when a plugin listed after the outbox failed
-  // (`effectsPending`): released, the redelivery writes once.
+  // completed and the redelivery answers as a duplicate — unless the outbox's write (joining the
+  // inbox's key) was not committed: it failed, or a plugin listed after the outbox failed before
+  // it (`effectsPending`, marked by the outbox until its write committed): released, the
+  // redelivery writes once.
   const settleFailure = (ctx: Context & InboxContext, state: InboxState): Promise<void> => {
-    if (functionReturned(ctx) === undefined || effectsPending(ctx) || joinedWriteFailed(ctx.inbox)) return release(ctx, state);
+    if (functionReturned(ctx) === undefined || effectsPending(ctx)) return release(ctx, state);
     const completing = completeEvent(records, ctx, state, retentionMs);
     delete state.owner;
     return completing;

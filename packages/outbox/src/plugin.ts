@@ -31,7 +31,7 @@ import { checkOutboxOptions, checkRelayLease, relayLeaseJudge, resolveRelay, typ
 import { checkNothingLeft, embeddedRecordAnswers } from './modes/embedded-mode.js';
 import { embeddedWriteLeftovers } from './modes/embedded-leftovers.js';
 import { redisCommit } from './modes/redis-mode.js';
-import { inboxOf, noteJoinedWriteFailed } from './modes/request-key.js';
+import { inboxOf } from './modes/request-key.js';
 import { transactionAround } from './modes/transaction-mode.js';
 import { outboxContext, type OutboxContextOf } from './plugin-context.js';
 import { writePath } from './plugin-write.js';
@@ -101,18 +101,11 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     async wrap(_ctx, next, state) {
       checkOrder(state);
       if (store.mode === 'mongo-transaction') {
-        return transactionAround(store, state, next, () => armWatchdog(state, 'outbox', state.events)).then(
-          (result) => {
-            // Committed: a plugin that fails from here on fails after the effects were written.
-            effectsWritten(state.ctx);
-            return result;
-          },
-          (error: unknown) => {
-            // Rolled back (or the function threw): the inbox releases the event (request-key.ts).
-            noteJoinedWriteFailed(state.ctx);
-            throw error;
-          },
-        );
+        // Committed: a plugin that fails from here on fails after the effects were written. Rolled
+        // back (or the function threw): they stay pending, so the inbox or idempotency record is released.
+        const result = await transactionAround(store, state, next, () => armWatchdog(state, 'outbox', state.events));
+        effectsWritten(state.ctx);
+        return result;
       }
       // Each run of the function (a plugin listed before this one may run it again) starts from nothing.
       resetAttempt(state);
@@ -124,21 +117,17 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         effectsWritten(ctx);
         return;
       }
-      try {
-        if (store.mode === 'redis') {
-          // Armed once the write's plan passed (redis-plan.ts), before anything is sent.
-          const events = [...state.events];
-          await redisCommit(store, state, result, (partition) => armWatchdog(state, partition, events));
-        } else if (store.mode === 'mongo-embedded') {
-          // Events added after the update that wrote their document: one more update writes them.
-          await embeddedWriteLeftovers(store, state, (filter, events) => beforeEmbeddedWrite(state, { filter, update: {} }, events));
-          checkNothingLeft(state);
-          await embeddedRecordAnswers(store, state, result);
-        }
-      } catch (error) {
-        // The write joining the inbox's key failed: the inbox releases the event although the function returned.
-        noteJoinedWriteFailed(state.ctx);
-        throw error;
+      // A write that fails leaves the effects pending: the inbox releases the event (or the
+      // idempotency plugin its record) although the function returned, and the retry writes once.
+      if (store.mode === 'redis') {
+        // Armed once the write's plan passed (redis-plan.ts), before anything is sent.
+        const events = [...state.events];
+        await redisCommit(store, state, result, (partition) => armWatchdog(state, partition, events));
+      } else if (store.mode === 'mongo-embedded') {
+        // Events added after the update that wrote their document: one more update writes them.
+        await embeddedWriteLeftovers(store, state, (filter, events) => beforeEmbeddedWrite(state, { filter, update: {} }, events));
+        checkNothingLeft(state);
+        await embeddedRecordAnswers(store, state, result);
       }
       // Written (or nothing to write): a failure from here on is after the effects.
       effectsWritten(ctx);

@@ -16,25 +16,6 @@ export interface InboxMember {
   duplicate?: boolean;
 }
 
-/**
- * Set on `ctx.inbox` by the outbox plugin when its atomic write — which joins the inbox's key as
- * its request key — was attempted and failed: nothing the function staged was written, so the
- * inbox releases the event (the redelivery runs the function and writes once) even though the
- * function returned. A registry symbol, so two copies of the package agree.
- */
-const JOINED_WRITE_FAILED = Symbol.for('steadyfn.outbox.inboxJoinedWriteFailed');
-
-/** Notes on `ctx.inbox` (when an inbox runs) that the outbox's write joining its key failed. */
-export function noteJoinedWriteFailed(ctx: Context): void {
-  const member = inboxOf(ctx);
-  if (member) (member as Record<symbol, unknown>)[JOINED_WRITE_FAILED] = true;
-}
-
-/** Whether the outbox's write joining the inbox's key failed in this invocation (`noteJoinedWriteFailed`). */
-export function joinedWriteFailed(member: object): boolean {
-  return (member as Record<symbol, unknown>)[JOINED_WRITE_FAILED] === true;
-}
-
 /** `ctx.inbox` when an inbox plugin runs in this invocation. */
 export function inboxOf(ctx: Context): InboxMember | undefined {
   const member = (ctx as Context & { inbox?: unknown }).inbox;
