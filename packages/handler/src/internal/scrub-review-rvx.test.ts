@@ -66,9 +66,14 @@ describe('scrubText: quoted values, JSON text, header lines, spaces around = (re
     expect(scrubText('Cookie: sid=1; theme=dark')).toBe('Cookie: [redacted]');
   });
 
-  it('masks password = x and password: x', () => {
+  it('masks password = x and password: x; inside a line one word, or the rest after an auth scheme', () => {
     expect(scrubText('login failed, password = hunter2 for app')).toBe('login failed, password = [redacted] for app');
     expect(scrubText('config password: hunter2')).toBe('config password: [redacted]');
+    expect(scrubText("Access denied for user 'app' (using password: hunter2) at db")).toBe("Access denied for user 'app' (using password: [redacted]) at db");
+    expect(scrubText('sent Authorization: Bearer abc.def to api')).toBe('sent Authorization: [redacted]');
+    expect(scrubText('rejected credentials: expired, retrying')).toBe('rejected credentials: [redacted], retrying');
+    // Already masked text stays as it is.
+    for (const text of ['Authorization: [redacted]', 'x password: [redacted] y', "password='[redacted]'"]) expect(scrubText(text)).toBe(text);
   });
 
   it('keeps ordinary name: value text, code and key outside a URL, and times', () => {

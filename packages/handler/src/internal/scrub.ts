@@ -27,10 +27,15 @@ const PARAMETER = new RegExp(String.raw`(^|[^\w.[\]-])()([\w.[\]-]+)([ \t]*=[ \t
 // ends at `,`, `}`, `]` or whitespace.
 const MEMBER = new RegExp(String.raw`()(["'])([\w.[\]-]+)\2([ \t]*:[ \t]*)(${QUOTED}|[^,}\]\s]+)`, 'g');
 
-// `name: value` with a bare name — a header line (`Authorization: Bearer abc.def`), YAML, a
-// message (`password: x`), an inspected object (`{ password: 'x' }`): an unquoted value runs to
-// the end of the line (a header's value holds spaces: a scheme, then the credentials).
-const COLON = new RegExp(String.raw`(^|[^\w.[\]-])()([\w.[\]-]+)([ \t]*:[ \t]*)(?=\S)(${QUOTED}|[^\r\n]+)`, 'g');
+// `name: value` with a bare name. At the start of a line — a header line (`Authorization:
+// Bearer abc.def`), YAML — an unquoted value runs to the end of the line (a header's value holds
+// spaces: a scheme, then the credentials). Inside a line (`login failed, password: x`, `{ password:
+// 'x' }`) an unquoted value is one word, or the rest of the line after an HTTP auth scheme
+// (`… Authorization: Bearer abc.def`), so prose after it (`credentials: none in …`) keeps the rest.
+const NOT_MASKED = String.raw`(?=\S)(?!\[redacted\])`;
+const HEADER_LINE = new RegExp(String.raw`(^[ \t]*)()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|[^\r\n]+)`, 'gm');
+const AUTH_SCHEME = String.raw`(?:bearer|basic|digest|negotiate|ntlm|token|bot|dpop|hoba|mutual|sharedaccesssignature|aws4-hmac-sha256)[ \t]`;
+const COLON = new RegExp(String.raw`(^|[^\w.[\]-])()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|${AUTH_SCHEME}[^\r\n]*|[^\s,;)\]}"'<>]+)`, 'gi');
 
 // Webhook URLs whose path is the secret: Slack's `hooks.slack.com/services/T…/B…/<secret>`,
 // Discord's `discord.com/api/webhooks/<id>/<token>`.
@@ -67,8 +72,8 @@ function maskNamed(text: string, pattern: RegExp): string {
  *   (`host:6380,password=…`) connection string, quoted text, with spaces around `=` (any
  *   `name=` at the start or after a character no name holds: `-`, `_`, `.` and brackets are part
  *   of a name); a JSON member (`"password":"…"`); `name: value` — a header line
- *   (`Authorization: Bearer …`), `password: …` — whose unquoted value is masked to the end of
- *   the line. A name is secret by the logger's field-name rule (`isSecretName`: `access_token`,
+ *   (`Authorization: Bearer …`, masked to the end of the line), `password: …` inside a line (one
+ *   word, or the rest of the line after an HTTP auth scheme). A name is secret by the logger's field-name rule (`isSecretName`: `access_token`,
  *   `accessToken`, `auth_token`, `sig`, `jwt`, `client_assertion`, `X-Amz-Signature`, …); `key`
  *   and `code` only after `?`, `&` or `#` (`code=ECONNRESET` in a message is kept).
  *
@@ -86,7 +91,7 @@ export function scrubText(text: string): string {
   const colon = scrubbed.includes(':');
   if (colon) scrubbed = maskNamed(scrubbed.replace(SECRET_PATH, '$1[redacted]'), MEMBER);
   if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER);
-  return colon ? maskNamed(scrubbed, COLON) : scrubbed;
+  return colon ? maskNamed(maskNamed(scrubbed, HEADER_LINE), COLON) : scrubbed;
 }
 
 /**
