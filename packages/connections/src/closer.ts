@@ -30,7 +30,11 @@ export class Closer<T> {
     return typeof client === 'object' && client !== null && this.#closedHere.has(client);
   }
 
-  /** Closes `client` in the background, bounded by `closeTimeoutMs`; its failure is swallowed. */
+  /**
+   * Closes `client` in the background, bounded by `closeTimeoutMs`; its failure is swallowed.
+   * The bound's timer is unref'd: a close nothing awaits (the old client of a rebuild) does not
+   * keep an otherwise idle process open; `settled()` holds it while a close is awaited.
+   */
   readonly close = (client: T): void => {
     const closeFn = this.closeFn;
     if (!closeFn) return;
@@ -39,13 +43,20 @@ export class Closer<T> {
       Promise.resolve().then(() => closeFn(client)),
       this.closeTimeoutMs,
       () => new CloseTimeoutError(`closing ${this.name} timed out`),
+      undefined,
+      { unref: true },
     ).catch(() => undefined);
     this.#closing.add(closed);
     void closed.then(() => this.#closing.delete(closed));
   };
 
-  /** Settles once every close begun so far has ended (or timed out). */
+  /**
+   * Settles once every close begun so far has ended (or timed out). While awaited it keeps the
+   * process open (a ref'd bound of `closeTimeoutMs`, which every close begun so far ends within),
+   * so a close that holds no socket or timer of its own still reaches its bound.
+   */
   async settled(): Promise<void> {
-    await Promise.all([...this.#closing]);
+    if (this.#closing.size === 0) return;
+    await withTimeout(Promise.all([...this.#closing]), this.closeTimeoutMs, () => new CloseTimeoutError(`closing ${this.name} timed out`)).catch(() => undefined);
   }
 }

@@ -83,7 +83,7 @@ describe('masking at every depth (issue 9, item 9)', () => {
     expect(entry.headers).toEqual({ 'Set-Cookie': '[redacted]' });
     expect(entry.note).toBe('see amqp://[redacted]@mq:5672 and mailto:ops@example.com');
     expect(entry.err).toEqual({ name: 'Error', message: 'connect ECONNREFUSED postgres://[redacted]@pg:5432' });
-    expect(entry.tokens).toBe(3); // a plural counter, not a secret (review rvm2)
+    expect(entry.tokens).toBe(3); // a number under `tokens` is a count, not a secret (reviews rvm2, rvx)
     expect(JSON.stringify(entry.deep)).toContain('[depth limit]');
     expect(lines[0]).not.toMatch(/pw@|pa@ss|guest:guest|pgpass|t-1|s-1|"cs"/);
   });

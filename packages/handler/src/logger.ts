@@ -59,13 +59,19 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
  * value of a `[name, value]` pair (`[...headers]`). Short or common ones are matched as whole
  * words only (marked below): `auth`, `x-auth`, `basicAuth`, `pwd`, `sig`, `jwt`, `SAS` are
  * masked; `author`, `authorizer`, `oauthProvider`, `signal`, `sigma`, `design` are not, nor is
- * a name ending in `type`, `kind`, `name`, `method`, `algorithm` or `version` (`tokenType`).
- * A name with a secret word is kept only when its last word (split at `-`, `_`, `.`, spaces and
- * camelCase) says it is about the secret — a counter, limit, policy, time or place: `tokenCount`,
- * `tokens_used`, `max_tokens`, `passwordPolicy`, `secretArn`, `tokenExpiresAt` are kept; any
- * other last word keeps it masked (`access_token`, `SecretString`, `password1`, `JSESSIONID`,
- * `sessionId`, `clientSecretValue`, `sasUrl`, `x-amzn-oidc-data`). The same rule names the secret parameters `scrubText`
- * masks inside strings.
+ * a name ending in `type`, `kind`, `name`, `method`, `mechanism`, `algorithm` or `version`
+ * (`tokenType`, `authMechanism`), nor `tokenizer`. A name with a secret word is kept only when
+ * its last word (split at `-`, `_`, `.`, spaces and camelCase) says it is about the secret — a
+ * counter, limit, policy, time, place, use, source or consent, or a key's id: `tokenCount`,
+ * `tokens_used`, `passwordPolicy`, `secretArn`, `tokenExpiresAt`, `auth_time`, `token_use`,
+ * `authSource`, `cookieConsent`, `signingKeyId` are kept; any other last word keeps it masked
+ * (`access_token`, `SecretString`, `password1`, `JSESSIONID`, `sessionId`, `clientSecretValue`,
+ * `sasUrl`, `x-amzn-oidc-data`). A name ending in `tokens` is a list of tokens (`tokens`,
+ * `refreshTokens`: masked) unless a counting word comes before it (`max_tokens`, `promptTokens`,
+ * `completion_tokens`, `total_tokens`, `input_tokens`, `output_tokens`, `num_tokens`: kept); a
+ * number under it is a count and is kept (`tokens: 3`). A database schema's `primaryKey` is
+ * masked (log `primaryKeyName`). The same rule names the secret parameters `scrubText` masks
+ * inside strings.
  */
 export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'authorization', // authorization, proxy-authorization
@@ -73,6 +79,7 @@ export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'api key', // x-api-key, apiKey, api_key
   'password',
   'passwd',
+  'passcode',
   'secret', // secret, client_secret, secretAccessKey
   'token', // token, accessToken, x-csrf-token
   'credential',
@@ -86,6 +93,14 @@ export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'subscription key', // Ocp-Apim-Subscription-Key (Azure API Management)
   'account key', // AccountKey (Azure Storage)
   'shared access key', // SharedAccessKey (Azure Service Bus, Event Hubs); not SharedAccessKeyName
+  'master key', // masterKey (Cosmos DB)
+  'primary key', // primaryKey (Azure); a schema's primaryKey column too: the safe side
+  'secondary key', // secondaryKey (Azure)
+  'encryption key', // encryptionKey
+  'signing key', // signingKey
+  'hmac key', // hmacKey
+  'sse customer key', // SSECustomerKey (S3 SSE-C)
+  'encryption customer key', // x-amz-server-side-encryption-customer-key
   'auth', // whole word: auth, x-auth, basicAuth
   'authentication', // whole word: Authentication, x-authentication
   'pwd', // whole word
@@ -169,10 +184,14 @@ function maskItems(items: readonly unknown[], depth: number, seen: Set<object>):
   });
 }
 
+// A number under a name ending in `tokens` is a count (a token bucket's `tokens: 3`), never a
+// token: tokens are strings. Any other value under such a name is masked by the name rule.
+const isTokenCount = (key: string, value: unknown): boolean => typeof value === 'number' && /tokens$/i.test(key);
+
 function maskFields(entries: ReadonlyArray<[string, unknown]>, depth: number, seen: Set<object>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of entries) {
-    const masked = isSecretName(key) && present(value) ? '[redacted]' : maskValue(value, depth + 1, seen);
+    const masked = isSecretName(key) && present(value) && !isTokenCount(key, value) ? '[redacted]' : maskValue(value, depth + 1, seen);
     // Own data property even for `__proto__`, which arrives in hostile headers.
     if (key === '__proto__') Object.defineProperty(out, key, { value: masked, enumerable: true, writable: true, configurable: true });
     else out[key] = masked;

@@ -255,8 +255,8 @@ function typeMissingCredentials(owner: string, client: object): void {
   addErrorMiddleware(client, 'initialize', 'steadyfnTypeMissingCredentials', (err) =>
     noCredentialsAnywhere(err)
       ? new ConfigurationError(
-          `${owner}(): could not find AWS credentials: none in config.credentials, the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), the shared config and credentials files, a web identity token or a credential process, and instance metadata is disabled`,
-          { field: 'config.credentials', expected: 'AWS credentials: config.credentials, environment variables, a profile, or a role of the runtime', cause: err },
+          `${owner}(): could not find AWS credentials (none in config.credentials, the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), the shared config and credentials files, a web identity token or a credential process, and instance metadata is disabled)`,
+          { field: 'config.credentials', expected: 'AWS credentials (config.credentials, environment variables, a profile, or a role of the runtime)', cause: err },
         )
       : err,
   );

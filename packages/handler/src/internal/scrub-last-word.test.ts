@@ -8,7 +8,7 @@ import { isSecretName, scrubText } from './scrub.js';
 // word is something else (`SecretString` of a GetSecretValue response, `password1`, `JSESSIONID`):
 // a name holding a secret word is secret unless its last word says it is about the secret (a
 // counter, a limit, a policy, a time, a place).
-const ORDINARY = ['tokenCount', 'sessionCount', 'signatureValid', 'credentialScope', 'cookieDomain', 'passwordLastChanged', 'tokens_used', 'max_tokens', 'tokens', 'passwordPolicy', 'secretArn', 'tokenExpiresAt'];
+const ORDINARY = ['tokenCount', 'sessionCount', 'signatureValid', 'credentialScope', 'cookieDomain', 'passwordLastChanged', 'tokens_used', 'max_tokens', 'passwordPolicy', 'secretArn', 'tokenExpiresAt'];
 const SECRET = ['X-Amz-Credential', 'X-Amz-Signature', 'AccountKey', 'SharedAccessKey', 'apikey', 'x-api-key', 'sig', 'client_secret', 'access_token', 'refresh_token', 'id_token', 'authorization', 'cookie', 'set-cookie', 'jwt', 'sas', 'passphrase', 'assertion', 'client_assertion', 'credential', 'credentials', 'signature', 'auth', 'authentication', 'session', 'sessionId', 'session_id', 'session_token', 'password', 'passwd', 'pwd', 'pass', 'db_pass', 'x-hub-signature-256', 'AWS_SECRET_ACCESS_KEY'];
 const SECRET_OTHER_LAST_WORD = ['SecretString', 'SecretBinary', 'password1', 'password2', 'password_confirmation', 'passwordHash', 'JSESSIONID', 'jsessionid', 'private_key_pem', 'privateKeyPem', 'clientSecretValue', 'access_token_value', 'refreshTokenValue', 'cookieHeader', 'auth_header', 'authorizationHeader', 'credentialsJson', 'x-amzn-oidc-data', 'sasUrl'];
 

@@ -58,6 +58,22 @@ describe('scrubText (fuzz)', () => {
     );
   });
 
+  it('never keeps the value of a secret JSON member, header line, quoted or spaced parameter (review rvx)', () => {
+    const forms: ReadonlyArray<(name: string, v: string) => [string, string]> = [
+      (n, v) => [`body {"a":1,"${n}":"${v}","b":2}`, `body {"a":1,"${n}":"[redacted]","b":2}`],
+      (n, v) => [`Host: h\r\n${n}: Bearer ${v}\r\nAccept: */*`, `Host: h\r\n${n}: [redacted]\r\nAccept: */*`],
+      (n, v) => [`host=db ${n}='${v} ${v}' dbname=app`, `host=db ${n}='[redacted]' dbname=app`],
+      (n, v) => [`failed: ${n} = ${v} for app`, `failed: ${n} = [redacted] for app`],
+    ];
+    fc.assert(
+      fc.property(secretName, value, fc.constantFrom(...forms), (name, secret, form) => {
+        const [text, expected] = form(name, secret);
+        expect(scrubText(text)).toBe(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('masks code and key as URL parameters only; text of other parameters is unchanged', () => {
     fc.assert(
       fc.property(fc.constantFrom('code', 'key', 'Code', 'KEY'), value, (name, secret) => {

@@ -8,79 +8,38 @@
 // `#` or whitespace.
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 
-// Names that hold a secret wherever they appear (in them, case-insensitive; `-`, `_`, `.` or a
-// space may separate the words).
-const SECRET_NAME =
-  /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature|whisk[-_. ]?auth|functions[-_. ]?key|jwt[-_. ]?assertion|oidc[-_. ]?data|subscription[-_. ]?key|(?:account|shared[-_. ]?access)[-_. ]?key/i;
+import { isSecretName } from './secret-name.js';
 
-// A last word that says what the secret is, not what it holds: `token_type`, `tokenType`,
-// `signatureVersion`, `FUNCTION_SIGNATURE_TYPE`, `SharedAccessKeyName`, `secretName`.
-const DESCRIBES = /(?:type|kind|name|method|algorithm|version)$/i;
+export { isSecretName };
 
-// Short or common names, as whole words only (`author`, `signal`, `sigma`, `assertions` pass).
-const SECRET_WORDS = ['auth', 'authentication', 'pwd', 'pass', 'sig', 'jwt', 'sas', 'passphrase', 'assertion'];
-
-// A whole word: after the start, a non-letter or (capitalised) a lower-case letter (camelCase),
-// and not followed by a letter of the same word (`author`, `signal`, `SIGNAL`).
-const SECRET_WORD = (() => {
-  const lower = SECRET_WORDS.join('|');
-  const capital = SECRET_WORDS.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('|');
-  const upper = SECRET_WORDS.join('|').toUpperCase();
-  return new RegExp(`(?:^|[^A-Za-z])(?:(?:${lower}|${capital})(?![a-z])|(?:${upper})(?![A-Za-z]))|(?<=[a-z])(?:(?:${capital})(?![a-z])|(?:${upper})(?![A-Za-z]))`);
-})();
-
-// The words of a name: split at `-`, `_`, `.`, spaces and camelCase (`tokenExpiresAt` → token,
-// expires, at; `XAmzSignature` → x, amz, signature).
-const WORD_BREAK = /[-_. ]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
-
-// A last word that says the name is about a secret, not the secret itself: a counter, a limit,
-// a policy, a time, a place (`tokens_used`, `max_tokens`, `tokenCount`, `passwordPolicy`,
-// `secretArn`, `tokenExpiresAt`, `cookieDomain`, `tokenUrl`). Anything else after a secret word
-// keeps the name secret (`SecretString`, `password1`, `password_confirmation`, `JSESSIONID`,
-// `private_key_pem`, `clientSecretValue`, `cookieHeader`, `credentialsJson`).
-const NOT_SECRET_LAST = /^(?:counts?|used|usage|limits?|max|min|polic(?:y|ies)|arn|at|expires|expiry|expiration|ttl|length|size|valid|scope|domain|path|changed|enabled|required|tokens|endpoint|url|uri)$/;
-
-// Secrets whose last word would read as not secret: a SAS URL carries its token.
-// Matched against the last two words joined.
-const SECRET_TAIL = /^(?:sasur[il])$/;
-
-function lastWordIsSecret(name: string): boolean {
-  // A trailing number is a variant, not a word (`x-hub-signature-256`).
-  const words = name.split(WORD_BREAK).filter((word) => word !== '' && !/^\d+$/.test(word));
-  const last = (words[words.length - 1] ?? '').toLowerCase();
-  if (SECRET_TAIL.test(words.slice(-2).join('').toLowerCase())) return true;
-  return !NOT_SECRET_LAST.test(last);
-}
-
-/**
- * Whether a field, header or parameter named `name` holds a secret: one rule for the logger's
- * field names and `scrubText`'s parameter names (see `SECRET_FIELD_NAMES` in logger.ts). The
- * name must contain a secret word (`token`, `secret`, `password`, `credential`, `cookie`,
- * `session`, `signature`, `authorization`, an API/account/shared access/private key; as whole
- * words `auth`, `pwd`, `pass`, `sig`, `jwt`, `sas`, `passphrase`, `assertion`), and its last
- * word (split at `-`, `_`, `.`, spaces and camelCase) must not say it is about the secret rather
- * than the secret: a counter, limit, policy, time or place (`tokenCount`, `tokens_used`,
- * `passwordPolicy`, `secretArn`, `tokenExpiresAt`), or a description (`token_type`,
- * `SharedAccessKeyName`). Any other last word keeps it secret (`SecretString`, `password1`,
- * `JSESSIONID`, `clientSecretValue`): a name not on those lists is masked, never shown.
- *
- * @example
- * isSecretName('x-api-key'); // true
- * isSecretName('basicAuth'); // true
- * isSecretName('sessionId'); // true
- * isSecretName('author'); // false
- * isSecretName('token_type'); // false
- * isSecretName('tokens_used'); // false
- */
-export function isSecretName(name: string): boolean {
-  return (SECRET_NAME.test(name) || SECRET_WORD.test(name)) && !DESCRIBES.test(name) && lastWordIsSecret(name);
-}
+// A quoted value: '…' or "…", backslash escapes inside (libpq's `password='it\'s'`, JSON's
+// `"a\"b"`); one left open runs to the end of the line.
+const QUOTED = String.raw`'(?:[^'\\\r\n]|\\.)*'?|"(?:[^"\\\r\n]|\\.)*"?`;
 
 // `name=value` at the start of the text or after a character no name holds: `?`, `&`, `#` (a
 // URL, an OAuth fragment), `;` (an Azure connection string), `,` (StackExchange.Redis),
-// whitespace (libpq), a quote. The value ends at `&`, `#`, `;`, whitespace, a quote, `<`, `>`,
-// or a `,` that starts another `name=`.
-const PARAMETER = /(^|[^\w.[\]-])([\w.[\]-]+)=((?:[^&#;,\s"'<>`]|,(?![\w.[\]-]+=))+)/g;
+// whitespace (libpq), a quote; spaces or tabs may stand around `=` (`password = x`). A quoted
+// value is read to its closing quote; any other ends at `&`, `#`, `;`, whitespace, a quote,
+// `<`, `>`, or a `,` that starts another `name=`.
+const PARAMETER = new RegExp(String.raw`(^|[^\w.[\]-])()([\w.[\]-]+)([ \t]*=[ \t]*)(${QUOTED}|(?:[^&#;,\s"'<>${'`'}]|,(?![\w.[\]-]+=))+)`, 'g');
+
+// A member of JSON (or a quoted-key literal): `"password":"x"`, `'pin': 1234`. An unquoted value
+// ends at `,`, `}`, `]` or whitespace.
+const MEMBER = new RegExp(String.raw`()(["'])([\w.[\]-]+)\2([ \t]*:[ \t]*)(${QUOTED}|[^,}\]\s]+)`, 'g');
+
+// `name: value` with a bare name. At the start of a line — a header line (`Authorization:
+// Bearer abc.def`), YAML — an unquoted value runs to the end of the line (a header's value holds
+// spaces: a scheme, then the credentials). Inside a line (`login failed, password: x`, `{ password:
+// 'x' }`) an unquoted value is one word, or the rest of the line after an HTTP auth scheme
+// (`… Authorization: Bearer abc.def`), so prose after it (`credentials: none in …`) keeps the rest.
+const NOT_MASKED = String.raw`(?=\S)(?!\[redacted\])`;
+const HEADER_LINE = new RegExp(String.raw`(^[ \t]*)()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|[^\r\n]+)`, 'gm');
+const AUTH_SCHEME = String.raw`(?:bearer|basic|digest|negotiate|ntlm|token|bot|dpop|hoba|mutual|sharedaccesssignature|aws4-hmac-sha256)[ \t]`;
+const COLON = new RegExp(String.raw`(^|[^\w.[\]-])()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|${AUTH_SCHEME}[^\r\n]*|[^\s,;)\]}"'<>]+)`, 'gi');
+
+// Webhook URLs whose path is the secret: Slack's `hooks.slack.com/services/T…/B…/<secret>`,
+// Discord's `discord.com/api/webhooks/<id>/<token>`.
+const SECRET_PATH = /(\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/|\/\/(?:\w+\.)?discord(?:app)?\.com\/api\/webhooks\/)[^\s?#"'<>]+/gi;
 
 // Secret only as a URL parameter (after `?`, `&`, `#`): Google's `key`, OAuth's authorization `code`.
 const URL_ONLY_NAME = /^(?:key|code)$/i;
@@ -90,29 +49,49 @@ function isSecretParameter(before: string, name: string): boolean {
   return isSecretName(name);
 }
 
+/** `[redacted]` for `value`, in the quotes it came in (`'[redacted]'`) when it was closed. */
+function masked(value: string): string {
+  const quote = value[0];
+  return (quote === '"' || quote === "'") && value.length > 1 && value.endsWith(quote) ? `${quote}[redacted]${quote}` : '[redacted]';
+}
+
+/** `text` with the value of every secret-named `pattern` match masked (groups: before, quote, name, separator, value). */
+function maskNamed(text: string, pattern: RegExp): string {
+  return text.replace(pattern, (whole, before: string, quote: string, name: string, separator: string, value: string) =>
+    isSecretParameter(before, name) ? `${before}${quote}${name}${quote}${separator}${masked(value)}` : whole,
+  );
+}
+
 /**
  * Masks secrets by shape in `text`, wherever they appear:
- * - the credentials of every URL (`scheme://user:pass@host`) become `[redacted]`;
- * - the value of every secret-named parameter becomes `[redacted]` — in a URL's query or
- *   fragment, a form body, an Azure connection string (`;AccountKey=`), a libpq (`host=db
- *   password=…`) or StackExchange.Redis (`host:6380,password=…`) connection string, quoted text
- *   (any `name=` at the start or after a character no name holds: `-`, `_`, `.` and brackets are
- *   part of a name). A name is
- *   secret by the logger's field-name rule (`isSecretName`: `access_token`, `accessToken`,
- *   `auth_token`, `sig`, `jwt`, `client_assertion`, `X-Amz-Signature`, …); `key` and `code`
- *   only after `?`, `&` or `#` (`code=ECONNRESET` in a message is kept).
+ * - the credentials of every URL (`scheme://user:pass@host`) become `[redacted]`, and so does
+ *   the secret path of a Slack or Discord webhook URL (`hooks.slack.com/services/[redacted]`);
+ * - the value of every secret-named parameter becomes `[redacted]` (`'[redacted]'` when it was
+ *   quoted) — `name=value` in a URL's query or fragment, a form body, an Azure connection string
+ *   (`;AccountKey=`), a libpq (`host=db password='…'`) or StackExchange.Redis
+ *   (`host:6380,password=…`) connection string, quoted text, with spaces around `=` (any
+ *   `name=` at the start or after a character no name holds: `-`, `_`, `.` and brackets are part
+ *   of a name); a JSON member (`"password":"…"`); `name: value` — a header line
+ *   (`Authorization: Bearer …`, masked to the end of the line), `password: …` inside a line (one
+ *   word, or the rest of the line after an HTTP auth scheme). A name is secret by the logger's field-name rule (`isSecretName`: `access_token`,
+ *   `accessToken`, `auth_token`, `sig`, `jwt`, `client_assertion`, `X-Amz-Signature`, …); `key`
+ *   and `code` only after `?`, `&` or `#` (`code=ECONNRESET` in a message is kept).
  *
- * Text without `@` or `=` is returned as it is, unscanned.
+ * Text without `@`, `=` or `:` is returned as it is, unscanned.
  *
  * @example
  * scrubText('connect ECONNREFUSED mongodb://app:s3cret@db:27017'); // 'connect ECONNREFUSED mongodb://[redacted]@db:27017'
  * scrubText('GET https://h/p?page=2&access_token=abc'); // 'GET https://h/p?page=2&access_token=[redacted]'
- * scrubText('host=db user=app password=pw'); // 'host=db user=app password=[redacted]'
+ * scrubText("host=db user=app password='p w'"); // "host=db user=app password='[redacted]'"
+ * scrubText('{"user":"ann","password":"hunter2"}'); // '{"user":"ann","password":"[redacted]"}'
+ * scrubText('Authorization: Bearer abc.def'); // 'Authorization: [redacted]'
  */
 export function scrubText(text: string): string {
-  const scrubbed = text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
-  if (!scrubbed.includes('=')) return scrubbed;
-  return scrubbed.replace(PARAMETER, (whole, before: string, name: string) => (isSecretParameter(before, name) ? `${before}${name}=[redacted]` : whole));
+  let scrubbed = text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
+  const colon = scrubbed.includes(':');
+  if (colon) scrubbed = maskNamed(scrubbed.replace(SECRET_PATH, '$1[redacted]'), MEMBER);
+  if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER);
+  return colon ? maskNamed(maskNamed(scrubbed, HEADER_LINE), COLON) : scrubbed;
 }
 
 /**

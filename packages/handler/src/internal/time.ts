@@ -35,14 +35,27 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Options of `withTimeout`. */
+export interface WithTimeoutOptions {
+  /**
+   * Unref the timer: the bound does not by itself keep the process open. For work nothing awaits
+   * (a client closed in the background), which must not hold an idle process open until the bound.
+   * @default false
+   */
+  unref?: boolean;
+}
+
 /**
  * Settles like `work`, or rejects with `onTimeout()` after `ms` milliseconds (no bound past
  * `MAX_TIMER_MS`). `onLate` receives
  * a value that arrives after the timeout (to close a client that connected too late).
  * While `work` is pending its timer keeps the process open (at most `ms`), so the bound is
- * reached even when nothing else holds the event loop.
+ * reached even when nothing else holds the event loop — unless `options.unref`.
+ *
+ * @example
+ * await withTimeout(client.quit(), 2_000, () => new TimeoutError('closing timed out'), undefined, { unref: true });
  */
-export function withTimeout<V>(work: Promise<V>, ms: number, onTimeout: () => Error, onLate?: (value: V) => void): Promise<V> {
+export function withTimeout<V>(work: Promise<V>, ms: number, onTimeout: () => Error, onLate?: (value: V) => void, options: WithTimeoutOptions = {}): Promise<V> {
   return new Promise<V>((resolve, reject) => {
     let late = false;
     const timer = fitsTimer(ms)
@@ -51,9 +64,11 @@ export function withTimeout<V>(work: Promise<V>, ms: number, onTimeout: () => Er
           reject(onTimeout());
         }, Math.max(0, ms))
       : undefined;
-    // Ref'd: the work is awaited, so the process stays open until it settles or the bound comes
-    // (the timer is cleared as soon as it settles, and holds nothing after). Unref'd, a wait on
-    // work that holds no socket or timer of its own would end with the event loop, unanswered.
+    // Ref'd by default: the work is awaited, so the process stays open until it settles or the
+    // bound comes (the timer is cleared as soon as it settles, and holds nothing after). Unref'd,
+    // a wait on work that holds no socket or timer of its own would end with the event loop,
+    // unanswered — which is right only for work nothing awaits (`options.unref`).
+    if (options.unref) timer?.unref?.();
     work.then(
       (value) => {
         clearTimeout(timer);
