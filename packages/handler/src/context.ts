@@ -124,9 +124,10 @@ const EFFECTS_PENDING = Symbol.for('steadyfn.handler.effectsPending');
 
 /**
  * Marks that the function's effects are staged with a plugin that writes them later (the
- * outbox, in its `before`): until `effectsWritten(ctx)`, a failure after the function returned
- * has effects not written, so `effectsPending(ctx)` is `true` and a record or event the function
- * answered for is released rather than completed (the retry writes them once).
+ * outbox, in its `extend`, so a plugin listed after it can refuse that order): until
+ * `effectsWritten(ctx)`, a failure after the function returned has effects not written, so
+ * `effectsPending(ctx)` is `true` and a record or event the function answered for is released
+ * rather than completed (the retry writes them once).
  *
  * @param ctx - The invocation's `ctx`, as a hook receives it.
  * @example
