@@ -94,9 +94,10 @@ export interface FunctionReturned {
 
 /**
  * Marks that the function's effects are staged with a plugin that writes them later (the
- * outbox, in its `before`): until `effectsWritten(ctx)`, a failure after the function returned
- * has effects not written, so `effectsPending(ctx)` is `true` and a record or event the function
- * answered for is released rather than completed (the retry writes them once).
+ * outbox, in its `extend`, so a plugin listed after it can refuse that order): until
+ * `effectsWritten(ctx)`, a failure after the function returned has effects not written, so
+ * `effectsPending(ctx)` is `true` and a record or event the function answered for is released
+ * rather than completed (the retry writes them once).
  *
  * @param ctx - The invocation's `ctx`, as a hook receives it.
  * @example

@@ -9,12 +9,13 @@
  *                                    key, the encoded answer, and the lease settle that
  *                                    completes it (to include in the write)
  *   completion.joined()              the write committed: the plugin skips its own completion
+ *   completion.notJoined()           the write committed without it: the plugin completes
  *   RequestAlreadyAppliedError       thrown by a write that finds the request already applied,
  *                                    with the answer it recorded: the plugin completes the
  *                                    record with that answer and replays it
  */
 import type { Context } from '@steadyfn/handler';
-import { SteadyError } from '@steadyfn/handler/internal';
+import { functionReturned, recoveredFrom, SteadyError } from '@steadyfn/handler/internal';
 import type { LeaseStore, SettleRequest } from '@steadyfn/lease';
 
 /** The completion of the running invocation's idempotency record, ready to join a write. */
@@ -39,6 +40,16 @@ export interface PendingCompletion {
    * its own completion; a duplicate is answered `answer` from the record.
    */
   joined(): void;
+  /**
+   * Call instead of `joined()` once the write committed without completing the record — it
+   * could not carry `lease.settle` (`lease` undefined, a lease store the write cannot settle, a
+   * record on another server or slot), or the settle found the record no longer this
+   * invocation's. The plugin then completes the record itself after the write, and completes it
+   * too when a plugin fails after the write (the effects are written). Until one of the two is
+   * called the completion counts as offered to a write that may not have been made: a failure
+   * after the function returned then releases the record (the retry writes once).
+   */
+  notJoined(): void;
 }
 
 /** What the plugin keeps on `ctx` for `pendingCompletion` (under a registry symbol, so duplicate package copies agree). */
@@ -56,6 +67,13 @@ export interface Joinable {
  * replayed, a result that cannot be stored as JSON, or one larger than the store keeps —
  * `IdempotencyStore.maxResultBytes`, 16 MiB less 64 KiB on `mongoStore`): then write without
  * it, and the plugin releases the record after the write (warning `IDEMPOTENCY_RESULT_NOT_STORABLE`).
+ * Ask only once there is something to write: an offered completion the write never carries
+ * must be settled with `notJoined()`, or a later failure releases the record.
+ *
+ * After an inner plugin's `onError` recovered (`recoveredFrom(ctx)`), `result` is its answer,
+ * not the function's: the completion carries what the function returned
+ * (`functionReturned(ctx)`), and there is none when the function failed (its run's staged
+ * effects are not to be written: the plugin releases the record).
  *
  * @throws ResponseTooLargeError (`RESPONSE_TOO_LARGE`) when `result` is an HTTP response its
  *   replay could not send: within the provider's limit, but over it with the
@@ -69,7 +87,13 @@ export interface Joinable {
  */
 export function pendingCompletion(ctx: Context, result: unknown): PendingCompletion | undefined {
   const state = (ctx as unknown as Record<symbol, Joinable | undefined>)[JOIN];
-  return state?.join.completion(state as never, result);
+  if (state === undefined) return undefined;
+  if (recoveredFrom(ctx) !== undefined) {
+    const returned = functionReturned(ctx);
+    if (returned === undefined) return undefined;
+    return state.join.completion(state as never, returned.value);
+  }
+  return state.join.completion(state as never, result);
 }
 
 /**

@@ -19,9 +19,10 @@
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
  *   cache-errors.ts  which failures are stored (`cacheErrors`; a returned 5xx, 429 or 408 is one)
  *   returned.ts  a failure after the function returned: the record completed, not released
+ *   order.ts    a plugin listed before this one that writes the effects later: refused
  */
 // From /internal, not the root entry: unbundled, the root loads every provider's adapter.
-import { functionReturned, functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
+import { effectsPending, functionReturned, functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { answerExisting, claimOrAnswer, resolveInto } from './claim.js';
 import { claimBatch, settleBatch } from './batch.js';
@@ -34,6 +35,7 @@ import { decodeStored, encodeStored, errorStored, replay, replayTooLarge, result
 import { releasesResponse, shouldCache } from './cache-errors.js';
 import { completionOf, firstAnswer, settle } from './settle.js';
 import { completesReturned, settleReturned } from './returned.js';
+import { refuseWriterFirst } from './order.js';
 import type { IdempotencyState, Joiner } from './state.js';
 import type { TakeNotice } from './stores/notices.js';
 
@@ -56,6 +58,12 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     name: 'idempotency',
 
     state: () => ({ batch: false, keyInBefore: false, began: false, settled: false, join }),
+
+    // Before any claim (a batch's too: every `extend` runs before `beforeBatch`).
+    extend(ctx) {
+      refuseWriterFirst(ctx);
+      return {};
+    },
 
     beforeBatch: (ctxs, states) => claimBatch(s, ctxs, states),
 
@@ -127,6 +135,13 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         // A response its replay header would push over the provider's limit is refused now: `onError` settles.
         const tooLarge = text === undefined ? undefined : replayTooLarge(result, stored);
         if (tooLarge !== undefined) throw tooLarge;
+        if (effectsPending(ctx)) {
+          // A writer listed before this plugin (its `after` runs later) has not written the
+          // function's effects yet: completed now, a failed write would lose them for good. The
+          // order is refused in `extend`; this guards a writer that marks only once running.
+          await settle(s, ctx, state, undefined);
+          return undefined;
+        }
         await settle(s, ctx, state, text ?? stored);
       }
       return firstAnswer(stored, text);

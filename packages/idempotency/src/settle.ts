@@ -170,6 +170,10 @@ export function completionOf(s: Settings, state: IdempotencyState, result: unkno
       joinable?.settled();
       remember(s, request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
     },
+    notJoined() {
+      // The write committed without it: no longer offered (completesReturned), the plugin completes.
+      state.offered = false;
+    },
   };
 }
 

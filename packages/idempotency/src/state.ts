@@ -45,9 +45,10 @@ export interface IdempotencyState {
   /** The invocation is an HTTP request (`ctx.trigger.kind`), set with the state's exposure in `before`: which results are responses (`responseStatus`). */
   http?: boolean;
   /**
-   * `pendingCompletion` handed this record's completion to another write: a failure after the
-   * function returned then releases the record (that write is taken not to have been made)
-   * rather than completing it (`settleReturned`).
+   * `pendingCompletion` handed this record's completion to another write, and that write has not
+   * said it committed without it (`PendingCompletion.notJoined`): a failure after the function
+   * returned then releases the record (that write is taken not to have been made) rather than
+   * completing it (`settleReturned`).
    */
   offered?: boolean;
   /** Another write carried the completion (`PendingCompletion.joined`). */

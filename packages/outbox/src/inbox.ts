@@ -22,7 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { effectsPending, functionReturned, functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
-import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, ConfigurationError, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey } from '@steadyfn/idempotency';
 import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';
 import { aggregateKey, type EventEnvelope } from './envelope.js';
@@ -41,6 +41,22 @@ export type { InboxContext, InboxOptions, InboxState } from './inbox-options.js'
 export { inboxCleanup, type InboxCleanupOptions } from './inbox-cleanup.js';
 
 const OWNER = 'inbox';
+
+/**
+ * The inbox listed after a plugin that writes the function's effects in its own `after` (the
+ * outbox marks them pending in its `extend`): that `after` runs after the inbox's, so the event
+ * would be completed before the write, and a failed write would make the redelivery a duplicate
+ * with nothing written.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `use`) for that order, before any claim.
+ */
+function refuseWriterFirst(ctx: object): void {
+  if (!effectsPending(ctx)) return;
+  throw new ConfigurationError(
+    "inbox(): list inbox() before outbox() in `use`: a plugin listed before it writes the function's effects after the event would be completed, so a failed write would lose them",
+    { field: 'use', expected: 'idempotency()/inbox() listed before outbox()' },
+  );
+}
 /** Names in the lease warnings (`INBOX_LEASE_SHORT`, `INBOX_LEASE_NO_DEADLINE`). */
 const LEASE_NAMES = { label: 'inbox', code: 'INBOX' } as const;
 /**
@@ -112,7 +128,9 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     name: `inbox:${consumer}`,
     consumer,
     state: () => ({ gap: false }),
-    extend() {
+    extend(ctx) {
+      // Before any claim: the outbox listed before the inbox marked its effects pending in its own extend.
+      refuseWriterFirst(ctx);
       // The event is read in `before` (after validation); members are filled in there.
       return { inbox: { duplicate: false } as InboxContext['inbox'] };
     },
@@ -195,6 +213,10 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       // A later plugin recovered from a failure (an `onError` fallback): released when the
       // function failed, completed when it returned and the failure came after (as in onError).
       if (recoveredFrom(ctx) !== undefined) return settleFailure(ctx, state);
+      // A writer listed before the inbox (its `after` runs later) has not written the effects yet:
+      // completed now, a failed write would lose them. Released; the order is refused in `extend`,
+      // this guards a writer that marks its effects pending only once running.
+      if (effectsPending(ctx)) return release(ctx, state);
       const completing = completeEvent(records, ctx, state, retentionMs);
       delete state.owner;
       await completing;

@@ -33,8 +33,6 @@ export interface InvocationState {
    * cleared at each run `wrap` starts, so a run again of the function numbers as the first did).
    */
   applied: Map<string, string[]>;
-  /** Whether an idempotency plugin held the request when the outbox's `before` ran (its order in `use`). */
-  idempotencyFirst: boolean;
   /** An earlier attempt of this request wrote already, with this answer: thrown after the flush, for the idempotency plugin to replay. */
   replay?: Error | undefined;
 }
@@ -52,7 +50,6 @@ export function newInvocationState(): InvocationState {
     redis: { checks: [], commands: [] },
     session: undefined,
     applied: new Map(),
-    idempotencyFirst: false,
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * The outbox among the other plugins, on the real Redis: `use: [connections, idempotency,
  * outbox]` joins the idempotency completion into the outbox's script (the record is completed
- * by no other call); the other order still writes once (the request marker) but cannot join,
- * and says so; a plugin that runs the function again before the outbox does not leak the
+ * by no other call); the other order is refused (its record would complete before the write:
+ * a failed write would lose the effects); a plugin that runs the function again before the outbox does not leak the
  * failed run's events; the trace context of the invocation is the events'.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,15 +62,17 @@ describe('plugin order, on Redis', () => {
     await handle.close();
   });
 
-  it('[outbox, idempotency]: still written once (request marker), but not joined — and the outbox says so', async () => {
+  it('[outbox, idempotency]: refused before the claim (CONFIG_INVALID, field use) — its record would complete before the outbox writes', async () => {
     const store = counting(redisStore({ client: backend.client, prefix: `${backend.prefix}idem2:` }));
     const { plugin } = orders();
     lines.length = 0;
-    const fn = handler({ input, use: [plugin, idempotency({ store, ttlMs: 60_000 })], logSink: (l) => void lines.push(l), logLevel: 'warn' }, body as never);
-    await fn.invoke({ orderId: 'j-2' }, { deliveryId: 'd-j-2' });
-    expect(store.completions).toBe(1);
-    expect(lines.some((l) => l.includes('OUTBOX_PLUGIN_ORDER'))).toBe(true);
-    expect(await backend.client.exists(partitionKeys(backend.prefix, 'j-2').seq)).toBe(1);
+    let runs = 0;
+    const fn = handler({ input, use: [plugin, idempotency({ store, ttlMs: 60_000 })], logSink: (l) => void lines.push(l), logLevel: 'warn' }, (async (i: { orderId: string }, ctx: never) => (runs++, body(i, ctx))) as never);
+    await expect(fn.invoke({ orderId: 'j-2' }, { deliveryId: 'd-j-2' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(lines.some((l) => l.includes('"code":"CONFIG_INVALID"') && l.includes('"field":"use"'))).toBe(true);
+    expect(runs).toBe(0);
+    expect(store.completions).toBe(0);
+    expect(await backend.client.exists(partitionKeys(backend.prefix, 'j-2').seq)).toBe(0);
   });
 
   it('idempotency records on another server (the cluster): the script cannot settle them, so no join; still written once', async () => {

@@ -6,25 +6,27 @@
  *
  * Hooks, with `use: [connections, idempotency | inbox, outbox, transitions]`:
  *
- *   extend   ctx.outbox for the store's mode
- *   before   notes whether an idempotency plugin already holds the request (its place in `use`);
- *            marks the effects pending (`markEffectsPending`) until the write committed, so an
- *            inbox or idempotency record is released, not completed, when a plugin listed after
- *            this one fails after the function returned, before this write
+ *   extend   ctx.outbox for the store's mode; marks the effects pending (`markEffectsPending`)
+ *            until the write committed, so an inbox or idempotency record is released, not
+ *            completed, when a plugin listed after this one fails after the function returned,
+ *            before this write — and an inbox or idempotency plugin listed after this one finds
+ *            the mark in its own `extend` and refuses the order (`CONFIG_INVALID`, field `use`)
  *   wrap     each run of the function starts from nothing; transaction mode runs it inside
  *            `withTransaction` (which may run it again), with the events and the idempotency
  *            completion in the same transaction
  *   after    Redis: the one script (state, events, request marker, idempotency completion);
  *            embedded: the events added after their document's update written by one more,
- *            the answer kept beside the applied request keys; then the flush
+ *            the answer kept beside the applied request keys; then the flush. After an inner
+ *            plugin's `onError` recovered (`recoveredFrom`): the function's own result is the
+ *            answer written when it returned; when it failed, nothing it staged is written (as
+ *            in `onError`)
  *   finally  the invocation's `outbox` metrics record (when any metric is not zero)
  *
  * The ctx API is in plugin-context.ts; the watchdog and the flush around the modes' writes in
  * plugin-write.ts; the writes themselves in src/modes.
  */
 import type { Context, Plugin } from '@steadyfn/handler';
-import { effectsWritten, invalidOption, markEffectsPending } from '@steadyfn/handler/internal';
-import { heldIdempotencyKey } from '@steadyfn/idempotency';
+import { effectsWritten, functionReturned, invalidOption, markEffectsPending, recoveredFrom } from '@steadyfn/handler/internal';
 import type { EventDeclarations } from './envelope.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
 import { checkOutboxOptions, checkRelayLease, relayLeaseJudge, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
@@ -66,19 +68,18 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
   const judgeLease = relayLeaseJudge(relay, store);
   // Marks join the lease's own settle where the store can (Redis: one script; transaction mode: one transaction).
   const relayStore = relay && store.relay.withLease ? store.relay.withLease(relay.lease) : store.relay;
-  let misorderNoted = false;
   const { armWatchdog, beforeEmbeddedWrite, flush } = writePath({ name, watchdog: options.watchdog, store, relay, relayStore, judgeLease });
   const contextDeps = { events: options.events, store, callerContext: options.callerContext, beforeEmbeddedWrite };
 
   /**
-   * An idempotency plugin listed after the outbox (its `before` ran after the outbox's: it holds
-   * the request by the time the function runs) completes its record before the outbox writes:
-   * no join. Said once per outbox.
+   * A failed run (or a failure before the write): nothing staged is written. What was written
+   * before the failure (an embedded update, a commit before a later hook failed, an earlier
+   * attempt's events) still goes out.
    */
-  const checkOrder = (state: InvocationState): void => {
-    if (misorderNoted || state.idempotencyFirst || heldIdempotencyKey(state.ctx) === undefined) return;
-    misorderNoted = true;
-    state.ctx.log.warn('outbox: list idempotency() before outbox() in `use`, so its completion joins the outbox write', { code: 'OUTBOX_PLUGIN_ORDER' });
+  const dropFailedRun = async (state: InvocationState): Promise<void> => {
+    state.closed = true;
+    resetAttempt(state);
+    await flush(state);
   };
 
   const entries = relayEntries(name, relay, relayStore, Object.values(options.events).map((d) => d.aggregateType), judgeLease);
@@ -92,14 +93,13 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         invalidOption('outbox', 'use', `one outbox plugin per handler (another one already set ctx.outbox; declare every event type in one outbox, or give each store its own function); this one is "${name}"`, name);
       }
       state.ctx = ctx;
+      // From here until the write committed: see the header. Set in `extend`, which every plugin
+      // runs before any `before`, so an inbox or idempotency plugin listed after this one sees it
+      // in its own `extend` and refuses the order before it claims anything.
+      markEffectsPending(ctx);
       return { outbox: outboxContext(contextDeps, state) as OutboxContextOf<S, D> };
     },
-    before(ctx, state) {
-      state.idempotencyFirst = heldIdempotencyKey(state.ctx) !== undefined;
-      markEffectsPending(ctx);
-    },
     async wrap(_ctx, next, state) {
-      checkOrder(state);
       if (store.mode === 'mongo-transaction') {
         // Committed: a plugin that fails from here on fails after the effects were written. Rolled
         // back (or the function threw): they stay pending, so the inbox or idempotency record is released.
@@ -116,6 +116,16 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       if (state.committed) {
         effectsWritten(ctx);
         return;
+      }
+      // An inner plugin's onError answered (a fallback), so this `after` runs with its answer.
+      // The function failed: what it staged is not written and no answer kept beside a request
+      // key, as in onError (the effects stay pending: an inbox or idempotency record is released,
+      // and the retry writes once). It returned and a later hook failed: its effects are written
+      // with its own result as the request's answer, not the fallback's.
+      if (recoveredFrom(ctx) !== undefined) {
+        const returned = functionReturned(ctx);
+        if (returned === undefined) return dropFailedRun(state);
+        result = returned.value;
       }
       // A write that fails leaves the effects pending: the inbox releases the event (or the
       // idempotency plugin its record) although the function returned, and the retry writes once.
@@ -135,11 +145,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       // An earlier attempt already wrote: the idempotency plugin replays its answer.
       if (state.replay) throw state.replay;
     },
-    async onError(_ctx, _error, state) {
-      state.closed = true;
-      // Written before the failure (an embedded update, a commit before a later hook failed, an earlier attempt's events): they still go out.
-      await flush(state);
-    },
+    onError: (_ctx, _error, state) => dropFailedRun(state),
     finally(ctx, _outcome, state) {
       if (inboxOf(ctx)?.duplicate) state.metrics.inboxDuplicates++;
       const m = state.metrics.snapshot();

@@ -3,7 +3,7 @@
  * record when a plugin listed *after* the outbox failed once the function returned — but that
  * plugin's `after` runs before the outbox's, whose write (the function's staged state change and
  * events) was then never made: the redelivery was a duplicate, the effect lost. The outbox now
- * marks the effects pending (`markEffectsPending`) in its `before` and clears the mark once its
+ * marks the effects pending (`markEffectsPending`) in its `extend` (s53: `before`) and clears the mark once its
  * write committed: a failure before it releases (the retry writes once), one after it (a plugin
  * listed before the outbox) still completes. Real Redis, Redis Cluster not needed; FerretDB for
  * embedded mode.

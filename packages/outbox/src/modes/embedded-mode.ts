@@ -183,6 +183,9 @@ export async function embeddedRecordAnswers(store: MongoEmbeddedOutboxStore, sta
   // An earlier attempt's answer is replayed (`state.replay`): this attempt's is not kept over it.
   if (state.applied.size === 0 || state.replay) return;
   const completion = pendingCompletion(state.ctx, result);
+  // Never joined: the updates are written, the plugin completes the record itself (with the
+  // function's result also when a plugin fails after this write).
+  completion?.notJoined();
   if (!completion || Buffer.byteLength(completion.answer, 'utf8') > store.limits.maxAnswerBytes) return;
   const collection = await store.collection();
   const serialisation = await store.serialisation();

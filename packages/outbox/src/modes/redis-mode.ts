@@ -75,8 +75,10 @@ function completionFragment(completion: PendingCompletion | undefined, partition
  */
 export async function redisCommit(store: RedisOutboxStore, state: InvocationState, result: unknown, planned?: (partition: string) => Promise<void>): Promise<void> {
   const { checks, commands } = state.redis;
-  const completion = pendingCompletion(state.ctx, result);
+  // Nothing to write: no completion asked for (one offered and never carried would make a later
+  // failure release the record although there are no effects to write).
   if (state.events.length === 0 && commands.length === 0 && checks.length === 0) return;
+  const completion = pendingCompletion(state.ctx, result);
   const client = await store.client();
   const key = defaultRequestKey(state.ctx);
   const partition = partitionOfStaged(state);
@@ -92,7 +94,9 @@ export async function redisCommit(store: RedisOutboxStore, state: InvocationStat
   }, planned);
   state.committed = true;
   state.metrics.recorded += write.events.length;
+  // Committed: with the record's completion, or without it (the plugin completes it itself).
   if (fragment && write.extra.includes('joined:1')) completion!.joined();
+  else completion?.notJoined();
   // A duplicate wrote nothing now; its events (from the first attempt) may still wait: flush them too.
   const seen = new Set<string>();
   const now = Date.now();

@@ -127,6 +127,7 @@ export async function transactionAround(store: MongoTransactionOutboxStore, stat
   let result: unknown;
   let duplicate: AlreadyApplied | undefined;
   let joined: PendingCompletion | undefined;
+  let offered: PendingCompletion | undefined;
   try {
     await session.withTransaction(async () => {
       // A retried attempt starts from nothing: its predecessor's events were rolled back.
@@ -136,6 +137,7 @@ export async function transactionAround(store: MongoTransactionOutboxStore, stat
       result = await next();
       if (beforeCommit && state.events.length > 0) await beforeCommit();
       const completion = pendingCompletion(state.ctx, result);
+      offered = completion;
       if (requestKey !== undefined) await markApplied(store, requestKey, completion?.answer, session);
       await insertEvents(store, state, session);
       if (joinsTransaction(completion)) {
@@ -154,7 +156,9 @@ export async function transactionAround(store: MongoTransactionOutboxStore, stat
     await session.endSession();
   }
   state.committed = true;
-  joined?.joined();
+  // Committed: with the record's completion, or without it (the plugin completes it itself).
+  if (joined) joined.joined();
+  else offered?.notJoined();
   // A duplicate rolled back; the first attempt's events may still wait, so they are flushed too.
   if (!duplicate) state.metrics.recorded += state.events.length;
   const now = Date.now();
