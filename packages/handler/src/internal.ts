@@ -33,7 +33,9 @@ export { redisKeyPrefix } from './internal/redis-key-prefix.js';
 export { nodeCrypto, randomUUID } from './internal/crypto.js';
 export { decodeBase64Strict } from './internal/base64.js';
 export { MAX_JSON_DEPTH, jsonTextTooDeep, valueTooDeep, parseJsonLossless, isLosslessNumber, jsonExactNumbers } from './internal/json.js';
-export { toRenderedResponse, renderError, isHttpResponse, tooLargeWithHeaders, type HttpResponseFields } from './response.js';
+// Whether `toMiddy()` runs the invocation (its HTTP results are Lambda proxy results).
+export { isMiddyInvocation } from './internal/middy-request.js';
+export { toRenderedResponse, renderError, renderResult, isHttpResponse, tooLargeWithHeaders, type HttpResponseFields } from './response.js';
 // The error classes, for packages that must not load the provider adapters of the root entry.
 export {
   SteadyError,

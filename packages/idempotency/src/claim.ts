@@ -5,14 +5,15 @@
  * allocates per call beyond what the claim itself needs.
  */
 import type { Context, SteadyError } from '@steadyfn/handler';
-import { passThroughStoreError, sleep } from '@steadyfn/handler/internal';
+import { isMiddyInvocation, passThroughStoreError, sleep } from '@steadyfn/handler/internal';
 import { leaseUntil as leaseUntilOf } from '@steadyfn/lease/internal';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyRecordCorruptError, IdempotencyStoreUnavailableError } from './errors.js';
 import { callerScope, fingerprintsOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
 import { remember } from './local.js';
 import type { Settings } from './options.js';
 import { newOwner } from './owner.js';
-import { decodeStored, replay } from './record.js';
+import { replayDuplicate } from './proxy-replay.js';
+import { decodeStored } from './record.js';
 import { sameRequest, type IdempotencyState } from './state.js';
 import type { ClaimResult, StoredRecord } from './types.js';
 
@@ -27,9 +28,10 @@ function scopeFor(s: Settings, ctx: Context): string {
   return scope;
 }
 
-/** Sets the state's store key (scope, key, caller) and the payload's fingerprint. */
+/** Sets the state's store key (scope, key, caller), the payload's fingerprint, and whether a replay is a middy proxy result's. */
 export function resolveInto(s: Settings, ctx: Context, state: IdempotencyState, key: ResolvedKey): void {
   state.key = storeKey(scopeFor(s, ctx), key, callerScope(ctx, s.scope));
+  if (ctx.trigger.kind === 'http' && isMiddyInvocation(ctx)) state.proxyReplay = true;
   const { fingerprint, legacy } = fingerprintsOf(ctx, key);
   state.fingerprint = fingerprint;
   if (legacy !== undefined) state.legacyFingerprint = legacy;
@@ -73,7 +75,7 @@ export function answerExisting(s: Settings, ctx: Context, state: IdempotencyStat
   if (!sameRequest(state, record.fingerprint) && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
   if (record.status === 'completed') {
     remember(s, state.key!, { fingerprint: record.fingerprint, result: record.result, expiresAt: record.expiresAt });
-    return { answer: replay(decodeStored(record.result)) };
+    return { answer: replayDuplicate(state, decodeStored(record.result)) };
   }
   // Held by another message of this batch: its completion waits for `afterBatch`, which runs
   // only once this message is done, so a wait would last until the deadline.

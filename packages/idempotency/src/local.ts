@@ -5,7 +5,8 @@
 import { IdempotencyKeyReusedError } from './errors.js';
 import type { LocalEntry } from './lru.js';
 import type { Settings } from './options.js';
-import { decodeStored, replay } from './record.js';
+import { replayDuplicate } from './proxy-replay.js';
+import { decodeStored } from './record.js';
 import { sameRequest, type IdempotencyState } from './state.js';
 
 /** Keeps a completed record for warm replays (nothing with `localCache: false`). */
@@ -18,5 +19,5 @@ export function fromLocal(s: Settings, state: IdempotencyState): { answer: unkno
   const hit = s.local?.get(state.key!);
   if (!hit) return undefined;
   if (!sameRequest(state, hit.fingerprint)) throw new IdempotencyKeyReusedError();
-  return { answer: replay(decodeStored(hit.result)) };
+  return { answer: replayDuplicate(state, decodeStored(hit.result)) };
 }

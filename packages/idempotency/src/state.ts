@@ -45,6 +45,11 @@ export interface IdempotencyState {
   /** The invocation is an HTTP request (`ctx.trigger.kind`), set with the state's exposure in `before`: which results are responses (`responseStatus`). */
   http?: boolean;
   /**
+   * An HTTP request run by `toMiddy()` (set with the key, `resolveInto`): its function's result is
+   * a Lambda proxy result stored as a plain value, which a duplicate gets marked `Idempotency-Replayed: true` (proxy-replay.ts).
+   */
+  proxyReplay?: boolean;
+  /**
    * `pendingCompletion` handed this record's completion to another write, and that write has not
    * said it committed without it (`PendingCompletion.notJoined`): a failure after the function
    * returned then releases the record (that write is taken not to have been made) rather than

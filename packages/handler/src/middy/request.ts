@@ -8,6 +8,7 @@ import { createContext, ended, runAs, takeColdStart, type InvocationContext } fr
 import { Deadline } from '../deadline.js';
 import { HookTimeoutError } from '../deadline.js';
 import { DeadlineExceededError, toSteadyError, type SteadyError } from '../errors.js';
+import { MIDDY_REQUEST } from '../internal/middy-request.js';
 import { isRecord } from '../internal/record.js';
 import type { Definition } from '../invoke.js';
 import { isThenable } from '../pipeline-answer.js';
@@ -62,7 +63,7 @@ export interface SteadyRequest {
   life: WrapLife;
 }
 
-const REQUEST = Symbol.for('steadyfn.middy.request');
+const REQUEST = MIDDY_REQUEST;
 
 function slotOf(request: MiddyRequestLike): Record<symbol, unknown> {
   if (!isRecord(request.internal)) throw new TypeError('toMiddy(): not a middy request (no `internal` object); @middy/core ≥ 5 is required');
