@@ -8,7 +8,7 @@
  * Built from the published samples in test/fixtures/samples/aws.
  */
 import { describe, expect, it } from 'vitest';
-import { handler, type TerminalErrors } from '@steadyfn/handler';
+import { handler } from '@steadyfn/handler';
 import { lambdaContext, logs, recorder, sample, type Json } from './support/published.js';
 
 /** Each event kind, damaged so that its records cannot be read, and its acknowledged answer. */
@@ -42,7 +42,7 @@ const UNREADABLE: Array<[name: string, event: () => Json, acknowledged: unknown]
   }, { batchItemFailures: [] }],
 ];
 
-async function run(terminalErrors: TerminalErrors, event: Json) {
+async function run(terminalErrors: 'fail' | 'ack', event: Json) {
   const { seen, fn } = recorder(() => 1);
   const { lines, logSink } = logs();
   const answer = await Promise.resolve(handler({ terminalErrors, logSink, logLevel: 'warn' }, fn)(event, lambdaContext())).then(
