@@ -99,6 +99,10 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * `OUTBOX_EVENT_INVALID`, a `TerminalError` given `status: 500`) are the deployment's or the
    * function's fault, not the message's: they are reported failed under both, so a
    * misconfiguration, a bug or a credential rotation window does not drop every message.
+   * On AWS `'ack'` also acknowledges an SNS, S3 (direct or through EventBridge), Kafka,
+   * DocumentDB, Kinesis or DynamoDB stream event whose records cannot be read (`MALFORMED_EVENT`):
+   * logged by code and field, never the payload, and answered as an event with no records
+   * without running the function; `'fail'` throws it (Lambda retries it, a stream holds its shard).
    * @default 'fail'
    */
   terminalErrors?: 'fail' | 'ack';

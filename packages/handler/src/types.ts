@@ -381,6 +381,13 @@ export interface StorageTrigger extends InBatch {
   source: string;
   /** How an S3 notification reached the function when not directly: `sns`, `sqs`, `eventbridge`, `sns-sqs`. */
   via?: string;
+  /**
+   * S3 through EventBridge only: the archive replay that sent the event again (its
+   * `replay-name`), when one did — `ctx.deliveryId` is then `replay/<replayName>#<bucket/key@sequencer>`,
+   * so the replay runs again instead of being answered as a duplicate of the live event. Left
+   * out for a live event and on other sources; the same directly and through SQS.
+   */
+  replayName?: string;
   op: StorageObject['op'];
   /** The provider's own event name: `ObjectCreated:Put`, `Microsoft.Storage.BlobCreated`, `google.cloud.storage.object.v1.finalized`. */
   eventType: string;

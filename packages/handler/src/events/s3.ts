@@ -7,12 +7,15 @@
  * `ctx.deliveryId` is `bucket/key@sequencer` (S3 re-sends a notification with the same
  * sequencer), so the same upload is one delivery whichever route it took; an event that is
  * neither a creation nor a deletion (restore, tagging, ACL, storage class) adds its class
- * (`#restore-completed`), the same from every route (s3DeliveryId).
+ * (`#restore-completed`), the same from every route (s3DeliveryId). An EventBridge archive
+ * replay of an S3 event (`replay-name`) is keyed `replay/<name>#bucket/key@sequencer`
+ * (s3ItemDeliveryId), as every other replayed EventBridge event, so that it runs again.
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import { parseJsonLossless } from '../internal/json.js';
 import type { StorageObject, StorageTrigger } from '../types.js';
-import { malformed, needRecord, needString, opt, sizeOf, type EventItem } from './item.js';
+import { replayNameOf } from './eventbridge-envelope.js';
+import { malformed, needRecord, needString, opt, scopedDeliveryId, sizeOf, type EventItem } from './item.js';
 import { isSnsEnvelope } from './sns-envelope.js';
 
 /** One S3 object event, whatever carried it. */
@@ -20,6 +23,8 @@ export interface S3Change {
   eventType: string;
   object: StorageObject;
   sequencer: string | undefined;
+  /** EventBridge only: the archive replay that sent the event again (its `replay-name`), when one did. */
+  replayName?: string;
 }
 
 export function isS3Record(record: unknown): boolean {
@@ -88,7 +93,9 @@ function eventBridgeChange(event: Rec, field: string): S3Change {
   const object = needRecord(detail.object, `${field}.detail.object`);
   // EventBridge sends the key as it is, not form-encoded.
   const key = needString(object.key, `${field}.detail.object.key`);
-  return change(eventType, bucket, key, { size: object.size, etag: object.etag, versionId: object['version-id'], sequencer: object.sequencer, time: event.time });
+  const base = change(eventType, bucket, key, { size: object.size, etag: object.etag, versionId: object['version-id'], sequencer: object.sequencer, time: event.time });
+  const replayName = replayNameOf(event);
+  return replayName === undefined ? base : { ...base, replayName };
 }
 
 /** The S3 test message S3 sends when a notification to SQS/SNS is configured: nothing to run. */
@@ -187,6 +194,19 @@ export function s3DeliveryId(change: S3Change): string {
   return `${o.bucket}/${o.key}@${change.sequencer ?? `${o.versionId ?? ''}${o.time ?? ''}`}${cls === undefined ? '' : `#${cls}`}`;
 }
 
+/**
+ * The delivery id of a change's item: {@link s3DeliveryId}, scoped by the archive replay that
+ * sent it again when one did (`replay/<name>#<id>`, as `eventBridgeDeliveryId` scopes every
+ * other EventBridge event) — a replay, which is asked for, runs again instead of being answered
+ * as a duplicate of the live event; a second run of the same replay is still one delivery.
+ *
+ * @example s3ItemDeliveryId({ eventType: 'Object Created', sequencer: '0A1', replayName: 'fix-03', object: { op: 'created', bucket: 'b', key: 'k' } }) // 'replay/fix-03#b/k@0A1'
+ */
+export function s3ItemDeliveryId(change: S3Change): string {
+  const id = s3DeliveryId(change);
+  return change.replayName === undefined ? id : scopedDeliveryId(`replay/${change.replayName}`, id);
+}
+
 /** A storage item for each change; `via` names the wrapping (`sns`, `sqs`, `eventbridge`, `sns-sqs`). */
 export function s3Items(changes: ReadonlyArray<S3Change>, via: string | undefined, batch: { offset: number; size: number } = { offset: 0, size: changes.length }): EventItem[] {
   return changes.map((change, i): EventItem => {
@@ -201,9 +221,10 @@ export function s3Items(changes: ReadonlyArray<S3Change>, via: string | undefine
       key: o.key,
       ...opt('size', o.size),
       ...opt('etag', o.etag),
+      ...opt('replayName', change.replayName),
       batchIndex: batch.offset + i,
       batchSize: batch.size,
     };
-    return { trigger, deliveryId: s3DeliveryId(change), payload: () => ({ ...o }) };
+    return { trigger, deliveryId: s3ItemDeliveryId(change), payload: () => ({ ...o }) };
   });
 }

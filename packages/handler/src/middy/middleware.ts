@@ -115,6 +115,12 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
 
     async before(request) {
       const steady = steadyRequestOf(request) ?? openRequest(request, def);
+      if (steady.read.acknowledged) {
+        // Nothing to run (only S3 test events): answered as handler() answers it, without the
+        // handler or any hook — middy skips the rest of the chain on an early answer.
+        await finish(steady, { ok: true, value: steady.read.acknowledged.answer });
+        return answerEarly(request, steady.read.acknowledged.answer);
+      }
       const ctx = steady.ctx;
       // middy calls the handler only after every `before`: until this one returns, it has not
       // run (functionStarted: false if this hook throws or answers early); after, not known.

@@ -5,7 +5,8 @@
  * direct call — is that invocation, exactly as `handler()` reads it. An event with several
  * records is one invocation over the whole event (`direct`, source `<kind>-batch`): per-message
  * semantics (a ctx per message, `beforeBatch`/`afterBatch`, partial batch responses) need
- * `handler()`.
+ * `handler()`. An event with nothing to run (only S3 test events) is acknowledged, as `handler()`
+ * does: see `LambdaRequest.acknowledged`.
  */
 import { MalformedEventError } from '../errors.js';
 import { isRecord as isRec, type Rec } from '../internal/record.js';
@@ -37,10 +38,20 @@ export interface LambdaRequest {
   invocation: Invocation;
   /** Set for HTTP events: how an answer is shaped back into the event source's result. */
   http?: { kind: HttpKind; event: Rec };
+  /**
+   * Set when the event holds nothing to run: records that are all S3 test events (`s3:TestEvent`,
+   * which S3 sends through SQS or SNS when a notification is set up). `handler()` acknowledges
+   * such an event without running the function; the middy request answers `answer` (`handler()`'s
+   * answer: `{ batchItemFailures: [] }` for SQS, Kinesis and DynamoDB streams, else `undefined`)
+   * without calling its handler. `invocation` is then a placeholder that is never run.
+   */
+  acknowledged?: { answer: unknown };
 }
 
-function oneOrBatch(kind: string, invocations: Invocation[], event: unknown, context: LambdaContext): Invocation {
+/** The one invocation of `invocations`, a batch invocation for several, undefined for none (nothing to run). */
+function oneOrBatch(kind: string, invocations: Invocation[], event: unknown, context: LambdaContext): Invocation | undefined {
   if (invocations.length === 1) return invocations[0]!;
+  if (invocations.length === 0) return undefined;
   return { trigger: { kind: 'direct', source: `${kind}-batch` }, requestId: context.awsRequestId, deliveryId: undefined, payload: () => event };
 }
 
@@ -63,7 +74,7 @@ export function lambdaRequest(def: Definition, event: unknown, context: LambdaCo
   withApiGatewayDeadline(def, kind, frame, read);
   const e = (isRec(read) ? read : {}) as Rec;
   const records = Array.isArray(e.Records) ? (e.Records as unknown[]) : [];
-  let invocation: Invocation;
+  let invocation: Invocation | undefined;
   try {
     switch (kind) {
       case 'apigw-v1':
@@ -110,6 +121,11 @@ export function lambdaRequest(def: Definition, event: unknown, context: LambdaCo
     }
   } catch (thrown) {
     throw thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the event');
+  }
+  if (invocation === undefined) {
+    const answer = kind === 'sqs' || kind === 'kinesis' || kind === 'dynamodb-streams' ? { batchItemFailures: [] } : undefined;
+    const placeholder: Invocation = { trigger: { kind: 'direct', source: `${kind}-batch` }, requestId: context.awsRequestId, deliveryId: undefined, payload: () => event };
+    return { frame, invocation: placeholder, acknowledged: { answer } };
   }
   return { frame, invocation };
 }

@@ -9,6 +9,7 @@
  */
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
 import { isRecord as isRec, jsonText, nonEmptyStr, str, type Rec } from '../internal/record.js';
+import { acknowledgedFailure } from '../batch.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type Invocation, type ResultAnswer } from '../invoke.js';
 import { checkJsonSize, renderError } from '../response.js';
 import { LAMBDA_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
@@ -252,12 +253,31 @@ async function runThrowingBatch(def: Definition, frame: Frame, items: EventItem[
   return undefined;
 }
 
-/** Reads a batch's records, or throws the typed MALFORMED_EVENT that fails the whole batch. */
-function readBatch<T>(read: () => T): T {
+/** What an unreadable event is answered with when `terminalErrors: 'ack'` acknowledges it: the event's empty batch. */
+interface Unreadable<T> {
+  def: Definition;
+  context: LambdaContext;
+  empty: T;
+}
+
+/**
+ * Reads a batch's records, or throws the typed MALFORMED_EVENT that fails the whole batch. With
+ * `unreadable` and `terminalErrors: 'ack'` (an event that can never be read is a terminal 400) the
+ * event is acknowledged instead: logged (code and field, never the payload) and read as
+ * `unreadable.empty`, answered as an event with no records — no Lambda retry, no stream shard
+ * blocked on it.
+ */
+function readBatch<T>(read: () => T, unreadable?: Unreadable<T>): T {
   try {
     return read();
   } catch (thrown) {
-    return fail(thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the event'));
+    const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the event');
+    if (unreadable === undefined || !acknowledgedFailure(unreadable.def, error)) return fail(error);
+    adapterLogger(unreadable.def, 'aws', unreadable.context.awsRequestId).warn('unreadable event acknowledged', {
+      code: error.code,
+      ...(error.issues?.[0] ? { field: error.issues[0].field } : {}),
+    });
+    return unreadable.empty;
   }
 }
 
@@ -340,24 +360,24 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'dynamodb-streams':
     case 'kinesis': {
       const records = (event as Rec).Records as unknown[];
-      const batch = readBatch(() => (kind === 'kinesis' ? kinesisItems(records, def) : dynamoDbStreamItems(records)));
+      const batch = readBatch(() => (kind === 'kinesis' ? kinesisItems(records, def) : dynamoDbStreamItems(records)), { def, context, empty: { items: [], sequences: [], eventIds: [] } });
       // An event source mapping reads the failed record's sequence number; a Pipe its `eventID`
       // (EventBridge User Guide, "Pipes batching and concurrency", Partial batch failure).
       const identifiers = pipes ? batch.eventIds.map((id, i) => id || batch.sequences[i]!) : batch.sequences;
       return runStreamBatch(def, frame, batch.items.map((item) => withRequestId(item, context)), identifiers);
     }
     case 'sns':
-      return runThrowingBatch(def, frame, readBatch(() => snsItems((event as Rec).Records as unknown[], def)), context, false);
+      return runThrowingBatch(def, frame, readBatch(() => snsItems((event as Rec).Records as unknown[], def), { def, context, empty: [] }), context, false);
     case 's3':
-      return runThrowingBatch(def, frame, readBatch(() => s3Items(s3NotificationChanges((event as Rec).Records as unknown[]), undefined)), context, false);
+      return runThrowingBatch(def, frame, readBatch(() => s3Items(s3NotificationChanges((event as Rec).Records as unknown[]), undefined), { def, context, empty: [] }), context, false);
     case 's3-eventbridge':
-      return runThrowingBatch(def, frame, readBatch(() => s3Items([s3EventBridgeChange(event as Rec)], 'eventbridge')), context, false);
+      return runThrowingBatch(def, frame, readBatch(() => s3Items([s3EventBridgeChange(event as Rec)], 'eventbridge'), { def, context, empty: [] }), context, false);
     case 'kafka': {
       // Partition order holds: records run in order and stop at the first failure. Thrown (Lambda
       // retries the whole batch), or named per partition when the mapping reports item failures.
       // EventBridge Pipes reads no partial answer for a Kafka source (only SQS, Kinesis and
       // DynamoDB) and retries the entire batch on an error: it would take one for a success.
-      const items = readBatch(() => lambdaKafkaItems(event as Rec, def));
+      const items = readBatch(() => lambdaKafkaItems(event as Rec, def), { def, context, empty: [] });
       if (pipes || !def.kafkaBatchItemFailures) return runThrowingBatch(def, frame, items, context, true);
       const invocations = items.map((item) => withRequestId(item, context));
       return runStreamBatch(def, frame, invocations, invocations.map(kafkaIdentifier)) satisfies Promise<KafkaBatchResponse>;
@@ -365,7 +385,7 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'documentdb':
       // Change stream order holds: events run in order and stop at the first failure, which is
       // thrown — Lambda reads no partial batch answer for a DocumentDB event source mapping.
-      return runThrowingBatch(def, frame, readBatch(() => documentDbItems(event as Rec)), context, true);
+      return runThrowingBatch(def, frame, readBatch(() => documentDbItems(event as Rec), { def, context, empty: [] }), context, true);
     case 'schedule':
     case 'eventbridge': {
       const outcome = await runInvocation(def, frame, eventBridgeInvocation(kind, event as Rec, context));
