@@ -9,31 +9,14 @@
  * embedded mode.
  */
 import { randomUUID } from 'node:crypto';
-import { handler, SteadyError, type Plugin } from '@steadyfn/handler';
+import { handler } from '@steadyfn/handler';
 import { idempotency, mongoStore, redisStore } from '@steadyfn/idempotency';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { prepareEvent, serializeEvent } from '../src/envelope.js';
 import { inbox } from '../src/inbox.js';
 import { mongoEmbeddedOutbox, outbox, redisOutbox } from '../src/index.js';
 import { lambdaContext, sqsRecord, useMongo, useRedis } from './support.js';
-
-const paidEvents = { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number() }) } };
-const shipped = { OrderShipped: { aggregateType: 'order', schema: z.object({}) } };
-const codeOf = (e: unknown): unknown => (e as { code?: unknown }).code;
-
-/** A plugin whose `after` throws a retryable 503 while `down`. */
-function audit(): Plugin & { down: boolean } {
-  const plugin = {
-    name: 'audit',
-    down: true,
-    after() {
-      if (plugin.down) throw new SteadyError('AUDIT_FAILED', 'audit log unavailable', { status: 503, retryable: true });
-      return undefined;
-    },
-  };
-  return plugin;
-}
+import { audit, codeOf, paidEvents, shipped } from './after-failures.js';
 
 describe('on redis: a plugin listed after the outbox fails after the function returned', () => {
   const backend = useRedis('redis');

@@ -17,28 +17,12 @@ import { randomUUID } from 'node:crypto';
 import { handler, SteadyError, type Plugin } from '@steadyfn/handler';
 import { idempotency, mongoStore } from '@steadyfn/idempotency';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { mongoEmbeddedOutbox, outbox } from '../src/index.js';
 import { useMongo } from './support.js';
+import { audit, codeOf, fallback, shipped } from './after-failures.js';
 
-const shipped = { OrderShipped: { aggregateType: 'order', schema: z.object({}) } };
-const codeOf = (e: unknown): unknown => (e as { code?: unknown }).code;
 /** Plugins of any context and state, listed in a chosen order. */
 type AnyPlugin = Plugin<any, any>;
-const fallback: Plugin = { name: 'fallback', onError: () => ({ answer: { fallback: true } }) };
-
-/** A plugin whose `after` throws a retryable 503 while `down`. */
-function audit(): Plugin & { down: boolean } {
-  const plugin = {
-    name: 'audit',
-    down: true,
-    after() {
-      if (plugin.down) throw new SteadyError('AUDIT_FAILED', 'audit log unavailable', { status: 503, retryable: true });
-      return undefined;
-    },
-  };
-  return plugin;
-}
 
 describe('on FerretDB embedded: the answers kept when a plugin fails or recovers around the outbox', () => {
   const mongo = useMongo();

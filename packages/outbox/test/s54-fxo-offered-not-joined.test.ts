@@ -9,28 +9,12 @@
  * and the retry ran the function a second time. Real Redis and FerretDB.
  */
 import { randomUUID } from 'node:crypto';
-import { handler, SteadyError, type Plugin } from '@steadyfn/handler';
+import { handler } from '@steadyfn/handler';
 import { idempotency, mongoStore, redisStore, type IdempotencyStore } from '@steadyfn/idempotency';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { outbox, redisOutbox } from '../src/index.js';
 import { useMongo, useRedis } from './support.js';
-
-const shipped = { OrderShipped: { aggregateType: 'order', schema: z.object({}) } };
-const codeOf = (e: unknown): unknown => (e as { code?: unknown }).code;
-
-/** A plugin whose `after` throws a retryable 503 while `down`. */
-function audit(): Plugin & { down: boolean } {
-  const plugin = {
-    name: 'audit',
-    down: true,
-    after() {
-      if (plugin.down) throw new SteadyError('AUDIT_FAILED', 'audit log unavailable', { status: 503, retryable: true });
-      return undefined;
-    },
-  };
-  return plugin;
-}
+import { audit, codeOf, shipped } from './after-failures.js';
 
 describe('use: [idempotency, x, outbox], x.after fails once after the outbox wrote', () => {
   const backend = useRedis('redis');

@@ -13,32 +13,16 @@
  * Real Redis.
  */
 import { randomUUID } from 'node:crypto';
-import { handler, SteadyError, type Plugin } from '@steadyfn/handler';
+import { handler, SteadyError } from '@steadyfn/handler';
 import { idempotency, redisStore } from '@steadyfn/idempotency';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { prepareEvent, serializeEvent } from '../src/envelope.js';
 import { inbox } from '../src/inbox.js';
 import { outbox, redisOutbox } from '../src/index.js';
 import { lambdaContext, sqsRecord, useRedis } from './support.js';
+import { audit, fallback, paidEvents, shipped } from './after-failures.js';
 
-const paidEvents = { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number() }) } };
-const shipped = { OrderShipped: { aggregateType: 'order', schema: z.object({}) } };
 const unavailable = () => new SteadyError('WAREHOUSE_DOWN', 'warehouse unavailable', { status: 503, retryable: true });
-const fallback: Plugin = { name: 'fallback', onError: () => ({ answer: { fallback: true } }) };
-
-/** A plugin whose `after` throws a retryable 503 while `down`. */
-function audit(): Plugin & { down: boolean } {
-  const plugin = {
-    name: 'audit',
-    down: true,
-    after() {
-      if (plugin.down) throw new SteadyError('AUDIT_FAILED', 'audit log unavailable', { status: 503, retryable: true });
-      return undefined;
-    },
-  };
-  return plugin;
-}
 
 describe('on redis: an onError fallback listed after the outbox recovers', () => {
   const backend = useRedis('redis');
