@@ -16,18 +16,29 @@ import { IDENTITY_HEADERS, type IdentityHeaders, type PrincipalConfig, type Prin
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 type AddedBy<P extends ReadonlyArray<Plugin<any, any>>> = P[number] extends infer U ? (U extends Plugin<infer A, any> ? A : never) : never;
+type AddedOf<T> = T extends Plugin<infer A, any> ? A : never;
 /** The named (not index-signature) keys of each member of the union `T`. */
 type NamedKeys<T> = T extends unknown ? (keyof T extends infer K ? (K extends unknown ? (string extends K ? never : number extends K ? never : symbol extends K ? never : K) : never) : never) : never;
-/** Keys of a member of the union `A` that another member of it has too. */
+/** Keys of a member of the union `A` that another member of it has too (a list that is no tuple). */
 type SharedKeys<A, All = A> = A extends unknown ? NamedKeys<A> & NamedKeys<Exclude<All, A>> : never;
-type Merged<A> = [SharedKeys<A>] extends [never] ? UnionToIntersection<A> & {} : Omit<UnionToIntersection<A>, SharedKeys<A>> & { [K in SharedKeys<A>]: never };
-
+/** Every named key the plugins of the tuple `P` add. */
+type KeysOfAll<P> = P extends readonly [infer H, ...infer R] ? NamedKeys<AddedOf<H>> | KeysOfAll<R> : never;
+/** Keys a plugin of the tuple `P` adds that a later one adds too: per plugin, so a plugin whose added type is a union is one plugin. */
+type SharedInTuple<P> = P extends readonly [infer H, ...infer R] ? (NamedKeys<AddedOf<H>> & KeysOfAll<R>) | SharedInTuple<R> : never;
+type SharedOf<P extends ReadonlyArray<Plugin<any, any>>> = number extends P['length'] ? SharedKeys<AddedBy<P>> : SharedInTuple<P>;
+/** Every plugin's added type, intersected; a plugin's own union stays a union. */
+type AllAddedIn<P> = P extends readonly [infer H, ...infer R] ? AddedOf<H> & AllAddedIn<R> : unknown;
+type AllAdded<P extends ReadonlyArray<Plugin<any, any>>> = number extends P['length'] ? UnionToIntersection<AddedBy<P>> : AllAddedIn<P>;
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type Merged<T, S extends PropertyKey> = [S] extends [never] ? T & {} : OmitEach<T, S> & { [K in S]: never };
 /**
  * The members a list of plugins adds to `ctx`. A member two plugins add (with different types) is
  * `never`: at run time the second plugin adding it is refused (`CONFIG_INVALID`), so the function
  * cannot be written against both shapes. Plugins whose added types are the same are not told apart.
+ * Keys are compared plugin by plugin: a plugin whose added type is a union (`{ a: number; db: Db }
+ * | { b: string; db: Db }`) adds `db` once, typed `Db`.
  */
-export type PluginsAdded<P extends ReadonlyArray<Plugin<any, any>>> = [P[number]] extends [never] ? {} : Merged<AddedBy<P>>;
+export type PluginsAdded<P extends ReadonlyArray<Plugin<any, any>>> = [P[number]] extends [never] ? {} : Merged<AllAdded<P>, SharedOf<P> & PropertyKey>;
 
 /** Options of `handler(options, fn)`. Durations are whole milliseconds. */
 export interface HandlerOptions<S extends ZodType | undefined, P extends ReadonlyArray<Plugin<any, any>>> {

@@ -34,12 +34,16 @@ export function contentCodings(contentEncoding: string | undefined): string[] {
 /**
  * Whether `bytes` are still coded by the codings a `Content-Encoding` value names (RFC 9110
  * §8.4; `identity` is no coding): decided by the coding applied last, the last one listed —
- * `gzip`/`x-gzip` by gzip's magic bytes (RFC 1952 §2.3.1), `deflate` by a whole zlib stream (RFC
- * 1950: a header, then data that inflates using every byte) or a whole raw deflate stream (RFC
- * 9110 §8.4.1.2: clients send raw deflate), any other (`br`, `zstd`…) has no sure signature and
+ * `gzip`/`x-gzip` by gzip's magic bytes (RFC 1952 §2.3.1), `deflate` by a zlib stream (RFC 1950:
+ * a header, then data that inflates to the end of a stream — bytes after it, such as a trailing
+ * CRLF or a second stream, are allowed — or, cut short, inflates without error to the end of the
+ * input and yields at least one byte) or a whole raw deflate stream (RFC 9110 §8.4.1.2: clients
+ * send raw deflate; it must use every byte), any other (`br`, `zstd`…) has no sure signature and
  * counts as still coded. Bytes a gateway already decoded while leaving the header (API Gateway
  * inflates gzip and deflate request bodies when compression is on) lack the signature: false —
- * also text whose first two bytes happen to make a zlib header (`x = 1`, `x y`). No coding: false.
+ * also text whose first two bytes happen to make a zlib header (`x = 1`, `x y`). A zlib header
+ * with the preset-dictionary bit (FDICT, RFC 1950 §2.2) set is not taken as a zlib stream: it
+ * cannot be inflated without the dictionary, and text starting `x ` sets it. No coding: false.
  */
 export function stillContentCoded(contentEncoding: string | undefined, bytes: Uint8Array): boolean {
   const codings = contentCodings(contentEncoding);
@@ -47,23 +51,44 @@ export function stillContentCoded(contentEncoding: string | undefined, bytes: Ui
   if (outer === undefined) return false;
   const [a = -1, b = -1] = bytes;
   if (outer === 'gzip' || outer === 'x-gzip') return a === 0x1f && b === 0x8b;
-  if (outer === 'deflate') return ((a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0 && wholeStream(bytes, 'zlib')) || wholeStream(bytes, 'raw');
+  if (outer === 'deflate') return ((a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0 && zlibStream(bytes)) || wholeRawStream(bytes);
   return true;
 }
 
 /** Inflated at most this far to tell a deflate stream: past it the bytes are taken as coded. */
 const DEFLATE_PROBE = 64 * 1024 * 1024;
 
+/** zlib, loaded on the first deflate body: not by every cold start. */
+function zlib(): typeof import('node:zlib') {
+  return builtinModule<typeof import('node:zlib')>('node:zlib');
+}
+
 /**
- * Whether `bytes` are one whole deflate stream — zlib-wrapped (RFC 1950) or raw (RFC 1951): it
- * inflates without error and uses every byte.
+ * Whether `bytes`, which start with a zlib header, are zlib-coded (RFC 1950): they inflate to the
+ * end of a stream (bytes after it are left alone), or are cut short — inflate without error to the
+ * end of the input (`Z_BUF_ERROR`) — and yield at least one byte. A header with FDICT set: false.
  */
-function wholeStream(bytes: Uint8Array, kind: 'zlib' | 'raw'): boolean {
-  // zlib is loaded here, on the first deflate body: not by every cold start.
-  const { inflateRawSync, inflateSync } = builtinModule<typeof import('node:zlib')>('node:zlib');
-  const inflate = kind === 'zlib' ? inflateSync : inflateRawSync;
+function zlibStream(bytes: Uint8Array): boolean {
+  if (((bytes[1] ?? 0) & 0x20) !== 0) return false; // preset dictionary: none to inflate with
+  const { inflateSync, constants } = zlib();
   try {
-    const { engine } = inflate(bytes, { info: true, maxOutputLength: DEFLATE_PROBE }) as unknown as { engine: { bytesWritten: number } };
+    inflateSync(bytes, { maxOutputLength: DEFLATE_PROBE });
+    return true; // reached the end of a stream
+  } catch (error) {
+    if (error instanceof RangeError) return true; // inflated past the probe: a stream, not text
+    if ((error as { code?: unknown }).code !== 'Z_BUF_ERROR') return false;
+  }
+  try {
+    return inflateSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: DEFLATE_PROBE }).length > 0; // truncated
+  } catch (error) {
+    return error instanceof RangeError;
+  }
+}
+
+/** Whether `bytes` are one whole raw deflate stream (RFC 1951): it inflates without error and uses every byte. */
+function wholeRawStream(bytes: Uint8Array): boolean {
+  try {
+    const { engine } = zlib().inflateRawSync(bytes, { info: true, maxOutputLength: DEFLATE_PROBE }) as unknown as { engine: { bytesWritten: number } };
     return engine.bytesWritten === bytes.length;
   } catch (error) {
     return error instanceof RangeError; // inflated past the probe: a stream, not text

@@ -92,7 +92,22 @@ describe('stillContentCoded: a zlib stream is whole (review rvp)', () => {
     expect(stillContentCoded('deflate', Buffer.from('x y'))).toBe(false);
     expect(stillContentCoded('deflate', deflateSync('x = 1'))).toBe(true);
     expect(stillContentCoded('deflate', deflateSync(Buffer.alloc(0)))).toBe(true);
-    expect(stillContentCoded('deflate', Buffer.concat([deflateSync('abc'), Buffer.from('trailing text')]))).toBe(false);
+    expect(stillContentCoded('deflate', Buffer.concat([deflateSync('abc'), Buffer.from('trailing text')]))).toBe(true); // reaches a stream's end (review s54)
+  });
+});
+
+describe('stillContentCoded: a zlib stream with bytes after it, or cut short (review s54)', () => {
+  it('is still coded: a trailing CRLF, two streams, a truncated stream; a bare header, FDICT and stray text are not', async () => {
+    const { deflateSync } = await import('node:zlib');
+    const z = deflateSync('hello hello hello hello world');
+    expect(stillContentCoded('deflate', Buffer.concat([z, Buffer.from('\r\n')]))).toBe(true);
+    expect(stillContentCoded('deflate', Buffer.concat([z, z]))).toBe(true);
+    expect(stillContentCoded('deflate', z.subarray(0, z.length - 6))).toBe(true); // inflates cleanly to its end
+    expect(stillContentCoded('deflate', z.subarray(0, 2))).toBe(false); // a header, nothing inflated
+    expect(stillContentCoded('deflate', Buffer.from('x^ab'))).toBe(false); // header-like text, nothing inflated
+    expect(stillContentCoded('deflate', Buffer.from('x^hello world'))).toBe(false); // a data error
+    expect(stillContentCoded('deflate', Buffer.concat([z.subarray(0, z.length - 1), Buffer.from([z[z.length - 1]! ^ 1])]))).toBe(false); // bad check value
+    expect(stillContentCoded('deflate', Buffer.from('x = 1'))).toBe(false); // FDICT set: left as text
   });
 });
 

@@ -100,6 +100,20 @@ describe('a ctx member added by two plugins', () => {
     expectTypeOf<PluginsAdded<[typeof loose, typeof clock]>['clock']>().toEqualTypeOf<number>();
   });
 
+  it('keeps the members of a plugin whose added type is a union: shared keys are compared plugin by plugin (review s54)', () => {
+    type Db = { query(sql: string): Promise<unknown> };
+    const either: Plugin<{ a: number; db: Db } | { b: string; db: Db }> = { name: 'either', extend: () => ({ a: 1, db: { query: async () => null } }) };
+    const clock: Plugin<{ clock: number }> = { name: 'clock', extend: () => ({ clock: 1 }) };
+    const otherDb: Plugin<{ db: string }> = { name: 'other', extend: () => ({ db: 'x' }) };
+    expectTypeOf<PluginsAdded<[typeof either]>['db']>().toEqualTypeOf<Db>();
+    expectTypeOf<PluginsAdded<[typeof either, typeof clock]>['db']>().toEqualTypeOf<Db>();
+    expectTypeOf<PluginsAdded<[typeof either, typeof clock]>['clock']>().toEqualTypeOf<number>();
+    expectTypeOf<PluginsAdded<[typeof either, typeof otherDb]>['db']>().toBeNever();
+    handler({ use: [either, clock], logSink: () => undefined }, (_input, ctx) => ctx.db.query('select 1'));
+    // @ts-expect-error -- a second plugin adds `db`: never
+    handler({ use: [either, otherDb], logSink: () => undefined }, (_input, ctx) => ctx.db.query('select 1'));
+  });
+
   it('different members of several plugins are all merged, each invocation afresh', async () => {
     const a: Plugin<{ a: number }> = { name: 'a', extend: () => ({ a: 1 }) };
     const b: Plugin<{ b: number }> = { name: 'b', extend: () => ({ b: 2 }) };
