@@ -5,8 +5,8 @@
 
 // scheme://userinfo@host — the userinfo (RFC 3986 §3.2.1) is everything between `//` and the
 // last `@` of the authority (a password may hold an unencoded `@`), which ends at `/`, `?`,
-// `#` or whitespace.
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
+// `#` or whitespace. Userinfo never spans a `[redacted]` already written (masking is idempotent).
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#[]|\[(?!redacted\]))*@/gi;
 
 import { isSecretName } from './secret-name.js';
 
@@ -32,7 +32,7 @@ const AUTH_SCHEME = String.raw`(?:bearer|basic|digest|negotiate|ntlm|token|bot|d
 // value is read to its closing quote, an HTTP auth scheme and its credentials (`Authorization=Bearer
 // abc`) to `&`, `;` or the end of the line; any other value ends at `&`, `#`, `;`, whitespace, a
 // quote, `<`, `>`, or a `,` that starts another `name=`.
-const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]*)(${QUOTED}|${AUTH_SCHEME}[^\r\n&;]*|(?:[^&#;,\s"'<>${'`'}]|,(?![\w.[\]-]+=))+)`, 'gi');
+const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]*)${NOT_MASKED}(${QUOTED}|${AUTH_SCHEME}[^\r\n&;]*|(?:[^&#;,\s"'<>${'`'}]|,(?![\w.[\]-]+=))+)`, 'gi');
 
 // A member of JSON (or a quoted-key literal): `"password":"x"`, `'pin': 1234`, and JSON inside a
 // JSON string (`{\"password\":\"x\"}`, an SNS envelope in an SQS body). An unquoted value ends
@@ -46,7 +46,8 @@ const MEMBER = new RegExp(String.raw`(\\{0,3}["'])([\w.[\]-]+)\1([ \t]*:[ \t]*)$
 // an unquoted value is one word, or the rest of the line after an HTTP auth scheme (`…
 // Authorization: Bearer abc.def`), so prose after it (`credentials: none in …`) keeps the rest.
 const HEADER_LINE = new RegExp(String.raw`^[ \t]*()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|[^\r\n]+)`, 'gm');
-const COLON = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|${AUTH_SCHEME}[^\r\n]*|[^\s,;)\]}"'<>]+)`, 'gi');
+// A name followed by `://` is a URL's scheme, not a `name: value`.
+const COLON = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(?!\/\/)(${QUOTED}|${AUTH_SCHEME}[^\r\n]*|[^\s,;)\]}"'<>]+)`, 'gi');
 
 // Headers whose whole value is a credential.
 const CREDENTIAL_HEADER =
@@ -126,9 +127,15 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  *   (`;AccountKey=`), a libpq (`host=db password='…'`) or StackExchange.Redis
  *   (`host:6380,password=…`) connection string, quoted text, with spaces around `=` (any
  *   `name=` at the start or after a character no name holds: `-`, `_`, `.` and brackets are part
- *   of a name); a JSON member (`"password":"…"`); `name: value` — a header line
- *   (`Authorization: Bearer …`, masked to the end of the line), `password: …` inside a line (one
- *   word, or the rest of the line after an HTTP auth scheme). A name is secret by the logger's field-name rule (`isSecretName`: `access_token`,
+ *   of a name; `Authorization=Bearer …` with its credentials); a JSON member (`"password":"…"`,
+ *   also JSON escaped inside a string: `{\"password\":\"…\"}`; a secret array or object is
+ *   masked whole: `"tokens":[redacted]`); `name: value` — a credential header line
+ *   (`Authorization: Bearer …`, `Cookie: …`, `X-Api-Key: …`, or any secret name whose value opens
+ *   with an auth scheme: masked to the end of the line), `password: …` anywhere else, also after
+ *   another name (`Error: password: …`; one word, or the rest of the line after an HTTP auth
+ *   scheme). A name that is not secret hides nothing after it; error class names are not secret
+ *   (`SignatureDoesNotMatch: …`, `TokenExpiredError: …` are kept). Its own output is returned
+ *   unchanged (`scrubText(scrubText(x)) === scrubText(x)`). A name is secret by the logger's field-name rule (`isSecretName`: `access_token`,
  *   `accessToken`, `auth_token`, `sig`, `jwt`, `client_assertion`, `X-Amz-Signature`, …); `key`
  *   and `code` only after `?`, `&` or `#` (`code=ECONNRESET` in a message is kept).
  *
