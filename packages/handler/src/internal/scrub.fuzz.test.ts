@@ -3,6 +3,8 @@
  * every place `scrubText` reads parameters from — a URL's query or fragment, a form body, an
  * Azure (`;`), libpq (space) or StackExchange.Redis (`,`) connection string — never keep their
  * value; text made of other parameters (`code` and `key` outside a URL among them) is unchanged.
+ * Review rvm2: a secret after another `name:`, in escaped JSON, in an array; masking is
+ * idempotent; error lines whose class name holds a secret word are kept.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -93,5 +95,56 @@ describe('scrubText (fuzz)', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  // A word of any characters a one-word value may hold (`:`, `/`, `=`, `.`, `@`-free), after a marker.
+  const word = fc.stringMatching(/^[A-Za-z0-9%._~+/=:-]{0,24}$/).map((rest) => `Qv9${rest}`);
+  const prefix = fc.constantFrom('Error', 'request failed', 'msg', 'invalid header', 'headers', 'TypeError', 'warn');
+
+  it('masks a secret after another name:, in escaped JSON and in arrays (review rvm2)', () => {
+    const forms: ReadonlyArray<(p: string, n: string, v: string) => [string, string]> = [
+      (p, n, v) => [`${p}: ${n}: ${v}`, `${p}: ${n}: [redacted]`],
+      (p, n, v) => [`${p}: ${n}: Bearer ${v} ${v}`, `${p}: ${n}: [redacted]`],
+      (_, n, v) => [String.raw`{"body":"{\"a\":1,\"${n}\":\"${v}\",\"b\":2}"}`, String.raw`{"body":"{\"a\":1,\"${n}\":\"[redacted]\",\"b\":2}"}`],
+      (_, n, v) => [`{"${n}":["${v}","${v},]x"],"b":2}`, `{"${n}":[redacted],"b":2}`],
+      (_, n, v) => [`{"${n}":{"u":"${v}","p":["${v}"]},"b":2}`, `{"${n}":[redacted],"b":2}`],
+    ];
+    fc.assert(
+      fc.property(prefix, secretName, word, fc.constantFrom(...forms), (p, name, secret, form) => {
+        const [text, expected] = form(p, name, secret);
+        expect(scrubText(text)).toBe(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('keeps error lines and prose with colons made of names that are not secret (review rvm2)', () => {
+    const errorName = fc.constantFrom('SignatureDoesNotMatch', 'ExpiredTokenException', 'CredentialsProviderError', 'TokenExpiredError', 'InvalidSignatureException', 'Error', 'AuthFailed');
+    const prose = fc.array(fc.constantFrom('the', 'request', 'signature', 'token', 'expired', 'could', 'not', 'load', 'credentials', 'from', 'providers', 'password', 'is', 'now'), { minLength: 1, maxLength: 8 }).map((w) => w.join(' '));
+    fc.assert(
+      fc.property(errorName, prose, fc.constantFrom(...KEPT_NAMES), word, (name, text, kept, v) => {
+        for (const line of [`${name}: ${text}`, `${name}: ${kept}: ${v}`, `${kept}: ${name}: ${text}`]) expect(scrubText(line)).toBe(line);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is idempotent: scrubText of its own output changes nothing (review rvm2)', () => {
+    const piece = fc.constantFrom('password', 'token', 'Authorization', 'msg', 'Error', ':', ': ', '=', '"', '\\"', "'", '[', ']', '{', '}', ',', ' ', '\n', 'abc', 'Bearer ', '[redacted]', '&', '?', 'x://u:p@h', '\\');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
+        const once = scrubText(pieces.join(''));
+        expect(scrubText(once)).toBe(once);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('masks adversarial long inputs whole (each pattern reads its input once)', () => {
+    const n = 50_000;
+    expect(scrubText(`{"tokens":${'['.repeat(n)}"a"`)).toBe('{"tokens":[redacted]');
+    expect(scrubText(`${'a: '.repeat(n)}password: x`)).toBe(`${'a: '.repeat(n)}password: [redacted]`);
+    expect(scrubText(`{\\"password\\":\\"${'\\\\'.repeat(n)}x`)).toBe('{\\"password\\":[redacted]');
+    expect(scrubText(`${'x='.repeat(n)}token=y`)).toBe(`${'x='.repeat(n)}token=[redacted]`);
   });
 });

@@ -5,8 +5,8 @@
 
 // scheme://userinfo@host — the userinfo (RFC 3986 §3.2.1) is everything between `//` and the
 // last `@` of the authority (a password may hold an unencoded `@`), which ends at `/`, `?`,
-// `#` or whitespace.
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
+// `#` or whitespace. Userinfo never spans a `[redacted]` already written (masking is idempotent).
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#[]|\[(?!redacted\]))*@/gi;
 
 import { isSecretName } from './secret-name.js';
 
@@ -15,27 +15,44 @@ export { isSecretName };
 // A quoted value: '…' or "…", backslash escapes inside (libpq's `password='it\'s'`, JSON's
 // `"a\"b"`); one left open runs to the end of the line.
 const QUOTED = String.raw`'(?:[^'\\\r\n]|\\.)*'?|"(?:[^"\\\r\n]|\\.)*"?`;
+// A value quoted with escaped quotes — JSON inside a JSON string (`\"x\"`, `\\\"x\\\"`): a run of
+// backslashes counts as text only when neither a quote nor another backslash follows it.
+const ESCAPED_QUOTED = String.raw`\\{1,3}"(?:[^"\\\r\n]|\\+(?=[^"\\\r\n]))*\\*"?`;
+// A character no name holds: a name starts after one (or at the start of the text).
+const NAME_START = String.raw`(?<![\w.[\]-])`;
+// Not already masked (`scrubText` of its own output returns it unchanged) and not blank.
+const NOT_MASKED = String.raw`(?=\S)(?!\[redacted\])`;
+const AUTH_SCHEME = String.raw`(?:bearer|basic|digest|negotiate|ntlm|token|bot|dpop|hoba|mutual|sharedaccesssignature|aws4-hmac-sha256)[ \t]`;
+
+// Every pattern has four groups: quote (of the name), name, separator, value.
 
 // `name=value` at the start of the text or after a character no name holds: `?`, `&`, `#` (a
 // URL, an OAuth fragment), `;` (an Azure connection string), `,` (StackExchange.Redis),
 // whitespace (libpq), a quote; spaces or tabs may stand around `=` (`password = x`). A quoted
-// value is read to its closing quote; any other ends at `&`, `#`, `;`, whitespace, a quote,
-// `<`, `>`, or a `,` that starts another `name=`.
-const PARAMETER = new RegExp(String.raw`(^|[^\w.[\]-])()([\w.[\]-]+)([ \t]*=[ \t]*)(${QUOTED}|(?:[^&#;,\s"'<>${'`'}]|,(?![\w.[\]-]+=))+)`, 'g');
+// value is read to its closing quote, an HTTP auth scheme and its credentials (`Authorization=Bearer
+// abc`) to `&`, `;` or the end of the line; any other value ends at `&`, `#`, `;`, whitespace, a
+// quote, `<`, `>`, or a `,` that starts another `name=`.
+const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]*)${NOT_MASKED}(${QUOTED}|${AUTH_SCHEME}[^\r\n&;]*|(?:[^&#;,\s"'<>${'`'}]|,(?![\w.[\]-]+=))+)`, 'gi');
 
-// A member of JSON (or a quoted-key literal): `"password":"x"`, `'pin': 1234`. An unquoted value
-// ends at `,`, `}`, `]` or whitespace.
-const MEMBER = new RegExp(String.raw`()(["'])([\w.[\]-]+)\2([ \t]*:[ \t]*)(${QUOTED}|[^,}\]\s]+)`, 'g');
+// A member of JSON (or a quoted-key literal): `"password":"x"`, `'pin': 1234`, and JSON inside a
+// JSON string (`{\"password\":\"x\"}`, an SNS envelope in an SQS body). An unquoted value ends
+// at `,`, `}`, `]` or whitespace; an array or object is masked to its matching close.
+const MEMBER = new RegExp(String.raw`(\\{0,3}["'])([\w.[\]-]+)\1([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|${ESCAPED_QUOTED}|[^,}\]\s]+)`, 'g');
 
-// `name: value` with a bare name. At the start of a line — a header line (`Authorization:
-// Bearer abc.def`), YAML — an unquoted value runs to the end of the line (a header's value holds
-// spaces: a scheme, then the credentials). Inside a line (`login failed, password: x`, `{ password:
-// 'x' }`) an unquoted value is one word, or the rest of the line after an HTTP auth scheme
-// (`… Authorization: Bearer abc.def`), so prose after it (`credentials: none in …`) keeps the rest.
-const NOT_MASKED = String.raw`(?=\S)(?!\[redacted\])`;
-const HEADER_LINE = new RegExp(String.raw`(^[ \t]*)()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|[^\r\n]+)`, 'gm');
-const AUTH_SCHEME = String.raw`(?:bearer|basic|digest|negotiate|ntlm|token|bot|dpop|hoba|mutual|sharedaccesssignature|aws4-hmac-sha256)[ \t]`;
-const COLON = new RegExp(String.raw`(^|[^\w.[\]-])()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|${AUTH_SCHEME}[^\r\n]*|[^\s,;)\]}"'<>]+)`, 'gi');
+// `name: value` with a bare name. At the start of a line, the value of a credential header
+// (`Authorization: Basic dXNl`, `Cookie: a=1; b=2`) or one that opens with an HTTP auth scheme
+// runs to the end of the line; any other line (`SignatureDoesNotMatch: The request signature…`,
+// YAML) is read as inside a line. Inside a line (`login failed, password: x`, `{ password: 'x' }`)
+// an unquoted value is one word, or the rest of the line after an HTTP auth scheme (`…
+// Authorization: Bearer abc.def`), so prose after it (`credentials: none in …`) keeps the rest.
+const HEADER_LINE = new RegExp(String.raw`^[ \t]*()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|[^\r\n]+)`, 'gm');
+// A name followed by `://` is a URL's scheme, not a `name: value`.
+const COLON = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(?!\/\/)(${QUOTED}|${AUTH_SCHEME}[^\r\n]*|[^\s,;)\]}"'<>]+)`, 'gi');
+
+// Headers whose whole value is a credential.
+const CREDENTIAL_HEADER =
+  /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-api-key|api-key|x-amz-security-token|x-functions-key|x-goog-api-key|x-auth-token|x-access-token|x-vault-token|ocp-apim-subscription-key)$/i;
+const STARTS_WITH_AUTH_SCHEME = new RegExp(`^${AUTH_SCHEME}`, 'i');
 
 // Webhook URLs whose path is the secret: Slack's `hooks.slack.com/services/T…/B…/<secret>`,
 // Discord's `discord.com/api/webhooks/<id>/<token>`.
@@ -44,22 +61,61 @@ const SECRET_PATH = /(\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/|\
 // Secret only as a URL parameter (after `?`, `&`, `#`): Google's `key`, OAuth's authorization `code`.
 const URL_ONLY_NAME = /^(?:key|code)$/i;
 
-function isSecretParameter(before: string, name: string): boolean {
+function isSecretParameter(name: string, before: string): boolean {
   if (URL_ONLY_NAME.test(name)) return before === '?' || before === '&' || before === '#';
   return isSecretName(name);
 }
 
-/** `[redacted]` for `value`, in the quotes it came in (`'[redacted]'`) when it was closed. */
-function masked(value: string): string {
-  const quote = value[0];
-  return (quote === '"' || quote === "'") && value.length > 1 && value.endsWith(quote) ? `${quote}[redacted]${quote}` : '[redacted]';
+function isSecretHeader(name: string, _before: string, value: string): boolean {
+  return CREDENTIAL_HEADER.test(name) || (isSecretName(name) && STARTS_WITH_AUTH_SCHEME.test(value));
 }
 
-/** `text` with the value of every secret-named `pattern` match masked (groups: before, quote, name, separator, value). */
-function maskNamed(text: string, pattern: RegExp): string {
-  return text.replace(pattern, (whole, before: string, quote: string, name: string, separator: string, value: string) =>
-    isSecretParameter(before, name) ? `${before}${quote}${name}${quote}${separator}${masked(value)}` : whole,
-  );
+/** `[redacted]` for `value`, in the quotes it came in (`'[redacted]'`, `\"[redacted]\"`) when it was closed. */
+function masked(value: string): string {
+  const quote = /^\\{0,3}["']/.exec(value)?.[0];
+  return quote !== undefined && value.length >= 2 * quote.length && value.endsWith(quote) ? `${quote}[redacted]${quote}` : '[redacted]';
+}
+
+/** The index after the `]` or `}` that closes the array or object opening at `start` (strings respected); the text's length when none does. */
+function closeOf(text: string, start: number): number {
+  let depth = 0;
+  let quote = '';
+  for (let i = start; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === '\\') i += 1;
+    else if (quote !== '') quote = c === quote ? '' : quote;
+    else if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') depth += 1;
+    else if ((c === ']' || c === '}') && (depth -= 1) === 0) return i + 1;
+  }
+  return text.length;
+}
+
+/**
+ * `text` with the value of every `pattern` match (groups: quote, name, separator, value) that
+ * `secret` accepts masked. A name that is not secret consumes only itself and its separator, so
+ * a secret name in its value (`failed: password: x`) is read next — unless `wordIfTight` and no
+ * space follows the separator: then the value is one word (`arn:aws:secretsmanager:…`,
+ * `host:6379`) and is passed over whole.
+ */
+function maskNamed(text: string, pattern: RegExp, secret: (name: string, before: string, value: string) => boolean, wordIfTight = false): string {
+  let out = '';
+  let from = 0;
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const [whole, , name = '', separator = '', value = ''] = match;
+    const valueStart = match.index + whole.length - value.length;
+    if (!secret(name, match.index > 0 ? text[match.index - 1]! : '', value)) {
+      pattern.lastIndex = wordIfTight && !/\s$/.test(separator) ? valueStart + value.length : valueStart;
+      continue;
+    }
+    const opens = (value[0] === '[' || value[0] === '{') && !value.startsWith('[redacted]');
+    const end = opens ? closeOf(text, valueStart) : valueStart + value.length;
+    out += `${text.slice(from, valueStart)}${masked(value)}`;
+    from = end;
+    pattern.lastIndex = end;
+  }
+  return out + text.slice(from);
 }
 
 /**
@@ -71,9 +127,15 @@ function maskNamed(text: string, pattern: RegExp): string {
  *   (`;AccountKey=`), a libpq (`host=db password='…'`) or StackExchange.Redis
  *   (`host:6380,password=…`) connection string, quoted text, with spaces around `=` (any
  *   `name=` at the start or after a character no name holds: `-`, `_`, `.` and brackets are part
- *   of a name); a JSON member (`"password":"…"`); `name: value` — a header line
- *   (`Authorization: Bearer …`, masked to the end of the line), `password: …` inside a line (one
- *   word, or the rest of the line after an HTTP auth scheme). A name is secret by the logger's field-name rule (`isSecretName`: `access_token`,
+ *   of a name; `Authorization=Bearer …` with its credentials); a JSON member (`"password":"…"`,
+ *   also JSON escaped inside a string: `{\"password\":\"…\"}`; a secret array or object is
+ *   masked whole: `"tokens":[redacted]`); `name: value` — a credential header line
+ *   (`Authorization: Bearer …`, `Cookie: …`, `X-Api-Key: …`, or any secret name whose value opens
+ *   with an auth scheme: masked to the end of the line), `password: …` anywhere else, also after
+ *   another name (`Error: password: …`; one word, or the rest of the line after an HTTP auth
+ *   scheme). A name that is not secret hides nothing after it; error class names are not secret
+ *   (`SignatureDoesNotMatch: …`, `TokenExpiredError: …` are kept). Its own output is returned
+ *   unchanged (`scrubText(scrubText(x)) === scrubText(x)`). A name is secret by the logger's field-name rule (`isSecretName`: `access_token`,
  *   `accessToken`, `auth_token`, `sig`, `jwt`, `client_assertion`, `X-Amz-Signature`, …); `key`
  *   and `code` only after `?`, `&` or `#` (`code=ECONNRESET` in a message is kept).
  *
@@ -89,9 +151,9 @@ function maskNamed(text: string, pattern: RegExp): string {
 export function scrubText(text: string): string {
   let scrubbed = text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
   const colon = scrubbed.includes(':');
-  if (colon) scrubbed = maskNamed(scrubbed.replace(SECRET_PATH, '$1[redacted]'), MEMBER);
-  if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER);
-  return colon ? maskNamed(maskNamed(scrubbed, HEADER_LINE), COLON) : scrubbed;
+  if (colon) scrubbed = maskNamed(scrubbed.replace(SECRET_PATH, '$1[redacted]'), MEMBER, isSecretName);
+  if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER, isSecretParameter);
+  return colon ? maskNamed(maskNamed(scrubbed, HEADER_LINE, isSecretHeader), COLON, isSecretParameter, true) : scrubbed;
 }
 
 /**

@@ -39,10 +39,12 @@ const WORD_BREAK = /[-_. ]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
 // A last word that says the name is about a secret, not the secret itself: a counter, a limit,
 // a policy, a time, a place, a use, a source, a consent (`tokens_used`, `tokenCount`,
 // `passwordPolicy`, `secretArn`, `tokenExpiresAt`, `auth_time`, `cookieDomain`, `tokenUrl`,
-// Cognito's `token_use`, a MongoDB URI's `authSource`, `cookieConsent`). Anything else after a
+// Cognito's `token_use`, a MongoDB URI's `authSource`, `cookieConsent`), an error's class name
+// (`TokenExpiredError`, `ExpiredTokenException`, `SignatureDoesNotMatch`, `TokenExpired`,
+// `AuthFailed`). Anything else after a
 // secret word keeps the name secret (`SecretString`, `password1`, `password_confirmation`,
 // `JSESSIONID`, `private_key_pem`, `clientSecretValue`, `cookieHeader`, `credentialsJson`).
-const NOT_SECRET_LAST = /^(?:counts?|used|usage|limits?|max|min|polic(?:y|ies)|arn|at|time|expires|expiry|expiration|ttl|length|size|valid|scope|domain|path|changed|enabled|required|use|source|consent|endpoint|url|uri)$/;
+const NOT_SECRET_LAST = /^(?:counts?|used|usage|limits?|max|min|polic(?:y|ies)|arn|at|time|expires|expiry|expiration|ttl|length|size|valid|scope|domain|path|changed|enabled|required|use|source|consent|endpoint|url|uri|error|exception|expired|failed|match|mismatch)$/;
 
 // `tokens` last is a list of tokens (Firebase's `sendEachForMulticast({ tokens })`,
 // `refreshTokens`), unless a counting word comes before it: an LLM's usage (`max_tokens`,
