@@ -111,9 +111,13 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * function's fault, not the message's: they are reported failed under both, so a
    * misconfiguration, a bug or a credential rotation window does not drop every message.
    * On AWS `'ack'` also acknowledges an SNS, S3 (direct or through EventBridge), Kafka,
-   * DocumentDB, Kinesis or DynamoDB stream event whose records cannot be read (`MALFORMED_EVENT`):
-   * logged by code and field, never the payload, and answered as an event with no records
-   * without running the function; `'fail'` throws it (Lambda retries it, a stream holds its shard).
+   * DocumentDB, Kinesis or DynamoDB stream event that cannot be read as a whole (`MALFORMED_EVENT`:
+   * no record of it can be read on its own, or the event's shape is damaged): logged by code and
+   * field, never the payload, and answered as an event with no records without running the
+   * function; `'fail'` throws it (Lambda retries it, a stream holds its shard). An event in which
+   * some records can be read and one cannot (a stream record without a sequence number, a Kafka
+   * record without an offset) is thrown under both: acknowledging it would drop the readable
+   * records unrun, and a partial answer cannot name a record that has no sequence number.
    * @default 'fail'
    */
   terminalErrors?: 'fail' | 'ack';

@@ -35,8 +35,9 @@ const UNREADABLE: Array<[name: string, event: () => Json, acknowledged: unknown]
     delete e.Records[0].kinesis.sequenceNumber;
     return e;
   }, { batchItemFailures: [] }],
-  ['dynamodb-streams (a record without a sequence number)', () => {
+  ['dynamodb-streams (its only record without a sequence number)', () => {
     const e = sample('aws', 'pt-dynamodb-base.json');
+    e.Records = [e.Records[0]];
     delete e.Records[0].dynamodb.SequenceNumber;
     return e;
   }, { batchItemFailures: [] }],
@@ -69,4 +70,69 @@ describe("terminalErrors: 'ack' acknowledges an event that cannot be read", () =
       expect(JSON.stringify(acked.lines)).not.toContain('eyJtZXNzYWdl');
     });
   }
+});
+
+/**
+ * Review rvm3: one record that cannot be placed (no sequence number, no offset) in a batch whose
+ * other records can be read. Acknowledging the whole event answered it empty, so every readable
+ * record was checkpointed as done without running. Under `'ack'` it is now thrown as under
+ * `'fail'` (retried whole, nothing lost): the unplaceable record cannot be named in a partial answer.
+ */
+const SECOND_SEQUENCE = '49590338271490256608559692540925702759324208523137515619';
+const PARTLY_READABLE: Array<[name: string, event: () => Json]> = [
+  ['kinesis (two readable records, then one without a sequence number)', () => {
+    const e = sample('aws', 'pt-kinesis-stream-one-record.json');
+    const good = e.Records[0];
+    const second = structuredClone(good);
+    second.kinesis.sequenceNumber = SECOND_SEQUENCE;
+    second.eventID = `shardId-000000000006:${SECOND_SEQUENCE}`;
+    const bad = structuredClone(good);
+    delete bad.kinesis.sequenceNumber;
+    e.Records = [good, second, bad];
+    return e;
+  }],
+  ['dynamodb-streams (the last record without a sequence number)', () => {
+    const e = sample('aws', 'pt-dynamodb-base.json');
+    expect(e.Records.length).toBeGreaterThan(1);
+    delete e.Records[e.Records.length - 1].dynamodb.SequenceNumber;
+    return e;
+  }],
+  ['kafka (one readable record, then one without an offset)', () => {
+    const e = sample('aws', 'lgo-kafka-event.json');
+    const [key] = Object.keys(e.records);
+    const good = e.records[key!][0];
+    const bad = structuredClone(good);
+    delete bad.offset;
+    e.records = { [key!]: [good, bad] };
+    return e;
+  }],
+  ['documentdb (one readable change event, then one that is not an object)', () => {
+    const e = sample('aws', 'lambda-documentdb.json');
+    e.events = [e.events[0], 'not a change event'];
+    return e;
+  }],
+];
+
+describe("terminalErrors: 'ack' does not acknowledge a batch whose other records can be read", () => {
+  for (const [name, event] of PARTLY_READABLE) {
+    it(name, async () => {
+      for (const terminalErrors of ['fail', 'ack'] as const) {
+        const result = await run(terminalErrors, event());
+        expect(result.answer).toEqual({ thrown: 'MALFORMED_EVENT' });
+        expect(result.seen).toEqual([]);
+        expect(result.lines.find((l) => l.msg === 'unreadable event acknowledged')).toBeUndefined();
+      }
+    });
+  }
+
+  it('still acknowledges a batch none of whose records can be read', async () => {
+    const e = sample('aws', 'pt-kinesis-stream-one-record.json');
+    const bad = e.Records[0];
+    delete bad.kinesis.sequenceNumber;
+    e.Records = [bad, structuredClone(bad)];
+    const acked = await run('ack', e);
+    expect(acked.answer).toEqual({ value: { batchItemFailures: [] } });
+    expect(acked.seen).toEqual([]);
+    expect(acked.lines.find((l) => l.msg === 'unreadable event acknowledged')).toMatchObject({ code: 'MALFORMED_EVENT' });
+  });
 });

@@ -5,8 +5,8 @@
  * direct call — is that invocation, exactly as `handler()` reads it. An event with several
  * records is one invocation over the whole event (`direct`, source `<kind>-batch`): per-message
  * semantics (a ctx per message, `beforeBatch`/`afterBatch`, partial batch responses) need
- * `handler()`. An event with nothing to run (only S3 test events) is acknowledged, as `handler()`
- * does: see `LambdaRequest.acknowledged`.
+ * `handler()`. An event with nothing to run (only S3 test events, or no records) is
+ * acknowledged, as `handler()` does: see `LambdaRequest.acknowledged`.
  */
 import { MalformedEventError } from '../errors.js';
 import { isRecord as isRec, type Rec } from '../internal/record.js';
@@ -39,9 +39,10 @@ export interface LambdaRequest {
   /** Set for HTTP events: how an answer is shaped back into the event source's result. */
   http?: { kind: HttpKind; event: Rec };
   /**
-   * Set when the event holds nothing to run: records that are all S3 test events (`s3:TestEvent`,
-   * which S3 sends through SQS or SNS when a notification is set up). `handler()` acknowledges
-   * such an event without running the function; the middy request answers `answer` (`handler()`'s
+   * Set when the event yields nothing to run: records that are all S3 test events (`s3:TestEvent`,
+   * which S3 sends through SQS or SNS when a notification is set up), or an event with no records
+   * at all (a Kafka event with `records: {}`, a DocumentDB event with `events: []`). `handler()`
+   * acknowledges such an event without running the function; the middy request answers `answer` (`handler()`'s
    * answer: `{ batchItemFailures: [] }` for SQS, Kinesis and DynamoDB streams, else `undefined`)
    * without calling its handler. `invocation` is then a placeholder that is never run.
    */

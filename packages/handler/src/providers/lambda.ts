@@ -253,26 +253,55 @@ async function runThrowingBatch(def: Definition, frame: Frame, items: EventItem[
   return undefined;
 }
 
-/** What an unreadable event is answered with when `terminalErrors: 'ack'` acknowledges it: the event's empty batch. */
+/**
+ * What an unreadable event is answered with when `terminalErrors: 'ack'` acknowledges it: the
+ * event's empty batch. `parts`: the event cut into one-record events, each read alone by `read`;
+ * not an array when the event's shape itself is damaged.
+ */
 interface Unreadable<T> {
   def: Definition;
   context: LambdaContext;
   empty: T;
+  parts: unknown;
+  read: (part: never) => unknown;
+}
+
+/** Whether any one record of the event can be read on its own (then the event is not unreadable as a whole). */
+function someReadable(unreadable: Unreadable<unknown>): boolean {
+  if (!Array.isArray(unreadable.parts)) return false;
+  return unreadable.parts.some((part) => {
+    try {
+      unreadable.read(part as never);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A Kafka event cut into one-record events (partition by partition); not an array when `records` is not an object. */
+function kafkaParts(event: Rec): unknown {
+  const records = event.records;
+  if (!isRec(records)) return undefined;
+  return Object.entries(records).flatMap(([key, list]) => (Array.isArray(list) ? list.map((record: unknown) => ({ ...event, records: { [key]: [record] } })) : []));
 }
 
 /**
  * Reads a batch's records, or throws the typed MALFORMED_EVENT that fails the whole batch. With
- * `unreadable` and `terminalErrors: 'ack'` (an event that can never be read is a terminal 400) the
- * event is acknowledged instead: logged (code and field, never the payload) and read as
- * `unreadable.empty`, answered as an event with no records — no Lambda retry, no stream shard
- * blocked on it.
+ * `unreadable` and `terminalErrors: 'ack'` (an event that can never be read is a terminal 400) an
+ * event unreadable as a whole — no record of it can be read alone, or its shape is damaged — is
+ * acknowledged instead: logged (code and field, never the payload) and read as `unreadable.empty`,
+ * answered as an event with no records — no Lambda retry, no stream shard blocked on it. When
+ * some record can be read, the error is thrown as under `'fail'`: acknowledging would drop the
+ * readable records unrun, and the unreadable one (no sequence number, no offset) cannot be named
+ * in a partial answer.
  */
 function readBatch<T>(read: () => T, unreadable?: Unreadable<T>): T {
   try {
     return read();
   } catch (thrown) {
     const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the event');
-    if (unreadable === undefined || !acknowledgedFailure(unreadable.def, error)) return fail(error);
+    if (unreadable === undefined || !acknowledgedFailure(unreadable.def, error) || someReadable(unreadable as Unreadable<unknown>)) return fail(error);
     adapterLogger(unreadable.def, 'aws', unreadable.context.awsRequestId).warn('unreadable event acknowledged', {
       code: error.code,
       ...(error.issues?.[0] ? { field: error.issues[0].field } : {}),
@@ -360,24 +389,27 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'dynamodb-streams':
     case 'kinesis': {
       const records = (event as Rec).Records as unknown[];
-      const batch = readBatch(() => (kind === 'kinesis' ? kinesisItems(records, def) : dynamoDbStreamItems(records)), { def, context, empty: { items: [], sequences: [], eventIds: [] } });
+      const batch = readBatch(() => (kind === 'kinesis' ? kinesisItems(records, def) : dynamoDbStreamItems(records)), {
+        def, context, empty: { items: [], sequences: [], eventIds: [] }, parts: records,
+        read: (record: unknown) => (kind === 'kinesis' ? kinesisItems([record], def) : dynamoDbStreamItems([record])),
+      });
       // An event source mapping reads the failed record's sequence number; a Pipe its `eventID`
       // (EventBridge User Guide, "Pipes batching and concurrency", Partial batch failure).
       const identifiers = pipes ? batch.eventIds.map((id, i) => id || batch.sequences[i]!) : batch.sequences;
       return runStreamBatch(def, frame, batch.items.map((item) => withRequestId(item, context)), identifiers);
     }
     case 'sns':
-      return runThrowingBatch(def, frame, readBatch(() => snsItems((event as Rec).Records as unknown[], def), { def, context, empty: [] }), context, false);
+      return runThrowingBatch(def, frame, readBatch(() => snsItems((event as Rec).Records as unknown[], def), { def, context, empty: [], parts: (event as Rec).Records, read: (record: unknown) => snsItems([record], def) }), context, false);
     case 's3':
-      return runThrowingBatch(def, frame, readBatch(() => s3Items(s3NotificationChanges((event as Rec).Records as unknown[]), undefined), { def, context, empty: [] }), context, false);
+      return runThrowingBatch(def, frame, readBatch(() => s3Items(s3NotificationChanges((event as Rec).Records as unknown[]), undefined), { def, context, empty: [], parts: (event as Rec).Records, read: (record: unknown) => s3Items(s3NotificationChanges([record]), undefined) }), context, false);
     case 's3-eventbridge':
-      return runThrowingBatch(def, frame, readBatch(() => s3Items([s3EventBridgeChange(event as Rec)], 'eventbridge'), { def, context, empty: [] }), context, false);
+      return runThrowingBatch(def, frame, readBatch(() => s3Items([s3EventBridgeChange(event as Rec)], 'eventbridge'), { def, context, empty: [], parts: undefined, read: () => undefined }), context, false);
     case 'kafka': {
       // Partition order holds: records run in order and stop at the first failure. Thrown (Lambda
       // retries the whole batch), or named per partition when the mapping reports item failures.
       // EventBridge Pipes reads no partial answer for a Kafka source (only SQS, Kinesis and
       // DynamoDB) and retries the entire batch on an error: it would take one for a success.
-      const items = readBatch(() => lambdaKafkaItems(event as Rec, def), { def, context, empty: [] });
+      const items = readBatch(() => lambdaKafkaItems(event as Rec, def), { def, context, empty: [], parts: kafkaParts(event as Rec), read: (part: Rec) => lambdaKafkaItems(part, def) });
       if (pipes || !def.kafkaBatchItemFailures) return runThrowingBatch(def, frame, items, context, true);
       const invocations = items.map((item) => withRequestId(item, context));
       return runStreamBatch(def, frame, invocations, invocations.map(kafkaIdentifier)) satisfies Promise<KafkaBatchResponse>;
@@ -385,7 +417,7 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'documentdb':
       // Change stream order holds: events run in order and stop at the first failure, which is
       // thrown — Lambda reads no partial batch answer for a DocumentDB event source mapping.
-      return runThrowingBatch(def, frame, readBatch(() => documentDbItems(event as Rec), { def, context, empty: [] }), context, true);
+      return runThrowingBatch(def, frame, readBatch(() => documentDbItems(event as Rec), { def, context, empty: [], parts: Array.isArray((event as Rec).events) ? ((event as Rec).events as unknown[]).map((change) => ({ ...(event as Rec), events: [change] })) : undefined, read: (part: Rec) => documentDbItems(part) }), context, true);
     case 'schedule':
     case 'eventbridge': {
       const outcome = await runInvocation(def, frame, eventBridgeInvocation(kind, event as Rec, context));
