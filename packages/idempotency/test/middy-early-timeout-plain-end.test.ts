@@ -49,3 +49,21 @@ describe('idempotency under middy: early timeout ended by a plain middleware (re
     expect(got).toMatchObject({ first: { statusCode: 202 }, retry: { code: 'IDEMPOTENCY_IN_PROGRESS' }, runs: 1 });
   });
 });
+
+describe('idempotency under middy: a plain after decorating the function’s answer (redis)', () => {
+  const backend = useBackend('redis');
+
+  it('the function returned: the record is completed with its result; the retry replays it, the function runs once', async () => {
+    let runs = 0;
+    const main = middy(
+      steadyHandler(async () => (runs++, { statusCode: 201, body: 'created' })),
+      middyPlugin(),
+    )
+      .use(toMiddy(idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false }), { name: `o-${randomUUID().slice(0, 8)}` }))
+      .use({ after: async (request: { response: object }) => ({ ...request.response, headers: { 'x-served-by': 'edge' } }) });
+    const event = httpEvent({ key: randomUUID(), body: { sku: 'lamp' } });
+    const first = await main(event, lambdaContext() as never);
+    const retry = await main(event, lambdaContext() as never);
+    expect({ first, retry, runs }).toMatchObject({ first: { statusCode: 201, headers: { 'x-served-by': 'edge' } }, retry: { statusCode: 201, body: 'created' }, runs: 1 });
+  });
+});
