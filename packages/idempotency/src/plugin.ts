@@ -206,6 +206,10 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       if (s.notices !== undefined) logNotice(ctx, s.notices);
       if (!state.owner || state.settled || state.batch) return undefined;
       ctx.log.warn('idempotency record was neither completed nor released by after or onError; settled in finally', { code: 'IDEMPOTENCY_SETTLED_LATE', ok: outcome.ok });
+      // The function returned (under middy, a plain `after` then replaced its answer): its effects
+      // are done, so completed with its result as in onError — never released for a retry to run it again.
+      const returned = functionReturned(ctx);
+      if (completesReturned(ctx, state, returned)) return settleReturned(s, ctx, state, returned, outcome.ok ? undefined : outcome.error);
       // Past the deadline (ctx.signal aborted) the function may still be running, whatever the outcome says.
       return settleUnfinished(s, ctx, state, (!outcome.ok && outcome.error.code === 'DEADLINE_EXCEEDED') || ctx.signal.aborted);
     },

@@ -4,7 +4,7 @@
  * against the deadline, inside the plugins' `wrap` hooks (middy has no around hook) — and
  * hands it `ctx`; `steadyContext(context)` finds the ctx from a plain middy handler.
  */
-import { setFunctionStarted } from '../context.js';
+import { functionReturned, functionStarted, setFunctionReturned, setFunctionStarted } from '../context.js';
 import { ConfigurationError } from '../errors.js';
 import { isThenable } from '../pipeline-answer.js';
 import { nextAfterEnd } from '../pipeline-wrap.js';
@@ -115,7 +115,14 @@ export function steadyHandler<Added extends object = {}, E = any, R = any>(
       steady.life.over = true;
       steady.handlerRunning = false;
     };
-    running.then(over, over);
+    // The function's result, recorded as it settles: a plain middy `after` inside the toMiddy ones
+    // may replace (or answer for) it before the innermost steadyfn `after` records it, and then
+    // idempotency's `finally` (middyPlugin()'s requestEnd) still completes the record with it.
+    const returned = (value: unknown): void => {
+      if (!steady.deadline.cutOff && functionStarted(steady.ctx) && functionReturned(steady.ctx) === undefined) setFunctionReturned(steady.ctx, value);
+      over();
+    };
+    running.then(returned, over);
     return running as Promise<R>;
   };
 }

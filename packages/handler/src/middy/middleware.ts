@@ -103,10 +103,11 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
   checkKnownKeys('toMiddy', '', options, MIDDY_OPTIONS);
   // The same checks as handler(): a plugin without a name, a hook that is not a function, a bad option.
   const def = defineHandler({ ...options, use: [plugin] }, () => undefined);
-  const own = Symbol(`steadyfn:${plugin.name}`);
+  // This middleware's entry in each request, keyed by the request (not `request.internal`: middy ≤ 6 shares it).
+  const own = new WeakMap<object, Entry>();
   const entryOf = (request: MiddyRequestLike): { steady: SteadyRequest; entry: Entry } | undefined => {
     const steady = steadyRequestOf(request);
-    const entry = (request.internal as Record<symbol, Entry | undefined>)[own];
+    const entry = own.get(request);
     return steady && entry && !steady.done ? { steady, entry } : undefined;
   };
 
@@ -128,7 +129,7 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       const entry: Entry = { plugin, state: undefined, afterDone: false };
       // Entered before its hooks run, so it gets onError/finally even when one of them throws.
       steady.entries.push(entry);
-      (request.internal as Record<symbol, Entry>)[own] = entry;
+      own.set(request, entry);
       await inContext(steady, async () => {
         if (plugin.state) entry.state = plugin.state();
         if (plugin.extend) {

@@ -7,11 +7,11 @@
  * never run (an idempotency claim left held until its lease ends) and the deadline watch would
  * hold the process until the deadline. `requestEnd` is the one hook middy runs on every path.
  */
-import { ConfigurationError, toSteadyError } from '../errors.js';
+import { ConfigurationError, DeadlineExceededError, toSteadyError } from '../errors.js';
 import { isRecord } from '../internal/record.js';
 import { markRecovered } from '../recovered.js';
 import type { Outcome } from '../types.js';
-import { finish, steadyRequestOf, type MiddyRequestLike } from './request.js';
+import { cutOffByMiddy, finish, steadyRequestOf, type MiddyRequestLike } from './request.js';
 
 /**
  * Middy's plugin object (`PluginObject` of `@middy/core`), typed structurally: its hooks and
@@ -27,23 +27,39 @@ export interface MiddyPluginLike {
 /**
  * The steadyfn side of a request middy is done with: when no steadyfn `after` or `onError` ended
  * it (they end it on the usual paths, `done` then), every steadyfn `finally` runs now, once, with
- * the outcome middy answers with, and the deadline is released. The steadyfn `after` and
+ * the outcome middy answers with (DEADLINE_EXCEEDED when middy answered while `steadyHandler`'s
+ * function still runs: its early timeout), and the deadline is released. The steadyfn `after` and
  * `onError` hooks middy skipped are not run: the answer is fixed by now, none could change it.
  */
 async function endRequest(request: MiddyRequestLike): Promise<void> {
   if (!isRecord(request) || !isRecord(request.internal)) return;
   const steady = steadyRequestOf(request);
   if (steady === undefined || steady.done) return;
+  // middy answers while steadyHandler's function still runs (its early timeout, answered or
+  // recovered by a plain middleware inside the toMiddy ones): as at steadyfn's deadline — the
+  // signal aborts and the hooks see DEADLINE_EXCEEDED, so idempotency leaves the record to its
+  // lease rather than releasing it for a retry to run beside the function.
+  const cut = cutOffByMiddy(steady) || (steady.deadline.cutOff && steady.handlerRunning);
+  const errorOf = (thrown: unknown) =>
+    steady.timedOut !== undefined && steady.timedOut.thrown === thrown ? steady.timedOut.error : cut ? deadlineError(thrown) : toSteadyError(thrown);
   let outcome: Outcome;
   if (request.error !== undefined && request.response === undefined) {
     // middy throws `request.error` (an onError inside the toMiddy ones threw, or none answered).
-    outcome = { ok: false, error: toSteadyError(request.error) };
+    outcome = { ok: false, error: errorOf(request.error) };
   } else {
-    // A plain onError inside the toMiddy ones recovered: say so, as for a steadyfn recovery.
-    if (request.error !== undefined) markRecovered(steady.ctx, toSteadyError(request.error));
+    // A plain onError inside the toMiddy ones recovered (or a plain `after` answered for middy's
+    // early timeout): say so, as for a steadyfn recovery.
+    if (request.error !== undefined || cut) markRecovered(steady.ctx, request.error !== undefined ? errorOf(request.error) : deadlineError(undefined));
     outcome = { ok: true, value: request.response };
   }
   await finish(steady, outcome);
+}
+
+/** DEADLINE_EXCEEDED for middy's early timeout, with what middy threw (if anything) as its cause. */
+function deadlineError(thrown: unknown): DeadlineExceededError {
+  const error = new DeadlineExceededError('middy answered before the function (its early timeout)');
+  if (thrown !== undefined) Object.defineProperty(error, 'cause', { value: thrown, configurable: true, writable: true });
+  return error;
 }
 
 function checkHook(config: MiddyPluginLike, hook: string): void {

@@ -1,8 +1,8 @@
 /**
  * What the steadyfn middlewares of one middy request share: one ctx (built by the first of
  * them from the Lambda event and context, exactly as `handler()` builds it), its deadline,
- * and each entered plugin with its own state — kept in the request's `internal` slot and on
- * the Lambda context, never in module state.
+ * and each entered plugin with its own state — keyed by middy's request object (never its
+ * `internal`, shared across requests by middy ≤ 6) and on the Lambda context.
  */
 import { createContext, ended, runAs, takeColdStart, type InvocationContext } from '../context.js';
 import { Deadline } from '../deadline.js';
@@ -65,14 +65,21 @@ export interface SteadyRequest {
 
 const REQUEST = MIDDY_REQUEST;
 
-function slotOf(request: MiddyRequestLike): Record<symbol, unknown> {
+/**
+ * Each request's steadyfn state, keyed by middy's request object (a new one per invocation).
+ * Not kept in `request.internal`: middy ≤ 6 passes the same `internal` object (the plugin's
+ * `internal` option) to every request, and the state of one would leak into the next.
+ */
+const REQUESTS = new WeakMap<object, SteadyRequest>();
+
+function checkMiddy(request: MiddyRequestLike): void {
   if (!isRecord(request.internal)) throw new TypeError('toMiddy(): not a middy request (no `internal` object); @middy/core ≥ 5 is required');
-  return request.internal as Record<symbol, unknown>;
 }
 
 /** The request's steadyfn state, when a steadyfn middleware has opened it. */
 export function steadyRequestOf(request: MiddyRequestLike): SteadyRequest | undefined {
-  return slotOf(request)[REQUEST] as SteadyRequest | undefined;
+  checkMiddy(request);
+  return REQUESTS.get(request);
 }
 
 /** The steadyfn state a Lambda context belongs to (for the handler, which sees no middy request). */
@@ -90,7 +97,8 @@ export function openRequest(request: MiddyRequestLike, def: Definition): SteadyR
   const deadline = new Deadline(read.frame.deadline, def.deadlineMarginMs);
   const ctx = createContext(def, read.frame, read.invocation, deadline, takeColdStart());
   const steady: SteadyRequest = { ctx, deadline, read, entries: [], inputRead: false, wrapped: false, handlerRunning: false, done: false, life: { over: false, logged: false } };
-  slotOf(request)[REQUEST] = steady;
+  checkMiddy(request);
+  REQUESTS.set(request, steady);
   // Not enumerable: loggers that print the Lambda context (Powertools) do not see it.
   Object.defineProperty(request.context, REQUEST, { value: steady, configurable: true, enumerable: false });
   return steady;
