@@ -111,6 +111,20 @@ describe('stillContentCoded: a zlib stream with bytes after it, or cut short (re
   });
 });
 
+describe('stillContentCoded: printable text that inflates a few bytes cleanly is not a cut-short stream (review rvm4)', () => {
+  it('reads x^2+1, HKSAR, (Skip)… as text; a cut-short stream that is not UTF-8, or holds a control byte, stays coded', async () => {
+    const { deflateSync } = await import('node:zlib');
+    // Each starts with a zlib header without FDICT and inflates at least one byte cleanly to its end.
+    for (const text of ['x^2+1', 'x^2+y^2=r^2', 'x^3-1', 'HKSAR', 'HKJC', '(Skip)', 'x^2+1\r\n\tnext line']) {
+      expect(stillContentCoded('deflate', Buffer.from(text)), text).toBe(false);
+    }
+    const z = deflateSync('hello hello hello hello world');
+    expect(stillContentCoded('deflate', z.subarray(0, z.length - 6))).toBe(true); // cut short, not UTF-8
+    expect(stillContentCoded('deflate', Buffer.from('x^ZT!\u0011'))).toBe(true); // cut short, UTF-8 with a control byte (0x11)
+    expect(stillContentCoded('deflate', Buffer.concat([z, Buffer.from('\r\n')]))).toBe(true); // a whole stream, bytes after it
+  });
+});
+
 describe('formFieldsIn: the encoding a _charset_ field names, without a charset', () => {
   it('reads the other fields in it, strictly; an escaped name counts; a given encoding wins', () => {
     expect(formFieldsIn('_charset_=windows-1252&a=%E9')).toEqual({ _charset_: 'windows-1252', a: 'é' });
