@@ -6,7 +6,9 @@
 // scheme://userinfo@host — the userinfo (RFC 3986 §3.2.1) is everything between `//` and the
 // last `@` of the authority (a password may hold an unencoded `@`), which ends at `/`, `?`,
 // `#` or whitespace. Userinfo never spans a `[redacted]` already written (masking is idempotent).
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#[]|\[(?!redacted\]))*@/gi;
+// A scheme starts where no scheme character comes before it: a scan from inside a long word
+// would read the word again from every position (quadratic).
+const URL_CREDENTIALS = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#[]|\[(?!redacted\]))*@/gi;
 
 import { isSecretName } from './secret-name.js';
 
@@ -15,9 +17,10 @@ export { isSecretName };
 // A quoted value: '…' or "…", backslash escapes inside (libpq's `password='it\'s'`, JSON's
 // `"a\"b"`); one left open runs to the end of the line.
 const QUOTED = String.raw`'(?:[^'\\\r\n]|\\.)*'?|"(?:[^"\\\r\n]|\\.)*"?`;
-// A value quoted with escaped quotes — JSON inside a JSON string (`\"x\"`, `\\\"x\\\"`): a run of
-// backslashes counts as text only when neither a quote nor another backslash follows it.
-const ESCAPED_QUOTED = String.raw`\\{1,3}"(?:[^"\\\r\n]|\\+(?=[^"\\\r\n]))*\\*"?`;
+// A value quoted with escaped quotes — JSON inside a JSON string (`\"x\"`, `\\\"x\\\"`): it closes
+// at a run of backslashes as long as the opening one, then a quote. A longer run before a quote
+// is a quote in the value (`\"p\\\"w\"`); a run before anything else is an escape in it.
+const ESCAPED_QUOTED = String.raw`(?<esc>\\{1,3})"(?:[^"\\\r\n]|\\+(?=[^"\\\r\n])|\k<esc>\\+")*(?:\k<esc>")?`;
 // A character no name holds: a name starts after one (or at the start of the text).
 const NAME_START = String.raw`(?<![\w.[\]-])`;
 // Not already masked (`scrubText` of its own output returns it unchanged) and not blank.
@@ -29,10 +32,10 @@ const AUTH_SCHEME = String.raw`(?:bearer|basic|digest|negotiate|ntlm|token|bot|d
 // `name=value` at the start of the text or after a character no name holds: `?`, `&`, `#` (a
 // URL, an OAuth fragment), `;` (an Azure connection string), `,` (StackExchange.Redis),
 // whitespace (libpq), a quote; spaces or tabs may stand around `=` (`password = x`). A quoted
-// value is read to its closing quote, an HTTP auth scheme and its credentials (`Authorization=Bearer
+// value is read to its closing quote (`\"…\"` in a JSON string too), an HTTP auth scheme and its credentials (`Authorization=Bearer
 // abc`) to `&`, `;` or the end of the line; any other value ends at `&`, `#`, `;`, whitespace, a
 // quote, `<`, `>`, or a `,` that starts another `name=`.
-const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]*)${NOT_MASKED}(${QUOTED}|${AUTH_SCHEME}[^\r\n&;]*|(?:[^&#;,\s"'<>${'`'}]|,(?![\w.[\]-]+=))+)`, 'gi');
+const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]*)${NOT_MASKED}(${QUOTED}|${ESCAPED_QUOTED}|${AUTH_SCHEME}[^\r\n&;]*|(?:[^&#;,\s"'<>${'`'}]|,(?![\w.[\]-]+=))+)`, 'gi');
 
 // A member of JSON (or a quoted-key literal): `"password":"x"`, `'pin': 1234`, and JSON inside a
 // JSON string (`{\"password\":\"x\"}`, an SNS envelope in an SQS body). An unquoted value ends
@@ -40,19 +43,19 @@ const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]
 const MEMBER = new RegExp(String.raw`(\\{0,3}["'])([\w.[\]-]+)\1([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|${ESCAPED_QUOTED}|[^,}\]\s]+)`, 'g');
 
 // `name: value` with a bare name. At the start of a line, the value of a credential header
-// (`Authorization: Basic dXNl`, `Cookie: a=1; b=2`) or one that opens with an HTTP auth scheme
-// runs to the end of the line; any other line (`SignatureDoesNotMatch: The request signature…`,
-// YAML) is read as inside a line. Inside a line (`login failed, password: x`, `{ password: 'x' }`)
+// (`Authorization: Basic dXNl`, `Cookie: a=1; b=2`) or of any secret name (`password: correct
+// horse battery staple`, `spring.datasource.password: p w`) runs to the end of the line; any
+// other line (`SignatureDoesNotMatch: The request signature…` — an error's class name is not
+// secret — YAML) is read as inside a line. Inside a line (`login failed, password: x`, `{ password: 'x' }`)
 // an unquoted value is one word, or the rest of the line after an HTTP auth scheme (`…
 // Authorization: Bearer abc.def`), so prose after it (`credentials: none in …`) keeps the rest.
 const HEADER_LINE = new RegExp(String.raw`^[ \t]*()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|[^\r\n]+)`, 'gm');
 // A name followed by `://` is a URL's scheme, not a `name: value`.
-const COLON = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(?!\/\/)(${QUOTED}|${AUTH_SCHEME}[^\r\n]*|[^\s,;)\]}"'<>]+)`, 'gi');
+const COLON = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(?!\/\/)(${QUOTED}|${ESCAPED_QUOTED}|${AUTH_SCHEME}[^\r\n]*|[^\s,;)\]}"'<>]+)`, 'gi');
 
 // Headers whose whole value is a credential.
 const CREDENTIAL_HEADER =
   /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-api-key|api-key|x-amz-security-token|x-functions-key|x-goog-api-key|x-auth-token|x-access-token|x-vault-token|ocp-apim-subscription-key)$/i;
-const STARTS_WITH_AUTH_SCHEME = new RegExp(`^${AUTH_SCHEME}`, 'i');
 
 // Webhook URLs whose path is the secret: Slack's `hooks.slack.com/services/T…/B…/<secret>`,
 // Discord's `discord.com/api/webhooks/<id>/<token>`.
@@ -66,8 +69,8 @@ function isSecretParameter(name: string, before: string): boolean {
   return isSecretName(name);
 }
 
-function isSecretHeader(name: string, _before: string, value: string): boolean {
-  return CREDENTIAL_HEADER.test(name) || (isSecretName(name) && STARTS_WITH_AUTH_SCHEME.test(value));
+function isSecretHeader(name: string): boolean {
+  return CREDENTIAL_HEADER.test(name) || isSecretName(name);
 }
 
 /** `[redacted]` for `value`, in the quotes it came in (`'[redacted]'`, `\"[redacted]\"`) when it was closed. */
@@ -130,13 +133,15 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  *   of a name; `Authorization=Bearer …` with its credentials); a JSON member (`"password":"…"`,
  *   also JSON escaped inside a string: `{\"password\":\"…\"}`; a secret array or object is
  *   masked whole: `"tokens":[redacted]`); `name: value` — a credential header line
- *   (`Authorization: Bearer …`, `Cookie: …`, `X-Api-Key: …`, or any secret name whose value opens
- *   with an auth scheme: masked to the end of the line), `password: …` anywhere else, also after
- *   another name (`Error: password: …`; one word, or the rest of the line after an HTTP auth
- *   scheme). A name that is not secret hides nothing after it; error class names are not secret
- *   (`SignatureDoesNotMatch: …`, `TokenExpiredError: …` are kept). Its own output is returned
- *   unchanged (`scrubText(scrubText(x)) === scrubText(x)`). A name is secret by the logger's field-name rule (`isSecretName`: `access_token`,
- *   `accessToken`, `auth_token`, `sig`, `jwt`, `client_assertion`, `X-Amz-Signature`, …); `key`
+ *   (`Authorization: Bearer …`, `Cookie: …`, `X-Api-Key: …`) or a line that opens with any secret
+ *   name (`password: correct horse battery staple`): masked to the end of the line; `password: …`
+ *   anywhere else, also after another name (`Error: password: …`; one word, a quoted value, or
+ *   the rest of the line after an HTTP auth scheme); a value in escaped quotes inside a JSON
+ *   string (`--password=\"p w\"`) is masked to its closing quote. A name that is not secret
+ *   hides nothing after it; error class names are not secret (`SignatureDoesNotMatch: …`,
+ *   `TokenExpiredError: …` are kept). Its own output is returned unchanged
+ *   (`scrubText(scrubText(x)) === scrubText(x)`). A name is secret by the logger's field-name
+ *   rule (`isSecretName`: `access_token`, `accessToken`, `auth_token`, `sig`, `jwt`, `client_assertion`, `X-Amz-Signature`, …); `key`
  *   and `code` only after `?`, `&` or `#` (`code=ECONNRESET` in a message is kept).
  *
  * Text without `@`, `=` or `:` is returned as it is, unscanned.
@@ -147,6 +152,7 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  * scrubText("host=db user=app password='p w'"); // "host=db user=app password='[redacted]'"
  * scrubText('{"user":"ann","password":"hunter2"}'); // '{"user":"ann","password":"[redacted]"}'
  * scrubText('Authorization: Bearer abc.def'); // 'Authorization: [redacted]'
+ * scrubText('password: correct horse battery staple'); // 'password: [redacted]'
  */
 export function scrubText(text: string): string {
   let scrubbed = text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
