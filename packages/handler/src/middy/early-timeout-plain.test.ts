@@ -70,6 +70,6 @@ describe("middy's early timeout while a plain handler runs, under middyPlugin()"
   });
 
   it('a timeoutEarlyResponse that is not a function is refused (CONFIG_INVALID)', () => {
-    expect(() => middyPlugin({ timeoutEarlyResponse: 202 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => middyPlugin({ timeoutEarlyResponse: 202 } as never)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });

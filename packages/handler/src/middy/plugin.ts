@@ -21,6 +21,14 @@ import { cutOffByMiddy, finish, steadyRequestOf, stillRunning, type MiddyRequest
 export interface MiddyPluginLike {
   /** Called by middy right before it answers (for a thrown error too in middy 7.9; 7.0 and earlier call it only when they answer). */
   requestEnd?: (request: any) => unknown;
+  /** Called by middy when a request starts; `middyPlugin()` notes the request, then calls yours. */
+  requestStart?: (request: any) => unknown;
+  /**
+   * Called by middy (no argument) when its early timeout fires: its value is middy's answer, a
+   * throw is its error. `middyPlugin()` marks the request cut off, then calls yours (default:
+   * middy's own, throwing its `TimeoutError`).
+   */
+  timeoutEarlyResponse?: () => unknown;
   [option: string]: unknown;
 }
 
@@ -142,7 +150,7 @@ export function middyPlugin<P extends MiddyPluginLike>(config?: P): P & { reques
   for (const hook of ['requestStart', 'requestEnd', 'timeoutEarlyResponse']) checkHook(own, hook);
   const theirs = own.requestEnd;
   const theirStart = own.requestStart;
-  const theirTimeout = (own.timeoutEarlyResponse as (() => unknown) | undefined) ?? middyTimeout;
+  const theirTimeout = own.timeoutEarlyResponse ?? middyTimeout;
   const earlyMs = typeof own.timeoutEarlyInMillis === 'number' ? own.timeoutEarlyInMillis : 5;
   const open = new Set<MiddyRequestLike>();
   return {
