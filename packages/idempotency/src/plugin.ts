@@ -30,8 +30,9 @@ import { IdempotencyKeyMissingError } from './errors.js';
 import { JOIN, isRequestAlreadyApplied, type Joinable } from './join.js';
 import { resolveKey, runsWithoutKey } from './key.js';
 import { fromLocal } from './local.js';
+import { replayDuplicate } from './proxy-replay.js';
 import { settingsOf, type IdempotencyOptions, type Settings } from './options.js';
-import { decodeStored, encodeStored, errorStored, replay, replayTooLarge, resultStored } from './record.js';
+import { decodeStored, encodeStored, errorStored, replayTooLarge, resultStored } from './record.js';
 import { releasesResponse, shouldCache } from './cache-errors.js';
 import { completionOf, firstAnswer, settle } from './settle.js';
 import { completesReturned, settleReturned } from './returned.js';
@@ -95,9 +96,10 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         // Not a failure: an earlier attempt applied the request and recorded its answer. As in
         // onError (which an inner catch-all onError kept from running): completed with that
         // answer, which replaces the inner plugin's rendering of the error, so this caller and
-        // every retry get the first attempt's answer and the function is not run again.
+        // every retry get the first attempt's answer (a replay: marked as one under middy too) and
+        // the function is not run again.
         if (!state.settled) await settle(s, ctx, state, recovered.answer);
-        return { answer: replay(decodeStored(recovered.answer)) };
+        return { answer: replayDuplicate(state, decodeStored(recovered.answer)) };
       }
       if (recovered !== undefined) {
         if (state.settled) return;
@@ -150,9 +152,10 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     async onError(ctx, error, state) {
       if (!state.owner || state.settled) return;
       if (isRequestAlreadyApplied(error)) {
-        // A joined write found an earlier attempt's effects and its answer: complete with that answer and replay it.
+        // A joined write found an earlier attempt's effects and its answer: complete with that answer and
+        // replay it — a duplicate's answer (the earlier attempt's), so marked as one under middy too.
         await settle(s, ctx, state, error.answer);
-        return { answer: replay(decodeStored(error.answer)) };
+        return { answer: replayDuplicate(state, decodeStored(error.answer)) };
       }
       if (!state.began || !functionStarted(ctx)) {
         // The function never ran: a later plugin's `before` threw after the claim (a 401 from

@@ -11,7 +11,7 @@ import { ConfigurationError, DeadlineExceededError, toSteadyError } from '../err
 import { isRecord } from '../internal/record.js';
 import { markRecovered } from '../recovered.js';
 import type { Outcome } from '../types.js';
-import { cutOffByMiddy, finish, steadyRequestOf, type MiddyRequestLike } from './request.js';
+import { cutOffByMiddy, finish, steadyRequestOf, stillRunning, type MiddyRequestLike } from './request.js';
 
 /**
  * Middy's plugin object (`PluginObject` of `@middy/core`), typed structurally: its hooks and
@@ -21,6 +21,14 @@ import { cutOffByMiddy, finish, steadyRequestOf, type MiddyRequestLike } from '.
 export interface MiddyPluginLike {
   /** Called by middy right before it answers (for a thrown error too in middy 7.9; 7.0 and earlier call it only when they answer). */
   requestEnd?: (request: any) => unknown;
+  /** Called by middy when a request starts; `middyPlugin()` notes the request, then calls yours. */
+  requestStart?: (request: any) => unknown;
+  /**
+   * Called by middy (no argument) when its early timeout fires: its value is middy's answer, a
+   * throw is its error. `middyPlugin()` marks the request cut off, then calls yours (default:
+   * middy's own, throwing its `TimeoutError`).
+   */
+  timeoutEarlyResponse?: () => unknown;
   [option: string]: unknown;
 }
 
@@ -39,7 +47,7 @@ async function endRequest(request: MiddyRequestLike): Promise<void> {
   // recovered by a plain middleware inside the toMiddy ones): as at steadyfn's deadline — the
   // signal aborts and the hooks see DEADLINE_EXCEEDED, so idempotency leaves the record to its
   // lease rather than releasing it for a retry to run beside the function.
-  const cut = cutOffByMiddy(steady) || (steady.deadline.cutOff && steady.handlerRunning);
+  const cut = cutOffByMiddy(steady) || (steady.deadline.cutOff && stillRunning(steady));
   const errorOf = (thrown: unknown) =>
     steady.timedOut !== undefined && steady.timedOut.thrown === thrown ? steady.timedOut.error : cut ? deadlineError(thrown) : toSteadyError(thrown);
   let outcome: Outcome;
@@ -60,6 +68,40 @@ function deadlineError(thrown: unknown): DeadlineExceededError {
   const error = new DeadlineExceededError('middy answered before the function (its early timeout)');
   if (thrown !== undefined) Object.defineProperty(error, 'cause', { value: thrown, configurable: true, writable: true });
   return error;
+}
+
+/** middy's own `timeoutEarlyResponse` (@middy/core 7): it throws its `TimeoutError`. */
+function middyTimeout(): never {
+  const error = new Error('[AbortError]: The operation was aborted.', { cause: { package: '@middy/core' } });
+  error.name = 'TimeoutError';
+  throw error;
+}
+
+/** The remaining time middy reads for its early-timeout timer, when the context has it. */
+function remainingMs(request: MiddyRequestLike): number | undefined {
+  const context = request.context as { getRemainingTimeInMillis?: () => number; lambdaContext?: { getRemainingTimeInMillis?: () => number } } | undefined;
+  const read = context?.getRemainingTimeInMillis ?? context?.lambdaContext?.getRemainingTimeInMillis;
+  if (typeof read !== 'function') return undefined;
+  try {
+    const ms = read.call(context);
+    return typeof ms === 'number' ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * middy calls `timeoutEarlyResponse` with no argument: the request it fires for is the open one
+ * (one per Lambda instance); with several open at once (a non-Lambda host), those whose remaining
+ * time is within `timeoutEarlyInMillis`, as middy's timer is. Marked for `cutOffByMiddy`.
+ */
+function markEarlyTimeout(open: Set<MiddyRequestLike>, earlyMs: number): void {
+  for (const request of open) {
+    if (open.size > 1 && !((remainingMs(request) ?? Infinity) <= earlyMs)) continue;
+    if (!isRecord(request) || !isRecord(request.internal)) continue;
+    const steady = steadyRequestOf(request);
+    if (steady !== undefined && !steady.done) steady.earlyTimeout = true;
+  }
 }
 
 function checkHook(config: MiddyPluginLike, hook: string): void {
@@ -83,11 +125,18 @@ function checkHook(config: MiddyPluginLike, hook: string): void {
  * the function. On the usual paths the outermost steadyfn middleware ends the request, as without
  * the plugin; `finally` never runs twice.
  *
+ * It also wraps `timeoutEarlyResponse` (yours, or middy's own that throws its `TimeoutError`) to
+ * know when middy's early timeout fires: middy then answers while the handler — a plain one too,
+ * not only `steadyHandler(fn)` — still runs, so it is taken as steadyfn's deadline (`ctx.signal`
+ * aborts, the hooks get `DEADLINE_EXCEEDED`, an answer is a recovery from it): idempotency leaves
+ * the record to its lease, neither storing middy's answer nor letting a retry run beside the
+ * function. Your `requestStart` and `timeoutEarlyResponse` are called as before.
+ *
  * @param config - Your own middy plugin options and hooks, passed on (default `{}`); your
  *   `requestEnd` runs after steadyfn's.
  * @returns The plugin object for `middy()`.
  * @throws ConfigurationError (`CONFIG_INVALID`) when `config` is not an object or its
- *   `requestEnd` is not a function.
+ *   `requestStart`, `requestEnd` or `timeoutEarlyResponse` is not a function.
  * @example
  * import middy from '@middy/core';
  * const maintenance = { before: async () => (process.env.MAINTENANCE ? { statusCode: 503, body: 'later' } : undefined) };
@@ -95,14 +144,29 @@ function checkHook(config: MiddyPluginLike, hook: string): void {
  *   .use(toMiddy(idempotency({ store, ttlMs: 86_400_000 })))
  *   .use(maintenance); // its early 503 is never stored: the idempotency record is released
  */
-export function middyPlugin<P extends MiddyPluginLike>(config?: P): P & { requestEnd: (request: any) => Promise<void> } {
+export function middyPlugin<P extends MiddyPluginLike>(config?: P): P & { requestStart: (request: any) => unknown; requestEnd: (request: any) => Promise<void>; timeoutEarlyResponse: () => unknown } {
   const own = (config ?? {}) as P;
   if (!isRecord(own)) throw new ConfigurationError('middyPlugin(): the middy plugin options must be an object', { field: 'config', expected: 'a middy plugin object' });
-  checkHook(own, 'requestEnd');
+  for (const hook of ['requestStart', 'requestEnd', 'timeoutEarlyResponse']) checkHook(own, hook);
   const theirs = own.requestEnd;
+  const theirStart = own.requestStart;
+  const theirTimeout = own.timeoutEarlyResponse ?? middyTimeout;
+  const earlyMs = typeof own.timeoutEarlyInMillis === 'number' ? own.timeoutEarlyInMillis : 5;
+  const open = new Set<MiddyRequestLike>();
   return {
     ...own,
+    requestStart(request: MiddyRequestLike): unknown {
+      // middy ≤ 7.0 calls requestEnd only when it answers: drop the requests steadyfn has ended.
+      for (const seen of open) if (isRecord(seen) && isRecord(seen.internal) && steadyRequestOf(seen)?.done) open.delete(seen);
+      open.add(request);
+      return theirStart ? theirStart(request) : undefined;
+    },
+    timeoutEarlyResponse(): unknown {
+      markEarlyTimeout(open, earlyMs);
+      return theirTimeout();
+    },
     async requestEnd(request: MiddyRequestLike): Promise<void> {
+      open.delete(request);
       await endRequest(request);
       if (theirs) await theirs(request);
     },

@@ -51,6 +51,11 @@ export interface SteadyRequest {
   wrapped: boolean;
   /** `steadyHandler()`'s promise has not settled: the function (or a wrap) still runs. */
   handlerRunning: boolean;
+  /**
+   * middy's early timeout fired for this request (seen by `middyPlugin()`'s `timeoutEarlyResponse`):
+   * middy answers in place of a handler still running, a plain one too (see `cutOffByMiddy`).
+   */
+  earlyTimeout?: boolean;
   /** middy's early-timeout error (`thrown`) while the function ran, and what the steadyfn hooks get for it. */
   timedOut?: { thrown: unknown; error: SteadyError };
   /** `finally` hooks have run and the deadline is disposed: nothing more happens. */
@@ -146,17 +151,25 @@ export async function runAftersBefore(steady: SteadyRequest, upTo: number, respo
 
 /**
  * Whether middy went on (to its `after`s or `onError`s) while `steadyHandler`'s function still
- * runs — middy's early timeout (`timeoutEarlyInMillis`) answered in its place. Then it is as at
+ * runs, or once `middyPlugin()` saw middy's early timeout fire under any handler — middy's early timeout (`timeoutEarlyInMillis`) answered in its place. Then it is as at
  * steadyfn's deadline: `ctx.signal` aborts, the work may still run after the answer
  * (`ended`), and the hooks are told `DEADLINE_EXCEEDED`. Once per request (true the first time).
  */
 export function cutOffByMiddy(steady: SteadyRequest): boolean {
-  if (!steady.handlerRunning || steady.deadline.cutOff) return false;
+  if (!stillRunning(steady) || steady.deadline.cutOff) return false;
   steady.deadline.cutOff = true;
   // Made now if nobody read it yet, so that a read from a hook finds it aborted too.
   void steady.deadline.abortable;
   steady.deadline.expireSignal();
   return true;
+}
+
+/**
+ * Whether the handler may still run while middy goes on: `steadyHandler`'s function has not
+ * settled, or middy's early timeout fired (`middyPlugin()` saw it; a plain handler too).
+ */
+export function stillRunning(steady: SteadyRequest): boolean {
+  return steady.handlerRunning || steady.earlyTimeout === true;
 }
 
 export function isAnswer(value: unknown): value is { answer: unknown } {
