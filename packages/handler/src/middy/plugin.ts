@@ -156,8 +156,14 @@ export function middyPlugin<P extends MiddyPluginLike>(config?: P): P & { reques
   return {
     ...own,
     requestStart(request: MiddyRequestLike): unknown {
-      // middy ≤ 7.0 calls requestEnd only when it answers: drop the requests steadyfn has ended.
-      for (const seen of open) if (isRecord(seen) && isRecord(seen.internal) && steadyRequestOf(seen)?.done) open.delete(seen);
+      // middy ≤ 7.0 calls requestEnd only when it answers: drop the requests steadyfn has ended,
+      // and those no steadyfn middleware has entered (one that threw before them would stay for
+      // ever: a leak per failed request). On Lambda no other request is open at this point; on a
+      // host running several at once, one not yet entered loses only the early-timeout mark.
+      for (const seen of open) {
+        const steady = isRecord(seen) && isRecord(seen.internal) ? steadyRequestOf(seen) : undefined;
+        if (steady === undefined || steady.done) open.delete(seen);
+      }
       open.add(request);
       return theirStart ? theirStart(request) : undefined;
     },
