@@ -4,6 +4,8 @@
  * `FunctionOutcome`, the base of every invocation's `ctx` (`InvocationContext`, context.ts).
  */
 
+import { ConfigurationError } from './errors.js';
+
 /** Registry key of the "effects not yet written" mark: two copies of the package agree on it. */
 const EFFECTS_PENDING = Symbol.for('steadyfn.handler.effectsPending');
 
@@ -129,6 +131,29 @@ export function effectsWritten(ctx: object): void {
  */
 export function effectsPending(ctx: object): boolean {
   return (ctx as Record<symbol, unknown>)[EFFECTS_PENDING] === true;
+}
+
+/**
+ * Refuses a plugin that completes a record or event (idempotency, the inbox) listed after a
+ * plugin that writes the function's effects in its own `after` (the outbox marks them pending in
+ * its `extend`): that `after` runs after this one's, so the record would be completed before the
+ * write, and a failed write would lose the effects (the retry answered as a duplicate with
+ * nothing written). Called from the completing plugin's `extend`, before any claim.
+ *
+ * @param ctx - The invocation's `ctx`, as `extend` receives it.
+ * @param plugin - The refusing plugin's factory name, for the message (`'idempotency'`, `'inbox'`).
+ * @param settles - What it completes, for the message (`'record'`, `'event'`).
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `use`, expected "idempotency()/inbox()
+ *   listed before outbox()") when effects are already marked pending.
+ * @example
+ * extend(ctx) { refuseEffectsWriterBefore(ctx, 'inbox', 'event'); return { inbox: … }; }
+ */
+export function refuseEffectsWriterBefore(ctx: object, plugin: string, settles: string): void {
+  if (!effectsPending(ctx)) return;
+  throw new ConfigurationError(
+    `${plugin}(): list ${plugin}() before outbox() in \`use\`: a plugin listed before it writes the function's effects after the ${settles} would be completed, so a failed write would lose them`,
+    { field: 'use', expected: 'idempotency()/inbox() listed before outbox()' },
+  );
 }
 
 /**

@@ -11,7 +11,7 @@ export { cutAt } from './internal/text.js';
 export { raceSignal, throwIfAborted, abortReasonOf, abortCallbacks, onAbort, toAbortSignal, type Abortable } from './internal/signal.js';
 // The running invocation and the logger, for packages that must not load the root entry's adapters.
 export { currentContext, currentAbortable, extendingAt } from './context.js';
-export { effectsPending, effectsWritten, functionReturned, functionStarted, markEffectsPending, type FunctionReturned } from './effects.js';
+export { effectsPending, effectsWritten, functionReturned, functionStarted, markEffectsPending, refuseEffectsWriterBefore, type FunctionReturned } from './effects.js';
 // The same functions the root entry exports: a plugin package imports them here, not from the root.
 export { recoveredFrom } from './recovered.js';
 export { createLogger, type Logger } from './logger.js';

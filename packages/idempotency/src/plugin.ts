@@ -19,10 +19,9 @@
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
  *   cache-errors.ts  which failures are stored (`cacheErrors`; a returned 5xx, 429 or 408 is one)
  *   returned.ts  a failure after the function returned: the record completed, not released
- *   order.ts    a plugin listed before this one that writes the effects later: refused
  */
 // From /internal, not the root entry: unbundled, the root loads every provider's adapter.
-import { effectsPending, functionReturned, functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
+import { effectsPending, functionReturned, functionStarted, recoveredFrom, refuseEffectsWriterBefore } from '@steadyfn/handler/internal';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { answerExisting, claimOrAnswer, resolveInto } from './claim.js';
 import { claimBatch, settleBatch } from './batch.js';
@@ -36,7 +35,6 @@ import { decodeStored, encodeStored, errorStored, replayTooLarge, resultStored }
 import { releasesResponse, shouldCache } from './cache-errors.js';
 import { completionOf, firstAnswer, settle } from './settle.js';
 import { completesReturned, settleReturned } from './returned.js';
-import { refuseWriterFirst } from './order.js';
 import type { IdempotencyState, Joiner } from './state.js';
 import type { TakeNotice } from './stores/notices.js';
 
@@ -60,9 +58,10 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
 
     state: () => ({ batch: false, keyInBefore: false, began: false, settled: false, join }),
 
-    // Before any claim (a batch's too: every `extend` runs before `beforeBatch`).
+    // Before any claim (a batch's too: every `extend` runs before `beforeBatch`): refused after a
+    // writer of the effects (the outbox), whose `after` would write after this one completed.
     extend(ctx) {
-      refuseWriterFirst(ctx);
+      refuseEffectsWriterBefore(ctx, 'idempotency', 'record');
       return {};
     },
 

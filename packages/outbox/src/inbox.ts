@@ -21,8 +21,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
-import { effectsPending, functionReturned, functionStarted, recoveredFrom } from '@steadyfn/handler/internal';
-import { awsClientOption, checkKnownKeys, ConfigurationError, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { effectsPending, functionReturned, functionStarted, recoveredFrom, refuseEffectsWriterBefore } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey } from '@steadyfn/idempotency';
 import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';
 import { aggregateKey, type EventEnvelope } from './envelope.js';
@@ -42,21 +42,6 @@ export { inboxCleanup, type InboxCleanupOptions } from './inbox-cleanup.js';
 
 const OWNER = 'inbox';
 
-/**
- * The inbox listed after a plugin that writes the function's effects in its own `after` (the
- * outbox marks them pending in its `extend`): that `after` runs after the inbox's, so the event
- * would be completed before the write, and a failed write would make the redelivery a duplicate
- * with nothing written.
- *
- * @throws ConfigurationError (`CONFIG_INVALID`, field `use`) for that order, before any claim.
- */
-function refuseWriterFirst(ctx: object): void {
-  if (!effectsPending(ctx)) return;
-  throw new ConfigurationError(
-    "inbox(): list inbox() before outbox() in `use`: a plugin listed before it writes the function's effects after the event would be completed, so a failed write would lose them",
-    { field: 'use', expected: 'idempotency()/inbox() listed before outbox()' },
-  );
-}
 /** Names in the lease warnings (`INBOX_LEASE_SHORT`, `INBOX_LEASE_NO_DEADLINE`). */
 const LEASE_NAMES = { label: 'inbox', code: 'INBOX' } as const;
 /**
@@ -130,7 +115,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     state: () => ({ gap: false }),
     extend(ctx) {
       // Before any claim: the outbox listed before the inbox marked its effects pending in its own extend.
-      refuseWriterFirst(ctx);
+      refuseEffectsWriterBefore(ctx, 'inbox', 'event');
       // The event is read in `before` (after validation); members are filled in there.
       return { inbox: { duplicate: false } as InboxContext['inbox'] };
     },
