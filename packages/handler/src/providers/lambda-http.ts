@@ -2,7 +2,7 @@
  * AWS Lambda HTTP events — API Gateway REST (v1) and HTTP API (v2), Function URLs, ALB, VPC
  * Lattice, API Gateway WebSocket routes: the request each carries (`httpRequestFromEvent`), its invocation,
  * and the rendered response in the answer shape of its source (`formatHttp`, `httpAnswer`).
- * The event detection and the other triggers are in lambda.ts.
+ * The event detection is in lambda-events.ts; the other triggers are in lambda.ts.
  */
 import { decodeBody, httpInput } from '../http.js';
 import { forwardedClient } from '../http-headers.js';

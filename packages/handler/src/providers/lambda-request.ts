@@ -19,15 +19,8 @@ import { lambdaKafkaItems } from '../events/kafka.js';
 import { kinesisItems } from '../events/kinesis.js';
 import { s3EventBridgeChange, s3Items, s3NotificationChanges } from '../events/s3.js';
 import { snsItems } from '../events/sns.js';
-import {
-  checkContext,
-  directInvocation,
-  eventBridgeInvocation,
-  frameFor,
-  sqsInvocations,
-  withRequestId,
-  type LambdaContext,
-} from './lambda.js';
+import { checkContext, directInvocation, eventBridgeInvocation, frameFor, sqsInvocations, withRequestId } from './lambda-invocations.js';
+import type { LambdaContext } from './lambda.js';
 import { httpInvocation, type HttpKind } from './lambda-http.js';
 import { classifyLambdaEvent, pipesEvent } from './lambda-events.js';
 import { withApiGatewayDeadline } from './lambda-deadline.js';
