@@ -61,6 +61,43 @@ describe("middy's early timeout while a plain handler runs, under middyPlugin()"
     expect(outcomes).toEqual(['short:DEADLINE_EXCEEDED', 'long:ok']);
   });
 
+  it('a plain async before listed first, requests overlapping: the one timing out is cut off, not the one still far from its timeout', async () => {
+    const outcomes: string[] = [];
+    const watcher: Plugin = { name: 'watcher', finally: (ctx, outcome) => void outcomes.push(`${ctx.requestId}:${outcome.ok ? (recoveredFrom(ctx)?.code ?? 'ok') : outcome.error.code}`) };
+    let openAuth!: () => void;
+    const authHold = new Promise<void>((resolve) => (openAuth = resolve));
+    const slow = held();
+    let releaseLong!: () => void;
+    const longHold = new Promise<void>((resolve) => (releaseLong = resolve));
+    let longRunning = false;
+    // The short one waits in this plain before (entered by no steadyfn middleware yet) while the long one starts.
+    const auth = { before: async (request: { event: { slow?: boolean } }) => (request.event.slow ? authHold : undefined) };
+    const main = middy(async (event: { slow?: boolean }) => (event.slow ? slow.fn() : ((longRunning = true), await longHold, 'long')), middyPlugin({ timeoutEarlyInMillis: 59_990 }))
+      .use(auth)
+      .use(toMiddy(watcher));
+    const short = main({ slow: true }, lambdaContext('short') as never).catch((error: Error) => error.name);
+    await new Promise((resolve) => setImmediate(resolve));
+    const long = main({}, lambdaContext('long', 600_000) as never);
+    while (!longRunning) await new Promise((resolve) => setImmediate(resolve));
+    openAuth();
+    expect(await short).toBe('TimeoutError');
+    releaseLong();
+    await expect(long).resolves.toBe('long');
+    slow.release();
+    expect(outcomes).toEqual(['short:DEADLINE_EXCEEDED', 'long:ok']);
+  });
+
+  it('a context whose clock does not move (a stub returning 60 s): the early timeout still cuts the request off', async () => {
+    const codes: string[] = [];
+    const watcher: Plugin = { name: 'watcher', onError: (ctx, error) => void codes.push(`${error.code}:${ctx.signal.aborted}`) };
+    const { fn, release } = held();
+    const main = middy(fn, middyPlugin({ timeoutEarlyInMillis: 59_990 })).use(toMiddy(watcher));
+    const frozen = { awsRequestId: 'frozen', functionName: 'f', getRemainingTimeInMillis: () => 60_000 };
+    await expect(main({}, frozen as never)).rejects.toMatchObject({ name: 'TimeoutError' });
+    release();
+    expect(codes).toEqual(['DEADLINE_EXCEEDED:true']);
+  });
+
   it('a handler that answers first is its own result, as before', async () => {
     const seen: unknown[] = [];
     const watcher: Plugin = { name: 'watcher', after: (ctx) => void seen.push(recoveredFrom(ctx)) };

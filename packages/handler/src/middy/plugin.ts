@@ -91,16 +91,57 @@ function remainingMs(request: MiddyRequestLike): number | undefined {
 }
 
 /**
- * middy calls `timeoutEarlyResponse` with no argument: the request it fires for is the open one
- * (one per Lambda instance); with several open at once (a non-Lambda host), those whose remaining
- * time is within `timeoutEarlyInMillis`, as middy's timer is. Marked for `cutOffByMiddy`.
+ * The requests middy started under one `middyPlugin()` and steadyfn has not ended, to mark on
+ * middy's early timeout. Held through `WeakRef`s: middy ≤ 7.0 calls `requestEnd` only when it
+ * answers, so a request that failed elsewhere (a plain middleware threw, before or after a
+ * steadyfn one entered it) is never ended — it goes once nothing else holds it, never kept by us.
+ * A live request is never dropped: one still in a plain `before` (several run at once on a host
+ * such as serverless-offline, or Lambda multi-concurrency) is marked when its own timeout fires.
  */
-function markEarlyTimeout(open: Set<MiddyRequestLike>, earlyMs: number): void {
-  for (const request of open) {
-    if (open.size > 1 && !((remainingMs(request) ?? Infinity) <= earlyMs)) continue;
-    if (!isRecord(request) || !isRecord(request.internal)) continue;
-    const steady = steadyRequestOf(request);
-    if (steady !== undefined && !steady.done) steady.earlyTimeout = true;
+class OpenRequests {
+  /** Each request, and when middy's early timeout fires for it (epoch ms; from `requestStart`). */
+  private readonly requests = new Map<WeakRef<MiddyRequestLike>, number | undefined>();
+
+  constructor(private readonly earlyMs: number) {}
+
+  add(request: MiddyRequestLike): void {
+    this.prune();
+    if (!isRecord(request)) return;
+    const remaining = remainingMs(request);
+    this.requests.set(new WeakRef(request), remaining === undefined ? undefined : Date.now() + remaining - this.earlyMs);
+  }
+
+  delete(request: MiddyRequestLike): void {
+    for (const ref of this.requests.keys()) if (ref.deref() === request) this.requests.delete(ref);
+  }
+
+  /**
+   * middy calls `timeoutEarlyResponse` with no argument: the requests it may fire for are those
+   * whose remaining time is within `timeoutEarlyInMillis` (as middy's timer reads it; 1 ms of
+   * slack for timer rounding) — or, for a context whose clock does not move (a test's), whose
+   * timer set from the remaining time read at `requestStart` is due. Never "the only one open":
+   * another may be the one timing out. Marked for `cutOffByMiddy`.
+   */
+  markEarlyTimeout(): void {
+    this.prune();
+    const now = Date.now();
+    for (const [ref, firesAt] of this.requests) {
+      const request = ref.deref();
+      if (request === undefined || !isRecord(request) || !isRecord(request.internal)) continue;
+      const remaining = remainingMs(request);
+      const due = (remaining !== undefined && remaining <= this.earlyMs + 1) || (firesAt !== undefined && firesAt <= now + 1);
+      const steady = steadyRequestOf(request);
+      if (due && steady !== undefined && !steady.done) steady.earlyTimeout = true;
+    }
+  }
+
+  /** Drops the requests collected, and those steadyfn has ended. */
+  private prune(): void {
+    for (const ref of this.requests.keys()) {
+      const request = ref.deref();
+      const steady = request !== undefined && isRecord(request) && isRecord(request.internal) ? steadyRequestOf(request) : undefined;
+      if (request === undefined || steady?.done === true) this.requests.delete(ref);
+    }
   }
 }
 
@@ -130,7 +171,11 @@ function checkHook(config: MiddyPluginLike, hook: string): void {
  * not only `steadyHandler(fn)` — still runs, so it is taken as steadyfn's deadline (`ctx.signal`
  * aborts, the hooks get `DEADLINE_EXCEEDED`, an answer is a recovery from it): idempotency leaves
  * the record to its lease, neither storing middy's answer nor letting a retry run beside the
- * function. Your `requestStart` and `timeoutEarlyResponse` are called as before.
+ * function. With several requests in flight in one process (serverless-offline, Lambda
+ * multi-concurrency), only the one whose remaining time is within `timeoutEarlyInMillis` is
+ * taken as timed out, never another. Your `requestStart` and `timeoutEarlyResponse` are called as
+ * before. Requests are held weakly: one middy never ends (a plain middleware threw; middy ≤ 7.0
+ * skips `requestEnd` then) is not kept.
  *
  * @param config - Your own middy plugin options and hooks, passed on (default `{}`); your
  *   `requestEnd` runs after steadyfn's.
@@ -152,23 +197,15 @@ export function middyPlugin<P extends MiddyPluginLike>(config?: P): P & { reques
   const theirStart = own.requestStart;
   const theirTimeout = own.timeoutEarlyResponse ?? middyTimeout;
   const earlyMs = typeof own.timeoutEarlyInMillis === 'number' ? own.timeoutEarlyInMillis : 5;
-  const open = new Set<MiddyRequestLike>();
+  const open = new OpenRequests(earlyMs);
   return {
     ...own,
     requestStart(request: MiddyRequestLike): unknown {
-      // middy ≤ 7.0 calls requestEnd only when it answers: drop the requests steadyfn has ended,
-      // and those no steadyfn middleware has entered (one that threw before them would stay for
-      // ever: a leak per failed request). On Lambda no other request is open at this point; on a
-      // host running several at once, one not yet entered loses only the early-timeout mark.
-      for (const seen of open) {
-        const steady = isRecord(seen) && isRecord(seen.internal) ? steadyRequestOf(seen) : undefined;
-        if (steady === undefined || steady.done) open.delete(seen);
-      }
       open.add(request);
       return theirStart ? theirStart(request) : undefined;
     },
     timeoutEarlyResponse(): unknown {
-      markEarlyTimeout(open, earlyMs);
+      open.markEarlyTimeout();
       return theirTimeout();
     },
     async requestEnd(request: MiddyRequestLike): Promise<void> {
