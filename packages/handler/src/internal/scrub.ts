@@ -3,14 +3,8 @@
  * log line or an error message.
  */
 
-// scheme://userinfo@host — the userinfo (RFC 3986 §3.2.1) is everything between `//` and the
-// last `@` of the authority (a password may hold an unencoded `@`), which ends at `/`, `?`,
-// `#` or whitespace. Userinfo never spans a `[redacted]` already written (masking is idempotent).
-// A scheme starts where no scheme character comes before it: a scan from inside a long word
-// would read the word again from every position (quadratic).
-const URL_CREDENTIALS = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#[]|\[(?!redacted\]))*@/gi;
-
 import { isSecretName } from './secret-name.js';
+import { maskUrlCredentials } from './url-credentials.js';
 
 export { isSecretName };
 
@@ -123,7 +117,10 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
 
 /**
  * Masks secrets by shape in `text`, wherever they appear:
- * - the credentials of every URL (`scheme://user:pass@host`) become `[redacted]`, and so does
+ * - the credentials of every URL (`scheme://user:pass@host`) become `[redacted]` — a password
+ *   typed with an unencoded `#`, `/`, `?` or `@` through the URL's last `@` (`redis://u:pa#ss@h`
+ *   → `redis://[redacted]@h`; an `@` in the path or query of a URL with a password is read as
+ *   the password's, the safe side; `http://localhost:3000/users/a@b` is kept) — and so does
  *   the secret path of a Slack or Discord webhook URL (`hooks.slack.com/services/[redacted]`);
  * - the value of every secret-named parameter becomes `[redacted]` (`'[redacted]'` when it was
  *   quoted) — `name=value` in a URL's query or fragment, a form body, an Azure connection string
@@ -153,9 +150,10 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  * scrubText('{"user":"ann","password":"hunter2"}'); // '{"user":"ann","password":"[redacted]"}'
  * scrubText('Authorization: Bearer abc.def'); // 'Authorization: [redacted]'
  * scrubText('password: correct horse battery staple'); // 'password: [redacted]'
+ * scrubText('redis://:pa#ss@cache:6379'); // 'redis://[redacted]@cache:6379'
  */
 export function scrubText(text: string): string {
-  let scrubbed = text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
+  let scrubbed = text.includes('@') ? maskUrlCredentials(text) : text;
   const colon = scrubbed.includes(':');
   if (colon) scrubbed = maskNamed(scrubbed.replace(SECRET_PATH, '$1[redacted]'), MEMBER, isSecretName);
   if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER, isSecretParameter);
