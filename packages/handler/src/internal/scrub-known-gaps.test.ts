@@ -43,3 +43,30 @@ describe('scrubText: URL passwords holding an unencoded #, / or ? (s55)', () => 
     expect(scrubText(`x://u:${'#'.repeat(100_000)}`)).toBe(`x://u:${'#'.repeat(100_000)}`);
   });
 });
+
+describe('scrubText: ODBC / ADO.NET braced values (s55)', () => {
+  it('masks the whole braced value, }} an escaped }', () => {
+    expect(scrubText('Server=x;Password={p;w}}rd};User Id=u')).toBe('Server=x;Password=[redacted];User Id=u');
+    expect(scrubText('Driver={ODBC Driver 18 for SQL Server};Server=x;PWD={a}}b;c};UID=u')).toBe('Driver={ODBC Driver 18 for SQL Server};Server=x;PWD=[redacted];UID=u');
+    expect(scrubText("Server=x;Password={it's; me} ;Database=d")).toBe('Server=x;Password=[redacted] ;Database=d');
+    expect(scrubText('Pwd={abc}')).toBe('Pwd=[redacted]');
+  });
+
+  it('masks what follows a close typed without its escape, up to the next ;', () => {
+    expect(scrubText('Server=x;Password={p;w}rd};User Id=u')).toBe('Server=x;Password=[redacted];User Id=u');
+    // Left open: to its JSON close, which may be on a later line (pretty-printed JSON), else to the end.
+    expect(scrubText('Server=x;Password={p;w')).toBe('Server=x;Password=[redacted]');
+    expect(scrubText('token={\n  "a": {"b": 1}\n} next')).toBe('token=[redacted] next');
+  });
+
+  it('still masks a JSON object after = whole, and keeps the text after it', () => {
+    expect(scrubText('token={"a":{"b":1},"c":"x"} next')).toBe('token=[redacted] next');
+    expect(scrubText('token={"a":"}"}&page=2')).toBe('token=[redacted]&page=2');
+  });
+
+  it('reads each long input once', () => {
+    const n = 20_000;
+    expect(scrubText(`token={[}x ${'token={[}x '.repeat(n)}`)).toBe('token=[redacted]');
+    expect(scrubText(`${'token={a}} '.repeat(n)}`)).toBe('token=[redacted]');
+  });
+});

@@ -88,6 +88,41 @@ function closeOf(text: string, start: number): number {
   return text.length;
 }
 
+// Where an unquoted `name=value` ends (the PARAMETER value's stops).
+const PARAMETER_END = /[&#;,\s"'<>`]/;
+// What may follow an ODBC braced value's close: spaces, then `;` or the end of the line or text.
+const ODBC_CLOSED = /[ \t]*(?:[;\r\n]|$)/y;
+
+/**
+ * The index after a value opening with `{` after `name=` at `start`. ODBC and ADO.NET connection
+ * strings quote a value in braces, `}}` an escaped `}` (`Pwd={p;w}}d}`): read that way when its
+ * close is followed by `;`, the end of the line or of the text (spaces between). Otherwise the
+ * further of its JSON close (`token={"a":{"b":1},"c":2}`) and its ODBC close with what follows it
+ * to the value's end (`{p;w}rd}`, a `}` typed without its escape); an ODBC value left open runs to
+ * the end of the line. Reads no further than the index it returns and the spaces after it.
+ */
+function bracedEnd(text: string, start: number): number {
+  let i = start + 1;
+  for (; i < text.length && text[i] !== '\r' && text[i] !== '\n'; i += 1) {
+    if (text[i] !== '}') continue;
+    if (text[i + 1] === '}') {
+      i += 1;
+      continue;
+    }
+    i += 1;
+    ODBC_CLOSED.lastIndex = i;
+    if (ODBC_CLOSED.test(text)) return i;
+    while (i < text.length && !PARAMETER_END.test(text[i]!)) i += 1;
+    break;
+  }
+  return Math.max(i, closeOf(text, start));
+}
+
+/** The end of a `name=` value that opens an array (JSON) or a braced value (ODBC, JSON). */
+function parameterCloseOf(text: string, start: number): number {
+  return text[start] === '{' ? bracedEnd(text, start) : closeOf(text, start);
+}
+
 /**
  * `text` with the value of every `pattern` match (groups: quote, name, separator, value) that
  * `secret` accepts masked. A name that is not secret consumes only itself and its separator, so
@@ -95,7 +130,7 @@ function closeOf(text: string, start: number): number {
  * space follows the separator: then the value is one word (`arn:aws:secretsmanager:…`,
  * `host:6379`) and is passed over whole.
  */
-function maskNamed(text: string, pattern: RegExp, secret: (name: string, before: string, value: string) => boolean, wordIfTight = false): string {
+function maskNamed(text: string, pattern: RegExp, secret: (name: string, before: string, value: string) => boolean, wordIfTight = false, close = closeOf): string {
   let out = '';
   let from = 0;
   pattern.lastIndex = 0;
@@ -107,7 +142,7 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
       continue;
     }
     const opens = (value[0] === '[' || value[0] === '{') && !value.startsWith('[redacted]');
-    const end = opens ? closeOf(text, valueStart) : valueStart + value.length;
+    const end = opens ? close(text, valueStart) : valueStart + value.length;
     out += `${text.slice(from, valueStart)}${masked(value)}`;
     from = end;
     pattern.lastIndex = end;
@@ -124,8 +159,9 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  *   the secret path of a Slack or Discord webhook URL (`hooks.slack.com/services/[redacted]`);
  * - the value of every secret-named parameter becomes `[redacted]` (`'[redacted]'` when it was
  *   quoted) — `name=value` in a URL's query or fragment, a form body, an Azure connection string
- *   (`;AccountKey=`), a libpq (`host=db password='…'`) or StackExchange.Redis
- *   (`host:6380,password=…`) connection string, quoted text, with spaces around `=` (any
+ *   (`;AccountKey=`), a libpq (`host=db password='…'`), StackExchange.Redis
+ *   (`host:6380,password=…`) or ODBC / ADO.NET connection string (a braced value whole,
+ *   `}}` an escaped `}`: `Pwd={p;w}}d}` → `Pwd=[redacted]`), quoted text, with spaces around `=` (any
  *   `name=` at the start or after a character no name holds: `-`, `_`, `.` and brackets are part
  *   of a name; `Authorization=Bearer …` with its credentials); a JSON member (`"password":"…"`,
  *   also JSON escaped inside a string: `{\"password\":\"…\"}`; a secret array or object is
@@ -151,12 +187,13 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  * scrubText('Authorization: Bearer abc.def'); // 'Authorization: [redacted]'
  * scrubText('password: correct horse battery staple'); // 'password: [redacted]'
  * scrubText('redis://:pa#ss@cache:6379'); // 'redis://[redacted]@cache:6379'
+ * scrubText('Server=db;Password={p;w}}d};User Id=app'); // 'Server=db;Password=[redacted];User Id=app'
  */
 export function scrubText(text: string): string {
   let scrubbed = text.includes('@') ? maskUrlCredentials(text) : text;
   const colon = scrubbed.includes(':');
   if (colon) scrubbed = maskNamed(scrubbed.replace(SECRET_PATH, '$1[redacted]'), MEMBER, isSecretName);
-  if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER, isSecretParameter);
+  if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER, isSecretParameter, false, parameterCloseOf);
   return colon ? maskNamed(maskNamed(scrubbed, HEADER_LINE, isSecretHeader), COLON, isSecretParameter, true) : scrubbed;
 }
 
