@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.js';
 import { scrubText } from './scrub.js';
 
 // s55: the four gaps scrubText was left with — URL passwords holding an unencoded `#`, `/` or `?`,
@@ -68,5 +69,30 @@ describe('scrubText: ODBC / ADO.NET braced values (s55)', () => {
     const n = 20_000;
     expect(scrubText(`token={[}x ${'token={[}x '.repeat(n)}`)).toBe('token=[redacted]');
     expect(scrubText(`${'token={a}} '.repeat(n)}`)).toBe('token=[redacted]');
+  });
+});
+
+describe('scrubText: a line that opens with a one-word secret keeps its prose (s55)', () => {
+  it('masks one value after auth, token, session at the start of a line', () => {
+    expect(scrubText('auth: ok, user=42')).toBe('auth: [redacted], user=42');
+    expect(scrubText('Token: refresh scheduled in 5s')).toBe('Token: [redacted] scheduled in 5s');
+    expect(scrubText('Session: started for user 42')).toBe('Session: [redacted] for user 42');
+    expect(scrubText('session_id: s-81 expired\nuser: ann')).toBe('session_id: [redacted] expired\nuser: ann');
+    expect(scrubText('retrying after token: refresh scheduled in 5s')).toBe('retrying after token: [redacted] scheduled in 5s');
+  });
+
+  it('still masks to the end of the line a credential header, an auth scheme and a secret that may hold spaces', () => {
+    expect(scrubText('Set-Cookie: sid=abc; Path=/; HttpOnly')).toBe('Set-Cookie: [redacted]');
+    expect(scrubText('token: Bearer abc def')).toBe('token: [redacted]');
+    expect(scrubText('Session: Bearer abc def')).toBe('Session: [redacted]');
+    expect(scrubText('private_key: -----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----')).toBe('private_key: [redacted]');
+    expect(scrubText('db_pass: two words\nSECRET: a b')).toBe('db_pass: [redacted]\nSECRET: [redacted]');
+    expect(scrubText('passwordPolicy: at least 12 characters')).toBe('passwordPolicy: at least 12 characters');
+  });
+
+  it('logs a session line with its prose', () => {
+    const lines: string[] = [];
+    createLogger({}, (line) => lines.push(line), 'info').info('Session: started for user 42');
+    expect(JSON.parse(lines[0]!).msg).toBe('Session: [redacted] for user 42');
   });
 });

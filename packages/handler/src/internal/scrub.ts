@@ -3,7 +3,7 @@
  * log line or an error message.
  */
 
-import { isSecretName } from './secret-name.js';
+import { isPhraseSecretName, isSecretName } from './secret-name.js';
 import { maskUrlCredentials } from './url-credentials.js';
 
 export { isSecretName };
@@ -37,11 +37,13 @@ const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]
 const MEMBER = new RegExp(String.raw`(\\{0,3}["'])([\w.[\]-]+)\1([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|${ESCAPED_QUOTED}|[^,}\]\s]+)`, 'g');
 
 // `name: value` with a bare name. At the start of a line, the value of a credential header
-// (`Authorization: Basic dXNl`, `Cookie: a=1; b=2`) or of any secret name (`password: correct
-// horse battery staple`, `spring.datasource.password: p w`) runs to the end of the line; any
-// other line (`SignatureDoesNotMatch: The request signature…` — an error's class name is not
-// secret — YAML) is read as inside a line. Inside a line (`login failed, password: x`, `{ password: 'x' }`)
-// an unquoted value is one word, or the rest of the line after an HTTP auth scheme (`…
+// (`Authorization: Basic dXNl`, `Cookie: a=1; b=2`) or of a secret that may hold spaces (`password:
+// correct horse battery staple`, `spring.datasource.password: p w`, `client_secret: …`,
+// `private_key: -----BEGIN PRIVATE KEY-----…`) runs to the end of the line; any other line is read
+// as inside a line: a token, key, id, signature, session or auth value is one word, so prose
+// after it is kept (`Session: [redacted] for user 42`, `auth: [redacted], user=42`), and an
+// error's class name is not secret (`SignatureDoesNotMatch: The request signature…`). Inside a
+// line (`login failed, password: x`, `{ password: 'x' }`) an unquoted value is one word, or the rest of the line after an HTTP auth scheme (`…
 // Authorization: Bearer abc.def`), so prose after it (`credentials: none in …`) keeps the rest.
 const HEADER_LINE = new RegExp(String.raw`^[ \t]*()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|[^\r\n]+)`, 'gm');
 // A name followed by `://` is a URL's scheme, not a `name: value`.
@@ -63,8 +65,8 @@ function isSecretParameter(name: string, before: string): boolean {
   return isSecretName(name);
 }
 
-function isSecretHeader(name: string): boolean {
-  return CREDENTIAL_HEADER.test(name) || isSecretName(name);
+function isSecretLine(name: string): boolean {
+  return CREDENTIAL_HEADER.test(name) || isPhraseSecretName(name);
 }
 
 /** `[redacted]` for `value`, in the quotes it came in (`'[redacted]'`, `\"[redacted]\"`) when it was closed. */
@@ -166,8 +168,10 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  *   of a name; `Authorization=Bearer …` with its credentials); a JSON member (`"password":"…"`,
  *   also JSON escaped inside a string: `{\"password\":\"…\"}`; a secret array or object is
  *   masked whole: `"tokens":[redacted]`); `name: value` — a credential header line
- *   (`Authorization: Bearer …`, `Cookie: …`, `X-Api-Key: …`) or a line that opens with any secret
- *   name (`password: correct horse battery staple`): masked to the end of the line; `password: …`
+ *   (`Authorization: Bearer …`, `Cookie: …`, `X-Api-Key: …`) or a line that opens with a secret
+ *   that may hold spaces (`password: correct horse battery staple`, `client_secret: …`,
+ *   `private_key: …`): masked to the end of the line; any other secret at the start of a line
+ *   (`Session: [redacted] for user 42`, `auth: [redacted], user=42`) and `password: …`
  *   anywhere else, also after another name (`Error: password: …`; one word, a quoted value, or
  *   the rest of the line after an HTTP auth scheme); a value in escaped quotes inside a JSON
  *   string (`--password=\"p w\"`) is masked to its closing quote. A name that is not secret
@@ -186,6 +190,7 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  * scrubText('{"user":"ann","password":"hunter2"}'); // '{"user":"ann","password":"[redacted]"}'
  * scrubText('Authorization: Bearer abc.def'); // 'Authorization: [redacted]'
  * scrubText('password: correct horse battery staple'); // 'password: [redacted]'
+ * scrubText('Session: started for user 42'); // 'Session: [redacted] for user 42'
  * scrubText('redis://:pa#ss@cache:6379'); // 'redis://[redacted]@cache:6379'
  * scrubText('Server=db;Password={p;w}}d};User Id=app'); // 'Server=db;Password=[redacted];User Id=app'
  */
@@ -194,7 +199,7 @@ export function scrubText(text: string): string {
   const colon = scrubbed.includes(':');
   if (colon) scrubbed = maskNamed(scrubbed.replace(SECRET_PATH, '$1[redacted]'), MEMBER, isSecretName);
   if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER, isSecretParameter, false, parameterCloseOf);
-  return colon ? maskNamed(maskNamed(scrubbed, HEADER_LINE, isSecretHeader), COLON, isSecretParameter, true) : scrubbed;
+  return colon ? maskNamed(maskNamed(scrubbed, HEADER_LINE, isSecretLine), COLON, isSecretParameter, true) : scrubbed;
 }
 
 /**
