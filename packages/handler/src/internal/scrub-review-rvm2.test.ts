@@ -66,11 +66,13 @@ describe('scrubText: error names and header lines (review rvm2)', () => {
     for (const name of ['SignatureDoesNotMatch', 'ExpiredTokenException', 'CredentialsProviderError', 'TokenExpiredError', 'AuthFailed']) expect([name, isSecretName(name)]).toEqual([name, false]);
   });
 
-  it('masks a header line to its end for a credential header or a secret name', () => {
+  it('masks a header line to its end for a credential header or a secret that may hold spaces', () => {
     expect(scrubText('Cookie: a=1; b=2')).toBe('Cookie: [redacted]');
     expect(scrubText('X-Api-Key: k 1')).toBe('X-Api-Key: [redacted]');
-    // Any secret name at the start of a line masks the whole line (review rvm4): a multi-word secret is not cut at its first space.
-    expect(scrubText('Session: 3 open, 1 idle')).toBe('Session: [redacted]');
+    // A secret that may hold spaces at the start of a line masks the whole line (review rvm4): a multi-word secret is not cut at its first space.
+    expect(scrubText('Password: 3 open, 1 idle')).toBe('Password: [redacted]');
+    // A session id is one word: prose after it is kept (s55).
+    expect(scrubText('Session: 3 open, 1 idle')).toBe('Session: [redacted] open, 1 idle');
     expect(scrubText('Authorization: Basic dXNlcjpwYXNz')).toBe('Authorization: [redacted]');
   });
 

@@ -4,7 +4,8 @@
  * Azure (`;`), libpq (space) or StackExchange.Redis (`,`) connection string — never keep their
  * value; text made of other parameters (`code` and `key` outside a URL among them) is unchanged.
  * Review rvm2: a secret after another `name:`, in escaped JSON, in an array; masking is
- * idempotent; error lines whose class name holds a secret word are kept.
+ * idempotent; error lines whose class name holds a secret word are kept. s55: a URL password
+ * holding an unencoded `#`, `/`, `?` or `@`.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -137,6 +138,26 @@ describe('scrubText (fuzz)', () => {
         expect(scrubText(once)).toBe(once);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('never keeps a URL password holding unencoded #, /, ? or @, wherever the URL stands (s55)', () => {
+    const password = fc.stringMatching(/^[A-Za-z0-9#/?@!$%&*()_+=.~-]{0,24}$/).map((rest) => `Qv9${rest}`);
+    const user = fc.stringMatching(/^[a-z]{0,8}$/);
+    const scheme = fc.constantFrom('redis', 'rediss', 'mongodb', 'mongodb+srv', 'postgres', 'amqp', 'https');
+    const places: ReadonlyArray<(url: string) => string> = [
+      (u) => `connect ECONNREFUSED ${u}`,
+      (u) => `{"url":"${u}","mail":"a@b.example"}`,
+      (u) => `nodes ${u},${u} down`,
+      (u) => `Error: ${u}\nnext line`,
+    ];
+    fc.assert(
+      fc.property(scheme, user, password, fc.constantFrom(...places), (s, u, p, place) => {
+        const scrubbed = scrubText(place(`${s}://${u}:${p}@h.example:6379/0`));
+        expect(scrubbed).not.toContain(p);
+        expect(scrubbed).toBe(place(`${s}://[redacted]@h.example:6379/0`));
+      }),
+      { numRuns: 1000 },
     );
   });
 

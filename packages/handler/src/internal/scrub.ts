@@ -3,14 +3,8 @@
  * log line or an error message.
  */
 
-// scheme://userinfo@host — the userinfo (RFC 3986 §3.2.1) is everything between `//` and the
-// last `@` of the authority (a password may hold an unencoded `@`), which ends at `/`, `?`,
-// `#` or whitespace. Userinfo never spans a `[redacted]` already written (masking is idempotent).
-// A scheme starts where no scheme character comes before it: a scan from inside a long word
-// would read the word again from every position (quadratic).
-const URL_CREDENTIALS = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#[]|\[(?!redacted\]))*@/gi;
-
-import { isSecretName } from './secret-name.js';
+import { isPhraseSecretName, isSecretName } from './secret-name.js';
+import { maskUrlCredentials } from './url-credentials.js';
 
 export { isSecretName };
 
@@ -43,11 +37,13 @@ const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]
 const MEMBER = new RegExp(String.raw`(\\{0,3}["'])([\w.[\]-]+)\1([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|${ESCAPED_QUOTED}|[^,}\]\s]+)`, 'g');
 
 // `name: value` with a bare name. At the start of a line, the value of a credential header
-// (`Authorization: Basic dXNl`, `Cookie: a=1; b=2`) or of any secret name (`password: correct
-// horse battery staple`, `spring.datasource.password: p w`) runs to the end of the line; any
-// other line (`SignatureDoesNotMatch: The request signature…` — an error's class name is not
-// secret — YAML) is read as inside a line. Inside a line (`login failed, password: x`, `{ password: 'x' }`)
-// an unquoted value is one word, or the rest of the line after an HTTP auth scheme (`…
+// (`Authorization: Basic dXNl`, `Cookie: a=1; b=2`) or of a secret that may hold spaces (`password:
+// correct horse battery staple`, `spring.datasource.password: p w`, `client_secret: …`,
+// `private_key: -----BEGIN PRIVATE KEY-----…`) runs to the end of the line; any other line is read
+// as inside a line: a token, key, id, signature, session or auth value is one word, so prose
+// after it is kept (`Session: [redacted] for user 42`, `auth: [redacted], user=42`), and an
+// error's class name is not secret (`SignatureDoesNotMatch: The request signature…`). Inside a
+// line (`login failed, password: x`, `{ password: 'x' }`) an unquoted value is one word, or the rest of the line after an HTTP auth scheme (`…
 // Authorization: Bearer abc.def`), so prose after it (`credentials: none in …`) keeps the rest.
 const HEADER_LINE = new RegExp(String.raw`^[ \t]*()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|[^\r\n]+)`, 'gm');
 // A name followed by `://` is a URL's scheme, not a `name: value`.
@@ -69,8 +65,8 @@ function isSecretParameter(name: string, before: string): boolean {
   return isSecretName(name);
 }
 
-function isSecretHeader(name: string): boolean {
-  return CREDENTIAL_HEADER.test(name) || isSecretName(name);
+function isSecretLine(name: string): boolean {
+  return CREDENTIAL_HEADER.test(name) || isPhraseSecretName(name);
 }
 
 /** `[redacted]` for `value`, in the quotes it came in (`'[redacted]'`, `\"[redacted]\"`) when it was closed. */
@@ -94,6 +90,41 @@ function closeOf(text: string, start: number): number {
   return text.length;
 }
 
+// Where an unquoted `name=value` ends (the PARAMETER value's stops).
+const PARAMETER_END = /[&#;,\s"'<>`]/;
+// What may follow an ODBC braced value's close: spaces, then `;` or the end of the line or text.
+const ODBC_CLOSED = /[ \t]*(?:[;\r\n]|$)/y;
+
+/**
+ * The index after a value opening with `{` after `name=` at `start`. ODBC and ADO.NET connection
+ * strings quote a value in braces, `}}` an escaped `}` (`Pwd={p;w}}d}`): read that way when its
+ * close is followed by `;`, the end of the line or of the text (spaces between). Otherwise the
+ * further of its JSON close (`token={"a":{"b":1},"c":2}`) and its ODBC close with what follows it
+ * to the value's end (`{p;w}rd}`, a `}` typed without its escape); an ODBC value left open runs to
+ * the end of the line. Reads no further than the index it returns and the spaces after it.
+ */
+function bracedEnd(text: string, start: number): number {
+  let i = start + 1;
+  for (; i < text.length && text[i] !== '\r' && text[i] !== '\n'; i += 1) {
+    if (text[i] !== '}') continue;
+    if (text[i + 1] === '}') {
+      i += 1;
+      continue;
+    }
+    i += 1;
+    ODBC_CLOSED.lastIndex = i;
+    if (ODBC_CLOSED.test(text)) return i;
+    while (i < text.length && !PARAMETER_END.test(text[i]!)) i += 1;
+    break;
+  }
+  return Math.max(i, closeOf(text, start));
+}
+
+/** The end of a `name=` value that opens an array (JSON) or a braced value (ODBC, JSON). */
+function parameterCloseOf(text: string, start: number): number {
+  return text[start] === '{' ? bracedEnd(text, start) : closeOf(text, start);
+}
+
 /**
  * `text` with the value of every `pattern` match (groups: quote, name, separator, value) that
  * `secret` accepts masked. A name that is not secret consumes only itself and its separator, so
@@ -101,7 +132,7 @@ function closeOf(text: string, start: number): number {
  * space follows the separator: then the value is one word (`arn:aws:secretsmanager:…`,
  * `host:6379`) and is passed over whole.
  */
-function maskNamed(text: string, pattern: RegExp, secret: (name: string, before: string, value: string) => boolean, wordIfTight = false): string {
+function maskNamed(text: string, pattern: RegExp, secret: (name: string, before: string, value: string) => boolean, wordIfTight = false, close = closeOf): string {
   let out = '';
   let from = 0;
   pattern.lastIndex = 0;
@@ -113,7 +144,7 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
       continue;
     }
     const opens = (value[0] === '[' || value[0] === '{') && !value.startsWith('[redacted]');
-    const end = opens ? closeOf(text, valueStart) : valueStart + value.length;
+    const end = opens ? close(text, valueStart) : valueStart + value.length;
     out += `${text.slice(from, valueStart)}${masked(value)}`;
     from = end;
     pattern.lastIndex = end;
@@ -123,18 +154,24 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
 
 /**
  * Masks secrets by shape in `text`, wherever they appear:
- * - the credentials of every URL (`scheme://user:pass@host`) become `[redacted]`, and so does
+ * - the credentials of every URL (`scheme://user:pass@host`) become `[redacted]` — a password
+ *   typed with an unencoded `#`, `/`, `?` or `@` through the URL's last `@` (`redis://u:pa#ss@h`
+ *   → `redis://[redacted]@h`; an `@` in the path or query of a URL with a password is read as
+ *   the password's, the safe side; `http://localhost:3000/users/a@b` is kept) — and so does
  *   the secret path of a Slack or Discord webhook URL (`hooks.slack.com/services/[redacted]`);
  * - the value of every secret-named parameter becomes `[redacted]` (`'[redacted]'` when it was
  *   quoted) — `name=value` in a URL's query or fragment, a form body, an Azure connection string
- *   (`;AccountKey=`), a libpq (`host=db password='…'`) or StackExchange.Redis
- *   (`host:6380,password=…`) connection string, quoted text, with spaces around `=` (any
+ *   (`;AccountKey=`), a libpq (`host=db password='…'`), StackExchange.Redis
+ *   (`host:6380,password=…`) or ODBC / ADO.NET connection string (a braced value whole,
+ *   `}}` an escaped `}`: `Pwd={p;w}}d}` → `Pwd=[redacted]`), quoted text, with spaces around `=` (any
  *   `name=` at the start or after a character no name holds: `-`, `_`, `.` and brackets are part
  *   of a name; `Authorization=Bearer …` with its credentials); a JSON member (`"password":"…"`,
  *   also JSON escaped inside a string: `{\"password\":\"…\"}`; a secret array or object is
  *   masked whole: `"tokens":[redacted]`); `name: value` — a credential header line
- *   (`Authorization: Bearer …`, `Cookie: …`, `X-Api-Key: …`) or a line that opens with any secret
- *   name (`password: correct horse battery staple`): masked to the end of the line; `password: …`
+ *   (`Authorization: Bearer …`, `Cookie: …`, `X-Api-Key: …`) or a line that opens with a secret
+ *   that may hold spaces (`password: correct horse battery staple`, `client_secret: …`,
+ *   `private_key: …`): masked to the end of the line; any other secret at the start of a line
+ *   (`Session: [redacted] for user 42`, `auth: [redacted], user=42`) and `password: …`
  *   anywhere else, also after another name (`Error: password: …`; one word, a quoted value, or
  *   the rest of the line after an HTTP auth scheme); a value in escaped quotes inside a JSON
  *   string (`--password=\"p w\"`) is masked to its closing quote. A name that is not secret
@@ -153,13 +190,16 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  * scrubText('{"user":"ann","password":"hunter2"}'); // '{"user":"ann","password":"[redacted]"}'
  * scrubText('Authorization: Bearer abc.def'); // 'Authorization: [redacted]'
  * scrubText('password: correct horse battery staple'); // 'password: [redacted]'
+ * scrubText('Session: started for user 42'); // 'Session: [redacted] for user 42'
+ * scrubText('redis://:pa#ss@cache:6379'); // 'redis://[redacted]@cache:6379'
+ * scrubText('Server=db;Password={p;w}}d};User Id=app'); // 'Server=db;Password=[redacted];User Id=app'
  */
 export function scrubText(text: string): string {
-  let scrubbed = text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
+  let scrubbed = text.includes('@') ? maskUrlCredentials(text) : text;
   const colon = scrubbed.includes(':');
   if (colon) scrubbed = maskNamed(scrubbed.replace(SECRET_PATH, '$1[redacted]'), MEMBER, isSecretName);
-  if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER, isSecretParameter);
-  return colon ? maskNamed(maskNamed(scrubbed, HEADER_LINE, isSecretHeader), COLON, isSecretParameter, true) : scrubbed;
+  if (scrubbed.includes('=')) scrubbed = maskNamed(scrubbed, PARAMETER, isSecretParameter, false, parameterCloseOf);
+  return colon ? maskNamed(maskNamed(scrubbed, HEADER_LINE, isSecretLine), COLON, isSecretParameter, true) : scrubbed;
 }
 
 /**

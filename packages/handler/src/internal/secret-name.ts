@@ -59,9 +59,13 @@ const SECRET_TAIL = /^(?:sasur[il])$/;
 // Matched against the last two words joined.
 const NOT_SECRET_TAIL = /^keyids?$/;
 
+/** The words of `name`, lower case; a trailing number is a variant, not a word (`x-hub-signature-256`). */
+function wordsOf(name: string): string[] {
+  return name.split(WORD_BREAK).filter((word) => word !== '' && !/^\d+$/.test(word)).map((word) => word.toLowerCase());
+}
+
 function lastWordIsSecret(name: string): boolean {
-  // A trailing number is a variant, not a word (`x-hub-signature-256`).
-  const words = name.split(WORD_BREAK).filter((word) => word !== '' && !/^\d+$/.test(word)).map((word) => word.toLowerCase());
+  const words = wordsOf(name);
   const last = words[words.length - 1] ?? '';
   const tail = words.slice(-2).join('');
   if (SECRET_TAIL.test(tail)) return true;
@@ -102,3 +106,26 @@ export function isSecretName(name: string): boolean {
   return (SECRET_NAME.test(read) || SECRET_WORD.test(read)) && !DESCRIBES.test(name) && lastWordIsSecret(name);
 }
 
+
+// Secrets that may hold spaces: a password or passphrase (`correct horse battery staple`), a
+// secret, a private key (`-----BEGIN PRIVATE KEY-----`). A token, key, id, signature, session or
+// auth value never does.
+const PHRASE_NAME = /passw(?:or)?d|passphrase|passcode|secret|private[-_. ]?key/i;
+const PHRASE_WORDS: ReadonlySet<string> = new Set(['pwd', 'pass']);
+
+/**
+ * Whether `name` is secret (`isSecretName`) and its value may hold spaces: a password
+ * (`password`, `passwd`, `pwd`, `pass` as a word), a passphrase or passcode, a secret
+ * (`client_secret`, `SecretString`) or a private key. `scrubText` masks such a value at the start
+ * of a line to the end of the line; any other secret value there (`Session: …`, `auth: …`,
+ * `token: …`) is one word.
+ *
+ * @example
+ * isPhraseSecretName('DB_PASSWORD'); // true
+ * isPhraseSecretName('private_key'); // true
+ * isPhraseSecretName('session'); // false
+ * isPhraseSecretName('passwordPolicy'); // false (not secret)
+ */
+export function isPhraseSecretName(name: string): boolean {
+  return isSecretName(name) && (PHRASE_NAME.test(name) || wordsOf(name).some((word) => PHRASE_WORDS.has(word)));
+}
