@@ -28,11 +28,24 @@ export interface InvocationState {
   /** Transaction mode: the session while the transaction runs. */
   session: SessionLike | undefined;
   /**
-   * Embedded mode: per document, the request keys this run of the function's updates recorded
-   * (the k-th update of one document in a run uses `<key>#k`, so it is not taken for a retry;
-   * cleared at each run `wrap` starts, so a run again of the function numbers as the first did).
+   * Embedded mode: per document, the request keys this run of the function's updates applied
+   * (written, or found written by an earlier attempt), whose answers are kept when it returns.
    */
   applied: Map<string, string[]>;
+  /**
+   * Embedded mode: per document, the request keys of this run's updates that matched nothing,
+   * recorded in the document when the function returns (a redelivery answers them `matched:
+   * false` again).
+   */
+  missed: Map<string, string[]>;
+  /**
+   * Embedded mode: per document, how many `updateOne` calls this run made (each call, whatever
+   * its outcome, takes the next number: `<key>`, `<key>#1`, …) and the key the last one that
+   * applied was numbered from (the events added after it are written under that key's next
+   * number). Cleared at each run `wrap` starts, so a run again of the function numbers as the
+   * first did.
+   */
+  calls: Map<string, { count: number; base: string | undefined }>;
   /** An earlier attempt of this request wrote already, with this answer: thrown after the flush, for the idempotency plugin to replay. */
   replay?: Error | undefined;
 }
@@ -50,6 +63,8 @@ export function newInvocationState(): InvocationState {
     redis: { checks: [], commands: [] },
     session: undefined,
     applied: new Map(),
+    missed: new Map(),
+    calls: new Map(),
   };
 }
 
@@ -62,7 +77,10 @@ export function resetAttempt(state: InvocationState): void {
   state.events = [];
   state.redis = { checks: [], commands: [] };
   // The run numbers its updates from `<key>` again, as the first did, so each finds its own
-  // applied in the document (a duplicate) instead of counting on from the failed run's keys.
-  // `written` stays: what the failed run wrote is flushed all the same.
+  // applied in the document (a duplicate) instead of counting on from the failed run's keys; a
+  // failed run's misses are not recorded (its retry checks their filters again). `written`
+  // stays: what the failed run wrote is flushed all the same.
   state.applied = new Map();
+  state.missed = new Map();
+  state.calls = new Map();
 }

@@ -7,7 +7,7 @@ import { prepareEvent, type EnvelopeMeta, type EventDeclarations, type EventDraf
 import { envelopeMeta, type CallerContextOptions } from './context.js';
 import { EventInvalidError, UnsupportedServerError } from './errors.js';
 import type { InvocationState } from './invocation.js';
-import { embeddedRead, embeddedUpdate, withStagedEvents, checkUpdateArguments, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
+import { embeddedRead, embeddedUpdate, nextRequestKey, withStagedEvents, checkUpdateArguments, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import type { RedisOutboxContext } from './modes/redis-mode.js';
 import { inboxOf } from './modes/request-key.js';
 import type { TransactionOutboxContext } from './modes/transaction-mode.js';
@@ -122,8 +122,10 @@ export function outboxContext<D extends EventDeclarations>(deps: ContextDeps<D>,
       // An update that writes nothing (matched: false, or it throws) takes back the events it was given.
       return withStagedEvents(state, store.aggregateType, filter, async (given) => {
         checkUpdateArguments(filter, update, updateOptions ?? {});
+        // Numbered before anything is awaited: calls made together keep the order they were made in.
+        const call = nextRequestKey(state, String(filter._id), updateOptions?.requestKey);
         await deps.beforeEmbeddedWrite(state, { filter, update }, given);
-        return embeddedUpdate(store, state, given, filter, update, updateOptions);
+        return embeddedUpdate(store, state, given, filter, update, updateOptions?.upsert, call);
       });
     };
     base.read = (id) => embeddedRead(store, id);

@@ -31,7 +31,7 @@ import type { EventDeclarations } from './envelope.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
 import { checkOutboxOptions, checkRelayLease, relayLeaseJudge, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { checkNothingLeft, embeddedRecordAnswers } from './modes/embedded-mode.js';
-import { embeddedWriteLeftovers } from './modes/embedded-leftovers.js';
+import { embeddedRecordMisses, embeddedWriteLeftovers } from './modes/embedded-leftovers.js';
 import { redisCommit } from './modes/redis-mode.js';
 import { inboxOf } from './modes/request-key.js';
 import { transactionAround } from './modes/transaction-mode.js';
@@ -137,6 +137,8 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         // Events added after the update that wrote their document: one more update writes them.
         await embeddedWriteLeftovers(store, state, (filter, events) => beforeEmbeddedWrite(state, { filter, update: {} }, events));
         checkNothingLeft(state);
+        // What the run decided is final once it returned: its misses and its answer are kept for a redelivery.
+        await embeddedRecordMisses(store, state);
         await embeddedRecordAnswers(store, state, result);
       }
       // Written (or nothing to write): a failure from here on is after the effects.

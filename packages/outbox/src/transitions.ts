@@ -14,6 +14,7 @@ import type { Context, Plugin } from '@steadyfn/handler';
 import { checkKnownKeys, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
 import type { EventDeclarations, EventDraft, PendingEvent } from './envelope.js';
 import { PreconditionFailedError, TransitionError } from './errors.js';
+import { alsoSetFields, hashValue } from './transitions-also-set.js';
 import { CHECK_FAILURE, type CheckFailure, type RedisCheck } from './capture/redis.js';
 import type { OutboxContextBase } from './plugin.js';
 import type { EmbeddedOutboxContext } from './modes/embedded-mode.js';
@@ -48,8 +49,12 @@ export interface TransitionsOptions<T extends TransitionTable> {
   collection?: () => CollectionLike | Promise<CollectionLike>;
   /**
    * Extra fields set with the state (e.g. `{ [`${to}At`]: new Date() }`). In Redis mode each is
-   * a hash field: strings and numbers as they are, a `Date` as its ISO string, booleans as
-   * `true`/`false`, other values as JSON text.
+   * a hash field: strings and finite numbers as they are, a `Date` as its ISO string, booleans
+   * as `true`/`false`, other values as JSON text. Checked at each transition, before anything is
+   * staged: the state `field` itself (which would override `to`), and in MongoDB modes a key
+   * starting with `_outbox`, `$` or `<field>.`, are refused, as is in Redis mode a value a hash
+   * cannot hold (`undefined`, `NaN`, an invalid `Date`, a bigint): a terminal `CONFIG_INVALID`
+   * (field `alsoSet`, or `alsoSet.<key>` for a value).
    */
   alsoSet?: (from: StateOf<T>, to: StateOf<T>) => Record<string, unknown>;
 }
@@ -74,6 +79,9 @@ export interface TransitionContext<S extends string> {
    * invocation with the same 409); a second transition of the same aggregate in the invocation
    * is judged against the state the earlier one leaves (refused at once from any other state).
    *
+   * @throws ConfigurationError `CONFIG_INVALID` (field `alsoSet`, or `alsoSet.<key>` for a value)
+   *   for what `alsoSet` returns that the write cannot set (see `TransitionsOptions.alsoSet`);
+   *   nothing is staged or written.
    * @throws TransitionError `TRANSITION_ILLEGAL` (409) when the table does not allow it;
    *   `TRANSITION_CONFLICT` (409) when the aggregate is no longer in `from`, or has no state
    *   (no document or hash, or no `field` in it: the message names the aggregate and `from`);
@@ -144,7 +152,9 @@ export function transitions<const T extends TransitionTable>(options: Transition
     if (!outbox) invalidOption(OWNER, 'use', 'the outbox plugin listed before transitions() in `use`', undefined);
     const listed = outbox.updateOne ? 'mongo-embedded' : outbox.call && outbox.check ? 'redis' : 'mongo-transaction';
     if (listed !== options.store.mode) invalidOption(OWNER, 'store', `the store of the outbox listed before transitions() (a ${listed} store; this one is ${options.store.mode})`, undefined);
-    const set = { [field]: to, ...(options.alsoSet?.(from, to) ?? {}) };
+    // Checked before the event is staged: a refused alsoSet stages and writes nothing.
+    const set = { [field]: to, ...(options.alsoSet ? alsoSetFields(options.alsoSet(from, to), field, to, listed !== 'redis') : {}) };
+    const hash = listed === 'redis' ? Object.entries(set).flatMap(([k, v]) => [k, hashValue(k, v)]) : [];
     const added = outbox.add(event);
     if (outbox.updateOne) {
       // A write that throws (a server error, the outbox's CONFIG_INVALID, an unreachable server)
@@ -178,7 +188,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
         const onFailure = (failure: CheckFailure, nothing: string) => (failure.why === 'type' ? notAHash(id, from, to, failure.type, nothing) : conflict(id, from, to, failure.why === 'missing' ? { actual: undefined } : 'differs'));
         outbox.check({ key, field, equals: from, label: labelOf(id, from), [CHECK_FAILURE]: onFailure } as RedisCheck);
       }
-      outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, hashValue(v)]));
+      outbox.call('HSET', key, ...hash);
       pending.push({ id, from, to });
       return { duplicate: false };
     }
@@ -244,18 +254,6 @@ function unstage(outbox: AnyOutbox, event: PendingEvent): void {
   const staged = outbox.staged as PendingEvent[];
   const at = staged.indexOf(event);
   if (at >= 0) staged.splice(at, 1);
-}
-
-/**
- * A value of `alsoSet` as a Redis hash field: strings and numbers as they are, a `Date` as its
- * ISO string (as the envelope writes one; `JSON.stringify` would keep its quotes, which
- * `new Date()` cannot read back), booleans as `true`/`false`, anything else as JSON text.
- */
-function hashValue(value: unknown): string | number {
-  if (typeof value === 'string' || typeof value === 'number') return value;
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
 }
 
 /** A value's type for a message, never its value: `a number`, `an array`, `a Date`, `an ObjectId`, `an object`, `a Uint8Array`. */

@@ -12,6 +12,8 @@
  *                     $min pendingSince, $set the bounded applied-key list (pinned as read)
  *   no match  read again: the seq or the applied-key list moved (a concurrent writer) → retry;
  *             else the author's filter does not match → `{ matched: false }`
+ *   a key applied as "matched nothing" (`recordMiss`, when the function returned) answers
+ *             `{ matched: false }` again, its filter not checked
  *
  * Only operators FerretDB 1.24 runs are used ($push with $each, $inc, $set, $min, $pullAll,
  * $pop — checked against the server in the tests; it accepts $push's $slice but ignores it). FerretDB does not apply a
@@ -23,7 +25,7 @@ import { sleep } from '@steadyfn/handler/internal';
 import type { PendingEvent } from '../envelope.js';
 import { OutboxFullError, UnsupportedServerError, WriteConflictError } from '../errors.js';
 import type { RelayLease } from '../relay/types.js';
-import { FIELDS, answerField, type CollectionLike } from '../stores/mongo-shapes.js';
+import { FIELDS, NOT_MATCHED, answerField, type CollectionLike } from '../stores/mongo-shapes.js';
 import { bsonSize, embeddedBytes } from '../stores/bson-size.js';
 import { checkEmbeddedWrite, embeddedEvents, refuseOversized } from './mongo-embedded-check.js';
 
@@ -88,6 +90,8 @@ function mergeUpdate(author: Record<string, unknown>, outbox: Record<string, Rec
 interface OutboxState {
   /** The answer recorded for the request key, when there is one. */
   answer: string | undefined;
+  /** The request key is applied with the answer "matched nothing" (`recordMiss`). */
+  missed: boolean;
   seq: number | undefined;
   count: number;
   bytes: number;
@@ -110,6 +114,7 @@ async function readState(collection: CollectionLike, id: unknown, requestKey: st
   const recorded = requestKey === undefined ? undefined : answers?.[answerField(requestKey)];
   return {
     answer: typeof recorded === 'string' ? recorded : undefined,
+    missed: recorded === NOT_MATCHED,
     exists: doc !== null,
     seq: typeof doc?.[FIELDS.seq] === 'number' ? doc[FIELDS.seq] : undefined,
     count: typeof doc?.[FIELDS.count] === 'number' ? doc[FIELDS.count] : 0,
@@ -145,7 +150,11 @@ export async function serialised<T>(serialisation: WriteSerialisation, key: stri
   }
 }
 
+const NOTHING_MATCHED: EmbeddedResult = { matched: false, duplicate: false, upserted: false, events: [] };
+
+/** The request key found applied: a duplicate, or — recorded so by an earlier attempt — the miss it was (`matched: false` again). */
 function duplicateOf(state: OutboxState): EmbeddedResult {
+  if (state.missed) return { ...NOTHING_MATCHED, events: [] };
   return { matched: true, duplicate: true, upserted: false, events: [], ...(state.answer === undefined ? {} : { answer: state.answer }) };
 }
 
@@ -235,7 +244,7 @@ export async function embeddedWrite(
       // The filter pins the applied list too: an update of another request that adds no event
       // moves only that list, and is a race like a moved seq, not a filter that stopped matching.
       const appliedMoved = write.requestKey !== undefined && !sameList(after.appliedRaw, state.appliedRaw);
-      if (after.seq === state.seq && after.exists === state.exists && !appliedMoved) return { matched: false, duplicate: false, upserted: false, events: [] };
+      if (after.seq === state.seq && after.exists === state.exists && !appliedMoved) return { ...NOTHING_MATCHED, events: [] };
     }
     throw new WriteConflictError('outbox: concurrent writers kept changing this document; retry');
   });

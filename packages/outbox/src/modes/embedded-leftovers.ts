@@ -5,29 +5,28 @@
  * key and writes nothing — so failing the invocation would send the message to the DLQ with
  * its state written and its event lost. They are written instead by one more update of that
  * document (no operator of the author's), under the request key the function's next update of
- * the document would get (`<key>#k`): a retry numbers its updates the same way, so it finds
+ * the document would get (`<key>#k`, every call counted): a retry numbers its updates the same way, so it finds
  * that key applied when the first attempt wrote the events, and writes them when it did not —
  * once, never twice. Events of a document no update of the invocation wrote stay staged: the
- * plugin refuses them (`checkNothingLeft`).
+ * plugin refuses them (`checkNothingLeft`). Then the keys of the updates that matched nothing
+ * are kept in their documents (`embeddedRecordMisses`).
  */
 import { isRequestAlreadyApplied } from '@steadyfn/idempotency';
 import { aggregateKey, type PendingEvent } from '../envelope.js';
 import { EventInvalidError } from '../errors.js';
-import { embeddedUpdate, withStagedEvents } from './embedded-mode.js';
+import { recordMiss } from '../capture/mongo-embedded-misses.js';
+import { embeddedUpdate, nextRequestKey, withStagedEvents } from './embedded-mode.js';
 import type { InvocationState } from '../invocation.js';
 import type { MongoEmbeddedOutboxStore } from '../stores/mongo-embedded.js';
 
 /**
- * The request key the function's updates of document `id` were numbered from (the last one's,
- * when it gave several): given as `requestKey`, the next update gets `<base>#<count>`. Null when
- * none of them had a key (the write then has none either).
+ * The request key the function's last update of document `id` that wrote was numbered from;
+ * given as `requestKey`, this write takes the next number of the document's calls, `<base>#k`
+ * (`nextRequestKey`: every call counts, whatever its outcome, so a redelivery gets the same k).
+ * Null when that update had no key (the write then has none either).
  */
 function baseKeyOf(state: InvocationState, id: string): string | null {
-  const keys = state.applied.get(id);
-  if (!keys || keys.length === 0) return null;
-  const last = keys[keys.length - 1]!;
-  // The k-th key (k ≥ 1) of a document is `<base>#k` (requestKeyFor in embedded-mode.ts).
-  return keys.length === 1 ? last : last.slice(0, last.length - `#${keys.length - 1}`.length);
+  return state.calls.get(id)?.base ?? null;
 }
 
 /**
@@ -48,8 +47,9 @@ export async function embeddedWriteLeftovers(store: MongoEmbeddedOutboxStore, st
     const filter = { _id: id };
     const result = await withStagedEvents(state, store.aggregateType, filter, async (staged) => {
       const events = staged.filter((e) => e.aggregateType === store.aggregateType && e.aggregateId === id);
+      const call = nextRequestKey(state, id, baseKeyOf(state, id));
       await prepare(filter, events);
-      return embeddedUpdate(store, state, events, filter, {}, { requestKey: baseKeyOf(state, id) }).catch((error: unknown) => {
+      return embeddedUpdate(store, state, events, filter, {}, undefined, call).catch((error: unknown) => {
         // An earlier attempt wrote them and recorded its answer: replayed after the flush, as the plugin does.
         if (!isRequestAlreadyApplied(error)) throw error;
         state.replay = error;
@@ -59,6 +59,25 @@ export async function embeddedWriteLeftovers(store: MongoEmbeddedOutboxStore, st
     if (result && !result.matched) {
       throw new EventInvalidError(`outbox: event(s) added after the update of ${aggregateKey(store.aggregateType, id)} could not be written: its document no longer exists; add events before the update that writes them`, {
         issues: [{ field: 'events', message: 'their document was gone when the function returned' }],
+      });
+    }
+  }
+}
+
+/**
+ * After the function returned: keeps each request key of its updates that matched nothing in
+ * its document (`recordMiss`), so a redelivery answers them `matched: false` again. Best effort,
+ * like the answers: a failure is logged, and a redelivery then checks those filters again (the
+ * numbering of the later updates does not depend on it).
+ */
+export async function embeddedRecordMisses(store: MongoEmbeddedOutboxStore, state: InvocationState): Promise<void> {
+  if (state.missed.size === 0) return;
+  const collection = await store.collection();
+  const serialisation = await store.serialisation();
+  for (const [id, keys] of state.missed) {
+    for (const key of keys) {
+      await recordMiss(collection, id, key, store.limits.maxAppliedKeys, serialisation, state.ctx.signal).catch((error: unknown) => {
+        state.ctx.log.warn('outbox could not keep that an update matched nothing; a redelivery checks its filter again', { cause: error instanceof Error ? error.name : typeof error });
       });
     }
   }

@@ -28,8 +28,10 @@ export interface EmbeddedUpdateOptions {
    * nothing is written and `duplicate` is true. Default: the inbox's key when consuming an
    * outbox event, else the record key of the `idempotency()` plugin holding the request, else
    * the invocation's delivery id (queue, event, schedule), else the HTTP `Idempotency-Key`
-   * header; none (`null`, or a plain HTTP request without any of these). The k-th update of
-   * one document in an invocation uses `<key>#k`.
+   * header; none (`null`, or a plain HTTP request without any of these). Each call of
+   * `updateOne` on one document in a run of the function takes the next number, whatever its
+   * outcome (written, a duplicate, `matched: false`, thrown): the first uses `<key>`, the k-th
+   * after it `<key>#k`, so a redelivery that makes the same calls gives each the key it had.
    */
   requestKey?: string | null;
 }
@@ -43,7 +45,11 @@ export interface EmbeddedOutboxContext<D extends EventDeclarations> extends Outb
    * `ctx.transition` does): no later update writes them, and the function may answer from
    * `matched: false`. Add an event before the update that writes it; one added after the
    * update that wrote its document is written when the function returns, by one more update
-   * of that document under its own request key (`<key>#k`).
+   * of that document under its own request key (`<key>#k`). When the function returns, the
+   * request key of each update that matched nothing is kept in its document (when it exists):
+   * a redelivery's update under that key answers `matched: false` again without checking its
+   * filter, as one that matched answers `duplicate: true` (a run that failed keeps nothing of
+   * its misses: its retry checks their filters again).
    *
    * @throws OutboxFullError when the document's pending events would pass a cap.
    * @throws WriteConflictError when concurrent writers kept moving the document (retryable).
@@ -54,13 +60,26 @@ export interface EmbeddedOutboxContext<D extends EventDeclarations> extends Outb
   read(id: string): Promise<Record<string, unknown> | null>;
 }
 
-/** The request key of this invocation's next update of document `id`: the k-th update of one document in an invocation gets `#k`. */
-function requestKeyFor(state: InvocationState, id: string, given: string | null | undefined): string | undefined {
-  if (given === null) return undefined;
-  const base = given ?? defaultRequestKey(state.ctx);
-  if (base === undefined) return undefined;
-  const earlier = state.applied.get(id)?.length ?? 0;
-  return earlier === 0 ? base : `${base}#${earlier}`;
+/** One call's request key (undefined: none) and the key it is numbered from. */
+export interface CallKey {
+  key: string | undefined;
+  base: string | undefined;
+}
+
+/**
+ * Numbers one call of `updateOne` on document `id` in this run of the function: each call takes
+ * the next number, whatever its outcome — the first `<base>`, the k-th after it `<base>#k` —
+ * so a redelivery making the same calls gives each the key it had (numbering by the updates
+ * that matched shifted every later key after a call that matched nothing or threw). Call it
+ * before anything is awaited, so calls started together are numbered in the order made.
+ * `given`: the call's `requestKey` option (`null`: none; undefined: the invocation's key).
+ */
+export function nextRequestKey(state: InvocationState, id: string, given: string | null | undefined): CallKey {
+  const calls = state.calls.get(id) ?? { count: 0, base: undefined };
+  state.calls.set(id, calls);
+  const k = calls.count++;
+  const base = given === null ? undefined : (given ?? defaultRequestKey(state.ctx));
+  return { key: base === undefined ? undefined : k === 0 ? base : `${base}#${k}`, base };
 }
 
 /**
@@ -139,7 +158,8 @@ export async function withStagedEvents<T>(state: InvocationState, aggregateType:
 
 /**
  * Runs one embedded update for the invocation, with `events` (what {@link withStagedEvents}
- * gave it; it also takes them out of the staged list).
+ * gave it; it also takes them out of the staged list), under the request key
+ * {@link nextRequestKey} gave the call.
  *
  * @throws RequestAlreadyAppliedError when an earlier attempt of the idempotency plugin's request applied this update and recorded its answer.
  */
@@ -149,19 +169,22 @@ export async function embeddedUpdate(
   events: ReadonlyArray<PendingEvent>,
   filter: Record<string, unknown>,
   update: Record<string, unknown>,
-  options: EmbeddedUpdateOptions = {},
+  upsert: boolean | undefined,
+  call: CallKey,
 ): Promise<EmbeddedResult> {
   const id = String(filter._id);
-  const requestKey = requestKeyFor(state, id, options.requestKey);
-  const result = await embeddedWrite(await store.collection(), store.aggregateType, { filter, update, upsert: options.upsert, requestKey }, events, store.limits, await store.serialisation(), state.ctx.signal, await store.registry()).catch(
+  const requestKey = call.key;
+  const result = await embeddedWrite(await store.collection(), store.aggregateType, { filter, update, upsert, requestKey }, events, store.limits, await store.serialisation(), state.ctx.signal, await store.registry()).catch(
     (error: unknown) => {
       throw writeFailure(error);
     },
   );
-  if (requestKey !== undefined && result.matched) {
-    const keys = state.applied.get(id) ?? [];
-    keys.push(requestKey);
-    state.applied.set(id, keys);
+  if (requestKey !== undefined) {
+    const outcome = result.matched ? state.applied : state.missed;
+    outcome.set(id, [...(outcome.get(id) ?? []), requestKey]);
+    // The events added after this update are written under this base's next number (embedded-leftovers.ts).
+    const calls = state.calls.get(id);
+    if (result.matched && calls) calls.base = call.base;
   }
   if (result.matched) {
     state.metrics.recorded += result.events.length;

@@ -61,7 +61,8 @@ export const FIELDS = {
   applied: '_outboxApplied',
   /**
    * Answers of applied requests an idempotency plugin held: `{ <sha256(key), base64url>:
-   * encoded answer }`, bounded with `applied` (an evicted key's answer goes with it).
+   * encoded answer }`, bounded with `applied` (an evicted key's answer goes with it); a key
+   * whose update matched nothing holds {@link NOT_MATCHED}.
    */
   answers: '_outboxAnswers',
   /** Highest relay fencing token that marked events. */
@@ -79,6 +80,9 @@ export interface EmbeddedEvent {
   p?: string;
 }
 
+
+/** In `_outboxAnswers`: the request key's update matched nothing (a redelivery answers `matched: false` again). An answer kept is a string. */
+export const NOT_MATCHED = false;
 
 /** The field name an applied request key's answer is kept under (no `.` or `$`: base64url). */
 export function answerField(requestKey: string): string {
