@@ -28,6 +28,11 @@ export function takeColdStart(): boolean {
   return cold;
 }
 
+/** What `takeColdStart()` would answer now, without taking it (a log line written before the call takes it). */
+export function peekColdStart(): boolean {
+  return !served;
+}
+
 /** A plugin's `state()` threw: kept until the pipeline can fail the invocation with it. */
 class StateFailure {
   constructor(readonly thrown: unknown) {}

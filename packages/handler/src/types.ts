@@ -638,7 +638,8 @@ export interface BaseContext {
   signal: AbortSignal;
   /**
    * `true` on this instance's first invocation (its cold start), `false` on every later (warm)
-   * one; all messages of the first batch share it. Also on every log line as `coldStart`.
+   * one; all messages of the first batch share it. Also on every log line as `coldStart`, the
+   * adapter's own lines about the same provider call included.
    */
   coldStart: boolean;
   /**
