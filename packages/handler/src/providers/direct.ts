@@ -61,7 +61,10 @@ export async function invokeDirect(def: Definition, input: unknown, options: Dir
     },
   );
   if (outcome.ok) return outcome.value;
-  throw toPublicError(outcome.error);
+  // `main.invoke` rejects to the code that called it: each issue whole, as a test reads it. A
+  // call the root entry could not place may come from a runtime (a Cloud Functions body), which
+  // logs what it is thrown: there the issues are what a log may hold.
+  throw toPublicError(outcome.error, frame === undefined ? 'full' : 'logged');
 }
 
 /**
