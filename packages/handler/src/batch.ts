@@ -74,7 +74,7 @@ function statesAt(ctxs: ReadonlyArray<InvocationContext>, index: number): unknow
  */
 export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArray<Invocation>, ordered: boolean): Promise<Outcome[]> {
   const deadline = new Deadline(frame.deadline, def.deadlineMarginMs, frame.signal);
-  const coldStart = takeColdStart();
+  const coldStart = frame.coldStart ?? takeColdStart();
   // The batch's own lines carry the provider call's id and platform ids, as each message's do.
   const batchLog = def.logger.child({ fn: def.name ?? frame.functionName, provider: frame.provider, requestId: frame.requestId, coldStart });
   const log = frame.logFields === undefined ? batchLog : batchLog.child(frame.logFields);

@@ -21,11 +21,30 @@ const NO_PRINCIPAL_CONFIG: PrincipalConfig = { custom: undefined, trusted: new S
 /** Whether this instance has served an invocation yet (module state: one instance, one cold start). */
 let served = false;
 
-/** `true` the first time it is called in this process, `false` ever after. */
+/**
+ * Whether this instance's first invocation is a cold start: not on a Lambda instance that
+ * provisioned concurrency initialised ahead of any invocation
+ * (`AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`), whose first invocation finds it
+ * warm (as Powertools for AWS Lambda reads it; a SnapStart restore, `snap-start`, counts as cold).
+ */
+function firstIsCold(): boolean {
+  return process.env.AWS_LAMBDA_INITIALIZATION_TYPE?.trim() !== 'provisioned-concurrency';
+}
+
+/**
+ * `true` the first time it is called in this process (unless provisioned concurrency
+ * initialised the instance: see `firstIsCold`), `false` ever after. Called once per provider
+ * call (the adapter keeps it on the `Frame`).
+ */
 export function takeColdStart(): boolean {
-  const cold = !served;
+  if (served) return false;
   served = true;
-  return cold;
+  return firstIsCold();
+}
+
+/** What `takeColdStart()` would answer now, without taking it (a log line written before the call takes it). */
+export function peekColdStart(): boolean {
+  return !served && firstIsCold();
 }
 
 /** A plugin's `state()` threw: kept until the pipeline can fail the invocation with it. */

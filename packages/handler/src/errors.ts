@@ -396,18 +396,43 @@ export function toErrorSummary(error: SteadyError): { code: string; message: str
   return summary;
 }
 
+/** An issue as a log line may hold it: where, and what was expected — never its message. */
+export interface LoggedIssue {
+  /** Dotted path of the offending field (at most 200 characters). */
+  field: string;
+  /** What was expected there, in the schema's words (at most 200 characters). */
+  expected?: string;
+}
+
+/**
+ * Issues as a log line may hold them: at most 10, each `{ field, expected? }` with both cut to
+ * 200 characters. The message is left out: a refinement's may quote the value it refused.
+ */
+export function loggedIssues(issues: ReadonlyArray<{ field: string; expected?: string | undefined }>): LoggedIssue[] {
+  return issues.slice(0, 10).map((issue) => (issue.expected === undefined ? { field: issue.field.slice(0, 200) } : { field: issue.field.slice(0, 200), expected: issue.expected.slice(0, 200) }));
+}
+
+/** The error `toPublicError` makes. */
+export type PublicError = Error & { code: string; retryable: boolean; errors?: LoggedIssue[] | FieldIssue[] };
+
 /**
  * The error to throw where a provider requires a throw to signal failure: it carries the
  * code and public message only. The stack is removed because runtimes such as Lambda's
  * send `stack` back to the caller.
+ *
+ * A runtime logs what it is thrown, every enumerable property included (Lambda's Node runtime
+ * writes them to CloudWatch as its `Invoke Error` line), and its caller never sees them: the
+ * `errors` of a thrown error are `loggedIssues` — field and expected, not the messages a
+ * refinement may write the input into. `issues: 'full'` keeps each issue whole, for a throw
+ * that reaches the calling code itself (`main.invoke`), not a runtime.
  */
-export function toPublicError(error: SteadyError): Error & { code: string; retryable: boolean; errors?: FieldIssue[] } {
+export function toPublicError(error: SteadyError, issues: 'logged' | 'full' = 'logged'): PublicError {
   const summary = toErrorSummary(error);
-  const out = new Error(`${summary.code}: ${summary.message}`) as Error & { code: string; retryable: boolean; errors?: FieldIssue[] };
+  const out = new Error(`${summary.code}: ${summary.message}`) as PublicError;
   out.name = summary.code;
   out.code = summary.code;
   out.retryable = summary.retryable;
-  if (summary.errors) out.errors = summary.errors;
+  if (summary.errors) out.errors = issues === 'full' ? summary.errors : loggedIssues(summary.errors);
   // The message already starts with the code, which is the name: one line, no frames.
   out.stack = out.message;
   return out;

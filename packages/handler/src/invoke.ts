@@ -4,7 +4,7 @@
  * their arguments into `Invocation`s, and `Outcome`s (for HTTP: rendered responses) back
  * into their own results.
  */
-import { createContext, invocationLogger, runAs, takeColdStart } from './context.js';
+import { createContext, peekColdStart, runAs, takeColdStart } from './context.js';
 import { acknowledgedFailure } from './batch.js';
 import { Deadline } from './deadline.js';
 import { toFieldIssues } from './internal/issues.js';
@@ -86,6 +86,13 @@ export interface Frame {
    * OpenWhisk activation's `transactionId`). Never a payload value.
    */
   logFields?: Readonly<Record<string, string>>;
+  /**
+   * Whether this provider call is the instance's cold start: taken once (`takeColdStart()`) as
+   * the adapter starts on the call, so that its own log lines, its invocations and its batch
+   * agree, and a call that runs nothing (an unreadable event) still uses the cold start up.
+   * Unset (a hand-built frame): each run takes it.
+   */
+  coldStart?: boolean;
 }
 
 /** The wrapped function as the core calls it: `(input, ctx)`, returning a value or a promise. */
@@ -157,18 +164,26 @@ export function makeLogger(sink: LogSink | LogRecordSink | undefined, functionNa
   return createLogger(functionName ? { fn: functionName } : {}, sink, level);
 }
 
+/** The cold start of the call `frame` stands for: the one it took, else taken now. */
+export function frameColdStart(frame: Pick<Frame, 'coldStart'>): boolean {
+  return frame.coldStart ?? takeColdStart();
+}
+
 /**
  * A logger for what an adapter logs about a provider call outside any invocation (an event it
- * could not read): the same fields as `ctx.log`.
+ * could not read): the fields of `ctx.log` but `deliveryId` and `trigger` — `fn` (the `name`
+ * option, else the provider's function name), `provider`, `requestId` and the call's
+ * `coldStart`. A frame that took no cold start (the middy adapter's, whose request takes it
+ * after reading the event) says what the call will take, without taking it.
  */
-export function adapterLogger(def: Definition, provider: Provider, requestId: string, coldStart = false): Logger {
-  return invocationLogger(def.logger, provider, requestId, undefined, coldStart);
+export function adapterLogger(def: Definition, frame: Pick<Frame, 'provider' | 'functionName' | 'coldStart'>, requestId: string): Logger {
+  return def.logger.child({ fn: def.name ?? frame.functionName, provider: frame.provider, requestId, coldStart: frame.coldStart ?? peekColdStart() });
 }
 
 /** Runs one invocation; on HTTP invocations a successful outcome's value is the rendered response. */
 export function runInvocation(def: Definition, frame: Frame, inv: Invocation): Promise<Outcome> {
   const deadline = new Deadline(frame.deadline, def.deadlineMarginMs, frame.signal);
-  const ctx = createContext(def, frame, inv, deadline, takeColdStart());
+  const ctx = createContext(def, frame, inv, deadline, frameColdStart(frame));
   // A lone invocation owns its deadline and disposes of it when it ends.
   deadline.owner = ctx;
   return runAs(ctx, runPipeline, def, ctx, inv, deadline);

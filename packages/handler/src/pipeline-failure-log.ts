@@ -3,14 +3,9 @@
  * an operator needs to fix it — never the error's message, the payload or a stack.
  */
 import type { Context } from './types.js';
-import { ConfigurationError, type SteadyError } from './errors.js';
+import { ConfigurationError, loggedIssues, type SteadyError } from './errors.js';
 import { causeFacts } from './internal/scrub.js';
 import { InvalidHttpResultError } from './response.js';
-
-/** At most 10 issues, each as `{ field, expected? }` with the path cut to 200 characters. */
-function loggedIssues(issues: ReadonlyArray<{ field: string; expected?: string | undefined }>): Array<{ field: string; expected?: string }> {
-  return issues.slice(0, 10).map((issue) => (issue.expected === undefined ? { field: issue.field.slice(0, 200) } : { field: issue.field.slice(0, 200), expected: issue.expected.slice(0, 200) }));
-}
 
 /** Logs a failed invocation (not a `NOT_PROCESSED` one: nothing failed in it) at its error's level. */
 export function logFailure(ctx: Context, error: SteadyError): void {

@@ -638,7 +638,12 @@ export interface BaseContext {
   signal: AbortSignal;
   /**
    * `true` on this instance's first invocation (its cold start), `false` on every later (warm)
-   * one; all messages of the first batch share it. Also on every log line as `coldStart`.
+   * one; all messages of the first batch share it. Also on every log line as `coldStart`, the
+   * adapter's own lines about the same provider call included. `false` on the first invocation
+   * of a Lambda instance that provisioned concurrency initialised ahead of time
+   * (`AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`: it is warm when called, as
+   * Powertools for AWS Lambda counts it); a SnapStart restore (`snap-start`) and an on-demand
+   * instance are cold.
    */
   coldStart: boolean;
   /**

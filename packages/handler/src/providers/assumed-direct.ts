@@ -3,7 +3,7 @@
  * direct invocation. Kept apart from the Cloud Functions adapter so the direct adapter (which
  * every entry uses) does not pull that adapter into a bundle that never runs there.
  */
-import { adapterLogger, type Definition } from '../invoke.js';
+import { adapterLogger, type Definition, type Frame } from '../invoke.js';
 
 /** The warn line of a one-argument call the root entry ran as `direct` on Cloud Functions. */
 export const ASSUMED_DIRECT = 'one-argument call on Cloud Functions without FUNCTION_SIGNATURE_TYPE: ran it as a direct invocation';
@@ -22,13 +22,13 @@ const assumedDirectNoted = new WeakSet<object>();
  * `FUNCTION_SIGNATURE_TYPE` is set (`cloudevent` makes the call a CloudEvent; any other value
  * says it is not one).
  */
-export function noteAssumedDirect(def: Definition, requestId: string, env: Record<string, string | undefined> = process.env): void {
+export function noteAssumedDirect(def: Definition, frame: Frame, requestId: string, env: Record<string, string | undefined> = process.env): void {
   if (assumedDirectNoted.has(def)) return;
   assumedDirectNoted.add(def);
   if (env.FUNCTION_SIGNATURE_TYPE !== undefined) return;
   const found = env.K_SERVICE !== undefined ? 'K_SERVICE' : env.FUNCTION_TARGET !== undefined ? 'FUNCTION_TARGET' : undefined;
   if (found === undefined) return;
-  adapterLogger(def, 'direct', requestId).warn(ASSUMED_DIRECT, {
+  adapterLogger(def, frame, requestId).warn(ASSUMED_DIRECT, {
     assumed: 'direct',
     found,
     explicit: 'a CloudEvent function: set FUNCTION_SIGNATURE_TYPE=cloudevent or register main.gcpEvent (or use @steadyfn/handler/gcp); a plain call: main.invoke(input)',

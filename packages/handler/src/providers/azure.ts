@@ -25,6 +25,7 @@ import { httpInput } from '../http.js';
 import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
 import { renderError, type HttpResponse } from '../response.js';
+import { takeColdStart } from '../context.js';
 import type { Outcome } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
@@ -101,6 +102,8 @@ function frameFor(def: Definition, trigger: unknown, context: unknown, view: Azu
     deadline: Date.now() + (http ? Math.min(def.timeoutMs, AZURE_HTTP_RESPONSE_TIMEOUT_MS) : def.timeoutMs),
     raw: { trigger, context },
     requestId: view.invocationId,
+    // Taken once per call: the adapter's lines, the invocation and a batch's messages share it.
+    coldStart: takeColdStart(),
   };
 }
 
@@ -156,7 +159,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
     } catch (thrown) {
       if (thrown instanceof ConfigurationError) {
         const issues = (thrown.issues ?? []).map(({ field, expected }) => ({ field, expected }));
-        adapterLogger(def, 'azure', ctx.invocationId).error('invocation failed', { trigger: 'http', code: thrown.code, retryable: false, issues });
+        adapterLogger(def, frame, ctx.invocationId).error('invocation failed', { trigger: 'http', code: thrown.code, retryable: false, issues });
       }
       res = renderError(thrown instanceof MalformedEventError || thrown instanceof ConfigurationError ? thrown : new MalformedEventError('Could not read the HTTP request'));
     }
@@ -207,13 +210,13 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
       default: {
         const declared = triggerOption(ctx, 'type');
         const shape = declared && declared.toLowerCase() !== 'unknown' ? `trigger type ${declared.slice(0, 60)}` : undefined;
-        if (shape) adapterLogger(def, 'azure', ctx.invocationId).warn('event not recognised; running it as a direct invocation', { shape });
+        if (shape) adapterLogger(def, frame, ctx.invocationId).warn('event not recognised; running it as a direct invocation', { shape });
         invocations = [{ trigger: { kind: 'direct', source: 'azure', ...(shape ? { unrecognised: shape } : {}) }, requestId: ctx.invocationId, deliveryId: undefined, payload: () => trigger }];
       }
     }
   } catch (thrown) {
     const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the trigger');
-    adapterLogger(def, 'azure', ctx.invocationId).warn('malformed event', { code: error.code });
+    adapterLogger(def, frame, ctx.invocationId).warn('malformed event', { code: error.code });
     // Under `terminalErrors: 'ack'` an unreadable message is acknowledged, as on the other
     // providers: thrown, the host would redeliver it `MaxDeliveryCount` times, never running it.
     if (reportsFailure(def, { ok: false, error })) throw toPublicError(error);

@@ -3,7 +3,8 @@
  * The input is the argument itself; a failure is thrown as a public (stackless) error.
  */
 import { toPublicError } from '../errors.js';
-import { adapterLogger, runInvocation, type Definition } from '../invoke.js';
+import { adapterLogger, runInvocation, type Definition, type Frame } from '../invoke.js';
+import { takeColdStart } from '../context.js';
 import { randomUUID } from '../internal/crypto.js';
 import { invalidOption } from '../internal/options.js';
 import type { Trigger, TriggerKind } from '../types.js';
@@ -38,11 +39,20 @@ function triggerOf(given: unknown): Trigger {
   return given as Trigger;
 }
 
-export async function invokeDirect(def: Definition, input: unknown, options: DirectOptions = {}): Promise<unknown> {
+/** The frame of a plain call: its cold start taken once, as the call starts. */
+function directFrame(input: unknown, deadline: number | undefined): Frame {
+  return { provider: 'direct', functionName: process.env.STEADYFN_FUNCTION_NAME ?? 'direct', deadline: deadline ?? Number.POSITIVE_INFINITY, raw: input, coldStart: takeColdStart() };
+}
+
+/**
+ * Runs a plain call. `frame`: the call the root entry could not place (`invokeUnplaced`), which
+ * took its cold start already; undefined for `main.invoke`.
+ */
+export async function invokeDirect(def: Definition, input: unknown, options: DirectOptions = {}, frame?: Frame): Promise<unknown> {
   const trigger = triggerOf(options.trigger);
   const outcome = await runInvocation(
     def,
-    { provider: 'direct', functionName: process.env.STEADYFN_FUNCTION_NAME ?? 'direct', deadline: options.deadline ?? Number.POSITIVE_INFINITY, raw: input },
+    frame ?? directFrame(input, options.deadline),
     {
       trigger,
       requestId: options.requestId ?? randomUUID(),
@@ -51,7 +61,10 @@ export async function invokeDirect(def: Definition, input: unknown, options: Dir
     },
   );
   if (outcome.ok) return outcome.value;
-  throw toPublicError(outcome.error);
+  // `main.invoke` rejects to the code that called it: each issue whole, as a test reads it. A
+  // call the root entry could not place may come from a runtime (a Cloud Functions body), which
+  // logs what it is thrown: there the issues are what a log may hold.
+  throw toPublicError(outcome.error, frame === undefined ? 'full' : 'logged');
 }
 
 /**
@@ -61,11 +74,12 @@ export async function invokeDirect(def: Definition, input: unknown, options: Dir
  */
 export function invokeUnplaced(def: Definition, input: unknown, shape: string | undefined): Promise<unknown> {
   const requestId = randomUUID();
+  const frame = directFrame(input, undefined);
   if (shape === undefined) {
     // On Cloud Functions the call may be a CloudEvent function's body: said once per handler.
-    noteAssumedDirect(def, requestId);
-    return invokeDirect(def, input, { requestId });
+    noteAssumedDirect(def, frame, requestId);
+    return invokeDirect(def, input, { requestId }, frame);
   }
-  adapterLogger(def, 'direct', requestId).warn('event not recognised; running it as a direct invocation', { shape });
-  return invokeDirect(def, input, { requestId, trigger: { kind: 'direct', source: 'direct', unrecognised: shape } });
+  adapterLogger(def, frame, requestId).warn('event not recognised; running it as a direct invocation', { shape });
+  return invokeDirect(def, input, { requestId, trigger: { kind: 'direct', source: 'direct', unrecognised: shape } }, frame);
 }

@@ -28,7 +28,7 @@ import { anyPayload, type BodyMode } from '../message.js';
 import { withRawBody } from '../events/item.js';
 import { isRawPubSubPush, pubSubDeliveryId, pubSubEnvelope, pubSubItem } from '../events/pubsub.js';
 import type { HttpRequest, QueueTrigger } from '../types.js';
-import { adapterLogger, type Definition, type Invocation } from '../invoke.js';
+import { adapterLogger, type Definition, type Frame, type Invocation } from '../invoke.js';
 import type { CarriedTrace } from '../trace/incoming.js';
 
 /** The one value of header `name`, when the request has exactly one line of it and it is not empty. */
@@ -125,13 +125,13 @@ function wrappedPushInvocation(req: Rec, request: HttpRequest, envelope: Rec, bo
  * Without the option, a request that looks like a push stays a plain request, and the first such
  * of each handler is named in a `warn` line saying how to opt in.
  */
-export function pushInvocation(def: Definition, req: Rec, request: HttpRequest): Invocation | undefined {
+export function pushInvocation(def: Definition, frame: Frame, req: Rec, request: HttpRequest): Invocation | undefined {
   // Off and already noted, nothing is left to look for: a JSON body is not parsed an extra time.
   if (request.method !== 'POST' || (def.gcpPubSubPush !== true && pushIgnoredNoted.has(def))) return undefined;
   const envelope = wrappedPushBody(request);
   const inv = envelope ? wrappedPushInvocation(req, request, envelope, def.body) : unwrappedPushInvocation(req, request, def.body);
   if (inv === undefined || def.gcpPubSubPush === true) return inv;
-  notePushIgnored(def, inv.requestId, envelope ? 'wrapped' : 'unwrapped');
+  notePushIgnored(def, frame, inv.requestId, envelope ? 'wrapped' : 'unwrapped');
   return undefined;
 }
 
@@ -141,10 +141,10 @@ export const PUSH_IGNORED = 'request looks like a Pub/Sub push: ran it as plain 
 // The handlers whose first push-like request has been noted (at most once each).
 const pushIgnoredNoted = new WeakSet<Definition>();
 
-function notePushIgnored(def: Definition, requestId: string, form: 'wrapped' | 'unwrapped'): void {
+function notePushIgnored(def: Definition, frame: Frame, requestId: string, form: 'wrapped' | 'unwrapped'): void {
   if (pushIgnoredNoted.has(def)) return;
   pushIgnoredNoted.add(def);
-  adapterLogger(def, 'gcp', requestId).warn(PUSH_IGNORED, {
+  adapterLogger(def, frame, requestId).warn(PUSH_IGNORED, {
     form,
     explicit: 'when only Pub/Sub can call this function (push authentication on), set gcpPubSubPush: true so ctx.deliveryId is the message id',
   });

@@ -14,7 +14,7 @@
  */
 import type { HttpRequest } from '../types.js';
 import { httpInput } from '../http.js';
-import { adapterLogger, type Definition, type HttpAnswer, type Invocation } from '../invoke.js';
+import { adapterLogger, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 
 /**
  * The `schedule` tick a Cloud Scheduler HTTP target's call is, when `def` opted in
@@ -23,11 +23,11 @@ import { adapterLogger, type Definition, type HttpAnswer, type Invocation } from
  * of each handler is named in a `warn` line saying how to opt in. `codingUndone`: the body's
  * `Content-Encoding` was already undone (see `httpInput`).
  */
-export function schedulerHttpInvocation(def: Definition, request: HttpRequest, requestId: string, http: HttpAnswer, codingUndone = false): Invocation | undefined {
+export function schedulerHttpInvocation(def: Definition, frame: Frame, request: HttpRequest, requestId: string, http: HttpAnswer, codingUndone = false): Invocation | undefined {
   const h = request.headers;
   if (h['x-cloudscheduler'] !== 'true') return undefined;
   if (def.gcpSchedulerHttp !== true) {
-    noteSchedulerIgnored(def, requestId);
+    noteSchedulerIgnored(def, frame, requestId);
     return undefined;
   }
   const job = h['x-cloudscheduler-jobname'];
@@ -49,10 +49,10 @@ export const SCHEDULER_IGNORED = 'request looks like a Cloud Scheduler call: ran
 // The handlers whose first scheduler-like request has been noted (at most once each).
 const schedulerIgnoredNoted = new WeakSet<Definition>();
 
-function noteSchedulerIgnored(def: Definition, requestId: string): void {
+function noteSchedulerIgnored(def: Definition, frame: Frame, requestId: string): void {
   if (schedulerIgnoredNoted.has(def)) return;
   schedulerIgnoredNoted.add(def);
-  adapterLogger(def, 'gcp', requestId).warn(SCHEDULER_IGNORED, {
+  adapterLogger(def, frame, requestId).warn(SCHEDULER_IGNORED, {
     explicit: "when only the job's service account can invoke this function (authenticated invocation), set gcpSchedulerHttp: true so each tick is a schedule trigger keyed <job>@<scheduleTime>",
   });
 }

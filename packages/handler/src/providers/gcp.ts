@@ -14,6 +14,7 @@ import { headerLists, joinHeaderLists } from '../http-headers.js';
 import { queryFromObject } from '../http-query.js';
 import { isRecord as isRec, nonEmptyStr, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
+import { takeColdStart } from '../context.js';
 import { headerEntries, renderError, renderResult, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
 import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
 import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
@@ -72,6 +73,9 @@ function gcpFrame(def: Definition, raw: unknown, signal?: AbortSignal, env: Reco
     functionName: env.FUNCTION_TARGET ?? env.K_SERVICE ?? env.FUNCTION_NAME ?? 'function',
     deadline: timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : Date.now() + timeoutMs,
     raw,
+    // Taken once per call, before the event is read: a cold instance whose first event is
+    // unreadable uses its cold start up there, and the adapter's line about it says so.
+    coldStart: takeColdStart(),
   };
   if (signal) frame.signal = signal;
   return frame;
@@ -104,13 +108,13 @@ function expressRequest(req: Rec, unread?: Buffer): HttpRequest {
  * `Content-Encoding` (gzip, deflate, br) and keeps the header; a body read from the stream here
  * (no parser took it) is as the client coded it.
  */
-function httpInvocation(def: Definition, req: Rec, request: HttpRequest, http: HttpAnswer, codingUndone: boolean): Invocation {
+function httpInvocation(def: Definition, frame: Frame, req: Rec, request: HttpRequest, http: HttpAnswer, codingUndone: boolean): Invocation {
   const h = request.headers;
   // The framework names each execution (from `Function-Execution-Id`, or one it makes up)
   // and labels its own log lines with it; using the same id lets the two be matched.
   const requestId = str(req.executionId) ?? h['function-execution-id'] ?? randomUUID();
   // A Cloud Scheduler HTTP target's call is a tick only when the handler opted in (`gcpSchedulerHttp`).
-  const tick = schedulerHttpInvocation(def, request, requestId, http, codingUndone);
+  const tick = schedulerHttpInvocation(def, frame, request, requestId, http, codingUndone);
   if (tick) return tick;
   return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, def.body, false, codingUndone), http };
 }
@@ -182,16 +186,17 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
     if (!response.writableFinished) caller.abort();
   };
   response.once?.('close', onClose);
+  const frame = gcpFrame(def, { req, res }, caller.signal);
   let outcome: Outcome;
   let delivery: 'push' | 'schedule' | undefined;
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const unread = await readUnparsedBody(req);
     const request = expressRequest(req, unread);
-    const pushed = pushInvocation(def, req, request);
-    const invocation = pushed ?? httpInvocation(def, req, request, httpAnswer(def, request.method), unread === undefined);
+    const pushed = pushInvocation(def, frame, req, request);
+    const invocation = pushed ?? httpInvocation(def, frame, req, request, httpAnswer(def, request.method), unread === undefined);
     delivery = pushed ? 'push' : invocation.trigger.kind === 'schedule' ? 'schedule' : undefined;
-    outcome = await runInvocation(def, gcpFrame(def, { req, res }, caller.signal), invocation);
+    outcome = await runInvocation(def, frame, invocation);
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {
@@ -336,14 +341,15 @@ export async function invokeGcpBackground(def: Definition, data: unknown, contex
 }
 
 export async function invokeGcpEvent(def: Definition, cloudEvent: unknown): Promise<void> {
+  const frame = gcpFrame(def, cloudEvent);
   let outcome: Outcome;
   try {
     if (!isRec(cloudEvent)) throw new MalformedEventError('Not a CloudEvent');
-    outcome = await runInvocation(def, gcpFrame(def, cloudEvent), cloudEventInvocation(cloudEvent, def));
+    outcome = await runInvocation(def, frame, cloudEventInvocation(cloudEvent, def));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the CloudEvent') };
     const id = isRec(cloudEvent) ? nonEmptyStr(cloudEvent.id) : undefined;
-    adapterLogger(def, 'gcp', id ?? randomUUID()).warn('malformed event', { code: outcome.error.code });
+    adapterLogger(def, frame, id ?? randomUUID()).warn('malformed event', { code: outcome.error.code });
   }
   if (!outcome.ok && reportsFailure(def, outcome)) throw toPublicError(outcome.error);
 }

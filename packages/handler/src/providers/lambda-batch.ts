@@ -64,6 +64,8 @@ export async function runThrowingBatch(def: Definition, frame: Frame, items: Eve
  */
 export interface Unreadable<T> {
   def: Definition;
+  /** The call's frame: its function name and cold start, for the log line. */
+  frame: Frame;
   context: LambdaContext;
   empty: T;
   parts: unknown;
@@ -106,7 +108,7 @@ export function readBatch<T>(read: () => T, unreadable?: Unreadable<T>): T {
   } catch (thrown) {
     const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the event');
     if (unreadable === undefined || !acknowledgedFailure(unreadable.def, error) || someReadable(unreadable as Unreadable<unknown>)) return fail(error);
-    adapterLogger(unreadable.def, 'aws', unreadable.context.awsRequestId).warn('unreadable event acknowledged', {
+    adapterLogger(unreadable.def, unreadable.frame, unreadable.context.awsRequestId).warn('unreadable event acknowledged', {
       code: error.code,
       ...(error.issues?.[0] ? { field: error.issues[0].field } : {}),
     });

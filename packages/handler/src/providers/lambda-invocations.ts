@@ -40,9 +40,9 @@ const DIRECT_RESULT: ResultAnswer = {
 };
 
 /** An event the wrapper has no trigger for, as a direct invocation (logged when it looks like a known AWS shape). */
-export function directInvocation(def: Definition, event: unknown, context: LambdaContext): Invocation {
+export function directInvocation(def: Definition, frame: Frame, event: unknown, context: LambdaContext): Invocation {
   const shape = unrecognisedShape(event);
-  if (shape) adapterLogger(def, 'aws', context.awsRequestId).warn('event not recognised; running it as a direct invocation', { shape });
+  if (shape) adapterLogger(def, frame, context.awsRequestId).warn('event not recognised; running it as a direct invocation', { shape });
   // Built member by member, not with conditional spreads: this is every direct call's hot path.
   const invocation: Invocation = {
     trigger: shape ? { kind: 'direct', source: 'lambda-invoke', unrecognised: shape } : { kind: 'direct', source: 'lambda-invoke' },

@@ -110,7 +110,7 @@ export function lambdaRequest(def: Definition, event: unknown, context: LambdaCo
         invocation = eventBridgeInvocation(kind, e, context);
         break;
       case 'direct':
-        invocation = directInvocation(def, event, context);
+        invocation = directInvocation(def, frame, event, context);
         break;
     }
   } catch (thrown) {

@@ -11,6 +11,7 @@
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
 import type { Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runHttpInvocation, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import { takeColdStart } from '../context.js';
 import { renderError } from '../response.js';
 import type { AuthorizerTrigger, Outcome } from '../types.js';
 import { authorizerItem, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
@@ -58,7 +59,7 @@ async function runAuthorizer(def: Definition, frame: Frame, event: Rec, context:
   try {
     return renderAuthorizerAnswer(outcome.value, item.trigger as AuthorizerTrigger);
   } catch (thrown) {
-    adapterLogger(def, 'aws', context.awsRequestId).error('authorizer result cannot be sent', { code: 'AUTHORIZER_RESULT_INVALID' });
+    adapterLogger(def, frame, context.awsRequestId).error('authorizer result cannot be sent', { code: 'AUTHORIZER_RESULT_INVALID' });
     return fail(thrown as SteadyError);
   }
 }
@@ -75,13 +76,16 @@ function directAnswer(outcome: Outcome): unknown {
  * thrown before the core runs is still a rejection.
  */
 export function invokeLambda(def: Definition, event: unknown, context: LambdaContext): Promise<unknown> {
+  // The call's cold start, taken once as it starts: its invocations and the adapter's lines share it.
+  const coldStart = takeColdStart();
   try {
     checkContext(context);
     const frame = frameFor(event, context);
+    frame.coldStart = coldStart;
     const read = pipesEvent(event);
     const kind = classifyLambdaEvent(read);
     withApiGatewayDeadline(def, kind, frame, read);
-    if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, event, context)).then(directAnswer);
+    if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, frame, event, context)).then(directAnswer);
     return invokeLambdaEvent(def, frame, kind, read, context, read !== event);
   } catch (thrown) {
     return Promise.reject(thrown as Error);
@@ -115,7 +119,7 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'kinesis': {
       const records = (event as Rec).Records as unknown[];
       const batch = readBatch(() => (kind === 'kinesis' ? kinesisItems(records, def) : dynamoDbStreamItems(records)), {
-        def, context, empty: { items: [], sequences: [], eventIds: [] }, parts: records,
+        def, frame, context, empty: { items: [], sequences: [], eventIds: [] }, parts: records,
         read: (record: unknown) => (kind === 'kinesis' ? kinesisItems([record], def) : dynamoDbStreamItems([record])),
       });
       // An event source mapping reads the failed record's sequence number; a Pipe its `eventID`
@@ -124,17 +128,17 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
       return runStreamBatch(def, frame, batch.items.map((item) => withRequestId(item, context)), identifiers);
     }
     case 'sns':
-      return runThrowingBatch(def, frame, readBatch(() => snsItems((event as Rec).Records as unknown[], def), { def, context, empty: [], parts: (event as Rec).Records, read: (record: unknown) => snsItems([record], def) }), context, false);
+      return runThrowingBatch(def, frame, readBatch(() => snsItems((event as Rec).Records as unknown[], def), { def, frame, context, empty: [], parts: (event as Rec).Records, read: (record: unknown) => snsItems([record], def) }), context, false);
     case 's3':
-      return runThrowingBatch(def, frame, readBatch(() => s3Items(s3NotificationChanges((event as Rec).Records as unknown[]), undefined), { def, context, empty: [], parts: (event as Rec).Records, read: (record: unknown) => s3Items(s3NotificationChanges([record]), undefined) }), context, false);
+      return runThrowingBatch(def, frame, readBatch(() => s3Items(s3NotificationChanges((event as Rec).Records as unknown[]), undefined), { def, frame, context, empty: [], parts: (event as Rec).Records, read: (record: unknown) => s3Items(s3NotificationChanges([record]), undefined) }), context, false);
     case 's3-eventbridge':
-      return runThrowingBatch(def, frame, readBatch(() => s3Items([s3EventBridgeChange(event as Rec)], 'eventbridge'), { def, context, empty: [], parts: undefined, read: () => undefined }), context, false);
+      return runThrowingBatch(def, frame, readBatch(() => s3Items([s3EventBridgeChange(event as Rec)], 'eventbridge'), { def, frame, context, empty: [], parts: undefined, read: () => undefined }), context, false);
     case 'kafka': {
       // Partition order holds: records run in order and stop at the first failure. Thrown (Lambda
       // retries the whole batch), or named per partition when the mapping reports item failures.
       // EventBridge Pipes reads no partial answer for a Kafka source (only SQS, Kinesis and
       // DynamoDB) and retries the entire batch on an error: it would take one for a success.
-      const items = readBatch(() => lambdaKafkaItems(event as Rec, def), { def, context, empty: [], parts: kafkaParts(event as Rec), read: (part: Rec) => lambdaKafkaItems(part, def) });
+      const items = readBatch(() => lambdaKafkaItems(event as Rec, def), { def, frame, context, empty: [], parts: kafkaParts(event as Rec), read: (part: Rec) => lambdaKafkaItems(part, def) });
       if (pipes || !def.kafkaBatchItemFailures) return runThrowingBatch(def, frame, items, context, true);
       const invocations = items.map((item) => withRequestId(item, context));
       return runStreamBatch(def, frame, invocations, invocations.map(kafkaIdentifier)) satisfies Promise<KafkaBatchResponse>;
@@ -142,7 +146,7 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'documentdb':
       // Change stream order holds: events run in order and stop at the first failure, which is
       // thrown — Lambda reads no partial batch answer for a DocumentDB event source mapping.
-      return runThrowingBatch(def, frame, readBatch(() => documentDbItems(event as Rec), { def, context, empty: [], parts: Array.isArray((event as Rec).events) ? ((event as Rec).events as unknown[]).map((change) => ({ ...(event as Rec), events: [change] })) : undefined, read: (part: Rec) => documentDbItems(part) }), context, true);
+      return runThrowingBatch(def, frame, readBatch(() => documentDbItems(event as Rec), { def, frame, context, empty: [], parts: Array.isArray((event as Rec).events) ? ((event as Rec).events as unknown[]).map((change) => ({ ...(event as Rec), events: [change] })) : undefined, read: (part: Rec) => documentDbItems(part) }), context, true);
     case 'schedule':
     case 'eventbridge': {
       const outcome = await runInvocation(def, frame, eventBridgeInvocation(kind, event as Rec, context));

@@ -96,6 +96,6 @@ function rawBodyDescriptor(trigger: Trigger): PropertyDescriptorMap {
 
 /** The adapter's own log lines about an activation, with its transaction id as the invocations' lines have it. */
 export function adapterLog(def: Definition, frame: Frame, activationId: string): Logger {
-  const log = adapterLogger(def, 'openwhisk', activationId);
+  const log = adapterLogger(def, frame, activationId);
   return frame.logFields === undefined ? log : log.child(frame.logFields);
 }

@@ -34,6 +34,7 @@ import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { reportsFailure, runHttpInvocation, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import { takeColdStart } from '../context.js';
 import type { Logger } from '../logger.js';
 import { renderError } from '../response.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
@@ -162,6 +163,8 @@ export async function invokeOpenWhisk(def: Definition, given: unknown, env: Reco
     deadline: activationDeadline(def, env.__OW_DEADLINE, web),
     raw: params,
     requestId: activationId,
+    // Taken once per activation: the adapter's lines, the invocation and a Kafka batch share it.
+    coldStart: takeColdStart(),
   };
   if (invokedByAnotherNamespace(env)) frame.callerSetIdentity = true;
   if (transactionId !== undefined) frame.logFields = { transactionId };
