@@ -122,8 +122,22 @@ export interface QueueTrigger {
    * broker assigns, unique within the entity (partitioned entities: the partition in the top 16
    * bits). Left out when the provider sends none. See
    * https://learn.microsoft.com/azure/service-bus-messaging/message-sequencing.
+   *
+   * A Service Bus sequence number counts from 1 in each queue or subscription: it starts over
+   * when the entity is recreated, and a geo-DR failover points the alias at another namespace's
+   * entity with numbers of its own. `ctx.deliveryId` is therefore
+   * `<namespace>/<queue>#<n>` (`<namespace>/<topic>/<subscription>#<n>`; the namespace from the
+   * `connection` app settings, left out when they name none), and `@steadyfn/idempotency` keys
+   * it with `time` and checks the body, as a Kafka offset.
    */
   sequenceNumber?: string;
+  /**
+   * Azure Service Bus only: when the broker enqueued the message (`EnqueuedTimeUtc` trigger
+   * metadata, `EnqueuedTimeUtcArray` for a batch), ISO 8601 as the host wrote it
+   * (`2026-12-01T10:00:00Z`). The same on every redelivery of the message. Left out when the
+   * host sends none and on other sources.
+   */
+  time?: string;
   /**
    * SQS FIFO only: the `MessageDeduplicationId` — the sender's, or the SHA-256 of the body
    * SQS derived with content-based deduplication.
