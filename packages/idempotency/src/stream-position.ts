@@ -43,10 +43,13 @@ export const KNATIVE_KAFKA_EVENT = 'dev.knative.kafka.event';
 export type StreamRecordTrigger = Extract<Trigger, { kind: 'stream' }>;
 
 /** `QueueTrigger.source` of a Service Bus message, whose sequence numbers are reused (see above). */
-const SERVICE_BUS = 'azure-service-bus';
+const SERVICE_BUS = 'azure-service-bus' as const;
 
-/** A trigger whose delivery id is a reusable position: a stream record, a Service Bus message (`kind: 'queue'`), or a Knative KafkaSource CloudEvent (`kind: 'event'`). */
-export type ReusablePositionTrigger = StreamRecordTrigger | Extract<Trigger, { kind: 'queue' }> | Extract<Trigger, { kind: 'event' }>;
+/** A Service Bus message's trigger (`kind: 'queue'`, `source` `azure-service-bus`). */
+export type ServiceBusMessageTrigger = Extract<Trigger, { kind: 'queue' }> & { source: typeof SERVICE_BUS };
+
+/** A trigger whose delivery id is a reusable position: a stream record, a Service Bus message, or a Knative KafkaSource CloudEvent (`kind: 'event'`). */
+export type ReusablePositionTrigger = StreamRecordTrigger | ServiceBusMessageTrigger | Extract<Trigger, { kind: 'event' }>;
 
 /** Whether the trigger's delivery id is a reusable position (a Kafka offset, an Event Hubs or Service Bus sequence number, a Knative KafkaSource event's `partition:P/offset:O`). */
 export function isReusablePosition(trigger: Trigger): trigger is ReusablePositionTrigger {
