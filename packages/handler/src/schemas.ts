@@ -105,6 +105,7 @@ export function storageObject(): TriggerSchema<StorageObject, 'storage'> {
       etag: z.string().optional(),
       contentType: z.string().optional(),
       versionId: z.string().optional(),
+      noncurrent: z.literal(true).optional(),
       time: z.string().optional(),
     }),
   );

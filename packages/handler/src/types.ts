@@ -122,8 +122,22 @@ export interface QueueTrigger {
    * broker assigns, unique within the entity (partitioned entities: the partition in the top 16
    * bits). Left out when the provider sends none. See
    * https://learn.microsoft.com/azure/service-bus-messaging/message-sequencing.
+   *
+   * A Service Bus sequence number counts from 1 in each queue or subscription: it starts over
+   * when the entity is recreated, and a geo-DR failover points the alias at another namespace's
+   * entity with numbers of its own. `ctx.deliveryId` is therefore
+   * `<namespace>/<queue>#<n>` (`<namespace>/<topic>/<subscription>#<n>`; the namespace from the
+   * `connection` app settings, left out when they name none), and `@steadyfn/idempotency` keys
+   * it with `time` and checks the body, as a Kafka offset.
    */
   sequenceNumber?: string;
+  /**
+   * Azure Service Bus only: when the broker enqueued the message (`EnqueuedTimeUtc` trigger
+   * metadata, `EnqueuedTimeUtcArray` for a batch), ISO 8601 as the host wrote it
+   * (`2026-12-01T10:00:00Z`). The same on every redelivery of the message. Left out when the
+   * host sends none and on other sources.
+   */
+  time?: string;
   /**
    * SQS FIFO only: the `MessageDeduplicationId` — the sender's, or the SHA-256 of the body
    * SQS derived with content-based deduplication.
@@ -388,7 +402,10 @@ export interface StorageTrigger extends InBatch {
    * out for a live event and on other sources; the same directly and through SQS.
    */
   replayName?: string;
+  /** What happened to the object's version in the event: see {@link StorageObject.op}. */
   op: StorageObject['op'];
+  /** Cloud Storage `archived` only: see {@link StorageObject.noncurrent}. Left out otherwise. */
+  noncurrent?: true;
   /** The provider's own event name: `ObjectCreated:Put`, `Microsoft.Storage.BlobCreated`, `google.cloud.storage.object.v1.finalized`. */
   eventType: string;
   bucket: string;
@@ -417,6 +434,22 @@ export interface StorageTrigger extends InBatch {
 
 /** The object a storage event is about: the same shape from S3, Azure Blob and Cloud Storage. */
 export interface StorageObject {
+  /**
+   * What happened, to the version the event names (`versionId`) — a `deleted` does not always
+   * mean the key is gone:
+   * - Cloud Storage `deleted`: that generation was permanently deleted. In a bucket without
+   *   versioning this also fires for the old generation when the object is **overwritten**,
+   *   next to a `finalized` (`created`) for the new one.
+   * - Cloud Storage `archived` (`noncurrent: true`): in a versioned bucket, that generation
+   *   stopped being live because the object was deleted **or overwritten**.
+   * - S3 `ObjectRemoved:*` / `LifecycleExpiration:*`: a delete, a delete marker
+   *   (`DeleteMarkerCreated`: the key has no live version), or a version deleted or expired by
+   *   its id — a noncurrent one too, which S3's event does not tell apart.
+   *
+   * Before dropping what you keep for `bucket`/`key` on `deleted`, compare `versionId` with the
+   * live object's (Cloud Storage: its `generation`; a `created` with a later one may already
+   * have arrived, in any order).
+   */
   op: 'created' | 'deleted' | 'updated';
   bucket: string;
   key: string;
@@ -424,8 +457,14 @@ export interface StorageObject {
   size?: number;
   etag?: string;
   contentType?: string;
-  /** S3 `versionId`, Cloud Storage `generation`, Azure blob trigger `versionId` (an account with blob versioning; Event Grid blob events carry none). */
+  /** S3 `versionId`, Cloud Storage `generation` (every Cloud Storage event carries it), Azure blob trigger `versionId` (an account with blob versioning; Event Grid blob events carry none). */
   versionId?: string;
+  /**
+   * `true` for a Cloud Storage `archived` event (`op: 'deleted'`): the generation `versionId`
+   * became noncurrent in a versioned bucket — the object was deleted or overwritten, so the key
+   * may still have a live generation. Left out for every other event, on every provider.
+   */
+  noncurrent?: true;
   /** Event time (ISO 8601), when the event says. */
   time?: string;
 }

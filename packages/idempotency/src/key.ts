@@ -26,7 +26,7 @@ export type KeyFunction = (ctx: Context) => string | undefined | null;
  * `Idempotency-Key` (see `runsWithoutKey`).
  *
  * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
- * schedule and event triggers; for a Kafka or Event Hubs record or a Knative KafkaSource
+ * schedule and event triggers; for a Kafka or Event Hubs record, a Service Bus message or a Knative KafkaSource
  * CloudEvent with its time, and its payload as the fingerprint — see stream-position.ts), else a
  * hash of the validated input.
  * `'header'`: HTTP calls must send `Idempotency-Key`; other triggers use `ctx.deliveryId`.
@@ -326,7 +326,7 @@ const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: '
  * (`callerScope`), the hash covers the caller too: the same key from another caller is
  * another record. Without one the key is what it always was.
  *
- * For a Kafka or Event Hubs record, or a Knative KafkaSource CloudEvent (`<source>#<id>`), with a
+ * For a Kafka or Event Hubs record, a Service Bus message, or a Knative KafkaSource CloudEvent (`<source>#<id>`), with a
  * time, a `delivery` key's value is the delivery id, a NUL, and `ctx.trigger.time` as ISO 8601
  * UTC when it parses (`positionKey`, stream-position.ts); for a Pub/Sub message whose
  * trigger names its subscription or topic (`ctx.trigger.queue`), the message id, a NUL, and that.

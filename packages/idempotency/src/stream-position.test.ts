@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { positionKey, type StreamRecordTrigger } from './stream-position.js';
+import type { Trigger } from '@steadyfn/handler';
+import { isReusablePosition, positionKey, type ReusablePositionTrigger, type StreamRecordTrigger } from './stream-position.js';
 
 const eventHubs = (time?: string): StreamRecordTrigger => ({
   kind: 'stream',
@@ -10,6 +11,22 @@ const eventHubs = (time?: string): StreamRecordTrigger => ({
   sequence: '42',
   ...(time === undefined ? {} : { time }),
 }) as StreamRecordTrigger;
+
+describe('isReusablePosition', () => {
+  const queue = (source: string): Trigger => ({ kind: 'queue', source, messageId: 'm-1', attributes: {}, batchIndex: 0, batchSize: 1 }) as Trigger;
+
+  it('a Service Bus message is one (its sequence number counts from 1 per entity); other queues are not', () => {
+    expect(isReusablePosition(queue('azure-service-bus'))).toBe(true);
+    expect(isReusablePosition(queue('sqs'))).toBe(false);
+    expect(isReusablePosition(queue('pubsub'))).toBe(false);
+    expect(isReusablePosition(queue('azure-storage-queue'))).toBe(false);
+  });
+
+  it('keys a Service Bus message by its delivery id and EnqueuedTimeUtc', () => {
+    const bus = { ...queue('azure-service-bus'), sequenceNumber: '1', time: '2026-12-01T10:00:00.1230000+00:00' } as ReusablePositionTrigger;
+    expect(positionKey('contoso.servicebus.windows.net/orders#1', bus)).toBe('contoso.servicebus.windows.net/orders#1\u00002026-12-01T10:00:00.123Z');
+  });
+});
 
 describe('positionKey', () => {
   it('gives one key for two forms of one Event Hubs enqueuedTimeUtc instant', () => {

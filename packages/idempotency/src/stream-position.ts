@@ -19,6 +19,13 @@
  * unique"). Its `time` is the record's timestamp; its fingerprint is its validated data (the
  * event trigger carries no raw body).
  *
+ * The same for an Azure Service Bus message (`QueueTrigger`, `source` `azure-service-bus`): its
+ * delivery id is the broker's sequence number (`<namespace>/<queue>#<n>`), which counts from 1
+ * in each queue or subscription, starts over when the entity is recreated (Azure/azure-service-bus#465)
+ * and, after a geo-DR failover, is another namespace's count under the same alias
+ * (Azure/azure-service-bus#646). Its time is `EnqueuedTimeUtc`, the same on every redelivery;
+ * its fingerprint is the body as the host delivered it.
+ *
  * Not Kinesis: its sequence numbers are assigned by the service as the record's unique
  * identifier within its shard and increase over time — never a count from 0 that starts over —
  * and the delivery id names the stream's ARN; nor DynamoDB Streams (the same kind of number).
@@ -35,19 +42,27 @@ export const KNATIVE_KAFKA_EVENT = 'dev.knative.kafka.event';
 /** A stream record's trigger (`kind: 'stream'`). */
 export type StreamRecordTrigger = Extract<Trigger, { kind: 'stream' }>;
 
-/** A trigger whose delivery id is a reusable position: a stream record, or a Knative KafkaSource CloudEvent (`kind: 'event'`). */
-export type ReusablePositionTrigger = StreamRecordTrigger | Extract<Trigger, { kind: 'event' }>;
+/** `QueueTrigger.source` of a Service Bus message, whose sequence numbers are reused (see above). */
+const SERVICE_BUS = 'azure-service-bus' as const;
 
-/** Whether the trigger's delivery id is a reusable position (a Kafka offset, an Event Hubs sequence number, a Knative KafkaSource event's `partition:P/offset:O`). */
+/** A Service Bus message's trigger (`kind: 'queue'`, `source` `azure-service-bus`). */
+export type ServiceBusMessageTrigger = Extract<Trigger, { kind: 'queue' }> & { source: typeof SERVICE_BUS };
+
+/** A trigger whose delivery id is a reusable position: a stream record, a Service Bus message, or a Knative KafkaSource CloudEvent (`kind: 'event'`). */
+export type ReusablePositionTrigger = StreamRecordTrigger | ServiceBusMessageTrigger | Extract<Trigger, { kind: 'event' }>;
+
+/** Whether the trigger's delivery id is a reusable position (a Kafka offset, an Event Hubs or Service Bus sequence number, a Knative KafkaSource event's `partition:P/offset:O`). */
 export function isReusablePosition(trigger: Trigger): trigger is ReusablePositionTrigger {
   if (trigger.kind === 'event') return trigger.type === KNATIVE_KAFKA_EVENT;
+  if (trigger.kind === 'queue') return trigger.source === SERVICE_BUS;
   return trigger.kind === 'stream' && REUSED_POSITIONS.has(trigger.source);
 }
 
 /**
  * The delivery key of such a record: `<deliveryId>\0<time>` (the time normalised, `recordTime`;
  * NUL appears in no delivery id or time), or the delivery id alone when the source gives no time
- * (the OpenWhisk Kafka feed, a Kafka record without a timestamp) — then only the payload
+ * (the OpenWhisk Kafka feed, a Kafka record without a timestamp, a Service Bus message without
+ * `EnqueuedTimeUtc`) — then only the payload
  * fingerprint tells a reused position from a redelivery.
  *
  * @example positionKey('kafka-1.internal:9092/orders/0/0', trigger) // 'kafka-1.internal:9092/orders/0/0\u00002026-12-01T10:00:00.123Z'
@@ -97,8 +112,8 @@ function otherFormInstant(time: string): number {
 
 /**
  * A record's time as one text per instant: `Date#toISOString` (UTC, milliseconds) when it
- * parses, else the text as given. Kafka's time comes normalised already; Event Hubs'
- * `enqueuedTimeUtc` is passed on as the host wrote it (`2026-12-01T10:00:00.123Z`,
+ * parses, else the text as given. Kafka's time comes normalised already; Event Hubs' and
+ * Service Bus' `enqueuedTimeUtc` is passed on as the host wrote it (`2026-12-01T10:00:00.123Z`,
  * `2026-12-01T10:00:00.1230000+00:00`, `12/1/2026 10:00:00 AM`, …), and one record must keep one
  * key whichever form a redelivery carries, on whichever host. A time without a zone, in any
  * form, is read as UTC, as its source writes it (`Date.parse` would read it in the process's

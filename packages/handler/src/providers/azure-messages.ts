@@ -92,6 +92,28 @@ export function queueMessageInvocation(trigger: unknown, context: AzureInvocatio
   };
 }
 
+/** The app setting a Service Bus trigger without a `connection` reads (Azure docs, Service Bus trigger "Connections"). */
+const DEFAULT_SERVICE_BUS_CONNECTION = 'AzureWebJobsServiceBus';
+
+/**
+ * The Service Bus namespace a trigger's `connection` names, lower-cased
+ * (`contoso.servicebus.windows.net`): from the app setting `<connection>__fullyQualifiedNamespace`
+ * (identity-based connections), else the `Endpoint=sb://<host>/` of the connection string in
+ * `<connection>` (its key is never read out); undefined when neither is set (a hand-built
+ * context). The trigger metadata names no namespace.
+ *
+ * @example serviceBusNamespace('ServiceBusConnection', { ServiceBusConnection: 'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=…' }) // 'contoso.servicebus.windows.net'
+ */
+export function serviceBusNamespace(connection: string | undefined, env: Record<string, string | undefined> = process.env): string | undefined {
+  const name = connection?.trim() || DEFAULT_SERVICE_BUS_CONNECTION;
+  const given = env[`${name}__fullyQualifiedNamespace`]?.trim() || /(?:^|;)\s*Endpoint\s*=\s*([^;]+)/i.exec(env[name] ?? '')?.[1]?.trim();
+  if (!given) return undefined;
+  // `sb://host/` in a connection string; a bare host (a port kept) in the namespace setting.
+  const host = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(given)?.[1] ?? given.replace(/\/+$/, '');
+  const namespace = host.replace(/^[^@]*@/, '').toLowerCase();
+  return namespace === '' ? undefined : namespace;
+}
+
 function serviceBusQueueName(context: AzureInvocationContext): string | undefined {
   const queue = triggerOption(context, 'queueName');
   if (queue) return queue;
@@ -102,7 +124,12 @@ function serviceBusQueueName(context: AzureInvocationContext): string | undefine
 
 /**
  * A Service Bus message, or a batch (`cardinality: 'many'`): one invocation per message, keyed by
- * the broker's `SequenceNumber` scoped by the entity (`<queue>#<n>`, `<topic>/<subscription>#<n>`).
+ * the broker's `SequenceNumber` scoped by the namespace and entity
+ * (`<namespace>/<queue>#<n>`, `<namespace>/<topic>/<subscription>#<n>`; without `<namespace>/`
+ * when the connection settings name none — `serviceBusNamespace`), its `EnqueuedTimeUtc` as
+ * `trigger.time`. A sequence number is still a position a new message can take again (a
+ * recreated queue starts over at 1; a geo-DR alias fails over to another namespace's queue under
+ * the same name): `@steadyfn/idempotency` adds the time to its key.
  *
  * @throws MalformedEventError when a batch is not a list with its ids, or a message has neither
  *   a sequence number nor a message id.
@@ -116,8 +143,10 @@ export function serviceBusInvocations(
 ): { invocations: Invocation[]; many: boolean } {
   const meta = metadataOf(context);
   const queue = serviceBusQueueName(context);
-  // Sequence numbers are unique per queue or subscription: the key names it.
-  const entity = queue ?? 'azure-service-bus';
+  // Sequence numbers count from 1 per queue or subscription, in every namespace: the key names
+  // the namespace (when the connection says) and the entity.
+  const namespace = serviceBusNamespace(triggerOption(context, 'connection'));
+  const entity = `${namespace ? `${namespace}/` : ''}${queue ?? 'azure-service-bus'}`;
   const withIds = Array.isArray(meta.messageIdArray) || Array.isArray(meta.sequenceNumberArray);
   const many = triggerOption(context, 'cardinality')?.toLowerCase() === 'many' || (Array.isArray(trigger) && withIds);
   if (many && (!Array.isArray(trigger) || !withIds)) {
@@ -135,6 +164,8 @@ export function serviceBusInvocations(
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const ids: unknown[] = (many ? list(meta.messageIdArray) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
+  // The broker's enqueue time: the same on every redelivery, another for a new message.
+  const times: unknown[] = many ? list(meta.enqueuedTimeUtcArray) : [meta.enqueuedTimeUtc];
   // The host's own int64 first: the library rounds a JSON one past 2^53 (partitioned entities).
   const rawSequences = many ? rawIntegers(raw, 'sequenceNumberArray') : [rawInteger(raw, 'sequenceNumber')];
   const sequences: unknown[] = (many ? list(meta.sequenceNumberArray) : [meta.sequenceNumber]).map((n, i) => rawSequences?.[i] ?? n);
@@ -159,6 +190,7 @@ export function serviceBusInvocations(
     }
     const attempt = asCount(counts[index]);
     const groupId = asText(sessions[index]);
+    const time = nonEmptyStr(times[index]);
     return {
       trigger: withRawBody<QueueTrigger>(
         {
@@ -169,6 +201,7 @@ export function serviceBusInvocations(
           ...(attempt ? { attempt } : {}),
           ...(groupId ? { groupId } : {}),
           ...(sequenceNumber ? { sequenceNumber } : {}),
+          ...(time ? { time } : {}),
           attributes: propertiesAsText(props[index]),
           batchIndex: index,
           batchSize: bodies.length,

@@ -8,8 +8,9 @@
  * balancer in front waits for an answer. A failed message is thrown: the host redelivers it
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
  * queue. A Service Bus batch settles as one: one failed message redelivers all of them; a session batch (`isSessionsEnabled: true`) runs in order.
- * A Service Bus delivery is keyed by the broker's `SequenceNumber` scoped by the entity
- * (`<queue>#<n>`, `<topic>/<subscription>#<n>`), not by the sender's `MessageId`. A message
+ * A Service Bus delivery is keyed by the broker's `SequenceNumber` scoped by the namespace the
+ * `connection` settings name and the entity (`<namespace>/<queue>#<n>`,
+ * `<namespace>/<topic>/<subscription>#<n>`), not by the sender's `MessageId`. A message
  * that cannot be read is thrown, or acknowledged under `terminalErrors: 'ack'`.
  *
  * Inside the worker, ids, properties and `trigger.rawBody` come from the host's own RPC data
