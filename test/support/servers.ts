@@ -2,15 +2,16 @@
  * Throwaway servers owned by one test file, shared by the tests and benches of every package:
  * a redis-server, a FerretDB and a 3-master Redis Cluster on free loopback ports, which the
  * test may stop, kill and start again without touching the shared services (stopped by pid).
+ * Their temp folders go when they stop for good, or when the test process ends (temp-dirs.ts).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { repoRoot } from '../services/env.js';
+import { killNow, ownTempDir, releaseTempDir } from './temp-dirs.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -48,6 +49,8 @@ async function until(check: () => Promise<boolean>, what: string, attempts = 100
 
 export interface OwnServer {
   port: number;
+  /** Its temp folder (`--dir`): kept across `stop()`/`start()`, removed by `dispose()` or when the test process ends. */
+  readonly dir: string;
   /** Stops the process (SIGKILL: no goodbye to clients, like a crash or a network cut). */
   stop(): Promise<void>;
   /**
@@ -60,7 +63,7 @@ export interface OwnServer {
   thaw(): void;
   /** Starts it again on the same port. */
   start(): Promise<void>;
-  /** Stops it for good and removes its files. */
+  /** Stops it for good and removes its files (also done when the test process ends). */
   dispose(): Promise<void>;
 }
 
@@ -91,8 +94,15 @@ function freezeNow(child: ChildProcess | undefined): void {
   }
 }
 
-function ownServer(port: number, launch: () => ChildProcess, dir: string, ready: () => Promise<boolean>, what: string): OwnServer {
+/**
+ * A server process in its own temp folder `<prefix>…` (`launch(dir)` starts it there). The folder
+ * is removed by `dispose`, by a first start that fails, or when the test process ends.
+ */
+async function ownServer(port: number, prefix: string, launch: (dir: string) => ChildProcess, ready: () => Promise<boolean>, what: string): Promise<OwnServer> {
   let child: ChildProcess | undefined;
+  // The last process started, even while `stop` waits for it: the one the folder's removal waits for.
+  let last: ChildProcess | undefined;
+  const dir = ownTempDir(prefix, () => killNow(last));
   const stop = async (): Promise<void> => {
     const running = child;
     child = undefined;
@@ -104,12 +114,13 @@ function ownServer(port: number, launch: () => ChildProcess, dir: string, ready:
   };
   const start = async (): Promise<void> => {
     if (child) return;
-    child = launch();
+    child = last = launch(dir);
     child.once('exit', () => (child = undefined));
     await until(ready, what);
   };
-  return {
+  const server: OwnServer = {
     port,
+    dir,
     stop,
     start,
     freeze: () => freezeNow(child),
@@ -117,21 +128,27 @@ function ownServer(port: number, launch: () => ChildProcess, dir: string, ready:
     async dispose() {
       child?.kill('SIGCONT');
       await stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (killNow(last)) releaseTempDir(dir);
     },
   };
+  try {
+    await start();
+  } catch (error) {
+    // It never served: killed without waiting for its port (which another process may hold).
+    if (killNow(last)) releaseTempDir(dir);
+    throw error;
+  }
+  return server;
 }
 
 /** A redis-server on a free port with no persistence. `args` adds config (e.g. `--maxclients 12`). */
 export async function startRedis(args: string[] = []): Promise<OwnServer & { url: string }> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'steadyfn-redis-'));
-  const launch = (): ChildProcess =>
+  const launch = (dir: string): ChildProcess =>
     spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...args], {
       stdio: 'ignore',
     });
-  const server = ownServer(port, launch, dir, () => canConnect(port), `redis-server :${port}`);
-  await server.start();
+  const server = await ownServer(port, 'steadyfn-redis-', launch, () => canConnect(port), `redis-server :${port}`);
   return Object.assign(server, { url: `redis://127.0.0.1:${port}` });
 }
 
@@ -144,10 +161,8 @@ export function ferretdbAvailable(): boolean {
 /** A FerretDB (the binary built by test/services/services.sh) on a free port with its own SQLite dir. */
 export async function startFerretDB(): Promise<OwnServer & { uri: string }> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'steadyfn-ferretdb-'));
-  const launch = (): ChildProcess => spawn(FERRETDB_BIN, ['-listen', `127.0.0.1:${port}`, '-dir', dir], { stdio: 'ignore' });
-  const server = ownServer(port, launch, dir, () => canConnect(port), `ferretdb :${port}`);
-  await server.start();
+  const launch = (dir: string): ChildProcess => spawn(FERRETDB_BIN, ['-listen', `127.0.0.1:${port}`, '-dir', dir], { stdio: 'ignore' });
+  const server = await ownServer(port, 'steadyfn-ferretdb-', launch, () => canConnect(port), `ferretdb :${port}`);
   return Object.assign(server, { uri: `mongodb://127.0.0.1:${port}/` });
 }
 
@@ -201,7 +216,8 @@ export async function startRedisCluster(args: string[] = []): Promise<OwnCluster
 }
 
 async function startClusterOn(ports: number[], args: string[]): Promise<OwnCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'steadyfn-cluster-'));
+  const children = new Map<number, ChildProcess>();
+  const dir = ownTempDir('steadyfn-cluster-', () => [...children.values()].map(killNow).every(Boolean));
   // One directory per node: with AOF on, nodes sharing a --dir share one appendonlydir/ (one
   // manifest, one incr file), so a node loaded the others' writes and a start could exit(1)
   // reading a manifest another node was rewriting (official CI, 2026-12-01).
@@ -212,7 +228,7 @@ async function startClusterOn(ports: number[], args: string[]): Promise<OwnClust
       ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--save', '', '--appendonly', 'no', '--dir', join(dir, String(port)), '--logfile', 'redis.log', ...args],
       { stdio: 'ignore' },
     );
-  const children = new Map(ports.map((port) => [port, launch(port)]));
+  for (const port of ports) children.set(port, launch(port));
   const kill = async (child: ChildProcess): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -221,7 +237,7 @@ async function startClusterOn(ports: number[], args: string[]): Promise<OwnClust
   };
   const stop = async (): Promise<void> => {
     await Promise.all([...children.values()].map(kill));
-    rmSync(dir, { recursive: true, force: true });
+    releaseTempDir(dir);
   };
   const restart = async (port: number): Promise<void> => {
     await kill(children.get(port)!);

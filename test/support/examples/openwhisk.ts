@@ -5,11 +5,12 @@
  * merged in as the controller does, and alarm-trigger activations.
  */
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { controllerParams } from '../../../packages/handler/test/fixtures/openwhisk/controller.js';
 import { root } from '../consumer.js';
+import { killNow, ownTempDir, releaseTempDir } from '../temp-dirs.js';
 import { startChild, waitForMatch, type Child } from './processes.js';
 
 export interface ActionContainer extends Child {
@@ -23,20 +24,27 @@ const proxy = join(root, 'packages/handler/test/fixtures/openwhisk/runtime/actio
  * Starts a container and initialises it with `code` and `main` as `wsk action create` sends
  * them: a file's text, evaluated by the runtime, or (`binary`) the base64 of a zip, which the
  * runtime unpacks and loads with require(). The container's directory holds only the proxy,
- * so the action carries its own dependencies.
+ * so the action carries its own dependencies; it is removed when the container stops (or the
+ * test process ends).
  */
 export async function startAction(code: string, main: string, actionName: string, binary = false): Promise<ActionContainer> {
-  const image = mkdtempSync(join(tmpdir(), 'steadyfn-ow-container-'));
+  let proxyProcess: ChildProcess | undefined;
+  const image = ownTempDir('steadyfn-ow-container-', () => killNow(proxyProcess));
   cpSync(proxy, join(image, 'action-proxy.cjs'));
   // A container sees the invoker's environment, not this test runner's.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('__OW_') && !k.startsWith('STEADYFN_') && !k.startsWith('AWS_') && !k.endsWith('_URL')));
   const child = startChild([join(image, 'action-proxy.cjs')], image, { ...env, STEADYFN_LOG_LEVEL: 'warn' });
+  proxyProcess = child.process;
+  const stop = async (): Promise<void> => {
+    await child.stop();
+    releaseTempDir(image);
+  };
   let port: string | undefined;
   try {
     // Up to START_MS (it was 200 polls), and no longer than the proxy lives.
     port = (await waitForMatch(/ACTION_PROXY_LISTENING (\d+)/, child))[1];
   } catch (error) {
-    await child.stop();
+    await stop();
     throw new Error(`the action container did not start: ${(error as Error).message}`);
   }
   const url = `http://127.0.0.1:${port}`;
@@ -46,15 +54,16 @@ export async function startAction(code: string, main: string, actionName: string
   };
   // A container whose /init fails (or cannot be reached) is stopped, not left running.
   const init = await post('/init', { value: { name: actionName, main, code, binary } }).catch(async (error: unknown) => {
-    await child.stop();
+    await stop();
     throw error;
   });
   if (init.status !== 200) {
-    await child.stop();
+    await stop();
     throw new Error(`/init failed (${init.status}): ${JSON.stringify(init.body)} ${child.output()}`);
   }
   return {
     ...child,
+    stop,
     async run(params, deadlineMs = 120_000) {
       const id = randomUUID().replace(/-/g, '');
       const res = await post('/run', { value: params, namespace: 'guest', action_name: `/guest/orders/${actionName}`, action_version: '0.0.1', activation_id: id, transaction_id: `tid-${id}`, deadline: String(Date.now() + deadlineMs) });

@@ -1,5 +1,5 @@
 /** Long-lived child processes of a test (a provider's runtime), ended and awaited when it is done. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../servers.js';
 
 export interface Child {
@@ -7,7 +7,8 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export function startChild(args: string[], cwd: string, env: NodeJS.ProcessEnv): Child & { exited: Promise<number | null> } {
+/** Starts `node <args>` in `cwd`; `process` is the child itself (for `killNow` at the test process's end). */
+export function startChild(args: string[], cwd: string, env: NodeJS.ProcessEnv): Child & { exited: Promise<number | null>; process: ChildProcess } {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (output += c));
@@ -15,6 +16,7 @@ export function startChild(args: string[], cwd: string, env: NodeJS.ProcessEnv):
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     exited,
+    process: child,
     output: () => output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

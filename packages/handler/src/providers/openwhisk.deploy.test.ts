@@ -7,9 +7,9 @@
  * action carries its own node_modules or bundle and runs in an image without the package.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controllerHttp, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
@@ -36,11 +36,33 @@ const ESM = (entry: string, exportAs: string) => `import { handler } from '${ent
 let modules: Image;
 let bare: Image;
 let work: string;
+/** The node_modules every action ships: see shippedModules. */
+let shipped: string;
+
+/** Folders and files a deployment package leaves out: sources, tests, caches, maps and type declarations. */
+const LEFT_OUT = new Set(['src', 'test', 'tests', '__tests__', '.cache']);
+const leftOut = (path: string): boolean => LEFT_OUT.has(basename(path)) || /\.(map|d\.[cm]?ts)$/.test(basename(path)) || lstatSync(path).isSymbolicLink();
+
+/**
+ * The image's packages (the built handler, its dependencies, zod) copied as an action's
+ * `npm install --omit=dev` lays them out: each package's real folder, without what LEFT_OUT
+ * names and without symlinks inside a package (a registry tarball holds none; one in a
+ * long-lived checkout's store can loop, and `tar -h` or `zip -r` would follow it without end).
+ * Archives then hold only what the action needs at run time.
+ */
+function shippedModules(from: string, to: string): string {
+  for (const entry of readdirSync(from)) {
+    const names = entry.startsWith('@') ? readdirSync(join(from, entry)).map((name) => `${entry}/${name}`) : [entry];
+    for (const name of names) cpSync(realpathSync(join(from, name)), join(to, name), { recursive: true, filter: (path) => !leftOut(path) });
+  }
+  return to;
+}
 
 beforeAll(async () => {
   // `modules` only provides node_modules (the built package, zod) for the actions to ship.
   [modules, bare] = await Promise.all([actionImage(true), actionImage(false)]);
   work = mkdtempSync(join(tmpdir(), 'steadyfn-ow-actions-'));
+  shipped = shippedModules(join(modules.dir, 'node_modules'), join(work, 'shipped', 'node_modules'));
 }, 180_000);
 afterAll(() => {
   modules?.dispose();
@@ -48,18 +70,21 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** An action's folder with these files and the packages it ships (node_modules). */
+/** An action's folder with these files and the packages it ships (node_modules: a link to `shipped`). */
 function actionFolder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(work, 'action-'));
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
   }
-  symlinkSync(join(modules.dir, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  symlinkSync(shipped, join(dir, 'node_modules'), 'dir');
   return dir;
 }
 
-/** `zip -r action.zip .` (symlinks stored as the files they name), base64 as `wsk` sends it. */
+/**
+ * `zip -r action.zip .` and `tar -czhf action.tgz .` (symlinks stored as the files they name:
+ * the `node_modules` link, whose target holds none), base64 as `wsk` sends it.
+ */
 const zip = (dir: string): string => execFileSync('zip', ['-qr', '-', '.'], { cwd: dir, maxBuffer: 1 << 28 }).toString('base64');
 const tarGz = (dir: string): string => execFileSync('tar', ['-czhf', '-', '.'], { cwd: dir, maxBuffer: 1 << 28 }).toString('base64');
 
