@@ -14,7 +14,7 @@ import { prepareEvent, type EventDeclarations } from '../src/envelope.js';
 import { redisWrite } from '../src/capture/redis.js';
 import { EPOCH_MEMBER_PREFIX } from '../src/stores/redis-partition-epoch.js';
 import { partitionKeys, partitionsKey } from '../src/stores/redis-keys.js';
-import { redisOutbox } from '../src/index.js';
+import { redisOutbox, redisRelayStore } from '../src/index.js';
 import type { HeldLease } from '../src/relay/types.js';
 import { startRedisCluster, type OwnCluster } from '../../../test/support/servers.js';
 
@@ -69,7 +69,7 @@ describe('Redis Cluster: the partition list after its master restarts empty', ()
     await write(prefix, tag);
     expect((await pending(prefix)).map((r) => r.aggregate)).toEqual(['order/o-1']);
     // The epoch member is the list's own: never listed as a partition.
-    expect(await redisOutbox({ client, prefix }).relay.partitions()).toEqual([tag]);
+    expect(await redisRelayStore({ client, prefix }).partitions()).toEqual([tag]);
     expect((await client.smembers(partitionsKey(prefix))).filter((m) => m.startsWith(EPOCH_MEMBER_PREFIX))).toHaveLength(1);
   }, 60_000);
 
@@ -92,7 +92,7 @@ describe('Redis Cluster: the partition list after its master restarts empty', ()
     await client.del(k.pending, k.events, k.aggregate('order/o-1'));
     expect(await pending(prefix)).toEqual([]);
     await restartList(listPort);
-    expect(await redisOutbox({ client, prefix }).relay.partitions()).toEqual([tag]);
+    expect(await redisRelayStore({ client, prefix }).partitions()).toEqual([tag]);
     await write(prefix, tag);
     expect((await pending(prefix)).map((r) => r.aggregate)).toEqual(['order/o-1']);
   }, 60_000);
