@@ -80,7 +80,7 @@ async function partitionsOnMasters(client: RedisLike, prefix: string, signal: Ab
   const incomplete = (why: string): OutboxUnavailableError =>
     new OutboxUnavailableError(`outbox: the partition list lost entries (its master restarted or failed over) and could not be rebuilt: ${why}; the next sweep tries again`);
   if (masters.length === 0) throw incomplete('the client lists no master (an ioredis Cluster is needed)');
-  const slots = (await raceSignal(masters[0]!.call('CLUSTER', 'SLOTS'), signal)) as Array<[number, number, [string, number, string?]]>;
+  const slots = (await raceSignal(client.call('CLUSTER', 'SLOTS'), signal)) as Array<[number, number, [string, number, string?]]>;
   const serving = new Set(slots.map((range) => String(range[2][2])));
   const tags = new Set<string>();
   const pattern = `${globLiteral(prefix)}{*}:[lpqs]*`;
