@@ -27,6 +27,8 @@ function watched(client: RedisBackend['client']): RedisLike & { calls: string[];
     maxTypesInFlight: 0,
     evalsha: (...args: unknown[]) => real.evalsha(...args),
     eval: (...args: unknown[]) => real.eval(...args),
+    // A cluster's masters, scanned when its partition list must be rebuilt.
+    ...(real.nodes ? { nodes: (role: 'master') => real.nodes!(role) } : {}),
     async call(command: string, ...args: Array<string | number | Buffer>) {
       w.calls.push(command.toUpperCase());
       if (command.toUpperCase() !== 'TYPE') return real.call(command, ...args);

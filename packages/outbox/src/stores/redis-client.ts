@@ -4,12 +4,22 @@
  */
 import { checkedGetter } from '@steadyfn/handler/internal';
 
+/** One server of a cluster, as ioredis `Cluster.nodes()` gives it. */
+export interface RedisNodeLike {
+  call(command: string, ...args: Array<string | number | Buffer>): Promise<unknown>;
+}
+
 /** An ioredis `Redis` or `Cluster` (or anything with the same methods). */
 export interface RedisLike {
   readonly isCluster: boolean;
   evalsha(...args: any[]): Promise<unknown>;
   eval(...args: any[]): Promise<unknown>;
   call(command: string, ...args: Array<string | number | Buffer>): Promise<unknown>;
+  /**
+   * Redis Cluster (ioredis `Cluster`): the connections to its masters, scanned when the
+   * partition list must be rebuilt (`redis-partition-epoch.ts`). Unused on one server.
+   */
+  nodes?(role: 'master'): ReadonlyArray<RedisNodeLike>;
 }
 
 /** A client, or a function returning one (e.g. a cached getter from `@steadyfn/connections`). */

@@ -17,7 +17,8 @@
  *                                writes; holds the request's encoded answer when an idempotency plugin runs
  *   <prefix>{tag}:live           Redis Cluster: present (with a TTL each write renews) while the
  *                                partition is in the partition list
- *   <prefix>partitions           set of partition tags, for the sweeper (its own slot on a cluster)
+ *   <prefix>partitions           set of partition tags, for the sweeper (its own slot on a cluster, where it
+ *                                also holds its master's epoch `}epoch:<run_id>:<replid>`: see `redis-partition-epoch.ts`)
  *   <prefix>home:<agg>           string `<ms> <tag>`: the aggregate's home partition, claimed by its first
  *                                write (`ms`: server time of a Redis Cluster claim, `0` on one server)
  */

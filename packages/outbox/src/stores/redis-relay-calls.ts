@@ -7,6 +7,7 @@ import { runLuaScript } from '@steadyfn/lease';
 import type { RedisLike } from './redis-client.js';
 import { ownKeyTypeError, ownKeyWrongType, partitionsKey } from './redis-keys.js';
 import type { RunScript } from './redis-relay-begin.js';
+import { EPOCH_MEMBER_PREFIX, listEpoch } from './redis-partition-epoch.js';
 import { OWNKEY_REPLY, type RelayScript } from './redis-relay-scripts.js';
 
 /**
@@ -43,11 +44,16 @@ export const runRelayScript: RunScript = (client, script, keys, args, signal) =>
 
 /**
  * The partition list (at most 100 000 read), a page (SSCAN) at a time; with `signal`, given up
- * between and during pages (its reason thrown).
+ * between and during pages (its reason thrown). On Redis Cluster its epoch is checked first and
+ * the list rebuilt when its master lost writes (`redis-partition-epoch.ts`); epoch members are
+ * left out, and one of a server no longer serving the list removed.
  * @throws PreconditionFailedError when the list holds another type (named, never its values).
+ * @throws OutboxUnavailableError (Redis Cluster) when the list must be rebuilt and cannot be yet.
  */
 export async function listPartitions(client: RedisLike, prefix: string, signal?: AbortSignal): Promise<string[]> {
+  const epoch = client.isCluster ? await listEpoch(client, prefix, signal) : undefined;
   const out: string[] = [];
+  const stale: string[] = [];
   let cursor = '0';
   do {
     const page = client.call('SSCAN', partitionsKey(prefix), cursor, 'COUNT', 1000).catch(async (error: unknown) => {
@@ -55,7 +61,11 @@ export async function listPartitions(client: RedisLike, prefix: string, signal?:
     });
     const [next, members] = (await raceSignal(page, signal)) as [string, string[]];
     cursor = next;
-    out.push(...members);
+    for (const member of members) {
+      if (!member.startsWith(EPOCH_MEMBER_PREFIX)) out.push(member);
+      else if (member !== epoch) stale.push(member);
+    }
   } while (cursor !== '0' && out.length < 100_000);
+  if (stale.length > 0) await raceSignal(client.call('SREM', partitionsKey(prefix), ...stale), signal);
   return out;
 }

@@ -42,7 +42,8 @@ export function redisSweep(prefix: string, getClient: () => Promise<RedisLike>, 
     async listPending({ limit, before, signal, onSkip, exclude }) {
       const client = await getClient();
       const found: AggregateRef[] = [];
-      const tags = exclude && exclude.size > 0 ? (await listPartitions(client, prefix)).filter((tag) => !exclude.has(tag)) : await listPartitions(client, prefix);
+      const listed = await listPartitions(client, prefix, signal);
+      const tags = exclude && exclude.size > 0 ? listed.filter((tag) => !exclude.has(tag)) : listed;
       const empty: string[] = [];
       // Sent together (ioredis pipelines concurrent commands), a few hundred partitions at a time.
       for (let i = 0; i < tags.length; i += 500) {
@@ -72,7 +73,7 @@ export function redisSweep(prefix: string, getClient: () => Promise<RedisLike>, 
     async cleanup({ limit, olderThanMs, signal, onSkip }) {
       const client = await getClient();
       let removed = 0;
-      for (const tag of await listPartitions(client, prefix)) {
+      for (const tag of await listPartitions(client, prefix, signal)) {
         if (removed >= limit) break;
         const k = partitionKeys(prefix, tag);
         try {
