@@ -68,6 +68,11 @@ export interface HandleExtras<T> {
    */
   onCutOff?: ((client: T) => void) | undefined;
   /**
+   * The typed error to reject an operation with in place of an error that is not a connection
+   * error (e.g. a Redis `NOAUTH` reply as `CONNECTION_AUTH_FAILED`), or undefined to keep it.
+   */
+  operationError?: ((err: unknown) => Error | undefined) | undefined;
+  /**
    * Whether `err` is a failed connection only this handle's driver raises (`mongo()`:
    * `MongoNetworkError`, …) that `client` may have raised: `'yes'` when it names one of the
    * client's servers, `'maybe'` when it names none (or an IP it cannot compare), false
@@ -111,7 +116,7 @@ export interface HandleExtras<T> {
 
 /** `defineClient` with the factory's name in configuration errors (for the typed factories), and their `extras`. */
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: HandleExtras<T> = {}): ClientHandle<T> {
-  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck, pingGraceMs, pingGraceClock } = extras;
+  const { closedByUser, onCutOff, operationError, isDriverNetworkErr, inFlight, stuck, pingGraceMs, pingGraceClock } = extras;
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
@@ -205,7 +210,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: Handle
   }
 
   function failed<A, R>(err: unknown, fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: Repeat, repeated: boolean): Promise<R> {
-    if (!isConnErr(err)) return Promise.reject(err as Error);
+    if (!isConnErr(err)) return Promise.reject(operationError?.(err) ?? (err as Error));
     if (!repeated) return retry(err, fn, arg, client, signal, safe);
     life.distrust(client);
     // Repeated only because the first attempt proved unsent (`ONE`): this one unsent too, nothing was applied.

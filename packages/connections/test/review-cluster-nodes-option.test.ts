@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterEach(closeAll);
 
 describe('redisCluster() startup nodes', () => {
-  const bad: unknown[] = ['127.0.0.1:notaport', 'redis://user:S3CRET@127.0.0.1:notaport', 'redis://127.0.0.1:70000', '', 0, 70_000, 1.5, { host: '127.0.0.1', port: 'x' }, { port: 70_000 }, { host: '' }, null];
+  const bad: unknown[] = ['http://127.0.0.1:6379', 'unix://127.0.0.1:6379', 'redis://:S3CRET%zz@127.0.0.1:6379', '127.0.0.1:notaport', 'redis://user:S3CRET@127.0.0.1:notaport', 'redis://127.0.0.1:70000', '', 0, 70_000, 1.5, { host: '127.0.0.1', port: 'x' }, { port: 70_000 }, { host: '' }, null];
   it.each(bad.map((node) => [JSON.stringify(node), node]))('%s: CONFIG_INVALID naming nodes.1 when redisCluster() is called', (_, node) => {
     let thrown: unknown;
     try {
@@ -36,6 +36,32 @@ describe('redisCluster() startup nodes', () => {
     expect(thrown).toBeInstanceOf(ConfigurationError);
     expect((thrown as ConfigurationError).field).toBe('nodes.1');
     expect((thrown as Error).message).not.toContain('S3CRET');
+  });
+
+  it('a password with a bare "%": the error asks for %25, the password not shown', () => {
+    expect(() => redisCluster({ nodes: [`redis://u:S3CRET%zz@${first().host}:${first().port}`] })).toThrow(/%25/);
+  });
+
+  it('redis:// and rediss:// together: CONFIG_INVALID naming nodes', () => {
+    const { host, port } = first();
+    expect(() => redisCluster({ nodes: [`redis://${host}:${port}`, `rediss://${host}:${port + 1}`] })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: 'nodes' }));
+  });
+
+  // ioredis Cluster never set `tls` from a rediss:// node: it answered PONG in plaintext. Now TLS is
+  // on, so the plain shared Cluster cannot be reached through it.
+  it('"rediss://host:port" connects with TLS: the plain Cluster is not reached', async () => {
+    const handle = redisCluster({ nodes: [`rediss://${first().host}:${first().port}`], connectTimeoutMs: 2_000 });
+    const outcome = await handle.read((c) => c.ping()).then(
+      (pong) => pong,
+      (error: unknown) => error,
+    );
+    expect(outcome).not.toBe('PONG');
+    expect(outcome).toMatchObject({ code: 'CONNECTION_UNAVAILABLE' });
+  });
+
+  it('"rediss://host:port" with options.redisOptions.tls given: the option decides (false: plaintext)', async () => {
+    const handle = redisCluster({ nodes: [`rediss://${first().host}:${first().port}`], options: { redisOptions: { tls: false as never } } });
+    expect(await handle.read((c) => c.ping())).toBe('PONG');
   });
 
   it.each([

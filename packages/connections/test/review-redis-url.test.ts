@@ -12,7 +12,8 @@ import { closeAll, connections } from '../src/index.js';
 import { redis } from '../src/redis.js';
 
 const SECRET = 'review-url-secret-pw';
-const MALFORMED = [`redis://u:${SECRET}@127.0.0.1:notaport`, `redis://u:${SECRET}@127.0.0.1:99999`, `rediss://u:${SECRET}@[::1`, `redis://u:${SECRET}@exa mple.com:6379`];
+// The last: a bare `%` in the password, which ioredis' decodeURIComponent threw on inside `new Redis(url)`.
+const MALFORMED = [`redis://:${SECRET}%zz@127.0.0.1:16379`, `redis://u:${SECRET}@127.0.0.1:notaport`, `redis://u:${SECRET}@127.0.0.1:99999`, `rediss://u:${SECRET}@[::1`, `redis://u:${SECRET}@exa mple.com:6379`];
 
 afterEach(async () => {
   await closeAll();
@@ -46,7 +47,13 @@ describe('redis(): a malformed URL', () => {
     }
   });
 
+  it('a bare "%" in the user name or password: the error asks for %25', () => {
+    for (const url of [`redis://:${SECRET}%zz@127.0.0.1:16379`, `rediss://u%:${SECRET}@cache.example:6380`]) {
+      expect(() => redis({ url })).toThrow(/percent-encode `%` as `%25`/);
+    }
+  });
+
   it('well-formed URLs and a socket path are accepted', () => {
-    for (const url of [`redis://u:${SECRET}@127.0.0.1:6379/2`, 'rediss://cache.example:6380', 'redis://[::1]:6379', '/tmp/redis.sock', `redis://:${encodeURIComponent('p@ss:/w')}@h`]) expect(() => redis({ url })).not.toThrow();
+    for (const url of [`redis://u:${SECRET}@127.0.0.1:6379/2`, 'rediss://cache.example:6380', 'redis://[::1]:6379', '/tmp/redis.sock', `redis://:${encodeURIComponent('p@ss:/w')}@h`, `redis://:${encodeURIComponent('50%off')}@h`]) expect(() => redis({ url })).not.toThrow();
   });
 });

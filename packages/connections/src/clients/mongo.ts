@@ -95,14 +95,28 @@ function missingOptionalModule(err: unknown): ConfigurationError | undefined {
 
 /**
  * Builds the client. The driver rejects some options in the constructor; that is a
- * configuration error, reported by class only (its message may quote the URI).
+ * configuration error, reported by class only (its message may quote the URI). It names option
+ * `options` when the URI with the profile alone (`base`) is accepted — the driver's error does not
+ * say which one it refused (`maxPoolSize: -5`, an unknown `maxPoolSizee`) — else `uri`.
  */
-function newClient(Client: typeof MongoClient, uri: string, settings: MongoClientOptions): MongoClient {
+function newClient(Client: typeof MongoClient, uri: string, base: MongoClientOptions, options: MongoClientOptions | undefined): MongoClient {
   try {
-    return new Client(uri, settings);
+    return new Client(uri, { ...base, ...options });
   } catch (err) {
     const kind = err instanceof Error ? err.name : typeof err;
-    throw new ConfigurationError(`mongo(): the MongoDB driver rejected the URI or options (${kind})`, { field: 'uri', expected: 'a URI and options the MongoDB driver accepts', cause: err });
+    const field = options !== undefined && acceptsUri(Client, uri, base) ? 'options' : 'uri';
+    const what = field === 'options' ? 'option "options"' : 'the URI or options';
+    throw new ConfigurationError(`mongo(): the MongoDB driver rejected ${what} (${kind})`, { field, expected: `${field === 'options' ? 'options' : 'a URI and options'} the MongoDB driver accepts`, cause: err });
+  }
+}
+
+/** Whether the driver accepts `uri` with `base` (no connection is made: the constructor only parses). */
+function acceptsUri(Client: typeof MongoClient, uri: string, base: MongoClientOptions): boolean {
+  try {
+    new Client(uri, base);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -225,7 +239,7 @@ function checkUriDatabase(dbName: string, from: string): void {
  * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
- *   there is no URI, the driver rejects the URI or options, the URI names a database MongoDB cannot have, a `tlsCAFile` / `tlsCRLFile` / `tlsCertificateKeyFile` cannot be read (field: that option; the path is not shown), or `mongodb` or an optional package its options need (`@aws-sdk/credential-providers` for `authMechanism=MONGODB-AWS`) is missing (`CONNECTION_DRIVER_MISSING`) or cannot
+ *   there is no URI, the driver rejects the URI or options (field `options` when the URI alone is accepted, else `uri`), the URI names a database MongoDB cannot have, a `tlsCAFile` / `tlsCRLFile` / `tlsCertificateKeyFile` cannot be read (field: that option; the path is not shown), or `mongodb` or an optional package its options need (`@aws-sdk/credential-providers` for `authMechanism=MONGODB-AWS`) is missing (`CONNECTION_DRIVER_MISSING`) or cannot
  *   load (`CONNECTION_DRIVER_LOAD_FAILED`), or the server refuses the credentials (`CONNECTION_AUTH_FAILED`, field `uri` or `options.auth`).
  * @example
  * const store = mongo({ db: 'shop', options: { appName: 'orders' } });
@@ -249,7 +263,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
         }
         checkUrl('mongo', 'uri', 'MONGODB_URI', uri, MONGO_SCHEMES);
         const { MongoClient } = await useDriver('mongo', 'mongodb', driver);
-        const client = newClient(MongoClient, uri, { ...profileUnlessInUri(profile, uri), ...o.options });
+        const client = newClient(MongoClient, uri, profileUnlessInUri(profile, uri), o.options);
         if (o.db === undefined) checkUriDatabase(client.options.dbName, o.uri === undefined ? 'MONGODB_URI' : 'option "uri"');
         if (client.options.retryWrites !== false) {
           // Before connect(): the first descriptions come during it. A deployment's kind does not change, so this stays set.

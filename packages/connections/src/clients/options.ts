@@ -119,7 +119,34 @@ export function checkUrl(owner: string, field: string, from: string, value: unkn
   if (parse && schemed && !URL.canParse(value as string)) {
     throw new ConfigurationError(`${owner}(): ${from} must be ${expected}; got a string that is not a valid URL, e.g. a port that is not a number from 0 to 65535 (value not shown)`, { field, expected });
   }
+  if (parse && schemed) checkUrlCredentials(owner, field, from, new URL(value as string));
   return value as string;
+}
+
+/**
+ * Whether the user name and password of `url` can be percent-decoded, as ioredis does
+ * (`decodeURIComponent`) when it reads a URL: a bare `%` (`redis://:ab%zz@host`) made it throw a
+ * `URIError` inside `new Redis(url)`, a retryable `CONNECTION_UNAVAILABLE` on every invocation.
+ */
+function decodable(url: URL): boolean {
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks that the user name and password of `url` can be percent-decoded (see `decodable`).
+ * @param from - Where it came from, for the message: the option, the node or the environment variable.
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `field`) asking to write `%` as `%25`; the value is not shown.
+ */
+export function checkUrlCredentials(owner: string, field: string, from: string, url: URL): void {
+  if (decodable(url)) return;
+  const expected = 'a user name and password percent-encoded (`%` written as `%25`)';
+  throw new ConfigurationError(`${owner}(): ${from} holds a user name or password that is not percent-encoded: percent-encode \`%\` as \`%25\` (value not shown)`, { field, expected });
 }
 
 const WHOLE = /^\d+$/;

@@ -11,21 +11,28 @@ import { profileFor } from '../profiles.js';
 import type { BudgetReading, ClientHandle } from '../spec.js';
 import { commandView } from '../view.js';
 import { factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
-import { closeRedis, connectRedis, loadIoredis } from './redis.js';
+import { closeRedis, connectRedis, loadIoredis, withoutCredentials } from './redis.js';
+import { authRefused } from './auth-refused.js';
 import { useDriver } from './load.js';
 import { connectCluster } from './cluster-connect.js';
 import { clusterNotReadyUnsent, failLostReplies } from './cluster-replies.js';
 import { waitForConnectingMasters } from './cluster-connecting.js';
 import { followMovedThroughNatMap } from './cluster-nat-moved.js';
 import { wasNotSent } from '../errors.js';
+import { nodesRedisOptions } from './cluster-nodes.js';
 import { clusterBlockedForMs, clusterStuckAtCutOff, noteBlockingWrites, pingedNodes } from './redis-queue.js';
 
 /** Options of `redisCluster()`. */
 export interface RedisClusterClientOptions extends HandleOptions {
   /**
-   * Startup nodes: `{ host, port }` objects, `"host:port"` strings, `redis://` URLs or ports (1 to
-   * 65535). One that cannot be an address is a `ConfigurationError` (field `nodes.<i>`) when
-   * `redisCluster()` is called.
+   * Startup nodes: `{ host, port }` objects, `"host:port"` strings, `redis://` or `rediss://` URLs
+   * or ports (1 to 65535). A URL's user name and password are used for every node of the Cluster
+   * (also those found through `CLUSTER SLOTS`), unless `options.redisOptions` sets `username` or
+   * `password`; `rediss://` URLs turn TLS on for every node (`redisOptions.tls = {}`) unless
+   * `options.redisOptions.tls` is given. A `ConfigurationError` (`CONFIG_INVALID`) when
+   * `redisCluster()` is called: field `nodes.<i>` for a node that cannot be an address, a URL with
+   * another scheme, or credentials that are not percent-encoded (`%` must be written `%25`); field
+   * `nodes` for URLs that name different credentials, or mix `redis://` and `rediss://`.
    * @default process.env.REDIS_CLUSTER_NODES ("host:port,host:port")
    */
   nodes?: ClusterNode[] | undefined;
@@ -71,23 +78,6 @@ export function nodesFromEnv(raw: string): ClusterNode[] {
   return nodes;
 }
 
-const isPort = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65_535;
-
-/** Whether a startup node of option `nodes` can be an address: a port, `"host:port"`, a `redis://` URL, or `{ host?, port? }`. */
-function validNode(node: unknown): boolean {
-  if (typeof node === 'number') return isPort(node);
-  if (typeof node === 'string') {
-    if (node === '') return false;
-    const url = node.includes('://') ? node : `redis://${node}`;
-    if (!URL.canParse(url)) return false;
-    const { hostname, port } = new URL(url);
-    return hostname !== '' && (port === '' || isPort(Number(port)));
-  }
-  if (typeof node !== 'object' || node === null) return false;
-  const { host, port } = node as { host?: unknown; port?: unknown };
-  return (host === undefined || (typeof host === 'string' && host !== '')) && (port === undefined || isPort(port));
-}
-
 // Unknown keys are refused; `options` is the driver's and is not looked into.
 const CLUSTER_KEYS = keysOf<RedisClusterClientOptions>({ ...HANDLE_KEYS, nodes: true, options: true, provider: true });
 
@@ -121,21 +111,19 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
     throw new ConfigurationError('redisCluster(): option "nodes" must be a non-empty array of { host, port }', { field: 'nodes', expected: 'a non-empty array of { host, port }' });
   }
   // A node that cannot be an address is a deploy's to fix: terminal now, not a retryable failure at every connect.
-  o.nodes?.forEach((node, i) => {
-    if (!validNode(node)) {
-      const expected = 'a port (1 to 65535), "host:port", a redis:// URL, or { host, port }';
-      throw new ConfigurationError(`redisCluster(): option "nodes.${i}" must be ${expected}; got one that is not (value not shown)`, { field: `nodes.${i}`, expected });
-    }
-  });
+  // Its URL's credentials and TLS apply to every node, not only to the startup one (see cluster-nodes.ts).
+  const fromNodes = o.nodes === undefined ? {} : nodesRedisOptions(o.nodes, o.options?.redisOptions);
   const { enableOfflineQueue, retryStrategy, ...perNode } = profileFor(o.provider).redis;
   const settings: ClusterOptions = {
     enableOfflineQueue,
     clusterRetryStrategy: retryStrategy,
     slotsRefreshTimeout: 2_000,
     ...o.options,
-    redisOptions: { ...perNode, ...o.options?.redisOptions },
+    redisOptions: { ...perNode, ...fromNodes, ...o.options?.redisOptions },
     lazyConnect: true,
   };
+  const inOptions = o.options?.redisOptions?.password !== undefined || o.options?.redisOptions?.username !== undefined;
+  const authField = inOptions ? 'options.redisOptions.password' : 'nodes';
   const driver = loadIoredis();
   let view: Cluster | undefined;
   const handle = makeHandle<Cluster>(
@@ -154,8 +142,7 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
         // When each node connection wrote its blocking commands: how long a thaw check's ping may wait behind them.
         cluster.on('+node', noteBlockingWrites);
         // Not cluster.connect(): it stays pending when a master is down (see connectCluster).
-        const inOptions = o.options?.redisOptions?.password !== undefined || o.options?.redisOptions?.username !== undefined;
-        return connectRedis(cluster, signal, () => connectCluster(cluster), { owner: 'redisCluster', field: inOptions ? 'options.redisOptions.password' : 'nodes' });
+        return connectRedis(cluster, signal, () => connectCluster(cluster), { owner: 'redisCluster', field: authField });
       },
       // "Cluster isn't ready" and "Cluster is ended." follow only commands never written here (see clusterNotReadyUnsent): a write may be repeated.
       wasNotSent: (err) => wasNotSent(err) || clusterNotReadyUnsent(err),
@@ -173,7 +160,16 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
     },
     'redisCluster',
     // At a cut-off, checked only when a node connection's oldest command in flight is non-blocking and still unanswered at the next use.
-    { stuck: clusterStuckAtCutOff, pingGraceMs: clusterBlockedForMs },
+    {
+      stuck: clusterStuckAtCutOff,
+      pingGraceMs: clusterBlockedForMs,
+      // A node that refuses a command for want of credentials (NOAUTH, WRONGPASS): terminal CONNECTION_AUTH_FAILED, not a raw ReplyError.
+      operationError: (err) => {
+        const refused = authRefused('redisCluster', authField, err);
+        if (refused !== undefined) withoutCredentials(err);
+        return refused;
+      },
+    },
   );
   return Object.assign(handle, {
     contextValue: (client: Cluster) => (view ??= commandView(handle, client)),

@@ -113,7 +113,7 @@ const CREDENTIAL_COMMANDS: ReadonlySet<string> = new Set(['auth', 'hello']);
  * (`command: { name: 'hello', args: ['3', 'AUTH', user, password] }`), and the error stays the
  * connect error's `cause`, which loggers print. The arguments are replaced in place.
  */
-function withoutCredentials(err: unknown): unknown {
+export function withoutCredentials(err: unknown): unknown {
   let at: unknown = err;
   for (let depth = 0; depth < 5 && typeof at === 'object' && at !== null; depth++) {
     const command = (at as { command?: { name?: unknown; args?: unknown } }).command;
