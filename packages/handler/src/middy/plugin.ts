@@ -11,6 +11,7 @@ import { ConfigurationError, DeadlineExceededError, toSteadyError } from '../err
 import { isRecord } from '../internal/record.js';
 import { markRecovered } from '../recovered.js';
 import type { Outcome } from '../types.js';
+import { withoutIssueMessages } from './public-error.js';
 import { cutOffByMiddy, endsAtOf, finish, handlerSettled, openedRequests, remainingMs, steadyRequestOf, stillRunning, type MiddyRequestLike } from './request.js';
 
 /**
@@ -65,6 +66,8 @@ async function endRequest(request: MiddyRequestLike): Promise<void> {
     outcome = { ok: true, value: request.response };
   }
   await finish(steady, outcome);
+  // What middy throws on (the runtime logs it) carries no issue message.
+  if (!outcome.ok) request.error = withoutIssueMessages(request.error);
 }
 
 /** DEADLINE_EXCEEDED for middy's early timeout, with what middy threw (if anything) as its cause. */
