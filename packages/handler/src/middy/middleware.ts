@@ -15,7 +15,9 @@
  *   `wrap`         → run around the handler by `steadyHandler(fn)` (middy has no around
  *                    hook); without it the request fails with `MIDDY_WRAP_NOT_RUN`
  *
- * Errors are thrown as middy expects; a steadyfn error keeps its class and `code`.
+ * Errors are thrown as middy expects; a steadyfn error keeps its class and `code` (its `issues`,
+ * once every steadyfn hook has run, without their messages: `{ field, expected }` each, as the
+ * runtime logs what it is thrown).
  */
 import { functionReturned, functionStarted, setFunctionReturned, setFunctionStarted, type InvocationContext } from '../context.js';
 import { ConfigurationError, DeadlineExceededError, toSteadyError, type SteadyError } from '../errors.js';
@@ -39,6 +41,7 @@ import {
   type SteadyRequest,
 } from './request.js';
 import { onErrorOf, recoverOutward } from './recover.js';
+import { withoutIssueMessages } from './public-error.js';
 
 /**
  * Options of `toMiddy()`, the same as `handler()`'s for what they name. The first steadyfn
@@ -194,12 +197,16 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
         if (end.ok) return answerEarly(request, end.value);
         // Failed again after the recovery, every steadyfn onError and finally already run (the
         // outer steadyfn middlewares then find the request done): middy's chain goes on with it.
-        request.error = end.thrown;
+        request.error = withoutIssueMessages(end.thrown);
         return undefined;
       }
       // A throw here replaces the error, as in handler(); thrown on by middy at the end.
       if (got !== undefined) request.error = got.replaced;
-      if (steady.entries[0] === entry) await finish(steady, { ok: false, error: errorOf(steady, request.error) });
+      if (steady.entries[0] === entry) {
+        await finish(steady, { ok: false, error: errorOf(steady, request.error) });
+        // Every steadyfn hook has had it: what middy throws on (and the runtime logs) carries no issue message.
+        request.error = withoutIssueMessages(request.error);
+      }
       return undefined;
     },
   };

@@ -11,7 +11,8 @@ import { ConfigurationError, DeadlineExceededError, toSteadyError } from '../err
 import { isRecord } from '../internal/record.js';
 import { markRecovered } from '../recovered.js';
 import type { Outcome } from '../types.js';
-import { cutOffByMiddy, finish, steadyRequestOf, stillRunning, type MiddyRequestLike } from './request.js';
+import { withoutIssueMessages } from './public-error.js';
+import { cutOffByMiddy, endsAtOf, finish, handlerSettled, openedRequests, remainingMs, steadyRequestOf, stillRunning, type MiddyRequestLike } from './request.js';
 
 /**
  * Middy's plugin object (`PluginObject` of `@middy/core`), typed structurally: its hooks and
@@ -21,7 +22,11 @@ import { cutOffByMiddy, finish, steadyRequestOf, stillRunning, type MiddyRequest
 export interface MiddyPluginLike {
   /** Called by middy right before it answers (for a thrown error too in middy 7.9; 7.0 and earlier call it only when they answer). */
   requestEnd?: (request: any) => unknown;
-  /** Called by middy when a request starts; `middyPlugin()` notes the request, then calls yours. */
+  /**
+   * Called by middy when a request starts; `middyPlugin()` notes the request, then calls yours.
+   * middy 4–6 (non-streaming) call it with no request: the requests are then found as the
+   * `toMiddy()` middlewares open them.
+   */
   requestStart?: (request: any) => unknown;
   /**
    * Called by middy (no argument) when its early timeout fires: its value is middy's answer, a
@@ -61,6 +66,8 @@ async function endRequest(request: MiddyRequestLike): Promise<void> {
     outcome = { ok: true, value: request.response };
   }
   await finish(steady, outcome);
+  // What middy throws on (the runtime logs it) carries no issue message.
+  if (!outcome.ok) request.error = withoutIssueMessages(request.error);
 }
 
 /** DEADLINE_EXCEEDED for middy's early timeout, with what middy threw (if anything) as its cause. */
@@ -77,19 +84,6 @@ function middyTimeout(): never {
   throw error;
 }
 
-/** The remaining time middy reads for its early-timeout timer, when the context has it. */
-function remainingMs(request: MiddyRequestLike): number | undefined {
-  const context = request.context as { getRemainingTimeInMillis?: () => number; lambdaContext?: { getRemainingTimeInMillis?: () => number } } | undefined;
-  const read = context?.getRemainingTimeInMillis ?? context?.lambdaContext?.getRemainingTimeInMillis;
-  if (typeof read !== 'function') return undefined;
-  try {
-    const ms = read.call(context);
-    return typeof ms === 'number' ? ms : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The requests middy started under one `middyPlugin()` and steadyfn has not ended, to mark on
  * middy's early timeout. Held through `WeakRef`s: middy ≤ 7.0 calls `requestEnd` only when it
@@ -99,16 +93,21 @@ function remainingMs(request: MiddyRequestLike): number | undefined {
  * such as serverless-offline, or Lambda multi-concurrency) is marked when its own timeout fires.
  */
 class OpenRequests {
-  /** Each request, and when middy's early timeout fires for it (epoch ms; from `requestStart`). */
+  /** Each request, and when its deadline falls (epoch ms; from the remaining time at `requestStart`). */
   private readonly requests = new Map<WeakRef<MiddyRequestLike>, number | undefined>();
+  /**
+   * middy called `requestStart` without the request (middy 4–6, non-streaming): the requests are
+   * then found among those a steadyfn middleware opened (`openedRequests`).
+   */
+  private withoutRequest = false;
 
   constructor(private readonly earlyMs: number) {}
 
   add(request: MiddyRequestLike): void {
     this.prune();
+    if (request === undefined) this.withoutRequest = true;
     if (!isRecord(request)) return;
-    const remaining = remainingMs(request);
-    this.requests.set(new WeakRef(request), remaining === undefined ? undefined : Date.now() + remaining - this.earlyMs);
+    this.requests.set(new WeakRef(request), endsAtOf(request));
   }
 
   delete(request: MiddyRequestLike): void {
@@ -119,19 +118,22 @@ class OpenRequests {
    * middy calls `timeoutEarlyResponse` with no argument: the requests it may fire for are those
    * whose remaining time is within `timeoutEarlyInMillis` (as middy's timer reads it; 1 ms of
    * slack for timer rounding) — or, for a context whose clock does not move (a test's), whose
-   * timer set from the remaining time read at `requestStart` is due. Never "the only one open":
-   * another may be the one timing out. Marked for `cutOffByMiddy`.
+   * timer set from the remaining time first read is due — and whose handler has not settled
+   * (middy cleared its timer then: one sitting in an `after` is never cut off). Never "the only
+   * one open": another may be the one timing out. Marked for `cutOffByMiddy`.
    */
   markEarlyTimeout(): void {
     this.prune();
+    const candidates: Array<{ request: MiddyRequestLike | undefined; endsAt: number | undefined }> = [];
+    for (const [ref, endsAt] of this.requests) candidates.push({ request: ref.deref(), endsAt });
+    if (this.withoutRequest) candidates.push(...openedRequests());
     const now = Date.now();
-    for (const [ref, firesAt] of this.requests) {
-      const request = ref.deref();
+    for (const { request, endsAt } of candidates) {
       if (request === undefined || !isRecord(request) || !isRecord(request.internal)) continue;
       const remaining = remainingMs(request);
-      const due = (remaining !== undefined && remaining <= this.earlyMs + 1) || (firesAt !== undefined && firesAt <= now + 1);
+      const due = (remaining !== undefined && remaining <= this.earlyMs + 1) || (endsAt !== undefined && endsAt - this.earlyMs <= now + 1);
       const steady = steadyRequestOf(request);
-      if (due && steady !== undefined && !steady.done) steady.earlyTimeout = true;
+      if (due && steady !== undefined && !steady.done && !handlerSettled(request, steady)) steady.earlyTimeout = true;
     }
   }
 

@@ -77,6 +77,44 @@ const REQUEST = MIDDY_REQUEST;
  */
 const REQUESTS = new WeakMap<object, SteadyRequest>();
 
+/**
+ * The requests a steadyfn middleware opened and steadyfn has not ended, each with when its Lambda
+ * deadline falls (epoch ms, from the remaining time read when opened). Read by `middyPlugin()`:
+ * middy 4–6 call `requestStart` without the request, so there its early timeout finds the request
+ * here. Held weakly; pruned as requests open.
+ */
+const OPENED = new Map<WeakRef<MiddyRequestLike>, number | undefined>();
+
+/** The remaining time middy reads for its early-timeout timer (ms), when the context has it. */
+export function remainingMs(request: MiddyRequestLike): number | undefined {
+  const context = request.context as { getRemainingTimeInMillis?: () => number; lambdaContext?: { getRemainingTimeInMillis?: () => number } } | undefined;
+  const read = context?.getRemainingTimeInMillis ?? context?.lambdaContext?.getRemainingTimeInMillis;
+  if (typeof read !== 'function') return undefined;
+  try {
+    const ms = read.call(context);
+    return typeof ms === 'number' ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** When the request's deadline falls (epoch ms), from its remaining time now. */
+export function endsAtOf(request: MiddyRequestLike): number | undefined {
+  const remaining = remainingMs(request);
+  return remaining === undefined ? undefined : Date.now() + remaining;
+}
+
+/** The requests steadyfn opened and has not ended (see `OPENED`), with when each deadline falls. */
+export function openedRequests(): Array<{ request: MiddyRequestLike; endsAt: number | undefined }> {
+  const out: Array<{ request: MiddyRequestLike; endsAt: number | undefined }> = [];
+  for (const [ref, endsAt] of OPENED) {
+    const request = ref.deref();
+    if (request === undefined || REQUESTS.get(request)?.done !== false) OPENED.delete(ref);
+    else out.push({ request, endsAt });
+  }
+  return out;
+}
+
 function checkMiddy(request: MiddyRequestLike): void {
   if (!isRecord(request.internal)) throw new TypeError('toMiddy(): not a middy request (no `internal` object); @middy/core ≥ 5 is required');
 }
@@ -104,6 +142,8 @@ export function openRequest(request: MiddyRequestLike, def: Definition): SteadyR
   const steady: SteadyRequest = { ctx, deadline, read, entries: [], inputRead: false, wrapped: false, handlerRunning: false, done: false, life: { over: false, logged: false } };
   checkMiddy(request);
   REQUESTS.set(request, steady);
+  openedRequests(); // prunes
+  OPENED.set(new WeakRef(request), endsAtOf(request));
   // Not enumerable: loggers that print the Lambda context (Powertools) do not see it.
   Object.defineProperty(request.context, REQUEST, { value: steady, configurable: true, enumerable: false });
   return steady;
@@ -170,6 +210,17 @@ export function cutOffByMiddy(steady: SteadyRequest): boolean {
  */
 export function stillRunning(steady: SteadyRequest): boolean {
   return steady.handlerRunning || steady.earlyTimeout === true;
+}
+
+/**
+ * Whether the request's handler has settled (so middy's early timeout cannot be firing for it):
+ * `steadyHandler`'s promise settled, or — a plain handler — middy wrote its result or error
+ * (`request.response`/`request.error` stay undefined while the handler runs; a plain handler that
+ * returned undefined cannot be told apart from one still running).
+ */
+export function handlerSettled(request: MiddyRequestLike, steady: SteadyRequest): boolean {
+  if (steady.wrapped) return !steady.handlerRunning;
+  return request.response !== undefined || request.error !== undefined;
 }
 
 export function isAnswer(value: unknown): value is { answer: unknown } {
