@@ -12,18 +12,19 @@ import { isRecord } from './record.js';
 
 /** The `eventSource` of the records of a Lambda event whose function may answer a partial batch response (`ReportBatchItemFailures`). */
 const RECORD_SOURCES: ReadonlySet<unknown> = new Set(['aws:sqs', 'aws:kinesis', 'aws:dynamodb']);
-/** A Kafka event's `eventSource` (Amazon MSK, self-managed), on the event or on each EventBridge Pipes record. */
+/** A Kafka event's `eventSource` (Amazon MSK, self-managed). */
 const KAFKA_SOURCES: ReadonlySet<unknown> = new Set(['aws:kafka', 'SelfManagedKafka', 'aws:SelfManagedKafka']);
 
 /**
  * Whether a Lambda event comes from a source that reads partial batch responses: SQS, Kinesis,
- * DynamoDB Streams (`Records`, or the EventBridge Pipes array of them), Kafka. A shape check of
+ * DynamoDB Streams (`Records`, or the EventBridge Pipes array of them), Kafka's event source
+ * mapping (not a Pipes Kafka array: Pipes reads no partial answer for Kafka). A shape check of
  * the event the adapter already read, not a parse (the parsers stay out of `/internal`).
  */
 function fromPartialBatchSource(event: unknown): boolean {
   const records = Array.isArray(event) ? event : isRecord(event) && Array.isArray(event.Records) ? (event.Records as unknown[]) : undefined;
-  if (records !== undefined) return records.length > 0 && records.every((r) => isRecord(r) && (RECORD_SOURCES.has(r.eventSource) || KAFKA_SOURCES.has(r.eventSource)));
-  return isRecord(event) && KAFKA_SOURCES.has(event.eventSource);
+  if (records !== undefined) return records.length > 0 && records.every((r) => isRecord(r) && RECORD_SOURCES.has(r.eventSource));
+  return isRecord(event) && KAFKA_SOURCES.has(event.eventSource) && isRecord(event.records);
 }
 
 /** Whether `value` is `{ batchItemFailures: [...] }` with at least one entry. */
@@ -46,8 +47,9 @@ function firstRejected(value: unknown): boolean {
  * True only under middy (`toMiddy()`; under `handler()` the function's value is never Lambda's
  * answer, `handler()` builds the partial batch response itself), for a Lambda event of one unit
  * of work from a source that reads partial batch responses — one SQS message (also through
- * EventBridge Pipes, and an S3 or SNS notification carried in it), one Kinesis record, one
- * DynamoDB Streams record, one Kafka record — when `value` is either:
+ * EventBridge Pipes, and an S3 or SNS notification carried in it), one Kinesis or DynamoDB
+ * Streams record (also through Pipes), one Kafka record of an event source mapping (Lambda reads
+ * its partial answer with `ReportBatchItemFailures`; Pipes reads none for Kafka) — when `value` is either:
  * - `{ batchItemFailures: [...] }` with any entry: the event holds only this item, so an entry
  *   names it (its SQS `messageId`, its Kinesis or DynamoDB `SequenceNumber`, its Kafka
  *   `{ partition, offset }`), and Lambda reads one naming anything else as the whole batch failed;
