@@ -35,6 +35,8 @@ export { decodeBase64Strict } from './internal/base64.js';
 export { MAX_JSON_DEPTH, jsonTextTooDeep, valueTooDeep, parseJsonLossless, isLosslessNumber, jsonExactNumbers } from './internal/json.js';
 // Whether `toMiddy()` runs the invocation (its HTTP results are Lambda proxy results).
 export { isMiddyInvocation } from './internal/middy-request.js';
+// Whether a middy handler's value reports its own message failed (a partial batch response naming it).
+export { ownItemFailed } from './internal/own-item-failed.js';
 export { toRenderedResponse, renderError, renderResult, isHttpResponse, tooLargeWithHeaders, type HttpResponseFields } from './response.js';
 // The error classes, for packages that must not load the provider adapters of the root entry.
 export {

@@ -5,10 +5,11 @@
  * Stored as the completed answer, such a response would be replayed to every retry until `ttlMs`
  * ends, the function never run again (LabsCrypt/remitlend#1329; the IETF `Idempotency-Key`
  * draft's discussion, ietf-wg-httpapi/idempotency#41): so it is released, as a thrown retryable
- * error is, unless a `cacheErrors` function opts in.
+ * error is, unless a `cacheErrors` function opts in. Under middy, a partial batch response that
+ * reports the invocation's own message failed is released too, always (`releasesResult`).
  */
 import type { Context } from '@steadyfn/handler';
-import { errorFacts, SteadyError } from '@steadyfn/handler/internal';
+import { errorFacts, ownItemFailed, SteadyError } from '@steadyfn/handler/internal';
 import type { Settings } from './options.js';
 import type { StoredResult } from './record.js';
 
@@ -47,6 +48,20 @@ export function releasesResponse(s: Settings, ctx: Context, stored: StoredResult
   if (typeof s.cacheErrors !== 'function') return true;
   const shown = new SteadyError(RESPONSE_RETRYABLE, `The function answered HTTP ${status}, a status that asks the client to retry`, { status, retryable: true, expose: false });
   return !shouldCache(s, ctx, shown);
+}
+
+/**
+ * Whether a result the function returned (`value`, stored as `stored`) is released rather than
+ * stored: a retryable HTTP response (`releasesResponse`), or — under middy, for a Lambda event of
+ * one SQS message or stream record — a partial batch response or `Promise.allSettled` array that
+ * reports that message failed (`ownItemFailed` of `@steadyfn/handler/internal`). Lambda
+ * redelivers such a message (retries such a record), and the redelivery must run the function:
+ * stored, it would be answered with the failure until `ttlMs` ends and the message go to the DLQ
+ * (or be dropped) without ever running again. So it is released whatever `cacheErrors` says (a
+ * stored one could never be anything but that loop). Never throws.
+ */
+export function releasesResult(s: Settings, ctx: Context, value: unknown, stored: StoredResult): boolean {
+  return ownItemFailed(ctx, value) || releasesResponse(s, ctx, stored);
 }
 
 /**

@@ -15,7 +15,7 @@
  *                                    record with that answer and replays it
  */
 import type { Context } from '@steadyfn/handler';
-import { functionReturned, recoveredFrom, SteadyError } from '@steadyfn/handler/internal';
+import { functionReturned, ownItemFailed, recoveredFrom, SteadyError } from '@steadyfn/handler/internal';
 import type { LeaseStore, SettleRequest } from '@steadyfn/lease';
 
 /** The completion of the running invocation's idempotency record, ready to join a write. */
@@ -73,7 +73,9 @@ export interface Joinable {
  * After an inner plugin's `onError` recovered (`recoveredFrom(ctx)`), `result` is its answer,
  * not the function's: the completion carries what the function returned
  * (`functionReturned(ctx)`), and there is none when the function failed (its run's staged
- * effects are not to be written: the plugin releases the record).
+ * effects are not to be written: the plugin releases the record). Nor is there one under middy
+ * when `result` reports the invocation's own message failed (`{ batchItemFailures: [...] }` for
+ * its one SQS message or stream record): the plugin releases the record for the redelivery.
  *
  * @throws ResponseTooLargeError (`RESPONSE_TOO_LARGE`) when `result` is an HTTP response its
  *   replay could not send: within the provider's limit, but over it with the
@@ -87,7 +89,7 @@ export interface Joinable {
  */
 export function pendingCompletion(ctx: Context, result: unknown): PendingCompletion | undefined {
   const state = (ctx as unknown as Record<symbol, Joinable | undefined>)[JOIN];
-  if (state === undefined) return undefined;
+  if (state === undefined || ownItemFailed(ctx, result)) return undefined;
   if (recoveredFrom(ctx) !== undefined) {
     const returned = functionReturned(ctx);
     if (returned === undefined) return undefined;

@@ -17,7 +17,8 @@
  *   options.ts  the options, checked once          state.ts  the per-invocation state
  *   claim.ts    key, claim, replay, wait           local.ts  the local cache of completed records
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
- *   cache-errors.ts  which failures are stored (`cacheErrors`; a returned 5xx, 429 or 408 is one)
+ *   cache-errors.ts  which failures are stored (`cacheErrors`; a returned 5xx, 429 or 408 is one;
+ *                    so is, under middy, a partial batch response reporting its own message failed)
  *   returned.ts  a failure after the function returned: the record completed, not released
  */
 // From /internal, not the root entry: unbundled, the root loads every provider's adapter.
@@ -32,7 +33,7 @@ import { fromLocal } from './local.js';
 import { replayDuplicate } from './proxy-replay.js';
 import { settingsOf, type IdempotencyOptions, type Settings } from './options.js';
 import { decodeStored, encodeStored, errorStored, replayTooLarge, resultStored } from './record.js';
-import { releasesResponse, shouldCache } from './cache-errors.js';
+import { releasesResult, shouldCache } from './cache-errors.js';
 import { completionOf, firstAnswer, settle } from './settle.js';
 import { completesReturned, settleReturned } from './returned.js';
 import type { IdempotencyState, Joiner } from './state.js';
@@ -119,10 +120,10 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         return;
       }
       const stored = resultStored(result);
-      if (releasesResponse(s, ctx, stored)) {
-        // A 5xx, 429 or 408 the function returned: a retryable failure, like a thrown one. Not
-        // stored (a replay would answer every retry with it until ttlMs); released, the response
-        // answered as it is. A cacheErrors function may opt in (cache-errors.ts).
+      if (releasesResult(s, ctx, result, stored)) {
+        // A 5xx, 429 or 408 the function returned, or (middy) `{ batchItemFailures }` naming its own
+        // message: a retryable failure, like a thrown one. Not stored (a replay would answer every
+        // retry with it until ttlMs); released, answered as it is (cache-errors.ts).
         if (!state.settled) await settle(s, ctx, state, undefined);
         return;
       }

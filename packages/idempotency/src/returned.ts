@@ -8,7 +8,7 @@
  */
 import type { Context, SteadyError } from '@steadyfn/handler';
 import { effectsPending, type FunctionReturned } from '@steadyfn/handler/internal';
-import { releasesResponse } from './cache-errors.js';
+import { releasesResult } from './cache-errors.js';
 import type { Settings } from './options.js';
 import { encodeStored, errorStored, replayTooLarge, resultStored } from './record.js';
 import { settle } from './settle.js';
@@ -37,7 +37,8 @@ export function completesReturned(ctx: Context, state: IdempotencyState, returne
  *     gets the same 500 (marked `Idempotency-Replayed`) rather than running the function's
  *     effects again to be refused again. An answer a later plugin's `after` made and the provider
  *     refused is that plugin's failure, not the function's: its result is stored as below;
- *   - a retryable response (5xx, 429, 408; `releasesResponse`): released, as in `after`;
+ *   - a retryable response (5xx, 429, 408), or a partial batch response reporting its own
+ *     message failed (`releasesResult`): released, as in `after`;
  *   - else the result, as `after` would have stored it (a result JSON cannot hold, or larger than
  *     the store keeps, is released by `settle`): a retry replays it.
  * Never throws.
@@ -46,7 +47,7 @@ export function settleReturned(s: Settings, ctx: Context, state: IdempotencyStat
   const value = returned.value;
   if (!returned.rendered && error !== undefined && !error.retryable && ANSWER_REFUSED.has(error.code)) return settle(s, ctx, state, errorStored(error));
   const stored = resultStored(value);
-  if (releasesResponse(s, ctx, stored)) return settle(s, ctx, state, undefined);
+  if (releasesResult(s, ctx, value, stored)) return settle(s, ctx, state, undefined);
   let text: string | undefined;
   try {
     text = encodeStored(stored);

@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
-import { effectsPending, functionReturned, functionStarted, recoveredFrom, refuseEffectsWriterBefore } from '@steadyfn/handler/internal';
+import { effectsPending, functionReturned, functionStarted, ownItemFailed, recoveredFrom, refuseEffectsWriterBefore } from '@steadyfn/handler/internal';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey } from '@steadyfn/idempotency';
 import { leaseUntil as leaseUntilOf, MAX_DURATION_MS, type LeaseSettings } from '@steadyfn/lease/internal';
@@ -189,7 +189,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       Object.assign(slot, state);
       Object.assign(ctx.inbox, { event, key: `inbox:${consumer}:${event.id}`, gap: state.gap });
     },
-    async after(ctx, _result, state) {
+    async after(ctx, result, state) {
       const event = state.event;
       if (!state.owner || !event) return;
       // A later plugin answered in the function's place (its `before` or `wrap`): the event was
@@ -198,6 +198,10 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       // A later plugin recovered from a failure (an `onError` fallback): released when the
       // function failed, completed when it returned and the failure came after (as in onError).
       if (recoveredFrom(ctx) !== undefined) return settleFailure(ctx, state);
+      // Under middy, the handler answered a partial batch response reporting this message failed
+      // (`{ batchItemFailures: [{ itemIdentifier }] }`): SQS redelivers it, so released like a
+      // failure; completed, the redelivery would be answered as a duplicate and the effect lost.
+      if (ownItemFailed(ctx, result)) return release(ctx, state);
       // A writer listed before the inbox (its `after` runs later) has not written the effects yet:
       // completed now, a failed write would lose them. Released; the order is refused in `extend`,
       // this guards a writer that marks its effects pending only once running.

@@ -26,7 +26,7 @@
  * plugin-write.ts; the writes themselves in src/modes.
  */
 import type { Context, Plugin } from '@steadyfn/handler';
-import { effectsWritten, functionReturned, invalidOption, markEffectsPending, recoveredFrom } from '@steadyfn/handler/internal';
+import { effectsWritten, functionReturned, invalidOption, markEffectsPending, ownItemFailed, recoveredFrom } from '@steadyfn/handler/internal';
 import type { EventDeclarations } from './envelope.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
 import { checkOutboxOptions, checkRelayLease, relayLeaseJudge, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
@@ -127,6 +127,9 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         if (returned === undefined) return dropFailedRun(state);
         result = returned.value;
       }
+      // Under middy, a partial batch response reporting the run's own message failed: a failed
+      // run, as a throw is — nothing written; the message is redelivered and that run writes once.
+      if (ownItemFailed(ctx, result)) return dropFailedRun(state);
       // A write that fails leaves the effects pending: the inbox releases the event (or the
       // idempotency plugin its record) although the function returned, and the retry writes once.
       if (store.mode === 'redis') {

@@ -8,6 +8,7 @@ import { functionReturned, functionStarted, setFunctionReturned, setFunctionStar
 import { ConfigurationError } from '../errors.js';
 import { isThenable } from '../pipeline-answer.js';
 import { nextAfterEnd } from '../pipeline-wrap.js';
+import { ownItemFailed } from '../internal/own-item-failed.js';
 import type { Context } from '../types.js';
 import { inContext, steadyRequestOfContext, type SteadyRequest } from './request.js';
 
@@ -78,6 +79,13 @@ function runWraps(steady: SteadyRequest, call: () => Promise<unknown>): Promise<
  * hooks, its deadline: `ctx.signal` aborts, `onError` gets `DEADLINE_EXCEEDED`, and an answer
  * from `timeoutEarlyResponse` is a recovery from it (`recoveredFrom`), not its result.
  *
+ * For a Lambda event of one SQS message or one Kinesis, DynamoDB Streams or Kafka record, a
+ * value that reports that message failed — `{ batchItemFailures: [...] }` with an entry, or the
+ * `Promise.allSettled` array `@middy/sqs-partial-batch-failure` reads, its entry `rejected` — is
+ * answered as it is, but is not the function's returned result for the plugins
+ * (`functionReturned(ctx)` stays undefined, as after a throw): Lambda redelivers the message, so
+ * idempotency releases its record and the inbox its claim, for the redelivery to run the function.
+ *
  * @throws ConfigurationError (`MIDDY_NO_CONTEXT`) at run time when no steadyfn middleware ran.
  * @example
  * export const main = middy(steadyHandler<{ redis: Redis }>(async (event, context, ctx) => ctx.redis.get(event.key)))
@@ -118,8 +126,10 @@ export function steadyHandler<Added extends object = {}, E = any, R = any>(
     // The function's result, recorded as it settles: a plain middy `after` inside the toMiddy ones
     // may replace (or answer for) it before the innermost steadyfn `after` records it, and then
     // idempotency's `finally` (middyPlugin()'s requestEnd) still completes the record with it.
+    // Not a value that reports the invocation's own message failed (`ownItemFailed`): Lambda
+    // redelivers that message, so for the plugins the function did not return (a failure).
     const returned = (value: unknown): void => {
-      if (!steady.deadline.cutOff && functionStarted(steady.ctx) && functionReturned(steady.ctx) === undefined) setFunctionReturned(steady.ctx, value);
+      if (!steady.deadline.cutOff && functionStarted(steady.ctx) && functionReturned(steady.ctx) === undefined && !ownItemFailed(steady.ctx, value)) setFunctionReturned(steady.ctx, value);
       over();
     };
     running.then(returned, over);

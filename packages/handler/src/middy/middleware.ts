@@ -25,6 +25,7 @@ import { defineHandler, type HandlerOptions } from '../define.js';
 import { extendContext } from '../extend.js';
 import { markRecovered } from '../recovered.js';
 import { checkKnownKeys, keysOf } from '../internal/option-keys.js';
+import { ownItemFailed } from '../internal/own-item-failed.js';
 import type { Plugin } from '../types.js';
 import {
   cutOffByMiddy,
@@ -165,8 +166,11 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
       // idempotency neither stores it nor releases the record for a retry to run alongside.
       if (cutOffByMiddy(steady)) markRecovered(steady.ctx, new DeadlineExceededError('middy answered before the function (its early timeout)'));
       // middy runs `after` only once the handler returned: the innermost steadyfn one records it
-      // (functionReturned), unless a `wrap` answered without calling the function.
-      else if (!steady.deadline.cutOff && functionStarted(steady.ctx) && functionReturned(steady.ctx) === undefined) setFunctionReturned(steady.ctx, request.response);
+      // (functionReturned), unless a `wrap` answered without calling the function, or it reports
+      // its own message failed (`ownItemFailed`: a failure, as in steadyHandler).
+      else if (!steady.deadline.cutOff && functionStarted(steady.ctx) && functionReturned(steady.ctx) === undefined && !ownItemFailed(steady.ctx, request.response)) {
+        setFunctionReturned(steady.ctx, request.response);
+      }
       if (plugin.wrap && !steady.wrapped) {
         throw new ConfigurationError(
           `toMiddy(): plugin "${plugin.name}" has a wrap hook, which only runs when the handler is wrapped: middy(steadyHandler(fn)) or .handler(steadyHandler(fn))`,
