@@ -3,7 +3,7 @@
  * log line or an error message.
  */
 
-import { isPhraseSecretName, isSecretName } from './secret-name.js';
+import { isOneWordSecretName, isSecretName } from './secret-name.js';
 import { maskUrlCredentials } from './url-credentials.js';
 
 export { isSecretName };
@@ -11,14 +11,18 @@ export { isSecretName };
 // A quoted value: '…' or "…", backslash escapes inside (libpq's `password='it\'s'`, JSON's
 // `"a\"b"`); one left open runs to the end of the line.
 const QUOTED = String.raw`'(?:[^'\\\r\n]|\\.)*'?|"(?:[^"\\\r\n]|\\.)*"?`;
-// A value quoted with escaped quotes — JSON inside a JSON string (`\"x\"`, `\\\"x\\\"`): it closes
-// at a run of backslashes as long as the opening one, then a quote. A longer run before a quote
-// is a quote in the value (`\"p\\\"w\"`); a run before anything else is an escape in it.
-const ESCAPED_QUOTED = String.raw`(?<esc>\\{1,3})"(?:[^"\\\r\n]|\\+(?=[^"\\\r\n])|\k<esc>\\+")*(?:\k<esc>")?`;
+// A value quoted with escaped quotes — JSON inside a JSON string (`\"x\"`, `\\\"x\\\"`): with an
+// opening run of e backslashes, it closes at a run of e + k·2(e+1) backslashes then a quote (`\"`,
+// and `\\\\\"` — an escaped backslash ending the value, then the close). Any other run before a
+// quote is a quote in the value (`\"p\\\"w\"`); a run before anything else is an escape in it.
+const ESCAPED_CLOSE = String.raw`(?:\k<esc>\\\k<esc>\\)*\k<esc>"`;
+const ESCAPED_QUOTED = String.raw`(?<esc>\\{1,3})"(?:[^"\\\r\n]|\\+(?=[^"\\\r\n])|(?!${ESCAPED_CLOSE})\\+")*(?:${ESCAPED_CLOSE})?`;
 // A character no name holds: a name starts after one (or at the start of the text).
 const NAME_START = String.raw`(?<![\w.[\]-])`;
 // Not already masked (`scrubText` of its own output returns it unchanged) and not blank.
 const NOT_MASKED = String.raw`(?=\S)(?!\[redacted\])`;
+// A PEM block (`-----BEGIN PRIVATE KEY-----\nMIIE…` with literal `\n`s): to the end of the line.
+const PEM = String.raw`-----BEGIN[^\r\n]*`;
 const AUTH_SCHEME = String.raw`(?:bearer|basic|digest|negotiate|ntlm|token|bot|dpop|hoba|mutual|sharedaccesssignature|aws4-hmac-sha256)[ \t]`;
 
 // Every pattern has four groups: quote (of the name), name, separator, value.
@@ -29,7 +33,7 @@ const AUTH_SCHEME = String.raw`(?:bearer|basic|digest|negotiate|ntlm|token|bot|d
 // value is read to its closing quote (`\"…\"` in a JSON string too), an HTTP auth scheme and its credentials (`Authorization=Bearer
 // abc`) to `&`, `;` or the end of the line; any other value ends at `&`, `#`, `;`, whitespace, a
 // quote, `<`, `>`, or a `,` that starts another `name=`.
-const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]*)${NOT_MASKED}(${QUOTED}|${ESCAPED_QUOTED}|${AUTH_SCHEME}[^\r\n&;]*|(?:[^&#;,\s"'<>${'`'}]|,(?![\w.[\]-]+=))+)`, 'gi');
+const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]*)${NOT_MASKED}(${QUOTED}|${ESCAPED_QUOTED}|${AUTH_SCHEME}[^\r\n&;]*|${PEM}|(?:[^&#;,\s"'<>${'`'}]|,(?![\w.[\]-]+=))+)`, 'gi');
 
 // A member of JSON (or a quoted-key literal): `"password":"x"`, `'pin': 1234`, and JSON inside a
 // JSON string (`{\"password\":\"x\"}`, an SNS envelope in an SQS body). An unquoted value ends
@@ -37,17 +41,18 @@ const PARAMETER = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*=[ \t]
 const MEMBER = new RegExp(String.raw`(\\{0,3}["'])([\w.[\]-]+)\1([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|${ESCAPED_QUOTED}|[^,}\]\s]+)`, 'g');
 
 // `name: value` with a bare name. At the start of a line, the value of a credential header
-// (`Authorization: Basic dXNl`, `Cookie: a=1; b=2`) or of a secret that may hold spaces (`password:
-// correct horse battery staple`, `spring.datasource.password: p w`, `client_secret: …`,
-// `private_key: -----BEGIN PRIVATE KEY-----…`) runs to the end of the line; any other line is read
-// as inside a line: a token, key, id, signature, session or auth value is one word, so prose
-// after it is kept (`Session: [redacted] for user 42`, `auth: [redacted], user=42`), and an
-// error's class name is not secret (`SignatureDoesNotMatch: The request signature…`). Inside a
+// (`Authorization: Basic dXNl`, `Cookie: a=1; b=2`) or of any secret name (`password: correct
+// horse battery staple`, `credentials: admin hunter2`, `JWT_SIGNING_KEY: -----BEGIN …`) runs to
+// the end of the line, except a name whose value is one token (`isOneWordSecretName`: `token`,
+// `session`, `session_id`, `auth`, `signature`, `sig`), read as inside a line: one word, so prose
+// after it is kept (`Session: [redacted] for user 42`, `auth: [redacted], user=42`). An error's
+// class name is not secret (`SignatureDoesNotMatch: The request signature…`). A PEM block
+// (`-----BEGIN`) runs to the end of the line under any secret name, anywhere. Inside a
 // line (`login failed, password: x`, `{ password: 'x' }`) an unquoted value is one word, or the rest of the line after an HTTP auth scheme (`…
 // Authorization: Bearer abc.def`), so prose after it (`credentials: none in …`) keeps the rest.
 const HEADER_LINE = new RegExp(String.raw`^[ \t]*()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(${QUOTED}|[^\r\n]+)`, 'gm');
 // A name followed by `://` is a URL's scheme, not a `name: value`.
-const COLON = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(?!\/\/)(${QUOTED}|${ESCAPED_QUOTED}|${AUTH_SCHEME}[^\r\n]*|[^\s,;)\]}"'<>]+)`, 'gi');
+const COLON = new RegExp(String.raw`${NAME_START}()([\w.[\]-]+)([ \t]*:[ \t]*)${NOT_MASKED}(?!\/\/)(${QUOTED}|${ESCAPED_QUOTED}|${AUTH_SCHEME}[^\r\n]*|${PEM}|(?:\[redacted\]|\[(?!redacted\])|[^\s,;)\]}"'<>[])+)`, 'gi');
 
 // Headers whose whole value is a credential.
 const CREDENTIAL_HEADER =
@@ -66,7 +71,7 @@ function isSecretParameter(name: string, before: string): boolean {
 }
 
 function isSecretLine(name: string): boolean {
-  return CREDENTIAL_HEADER.test(name) || isPhraseSecretName(name);
+  return CREDENTIAL_HEADER.test(name) || (isSecretName(name) && !isOneWordSecretName(name));
 }
 
 /** `[redacted]` for `value`, in the quotes it came in (`'[redacted]'`, `\"[redacted]\"`) when it was closed. */
@@ -157,7 +162,9 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  * - the credentials of every URL (`scheme://user:pass@host`) become `[redacted]` — a password
  *   typed with an unencoded `#`, `/`, `?` or `@` through the URL's last `@` (`redis://u:pa#ss@h`
  *   → `redis://[redacted]@h`; an `@` in the path or query of a URL with a password is read as
- *   the password's, the safe side; `http://localhost:3000/users/a@b` is kept) — and so does
+ *   the password's, the safe side; `http://localhost:3000/users/a@b` is kept; a digit password
+ *   before `/` or `?` is one when an `@` ends that segment: `postgres://app:2024/S@db` →
+ *   `postgres://[redacted]@db`) — and so does
  *   the secret path of a Slack or Discord webhook URL (`hooks.slack.com/services/[redacted]`);
  * - the value of every secret-named parameter becomes `[redacted]` (`'[redacted]'` when it was
  *   quoted) — `name=value` in a URL's query or fragment, a form body, an Azure connection string
@@ -169,9 +176,11 @@ function maskNamed(text: string, pattern: RegExp, secret: (name: string, before:
  *   also JSON escaped inside a string: `{\"password\":\"…\"}`; a secret array or object is
  *   masked whole: `"tokens":[redacted]`); `name: value` — a credential header line
  *   (`Authorization: Bearer …`, `Cookie: …`, `X-Api-Key: …`) or a line that opens with a secret
- *   that may hold spaces (`password: correct horse battery staple`, `client_secret: …`,
- *   `private_key: …`): masked to the end of the line; any other secret at the start of a line
- *   (`Session: [redacted] for user 42`, `auth: [redacted], user=42`) and `password: …`
+ *   name (`password: correct horse battery staple`, `client_secret: …`, `private_key: …`,
+ *   `credentials: admin hunter2`; any but `token`, `session`, `session_id`, `auth`, `signature`,
+ *   `sig`): masked to the end of the line; those one-token secrets at the start of a line
+ *   (`Session: [redacted] for user 42`, `auth: [redacted], user=42`; to the end of the line when
+ *   the value opens a PEM block, `-----BEGIN`) and `password: …`
  *   anywhere else, also after another name (`Error: password: …`; one word, a quoted value, or
  *   the rest of the line after an HTTP auth scheme); a value in escaped quotes inside a JSON
  *   string (`--password=\"p w\"`) is masked to its closing quote. A name that is not secret

@@ -107,25 +107,26 @@ export function isSecretName(name: string): boolean {
 }
 
 
-// Secrets that may hold spaces: a password or passphrase (`correct horse battery staple`), a
-// secret, a private key (`-----BEGIN PRIVATE KEY-----`). A token, key, id, signature, session or
-// auth value never does.
-const PHRASE_NAME = /passw(?:or)?d|passphrase|passcode|secret|private[-_. ]?key/i;
-const PHRASE_WORDS: ReadonlySet<string> = new Set(['pwd', 'pass']);
+// Secrets whose value is one token, never spaces: a bare `token`, a session id, an `auth` result,
+// a signature. Matched against the name's words joined by `_` (`Session`, `sessionId`,
+// `SESSION_ID`). Any other secret name may hold spaces (`credentials: admin hunter2`,
+// `cookies: sid=abc; uid=xyz`, `api_key: Bearer …`, `JWT_SIGNING_KEY: -----BEGIN …`).
+const ONE_WORD_NAMES: ReadonlySet<string> = new Set(['token', 'session', 'session_id', 'auth', 'signature', 'sig']);
 
 /**
- * Whether `name` is secret (`isSecretName`) and its value may hold spaces: a password
- * (`password`, `passwd`, `pwd`, `pass` as a word), a passphrase or passcode, a secret
- * (`client_secret`, `SecretString`) or a private key. `scrubText` masks such a value at the start
- * of a line to the end of the line; any other secret value there (`Session: …`, `auth: …`,
- * `token: …`) is one word.
+ * Whether `name` is secret (`isSecretName`) and its value is one token: exactly `token`,
+ * `session`, `session_id` (`sessionId`), `auth`, `signature` or `sig`, in any case and with any
+ * separator. `scrubText` masks the value of any other secret name at the start of a line to the
+ * end of the line; such a value there is one word, so prose after it is kept
+ * (`Session: [redacted] for user 42`), unless it opens a PEM block (`-----BEGIN`).
  *
  * @example
- * isPhraseSecretName('DB_PASSWORD'); // true
- * isPhraseSecretName('private_key'); // true
- * isPhraseSecretName('session'); // false
- * isPhraseSecretName('passwordPolicy'); // false (not secret)
+ * isOneWordSecretName('Session'); // true
+ * isOneWordSecretName('sessionId'); // true
+ * isOneWordSecretName('credentials'); // false (may hold spaces)
+ * isOneWordSecretName('session_token'); // false
+ * isOneWordSecretName('signatureVersion'); // false (not secret)
  */
-export function isPhraseSecretName(name: string): boolean {
-  return isSecretName(name) && (PHRASE_NAME.test(name) || wordsOf(name).some((word) => PHRASE_WORDS.has(word)));
+export function isOneWordSecretName(name: string): boolean {
+  return isSecretName(name) && ONE_WORD_NAMES.has(wordsOf(name).join('_'));
 }

@@ -12,10 +12,12 @@ const SCHEME = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\//gi;
 // `[redacted]` already written (masking is idempotent).
 const USERINFO = /(?:[^\s/?#[]|\[(?!redacted\]))*@/y;
 // `user:` then a password — not a port (`localhost:3000/users/a@b`, `h1:27017,h2…`): digits
-// followed by `/`, `?`, `,`, `;`, `&`, a bracket, the end of the URL or of the text.
-const USER_PASSWORD = /[^\s/?#@:[\]"<>`]*:(?!\d{1,5}(?:[/?,;&\s"'<>`)\]]|$))/y;
-// Where a URL ends for the password's `@`: whitespace, a quote, `<`, `>`, a backtick.
-const URL_END = /[\s"<>`]/;
+// followed by `,`, `;`, `&`, a bracket, the end of the URL or of the text, or by `/` or `?` and a
+// segment without `@` before the next `/`, `?`, `#` (`h:8080/cb?e=a@b`). Digits, `/` or `?`,
+// then a segment holding an `@` are a password (`postgres://app:2024/Secret@db`, `amqp://u:2024?x@mq`).
+const USER_PASSWORD = /[^\s/?#@:[\]"<>`]*:(?!\d{1,5}(?:[,;&\s"'<>`)\]]|$|[/?](?![^\s/?#@"'<>`]*@)))/y;
+// Where a URL ends for the password's `@`: whitespace, a quote (`'` too: `['https://u:p@h','a@b']`), `<`, `>`, a backtick.
+const URL_END = /[\s"'<>`]/;
 
 /**
  * The index of the `@` that ends a password starting at `from`: the last `@` before the end of
