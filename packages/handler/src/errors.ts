@@ -5,6 +5,8 @@
  * message of errors marked `expose` — never a stack trace or a payload.
  */
 
+import { normalizeIssues } from './internal/issues.js';
+
 /** One thing wrong with an input or an option: where, what, and what was expected. */
 export interface FieldIssue {
   /** Dotted path of the offending field, e.g. `items.0.sku`; empty for the root. */
@@ -17,12 +19,24 @@ export interface FieldIssue {
 
 /** Options of `new SteadyError(code, message, options)`. */
 export interface SteadyErrorOptions {
-  /** HTTP status. @default 500 */
+  /**
+   * HTTP status, 400–599; any other value (99, 302, NaN) becomes 500 before the defaults below
+   * are derived from it. @default 500
+   */
   status?: number;
-  /** Whether a retry could succeed. @default status >= 500 */
+  /**
+   * Whether a retry could succeed.
+   * @default true for a status ≥ 500, 408 (Request Timeout), 425 (Too Early, RFC 8470 §5.2) and 429 (Too Many Requests); false otherwise
+   */
   retryable?: boolean;
-  /** Whether `message` may be shown to the caller. Defaults to true for 4xx. */
+  /** Whether `message` may be shown to the caller. @default true for a 4xx status */
   expose?: boolean;
+  /**
+   * What was wrong, field by field. Kept as `{ field, message, expected? }` alone: an entry that
+   * is not an object is dropped, every other key (zod 4's `input`, the refused value) too; a
+   * validator's issue (`{ path, message, code }`, zod's) gets its dotted `path` as `field` and
+   * its `expected` in the schema's words, as `ValidationError`'s do.
+   */
   issues?: FieldIssue[];
   headers?: Record<string, string>;
   cause?: unknown;
@@ -37,6 +51,20 @@ export interface SteadyErrorOptions {
    * Never a payload value or a secret: they are logged as given (secret-looking names masked).
    */
   logFields?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** `status` as an error carries it: an integer in 400–599, any other value 500 (an error is neither a success nor a redirect). */
+function errorStatus(status: unknown): number {
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
+}
+
+/**
+ * Whether a retry of a failure with `status` could succeed, by default: a server error (5xx),
+ * `408 Request Timeout`, `425 Too Early` (RFC 8470 §5.2: the client may retry it) and
+ * `429 Too Many Requests` — the caller's own fault otherwise.
+ */
+function retryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 425 || status === 429;
 }
 
 /**
@@ -70,9 +98,9 @@ function brandedChain(value: unknown): readonly string[] | undefined {
 }
 
 /**
- * The error every failure becomes: a stable `code`, an HTTP `status` (default 500), whether a
- * retry could succeed (`retryable`, default: status ≥ 500) and whether `message` may be shown
- * to a caller (`expose`, default: status < 500).
+ * The error every failure becomes: a stable `code`, an HTTP `status` (default 500; a value
+ * outside 400–599 becomes 500), whether a retry could succeed (`retryable`, default: status ≥ 500,
+ * 408, 425 or 429) and whether `message` may be shown to a caller (`expose`, default: status < 500).
  *
  * `instanceof` works across copies of the package (the dual-package hazard: a CommonJS
  * dependency `require`s steadyfn while your ESM code `import`s it, so each has its own
@@ -128,10 +156,10 @@ export class SteadyError extends Error {
   constructor(code: string, message: string, options: SteadyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.status = options.status ?? 500;
-    this.retryable = options.retryable ?? this.status >= 500;
+    this.status = errorStatus(options.status);
+    this.retryable = options.retryable ?? retryableStatus(this.status);
     this.expose = options.expose ?? this.status < 500;
-    this.issues = options.issues;
+    this.issues = normalizeIssues(options.issues);
     this.headers = options.headers;
     this.logLevel = options.logLevel ?? (this.status >= 500 ? 'error' : 'warn');
     this.logFields = options.logFields;
@@ -289,10 +317,9 @@ export class ConfigurationError extends SteadyError {
   }
 }
 
-/** An HTTP error with a chosen status; retryable when the status is 5xx, 408 or 429. */
+/** An HTTP error with a chosen status; retryable when the status is 5xx, 408, 425 or 429. */
 export function httpError(status: number, code: string, message: string, options: Omit<SteadyErrorOptions, 'status'> = {}): SteadyError {
-  const retryable = options.retryable ?? (status >= 500 || status === 408 || status === 429);
-  return new SteadyError(code, message, { ...options, status, retryable });
+  return new SteadyError(code, message, { ...options, status });
 }
 
 /**
@@ -340,7 +367,7 @@ function steadyErrorFields(value: unknown): SteadyErrorFields | undefined {
   if (typeof code !== 'string' || typeof status !== 'number' || typeof retryable !== 'boolean' || typeof expose !== 'boolean' || typeof message !== 'string') {
     return undefined;
   }
-  return { code, message, options: { status, retryable, expose, issues: issues as SteadyError['issues'], headers: headers as SteadyError['headers'] } };
+  return { code, message, options: { status, retryable, expose, issues: normalizeIssues(issues), headers: headers as SteadyError['headers'] } };
 }
 
 /** RFC 9457 problem details, as sent to HTTP callers. */
@@ -364,6 +391,7 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  425: 'Too Early',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
@@ -409,7 +437,14 @@ export interface LoggedIssue {
  * 200 characters. The message is left out: a refinement's may quote the value it refused.
  */
 export function loggedIssues(issues: ReadonlyArray<{ field: string; expected?: string | undefined }>): LoggedIssue[] {
-  return issues.slice(0, 10).map((issue) => (issue.expected === undefined ? { field: issue.field.slice(0, 200) } : { field: issue.field.slice(0, 200), expected: issue.expected.slice(0, 200) }));
+  const out: LoggedIssue[] = [];
+  // Read defensively: a caller's array may hold anything (the types are not checked in plain JS).
+  for (const issue of issues.slice(0, 10)) {
+    if (typeof issue !== 'object' || issue === null) continue;
+    const field = typeof issue.field === 'string' ? issue.field.slice(0, 200) : '';
+    out.push(typeof issue.expected === 'string' ? { field, expected: issue.expected.slice(0, 200) } : { field });
+  }
+  return out;
 }
 
 /** The error `toPublicError` makes. */

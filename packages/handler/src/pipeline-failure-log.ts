@@ -7,8 +7,25 @@ import { ConfigurationError, loggedIssues, type SteadyError } from './errors.js'
 import { causeFacts } from './internal/scrub.js';
 import { InvalidHttpResultError } from './response.js';
 
-/** Logs a failed invocation (not a `NOT_PROCESSED` one: nothing failed in it) at its error's level. */
+/**
+ * Logs a failed invocation (not a `NOT_PROCESSED` one: nothing failed in it) at its error's level.
+ * Never throws: it runs outside the function's try, where a throw would turn one message's
+ * failure into the whole batch's. A line that cannot be built whole (an error whose parts throw
+ * when read) is logged with the code and retryable alone.
+ */
 export function logFailure(ctx: Context, error: SteadyError): void {
+  try {
+    failureLine(ctx, error);
+  } catch {
+    try {
+      ctx.log.error('invocation failed', { trigger: ctx.trigger.kind, code: String(error.code), retryable: error.retryable === true });
+    } catch {
+      // Nothing left to log with: the answer still goes out.
+    }
+  }
+}
+
+function failureLine(ctx: Context, error: SteadyError): void {
   // A message an ordered batch did not run is reported, not logged: nothing failed in it.
   if (error.code === 'NOT_PROCESSED') return;
   const fields: Record<string, unknown> = { trigger: ctx.trigger.kind, code: error.code, retryable: error.retryable };

@@ -133,8 +133,9 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
     }));
     const res = await request(terminal).post('/').set(METADATA).set('content-type', 'application/json').send('{"a":1}');
     expect(res.status).toBe(500);
-    // A plain HTTP request (no Pub/Sub metadata) keeps the status the error chose.
+    // A plain HTTP request (no Pub/Sub metadata) gets 500 too: an error's status is 400–599, any
+    // other becomes 500 when the error is made (review s55: no success or redirect with a problem body).
     const plain = await request(terminal).post('/').set('content-type', 'application/json').send('{"a":1}');
-    expect(plain.status).toBe(200);
+    expect(plain.status).toBe(500);
   });
 });

@@ -125,3 +125,49 @@ export function toFieldIssues(issues: ReadonlyArray<ZodLikeIssue>, prefix?: stri
     return out;
   });
 }
+
+/** A path segment as a dotted field segment: a Standard Schema `{ key }` segment by its key. */
+function pathSegment(segment: unknown): PropertyKey {
+  if (typeof segment === 'object' && segment !== null) return pathSegment((segment as { key?: unknown }).key);
+  return typeof segment === 'string' || typeof segment === 'number' || typeof segment === 'symbol' ? segment : String(segment);
+}
+
+/** One issue as `{ field, message, expected? }`, every other key dropped; `undefined` for a value that is not an object. */
+function normalizeIssue(raw: unknown): FieldIssue | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { field, path, message, expected, code } = raw as Record<string, unknown>;
+  const text = typeof message === 'string' ? message : 'Invalid value';
+  if (typeof field !== 'string' && typeof field !== 'number' && Array.isArray(path)) {
+    // A validator's issue (zod's `{ path, message, code }`): mapped as `ValidationError`'s are,
+    // so `expected` is in the schema's words and an unrecognized key is not named.
+    const zodLike = { ...(raw as object), path: path.map(pathSegment), message: text, code: typeof code === 'string' ? code : undefined } as ZodLikeIssue;
+    return toFieldIssues([zodLike])[0];
+  }
+  const out: FieldIssue = { field: typeof field === 'string' ? field : typeof field === 'number' ? String(field) : '', message: text };
+  if (typeof expected === 'string') out.expected = expected;
+  return out;
+}
+
+/**
+ * `issues` as an error keeps them: entries that are objects, each `{ field, message, expected? }`
+ * (see `SteadyErrorOptions.issues`). Total: an entry that throws when read is dropped, a
+ * value that is not an array is no issues (`[]`); `undefined` stays `undefined`.
+ */
+export function normalizeIssues(issues: unknown): FieldIssue[] | undefined {
+  if (issues === undefined) return undefined;
+  const out: FieldIssue[] = [];
+  try {
+    if (!Array.isArray(issues)) return out;
+    for (const raw of issues) {
+      try {
+        const issue = normalizeIssue(raw);
+        if (issue !== undefined) out.push(issue);
+      } catch {
+        // An entry that throws when read (a getter, a Proxy) cannot be shown: left out.
+      }
+    }
+  } catch {
+    // An array (a Proxy of one) whose iteration throws: the entries read so far.
+  }
+  return out;
+}
