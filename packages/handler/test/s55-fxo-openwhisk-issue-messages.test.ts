@@ -20,7 +20,9 @@ const Order = z.object({ card: z.string().refine((v) => v.length === 16, { error
 
 function setup() {
   const { lines, logSink } = logs();
-  const main = handler({ input: Order, logSink, logLevel: 'debug' }, () => 1);
+  const handled = handler({ input: Order, logSink, logLevel: 'debug' }, () => 1);
+  // The action result: `main.openwhisk` is typed `unknown` (the runtime reads any JSON object).
+  const main = { openwhisk: async (params: unknown) => (await handled.openwhisk(params)) as Record<string, unknown> };
   return { main, lines };
 }
 
