@@ -413,7 +413,7 @@ export function toProblem(error: SteadyError): ProblemDetails {
   return problem;
 }
 
-/** A compact, payload-free description for logs and non-HTTP error results. */
+/** Code, public message, `retryable` and an exposed error's issues whole (messages too, which may quote the input): not for logs or stored results — use `loggedIssues` there. */
 export function toErrorSummary(error: SteadyError): { code: string; message: string; retryable: boolean; errors?: FieldIssue[] } {
   const summary: { code: string; message: string; retryable: boolean; errors?: FieldIssue[] } = {
     code: error.code,

@@ -99,8 +99,9 @@ const DEFAULT_SERVICE_BUS_CONNECTION = 'AzureWebJobsServiceBus';
  * The Service Bus namespace a trigger's `connection` names, lower-cased
  * (`contoso.servicebus.windows.net`): from the app setting `<connection>__fullyQualifiedNamespace`
  * (identity-based connections), else the `Endpoint=sb://<host>/` of the connection string in
- * `<connection>` (its key is never read out); undefined when neither is set (a hand-built
- * context). The trigger metadata names no namespace.
+ * `<connection>` (its key is never read out); a port either names is dropped (`sb://host:5671/`
+ * and `host:5671` are `host`); undefined when neither is set (a hand-built context). The
+ * trigger metadata names no namespace.
  *
  * @example serviceBusNamespace('ServiceBusConnection', { ServiceBusConnection: 'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=…' }) // 'contoso.servicebus.windows.net'
  */
@@ -108,9 +109,10 @@ export function serviceBusNamespace(connection: string | undefined, env: Record<
   const name = connection?.trim() || DEFAULT_SERVICE_BUS_CONNECTION;
   const given = env[`${name}__fullyQualifiedNamespace`]?.trim() || /(?:^|;)\s*Endpoint\s*=\s*([^;]+)/i.exec(env[name] ?? '')?.[1]?.trim();
   if (!given) return undefined;
-  // `sb://host/` in a connection string; a bare host (a port kept) in the namespace setting.
+  // `sb://host/` in a connection string, a bare host in the namespace setting; either may name a
+  // port (`:5671`), which is dropped: the namespace is the host, whichever setting names it.
   const host = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(given)?.[1] ?? given.replace(/\/+$/, '');
-  const namespace = host.replace(/^[^@]*@/, '').toLowerCase();
+  const namespace = host.replace(/^[^@]*@/, '').replace(/^(\[[^\]]*\]|[^:]*):\d*$/, '$1').toLowerCase();
   return namespace === '' ? undefined : namespace;
 }
 

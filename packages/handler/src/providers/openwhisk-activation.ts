@@ -4,7 +4,7 @@
  * activation's transaction id stamped on the trigger (`stamped`), and the adapter's own log
  * lines (`adapterLog`). The activation entry is providers/openwhisk.ts.
  */
-import { SteadyError, toErrorSummary } from '../errors.js';
+import { SteadyError, loggedIssues, toErrorSummary, type LoggedIssue } from '../errors.js';
 import type { Rec } from '../internal/record.js';
 import { adapterLogger, type Definition, type Frame, type Invocation, type ResultAnswer } from '../invoke.js';
 import type { Logger } from '../logger.js';
@@ -23,12 +23,24 @@ function notJsonError(): SteadyError {
  */
 function toActionResult(value: unknown, text: string | undefined | null = jsonText(value)): Rec {
   if (value === undefined || text === undefined) return {};
-  if (text === null) return { error: toErrorSummary(notJsonError()) };
+  if (text === null) return { error: activationError(notJsonError()) };
   if (!text.startsWith('{')) return { result: JSON.parse(text) as unknown };
   // The text only has to be parsed when it may carry the field (at any depth, cheap to test).
   if (!text.includes('"error"')) return value as Rec;
   const sent = JSON.parse(text) as Rec;
   return Object.hasOwn(sent, 'error') ? { result: sent } : (value as Rec);
+}
+
+/**
+ * The `error` of a failed activation's result: code, public message and `retryable`, and for
+ * a validation failure `errors` as `{ field, expected }` (`loggedIssues`). OpenWhisk stores
+ * the result in the activation record (`wsk activation get`, `wsk activation result`), for a
+ * trigger's activations too, which no caller reads: an issue's message, which a refinement may
+ * write the input into, is left out. A web action's caller gets problem details instead.
+ */
+export function activationError(error: SteadyError): { code: string; message: string; retryable: boolean; errors?: LoggedIssue[] } {
+  const { errors, ...summary } = toErrorSummary(error);
+  return errors === undefined ? summary : { ...summary, errors: loggedIssues(errors) };
 }
 
 /** The JSON text of a result; `null` when JSON cannot encode it (a BigInt, a cycle). */

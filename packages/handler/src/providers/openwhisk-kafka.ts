@@ -3,14 +3,14 @@
  * key, value }] }` (apache/openwhisk-package-kafka), one `stream` invocation per message, run in
  * order and stopped at the first failure. The activation entry is providers/openwhisk.ts.
  */
-import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
+import { MalformedEventError, SteadyError } from '../errors.js';
 import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { reportsFailure, runBatch, type Definition, type Frame, type Invocation } from '../invoke.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { rawBase64, withRawBody } from '../events/item.js';
 import { decodeBase64Strict } from '../internal/base64.js';
 import type { Trigger } from '../types.js';
-import { adapterLog, stamped } from './openwhisk-activation.js';
+import { activationError, adapterLog, stamped } from './openwhisk-activation.js';
 
 const isKafkaMessage = (m: unknown): boolean => isRec(m) && Object.hasOwn(m, 'topic') && Object.hasOwn(m, 'partition') && Object.hasOwn(m, 'offset');
 
@@ -106,7 +106,7 @@ export async function runKafka(def: Definition, frame: Frame, params: Rec & { me
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the Kafka batch');
     adapterLog(def, frame, activationId).warn('invocation rejected', { trigger: 'stream', code: error.code, batchSize: params.messages.length });
-    return { error: toErrorSummary(error) };
+    return { error: activationError(error) };
   }
   // Kafka orders messages within a partition: run in order and stop at the first failure.
   const outcomes = await runBatch(def, frame, invocations, true);
@@ -126,5 +126,5 @@ export async function runKafka(def: Definition, frame: Frame, params: Rec & { me
   // The feed commits offsets once the trigger fires, whatever the action returns: this result
   // records the failure (an application error) and names the messages to re-drive.
   if (!firstError) return counts;
-  return { error: { ...toErrorSummary(firstError), ...counts, failed } };
+  return { error: { ...activationError(firstError), ...counts, failed } };
 }

@@ -28,10 +28,11 @@
  *
  * The returned promise never rejects: a rejection becomes `{ error }` carrying the stack, and
  * a synchronous throw makes the runtime discard the container with every warm connection in
- * it. Failures are returned as `{ error }` (an application error in the activation record).
+ * it. Failures are returned as `{ error }` (an application error in the activation record),
+ * a validation failure's issues as `{ field, expected }` (`activationError`).
  */
 import { randomUUID } from '../internal/crypto.js';
-import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
+import { MalformedEventError, SteadyError } from '../errors.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { reportsFailure, runHttpInvocation, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
 import { takeColdStart } from '../context.js';
@@ -41,7 +42,7 @@ import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { OPENWHISK_WEB_TIMEOUT_MS } from '../internal/limits.js';
 import { openwhiskPrincipal } from '../principal.js';
 import type { Trigger } from '../types.js';
-import { ActionResult, adapterLog, stamped } from './openwhisk-activation.js';
+import { ActionResult, activationError, adapterLog, stamped } from './openwhisk-activation.js';
 import { isKafkaBatch, runKafka } from './openwhisk-kafka.js';
 import { webInvocation, webResult } from './openwhisk-web.js';
 
@@ -61,13 +62,13 @@ async function runChange(def: Definition, frame: Frame, params: Rec, activationI
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the change');
     adapterLog(def, frame, activationId).warn('invocation rejected', { trigger: 'change', code: error.code });
-    return { error: toErrorSummary(error) };
+    return { error: activationError(error) };
   }
   const outcome = await runInvocation(def, frame, invocation);
   if (outcome.ok) return answer.result(outcome.value);
   // The feed does not redeliver: an acknowledged terminal failure is a success, anything else is recorded.
   if (!reportsFailure(def, outcome)) return {};
-  return { error: toErrorSummary(outcome.error) };
+  return { error: activationError(outcome.error) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,7 +119,7 @@ async function runActivation(def: Definition, frame: Frame, params: Rec, activat
   if (outcome.ok) return answer.result(outcome.value);
   // A tick is a delivery: `terminalErrors: 'ack'` applies. A direct caller always learns of the failure.
   if (mark && !reportsFailure(def, outcome)) return {};
-  return { error: toErrorSummary(outcome.error) };
+  return { error: activationError(outcome.error) };
 }
 
 /**
@@ -172,7 +173,7 @@ export async function invokeOpenWhisk(def: Definition, given: unknown, env: Reco
   const log = (): Logger => adapterLog(def, frame, activationId);
   try {
     if (!isRec(params)) {
-      return { error: toErrorSummary(new MalformedEventError('Activation parameters are not an object', [{ field: '', message: 'Not an object', expected: 'object' }])) };
+      return { error: activationError(new MalformedEventError('Activation parameters are not an object', [{ field: '', message: 'Not an object', expected: 'object' }])) };
     }
     if (web) {
       let invocation: Invocation;
@@ -192,6 +193,6 @@ export async function invokeOpenWhisk(def: Definition, given: unknown, env: Reco
     // Only a defect in this adapter gets here; the runtime must still receive a result.
     const error = new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false, cause: thrown });
     log().error('openwhisk adapter failed', { code: error.code });
-    return web ? webResult(renderError(error), log(), method) : { error: toErrorSummary(error) };
+    return web ? webResult(renderError(error), log(), method) : { error: activationError(error) };
   }
 }
