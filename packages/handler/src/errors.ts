@@ -20,13 +20,13 @@ export interface FieldIssue {
 /** Options of `new SteadyError(code, message, options)`. */
 export interface SteadyErrorOptions {
   /**
-   * HTTP status, 400–599; any other value (99, 302, NaN) becomes 500 before the defaults below
+   * HTTP status, 400–599; any other value (99, 302, NaN) is answered as 500 (message hidden, logged as an error) while `retryable` still follows the value given
    * are derived from it. @default 500
    */
   status?: number;
   /**
    * Whether a retry could succeed.
-   * @default true for a status ≥ 500, 408 (Request Timeout), 425 (Too Early, RFC 8470 §5.2) and 429 (Too Many Requests); false otherwise
+   * @default true for a status ≥ 500, 408 (Request Timeout), 425 (Too Early, RFC 8470 §5.2) and 429 (Too Many Requests); false otherwise — judged on the status given, so a 302 or 0 answered as 500 stays terminal
    */
   retryable?: boolean;
   /** Whether `message` may be shown to the caller. @default true for a 4xx status */
@@ -157,7 +157,10 @@ export class SteadyError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = errorStatus(options.status);
-    this.retryable = options.retryable ?? retryableStatus(this.status);
+    // Retry follows the status the caller chose, even one answered as 500: a 3xx/2xx/0 thrown by
+    // mistake stays terminal (a queue would otherwise retry it to its dead-letter queue).
+    const chosen = typeof options.status === 'number' ? options.status : this.status;
+    this.retryable = options.retryable ?? retryableStatus(chosen);
     this.expose = options.expose ?? this.status < 500;
     this.issues = normalizeIssues(options.issues);
     this.headers = options.headers;

@@ -122,9 +122,16 @@ describe('a rate-limited or timed-out failure under terminalErrors: ack', () => 
 });
 
 describe('a status outside 400–599', () => {
-  it.each([99, Number.NaN, 302, 200, 600, 404.5])('status %s becomes 500 before the defaults: retryable, message hidden', (status) => {
+  it.each([
+    [99, false],
+    [Number.NaN, false],
+    [302, false],
+    [200, false],
+    [600, true],
+    [404.5, false],
+  ])('status %s is answered 500 with the message hidden; retry follows the status chosen (%s)', (status, retryable) => {
     const error = new SteadyError('ODD', 'internal detail', { status });
-    expect({ status: error.status, retryable: error.retryable, expose: error.expose, logLevel: error.logLevel }).toEqual({ status: 500, retryable: true, expose: false, logLevel: 'error' });
+    expect({ status: error.status, retryable: error.retryable, expose: error.expose, logLevel: error.logLevel }).toEqual({ status: 500, retryable, expose: false, logLevel: 'error' });
     expect(toProblem(error)).toEqual({ type: 'urn:steadyfn:error:odd', title: 'Internal Server Error', status: 500, code: 'ODD' });
   });
 });

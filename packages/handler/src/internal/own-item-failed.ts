@@ -32,11 +32,17 @@ function namesFailures(value: unknown): boolean {
   return isRecord(value) && Array.isArray(value.batchItemFailures) && value.batchItemFailures.length > 0;
 }
 
-/** Whether `value` is a `Promise.allSettled` array whose first entry (the one message's) was rejected. */
+/**
+ * Whether `value` is a `Promise.allSettled` array whose first entry (the one message's) was
+ * rejected: exactly `{ status: 'rejected', reason }`, so a domain result such as
+ * `[{ id: 1, status: 'rejected' }]` (a refused loan application) stays the function's result.
+ */
 function firstRejected(value: unknown): boolean {
   if (!Array.isArray(value) || value.length === 0) return false;
   const first: unknown = value[0];
-  return isRecord(first) && first.status === 'rejected';
+  if (!isRecord(first) || first.status !== 'rejected' || !Object.hasOwn(first, 'reason')) return false;
+  const keys = Object.keys(first);
+  return keys.length === 2;
 }
 
 /**

@@ -91,6 +91,8 @@ describe('values that report no failure of this invocation are its result', () =
     ['a failure list from an SNS event (Lambda reads no partial batch response)', () => oneRecord('sns-notification.json'), { batchItemFailures: [{ itemIdentifier: 'x' }] }],
     ['a failure list from a several-message event (one direct invocation, no per-message key)', () => fixture('sqs-standard-batch.json'), { batchItemFailures: [{ itemIdentifier: 'x' }] }],
     ['a failure list answering a direct call', () => ({ orderId: 'o-1' }), { batchItemFailures: [{ itemIdentifier: 'x' }] }],
+    ['a domain result whose first entry has status "rejected" (not a settled promise; review rvm3)', sqs, [{ id: 1, status: 'rejected' }]],
+    ['a domain result { status: "rejected", reason, more } (not a settled promise)', sqs, [{ status: 'rejected', reason: 'credit score', applicant: 'a-1' }]],
   ] as const)('%s', async (_name, make, value) => {
     const got = await run(make(), value);
     expect(got.failed).toBe(false);

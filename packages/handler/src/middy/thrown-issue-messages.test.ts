@@ -33,8 +33,10 @@ const context = () => ({ awsRequestId: 'r1', functionName: 'f', getRemainingTime
 
 function expectNoInput(thrown: unknown): void {
   expect(thrown).toBeInstanceOf(ValidationError);
-  expect(thrown).toMatchObject({ code: 'VALIDATION_FAILED', status: 400, issues: [{ field: 'card' }] });
-  expect((thrown as { issues: unknown[] }).issues).toEqual([{ field: 'card' }]);
+  expect(thrown).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+  // Still readable whole by code that holds the error; only hidden from enumeration (the log).
+  expect((thrown as ValidationError).issues).toEqual([expect.objectContaining({ field: 'card', message: `card ${SECRET} is not 16 digits` })]);
+  expect(Object.keys(thrown as object)).not.toContain('issues');
   expect(ricTextLine(thrown)).not.toContain(SECRET);
 }
 
@@ -58,7 +60,7 @@ describe('a validation error thrown to middy and the runtime carries no issue me
     expect(seen).toEqual([`card ${SECRET} is not 16 digits`]);
   });
 
-  it('a plain onError listed first (run last) sees it without the messages', async () => {
+  it('a plain onError listed first (run last) logs it without the messages', async () => {
     const plainSaw: string[] = [];
     const plain = { onError: async (request: { error: unknown }) => void plainSaw.push(ricTextLine(request.error)) };
     const main = middy(async () => 'fn').use(plain).use(toMiddy(validate));
@@ -68,10 +70,27 @@ describe('a validation error thrown to middy and the runtime carries no issue me
     expect(plainSaw.join()).not.toContain(SECRET);
   });
 
-  it('a frozen error: what middy throws is a copy of its class without the messages', async () => {
+  it('a frozen error: what middy throws is a copy of its class whose issues the log does not show', async () => {
     const frozen: Plugin = { name: 'frozen', before: () => { throw Object.freeze(new ValidationError([{ field: 'card', message: `card ${SECRET} is not 16 digits` }])); } };
     const main = middy(async () => 'fn').use(toMiddy(frozen));
     const thrown = await main({}, context() as never).catch((e: unknown) => e);
     expectNoInput(thrown);
+  });
+
+  it("a user's own thrown ValidationError keeps its issue messages (review rvm3)", async () => {
+    const mine = new ValidationError([{ field: 'sku', message: 'sku must be 8 characters', expected: 'string' }]);
+    const main = middy(async () => { throw mine; }).use(toMiddy({ name: 'p' }));
+    const thrown = await main({ sku: 'x' }, context() as never).catch((e: unknown) => e);
+    expect(thrown).toBe(mine);
+    expect(mine.issues![0]!.message).toBe('sku must be 8 characters');
+  });
+
+  it('a plain middy onError outside toMiddy renders the issue messages (review rvm3)', async () => {
+    const render = { onError: async (request: { error?: unknown; response?: unknown }) => {
+      const e = request.error as ValidationError;
+      request.response = { statusCode: e.status, body: JSON.stringify({ errors: e.issues!.map((i) => i.message) }) };
+    } };
+    const main = middy(async () => { throw new ValidationError([{ field: 'sku', message: 'sku must be 8 characters' }]); }).use(render).use(toMiddy({ name: 'p' }));
+    expect(await main({ sku: 'x' }, context() as never)).toEqual({ statusCode: 400, body: JSON.stringify({ errors: ['sku must be 8 characters'] }) });
   });
 });
