@@ -40,8 +40,8 @@ async function setup(doc: Record<string, unknown>, maxAppliedKeys?: number) {
 describe('embedded mode, request keys numbered per key', () => {
   it('a given requestKey is the same key whether or not a call under another key ran first on the document', async () => {
     const { orders, read, types } = await setup({ status: 'open', paid: 0 });
-    const fn = handler({ use: [orders], logSink: () => undefined }, async (input: { touch: boolean }, ctx) => {
-      if (input.touch) await ctx.outbox.updateOne({ _id: 'o-1', status: 'stale' }, { $set: { status: 'closed' } });
+    const fn = handler({ use: [orders], logSink: () => undefined }, async (input: unknown, ctx) => {
+      if ((input as { touch: boolean }).touch) await ctx.outbox.updateOne({ _id: 'o-1', status: 'stale' }, { $set: { status: 'closed' } });
       ctx.outbox.add({ type: 'Paid', aggregateId: 'o-1', payload: {} });
       return (await ctx.outbox.updateOne({ _id: 'o-1' }, { $inc: { paid: 10 } }, { requestKey: 'pay-42' })).duplicate;
     });
@@ -53,8 +53,8 @@ describe('embedded mode, request keys numbered per key', () => {
 
   it('events added after an update under a given key are written under that key\'s next number, once across deliveries', async () => {
     const { orders, read, types } = await setup({ status: 'open', paid: 0 });
-    const fn = handler({ use: [orders], logSink: () => undefined }, async (input: { touch: boolean }, ctx) => {
-      if (input.touch) await ctx.outbox.updateOne({ _id: 'o-1', status: 'stale' }, { $set: { status: 'closed' } });
+    const fn = handler({ use: [orders], logSink: () => undefined }, async (input: unknown, ctx) => {
+      if ((input as { touch: boolean }).touch) await ctx.outbox.updateOne({ _id: 'o-1', status: 'stale' }, { $set: { status: 'closed' } });
       const paid = await ctx.outbox.updateOne({ _id: 'o-1' }, { $inc: { paid: 10 } }, { requestKey: 'pay-43' });
       ctx.outbox.add({ type: 'Paid', aggregateId: 'o-1', payload: {} });
       return paid.duplicate;
@@ -111,8 +111,8 @@ describe('the outbox reserves its own fields only', () => {
     );
     await expect(pay.invoke({}, { deliveryId: randomUUID() })).resolves.toBe('paid');
     expect(await read()).toMatchObject({ status: 'paid', _outboxedAt: at });
-    const touch = handler({ use: [orders], logSink: () => undefined }, async (input: { field: string }, ctx) => {
-      const outcome = await ctx.outbox.updateOne({ _id: 'o-1' }, { $set: { [input.field]: 2 } }).then(() => 'written', refusal);
+    const touch = handler({ use: [orders], logSink: () => undefined }, async (input: unknown, ctx) => {
+      const outcome = await ctx.outbox.updateOne({ _id: 'o-1' }, { $set: { [(input as { field: string }).field]: 2 } }).then(() => 'written', refusal);
       return { outcome, read: await ctx.outbox.read('o-1') };
     });
     await expect(touch.invoke({ field: '_outboxedBy' }, { deliveryId: randomUUID() })).resolves.toMatchObject({ outcome: 'written', read: { _outboxedBy: 2, _outboxedAt: at } });

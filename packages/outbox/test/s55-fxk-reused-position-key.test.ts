@@ -46,10 +46,10 @@ describe('embedded mode, the default request key of a reused Service Bus sequenc
     const docs = mongo.db.collection<{ _id: string; n?: number }>(collection);
     await docs.insertOne({ _id: 'c-1', n: 0 });
     const seen: Array<string | undefined> = [];
-    const fn = handler({ body: 'json', use: [outbox({ events, store })], logSink: () => undefined }, async (input: { add: number }, ctx) => {
+    const fn = handler({ body: 'json', use: [outbox({ events, store })], logSink: () => undefined }, async (input: unknown, ctx) => {
       seen.push(ctx.deliveryId);
       ctx.outbox.add({ type: 'Counted', aggregateId: 'c-1', payload: {} });
-      return (await ctx.outbox.updateOne({ _id: 'c-1' }, { $inc: { n: input.add } })).duplicate;
+      return (await ctx.outbox.updateOne({ _id: 'c-1' }, { $inc: { n: (input as { add: number }).add } })).duplicate;
     });
     await expect(fn.azure({ add: 1 }, context('m-1', '2026-12-01T10:00:00.000Z') as never)).resolves.toBe(false);
     await expect(fn.azure({ add: 1 }, context('m-1', '2026-12-01T10:00:00.000Z') as never)).resolves.toBe(true); // redelivery
