@@ -16,6 +16,8 @@ export {
 export { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKeyHeader, storeKey, scopeOf, principalScope, namedScope, messageBodyHash } from './key.js';
 export type { KeyFunction, KeySource, KeyKind, ResolvedKey, HeaderParse, ScopeSource } from './key.js';
 export { canonicalHash } from './fingerprint.js';
+export { isReusablePosition, positionKey, recordTime } from './stream-position.js';
+export type { ReusablePositionTrigger } from './stream-position.js';
 export { REPLAYED_HEADER } from './record.js';
 export { redisStore } from './stores/redis.js';
 export type { RedisStoreOptions } from './stores/redis.js';

@@ -39,13 +39,13 @@ export interface InvocationState {
    */
   missed: Map<string, string[]>;
   /**
-   * Embedded mode: per document, how many `updateOne` calls this run made (each call, whatever
-   * its outcome, takes the next number: `<key>`, `<key>#1`, …) and the key the last one that
-   * applied was numbered from (the events added after it are written under that key's next
-   * number). Cleared at each run `wrap` starts, so a run again of the function numbers as the
-   * first did.
+   * Embedded mode: per document, how many `updateOne` calls this run made under each request
+   * key they are numbered from (each call, whatever its outcome, takes its key's next number:
+   * `<key>`, `<key>#1`, …) and the key the last one that applied was numbered from (the events
+   * added after it are written under that key's next number). Cleared at each run `wrap`
+   * starts, so a run again of the function numbers as the first did.
    */
-  calls: Map<string, { count: number; base: string | undefined }>;
+  calls: Map<string, { counts: Map<string, number>; base: string | undefined }>;
   /** An earlier attempt of this request wrote already, with this answer: thrown after the flush, for the idempotency plugin to replay. */
   replay?: Error | undefined;
 }

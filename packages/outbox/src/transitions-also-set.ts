@@ -6,13 +6,15 @@
  * (`OUTBOX_EVENT_INVALID`, field `commands.0.5`).
  */
 import { ConfigurationError, invalidOption, isRecord } from '@steadyfn/handler/internal';
+import { OUTBOX_FIELDS, isOutboxField } from './stores/mongo-shapes.js';
 
 const OWNER = 'transitions';
 
 /**
  * `alsoSet`'s fields of one transition, checked: an object whose keys leave out the state
- * `field` — and, in MongoDB modes (embedded, transaction), keys naming the outbox's `_outbox*`
- * fields, an operator (`$…`) or a path inside the state field (`<field>.…`).
+ * `field` — and, in MongoDB modes (embedded, transaction), keys naming one of the outbox's
+ * fields (`_outbox`, `_outboxSeq`, … exactly, or a path inside one; `_outboxedAt` is a plain
+ * field), an operator (`$…`) or a path inside the state field (`<field>.…`).
  *
  * @throws ConfigurationError `CONFIG_INVALID`, field `alsoSet`, naming the key (never a value).
  */
@@ -20,8 +22,8 @@ export function alsoSetFields(result: unknown, field: string, to: string, mongo:
   if (!isRecord(result)) invalidOption(OWNER, 'alsoSet', 'a function returning an object of the fields to set with the state', result);
   for (const key of Object.keys(result)) {
     if (key === field) invalidOption(OWNER, 'alsoSet', `a function whose fields leave out "${field}", the state field (the transition sets it to "${to}")`, key);
-    if (mongo && (key.startsWith('_outbox') || key.startsWith('$') || key.startsWith(`${field}.`))) {
-      invalidOption(OWNER, 'alsoSet', `a function whose fields are plain document fields: none starting with _outbox (the outbox's), $ (an operator) or "${field}." (inside the state field)`, key);
+    if (mongo && (isOutboxField(key) || key.startsWith('$') || key.startsWith(`${field}.`))) {
+      invalidOption(OWNER, 'alsoSet', `a function whose fields are plain document fields: none of the outbox's (${OUTBOX_FIELDS.join(', ')}, or a path inside one), none starting with $ (an operator) or "${field}." (inside the state field)`, key);
     }
   }
   return result;

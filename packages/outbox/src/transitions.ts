@@ -51,8 +51,9 @@ export interface TransitionsOptions<T extends TransitionTable> {
    * Extra fields set with the state (e.g. `{ [`${to}At`]: new Date() }`). In Redis mode each is
    * a hash field: strings and finite numbers as they are, a `Date` as its ISO string, booleans
    * as `true`/`false`, other values as JSON text. Checked at each transition, before anything is
-   * staged: the state `field` itself (which would override `to`), and in MongoDB modes a key
-   * starting with `_outbox`, `$` or `<field>.`, are refused, as is in Redis mode a value a hash
+   * staged: the state `field` itself (which would override `to`), and in MongoDB modes one of
+   * the outbox's fields (`OUTBOX_FIELDS`: `_outbox`, `_outboxSeq`, …, or a path inside one; not
+   * your `_outboxedAt`), a key starting with `$` or `<field>.`, are refused, as is in Redis mode a value a hash
    * cannot hold (`undefined`, `NaN`, an invalid `Date`, a bigint): a terminal `CONFIG_INVALID`
    * (field `alsoSet`, or `alsoSet.<key>` for a value).
    */

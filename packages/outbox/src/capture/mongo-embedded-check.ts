@@ -7,7 +7,7 @@
 import { aggregateKey, serializeEvent, type PendingEvent } from '../envelope.js';
 import { EventInvalidError } from '../errors.js';
 import { bsonSize, embeddedBytes } from '../stores/bson-size.js';
-import type { EmbeddedEvent } from '../stores/mongo-shapes.js';
+import { OUTBOX_FIELDS, isOutboxField, type EmbeddedEvent } from '../stores/mongo-shapes.js';
 import type { EmbeddedLimits, EmbeddedUpdate } from './mongo-embedded.js';
 
 /** Update operators an author's update may use (all run by FerretDB 1.24). */
@@ -23,8 +23,8 @@ function checkAuthorUpdate(update: Record<string, unknown>): void {
     }
     for (const [field, value] of Object.entries(fields)) {
       // `$rename` writes where its value points: that path may not be the outbox's either.
-      const owned = field.startsWith('_outbox') || (op === '$rename' && typeof value === 'string' && value.startsWith('_outbox'));
-      if (owned) throw new EventInvalidError(`outbox: the update may not touch ${op === '$rename' ? `${field} → ${String(value)}` : field}: the outbox owns _outbox* fields`, { issues: [{ field: `update.${op}.${field}`, message: 'owned by the outbox' }] });
+      const owned = isOutboxField(field) || (op === '$rename' && typeof value === 'string' && isOutboxField(value));
+      if (owned) throw new EventInvalidError(`outbox: the update may not touch ${op === '$rename' ? `${field} → ${String(value)}` : field}: the outbox owns ${OUTBOX_FIELDS.join(', ')}`, { issues: [{ field: `update.${op}.${field}`, message: 'owned by the outbox' }] });
     }
   }
 }
@@ -50,7 +50,7 @@ export function refuseOversized(count: number, bytes: number, limits: EmbeddedLi
  * `maxPendingBytes` is refused by {@link embeddedWrite} itself).
  *
  * @throws EventInvalidError for an `_id` that is not a non-empty string, an unsupported
- *   operator, a touched `_outbox*` field, an event of another aggregate, or events larger than
+ *   operator, a touched field of the outbox's (`OUTBOX_FIELDS`, or a path inside one), an event of another aggregate, or events larger than
  *   one document holds.
  */
 export async function checkEmbeddedWrite(aggregateType: string, write: Pick<EmbeddedUpdate, 'filter' | 'update'>, events: ReadonlyArray<PendingEvent>, limits: EmbeddedLimits): Promise<void> {

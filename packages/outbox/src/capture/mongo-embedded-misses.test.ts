@@ -1,8 +1,9 @@
 /**
  * `recordMiss` on the real FerretDB: a request key whose update matched nothing is kept in the
- * bounded applied-key list with the answer NOT_MATCHED (evicting the oldest key and its answer,
- * as an applied update does), and an update under that key then answers `matched: false`
- * without checking its filter or writing.
+ * document's own bounded list of missed keys (`_outboxMissed`, evicting the oldest miss), never
+ * in the applied-key list (where it pushed out an applied key, s55-fxk), and an update under
+ * that key then answers `matched: false` without checking its filter or writing. A miss an
+ * earlier version recorded in the applied list (answer NOT_MATCHED) still answers so.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,14 +30,19 @@ describe('recordMiss on FerretDB', () => {
     await mongo.close();
   });
 
-  it('keeps the key bounded with its NOT_MATCHED answer; an update under it answers matched: false, nothing written', async () => {
-    await col.insertOne({ _id: 'o-1', status: 'validated', [FIELDS.applied]: ['a', 'b', 'c'], [FIELDS.answers]: { [answerField('a')]: '"A"', [answerField('c')]: '"C"' } });
+  it('keeps the key in its own bounded list, the applied keys untouched; an update under it answers matched: false, nothing written', async () => {
+    const answers = { [answerField('a')]: '"A"', [answerField('c')]: '"C"' };
+    await col.insertOne({ _id: 'o-1', status: 'validated', [FIELDS.applied]: ['a', 'b', 'c'], [FIELDS.answers]: answers, [FIELDS.missed]: ['m1', 'm2', 'm3'] });
     await expect(recordMiss(col, 'o-1', 'k', limits.maxAppliedKeys, lease)).resolves.toBe(true);
     const doc = await col.findOne({ _id: 'o-1' });
-    expect(doc[FIELDS.applied]).toEqual(['b', 'c', 'k']);
-    expect(doc[FIELDS.answers]).toEqual({ [answerField('c')]: '"C"', [answerField('k')]: NOT_MATCHED });
+    expect(doc[FIELDS.missed]).toEqual(['m2', 'm3', 'k']);
+    expect(doc[FIELDS.applied]).toEqual(['a', 'b', 'c']);
+    expect(doc[FIELDS.answers]).toEqual(answers);
     // Once more (a redelivery's own record): nothing changes.
     await expect(recordMiss(col, 'o-1', 'k', limits.maxAppliedKeys, lease)).resolves.toBe(true);
+    expect(await col.findOne({ _id: 'o-1' })).toEqual(doc);
+    // A key applied already (a concurrent attempt): not recorded as a miss.
+    await expect(recordMiss(col, 'o-1', 'b', limits.maxAppliedKeys, lease)).resolves.toBe(true);
     expect(await col.findOne({ _id: 'o-1' })).toEqual(doc);
 
     // The filter matches now; under the recorded key the update still answers as the first attempt did.
@@ -46,6 +52,13 @@ describe('recordMiss on FerretDB', () => {
     expect(await col.findOne({ _id: 'o-1' })).toEqual(doc);
     // Another key checks the filter.
     await expect(embeddedWrite(col, 'order', { ...write, requestKey: 'k2' }, [event], limits, lease)).resolves.toMatchObject({ matched: true, duplicate: false });
+  });
+
+  it('a miss an earlier version kept in the applied list (answer NOT_MATCHED) still answers matched: false', async () => {
+    await col.insertOne({ _id: 'o-2', status: 'validated', [FIELDS.applied]: ['old'], [FIELDS.answers]: { [answerField('old')]: NOT_MATCHED } });
+    const write = { filter: { _id: 'o-2', status: 'validated' }, update: { $set: { status: 'paid' } }, requestKey: 'old' };
+    await expect(embeddedWrite(col, 'order', write, [], limits, lease)).resolves.toEqual({ matched: false, duplicate: false, upserted: false, events: [] });
+    expect((await col.findOne({ _id: 'o-2' })).status).toBe('validated');
   });
 
   it('keeps nothing for a document that does not exist', async () => {

@@ -12,8 +12,8 @@
  *                     $min pendingSince, $set the bounded applied-key list (pinned as read)
  *   no match  read again: the seq or the applied-key list moved (a concurrent writer) → retry;
  *             else the author's filter does not match → `{ matched: false }`
- *   a key applied as "matched nothing" (`recordMiss`, when the function returned) answers
- *             `{ matched: false }` again, its filter not checked
+ *   a key recorded as "matched nothing" (`recordMiss`, when the function returned, in its own
+ *             list `_outboxMissed`) answers `{ matched: false }` again, its filter not checked
  *
  * Only operators FerretDB 1.24 runs are used ($push with $each, $inc, $set, $min, $pullAll,
  * $pop — checked against the server in the tests; it accepts $push's $slice but ignores it). FerretDB does not apply a
@@ -90,7 +90,7 @@ function mergeUpdate(author: Record<string, unknown>, outbox: Record<string, Rec
 interface OutboxState {
   /** The answer recorded for the request key, when there is one. */
   answer: string | undefined;
-  /** The request key is applied with the answer "matched nothing" (`recordMiss`). */
+  /** The request key's update matched nothing, recorded so (`recordMiss`: `_outboxMissed`; or, by an earlier version, in the applied list with {@link NOT_MATCHED}). */
   missed: boolean;
   seq: number | undefined;
   count: number;
@@ -109,12 +109,12 @@ function sameList(a: unknown[] | undefined, b: unknown[] | undefined): boolean {
 
 async function readState(collection: CollectionLike, id: unknown, requestKey: string | undefined): Promise<OutboxState> {
   const answer = requestKey === undefined ? undefined : `${FIELDS.answers}.${answerField(requestKey)}`;
-  const doc = await collection.findOne({ _id: id }, { projection: { [FIELDS.seq]: 1, [FIELDS.count]: 1, [FIELDS.bytes]: 1, [FIELDS.applied]: 1, ...(answer ? { [answer]: 1 } : {}) } });
+  const doc = await collection.findOne({ _id: id }, { projection: { [FIELDS.seq]: 1, [FIELDS.count]: 1, [FIELDS.bytes]: 1, [FIELDS.applied]: 1, [FIELDS.missed]: 1, ...(answer ? { [answer]: 1 } : {}) } });
   const answers = doc?.[FIELDS.answers] as Record<string, unknown> | undefined;
   const recorded = requestKey === undefined ? undefined : answers?.[answerField(requestKey)];
   return {
     answer: typeof recorded === 'string' ? recorded : undefined,
-    missed: recorded === NOT_MATCHED,
+    missed: recorded === NOT_MATCHED || (requestKey !== undefined && Array.isArray(doc?.[FIELDS.missed]) && (doc[FIELDS.missed] as unknown[]).includes(requestKey)),
     exists: doc !== null,
     seq: typeof doc?.[FIELDS.seq] === 'number' ? doc[FIELDS.seq] : undefined,
     count: typeof doc?.[FIELDS.count] === 'number' ? doc[FIELDS.count] : 0,
@@ -152,7 +152,7 @@ export async function serialised<T>(serialisation: WriteSerialisation, key: stri
 
 const NOTHING_MATCHED: EmbeddedResult = { matched: false, duplicate: false, upserted: false, events: [] };
 
-/** The request key found applied: a duplicate, or — recorded so by an earlier attempt — the miss it was (`matched: false` again). */
+/** The request key found applied (a duplicate), or recorded by an earlier attempt as the miss it was (`matched: false` again). */
 function duplicateOf(state: OutboxState): EmbeddedResult {
   if (state.missed) return { ...NOTHING_MATCHED, events: [] };
   return { matched: true, duplicate: true, upserted: false, events: [], ...(state.answer === undefined ? {} : { answer: state.answer }) };
@@ -195,7 +195,7 @@ export async function embeddedWrite(
   return serialised(serialisation, lockKey, signal, async (writeBy) => {
     for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
       const state = await readState(collection, id, write.requestKey);
-      if (write.requestKey !== undefined && state.applied.includes(write.requestKey)) return duplicateOf(state);
+      if (write.requestKey !== undefined && (state.applied.includes(write.requestKey) || state.missed)) return duplicateOf(state);
       const base = state.seq ?? 0;
       const now = new Date();
       const embedded = embeddedEvents(events, base, now);
@@ -221,6 +221,8 @@ export async function embeddedWrite(
         const all = [...state.applied, write.requestKey];
         (outboxOps.$set ??= {})[FIELDS.applied] = all.slice(-limits.maxAppliedKeys);
         filter[FIELDS.applied] = state.appliedRaw === undefined ? { $exists: false } : state.appliedRaw;
+        // Not recorded as a miss meanwhile (recordMiss pins the reverse).
+        filter[FIELDS.missed] = { $ne: write.requestKey };
         // An evicted key's answer goes with it.
         for (const evicted of all.slice(0, Math.max(0, all.length - limits.maxAppliedKeys))) (outboxOps.$unset ??= {})[`${FIELDS.answers}.${answerField(evicted)}`] = '';
       }
@@ -240,7 +242,7 @@ export async function embeddedWrite(
       const upserted = (result.upsertedCount ?? 0) > 0;
       if (result.matchedCount > 0 || upserted) return { matched: true, duplicate: false, upserted, events: embedded.map((e) => ({ id: e.i, seq: e.s })) };
       const after = await readState(collection, id, write.requestKey);
-      if (write.requestKey !== undefined && after.applied.includes(write.requestKey)) return duplicateOf(after);
+      if (write.requestKey !== undefined && (after.applied.includes(write.requestKey) || after.missed)) return duplicateOf(after);
       // The filter pins the applied list too: an update of another request that adds no event
       // moves only that list, and is a race like a moved seq, not a filter that stopped matching.
       const appliedMoved = write.requestKey !== undefined && !sameList(after.appliedRaw, state.appliedRaw);

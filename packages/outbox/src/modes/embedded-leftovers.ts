@@ -5,7 +5,7 @@
  * key and writes nothing — so failing the invocation would send the message to the DLQ with
  * its state written and its event lost. They are written instead by one more update of that
  * document (no operator of the author's), under the request key the function's next update of
- * the document would get (`<key>#k`, every call counted): a retry numbers its updates the same way, so it finds
+ * the document would get (`<key>#k`, every call under that key counted): a retry numbers its updates the same way, so it finds
  * that key applied when the first attempt wrote the events, and writes them when it did not —
  * once, never twice. Events of a document no update of the invocation wrote stay staged: the
  * plugin refuses them (`checkNothingLeft`). Then the keys of the updates that matched nothing
@@ -22,7 +22,7 @@ import type { MongoEmbeddedOutboxStore } from '../stores/mongo-embedded.js';
 /**
  * The request key the function's last update of document `id` that wrote was numbered from;
  * given as `requestKey`, this write takes the next number of the document's calls, `<base>#k`
- * (`nextRequestKey`: every call counts, whatever its outcome, so a redelivery gets the same k).
+ * (`nextRequestKey`: every call under that base counts, whatever its outcome, so a redelivery gets the same k).
  * Null when that update had no key (the write then has none either).
  */
 function baseKeyOf(state: InvocationState, id: string): string | null {

@@ -18,6 +18,7 @@ import { defaultRequestKey } from './request-key.js';
 import type { InvocationState } from '../invocation.js';
 import type { OutboxContextBase } from '../plugin.js';
 import type { MongoEmbeddedOutboxStore } from '../stores/mongo-embedded.js';
+import { isOutboxField } from '../stores/mongo-shapes.js';
 
 /** Options of one embedded update. */
 export interface EmbeddedUpdateOptions {
@@ -29,9 +30,11 @@ export interface EmbeddedUpdateOptions {
    * outbox event, else the record key of the `idempotency()` plugin holding the request, else
    * the invocation's delivery id (queue, event, schedule), else the HTTP `Idempotency-Key`
    * header; none (`null`, or a plain HTTP request without any of these). Each call of
-   * `updateOne` on one document in a run of the function takes the next number, whatever its
-   * outcome (written, a duplicate, `matched: false`, thrown): the first uses `<key>`, the k-th
-   * after it `<key>#k`, so a redelivery that makes the same calls gives each the key it had.
+   * `updateOne` on one document in a run of the function under one key takes that key's next
+   * number, whatever its outcome (written, a duplicate, `matched: false`, thrown): the first
+   * uses `<key>`, the k-th after it `<key>#k`, so a redelivery that makes the same calls gives
+   * each the key it had. Calls under other keys do not count: a given key is `<key>` on its
+   * first call whatever ran before it.
    */
   requestKey?: string | null;
 }
@@ -56,7 +59,7 @@ export interface EmbeddedOutboxContext<D extends EventDeclarations> extends Outb
    * @example await ctx.outbox.updateOne({ _id: 'o-42', status: 'validated' }, { $set: { status: 'paid' } })
    */
   updateOne(filter: Record<string, unknown>, update: Record<string, unknown>, options?: EmbeddedUpdateOptions): Promise<EmbeddedResult>;
-  /** Reads one aggregate's document without its `_outbox*` fields; null when there is none. */
+  /** Reads one aggregate's document without the outbox's fields (`_outbox`, `_outboxSeq`, …; not the author's `_outboxedAt`); null when there is none. */
   read(id: string): Promise<Record<string, unknown> | null>;
 }
 
@@ -67,19 +70,24 @@ export interface CallKey {
 }
 
 /**
- * Numbers one call of `updateOne` on document `id` in this run of the function: each call takes
- * the next number, whatever its outcome — the first `<base>`, the k-th after it `<base>#k` —
- * so a redelivery making the same calls gives each the key it had (numbering by the updates
- * that matched shifted every later key after a call that matched nothing or threw). Call it
- * before anything is awaited, so calls started together are numbered in the order made.
- * `given`: the call's `requestKey` option (`null`: none; undefined: the invocation's key).
+ * Numbers one call of `updateOne` on document `id` in this run of the function, per request key
+ * it is numbered from (its base): each call of a base takes that base's next number, whatever
+ * its outcome — the first `<base>`, the k-th after it `<base>#k` — so a redelivery making the
+ * same calls gives each the key it had (numbering by the updates that matched shifted every
+ * later key after a call that matched nothing or threw), and a caller's own `requestKey` is
+ * numbered only by the calls made under it: `'pay-42'` stays `'pay-42'` whatever calls of
+ * other keys ran before it on the document. Call it before anything is awaited, so calls
+ * started together are numbered in the order made. `given`: the call's `requestKey` option
+ * (`null`: none; undefined: the invocation's key).
  */
 export function nextRequestKey(state: InvocationState, id: string, given: string | null | undefined): CallKey {
-  const calls = state.calls.get(id) ?? { count: 0, base: undefined };
-  state.calls.set(id, calls);
-  const k = calls.count++;
   const base = given === null ? undefined : (given ?? defaultRequestKey(state.ctx));
-  return { key: base === undefined ? undefined : k === 0 ? base : `${base}#${k}`, base };
+  if (base === undefined) return { key: undefined, base };
+  const calls = state.calls.get(id) ?? { counts: new Map<string, number>(), base: undefined };
+  state.calls.set(id, calls);
+  const k = calls.counts.get(base) ?? 0;
+  calls.counts.set(base, k + 1);
+  return { key: k === 0 ? base : `${base}#${k}`, base };
 }
 
 /**
@@ -237,10 +245,10 @@ export function checkNothingLeft(state: InvocationState): void {
   }
 }
 
-/** Reads a document without the outbox's fields. */
+/** Reads a document without the outbox's fields (`OUTBOX_FIELDS`; the author's `_outboxedAt` stays). */
 export async function embeddedRead(store: MongoEmbeddedOutboxStore, id: string): Promise<Record<string, unknown> | null> {
   const doc = (await (await store.collection()).findOne({ _id: id })) as Record<string, unknown> | null;
   if (!doc) return null;
-  for (const key of Object.keys(doc)) if (key.startsWith('_outbox')) delete doc[key];
+  for (const key of Object.keys(doc)) if (isOutboxField(key)) delete doc[key];
   return doc;
 }

@@ -40,7 +40,8 @@ export interface MongoEmbeddedOutboxOptions {
   /**
    * Request keys remembered per document for exactly-once updates (the oldest is dropped when a
    * write adds one more). A retry whose key was dropped — more than this many later writes to the
-   * same document came first — is applied again. @default 100
+   * same document came first — is applied again. The keys of updates that matched nothing are
+   * kept in a list of their own, bounded the same (`_outboxMissed`). @default 100
    */
   maxAppliedKeys?: number;
   /**

@@ -61,13 +61,31 @@ export const FIELDS = {
   applied: '_outboxApplied',
   /**
    * Answers of applied requests an idempotency plugin held: `{ <sha256(key), base64url>:
-   * encoded answer }`, bounded with `applied` (an evicted key's answer goes with it); a key
-   * whose update matched nothing holds {@link NOT_MATCHED}.
+   * encoded answer }`, bounded with `applied` (an evicted key's answer goes with it). A key
+   * that an earlier version recorded in `applied` as "matched nothing" holds {@link NOT_MATCHED}.
    */
   answers: '_outboxAnswers',
+  /**
+   * The last request keys whose update matched nothing (bounded by `maxAppliedKeys`, apart from
+   * `applied` so that recording a miss never evicts an applied key): a redelivery's update
+   * under one answers `matched: false` again.
+   */
+  missed: '_outboxMissed',
   /** Highest relay fencing token that marked events. */
   fence: '_outboxFence',
 } as const;
+
+/** The outbox's field names in a document (the values of {@link FIELDS}). */
+export const OUTBOX_FIELDS: ReadonlyArray<string> = Object.values(FIELDS);
+
+/**
+ * Whether a field path is the outbox's: one of {@link FIELDS} exactly, or a path inside one
+ * (`_outboxAnswers.x`, `_outbox.0`). Another field starting with `_outbox` (`_outboxedAt`) is
+ * the author's.
+ */
+export function isOutboxField(path: string): boolean {
+  return OUTBOX_FIELDS.some((name) => path === name || path.startsWith(`${name}.`));
+}
 
 /** One pending event in an embedded outbox array. */
 export interface EmbeddedEvent {
@@ -81,7 +99,7 @@ export interface EmbeddedEvent {
 }
 
 
-/** In `_outboxAnswers`: the request key's update matched nothing (a redelivery answers `matched: false` again). An answer kept is a string. */
+/** In `_outboxAnswers`, as earlier versions recorded a miss: the request key's update matched nothing (a redelivery answers `matched: false` again; now kept in `_outboxMissed`). An answer kept is a string. */
 export const NOT_MATCHED = false;
 
 /** The field name an applied request key's answer is kept under (no `.` or `$`: base64url). */
